@@ -1,0 +1,759 @@
+"""Per-namespace sysctls: the kernel's keys, the defaults of a new netns, the ``sysctl`` tool.
+
+One :class:`Sysctls` manager per network namespace holds every ``net.*`` key a
+fresh namespace shows (``simnet/data/sysctl_netns_defaults.txt``, captured from
+the real kernel by ``tools/capture_sysctl_defaults.py``), plus the per-device
+``net.ipv4.conf.<dev>.*``, ``net.ipv4.neigh.<dev>.*`` and
+``net.ipv6.conf.<dev>.*`` keys of the devices the namespace has.
+
+It is a mutable manager, not a frozen value (style guide G15 sketches a frozen
+``Sysctls``): the kernel couples keys on write (``ip_forward`` rewrites every
+device's ``forwarding``), devices come and go, and the datapath reads the hot
+keys on every packet, so one owner that keeps cached ints is both faithful and
+cheap.  The owning :class:`~simnet.netns.NetNamespace` passes it a callable
+listing its device names.
+
+Kernel: net/ipv4/devinet.c, include/linux/inetdevice.h, net/core/neighbour.c,
+net/ipv6/addrconf.c, net/bridge/br_netfilter_hooks.c, kernel/sysctl.c
+(proc_dointvec*); the command mirrors procps-ng 4.0.2 ``sysctl``.
+
+Example:
+    >>> s = Sysctls()
+    >>> sysctl_command(s, ["-w", "net.ipv4.ip_forward=1"])
+    'net.ipv4.ip_forward = 1\\n'
+    >>> s.get("net.ipv4.conf.all.forwarding"), s.ip_forward
+    ('1', True)
+"""
+
+from __future__ import annotations
+
+import errno as _errno
+import functools
+import os
+import re
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from importlib import resources
+
+from simnet.errors import SimnetError
+
+__all__ = [
+    "Sysctls",
+    "SysctlError",
+    "SysctlResult",
+    "sysctl_command",
+    "run_sysctl",
+    "proc_sys_write",
+    "CONF_COMBINE",
+]
+
+#: Prefixes of per-device directories (the device name is the next component).
+PER_DEVICE_PREFIXES = ("net.ipv4.conf.", "net.ipv4.neigh.", "net.ipv6.conf.")
+_DEV = "<dev>"
+#: ``all`` and ``default`` are not devices; they exist in every namespace.
+_NOT_DEVICES = frozenset({"all", "default"})
+#: Legacy keys procps hides from listings unless ``--deprecated`` (procps sysctl.c).
+_DEPRECATED = frozenset({"base_reachable_time", "retrans_time"})
+
+_INT_RE = re.compile(r"-?\d+")
+_C_INT_MIN, _C_INT_MAX = -(2**31), 2**31 - 1
+
+
+class SysctlError(SimnetError):
+    """A failed sysctl read or write, with procps-ng's message and exit status.
+
+    Attributes:
+        message: stderr text, exactly as ``sysctl`` prints it (no newline).
+        exit_code: the process exit status ``sysctl`` would return.
+        errno: the kernel errno behind it, where there is one.
+        stdout: what ``sysctl`` had already printed (earlier keys of the argv).
+    """
+
+    def __init__(
+        self, message: str, *, exit_code: int = 1, errno: int | None = None, stdout: str = ""
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.exit_code = exit_code
+        self.errno = errno
+        self.stdout = stdout
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SysctlResult:
+    """What one ``sysctl`` invocation prints and returns."""
+
+    stdout: str
+    stderr: str
+    exit_code: int
+
+
+# --------------------------------------------------------------------------- data
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class _Defaults:
+    values: dict[str, str]  # concrete keys of a fresh netns (all/default/lo)
+    templates: dict[str, dict[str, str]]  # prefix -> leaf -> value for <dev>
+    ranges: dict[str, tuple[int, int]]  # key or <dev>-key -> accepted interval
+    normalise: frozenset[str]
+    read_only: frozenset[str]
+    write_only: frozenset[str]
+
+
+@functools.cache
+def _defaults() -> _Defaults:
+    text = resources.files("simnet").joinpath("data/sysctl_netns_defaults.txt").read_text()
+    values: dict[str, str] = {}
+    templates: dict[str, dict[str, str]] = {p: {} for p in PER_DEVICE_PREFIXES}
+    ranges: dict[str, tuple[int, int]] = {}
+    normalise: set[str] = set()
+    read_only: set[str] = set()
+    write_only: set[str] = set()
+    for line in text.splitlines():
+        if line.startswith("#@"):
+            word, key, *rest = line[2:].split()
+            if word == "range":
+                ranges[key] = (int(rest[0]), int(rest[1]))
+            elif word == "normalise":
+                normalise.add(key)
+            elif word == "read-only":
+                read_only.add(key)
+            elif word == "write-only":
+                write_only.add(key)
+            continue
+        if not line or line.startswith("#"):
+            continue
+        key, sep, value = line.partition(" = ")
+        if not sep:  # an empty value is written as "key = "
+            key, value = line.rstrip(" ="), ""
+        for prefix in PER_DEVICE_PREFIXES:
+            if key.startswith(prefix + _DEV + "."):
+                templates[prefix][key[len(prefix) + len(_DEV) + 1 :]] = value
+                break
+        else:
+            values[key] = value
+    return _Defaults(
+        values=values,
+        templates=templates,
+        ranges=ranges,
+        normalise=frozenset(normalise),
+        read_only=frozenset(read_only),
+        write_only=frozenset(write_only),
+    )
+
+
+def _split_device(key: str) -> tuple[str, str, str] | None:
+    """``net.ipv4.conf.eth0.rp_filter`` -> (prefix, "eth0", "rp_filter")."""
+    for prefix in PER_DEVICE_PREFIXES:
+        if key.startswith(prefix):
+            dev, dot, leaf = key[len(prefix) :].partition(".")
+            if dot and dev:
+                return prefix, dev, leaf
+    return None
+
+
+def _spec_key(key: str) -> str:
+    """The key under which ranges/flags are recorded (devices map to ``<dev>``)."""
+    split = _split_device(key)
+    if split is None or split[1] in _NOT_DEVICES or split[1] == "lo":
+        return key
+    return f"{split[0]}{_DEV}.{split[2]}"
+
+
+# ----------------------------------------------------------------- value parsing
+
+
+def _parse_c_long(token: str) -> int | None:
+    """Parse one integer as kernel/sysctl.c proc_get_long does (base 0, no '+')."""
+    neg = token.startswith("-")
+    body = token[1:] if neg else token
+    if not body or not body[0].isdigit():
+        return None
+    try:
+        if body[:2].lower() == "0x":
+            n = int(body[2:], 16) if body[2:] else None
+        elif body.startswith("0") and len(body) > 1:
+            n = int(body[1:], 8)
+        else:
+            n = int(body, 10)
+    except ValueError:
+        return None
+    if n is None:
+        return None
+    return -n if neg else n
+
+
+def _parse_ints(value: str, count: int) -> list[int] | None:
+    """Up to ``count`` whitespace-separated ints; extra text after them is ignored.
+
+    Kernel: __do_proc_dointvec: each number must be followed by whitespace or
+    the end; the first unparsable number is EINVAL; an empty write is EINVAL.
+    """
+    tokens = value.split()
+    if not tokens:
+        return None
+    out: list[int] = []
+    for token in tokens[:count]:
+        n = _parse_c_long(token)
+        if n is None:
+            return None
+        out.append(n)
+    return out
+
+
+# ---------------------------------------------------------------- combination
+
+#: How the kernel combines ``conf.all.KEY`` with ``conf.<dev>.KEY`` when it
+#: consults a device (include/linux/inetdevice.h, IN_DEV_* macros):
+#: "and"  = IN_DEV_ANDCONF, "or" = IN_DEV_ORCONF, "max" = IN_DEV_MAXCONF,
+#: "dev"  = IN_DEV_CONF_GET (the device's own value only).
+CONF_COMBINE: dict[str, str] = {
+    "forwarding": "dev",  # IN_DEV_FORWARD (all.forwarding is pushed to devices on write)
+    "mc_forwarding": "and",  # IN_DEV_MFORWARD
+    "bc_forwarding": "and",  # IN_DEV_BFORWARD
+    "rp_filter": "max",  # IN_DEV_RPFILTER
+    "src_valid_mark": "or",  # IN_DEV_SRC_VMARK
+    "accept_source_route": "and",  # IN_DEV_SOURCE_ROUTE
+    "accept_local": "or",  # IN_DEV_ACCEPT_LOCAL
+    "bootp_relay": "and",  # IN_DEV_BOOTP_RELAY
+    "log_martians": "or",  # IN_DEV_LOG_MARTIANS
+    "proxy_arp": "or",  # IN_DEV_PROXY_ARP
+    "proxy_arp_pvlan": "dev",  # IN_DEV_PROXY_ARP_PVLAN
+    "shared_media": "or",  # IN_DEV_SHARED_MEDIA
+    "send_redirects": "or",  # IN_DEV_TX_REDIRECTS
+    "secure_redirects": "or",  # IN_DEV_SEC_REDIRECTS
+    "tag": "dev",  # IN_DEV_IDTAG
+    "medium_id": "dev",  # IN_DEV_MEDIUM_ID
+    "promote_secondaries": "or",  # IN_DEV_PROMOTE_SECONDARIES
+    "route_localnet": "or",  # IN_DEV_ROUTE_LOCALNET
+    "accept_redirects": "redirects",  # IN_DEV_RX_REDIRECTS: forwarding ? AND : OR
+    "ignore_routes_with_linkdown": "dev",  # IN_DEV_IGNORE_ROUTES_WITH_LINKDOWN
+    "arp_filter": "or",  # IN_DEV_ARPFILTER
+    "arp_accept": "max",  # IN_DEV_ARP_ACCEPT (MAXCONF since 6.0; was ORCONF)
+    "arp_announce": "max",  # IN_DEV_ARP_ANNOUNCE
+    "arp_ignore": "max",  # IN_DEV_ARP_IGNORE
+    "arp_notify": "max",  # IN_DEV_ARP_NOTIFY
+    "arp_evict_nocarrier": "and",  # IN_DEV_ARP_EVICT_NOCARRIER
+}
+
+#: Keys whose value is mirrored in another unit (net/core/neighbour.c):
+#: base_reachable_time is seconds, retrans_time is USER_HZ (1/100 s).
+_NEIGH_ALIASES = {
+    "base_reachable_time_ms": ("base_reachable_time", 1000),
+    "retrans_time_ms": ("retrans_time", 10),
+}
+
+
+# -------------------------------------------------------------------- manager
+
+
+class Sysctls:
+    """The sysctl tree of one network namespace (a new namespace's defaults).
+
+    Kernel: each ``struct net`` has its own ipv4.devconf_all/devconf_dflt,
+    per-device ``in_device->cnf``/``inet6_dev->cnf``/``neigh_parms``, and
+    per-netns tables for the rest of net.ipv4, net.core, net.bridge and
+    net.netfilter.
+
+    Args:
+        devices: returns the namespace's device names; per-device keys exist
+            only for those (``all`` and ``default`` always exist).  Without
+            it, the devices are those given to :meth:`add_device` (``lo`` is
+            there from the start, as in a new namespace).
+    """
+
+    __slots__ = ("_values", "_ints", "_devices_fn", "_known")
+
+    def __init__(self, devices: Callable[[], Iterable[str]] | None = None) -> None:
+        d = _defaults()
+        self._values: dict[str, str] = dict(d.values)
+        self._ints: dict[str, int] = {}
+        self._devices_fn = devices
+        self._known: set[str] = {"lo"}
+        for key, value in self._values.items():
+            if _INT_RE.fullmatch(value):
+                self._ints[key] = int(value)
+
+    # ---- devices
+
+    def _device_names(self) -> set[str]:
+        if self._devices_fn is None:
+            return self._known
+        return set(self._devices_fn())
+
+    def _sync(self, dev: str) -> bool:
+        """Make sure ``dev``'s keys exist if (and only if) the namespace has it."""
+        if dev not in self._device_names():
+            return False
+        if dev not in self._known:
+            self.add_device(dev)
+        return True
+
+    def add_device(self, name: str, *, mtu: int | None = None) -> None:
+        """Create ``name``'s per-device keys, as registering a netdev does.
+
+        Kernel: inetdev_init copies ``net.ipv4.conf.default`` (devconf_dflt);
+        ipv6_add_dev copies ``net.ipv6.conf.default`` and sets ``mtu`` to the
+        device's MTU; neigh_parms_alloc copies the ARP table's default parms
+        (global, so taken from the captured template).
+        """
+        if name in _NOT_DEVICES or "/" in name or not name:
+            raise SysctlError(f"invalid device name {name!r}", errno=_errno.EINVAL)
+        d = _defaults()
+        for prefix in PER_DEVICE_PREFIXES:
+            for leaf, value in d.templates[prefix].items():
+                if prefix != "net.ipv4.neigh.":
+                    value = self._values.get(f"{prefix}default.{leaf}", value)
+                if prefix == "net.ipv6.conf." and leaf == "mtu" and mtu is not None:
+                    value = str(mtu)
+                self._store(f"{prefix}{_comp(name)}.{leaf}", value)
+        self._known.add(name)
+
+    def del_device(self, name: str) -> None:
+        """Drop ``name``'s per-device keys (unregister_netdevice)."""
+        for prefix in PER_DEVICE_PREFIXES:
+            head = f"{prefix}{_comp(name)}."
+            for key in [k for k in self._values if k.startswith(head)]:
+                del self._values[key]
+                self._ints.pop(key, None)
+        self._known.discard(name)
+
+    def rename_device(self, old: str, new: str) -> None:
+        """Move ``old``'s keys to ``new`` keeping their values (devinet_sysctl re-register)."""
+        if old not in self._known:
+            self._sync(old)
+        for prefix in PER_DEVICE_PREFIXES:
+            head = f"{prefix}{_comp(old)}."
+            for key in [k for k in self._values if k.startswith(head)]:
+                value = self._values.pop(key)
+                self._ints.pop(key, None)
+                self._store(f"{prefix}{_comp(new)}.{key[len(head):]}", value)
+        self._known.discard(old)
+        self._known.add(new)
+
+    # ---- generic access
+
+    def _exists(self, key: str) -> bool:
+        split = _split_device(key)
+        if split is not None and split[1] not in _NOT_DEVICES:
+            if not self._sync(_ifname(split[1])):
+                return False
+        return key in self._values or _spec_key(key) in _defaults().write_only
+
+    def keys(self) -> list[str]:
+        """Every readable key, in ``sysctl -a`` order."""
+        for dev in self._device_names():
+            self._sync(dev)
+        alive = {_comp(n) for n in self._device_names()}
+        out = []
+        for key in self._values:
+            split = _split_device(key)
+            if split is None or split[1] in _NOT_DEVICES or split[1] in alive:
+                out.append(key)
+        return sorted(out, key=lambda k: k.split("."))
+
+    def __contains__(self, key: object) -> bool:
+        return isinstance(key, str) and self._exists(key)
+
+    def get(self, key: str) -> str:
+        """The value ``cat /proc/sys/...`` shows (no trailing newline)."""
+        if not self._exists(key) or key not in self._values:
+            raise _no_such_key(key)
+        return self._values[key]
+
+    def get_int(self, key: str) -> int:
+        """An integer key's value (cached)."""
+        try:
+            return self._ints[key]
+        except KeyError:
+            return int(self.get(key))
+
+    def set(self, key: str, value: str | int) -> None:
+        """Write ``value`` to ``key`` as ``echo value > /proc/sys/...`` would.
+
+        Raises:
+            SysctlError: unknown key (ENOENT), read-only key (EACCES), or a
+                value the kernel rejects (EINVAL; ENOENT for an unknown
+                congestion control), with procps-ng's wording.
+        """
+        if not self._exists(key):
+            raise _no_such_key(key)
+        spec = _spec_key(key)
+        d = _defaults()
+        if spec in d.read_only:
+            raise SysctlError(
+                f'sysctl: permission denied on key "{key}"', errno=_errno.EACCES
+            )
+        text = str(value)
+        if spec in d.write_only:
+            if _parse_ints(text, 1) is None:
+                raise _invalid(key)
+            return
+        self._write(key, spec, text)
+
+    def _write(self, key: str, spec: str, text: str) -> None:
+        current = self._values[key]
+        if "\t" in current and all(_INT_RE.fullmatch(p) for p in current.split("\t")):
+            self._write_vector(key, text)
+            return
+        if not _INT_RE.fullmatch(current):
+            self._write_string(key, text)
+            return
+        parsed = _parse_ints(text, 1)
+        if parsed is None:
+            raise _invalid(key)
+        n = parsed[0]
+        lo, hi = _defaults().ranges.get(spec, (_C_INT_MIN, _C_INT_MAX))
+        if not lo <= n <= hi:
+            raise _invalid(key)
+        if spec in _defaults().normalise and n:
+            n = 1
+        self._set_int(key, n)
+
+    def _write_vector(self, key: str, text: str) -> None:
+        current = [int(p) for p in self._values[key].split("\t")]
+        parsed = _parse_ints(text, len(current))
+        if parsed is None or any(not _C_INT_MIN <= n <= _C_INT_MAX for n in parsed):
+            raise _invalid(key)
+        new = parsed + current[len(parsed) :]
+        if key == "net.ipv4.ip_local_port_range":
+            # ipv4_local_port_range: low <= high and low >= ip_unprivileged_port_start
+            if new[1] < new[0] or new[0] < self.get_int("net.ipv4.ip_unprivileged_port_start"):
+                raise _invalid(key)
+        self._store(key, "\t".join(str(n) for n in new))
+
+    def _write_string(self, key: str, text: str) -> None:
+        text = text.rstrip("\n")
+        if key == "net.ipv4.tcp_congestion_control":
+            if text not in self._values["net.ipv4.tcp_available_congestion_control"].split():
+                raise SysctlError(
+                    f'sysctl: setting key "{key}": No such file or directory',
+                    errno=_errno.ENOENT,
+                )
+        self._store(key, text)
+
+    def _store(self, key: str, value: str) -> None:
+        self._values[key] = value
+        if _INT_RE.fullmatch(value):
+            self._ints[key] = int(value)
+        else:
+            self._ints.pop(key, None)
+
+    def _set_int(self, key: str, n: int) -> None:
+        split = _split_device(key)
+        old = self._ints.get(key)
+        if key == "net.ipv4.ip_forward":
+            key, split = "net.ipv4.conf.all.forwarding", ("net.ipv4.conf.", "all", "forwarding")
+        self._store(key, str(n))
+        if split is None:
+            return
+        prefix, dev, leaf = split
+        if leaf == "forwarding" and dev == "all" and prefix != "net.ipv4.neigh.":
+            if prefix == "net.ipv4.conf.":
+                self._store("net.ipv4.ip_forward", str(n))
+            # IPv4 (devinet_sysctl_forward) acts only when the value changed;
+            # IPv6 (addrconf_fixup_forwarding) on every write.
+            if prefix == "net.ipv6.conf." or old != n:
+                self._forward_change(prefix, n)
+        if prefix == "net.ipv4.neigh." and leaf in _NEIGH_ALIASES:
+            other, div = _NEIGH_ALIASES[leaf]
+            self._store(f"{prefix}{dev}.{other}", str(n // div))
+        for ms_leaf, (other, div) in _NEIGH_ALIASES.items():
+            if prefix == "net.ipv4.neigh." and leaf == other:
+                self._store(f"{prefix}{dev}.{ms_leaf}", str(n * div))
+
+    def _forward_change(self, prefix: str, n: int) -> None:
+        """inet_forward_change / addrconf_forward_change: push to default and devices."""
+        if prefix == "net.ipv4.conf.":
+            # inet_forward_change also turns accept_redirects off on a router.
+            self._store("net.ipv4.conf.all.accept_redirects", str(int(not n)))
+        self._store(f"{prefix}default.forwarding", str(n))
+        for name in self._known:
+            key = f"{prefix}{_comp(name)}.forwarding"
+            if key in self._values:
+                self._store(key, str(n))
+
+    # ---- hot-path accessors
+
+    @property
+    def ip_forward(self) -> bool:
+        """``net.ipv4.ip_forward`` (== ``net.ipv4.conf.all.forwarding``)."""
+        return self._ints["net.ipv4.conf.all.forwarding"] != 0
+
+    @property
+    def bridge_nf_call_iptables(self) -> bool:
+        """``net.bridge.bridge-nf-call-iptables``: bridged IPv4 traverses iptables."""
+        return self._ints["net.bridge.bridge-nf-call-iptables"] != 0
+
+    def conf(self, dev: str, key: str) -> int:
+        """The effective ``net.ipv4.conf`` value the kernel uses for ``dev``.
+
+        Applies the IN_DEV_* rule of include/linux/inetdevice.h (see
+        :data:`CONF_COMBINE`); keys without a rule use the device's value.
+
+        Example:
+            >>> s = Sysctls()
+            >>> s.set("net.ipv4.conf.all.rp_filter", 2)
+            >>> s.conf("lo", "rp_filter"), s.get("net.ipv4.conf.lo.rp_filter")
+            (2, '0')
+        """
+        ints = self._ints
+        try:
+            mine = ints[f"net.ipv4.conf.{dev}.{key}"]
+        except KeyError:
+            dev = _comp(dev)
+            mine = self.get_int(f"net.ipv4.conf.{dev}.{key}")
+        rule = CONF_COMBINE.get(key, "dev")
+        if rule == "dev":
+            return mine
+        everyone = ints[f"net.ipv4.conf.all.{key}"]
+        if rule == "redirects":
+            if ints[f"net.ipv4.conf.{dev}.forwarding"]:
+                rule = "and"
+            else:
+                rule = "or"
+        if rule == "max":
+            return max(everyone, mine)
+        if rule == "or":
+            return int(bool(everyone or mine))
+        return int(bool(everyone and mine))
+
+
+def _comp(ifname: str) -> str:
+    """A device name as a key component: '.' in names is shown as '/'."""
+    return ifname.replace(".", "/")
+
+
+def _ifname(comp: str) -> str:
+    return comp.replace("/", ".")
+
+
+def _proc_path(key: str) -> str:
+    return "/proc/sys/" + "/".join(p.replace("/", ".") for p in key.split("."))
+
+
+def _no_such_key(key: str) -> SysctlError:
+    return SysctlError(
+        f"sysctl: cannot stat {_proc_path(key)}: No such file or directory",
+        errno=_errno.ENOENT,
+    )
+
+
+def _invalid(key: str) -> SysctlError:
+    return SysctlError(f'sysctl: setting key "{key}": Invalid argument', errno=_errno.EINVAL)
+
+
+# ----------------------------------------------------------------- the command
+
+_USAGE = """
+Usage:
+ sysctl [options] [variable[=value] ...]
+
+Options:
+  -a, --all            display all variables
+  -A                   alias of -a
+  -X                   alias of -a
+      --deprecated     include deprecated parameters to listing
+      --dry-run        Print the key and values but do not write
+  -b, --binary         print value without new line
+  -e, --ignore         ignore unknown variables errors
+  -N, --names          print variable names without values
+  -n, --values         print only values of the given variable(s)
+  -p, --load[=<file>]  read values from file
+  -f                   alias of -p
+      --system         read values from all system directories
+  -r, --pattern <expression>
+                       select setting that match expression
+  -q, --quiet          do not echo variable set
+  -w, --write          enable writing a value to variable
+  -o                   does nothing
+  -x                   does nothing
+  -d                   alias of -h
+
+ -h, --help     display this help and exit
+ -V, --version  output version information and exit
+
+For more details see sysctl(8).
+"""
+
+
+def _name_of(arg: str) -> str:
+    """The dotted name of a key typed either way (procps slashdot()).
+
+    If the first separator is '/', the argument is in path form: '/' separates
+    and '.' is part of a name (``eth0.100``), so the two are swapped.
+    """
+    first = re.search(r"[/.]", arg)
+    if first is not None and first.group() == "/":
+        return arg.translate(_SWAP)
+    return arg
+
+
+_SWAP = str.maketrans("./", "/.")
+
+
+def run_sysctl(sysctls: Sysctls, argv: Sequence[str]) -> SysctlResult:
+    """Run ``sysctl ARGV...`` against ``sysctls``; stdout, stderr and exit status.
+
+    Mirrors procps-ng 4.0.2 as run here: a ``K=V`` argument writes even without
+    ``-w``; ``-w K`` without ``=`` is "invalid syntax"; unknown keys and rejected
+    values are reported per key and make the exit status 1, but the remaining
+    arguments are still processed; writing a read-only key prints "Invalid
+    argument" yet leaves the status at 0.
+    """
+    out: list[str] = []
+    err: list[str] = []
+    rc = 0
+    flags = {"n": False, "N": False, "q": False, "w": False, "a": False, "e": False, "b": False}
+    deprecated = False
+    pattern: re.Pattern[str] | None = None
+    args: list[str] = []
+    it = iter(argv)
+    for arg in it:
+        if arg == "--":
+            args.extend(it)
+            break
+        long = {"--all": "a", "--values": "n", "--names": "N", "--quiet": "q",
+                "--write": "w", "--ignore": "e", "--binary": "b"}
+        if arg in long:
+            flags[long[arg]] = True
+        elif arg == "--deprecated":
+            deprecated = True
+        elif arg in ("-r", "--pattern"):
+            pattern = re.compile(next(it, ""))
+        elif arg.startswith("-") and len(arg) > 1 and not arg.startswith("--"):
+            for ch in arg[1:]:
+                ch = "a" if ch in "AX" else ch
+                if ch in flags:
+                    flags[ch] = True
+                elif ch in "ox":
+                    pass
+                else:
+                    return SysctlResult(
+                        stdout="", stderr=f"sysctl: invalid option -- '{ch}'{_USAGE}", exit_code=1
+                    )
+        else:
+            args.append(arg)
+    end = "" if flags["b"] else "\n"
+
+    def show(name: str, value: str) -> None:
+        if flags["N"]:
+            out.append(name + end)
+        elif flags["n"]:
+            out.append(value + end)
+        else:
+            out.append(f"{name} = {value}{end}")
+
+    def listing(prefix: str) -> bool:
+        found = False
+        for key in sysctls.keys():
+            if prefix and not key.startswith(prefix + "."):
+                continue
+            if not deprecated and key.rsplit(".", 1)[-1] in _DEPRECATED:
+                continue
+            if pattern is not None and not pattern.search(key):
+                continue
+            show(key, sysctls.get(key))
+            found = True
+        return found
+
+    if flags["a"]:
+        listing("")
+        return SysctlResult(stdout="".join(out), stderr="", exit_code=0)
+    if not args:
+        if flags["w"]:
+            msg = "sysctl: no variables specified\nTry `sysctl --help' for more information.\n"
+            return SysctlResult(stdout="", stderr=msg, exit_code=1)
+        return SysctlResult(stdout=_USAGE, stderr="", exit_code=1)
+
+    for arg in args:
+        if "=" in arg:
+            raw_key, _, raw_value = arg.partition("=")
+            key = _name_of(raw_key.strip())
+            value = raw_value.strip()
+            try:
+                sysctls.set(key, value)
+            except SysctlError as exc:
+                if exc.errno == _errno.ENOENT and "cannot stat" in exc.message:
+                    if not flags["e"]:
+                        err.append(exc.message + "\n")
+                        rc = 1
+                elif exc.errno == _errno.EACCES:
+                    err.append(f'sysctl: setting key "{key}": Invalid argument\n')
+                else:
+                    err.append(exc.message + "\n")
+                    rc = 1
+                continue
+            if not flags["q"]:
+                if flags["N"] or flags["n"]:
+                    out.append(value + end)
+                else:
+                    out.append(f"{key} = {value}{end}")
+            continue
+        if flags["w"]:
+            err.append("sysctl: command line(0): invalid syntax, continuing...\n")
+            rc = 1
+            continue
+        key = _name_of(arg.strip())
+        if key in sysctls and _spec_key(key) in _defaults().write_only:
+            continue  # procps prints nothing for a write-only key
+        try:
+            show(key, sysctls.get(key))
+        except SysctlError as exc:
+            if not listing(key):
+                if not flags["e"]:
+                    err.append(exc.message + "\n")
+                    rc = 1
+    return SysctlResult(stdout="".join(out), stderr="".join(err), exit_code=rc)
+
+
+def sysctl_command(sysctls: Sysctls, argv: Sequence[str]) -> str:
+    """``sysctl ARGV...`` as a user types it; returns stdout.
+
+    Raises:
+        SysctlError: when ``sysctl`` would exit non-zero; carries the stderr
+            text, the exit code and whatever was printed before the failure.
+
+    Example:
+        >>> s = Sysctls()
+        >>> sysctl_command(s, ["net/ipv4/ip_forward"])
+        'net.ipv4.ip_forward = 0\\n'
+        >>> try:
+        ...     sysctl_command(s, ["net.ipv4.foo"])
+        ... except SysctlError as e:
+        ...     print(e.message, e.exit_code)
+        sysctl: cannot stat /proc/sys/net/ipv4/foo: No such file or directory 1
+    """
+    result = run_sysctl(sysctls, argv)
+    if result.exit_code != 0:
+        raise SysctlError(
+            result.stderr.rstrip("\n") or result.stdout.rstrip("\n"),
+            exit_code=result.exit_code,
+            stdout=result.stdout,
+        )
+    return result.stdout
+
+
+def proc_sys_write(sysctls: Sysctls, path: str, value: str) -> None:
+    """``echo VALUE > /proc/sys/...``: write one key through procfs.
+
+    Raises:
+        SysctlError: with the shell's wording (bash prints it after "bash: "):
+            ``/proc/sys/net/ipv4/foo: No such file or directory`` (open fails),
+            ``/proc/sys/...: Permission denied`` (read-only key) or
+            ``echo: write error: Invalid argument`` (the kernel rejects it).
+    """
+    norm = os.path.normpath(path)
+    if not norm.startswith("/proc/sys/"):
+        raise SysctlError(f"{path}: not a sysctl path", errno=_errno.EINVAL)
+    key = ".".join(p.replace(".", "/") for p in norm[len("/proc/sys/") :].split("/"))
+    if key not in sysctls:
+        raise SysctlError(f"{path}: No such file or directory", errno=_errno.ENOENT)
+    try:
+        sysctls.set(key, value)
+    except SysctlError as exc:
+        if exc.errno == _errno.EACCES:
+            raise SysctlError(f"{path}: Permission denied", errno=_errno.EACCES) from None
+        reason = os.strerror(exc.errno or _errno.EINVAL)
+        raise SysctlError(f"echo: write error: {reason}", errno=exc.errno) from None
