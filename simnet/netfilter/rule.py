@@ -1,0 +1,375 @@
+"""One iptables rule: the ``ipt_entry`` fields, its matches and its target.
+
+Kernel: ``struct ipt_entry`` (``struct ipt_ip`` holds -s/-d/-i/-o/-p/-f) and
+``ip_packet_match()`` in net/ipv4/netfilter/ip_tables.c.  ``str(rule)`` is the
+rule exactly as ``iptables-save`` / ``iptables -S`` (nf_tables, 1.8.9) prints
+it after ``-A CHAIN``, and :meth:`Rule.parse` accepts everything iptables
+would accept for ``iptables -A CHAIN ...`` (implicit ``-m tcp``, aliases,
+``!`` before an option, abbreviated long options), so
+``Rule.parse(str(rule)) == rule``.
+
+>>> r = Rule.parse("-p tcp --dport 80 -s 10.0.0.1 -j ACCEPT")
+>>> str(r)
+'-s 10.0.0.1/32 -p tcp -m tcp --dport 80 -j ACCEPT'
+>>> Rule.parse(str(r)) == r
+True
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from ipaddress import IPv4Network
+from typing import Any, Sequence
+
+from simnet.errors import RuleSyntaxError
+from simnet.netfilter.matches import MATCH_MODULES, Match, Opts, parse_network
+from simnet.netfilter.targets import OPAQUE_TARGETS, TARGETS, Goto, Jump, Opaque
+
+__all__ = ["Rule", "iface_matches", "split_words", "parse_proto", "proto_name", "check_iface"]
+
+# iptables' own protocol names first (xtables_chain_protos), then /etc/protocols.
+_CHAIN_PROTOS = {"tcp": 6, "sctp": 132, "udp": 17, "udplite": 136, "icmp": 1, "icmpv6": 58,
+                 "esp": 50, "ah": 51, "mh": 135, "all": 0}
+_ETC_PROTOCOLS = (
+    "0:ip 0:hopopt 1:icmp 2:igmp 3:ggp 4:ipencap 5:st 6:tcp 8:egp 9:igp 12:pup 17:udp 20:hmp "
+    "22:xns-idp 27:rdp 29:iso-tp4 33:dccp 36:xtp 37:ddp 38:idpr-cmtp 41:ipv6 43:ipv6-route "
+    "44:ipv6-frag 45:idrp 46:rsvp 47:gre 50:esp 51:ah 57:skip 58:ipv6-icmp 59:ipv6-nonxt "
+    "60:ipv6-opts 73:rspf 81:vmtp 88:eigrp 89:ospf 93:ax.25 94:ipip 97:etherip 98:encap 103:pim "
+    "108:ipcomp 112:vrrp 115:l2tp 124:isis 132:sctp 133:fc 135:mobility-header 136:udplite "
+    "137:mpls-in-ip 138:manet 139:hip 140:shim6 141:wesp 142:rohc 143:ethernet 262:mptcp"
+)
+_PROTO_BY_NAME: dict[str, int] = {}
+_PROTO_NAME: dict[int, str] = {}
+for _item in _ETC_PROTOCOLS.split():
+    _num, _name = _item.split(":")
+    _PROTO_BY_NAME.setdefault(_name, int(_num))
+    _PROTO_NAME.setdefault(int(_num), _name)
+for _name, _num in _CHAIN_PROTOS.items():
+    _PROTO_BY_NAME[_name] = _num
+    if _num:
+        _PROTO_NAME[_num] = _name
+_IMPLICIT = {6: "tcp", 17: "udp", 1: "icmp"}
+
+
+def parse_proto(text: str) -> int | None:
+    """``-p`` value -> protocol number (None for ``all``/``0``)."""
+    if text.isdigit():
+        num = int(text)
+        if num > 255:
+            raise RuleSyntaxError(f"unknown protocol \"{text}\" specified")
+        return num or None
+    num = _PROTO_BY_NAME.get(text.lower())
+    if num is None:
+        raise RuleSyntaxError(f"unknown protocol \"{text}\" specified")
+    return num or None
+
+
+def proto_name(num: int) -> str:
+    """How iptables prints a protocol number: its name when it has one."""
+    return _PROTO_NAME.get(num, str(num))
+
+
+def check_iface(name: str) -> str:
+    if len(name) > 15:
+        raise RuleSyntaxError(f"interface name `{name}' must be shorter than IFNAMSIZ (16)")
+    return name
+
+
+def iface_matches(pattern: str, name: str | None) -> bool:
+    """iptables' interface test: exact, or a prefix when ``pattern`` ends in ``+``.
+
+    >>> iface_matches("veth+", "veth12ab"), iface_matches("eth0", "eth01"), iface_matches("+", "lo")
+    (True, False, True)
+    """
+    if name is None:
+        return False
+    if pattern.endswith("+"):
+        return name.startswith(pattern[:-1])
+    return name == pattern
+
+
+def split_words(line: str) -> list[str]:
+    """Split a rule line like iptables-restore: whitespace, ``"..."`` quoting with
+    backslash escapes inside quotes; single quotes are ordinary characters."""
+    if '"' not in line:
+        return line.split()
+    words: list[str] = []
+    buf: list[str] = []
+    in_quote = escaped = False
+    have = False
+    for ch in line:
+        if in_quote:
+            if escaped:
+                buf.append(ch)
+                escaped = False
+            elif ch == "\\":
+                escaped = True
+            elif ch == '"':
+                in_quote = False
+                words.append("".join(buf))
+                buf.clear()
+                have = False
+            else:
+                buf.append(ch)
+            continue
+        if ch == '"':
+            in_quote = True
+            have = True
+        elif ch in " \t\n\r":
+            if buf or have:
+                words.append("".join(buf))
+                buf.clear()
+                have = False
+        else:
+            buf.append(ch)
+            have = True
+    if in_quote:
+        raise RuleSyntaxError("unterminated quoted string")
+    if buf:
+        words.append("".join(buf))
+    return words
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Rule:
+    """An iptables rule (``struct ipt_entry`` + matches + target).
+
+    ``target`` None is a rule without ``-j``: it only counts packets.
+    ``fragment``: None = no ``-f``; True = ``-f`` (non-first fragments);
+    False = ``! -f``.
+    """
+
+    src: IPv4Network | None = None
+    src_invert: bool = False
+    dst: IPv4Network | None = None
+    dst_invert: bool = False
+    in_iface: str | None = None
+    in_invert: bool = False
+    out_iface: str | None = None
+    out_invert: bool = False
+    proto: int | None = None
+    proto_invert: bool = False
+    fragment: bool | None = None
+    matches: tuple[Match, ...] = ()
+    target: Any = None
+    _text: str = field(default="", compare=False, repr=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_text", self._format())
+
+    @classmethod
+    def parse(cls, spec: str | Sequence[str]) -> "Rule":
+        """Parse an ``iptables -A CHAIN`` rule specification (without ``-A CHAIN``)."""
+        words = split_words(spec) if isinstance(spec, str) else list(spec)
+        return _parse(words)
+
+    def __str__(self) -> str:
+        return self._text
+
+    def _format(self) -> str:
+        parts = []
+        if self.src is not None:
+            parts.append(f"{'! ' if self.src_invert else ''}-s {self.src}")
+        if self.dst is not None:
+            parts.append(f"{'! ' if self.dst_invert else ''}-d {self.dst}")
+        if self.in_iface is not None:
+            parts.append(f"{'! ' if self.in_invert else ''}-i {self.in_iface}")
+        if self.out_iface is not None:
+            parts.append(f"{'! ' if self.out_invert else ''}-o {self.out_iface}")
+        if self.proto is not None:
+            parts.append(f"{'! ' if self.proto_invert else ''}-p {proto_name(self.proto)}")
+        if self.fragment is not None:
+            parts.append("-f" if self.fragment else "! -f")
+        for m in self.matches:
+            parts.append(str(m))
+        if self.target is not None:
+            parts.append(str(self.target))
+        return " ".join(parts)
+
+    @property
+    def jump_target(self) -> str | None:
+        """The user chain this rule jumps or goes to, if any."""
+        t = self.target
+        if isinstance(t, (Jump, Goto)):
+            return t.chain
+        return None
+
+
+# --------------------------------------------------------------------------- parser
+
+_BASE: dict[str, str] = {
+    "-s": "s", "--source": "s", "--src": "s", "-d": "d", "--destination": "d", "--dst": "d",
+    "-i": "i", "--in-interface": "i", "-o": "o", "--out-interface": "o", "-p": "p", "--protocol": "p",
+    "-f": "f", "--fragment": "f", "-m": "m", "--match": "m", "-j": "j", "--jump": "j", "-g": "g",
+    "--goto": "g",
+}
+_BASE_LONG = [k for k in _BASE if k.startswith("--")]
+
+
+class _Module:
+    __slots__ = ("cls", "opts", "names")
+
+    def __init__(self, cls: Any, names: dict[str, int], aliases: dict[str, str]) -> None:
+        self.cls = cls
+        self.opts: Opts = {}
+        self.names = (names, aliases)
+
+    def lookup(self, opt: str) -> tuple[str, int] | None:
+        names, aliases = self.names
+        canon = aliases.get(opt, opt)
+        n = names.get(canon)
+        return None if n is None else (canon, n)
+
+
+def _need(words: list[str], i: int, opt: str) -> str:
+    if i >= len(words):
+        raise RuleSyntaxError(f"option \"{opt}\" requires an argument")
+    return words[i]
+
+
+def _parse(words: list[str]) -> Rule:
+    kw: dict[str, Any] = {}
+    mods: list[_Module] = []
+    target: _Module | None = None
+    target_name: str | None = None
+    goto = False
+    invert = False
+    proto: int | None = None
+    n = len(words)
+    i = 0
+    while i < n:
+        w = words[i]
+        i += 1
+        if w == "!":
+            if invert:
+                raise RuleSyntaxError("multiple `!' flags not allowed")
+            invert = True
+            continue
+        if not w.startswith("-") or w == "-":
+            raise RuleSyntaxError(f"Bad argument `{w}'")
+        base = _BASE.get(w)
+        if base is None and w.startswith("--") and len(w) > 3:
+            base = _abbrev_base(w, mods, target)
+        if base is not None:
+            if base == "f":
+                if "fragment" in kw:
+                    raise RuleSyntaxError("multiple -f flags not allowed")
+                kw["fragment"] = not invert
+                invert = False
+                continue
+            arg = _need(words, i, w)
+            i += 1
+            if base in "sdiop":
+                field_name = {"s": "src", "d": "dst", "i": "in_iface", "o": "out_iface", "p": "proto"}[base]
+                if field_name in kw:
+                    raise RuleSyntaxError(f"multiple -{base} flags not allowed")
+                if base in "sd":
+                    kw[field_name] = parse_network(arg)
+                elif base in "io":
+                    kw[field_name] = check_iface(arg)
+                else:
+                    proto = parse_proto(arg)
+                    kw["proto"] = proto
+                kw[field_name.split("_")[0] + "_invert"] = invert
+                invert = False
+                continue
+            if invert:
+                raise RuleSyntaxError(f"cannot have ! before -{base}")
+            if base == "m":
+                cls = MATCH_MODULES.get(arg)
+                if cls is None:
+                    raise RuleSyntaxError(f"Couldn't load match `{arg}':No such file or directory\n")
+                mods.append(_Module(cls, cls.OPTIONS, cls.ALIASES))
+                continue
+            # -j / -g
+            if target_name is not None:
+                raise RuleSyntaxError("multiple -j flags not allowed")
+            target_name = arg
+            goto = base == "g"
+            if not goto:
+                tcls = TARGETS.get(arg)
+                if tcls is not None:
+                    target = _Module(tcls, tcls.OPTIONS, tcls.ALIASES)
+                elif arg in OPAQUE_TARGETS:
+                    target = _Module(arg, OPAQUE_TARGETS[arg][0], {})
+            continue
+        # a module option
+        owner, canon, nargs = _find_option(w, mods, target, proto, kw.get("proto_invert", False))
+        if canon in owner.opts:
+            raise RuleSyntaxError(f"multiple {canon} flags not allowed")
+        if i + nargs > n:
+            raise RuleSyntaxError(f"option \"{w}\" requires an argument")
+        owner.opts[canon] = (invert, tuple(words[i:i + nargs]))
+        i += nargs
+        invert = False
+    if invert:
+        raise RuleSyntaxError("no command specified after `!'")
+
+    matches = tuple(m.cls.build(m.opts, proto) for m in mods)
+    if target_name is None:
+        tgt = None
+    elif target is None:
+        if not target_name or target_name.startswith("-"):
+            raise RuleSyntaxError(f"Invalid target name `{target_name}'")
+        if len(target_name) > 28:
+            raise RuleSyntaxError(f"chain name `{target_name}' too long (must be under 29 chars)")
+        if target_name in ("ACCEPT", "DROP", "RETURN", "QUEUE") and goto:
+            raise RuleSyntaxError(f"goto '{target_name}' is not a chain")
+        tgt = Goto(chain=target_name) if goto else Jump(chain=target_name)
+    elif isinstance(target.cls, str):
+        tgt = Opaque(name=target.cls, args=OPAQUE_TARGETS[target.cls][1](target.opts))
+    else:
+        tgt = target.cls.build(target.opts, proto)
+    for f in ("src", "dst"):
+        net = kw.get(f)
+        if net is not None and net.prefixlen == 0 and not kw[f + "_invert"]:
+            del kw[f], kw[f + "_invert"]
+    for f, inv in (("in_iface", "in_invert"), ("out_iface", "out_invert")):
+        if kw.get(f) == "+" and not kw[inv]:
+            del kw[f], kw[inv]
+    if kw.get("proto") is None and "proto" in kw:
+        if kw["proto_invert"]:
+            raise RuleSyntaxError("rule would never match protocol")
+        del kw["proto"], kw["proto_invert"]
+    return Rule(matches=matches, target=tgt, **kw)
+
+
+def _find_option(w: str, mods: list[_Module], target: _Module | None, proto: int | None,
+                 proto_invert: bool) -> tuple[_Module, str, int]:
+    if target is not None and (hit := target.lookup(w)) is not None:
+        return target, hit[0], hit[1]
+    for m in reversed(mods):
+        if (hit := m.lookup(w)) is not None:
+            return m, hit[0], hit[1]
+    implicit = None
+    if proto is not None and not proto_invert and proto in _IMPLICIT:
+        cls = MATCH_MODULES[_IMPLICIT[proto]]
+        if not any(m.cls is cls for m in mods):
+            implicit = _Module(cls, cls.OPTIONS, cls.ALIASES)
+            if (hit := implicit.lookup(w)) is not None:
+                mods.append(implicit)
+                return implicit, hit[0], hit[1]
+    # getopt_long: a unique prefix of a long option is accepted
+    if w.startswith("--") and len(w) > 2:
+        cands: list[tuple[_Module, str, int]] = []
+        for m in ([target] if target is not None else []) + list(reversed(mods)) + ([implicit] if implicit else []):
+            names, _ = m.names
+            for name, nargs in names.items():
+                if name.startswith(w):
+                    cands.append((m, name, nargs))
+        if len({c[1] for c in cands}) == 1:
+            owner = cands[0][0]
+            if owner is implicit:
+                mods.append(implicit)
+            return cands[0]
+    raise RuleSyntaxError(f"unknown option \"{w}\"")
+
+
+def _abbrev_base(w: str, mods: list[_Module], target: _Module | None) -> str | None:
+    hits = {_BASE[k] for k in _BASE_LONG if k.startswith(w)}
+    if len(hits) != 1:
+        return None
+    for m in mods + ([target] if target else []):
+        if any(name.startswith(w) for name in m.names[0]):
+            return None
+    return hits.pop()

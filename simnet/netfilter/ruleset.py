@@ -1,0 +1,498 @@
+"""The per-namespace iptables tables: the only place rules live.
+
+Kernel: with the nf_tables backend each iptables table is an nft table of
+family ip, each chain an nft chain (built-in chains are base chains hooked at
+the table's priority), and every change is a netlink transaction that the
+kernel validates as a whole (``nf_tables_check_loops`` /
+``nft_chain_validate``): a jump to a missing chain, a jump to a base chain, a
+jump loop reachable from a base chain, or chains nested deeper than 15 user
+chains below a base chain (``NFT_JUMP_STACK_SIZE``) are refused, and a
+refused change leaves everything as it was.
+
+:class:`TableState` mirrors that: every operation validates first and then
+mutates, bumping ``generation`` so an evaluator can cache compiled forms.
+Errors are :class:`RulesetError` carrying the exact stderr line and exit
+status of ``iptables`` 1.8.9 (nf_tables).
+"""
+
+from __future__ import annotations
+
+import errno as _errno
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Iterable, Iterator
+
+from simnet.errors import KernelError
+from simnet.netfilter.matches import IcmpMatch, MultiportMatch, TcpMatch, UdpMatch
+from simnet.netfilter.rule import Rule
+from simnet.netfilter.targets import NAT_ONLY, RAW_ONLY, Goto, Jump
+
+__all__ = ["Table", "BUILTIN_CHAINS", "SAVE_ORDER", "Counters", "Entry", "Chain", "TableState",
+           "Ruleset", "RulesetError", "MAX_JUMP_DEPTH", "PROG"]
+
+PROG = "iptables v1.8.9 (nf_tables)"
+TRY_HELP = "Try `iptables -h' or 'iptables --help' for more information."
+MAX_JUMP_DEPTH = 15
+"""User chains that may be nested below a base chain (nf_tables' jump stack of 16)."""
+
+
+class Table(StrEnum):
+    RAW = "raw"
+    MANGLE = "mangle"
+    NAT = "nat"
+    FILTER = "filter"
+    SECURITY = "security"
+
+
+BUILTIN_CHAINS: dict[Table, tuple[str, ...]] = {
+    Table.RAW: ("PREROUTING", "OUTPUT"),
+    Table.MANGLE: ("PREROUTING", "INPUT", "FORWARD", "OUTPUT", "POSTROUTING"),
+    Table.NAT: ("PREROUTING", "INPUT", "OUTPUT", "POSTROUTING"),
+    Table.FILTER: ("INPUT", "FORWARD", "OUTPUT"),
+    Table.SECURITY: ("INPUT", "FORWARD", "OUTPUT"),
+}
+"""Built-in chains per table, in the order iptables prints them."""
+
+SAVE_ORDER: tuple[Table, ...] = (Table.MANGLE, Table.SECURITY, Table.RAW, Table.FILTER, Table.NAT)
+"""The order iptables-nft 1.8.9 prints tables in (its ``enum nft_table_type``)."""
+
+
+class RulesetError(KernelError):
+    """A refused iptables operation.
+
+    ``str(err)`` is the exact stderr text of iptables 1.8.9 (nf_tables),
+    ``exit_code`` its exit status, ``reason`` the part a restore error quotes.
+    """
+
+    def __init__(self, errno: int, message: str, *, exit_code: int = 1, reason: str | None = None) -> None:
+        super().__init__(errno, message)
+        self.exit_code = exit_code
+        self.reason = reason if reason is not None else message
+
+    @classmethod
+    def plain(cls, errno: int, text: str) -> "RulesetError":
+        return cls(errno, f"iptables: {text}", exit_code=1, reason=text)
+
+    @classmethod
+    def param(cls, text: str, errno: int = _errno.EINVAL) -> "RulesetError":
+        return cls(errno, f"{PROG}: {text}\n{TRY_HELP}", exit_code=2, reason=text)
+
+    @classmethod
+    def nft(cls, op: str, errno: int, what: str) -> "RulesetError":
+        reason = f"{op} failed ({_STRERROR[errno]}): {what}"
+        return cls(errno, f"{PROG}:  {reason}", exit_code=4, reason=reason)
+
+
+_STRERROR = {_errno.EBUSY: "Device or resource busy", _errno.EMLINK: "Too many links",
+             _errno.EOPNOTSUPP: "Operation not supported", _errno.EINVAL: "Invalid argument",
+             _errno.ENOENT: "No such file or directory", _errno.EEXIST: "File exists"}
+
+
+def no_chain() -> RulesetError:
+    return RulesetError.plain(_errno.ENOENT, "No chain/target/match by that name.")
+
+
+@dataclass(slots=True)
+class Counters:
+    """Packet and byte counters (mutable), as ``[packets:bytes]``."""
+
+    packets: int = 0
+    bytes: int = 0
+
+    def add(self, length: int) -> None:
+        self.packets += 1
+        self.bytes += length
+
+    def __str__(self) -> str:
+        return f"[{self.packets}:{self.bytes}]"
+
+
+@dataclass(slots=True)
+class Entry:
+    """A rule in a chain, with its counters."""
+
+    rule: Rule
+    counters: Counters = field(default_factory=Counters)
+
+
+@dataclass(slots=True)
+class Chain:
+    """A chain: built-in (``policy`` ACCEPT/DROP) or user-defined (``policy`` None)."""
+
+    name: str
+    policy: str | None = None
+    entries: list[Entry] = field(default_factory=list)
+    policy_counters: Counters = field(default_factory=Counters)
+
+    @property
+    def builtin(self) -> bool:
+        return self.policy is not None
+
+    @property
+    def rules(self) -> list[Rule]:
+        return [e.rule for e in self.entries]
+
+    def copy(self) -> "Chain":
+        return Chain(self.name, self.policy, [Entry(e.rule, Counters(e.counters.packets, e.counters.bytes))
+                                             for e in self.entries],
+                     Counters(self.policy_counters.packets, self.policy_counters.bytes))
+
+
+def check_chain_name(name: str) -> None:
+    """iptables' client-side checks on a new chain name."""
+    if len(name) > 28:
+        raise RulesetError.param(f"chain name `{name}' too long (must be under 29 chars)")
+    if not name or name[0] == "-" or name[0] == "!" or any(c.isspace() for c in name):
+        raise RulesetError.param(f"Invalid chain name `{name}'")
+    if name in ("ACCEPT", "DROP", "QUEUE", "RETURN") or name.isdigit():
+        raise RulesetError.param(f"Invalid chain name `{name}'")
+
+
+class TableState:
+    """One table of one namespace: its chains in kernel order, and a generation."""
+
+    __slots__ = ("name", "chains", "generation")
+
+    def __init__(self, name: Table | str) -> None:
+        self.name = Table(name)
+        self.chains: dict[str, Chain] = {c: Chain(c, "ACCEPT") for c in BUILTIN_CHAINS[self.name]}
+        self.generation = 0
+
+    # ------------------------------------------------------------ queries
+
+    def chain(self, name: str) -> Chain:
+        try:
+            return self.chains[name]
+        except KeyError:
+            raise no_chain() from None
+
+    def ordered_chains(self) -> list[Chain]:
+        """Built-in chains in kernel order, then user chains sorted by name (strcmp)."""
+        builtin = [self.chains[c] for c in BUILTIN_CHAINS[self.name]]
+        users = sorted((c for c in self.chains.values() if not c.builtin), key=lambda c: c.name.encode())
+        return builtin + users
+
+    def references(self) -> dict[str, int]:
+        """How many rules jump or go to each chain."""
+        refs: dict[str, int] = {}
+        for ch in self.chains.values():
+            for e in ch.entries:
+                t = e.rule.target
+                if isinstance(t, (Jump, Goto)):
+                    refs[t.chain] = refs.get(t.chain, 0) + 1
+        return refs
+
+    def find(self, chain: str, rule: Rule) -> int | None:
+        """0-based index of the first rule equal to ``rule`` (as ``-D``/``-C`` compare)."""
+        for i, e in enumerate(self.chain(chain).entries):
+            if e.rule == rule:
+                return i
+        return None
+
+    def copy(self) -> "TableState":
+        t = TableState.__new__(TableState)
+        t.name = self.name
+        t.chains = {k: c.copy() for k, c in self.chains.items()}
+        t.generation = self.generation
+        return t
+
+    # ------------------------------------------------------------ validation
+
+    def check_rule(self, chain: str, rule: Rule, op: str = "RULE_APPEND") -> None:
+        """Refuse a rule that iptables or the kernel would refuse in this chain."""
+        ch = self.chains.get(chain)
+        if ch is not None and ch.builtin:
+            if rule.out_iface is not None and chain in ("INPUT", "PREROUTING"):
+                raise RulesetError.param(f"Can't use -o with {chain}")
+            if rule.in_iface is not None and chain in ("OUTPUT", "POSTROUTING"):
+                raise RulesetError.param(f"Can't use -i with {chain}")
+        t = rule.target
+        if isinstance(t, (Jump, Goto)):
+            target = self.chains.get(t.chain)
+            if target is None:
+                raise RulesetError.param(f"Chain '{t.chain}' does not exist", _errno.ENOENT)
+            if target.builtin:
+                raise RulesetError.nft(op, _errno.EOPNOTSUPP, f"rule in chain {chain}")
+        bad = False
+        if t is not None:
+            name = getattr(t, "name", "")
+            if name in NAT_ONLY and self.name is not Table.NAT:
+                bad = True
+            if name in RAW_ONLY and self.name is not Table.RAW:
+                bad = True
+        for m in rule.matches:
+            need = {TcpMatch: 6, UdpMatch: 17, IcmpMatch: 1}.get(type(m))
+            if need is not None and (rule.proto != need or rule.proto_invert):
+                bad = True
+            if isinstance(m, MultiportMatch) and rule.proto_invert:
+                bad = True
+        if bad:
+            raise RulesetError.nft(op, _errno.EINVAL, f"rule in chain {chain}")
+
+    def check_graph(self, op: str = "RULE_APPEND", culprit: str = "") -> None:
+        """Refuse jump loops reachable from a base chain and nesting deeper than 15."""
+        depth: dict[str, int] = {}
+        chains = self.chains
+        for base in BUILTIN_CHAINS[self.name]:
+            for child in _children(chains[base]):
+                if _depth(chains, child, depth) > MAX_JUMP_DEPTH:
+                    raise RulesetError.nft(op, _errno.EMLINK, f"rule in chain {culprit or base}")
+
+    # ------------------------------------------------------------ operations
+
+    def _bump(self) -> None:
+        self.generation += 1
+
+    def append(self, chain: str, rule: Rule, counters: Counters | None = None) -> None:
+        """``iptables -A``."""
+        ch = self.chain(chain)
+        self.check_rule(chain, rule, "RULE_APPEND")
+        ch.entries.append(Entry(rule, counters or Counters()))
+        if rule.jump_target is not None:
+            try:
+                self.check_graph("RULE_APPEND", chain)
+            except RulesetError:
+                ch.entries.pop()
+                raise
+        self._bump()
+
+    def insert(self, chain: str, rule: Rule, index: int = 1, counters: Counters | None = None) -> None:
+        """``iptables -I chain [index]`` (1-based)."""
+        ch = self.chain(chain)
+        if index < 1 or index > len(ch.entries) + 1:
+            raise RulesetError.plain(_errno.E2BIG, "Index of insertion too big.")
+        self.check_rule(chain, rule, "RULE_INSERT")
+        ch.entries.insert(index - 1, Entry(rule, counters or Counters()))
+        if rule.jump_target is not None:
+            try:
+                self.check_graph("RULE_INSERT", chain)
+            except RulesetError:
+                del ch.entries[index - 1]
+                raise
+        self._bump()
+
+    def replace(self, chain: str, index: int, rule: Rule, counters: Counters | None = None) -> None:
+        """``iptables -R chain index`` (1-based)."""
+        ch = self.chain(chain)
+        if index < 1 or index > len(ch.entries):
+            raise RulesetError.plain(_errno.E2BIG, "Index of replacement too big.")
+        self.check_rule(chain, rule, "RULE_REPLACE")
+        old = ch.entries[index - 1]
+        ch.entries[index - 1] = Entry(rule, counters or Counters())
+        if rule.jump_target is not None:
+            try:
+                self.check_graph("RULE_REPLACE", chain)
+            except RulesetError:
+                ch.entries[index - 1] = old
+                raise
+        self._bump()
+
+    def delete(self, chain: str, rule: Rule) -> None:
+        """``iptables -D chain rule-spec``: the first equal rule."""
+        ch = self.chains.get(chain)
+        idx = self.find(chain, rule) if ch is not None else None
+        if idx is None:
+            raise RulesetError.plain(_errno.ENOENT, "Bad rule (does a matching rule exist in that chain?).")
+        del ch.entries[idx]  # type: ignore[union-attr]
+        self._bump()
+
+    def delete_at(self, chain: str, index: int) -> None:
+        """``iptables -D chain N`` (1-based)."""
+        ch = self.chain(chain)
+        if index < 1 or index > len(ch.entries):
+            raise RulesetError.plain(_errno.E2BIG, "Index of deletion too big.")
+        del ch.entries[index - 1]
+        self._bump()
+
+    def check(self, chain: str, rule: Rule) -> bool:
+        """``iptables -C``: whether an equal rule exists."""
+        return chain in self.chains and self.find(chain, rule) is not None
+
+    def new_chain(self, name: str) -> None:
+        """``iptables -N``."""
+        check_chain_name(name)
+        if name in self.chains:
+            raise RulesetError.plain(_errno.EEXIST, "Chain already exists.")
+        self.chains[name] = Chain(name)
+        self._bump()
+
+    def delete_chain(self, name: str | None = None) -> None:
+        """``iptables -X [chain]``: refused (EBUSY) while referenced or non-empty."""
+        refs = self.references()
+        if name is not None:
+            ch = self.chains.get(name)
+            if ch is None or ch.builtin:
+                raise no_chain()
+            if refs.get(name) or ch.entries:
+                raise RulesetError.nft("CHAIN_DEL", _errno.EBUSY, f"chain {name}")
+            del self.chains[name]
+        else:
+            users = [c for c in self.ordered_chains() if not c.builtin]
+            for c in users:
+                if refs.get(c.name) or c.entries:
+                    raise RulesetError.nft("CHAIN_DEL", _errno.EBUSY, f"chain {c.name}")
+            for c in users:
+                del self.chains[c.name]
+        self._bump()
+
+    def flush(self, name: str | None = None) -> None:
+        """``iptables -F [chain]``."""
+        for ch in ([self.chain(name)] if name is not None else list(self.chains.values())):
+            ch.entries.clear()
+        self._bump()
+
+    def zero(self, name: str | None = None, index: int | None = None) -> None:
+        """``iptables -Z [chain [N]]``."""
+        chains = [self.chain(name)] if name is not None else list(self.chains.values())
+        for ch in chains:
+            if index is not None:
+                if index < 1 or index > len(ch.entries):
+                    raise RulesetError.plain(_errno.E2BIG, "Index of replacement too big.")
+                ch.entries[index - 1].counters = Counters()
+                continue
+            for e in ch.entries:
+                e.counters = Counters()
+            ch.policy_counters = Counters()
+        self._bump()
+
+    def set_policy(self, name: str, policy: str, counters: Counters | None = None) -> None:
+        """``iptables -P``: built-in chains only; ACCEPT or DROP."""
+        ch = self.chains.get(name)
+        if ch is None or not ch.builtin:
+            raise RulesetError.plain(_errno.ENOENT, "Bad built-in chain name.")
+        if policy not in ("ACCEPT", "DROP"):
+            raise RulesetError.plain(_errno.EINVAL, "Bad policy name. Run `dmesg' for more information.")
+        ch.policy = policy
+        if counters is not None:
+            ch.policy_counters = counters
+        self._bump()
+
+    def rename_chain(self, old: str, new: str) -> None:
+        """``iptables -E old new``: user chains only; jumps follow the new name."""
+        ch = self.chains.get(old)
+        if ch is None or ch.builtin:
+            raise no_chain()
+        check_chain_name(new)
+        if new in self.chains:
+            raise RulesetError.plain(_errno.EEXIST, "File exists.")
+        chains: dict[str, Chain] = {}
+        for k, c in self.chains.items():
+            if k == old:
+                c.name = new
+                k = new
+            chains[k] = c
+            for e in c.entries:
+                t = e.rule.target
+                if isinstance(t, (Jump, Goto)) and t.chain == old:
+                    e.rule = _retarget(e.rule, new)
+        self.chains = chains
+        self._bump()
+
+
+def _retarget(rule: Rule, chain: str) -> Rule:
+    from dataclasses import replace
+
+    t = rule.target
+    return replace(rule, target=type(t)(chain=chain))
+
+
+def _children(ch: Chain) -> Iterator[str]:
+    for e in ch.entries:
+        t = e.rule.target
+        if isinstance(t, (Jump, Goto)):
+            yield t.chain
+
+
+def _depth(chains: dict[str, Chain], start: str, memo: dict[str, int]) -> int:
+    """Longest run of user chains from ``start`` (itself counted); a reachable cycle is 16."""
+    if start in memo:
+        return memo[start]
+    inf = MAX_JUMP_DEPTH + 1
+    grey = {start}
+    best = {start: 1}
+
+    def kids(name: str) -> Iterator[str]:
+        ch = chains.get(name)
+        return iter(dict.fromkeys(_children(ch)) if ch is not None else ())
+
+    stack: list[tuple[str, Iterator[str]]] = [(start, kids(start))]
+    while stack:
+        name, it = stack[-1]
+        for child in it:
+            if child in grey:
+                best[name] = inf
+            elif child in memo:
+                best[name] = max(best[name], min(inf, memo[child] + 1))
+            else:
+                grey.add(child)
+                best[child] = 1
+                stack.append((child, kids(child)))
+                break
+        else:
+            stack.pop()
+            grey.discard(name)
+            memo[name] = best[name]
+            if stack:
+                parent = stack[-1][0]
+                best[parent] = max(best[parent], min(inf, memo[name] + 1))
+    return memo[start]
+
+
+class Ruleset:
+    """All iptables tables of one network namespace.
+
+    Tables come into existence when first used (as nf_tables creates them on
+    the first command that names them); :func:`simnet.netfilter.syntax.format_save`
+    prints only existing tables.
+    """
+
+    __slots__ = ("tables",)
+
+    def __init__(self) -> None:
+        self.tables: dict[Table, TableState] = {}
+
+    def table(self, name: Table | str) -> TableState:
+        """The table, created (empty, ACCEPT policies) if this is its first use."""
+        try:
+            key = Table(name)
+        except ValueError:
+            raise RulesetError(_errno.ENOENT,
+                               f"{PROG}: table '{name}' does not exist\nPerhaps iptables or your kernel needs to be upgraded.",
+                               exit_code=3, reason=f"table '{name}' does not exist") from None
+        t = self.tables.get(key)
+        if t is None:
+            t = self.tables[key] = TableState(key)
+        return t
+
+    def existing(self) -> list[TableState]:
+        """Existing tables in iptables-save order."""
+        return [self.tables[t] for t in SAVE_ORDER if t in self.tables]
+
+    def snapshot(self) -> dict[Table, TableState]:
+        """A deep copy of every table (rules are shared: they are immutable)."""
+        return {k: v.copy() for k, v in self.tables.items()}
+
+    def restore(self, snapshot: dict[Table, TableState]) -> None:
+        """Put back a :meth:`snapshot` (generations move forward so caches notice)."""
+        for k, v in snapshot.items():
+            old = self.tables.get(k)
+            v = v.copy()
+            v.generation = (old.generation if old is not None else v.generation) + 1
+            self.tables[k] = v
+        for k in list(self.tables):
+            if k not in snapshot:
+                del self.tables[k]
+
+    def copy(self) -> "Ruleset":
+        r = Ruleset()
+        r.tables = self.snapshot()
+        return r
+
+    def __iter__(self) -> Iterator[TableState]:
+        return iter(self.existing())
+
+
+def iter_rules(table: TableState) -> Iterable[tuple[str, Rule]]:
+    for ch in table.ordered_chains():
+        for e in ch.entries:
+            yield ch.name, e.rule
