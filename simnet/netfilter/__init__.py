@@ -1,0 +1,1 @@
+"""Netfilter: iptables tables, conntrack and NAT, registered at the kernel hooks."""

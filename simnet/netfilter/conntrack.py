@@ -1,0 +1,99 @@
+"""Connection tracking: the one stateful piece of netfilter.
+
+Kernel: net/netfilter/nf_conntrack_core.c.  An entry holds the original and
+reply tuples; NAT rewrites the reply tuple when the first packet passes the
+nat table, and every later packet of the connection, in either direction, is
+translated from the entry (nf_nat_packet), never by re-running the rules.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from enum import Enum, IntFlag
+from ipaddress import IPv4Address
+
+
+class CtState(Enum):
+    """``-m conntrack --ctstate`` values."""
+
+    INVALID = "INVALID"
+    NEW = "NEW"
+    ESTABLISHED = "ESTABLISHED"
+    RELATED = "RELATED"
+    UNTRACKED = "UNTRACKED"
+    SNAT = "SNAT"
+    DNAT = "DNAT"
+
+
+class CtDir(Enum):
+    ORIGINAL = "ORIGINAL"
+    REPLY = "REPLY"
+
+
+class CtStatus(IntFlag):
+    """``enum ip_conntrack_status`` bits (include/uapi/linux/netfilter/nf_conntrack_common.h)."""
+
+    EXPECTED = 1 << 0
+    SEEN_REPLY = 1 << 1
+    ASSURED = 1 << 2
+    CONFIRMED = 1 << 3
+    SRC_NAT = 1 << 4
+    DST_NAT = 1 << 5
+    SRC_NAT_DONE = 1 << 7
+    DST_NAT_DONE = 1 << 8
+    DYING = 1 << 9
+
+
+@dataclass(frozen=True, slots=True)
+class CtTuple:
+    """``struct nf_conntrack_tuple``: src, dst, protocol and the L4 ids.
+
+    For ICMP the "ports" are (id, type) in the original direction as in the
+    kernel: sport carries the echo id, dport the type.
+    """
+
+    src: IPv4Address
+    dst: IPv4Address
+    proto: int
+    sport: int
+    dport: int
+
+    def inverted(self) -> "CtTuple":
+        if self.proto == 1:
+            # echo request (8) <-> echo reply (0): the id stays, the type inverts
+            inv_type = {8: 0, 0: 8, 13: 14, 14: 13}.get(self.dport, self.dport)
+            return CtTuple(self.dst, self.src, 1, self.sport, inv_type)
+        return CtTuple(self.dst, self.src, self.proto, self.dport, self.sport)
+
+    def __str__(self) -> str:
+        if self.proto == 1:
+            return f"src={self.src} dst={self.dst} type={self.dport} code=0 id={self.sport}"
+        return f"src={self.src} dst={self.dst} sport={self.sport} dport={self.dport}"
+
+
+@dataclass(frozen=True, slots=True)
+class CtInfo:
+    """``enum ip_conntrack_info`` as the skb carries it: state and direction."""
+
+    state: CtState
+    direction: CtDir = CtDir.ORIGINAL
+
+
+UNTRACKED = CtInfo(CtState.UNTRACKED)
+
+
+@dataclass(slots=True, eq=False)
+class Conn:
+    """``struct nf_conn``: a tracked connection (mutable; owned by a ConntrackTable)."""
+
+    id: int
+    orig: CtTuple
+    reply: CtTuple
+    status: CtStatus = CtStatus(0)
+    tcp_state: str | None = None
+    mark: int = 0
+    zone: int = 0
+    timeout: int = 0
+    related_to: "Conn | None" = None
+    nat_bound: set[str] = field(default_factory=set)
+    """Which NAT manips ('src', 'dst') have been decided (incl. the null binding)."""

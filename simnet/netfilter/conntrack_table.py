@@ -1,0 +1,222 @@
+"""A namespace's conntrack table: lookup and classification, confirmation, listing.
+
+Kernel: nf_conntrack_core.c (``nf_conntrack_in``: find the entry by tuple or
+create an unconfirmed one; ``__nf_conntrack_confirm`` at the last hook
+inserts it), nf_conntrack_proto_tcp.c (the TCP state machine, reduced to
+what handshakes, RST and FIN need), nf_conntrack_proto_icmp.c (errors are
+RELATED to the connection whose packet they quote).
+"""
+
+from __future__ import annotations
+
+import itertools
+from typing import TYPE_CHECKING
+
+from simnet.netfilter.conntrack import Conn, CtDir, CtInfo, CtState, CtStatus, CtTuple
+from simnet.packet import Icmp, IcmpType, Packet, Tcp, TcpFlags, Udp
+
+if TYPE_CHECKING:
+    from simnet.netns import NetNamespace
+    from simnet.skb import Skb
+
+ICMP_REQUESTS = {IcmpType.ECHO_REQUEST: IcmpType.ECHO_REPLY, IcmpType.TIMESTAMP_REQUEST: IcmpType.TIMESTAMP_REPLY}
+TIMEOUTS = {"SYN_SENT": 120, "SYN_RECV": 60, "ESTABLISHED": 432000, "FIN_WAIT": 120, "CLOSE_WAIT": 60,
+            "LAST_ACK": 30, "TIME_WAIT": 120, "CLOSE": 10, "udp": 30, "udp-stream": 120, "icmp": 30}
+PROTO_NAMES = {1: "icmp", 6: "tcp", 17: "udp"}
+
+
+def packet_tuple(pkt: Packet) -> CtTuple | None:
+    """nf_ct_get_tuple: the tuple a packet belongs to (None: not trackable)."""
+    ip = pkt.ip
+    if ip is None:
+        return None
+    match pkt.l4:
+        case Tcp(sport=s, dport=d) | Udp(sport=s, dport=d):
+            return CtTuple(ip.src, ip.dst, ip.proto, s, d)
+        case Icmp() as icmp:
+            return CtTuple(ip.src, ip.dst, 1, icmp.id, icmp.type)
+    return CtTuple(ip.src, ip.dst, ip.proto, 0, 0)
+
+
+class ConntrackTable:
+    """Confirmed connections by both of their tuples (``conntrack -L``)."""
+
+    def __init__(self, ns: "NetNamespace") -> None:
+        self.ns = ns
+        self._by_tuple: dict[CtTuple, tuple[Conn, CtDir]] = {}
+        self._conns: dict[int, Conn] = {}
+        self._ids = itertools.count(1)
+
+    def __len__(self) -> int:
+        return len(self._conns)
+
+    def __iter__(self):  # type: ignore[no-untyped-def]
+        return iter(sorted(self._conns.values(), key=lambda c: c.id))
+
+    def lookup(self, t: CtTuple) -> tuple[Conn, CtDir] | None:
+        return self._by_tuple.get(t)
+
+    def tuple_taken(self, reply: CtTuple, ignore: Conn | None = None) -> bool:
+        """nf_nat_used_tuple: would a connection with this reply tuple clash?"""
+        found = self._by_tuple.get(reply)
+        return found is not None and found[0] is not ignore
+
+    # -- nf_conntrack_in ---------------------------------------------------------------
+    def classify(self, skb: "Skb") -> tuple[Conn | None, CtInfo | None]:
+        """The entry and ctinfo of a packet; a new unconfirmed entry when it starts one."""
+        pkt = skb.packet
+        if isinstance(pkt.l4, Icmp) and pkt.l4.is_error:
+            return self._related(pkt.l4)
+        t = packet_tuple(pkt)
+        if t is None:
+            return None, None
+        found = self._by_tuple.get(t)
+        if found is not None:
+            conn, direction = found
+            if isinstance(pkt.l4, Tcp):
+                if pkt.l4.flags & TcpFlags.SYN and not pkt.l4.flags & TcpFlags.ACK and direction is CtDir.ORIGINAL \
+                        and conn.tcp_state in ("CLOSE", "TIME_WAIT"):
+                    self.remove(conn)  # a new SYN re-opens a closed connection
+                    return self._new(t, pkt)
+                if not self._tcp_valid(conn, direction, pkt.l4):
+                    return None, None
+            if direction is CtDir.REPLY:
+                return conn, CtInfo(CtState.ESTABLISHED, CtDir.REPLY)
+            if conn.status & CtStatus.SEEN_REPLY:
+                return conn, CtInfo(CtState.ESTABLISHED, CtDir.ORIGINAL)
+            return conn, CtInfo(CtState.NEW, CtDir.ORIGINAL)
+        return self._new(t, pkt)
+
+    def _new(self, t: CtTuple, pkt: Packet) -> tuple[Conn | None, CtInfo | None]:
+        match pkt.l4:
+            case Tcp(flags=f):
+                if f & TcpFlags.RST or (f & TcpFlags.SYN and f & TcpFlags.ACK) or f & TcpFlags.FIN:
+                    return None, None  # tcp_new: no connection starts with these
+                if f & TcpFlags.SYN:
+                    state = "SYN_SENT"
+                else:
+                    state = "ESTABLISHED"  # nf_conntrack_tcp_loose=1 picks up mid-stream
+            case Icmp(type=ty):
+                if ty not in ICMP_REQUESTS:
+                    return None, None  # icmp_new: only requests start a connection
+                state = None
+            case _:
+                state = None
+        conn = Conn(id=0, orig=t, reply=t.inverted(), tcp_state=state)
+        return conn, CtInfo(CtState.NEW, CtDir.ORIGINAL)
+
+    def _related(self, icmp: Icmp) -> tuple[Conn | None, CtInfo | None]:
+        quoted = icmp.quoted
+        if quoted is None:
+            return None, None
+        t = packet_tuple(quoted)
+        if t is None:
+            return None, None
+        found = self._by_tuple.get(t)
+        if found is None:
+            return None, None
+        conn, direction = found
+        # the error travels against the quoted packet's direction
+        err_dir = CtDir.REPLY if direction is CtDir.ORIGINAL else CtDir.ORIGINAL
+        return conn, CtInfo(CtState.RELATED, err_dir)
+
+    def _tcp_valid(self, conn: Conn, direction: CtDir, tcp: Tcp) -> bool:
+        state = conn.tcp_state
+        if tcp.flags & TcpFlags.SYN and tcp.flags & TcpFlags.ACK:
+            return direction is CtDir.REPLY and state in ("SYN_SENT", "SYN_RECV", "ESTABLISHED")
+        return True
+
+    # -- after the packet passed (conntrack state updates and confirmation) ------------------
+    def seen(self, conn: Conn, info: CtInfo, pkt: Packet) -> None:
+        """Update protocol state for a packet of a tracked connection (tcp_packet, udp_packet)."""
+        if info.state is CtState.RELATED:
+            return
+        if info.direction is CtDir.REPLY and not conn.status & CtStatus.SEEN_REPLY:
+            conn.status |= CtStatus.SEEN_REPLY
+        match pkt.l4:
+            case Tcp(flags=f):
+                self._tcp_state(conn, info.direction, f)
+            case Udp():
+                if conn.status & CtStatus.SEEN_REPLY and info.direction is CtDir.ORIGINAL and \
+                        not conn.status & CtStatus.ASSURED and info.state is CtState.ESTABLISHED:
+                    conn.status |= CtStatus.ASSURED
+            case _:
+                pass
+
+    def _tcp_state(self, conn: Conn, direction: CtDir, f: TcpFlags) -> None:
+        state = conn.tcp_state
+        if f & TcpFlags.RST:
+            conn.tcp_state = "CLOSE"
+            if not conn.status & CtStatus.ASSURED and conn.id:
+                self.remove(conn)  # a refused connection is forgotten at once
+            return
+        if f & TcpFlags.SYN and f & TcpFlags.ACK and direction is CtDir.REPLY and state == "SYN_SENT":
+            conn.tcp_state = "SYN_RECV"
+        elif f & TcpFlags.ACK and not f & TcpFlags.SYN and direction is CtDir.ORIGINAL and state == "SYN_RECV":
+            conn.tcp_state = "ESTABLISHED"
+            conn.status |= CtStatus.ASSURED
+        elif f & TcpFlags.FIN:
+            conn.tcp_state = {"ESTABLISHED": "FIN_WAIT", "FIN_WAIT": "LAST_ACK", "CLOSE_WAIT": "LAST_ACK"}.get(
+                state or "", "TIME_WAIT")
+
+    def confirm(self, conn: Conn) -> bool:
+        """__nf_conntrack_confirm: insert a new entry; False when another entry took the tuple."""
+        if conn.status & CtStatus.CONFIRMED:
+            return True
+        if conn.orig in self._by_tuple or conn.reply in self._by_tuple:
+            return False
+        conn.id = next(self._ids)
+        conn.status |= CtStatus.CONFIRMED
+        self._conns[conn.id] = conn
+        self._by_tuple[conn.orig] = (conn, CtDir.ORIGINAL)
+        self._by_tuple[conn.reply] = (conn, CtDir.REPLY)
+        return True
+
+    def rehash(self, conn: Conn, new_reply: CtTuple) -> None:
+        if conn.status & CtStatus.CONFIRMED:
+            self._by_tuple.pop(conn.reply, None)
+            self._by_tuple[new_reply] = (conn, CtDir.REPLY)
+        conn.reply = new_reply
+
+    def remove(self, conn: Conn) -> None:
+        if self._conns.pop(conn.id, None) is None:
+            return
+        for t in (conn.orig, conn.reply):
+            if self._by_tuple.get(t, (None,))[0] is conn:
+                del self._by_tuple[t]
+
+    def flush(self) -> int:
+        n = len(self._conns)
+        self._conns.clear()
+        self._by_tuple.clear()
+        return n
+
+    # -- conntrack -L ---------------------------------------------------------------------
+    def listing(self) -> list[str]:
+        """``conntrack -L`` lines without the ageing timeout (which depends on wall time)."""
+        return [format_conn(c) for c in self]
+
+
+def format_conn(c: Conn, timeout: int | None = None) -> str:
+    proto = PROTO_NAMES.get(c.orig.proto, "unknown")
+    words = [f"{proto:<8} {c.orig.proto}"]
+    if timeout is not None:
+        words.append(str(timeout))
+    if c.tcp_state:
+        words.append(c.tcp_state)
+    words.append(_tuple_text(c.orig))
+    if not c.status & CtStatus.SEEN_REPLY:
+        words.append("[UNREPLIED]")
+    words.append(_tuple_text(c.reply))
+    if c.status & CtStatus.ASSURED:
+        words.append("[ASSURED]")
+    words.append(f"mark={c.mark}")
+    return " ".join(words)
+
+
+def _tuple_text(t: CtTuple) -> str:
+    if t.proto == 1:
+        return f"src={t.src} dst={t.dst} type={t.dport} code=0 id={t.sport}"
+    if t.proto in (6, 17):
+        return f"src={t.src} dst={t.dst} sport={t.sport} dport={t.dport}"
+    return f"src={t.src} dst={t.dst}"

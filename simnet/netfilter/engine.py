@@ -1,0 +1,216 @@
+"""The netfilter hooks of a namespace: who runs at each hook, in priority order.
+
+Kernel: ``nf_hook_slow`` walks the entries registered at a hook sorted by
+priority and stops at the first verdict that is not ACCEPT.  Each iptables
+table registers at the hooks its kernel module lists (``iptable_filter``:
+LOCAL_IN, FORWARD, LOCAL_OUT at FILTER priority, ...), conntrack at
+CONNTRACK and CONNTRACK_CONFIRM, NAT at NAT_DST and NAT_SRC.  Nothing here
+orders tables by name: :data:`REGISTRATIONS` is the kernel's table of
+(hook, priority), and sorting does the rest.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import Enum
+from typing import TYPE_CHECKING, Callable
+
+from simnet.netfilter import targets as T
+from simnet.netfilter.conntrack import CtDir, CtInfo, CtState, CtStatus
+from simnet.netfilter.context import MatchContext
+from simnet.netfilter.evaluate import ChainResult, evaluate_chain
+from simnet.netfilter.hooks import Hook, Priority
+from simnet.netfilter.nat import DST, SRC, bind, nat_packet
+from simnet.packet import Icmp
+from simnet.trace import ConntrackLookup, Disposition, Dropped, HookEntered, Logged, RuleHit, Translated
+
+if TYPE_CHECKING:
+    from simnet.netns import NetNamespace
+    from simnet.skb import Skb
+
+
+class Verdict(Enum):
+    ACCEPT = "ACCEPT"
+    DROP = "DROP"
+    STOLEN = "STOLEN"
+    """Consumed: REJECT answered it."""
+
+
+HookFn = Callable[["NetNamespace", Hook, "Skb", int], tuple[Verdict, "Skb"]]
+
+
+@dataclass(frozen=True, slots=True)
+class Registration:
+    hook: Hook
+    priority: int
+    name: str
+    fn: HookFn
+
+
+def _table(name: str) -> HookFn:
+    def run(ns: "NetNamespace", hook: Hook, skb: "Skb", tid: int) -> tuple[Verdict, "Skb"]:
+        return run_table(ns, name, hook, skb, tid)
+
+    return run
+
+
+def _registrations() -> tuple[Registration, ...]:
+    regs: list[Registration] = []
+    tables = {  # table -> (hooks, priority): the kernel modules' valid_hooks and priorities
+        "raw": ((Hook.PRE_ROUTING, Hook.LOCAL_OUT), Priority.RAW),
+        "mangle": (tuple(Hook), Priority.MANGLE),
+        "filter": ((Hook.LOCAL_IN, Hook.FORWARD, Hook.LOCAL_OUT), Priority.FILTER),
+        "security": ((Hook.LOCAL_IN, Hook.FORWARD, Hook.LOCAL_OUT), Priority.SECURITY),
+    }
+    for name, (hooks, prio) in tables.items():
+        for hook in hooks:
+            regs.append(Registration(hook, prio, name, _table(name)))
+    for hook in (Hook.PRE_ROUTING, Hook.LOCAL_OUT):
+        regs.append(Registration(hook, Priority.CONNTRACK, "conntrack", conntrack_in))
+        regs.append(Registration(hook, Priority.NAT_DST, "nat", nat_hook))
+    for hook in (Hook.POST_ROUTING, Hook.LOCAL_IN):
+        regs.append(Registration(hook, Priority.NAT_SRC, "nat", nat_hook))
+        regs.append(Registration(hook, Priority.CONNTRACK_CONFIRM, "conntrack confirm", conntrack_confirm))
+    return tuple(regs)
+
+
+def nf_hook(ns: "NetNamespace", hook: Hook, skb: "Skb", tid: int, *, bridged: bool = False) -> "Skb | None":
+    """Run every registration at ``hook``; the skb as it continues, or None when it stopped here."""
+    if not ns.ruleset_active():
+        return skb
+    tracer = ns.world.tracer
+    tracer.step(tid, HookEntered(netns=ns.name, hook=hook.chain, bridged=bridged))
+    for reg in BY_HOOK[hook]:
+        verdict, skb = reg.fn(ns, hook, skb, tid)
+        if verdict is Verdict.ACCEPT:
+            continue
+        if verdict is Verdict.DROP:
+            tracer.end(tid, Disposition.DROPPED)
+        else:
+            tracer.end(tid, Disposition.REJECTED)
+        return None
+    return skb
+
+
+def match_context(ns: "NetNamespace", hook: Hook) -> MatchContext:
+    return MatchContext(hook=hook, addr_type=ns.addr_type, ipsets=ns.ipsets, now=ns.world.now,
+                        rng=ns.world.rng, state=ns.match_state, forced=ns.world.forced)
+
+
+def evaluate(ns: "NetNamespace", table: str, hook: Hook, skb: "Skb", tid: int) -> ChainResult | None:
+    """Evaluate a table's built-in chain for ``hook``, count the hits and trace them."""
+    state = ns.ruleset.tables.get(table) if hasattr(ns.ruleset, "tables") else None
+    if state is None or hook.chain not in state.chains:
+        return None
+    result = ns.evaluator(state, hook.chain, skb, match_context(ns, hook))
+    tracer = ns.world.tracer
+    length = skb.packet.length
+    for hit in result.hits:
+        if hit.index == 0:
+            state.chains[hit.chain].policy_counters.add(length)
+            text = f"-P {hit.chain} {hit.verdict}"
+        else:
+            hit.entry.counters.add(length)
+            text = f"-A {hit.chain} {hit.rule}"
+        tracer.step(tid, RuleHit(netns=ns.name, table=table, chain=hit.chain, index=hit.index, rule=text,
+                                 verdict=hit.verdict))
+    for line in result.logs:
+        tracer.step(tid, Logged(netns=ns.name, line=line))
+    if result.ct_mark is not None and result.skb.ct is not None:
+        result.skb.ct.mark = result.ct_mark
+    return result
+
+
+def run_table(ns: "NetNamespace", table: str, hook: Hook, skb: "Skb", tid: int) -> tuple[Verdict, "Skb"]:
+    result = evaluate(ns, table, hook, skb, tid)
+    if result is None:
+        return Verdict.ACCEPT, skb
+    skb = result.skb
+    match result.target:
+        case T.Reject() as rej:
+            _reject(ns, rej, skb, tid)
+            return Verdict.STOLEN, skb
+    if result.verdict == "DROP":
+        ns.world.tracer.step(tid, Dropped(netns=ns.name, reason=f"{table} {hook.chain}: DROP"))
+        return Verdict.DROP, skb
+    return Verdict.ACCEPT, skb
+
+
+def _reject(ns: "NetNamespace", rej: "T.Reject", skb: "Skb", tid: int) -> None:
+    from simnet.datapath import icmp_send, send_tcp_reset
+
+    ns.world.tracer.step(tid, Dropped(netns=ns.name, reason=f"REJECT --reject-with {rej.with_}",
+                                      disposition=Disposition.REJECTED))
+    if rej.tcp_reset:
+        send_tcp_reset(ns, skb, tid, reason="REJECT --reject-with tcp-reset")
+        return
+    code = rej.icmp_type_code
+    if code is not None:
+        icmp_send(ns, skb, code[0], code[1], tid, reason=f"REJECT --reject-with {rej.with_}")
+
+
+# -- conntrack -------------------------------------------------------------------------------
+def conntrack_in(ns: "NetNamespace", hook: Hook, skb: "Skb", tid: int) -> tuple[Verdict, "Skb"]:
+    """nf_conntrack_in: attach the entry and ctinfo; new connections stay unconfirmed."""
+    if not ns.conntrack_active() or skb.ctinfo is not None and skb.ctinfo.state is CtState.UNTRACKED:
+        return Verdict.ACCEPT, skb
+    if skb.ct is not None and skb.ctinfo is not None:
+        return Verdict.ACCEPT, skb
+    conn, info = ns.conntrack.classify(skb)
+    if conn is not None and info is not None and conn.status & CtStatus.CONFIRMED:
+        ns.conntrack.seen(conn, info, skb.packet)
+    from simnet.netfilter.conntrack_table import format_conn
+
+    ns.world.tracer.step(tid, ConntrackLookup(
+        netns=ns.name, state=info.state.value if info else "INVALID",
+        direction=info.direction.value if info else "-", entry=format_conn(conn) if conn else "no entry"))
+    return Verdict.ACCEPT, skb.evolve(ct=conn, ctinfo=info)
+
+
+def conntrack_confirm(ns: "NetNamespace", hook: Hook, skb: "Skb", tid: int) -> tuple[Verdict, "Skb"]:
+    """__nf_conntrack_confirm: a new connection enters the table as its first packet leaves."""
+    conn, info = skb.ct, skb.ctinfo
+    if conn is None or info is None or conn.status & CtStatus.CONFIRMED:
+        return Verdict.ACCEPT, skb
+    if info.state is CtState.RELATED:
+        return Verdict.ACCEPT, skb
+    if not ns.conntrack.confirm(conn):
+        ns.world.tracer.step(tid, Dropped(netns=ns.name, reason="conntrack: insert clash with an existing entry"))
+        return Verdict.DROP, skb
+    return Verdict.ACCEPT, skb
+
+
+# -- NAT ---------------------------------------------------------------------------------------
+def nat_hook(ns: "NetNamespace", hook: Hook, skb: "Skb", tid: int) -> tuple[Verdict, "Skb"]:
+    """nf_nat_inet_fn: bind new connections through the nat table, then translate."""
+    conn, info = skb.ct, skb.ctinfo
+    if conn is None or info is None or info.state is CtState.UNTRACKED:
+        return Verdict.ACCEPT, skb
+    manip = DST if hook in (Hook.PRE_ROUTING, Hook.LOCAL_OUT) else SRC
+    related_error = info.state is CtState.RELATED and isinstance(skb.packet.l4, Icmp)
+    if not related_error and info.state is CtState.NEW and info.direction is CtDir.ORIGINAL \
+            and manip not in conn.nat_bound:
+        result = evaluate(ns, "nat", hook, skb, tid)
+        conn.nat_bound.add(manip)
+        if result is not None:
+            skb = result.skb
+            target = result.target
+            wanted = (isinstance(target, (T.Dnat, T.Redirect)) and manip == DST) or (
+                isinstance(target, (T.Snat, T.Masquerade)) and manip == SRC)
+            if wanted and not bind(ns, conn, manip, target, skb):
+                ns.world.tracer.step(tid, Dropped(netns=ns.name, reason=f"{target.name}: no address to use"))
+                return Verdict.DROP, skb
+            if result.verdict == "DROP":
+                ns.world.tracer.step(tid, Dropped(netns=ns.name, reason=f"nat {hook.chain}: DROP"))
+                return Verdict.DROP, skb
+    packet, diffs = nat_packet(conn, info.direction, manip, skb.packet)
+    if diffs:
+        ns.world.tracer.step(tid, Translated(netns=ns.name, manip="dnat" if manip == DST else "snat", diffs=diffs))
+        skb = skb.evolve(packet=packet)
+    return Verdict.ACCEPT, skb
+
+
+REGISTRATIONS = _registrations()
+BY_HOOK: dict[Hook, tuple[Registration, ...]] = {
+    hook: tuple(sorted((r for r in REGISTRATIONS if r.hook is hook), key=lambda r: r.priority)) for hook in Hook
+}

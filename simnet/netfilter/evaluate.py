@@ -1,0 +1,198 @@
+"""Chain traversal with ``ipt_do_table`` semantics.
+
+Kernel: net/ipv4/netfilter/ip_tables.c.  Rules are tried in order; a match
+runs its target: a terminal verdict ends the table, ``-j CHAIN`` pushes a
+return point, ``-g CHAIN`` does not, ``RETURN`` (or falling off the end of a
+user chain) pops; the end of a built-in chain applies its policy.  Non-
+terminal targets (MARK, CONNMARK, LOG, CT, TRACE, ...) act and continue.
+
+:func:`evaluate_chain` is the reference: a plain linear walk.  The fast path
+(:mod:`simnet.netfilter.fastpath`) must name exactly the same hits.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from ipaddress import IPv4Address
+from typing import TYPE_CHECKING, Any
+
+from simnet.netfilter import targets as T
+from simnet.netfilter.conntrack import UNTRACKED
+from simnet.netfilter.context import MatchContext
+from simnet.netfilter.rule import Rule
+from simnet.skb import Skb
+
+if TYPE_CHECKING:
+    from simnet.netfilter.ruleset import Entry, TableState
+
+MAX_JUMPS = 1024
+
+
+@dataclass(frozen=True, slots=True)
+class Hit:
+    """One rule (or policy) that matched, in evaluation order."""
+
+    chain: str
+    index: int
+    """1-based position in the chain; 0 for the policy."""
+    rule: Rule | None
+    verdict: str
+    """ACCEPT, DROP, REJECT, RETURN, DNAT, SNAT, MASQUERADE, REDIRECT, jump, goto, continue."""
+    entry: Any = None
+
+
+@dataclass(frozen=True, slots=True)
+class ChainResult:
+    verdict: str
+    """ACCEPT, DROP, or the name of the terminal target (REJECT, DNAT, SNAT, MASQUERADE, REDIRECT)."""
+    target: Any
+    hits: tuple[Hit, ...]
+    skb: Skb
+    logs: tuple[str, ...] = ()
+    ct_mark: int | None = None
+
+
+def iface_match(pattern: str, name: str | None) -> bool:
+    """``-i eth+``: a trailing ``+`` matches any name with that prefix."""
+    name = name or ""
+    if pattern.endswith("+"):
+        return name.startswith(pattern[:-1])
+    return name == pattern
+
+
+def rule_matches(rule: Rule, skb: Skb, ctx: MatchContext) -> bool:
+    """The ipt_entry checks (ip_packet_match), then every match module in order."""
+    ip = skb.packet.ip
+    if ip is None:
+        return False
+    if rule.src is not None and ((int(ip.src) & int(rule.src.netmask)) == int(rule.src.network_address)) == rule.src_invert:
+        return False
+    if rule.dst is not None and ((int(ip.dst) & int(rule.dst.netmask)) == int(rule.dst.network_address)) == rule.dst_invert:
+        return False
+    if rule.in_iface is not None and iface_match(rule.in_iface, skb.indev) == rule.in_invert:
+        return False
+    if rule.out_iface is not None and iface_match(rule.out_iface, skb.outdev) == rule.out_invert:
+        return False
+    if rule.proto is not None and rule.proto != 0 and (ip.proto == rule.proto) == rule.proto_invert:
+        return False
+    if rule.fragment is True:
+        return False  # simnet never fragments: no packet is a non-first fragment
+    for m in rule.matches:
+        if not m.matches(skb, ctx):
+            return False
+    return True
+
+
+def log_line(target: Any, skb: Skb, ctx: MatchContext) -> str:
+    """What ``LOG`` would print to the kernel log (nf_log_ip_packet, abridged)."""
+    ip = skb.packet.ip
+    prefix = getattr(target, "prefix", None) or ""
+    parts = [f"{prefix}IN={skb.indev or ''} OUT={skb.outdev or ''}"]
+    if skb.physindev:
+        parts.append(f"PHYSIN={skb.physindev}")
+    if skb.physoutdev:
+        parts.append(f"PHYSOUT={skb.physoutdev}")
+    if ip is not None:
+        parts.append(f"SRC={ip.src} DST={ip.dst} TTL={ip.ttl} PROTO={_proto(ip.proto)}")
+        if skb.packet.sport is not None:
+            parts.append(f"SPT={skb.packet.sport} DPT={skb.packet.dport}")
+    if skb.mark:
+        parts.append(f"MARK=0x{skb.mark:x}")
+    return " ".join(parts)
+
+
+def _proto(p: int) -> str:
+    return {1: "ICMP", 6: "TCP", 17: "UDP"}.get(p, str(p))
+
+
+def evaluate_chain(table: "TableState", chain: str, skb: Skb, ctx: MatchContext) -> ChainResult:
+    """Walk ``chain`` of ``table`` for ``skb``: the reference (linear) evaluator."""
+    hits: list[Hit] = []
+    logs: list[str] = []
+    stack: list[tuple[str, int]] = []
+    ct_mark: int | None = None
+    name, i = chain, 0
+    entries = table.chains[name].entries
+    for _ in range(MAX_JUMPS * 64):
+        if i >= len(entries):
+            if stack:
+                name, i = stack.pop()
+                entries = table.chains[name].entries
+                continue
+            policy = table.chains[chain].policy or "ACCEPT"
+            hits.append(Hit(chain, 0, None, policy))
+            return ChainResult(policy, None, tuple(hits), skb, tuple(logs), ct_mark)
+        entry = entries[i]
+        rule = entry.rule
+        ctx.rule_key = id(entry)
+        if not rule_matches(rule, skb, ctx):
+            i += 1
+            continue
+        target = rule.target
+        match target:
+            case None:
+                hits.append(Hit(name, i + 1, rule, "continue", entry))
+                i += 1
+            case T.Jump(chain=dest):
+                hits.append(Hit(name, i + 1, rule, "jump", entry))
+                if len(stack) >= MAX_JUMPS:
+                    raise RuntimeError("iptables chain stack overflow")
+                stack.append((name, i + 1))
+                name, i = dest, 0
+                entries = table.chains[name].entries
+            case T.Goto(chain=dest):
+                hits.append(Hit(name, i + 1, rule, "goto", entry))
+                name, i = dest, 0
+                entries = table.chains[name].entries
+            case T.Return():
+                hits.append(Hit(name, i + 1, rule, "RETURN", entry))
+                if stack:
+                    name, i = stack.pop()
+                    entries = table.chains[name].entries
+                else:
+                    i = len(entries)
+                    name_policy = table.chains[chain]
+                    entries = name_policy.entries
+                    name = chain
+            case T.Mark():
+                skb = skb.evolve(mark=target.apply(skb.mark))
+                hits.append(Hit(name, i + 1, rule, "continue", entry))
+                i += 1
+            case T.Connmark():
+                cur = ct_mark if ct_mark is not None else (skb.ct.mark if skb.ct is not None else 0)
+                new_mark, new_ct = target.apply(skb.mark, cur)
+                skb = skb.evolve(mark=new_mark)
+                if skb.ct is not None:
+                    ct_mark = new_ct
+                hits.append(Hit(name, i + 1, rule, "continue", entry))
+                i += 1
+            case T.Log() | T.Nflog():
+                logs.append(log_line(target, skb, ctx))
+                hits.append(Hit(name, i + 1, rule, "continue", entry))
+                i += 1
+            case T.Trace():
+                skb = skb.evolve(nf_trace=True)
+                hits.append(Hit(name, i + 1, rule, "continue", entry))
+                i += 1
+            case T.Notrack():
+                skb = skb.evolve(ct=None, ctinfo=UNTRACKED)
+                hits.append(Hit(name, i + 1, rule, "continue", entry))
+                i += 1
+            case T.Ct():
+                if target.notrack:
+                    skb = skb.evolve(ct=None, ctinfo=UNTRACKED)
+                hits.append(Hit(name, i + 1, rule, "continue", entry))
+                i += 1
+            case T.Accept() | T.Drop():
+                hits.append(Hit(name, i + 1, rule, target.name, entry))
+                return ChainResult(target.name, target, tuple(hits), skb, tuple(logs), ct_mark)
+            case T.Reject() | T.Dnat() | T.Snat() | T.Masquerade() | T.Redirect():
+                hits.append(Hit(name, i + 1, rule, target.name, entry))
+                return ChainResult(target.name, target, tuple(hits), skb, tuple(logs), ct_mark)
+            case _:
+                if getattr(target, "terminal", False):
+                    hits.append(Hit(name, i + 1, rule, target.name, entry))
+                    return ChainResult(target.name, target, tuple(hits), skb, tuple(logs), ct_mark)
+                hits.append(Hit(name, i + 1, rule, "continue", entry))
+                i += 1
+    raise RuntimeError("iptables evaluation did not terminate")

@@ -1,0 +1,469 @@
+"""A network namespace: its devices, addresses, routes, neighbours, sysctls and tables.
+
+Everything here mirrors an ``ip`` operation and fails the way iproute2
+reports it; a failed operation changes nothing.  The packet walk itself is in
+:mod:`simnet.datapath`.
+"""
+
+from __future__ import annotations
+
+import errno
+from dataclasses import replace
+from ipaddress import IPv4Address, IPv4Interface, IPv4Network
+from typing import TYPE_CHECKING, Iterator
+
+from simnet.addresses import MacAddress
+from simnet.arp import NeighbourTable
+from simnet.bridge import Fdb
+from simnet.errors import ConfigError, DeviceExists, KernelError, NoSuchDevice
+from simnet.link import Device, IfAddr, LinkKind, Scope
+from simnet.netfilter.context import AddrType
+from simnet.routing import Fib, Route, RouteProto, RouteTable, RouteType, select_source
+from simnet.sysctl import Sysctls
+
+if TYPE_CHECKING:
+    from simnet.netfilter.conntrack_table import ConntrackTable
+    from simnet.netfilter.ruleset import Ruleset
+    from simnet.socket import SocketTable
+    from simnet.world import World
+
+LOOPBACK_NET = IPv4Interface("127.0.0.1/8")
+
+
+class NetNamespace:
+    """One network namespace (``struct net``).  A host is just a namespace."""
+
+    def __init__(self, world: "World", name: str) -> None:
+        from simnet.netfilter.conntrack_table import ConntrackTable
+        from simnet.netfilter.ruleset import Ruleset
+        from simnet.socket import SocketTable
+
+        self.world = world
+        self.name = name
+        self.devices: dict[str, Device] = {}
+        self.addrs: list[IfAddr] = []
+        self.fib = Fib()
+        self.neigh = NeighbourTable()
+        self.fdbs: dict[str, Fdb] = {}
+        self.sysctls = Sysctls(lambda: list(self.devices))
+        self.ruleset: Ruleset = Ruleset()
+        self.conntrack: ConntrackTable = ConntrackTable(self)
+        self.sockets: SocketTable = SocketTable(self)
+        self.ipsets: dict[str, object] = {}
+        self.match_state: dict[object, object] = {}
+        self._next_ifindex = 1
+        self._ct_cache: tuple[object, bool] = ((), False)
+        from simnet.netfilter.evaluate import evaluate_chain
+
+        self.evaluator = evaluate_chain
+        """The chain evaluator (the reference walk, or a compiled fast path)."""
+        self._add_device("lo", LinkKind.LOOPBACK, MacAddress(0), mtu=65536)
+
+    def __repr__(self) -> str:
+        return f"NetNamespace({self.name!r})"
+
+    # -- devices ---------------------------------------------------------------
+    def dev(self, ifname: str) -> Device:
+        try:
+            return self.devices[ifname]
+        except KeyError:
+            raise NoSuchDevice(ifname) from None
+
+    def _new_ifindex(self, wanted: int | None = None) -> int:
+        used = {d.ifindex for d in self.devices.values()}
+        if wanted is not None and wanted not in used:
+            self._next_ifindex = max(self._next_ifindex, wanted + 1)
+            return wanted
+        while self._next_ifindex in used:
+            self._next_ifindex += 1
+        index = self._next_ifindex
+        self._next_ifindex += 1
+        return index
+
+    def _add_device(self, ifname: str, kind: LinkKind, lladdr: MacAddress, *, mtu: int = 1500,
+                    ifindex: int | None = None) -> Device:
+        dev = Device(ifindex=self._new_ifindex(ifindex), ifname=ifname, kind=kind,
+                     lladdr=lladdr, netns=self, mtu=mtu)
+        self.devices[ifname] = dev
+        self.sysctls.add_device(ifname)
+        if kind is LinkKind.BRIDGE:
+            self.fdbs[ifname] = Fdb()
+        return dev
+
+    def check_new_name(self, ifname: str) -> None:
+        if not ifname or len(ifname) > 15 or "/" in ifname or ifname in (".", "..") or any(c.isspace() for c in ifname):
+            raise ConfigError(f'Error: argument "{ifname}" is wrong: "name" not a valid ifname')
+        if ifname in self.devices:
+            raise DeviceExists()
+
+    def link_add(self, ifname: str, kind: LinkKind | str, *, peer: str | None = None,
+                 peer_netns: "NetNamespace | None" = None, address: MacAddress | None = None,
+                 peer_address: MacAddress | None = None, mtu: int | None = None) -> Device:
+        """``ip link add NAME type KIND [peer name PEER [netns NS]]``."""
+        kind = LinkKind(kind) if isinstance(kind, str) else kind
+        self.check_new_name(ifname)
+        if kind is LinkKind.LOOPBACK:
+            raise ConfigError("Error: Unknown device type.")
+        if kind is LinkKind.VETH:
+            peer_ns = peer_netns or self
+            peer_name = peer or self._default_peer_name(peer_ns)
+            peer_ns.check_new_name(peer_name)
+            if peer_ns is self and peer_name == ifname:
+                raise DeviceExists()
+            dev = self._add_device(ifname, kind, address or self.world.random_mac(), mtu=mtu or 1500)
+            other = peer_ns._add_device(peer_name, kind, peer_address or self.world.random_mac(), mtu=mtu or 1500)
+            dev.peer, other.peer = other, dev
+            return dev
+        dev = self._add_device(ifname, kind, address or self.world.random_mac(), mtu=mtu or 1500)
+        dev.mac_set = address is not None
+        return dev
+
+    def _default_peer_name(self, ns: "NetNamespace") -> str:
+        i = 0
+        while f"veth{i}" in ns.devices:
+            i += 1
+        return f"veth{i}"
+
+    def link_del(self, ifname: str) -> None:
+        """``ip link del``: a veth takes its peer with it; a bridge releases its ports."""
+        dev = self.dev(ifname)
+        if dev.kind is LinkKind.LOOPBACK:
+            raise KernelError(errno.EOPNOTSUPP, "RTNETLINK answers: Operation not supported")
+        if dev.peer is not None:
+            dev.peer.netns._remove_device(dev.peer)
+        self._remove_device(dev)
+
+    def _remove_device(self, dev: Device) -> None:
+        if dev.kind is LinkKind.BRIDGE:
+            for port in list(dev.ports):
+                self.set_master(port, None)
+            del self.fdbs[dev.ifname]
+        if dev.master is not None:
+            self.set_master(dev.ifname, None)
+        self._flush_dev_state(dev.ifname, keep_local=False)
+        self.sysctls.del_device(dev.ifname)
+        del self.devices[dev.ifname]
+
+    def _flush_dev_state(self, ifname: str, *, keep_local: bool) -> None:
+        if not keep_local:
+            self.addrs = [a for a in self.addrs if a.dev != ifname]
+            self.fib.remove_where(lambda r: r.dev == ifname)
+        self.neigh.flush_dev(ifname)
+
+    def set_up(self, ifname: str, up: bool) -> None:
+        """``ip link set dev X up|down``: routes follow the kernel's NETDEV_UP/DOWN handling."""
+        dev = self.dev(ifname)
+        if dev.admin_up == up:
+            return
+        dev.admin_up = up
+        if dev.kind is LinkKind.LOOPBACK and up and not any(a.dev == "lo" for a in self.addrs):
+            # inetdev_event(NETDEV_UP) gives lo 127.0.0.1/8
+            self.addr_add("lo", LOOPBACK_NET, scope=Scope.HOST)
+            return
+        if up:
+            for a in [a for a in self.addrs if a.dev == ifname]:
+                self._add_prefix_routes(a)
+        else:
+            # fib_disable_ip: every route through the device goes, local routes stay
+            self.fib.remove_where(lambda r: r.dev == ifname and r.table != RouteTable.LOCAL
+                                  or (r.dev == ifname and r.type is RouteType.BROADCAST))
+            self.neigh.flush_dev(ifname)
+
+    def set_master(self, ifname: str, master: str | None) -> None:
+        """``ip link set dev X master BR`` / ``nomaster``."""
+        dev = self.dev(ifname)
+        if master is not None:
+            br = self.devices.get(master)
+            if br is None:
+                raise ConfigError(f'Error: argument "{master}" is wrong: Device does not exist')
+            if br.kind is not LinkKind.BRIDGE or br is dev:
+                raise KernelError(errno.EOPNOTSUPP, "RTNETLINK answers: Operation not supported")
+            if dev.kind is LinkKind.LOOPBACK:
+                raise KernelError(errno.EINVAL, "Error: Can not enslave loopback device.")
+        if dev.master is not None:
+            old = self.devices[dev.master]
+            old.ports.remove(ifname)
+            self.fdbs[old.ifname].forget_port(ifname)
+            dev.master = None
+            dev.hairpin = False
+            self._bridge_mac(old)
+        if master is not None:
+            br = self.devices[master]
+            dev.master = master
+            br.ports.append(ifname)
+            self.fdbs[master].set_local(dev.lladdr, ifname)
+            self._bridge_mac(br)
+
+    def _bridge_mac(self, br: Device) -> None:
+        """br_stp_recalculate_bridge_id: a bridge without a set address takes its lowest port MAC."""
+        fdb = self.fdbs[br.ifname]
+        if not br.mac_set and br.ports:
+            br.lladdr = min(self.devices[p].lladdr for p in br.ports)
+        fdb.set_local(br.lladdr, br.ifname)
+
+    def set_name(self, ifname: str, new: str) -> None:
+        dev = self.dev(ifname)
+        if new == ifname:
+            return
+        self.check_new_name(new)
+        del self.devices[ifname]
+        dev.ifname = new
+        self.devices[new] = dev
+        self.sysctls.rename_device(ifname, new)
+        self.addrs = [replace(a, dev=new) if a.dev == ifname else a for a in self.addrs]
+        self.fib.rename_dev(ifname, new)
+        self.neigh.rename_dev(ifname, new)
+        if dev.kind is LinkKind.BRIDGE:
+            self.fdbs[new] = self.fdbs.pop(ifname)
+            self.fdbs[new].rename_port(ifname, new)
+            for port in dev.ports:
+                self.devices[port].master = new
+        if dev.master is not None:
+            br = self.devices[dev.master]
+            br.ports[br.ports.index(ifname)] = new
+            self.fdbs[br.ifname].rename_port(ifname, new)
+
+    def set_address(self, ifname: str, mac: MacAddress) -> None:
+        dev = self.dev(ifname)
+        if mac.is_multicast or int(mac) == 0:
+            raise KernelError(errno.EADDRNOTAVAIL, "RTNETLINK answers: Cannot assign requested address")
+        dev.lladdr = mac
+        if dev.kind is LinkKind.BRIDGE:
+            dev.mac_set = True
+            self._bridge_mac(dev)
+        elif dev.master is not None:
+            self.fdbs[dev.master].set_local(mac, ifname)
+            self._bridge_mac(self.devices[dev.master])
+
+    def set_mtu(self, ifname: str, mtu: int) -> None:
+        dev = self.dev(ifname)
+        if not 68 <= mtu <= 65535:
+            raise KernelError(errno.EINVAL, "Error: mtu less than device minimum." if mtu < 68
+                              else "Error: mtu greater than device maximum.")
+        dev.mtu = mtu
+
+    def set_netns(self, ifname: str, target: "NetNamespace") -> Device:
+        """``ip link set dev X netns NS``: the device arrives down, without addresses."""
+        dev = self.dev(ifname)
+        if target is self:
+            return dev
+        if dev.kind is LinkKind.LOOPBACK:
+            raise KernelError(errno.EINVAL, "RTNETLINK answers: Invalid argument")
+        if ifname in target.devices:
+            raise DeviceExists()
+        self.set_up(ifname, False)
+        if dev.master is not None:
+            self.set_master(ifname, None)
+        if dev.kind is LinkKind.BRIDGE:
+            for port in list(dev.ports):
+                self.set_master(port, None)
+            del self.fdbs[ifname]
+        self._flush_dev_state(ifname, keep_local=False)
+        self.sysctls.del_device(ifname)
+        del self.devices[ifname]
+        dev.netns = target
+        dev.ifindex = target._new_ifindex(dev.ifindex)
+        target.devices[ifname] = dev
+        target.sysctls.add_device(ifname)
+        if dev.kind is LinkKind.BRIDGE:
+            target.fdbs[ifname] = Fdb()
+        return dev
+
+    # -- addresses -------------------------------------------------------------
+    def addr_add(self, ifname: str, iface: IPv4Interface, *, scope: Scope = Scope.GLOBAL,
+                 broadcast: IPv4Address | None = None) -> IfAddr:
+        """``ip addr add ADDR/LEN dev X``: installs the local route, and the prefix
+        and broadcast routes once the device is up (fib_add_ifaddr)."""
+        self.dev(ifname)
+        for a in self.addrs:
+            if a.dev == ifname and a.address == iface.ip and a.interface.network.prefixlen == iface.network.prefixlen:
+                raise KernelError(errno.EEXIST, "Error: ipv4: Address already assigned.")
+        secondary = any(a.dev == ifname and not a.secondary and a.interface.network == iface.network
+                        for a in self.addrs)
+        addr = IfAddr(interface=iface, dev=ifname, scope=scope, secondary=secondary, broadcast=broadcast)
+        self.addrs.append(addr)
+        self._add_local_route(addr)
+        if self.devices[ifname].admin_up:
+            self._add_prefix_routes(addr)
+        return addr
+
+    def _primary_for(self, addr: IfAddr) -> IfAddr:
+        if not addr.secondary:
+            return addr
+        for a in self.addrs:
+            if a.dev == addr.dev and not a.secondary and a.interface.network == addr.interface.network:
+                return a
+        return addr
+
+    def _add_local_route(self, addr: IfAddr) -> None:
+        src = self._primary_for(addr).address
+        self._ensure(Route(dst=IPv4Network(f"{addr.address}/32"), type=RouteType.LOCAL, dev=addr.dev,
+                           table=RouteTable.LOCAL, proto=RouteProto.KERNEL, scope=Scope.HOST, src=src))
+
+    def _add_prefix_routes(self, addr: IfAddr) -> None:
+        if addr.secondary:
+            return
+        net = addr.interface.network
+        if self.devices[addr.dev].kind is LinkKind.LOOPBACK:
+            self._ensure(Route(dst=net, type=RouteType.LOCAL, dev=addr.dev, table=RouteTable.LOCAL,
+                               proto=RouteProto.KERNEL, scope=Scope.HOST, src=addr.address))
+        elif net.prefixlen < 32:
+            self._ensure(Route(dst=net, dev=addr.dev, proto=RouteProto.KERNEL, scope=Scope.LINK,
+                               src=addr.address))
+        if net.prefixlen < 31:
+            self._ensure(Route(dst=IPv4Network(f"{net.broadcast_address}/32"), type=RouteType.BROADCAST,
+                               dev=addr.dev, table=RouteTable.LOCAL, proto=RouteProto.KERNEL,
+                               scope=Scope.LINK, src=addr.address))
+
+    def _ensure(self, route: Route) -> None:
+        entries = self.fib.tables.setdefault(route.table, [])
+        if not any(r.dst == route.dst and r.type is route.type and r.dev == route.dev and r.metric == route.metric
+                   for r in entries):
+            entries.append(route)
+
+    def addr_del(self, ifname: str, iface: IPv4Interface) -> None:
+        """``ip addr del``: removes its routes; deleting a primary also removes its secondaries
+        (promote_secondaries is off by default)."""
+        self.dev(ifname)
+        target = next((a for a in self.addrs if a.dev == ifname and a.address == iface.ip
+                       and (iface.network.prefixlen == 32 or a.interface.network.prefixlen == iface.network.prefixlen)),
+                      None)
+        if target is None:
+            raise KernelError(errno.EADDRNOTAVAIL, "Error: ipv4: Address not found.")
+        gone = [target]
+        if not target.secondary:
+            gone += [a for a in self.addrs if a.dev == ifname and a.secondary
+                     and a.interface.network == target.interface.network]
+        self.addrs = [a for a in self.addrs if a not in gone]
+        for a in gone:
+            still_local = any(b.address == a.address for b in self.addrs)
+            self.fib.remove_where(lambda r, a=a, still=still_local: (
+                r.proto is RouteProto.KERNEL and r.dev == ifname and (
+                    (r.type is RouteType.LOCAL and r.dst.network_address == a.address and not still)
+                    or (not a.secondary and r.src == a.address))))
+
+    def addr_flush(self, ifname: str) -> None:
+        for a in [a for a in self.addrs if a.dev == ifname and not a.secondary]:
+            self.addr_del(ifname, a.interface)
+
+    def local_addresses(self) -> Iterator[IPv4Address]:
+        for a in self.addrs:
+            yield a.address
+
+    # -- routes ----------------------------------------------------------------
+    def route_add(self, route: Route, *, replace: bool = False) -> None:
+        """``ip route add|replace``: a gateway must be reachable on-link (fib_check_nh)."""
+        if route.dev is not None:
+            self.dev(route.dev)
+        if route.type is RouteType.UNICAST:
+            if route.via is not None:
+                route = self._resolve_gateway(route)
+            elif route.dev is None:
+                raise ConfigError("Error: Device for nexthop is not up." if False else
+                                  "RTNETLINK answers: No such device")
+        self.fib.add(route, replace=replace)
+
+    def _resolve_gateway(self, route: Route) -> Route:
+        assert route.via is not None
+        if route.onlink:
+            if route.dev is None:
+                raise KernelError(errno.EINVAL, "Error: Nexthop device required for onlink.")
+            if not self.devices[route.dev].admin_up:
+                raise KernelError(errno.ENETDOWN, "Error: Nexthop device is not up.")
+            return route
+        if any(a.address == route.via for a in self.addrs):
+            raise KernelError(errno.EINVAL, "Error: Nexthop has invalid gateway.")
+        gw = self.fib.lookup(route.via, oif=route.dev)
+        if gw is None or gw.type is not RouteType.UNICAST or gw.via is not None or (
+            route.dev is not None and gw.dev != route.dev
+        ):
+            raise KernelError(errno.EINVAL, "Error: Nexthop has invalid gateway.")
+        if not self.devices[gw.dev].admin_up if gw.dev else False:
+            raise KernelError(errno.ENETDOWN, "Error: Nexthop device is not up.")
+        return replace(route, dev=gw.dev)
+
+    def route_del(self, dst: IPv4Network, *, table: int = RouteTable.MAIN, via: IPv4Address | None = None,
+                  dev: str | None = None, metric: int | None = None, type: RouteType | None = None) -> Route:
+        def matches(r: Route) -> bool:
+            return (r.dst == dst and (via is None or r.via == via) and (dev is None or r.dev == dev)
+                    and (metric is None or r.metric == metric) and (type is None or r.type is type))
+        return self.fib.delete(matches, table=table)
+
+    # -- netfilter ------------------------------------------------------------
+    def ruleset_active(self) -> bool:
+        """Any iptables table exists (nf_tables registers hooks per existing table)."""
+        return bool(self.ruleset.tables)
+
+    def conntrack_active(self) -> bool:
+        """Conntrack runs once something needs it: a nat table or a stateful rule.
+
+        Kernel: with nf_tables, nf_conntrack's hooks are registered on demand
+        (nf_ct_netns_get) by the nat table and by the conntrack-using
+        expressions; before that, packets carry no conntrack entry.
+        """
+        key = tuple((t.name, t.generation) for t in self.ruleset.tables.values())
+        if self._ct_cache[0] == key:
+            return self._ct_cache[1]
+        from simnet.netfilter.ruleset import iter_rules
+
+        active = "nat" in self.ruleset.tables or any(
+            _needs_conntrack(rule) for table in self.ruleset.tables.values() for _, rule in iter_rules(table))
+        self._ct_cache = (key, active)
+        return active
+
+    # -- the views the datapath and netfilter need ------------------------------
+    def route_usable(self, route: Route) -> bool:
+        if route.dev is None:
+            return True
+        dev = self.devices.get(route.dev)
+        return dev is not None and dev.admin_up
+
+    def lookup(self, dst: IPv4Address, *, src: IPv4Address | None = None, iif: str | None = None,
+               oif: str | None = None, mark: int = 0) -> Route | None:
+        return self.fib.lookup(dst, src=src, iif=iif, oif=oif, mark=mark, usable=self.route_usable)
+
+    def addr_type(self, ip: IPv4Address, dev: str | None = None) -> AddrType:
+        """``inet_addr_type`` / ``inet_dev_addr_type``: the local table decides."""
+        if ip.is_multicast:
+            return AddrType.MULTICAST
+        if int(ip) == 0xFFFFFFFF:
+            return AddrType.BROADCAST
+        if int(ip) == 0:
+            return AddrType.UNSPEC if False else AddrType.BROADCAST
+        route = self._local_table_match(ip, dev)
+        if route is None:
+            return AddrType.UNICAST
+        return {RouteType.LOCAL: AddrType.LOCAL, RouteType.BROADCAST: AddrType.BROADCAST}.get(
+            route.type, AddrType.UNICAST)
+
+    def _local_table_match(self, ip: IPv4Address, dev: str | None) -> Route | None:
+        best: Route | None = None
+        for r in self.fib.tables.get(RouteTable.LOCAL, ()):
+            if ip in r.dst and (dev is None or r.dev == dev or (r.dev == "lo" and dev is not None and False)):
+                if best is None or r.dst.prefixlen > best.dst.prefixlen:
+                    best = r
+        return best
+
+    def is_local(self, ip: IPv4Address) -> bool:
+        return self.addr_type(ip) is AddrType.LOCAL
+
+    def source_for(self, route: Route, dst: IPv4Address) -> IPv4Address | None:
+        """The source address for a route (its ``src``, else inet_select_addr on its device)."""
+        if route.src is not None:
+            return route.src
+        if route.type is RouteType.LOCAL:
+            return dst
+        towards = route.via or dst
+        return select_source(self.addrs, route.dev, towards,
+                             Scope.GLOBAL if route.via is not None else Scope.LINK)
+
+    def ports_of(self, bridge: str) -> list[Device]:
+        return [self.devices[p] for p in self.dev(bridge).ports]
+
+
+_STATEFUL = ("conntrack", "state", "connmark", "CONNMARK", "CT", "NOTRACK")
+
+
+def _needs_conntrack(rule: object) -> bool:
+    text = f" {rule} "
+    return any(f"-m {name} " in text or f"-j {name} " in text for name in _STATEFUL)

@@ -1,0 +1,245 @@
+"""Packets as immutable values: what tcpdump would see on the wire.
+
+A hop never mutates a packet; NAT, TTL decrement and re-framing build a new
+value with :func:`dataclasses.replace`.  Kernel-side metadata (devices, mark,
+conntrack) lives beside the packet in :class:`simnet.skb.Skb`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from enum import IntEnum, IntFlag
+from ipaddress import IPv4Address
+
+from simnet.addresses import IPProto, MacAddress
+
+
+class EtherType(IntEnum):
+    IPV4 = 0x0800
+    ARP = 0x0806
+
+
+class ArpOp(IntEnum):
+    REQUEST = 1
+    REPLY = 2
+
+
+class TcpFlags(IntFlag):
+    """TCP header flags, in the bit order iptables' ``--tcp-flags`` uses."""
+
+    FIN = 0x01
+    SYN = 0x02
+    RST = 0x04
+    PSH = 0x08
+    ACK = 0x10
+    URG = 0x20
+    ECE = 0x40
+    CWR = 0x80
+
+
+class IcmpType(IntEnum):
+    ECHO_REPLY = 0
+    DEST_UNREACH = 3
+    SOURCE_QUENCH = 4
+    REDIRECT = 5
+    ECHO_REQUEST = 8
+    TIME_EXCEEDED = 11
+    PARAMETER_PROBLEM = 12
+    TIMESTAMP_REQUEST = 13
+    TIMESTAMP_REPLY = 14
+
+
+class UnreachCode(IntEnum):
+    """ICMP destination-unreachable codes (RFC 792, RFC 1812)."""
+
+    NET = 0
+    HOST = 1
+    PROTO = 2
+    PORT = 3
+    FRAG_NEEDED = 4
+    NET_UNKNOWN = 6
+    HOST_UNKNOWN = 7
+    NET_PROHIBITED = 9
+    HOST_PROHIBITED = 10
+    ADMIN_PROHIBITED = 13
+
+
+ICMP_ERROR_TYPES = frozenset(
+    {IcmpType.DEST_UNREACH, IcmpType.SOURCE_QUENCH, IcmpType.REDIRECT,
+     IcmpType.TIME_EXCEEDED, IcmpType.PARAMETER_PROBLEM}
+)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Ethernet:
+    src: MacAddress
+    dst: MacAddress
+    ethertype: EtherType = EtherType.IPV4
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Arp:
+    op: ArpOp
+    sha: MacAddress
+    spa: IPv4Address
+    tha: MacAddress
+    tpa: IPv4Address
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class IPv4:
+    src: IPv4Address
+    dst: IPv4Address
+    proto: int
+    ttl: int = 64
+    id: int = 0
+    tos: int = 0
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Tcp:
+    sport: int
+    dport: int
+    flags: TcpFlags = TcpFlags.SYN
+    seq: int = 0
+    ack: int = 0
+
+    header_len = 20
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Udp:
+    sport: int
+    dport: int
+
+    header_len = 8
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Icmp:
+    type: int
+    code: int = 0
+    id: int = 0
+    seq: int = 0
+    quoted: "Packet | None" = None
+    """For an error: the offending datagram (IP header + first 8 bytes), as a packet without Ethernet."""
+
+    header_len = 8
+
+    @property
+    def is_error(self) -> bool:
+        return self.type in ICMP_ERROR_TYPES
+
+
+L4 = Tcp | Udp | Icmp
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Packet:
+    """A frame or datagram: Ethernet (absent above L2), then ARP or IPv4 + L4."""
+
+    eth: Ethernet | None = None
+    arp: Arp | None = None
+    ip: IPv4 | None = None
+    l4: L4 | None = None
+    payload: bytes = b""
+
+    @property
+    def length(self) -> int:
+        """IP total length in bytes (what iptables byte counters add up); 28 for ARP."""
+        if self.arp is not None:
+            return 28
+        size = 20 + len(self.payload)
+        match self.l4:
+            case Tcp():
+                size += 20
+            case Udp():
+                size += 8
+            case Icmp(quoted=q):
+                size += 8 + (28 if q is not None else 56 - 8)
+            case None:
+                pass
+        return size
+
+    @property
+    def sport(self) -> int | None:
+        return self.l4.sport if isinstance(self.l4, (Tcp, Udp)) else None
+
+    @property
+    def dport(self) -> int | None:
+        return self.l4.dport if isinstance(self.l4, (Tcp, Udp)) else None
+
+    def with_ip(self, **changes: object) -> "Packet":
+        assert self.ip is not None
+        return replace(self, ip=replace(self.ip, **changes))  # type: ignore[arg-type]
+
+    def with_l4(self, **changes: object) -> "Packet":
+        assert self.l4 is not None
+        return replace(self, l4=replace(self.l4, **changes))  # type: ignore[arg-type]
+
+    def without_eth(self) -> "Packet":
+        return replace(self, eth=None)
+
+    def __str__(self) -> str:
+        return describe(self)
+
+
+def describe(pkt: Packet) -> str:
+    """A tcpdump-like one-line summary.
+
+    >>> from ipaddress import IPv4Address as A
+    >>> describe(Packet(ip=IPv4(src=A("10.0.0.1"), dst=A("10.0.0.2"), proto=6),
+    ...                 l4=Tcp(sport=40000, dport=80)))
+    'IP 10.0.0.1.40000 > 10.0.0.2.80: Flags [S]'
+    """
+    if pkt.arp is not None:
+        a = pkt.arp
+        if a.op is ArpOp.REQUEST:
+            return f"ARP, Request who-has {a.tpa} tell {a.spa}"
+        return f"ARP, Reply {a.spa} is-at {a.sha}"
+    if pkt.ip is None:
+        return "frame"
+    ip = pkt.ip
+    match pkt.l4:
+        case Tcp() as t:
+            return f"IP {ip.src}.{t.sport} > {ip.dst}.{t.dport}: Flags [{tcp_flags_text(t.flags)}]"
+        case Udp() as u:
+            return f"IP {ip.src}.{u.sport} > {ip.dst}.{u.dport}: UDP, length {len(pkt.payload)}"
+        case Icmp() as i:
+            return f"IP {ip.src} > {ip.dst}: ICMP {icmp_text(i)}"
+        case _:
+            return f"IP {ip.src} > {ip.dst}: ip-proto-{ip.proto}"
+
+
+def tcp_flags_text(flags: TcpFlags) -> str:
+    """tcpdump's flag letters: S, F, R, P, ., in tcpdump's order."""
+    out = ""
+    for flag, letter in ((TcpFlags.SYN, "S"), (TcpFlags.FIN, "F"), (TcpFlags.PSH, "P"),
+                         (TcpFlags.RST, "R"), (TcpFlags.URG, "U")):
+        if flags & flag:
+            out += letter
+    if flags & TcpFlags.ACK:
+        out += "."
+    return out or "none"
+
+
+_UNREACH_TEXT = {
+    0: "net {dst} unreachable", 1: "host {dst} unreachable", 2: "{dst} protocol {proto} unreachable",
+    3: "{dst} {proto} port {port} unreachable", 9: "net {dst} unreachable - admin prohibited",
+    10: "host {dst} unreachable - admin prohibited", 13: "host {dst} unreachable - admin prohibited filter",
+}
+
+
+def icmp_text(icmp: Icmp) -> str:
+    if icmp.type == IcmpType.ECHO_REQUEST:
+        return f"echo request, id {icmp.id}, seq {icmp.seq}"
+    if icmp.type == IcmpType.ECHO_REPLY:
+        return f"echo reply, id {icmp.id}, seq {icmp.seq}"
+    if icmp.type == IcmpType.TIME_EXCEEDED:
+        return "time exceeded in-transit"
+    if icmp.type == IcmpType.DEST_UNREACH and icmp.quoted is not None and icmp.quoted.ip is not None:
+        q = icmp.quoted
+        proto = IPProto(q.ip.proto).name.lower() if q.ip.proto in (1, 6, 17) else str(q.ip.proto)
+        template = _UNREACH_TEXT.get(icmp.code, "{dst} unreachable - code " + str(icmp.code))
+        return template.format(dst=q.ip.dst, proto=proto, port=q.dport)
+    return f"type {icmp.type}, code {icmp.code}"

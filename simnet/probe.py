@@ -1,0 +1,273 @@
+"""Probes: ping, a TCP connect and a UDP send, the way the tools do them.
+
+Each probe sends real simulated packets through the world, runs the clock
+until the tool would give up, and reports what the application saw: the
+outcome, the ICMP error and who sent it, a local errno, what the receiving
+application saw, and the traces of every packet involved.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from ipaddress import IPv4Address
+from typing import TYPE_CHECKING, Any
+
+from simnet.addresses import IPProto
+from simnet.packet import Icmp, IcmpType, IPv4, Packet, Tcp, TcpFlags, Udp, UnreachCode
+from simnet.socket import ClientSocket, Seen
+from simnet.trace import Sent, Trace
+
+if TYPE_CHECKING:
+    from simnet.netns import NetNamespace
+    from simnet.world import World
+
+MAX_TIMEOUT = 5.0
+TCP_RTO_INIT = 1.0
+
+ERRNO_OF_UNREACH = {
+    UnreachCode.NET: "ENETUNREACH", UnreachCode.HOST: "EHOSTUNREACH", UnreachCode.PROTO: "ENOPROTOOPT",
+    UnreachCode.PORT: "ECONNREFUSED", UnreachCode.FRAG_NEEDED: "EMSGSIZE", UnreachCode.NET_UNKNOWN: "ENETUNREACH",
+    UnreachCode.HOST_UNKNOWN: "EHOSTDOWN", UnreachCode.NET_PROHIBITED: "ENETUNREACH",
+    UnreachCode.HOST_PROHIBITED: "EHOSTUNREACH", UnreachCode.ADMIN_PROHIBITED: "EHOSTUNREACH",
+}
+"""icmp_err_convert[] (net/ipv4/icmp.c): the errno a socket gets for each unreachable code."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class IcmpReport:
+    type: int
+    code: int
+    src: IPv4Address
+
+    def to_json(self) -> dict[str, Any]:
+        return {"type": int(self.type), "code": int(self.code), "from": str(self.src)}
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ProbeResult:
+    """What one probe observed."""
+
+    proto: str
+    netns: str
+    dst: IPv4Address
+    dport: int | None
+    outcome: str
+    """reply | unreachable | ttl-exceeded | timeout | connected | refused | delivered | lost | error"""
+    icmp: IcmpReport | None = None
+    errno: str | None = None
+    received: Seen | None = None
+    traces: tuple[Trace, ...] = ()
+
+    @property
+    def ok(self) -> bool:
+        return self.outcome in ("reply", "connected", "delivered")
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "from": self.netns, "proto": self.proto, "dst": str(self.dst), "dport": self.dport,
+            "outcome": self.outcome, "icmp": self.icmp.to_json() if self.icmp else None, "errno": self.errno,
+            "received": None if self.received is None else {
+                "ns": self.received.ns, "src": str(self.received.src), "sport": self.received.sport},
+            "trace": [t.to_json() for t in self.traces],
+        }
+
+    def __rich__(self) -> Any:
+        from simnet.render import probe_panel
+
+        return probe_panel(self)
+
+
+def _bounded(timeout: float) -> float:
+    return max(0.001, min(timeout, MAX_TIMEOUT))
+
+
+def _source(ns: "NetNamespace", dst: IPv4Address, src: IPv4Address | None, oif: str | None = None) -> IPv4Address | None:
+    from simnet.datapath import SendError, route_output
+
+    if src is not None:
+        return src
+    try:
+        route = route_output(ns, dst, oif=oif)
+    except SendError:
+        return None
+    return ns.source_for(route, dst)
+
+
+def _all_seen(world: "World") -> list[Seen]:
+    out: list[Seen] = []
+    for ns in world.namespaces.values():
+        for lst in ns.sockets.listeners:
+            out.extend(lst.seen)
+    return out
+
+
+def _collect(world: "World", first_tid: int) -> tuple[Trace, ...]:
+    return tuple(world.tracer.trace(t) for t in world.tracer.ids_since(first_tid))
+
+
+def _error_outcome(errors: list[tuple[int, int, IPv4Address]]) -> tuple[str, IcmpReport]:
+    type_, code, src = errors[0]
+    report = IcmpReport(type=type_, code=code, src=src)
+    if type_ == IcmpType.TIME_EXCEEDED:
+        return "ttl-exceeded", report
+    return "unreachable", report
+
+
+def ping(world: "World", netns: str, dst: IPv4Address | str, *, count: int = 1, timeout: float = 1.0,
+         src: IPv4Address | None = None, interface: str | None = None, interval: float = 1.0,
+         ttl: int = 64) -> ProbeResult:
+    """``ping -c COUNT -W TIMEOUT [-I SRC] DST``: echo requests one interval apart."""
+    from simnet.datapath import send_ip
+
+    ns = world.netns(netns)
+    dst = IPv4Address(dst)
+    first = world.tracer.next_id
+    start = world.now
+    saddr = _source(ns, dst, src, interface)
+    ident = world.rng.randint(1, 0xFFFF)
+    sock = ClientSocket(proto="icmp", laddr=saddr or IPv4Address(0), lport=ident, raddr=dst, rport=0)
+    ns.sockets.pings[ident] = sock
+    world.last_ping_seen = None  # type: ignore[attr-defined]
+    errno_name: list[str] = []
+
+    def send(seq: int) -> None:
+        pkt = Packet(ip=IPv4(src=saddr or IPv4Address(0), dst=dst, proto=IPProto.ICMP, ttl=ttl),
+                     l4=Icmp(type=IcmpType.ECHO_REQUEST, id=ident, seq=seq), payload=b"\0" * 56)
+        tid = world.tracer.new(pkt, ns.name)
+        world.tracer.step(tid, Sent(netns=ns.name, packet=pkt, by="ping"))
+        err = send_ip(ns, pkt, tid, oif=interface)
+        if err:
+            errno_name.append(err)
+
+    if saddr is None:
+        send(1)
+    else:
+        for seq in range(1, count + 1):
+            world.schedule((seq - 1) * interval, send, seq)
+    world.run(until=start + (count - 1) * interval + _bounded(timeout) - 1e-9)
+    del ns.sockets.pings[ident]
+    seen = getattr(world, "last_ping_seen", None)
+    traces = _collect(world, first)
+    base = dict(proto="icmp", netns=netns, dst=dst, dport=None, traces=traces)
+    if sock.replies:
+        return ProbeResult(outcome="reply", received=seen, **base)  # type: ignore[arg-type]
+    if sock.errors:
+        outcome, report = _error_outcome(sock.errors)
+        return ProbeResult(outcome=outcome, icmp=report, received=seen, **base)  # type: ignore[arg-type]
+    if errno_name:
+        return ProbeResult(outcome="error", errno=errno_name[0], received=seen, **base)  # type: ignore[arg-type]
+    return ProbeResult(outcome="timeout", received=seen, **base)  # type: ignore[arg-type]
+
+
+def tcp_connect(world: "World", netns: str, dst: IPv4Address | str, dport: int, *, sport: int | None = None,
+                src: IPv4Address | None = None, timeout: float = 1.0) -> ProbeResult:
+    """``nc -z -w TIMEOUT [-s SRC] [-p SPORT] DST PORT``: a three-way handshake, then an abort (RST).
+
+    SYN retransmits follow the kernel's initial RTO (1 s, doubling) until the timeout.
+    """
+    from simnet.datapath import send_ip
+
+    ns = world.netns(netns)
+    dst = IPv4Address(dst)
+    first = world.tracer.next_id
+    start = world.now
+    before = {s.seq for s in _all_seen(world)}
+    saddr = _source(ns, dst, src)
+    base = dict(proto="tcp", netns=netns, dst=dst, dport=dport)
+    if saddr is None:
+        pkt = Packet(ip=IPv4(src=IPv4Address(0), dst=dst, proto=IPProto.TCP), l4=Tcp(sport=0, dport=dport))
+        tid = world.tracer.new(pkt, ns.name)
+        err = send_ip(ns, pkt, tid)
+        return ProbeResult(outcome="error", errno=err, traces=_collect(world, first), **base)  # type: ignore[arg-type]
+    lport = sport or ns.sockets.ephemeral_port("tcp")
+    sock = ClientSocket(proto="tcp", laddr=saddr, lport=lport, raddr=dst, rport=dport, state="syn-sent",
+                        isn=world.rng.getrandbits(32))
+    key = ("tcp", saddr, lport, dst, dport)
+    ns.sockets.clients[key] = sock
+    errno_name: list[str] = []
+    deadline = start + _bounded(timeout)
+
+    def syn() -> None:
+        if sock.state != "syn-sent":
+            return
+        pkt = Packet(ip=IPv4(src=saddr, dst=dst, proto=IPProto.TCP),
+                     l4=Tcp(sport=lport, dport=dport, flags=TcpFlags.SYN, seq=sock.isn))
+        tid = world.tracer.new(pkt, ns.name)
+        world.tracer.step(tid, Sent(netns=ns.name, packet=pkt, by="tcp connect"))
+        err = send_ip(ns, pkt, tid)
+        if err:
+            errno_name.append(err)
+            sock.state = "error"
+
+    rto = TCP_RTO_INIT
+    when = 0.0
+    while start + when < deadline:
+        world.schedule(when, syn)
+        when += rto
+        rto *= 2
+    while world.pending() and sock.state == "syn-sent":
+        nxt = world._queue[0][0]
+        if nxt >= deadline:
+            break
+        world.run(until=nxt)
+    if sock.state == "established":
+        # the client aborts: SO_LINGER 0 close sends RST (deterministic packet count)
+        world.run(until=world.now)
+        rst = Packet(ip=IPv4(src=saddr, dst=dst, proto=IPProto.TCP),
+                     l4=Tcp(sport=lport, dport=dport, flags=TcpFlags.RST, seq=sock.isn + 1))
+        tid = world.tracer.new(rst, ns.name)
+        world.tracer.step(tid, Sent(netns=ns.name, packet=rst, by="tcp close (abort)"))
+        send_ip(ns, rst, tid)
+    world.run(until=world.now)
+    del ns.sockets.clients[key]
+    traces = _collect(world, first)
+    seen = next((s for s in _all_seen(world) if s.seq not in before and s.dport is not None), None)
+    if sock.state == "established":
+        return ProbeResult(outcome="connected", received=seen, traces=traces, **base)  # type: ignore[arg-type]
+    if sock.state == "reset":
+        return ProbeResult(outcome="refused", errno="ECONNREFUSED", traces=traces, **base)  # type: ignore[arg-type]
+    if sock.errors:
+        outcome, report = _error_outcome(sock.errors)
+        errno = ERRNO_OF_UNREACH.get(UnreachCode(report.code), "EHOSTUNREACH") \
+            if report.type == IcmpType.DEST_UNREACH and report.code in set(UnreachCode) else "EHOSTUNREACH"
+        if errno == "ECONNREFUSED":
+            outcome = "refused"
+        return ProbeResult(outcome=outcome, icmp=report, errno=errno, traces=traces, **base)  # type: ignore[arg-type]
+    if errno_name:
+        return ProbeResult(outcome="error", errno=errno_name[0], traces=traces, **base)  # type: ignore[arg-type]
+    return ProbeResult(outcome="timeout", traces=traces, **base)  # type: ignore[arg-type]
+
+
+def udp_send(world: "World", netns: str, dst: IPv4Address | str, dport: int, data: bytes = b"x\n", *,
+             sport: int | None = None, src: IPv4Address | None = None, timeout: float = 1.0) -> ProbeResult:
+    """``echo DATA | nc -u -w TIMEOUT DST PORT``: one datagram on a connected UDP socket."""
+    from simnet.datapath import send_ip
+
+    ns = world.netns(netns)
+    dst = IPv4Address(dst)
+    first = world.tracer.next_id
+    start = world.now
+    before = {s.seq for s in _all_seen(world)}
+    saddr = _source(ns, dst, src)
+    base = dict(proto="udp", netns=netns, dst=dst, dport=dport)
+    lport = sport or ns.sockets.ephemeral_port("udp")
+    pkt = Packet(ip=IPv4(src=saddr or IPv4Address(0), dst=dst, proto=IPProto.UDP),
+                 l4=Udp(sport=lport, dport=dport), payload=data)
+    sock = ClientSocket(proto="udp", laddr=saddr or IPv4Address(0), lport=lport, raddr=dst, rport=dport)
+    key = ("udp", sock.laddr, lport, dst, dport)
+    ns.sockets.clients[key] = sock
+    tid = world.tracer.new(pkt, ns.name)
+    world.tracer.step(tid, Sent(netns=ns.name, packet=pkt, by="udp send"))
+    err = send_ip(ns, pkt, tid)
+    world.run(until=start + _bounded(timeout) - 1e-9)
+    del ns.sockets.clients[key]
+    traces = _collect(world, first)
+    seen = next((s for s in _all_seen(world) if s.seq not in before), None)
+    if err:
+        return ProbeResult(outcome="error", errno=err, traces=traces, **base)  # type: ignore[arg-type]
+    if seen is not None:
+        return ProbeResult(outcome="delivered", received=seen, traces=traces, **base)  # type: ignore[arg-type]
+    if sock.errors:
+        outcome, report = _error_outcome(sock.errors)
+        return ProbeResult(outcome=outcome, icmp=report, traces=traces, **base)  # type: ignore[arg-type]
+    return ProbeResult(outcome="lost", traces=traces, **base)  # type: ignore[arg-type]

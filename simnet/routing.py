@@ -1,0 +1,301 @@
+"""Routing: routes, tables, policy rules and the FIB lookup, as ``ip route`` sees them.
+
+Kernel: net/ipv4/fib_frontend.c, fib_trie.c (longest prefix, then lowest
+metric), fib_rules.c (``ip rule``: local 0, main 32766, default 32767), and
+devinet.c's ``inet_select_addr`` for the source address.
+"""
+
+from __future__ import annotations
+
+import errno
+from dataclasses import dataclass, field
+from enum import Enum
+from ipaddress import IPv4Address, IPv4Network
+from typing import Callable, Iterable, Sequence
+
+from simnet.errors import KernelError
+from simnet.link import IfAddr, Scope
+
+
+class RouteType(Enum):
+    """``enum rtn_type``; str is the iproute2 keyword."""
+
+    UNICAST = "unicast"
+    LOCAL = "local"
+    BROADCAST = "broadcast"
+    BLACKHOLE = "blackhole"
+    UNREACHABLE = "unreachable"
+    PROHIBIT = "prohibit"
+    THROW = "throw"
+
+    def __str__(self) -> str:
+        return self.value
+
+
+class RouteProto(Enum):
+    UNSPEC = 0
+    REDIRECT = 1
+    KERNEL = 2
+    BOOT = 3
+    STATIC = 4
+    DHCP = 16
+
+    def __str__(self) -> str:
+        return {0: "unspec", 1: "redirect", 2: "kernel", 3: "boot", 4: "static", 16: "dhcp"}[self.value]
+
+    @classmethod
+    def parse(cls, word: str) -> "RouteProto":
+        for p in cls:
+            if str(p) == word:
+                return p
+        raise ValueError(f'Error: argument "{word}" is wrong: "protocol" value is invalid')
+
+
+class RouteTable:
+    """Names of the reserved table ids (``/etc/iproute2/rt_tables``)."""
+
+    DEFAULT = 253
+    MAIN = 254
+    LOCAL = 255
+    NAMES = {253: "default", 254: "main", 255: "local"}
+
+    @classmethod
+    def parse(cls, word: str) -> int:
+        for num, name in cls.NAMES.items():
+            if word == name:
+                return num
+        if word.isdigit() and 0 < int(word) < 2**32:
+            return int(word)
+        raise ValueError(f'Error: argument "{word}" is wrong: "table" value is invalid')
+
+    @classmethod
+    def name(cls, table: int) -> str:
+        return cls.NAMES.get(table, str(table))
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Route:
+    """One FIB entry.  ``str`` is the line ``ip route show`` prints."""
+
+    dst: IPv4Network
+    type: RouteType = RouteType.UNICAST
+    dev: str | None = None
+    via: IPv4Address | None = None
+    src: IPv4Address | None = None
+    metric: int = 0
+    table: int = RouteTable.MAIN
+    proto: RouteProto = RouteProto.BOOT
+    scope: Scope = Scope.GLOBAL
+    onlink: bool = False
+    linkdown: bool = False
+    """Display only: the device has no carrier (the kernel's RTNH_F_LINKDOWN)."""
+
+    def key(self) -> tuple[object, ...]:
+        """What makes two routes the same entry (``ip route add`` says EEXIST)."""
+        return (self.table, self.dst, self.metric)
+
+    def format(self, *, show_table: bool = False) -> str:
+        words: list[str] = []
+        if self.type is not RouteType.UNICAST:
+            words.append(str(self.type))
+        words.append("default" if self.dst.prefixlen == 0 else
+                     (str(self.dst.network_address) if self.dst.prefixlen == 32 else str(self.dst)))
+        if self.via is not None:
+            words += ["via", str(self.via)]
+        if self.dev is not None and self.type not in (RouteType.BLACKHOLE, RouteType.UNREACHABLE,
+                                                      RouteType.PROHIBIT):
+            words += ["dev", self.dev]
+        if show_table and self.table != RouteTable.MAIN:
+            words += ["table", RouteTable.name(self.table)]
+        if self.proto is not RouteProto.BOOT:
+            words += ["proto", str(self.proto)]
+        if self.scope is not Scope.GLOBAL and self.type not in (RouteType.BLACKHOLE,):
+            words += ["scope", str(self.scope)]
+        if self.src is not None:
+            words += ["src", str(self.src)]
+        if self.metric:
+            words += ["metric", str(self.metric)]
+        if self.onlink:
+            words.append("onlink")
+        if self.linkdown:
+            words.append("linkdown")
+        return " ".join(words) + " "
+
+    def __str__(self) -> str:
+        return self.format().rstrip()
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class FibRule:
+    """``ip rule``: a selector and the table to look up."""
+
+    priority: int
+    table: int
+    src: IPv4Network | None = None
+    dst: IPv4Network | None = None
+    iif: str | None = None
+    oif: str | None = None
+    fwmark: int | None = None
+    fwmask: int = 0xFFFFFFFF
+
+    def selects(self, *, src: IPv4Address | None, dst: IPv4Address, iif: str | None,
+                oif: str | None, mark: int) -> bool:
+        if self.src is not None and (src is None or src not in self.src):
+            return False
+        if self.dst is not None and dst not in self.dst:
+            return False
+        if self.iif is not None and self.iif != iif:
+            return False
+        if self.oif is not None and self.oif != oif:
+            return False
+        if self.fwmark is not None and (mark & self.fwmask) != self.fwmark:
+            return False
+        return True
+
+    def __str__(self) -> str:
+        words = ["from", str(self.src) if self.src else "all"]
+        if self.dst is not None:
+            words += ["to", str(self.dst)]
+        if self.fwmark is not None:
+            words += ["fwmark", hex(self.fwmark) + ("" if self.fwmask == 0xFFFFFFFF else f"/{hex(self.fwmask)}")]
+        if self.iif:
+            words += ["iif", self.iif]
+        if self.oif:
+            words += ["oif", self.oif]
+        words += ["lookup", RouteTable.name(self.table)]
+        return f"{self.priority}:\t" + " ".join(words)
+
+
+DEFAULT_RULES = (
+    FibRule(priority=0, table=RouteTable.LOCAL),
+    FibRule(priority=32766, table=RouteTable.MAIN),
+    FibRule(priority=32767, table=RouteTable.DEFAULT),
+)
+
+
+def _sort_key(route: Route) -> tuple[int, int]:
+    # fib_trie dumps in key order; for one key the longer prefix first
+    return (int(route.dst.network_address), -route.dst.prefixlen)
+
+
+@dataclass(slots=True)
+class Fib:
+    """A namespace's routing tables and policy rules (the only place routes live)."""
+
+    tables: dict[int, list[Route]] = field(default_factory=lambda: {RouteTable.LOCAL: [], RouteTable.MAIN: []})
+    rules: list[FibRule] = field(default_factory=lambda: list(DEFAULT_RULES))
+
+    def routes(self, table: int | None = RouteTable.MAIN) -> list[Route]:
+        """Routes of one table (all tables if None) in ``ip route show`` order."""
+        if table is None:
+            out: list[Route] = []
+            for t in sorted(self.tables, key=lambda t: (t != RouteTable.MAIN, -t if t in (254, 255) else t)):
+                out += sorted(self.tables[t], key=_sort_key)
+            return out
+        return sorted(self.tables.get(table, []), key=_sort_key)
+
+    # -- changes (``ip route add/del/replace``) ---------------------------------
+    def add(self, route: Route, *, replace: bool = False) -> None:
+        entries = self.tables.setdefault(route.table, [])
+        for i, old in enumerate(entries):
+            if old.key() == route.key() and (route.type is old.type or replace):
+                if not replace:
+                    raise KernelError(errno.EEXIST, "RTNETLINK answers: File exists")
+                entries[i] = route
+                return
+        entries.append(route)
+
+    def delete(self, match: Callable[[Route], bool], *, table: int = RouteTable.MAIN) -> Route:
+        entries = self.tables.get(table, [])
+        for i, old in enumerate(entries):
+            if match(old):
+                del entries[i]
+                return old
+        raise KernelError(errno.ESRCH, "RTNETLINK answers: No such process")
+
+    def remove_where(self, pred: Callable[[Route], bool]) -> list[Route]:
+        removed: list[Route] = []
+        for table, entries in self.tables.items():
+            keep = [r for r in entries if not pred(r)]
+            removed += [r for r in entries if pred(r)]
+            self.tables[table] = keep
+        return removed
+
+    def rename_dev(self, old: str, new: str) -> None:
+        from dataclasses import replace as _replace
+
+        for table, entries in self.tables.items():
+            self.tables[table] = [_replace(r, dev=new) if r.dev == old else r for r in entries]
+
+    # -- lookup ----------------------------------------------------------------
+    def lookup(self, dst: IPv4Address, *, src: IPv4Address | None = None, iif: str | None = None,
+               oif: str | None = None, mark: int = 0,
+               usable: Callable[[Route], bool] = lambda r: True) -> Route | None:
+        """The route ``ip route get`` would choose, or None (ENETUNREACH).
+
+        Policy rules in priority order; in a table, the longest prefix, then the
+        lowest metric, skipping routes whose device cannot be used (linkdown
+        routes are skipped as with ``ignore_routes_with_linkdown`` off they are
+        still used: the caller decides through ``usable``).  A ``throw`` route
+        ends the lookup in that table only.
+        """
+        for rule in sorted(self.rules, key=lambda r: r.priority):
+            if not rule.selects(src=src, dst=dst, iif=iif, oif=oif, mark=mark):
+                continue
+            found = lookup_table(self.tables.get(rule.table, ()), dst, oif=oif, usable=usable)
+            if found is not None and found.type is not RouteType.THROW:
+                return found
+        return None
+
+
+def lookup_table(routes: Iterable[Route], dst: IPv4Address, *, oif: str | None = None,
+                 usable: Callable[[Route], bool] = lambda r: True) -> Route | None:
+    """Longest prefix match, then lowest metric; ties keep insertion order.
+
+    >>> r1 = Route(dst=IPv4Network("10.0.0.0/8"), dev="a")
+    >>> r2 = Route(dst=IPv4Network("10.1.0.0/16"), dev="b", metric=10)
+    >>> r3 = Route(dst=IPv4Network("10.1.0.0/16"), dev="c", metric=5)
+    >>> lookup_table([r1, r2, r3], IPv4Address("10.1.2.3")).dev
+    'c'
+    """
+    best: Route | None = None
+    d = int(dst)
+    for route in routes:
+        net = route.dst
+        if (d & int(net.netmask)) != int(net.network_address):
+            continue
+        if oif is not None and route.dev is not None and route.dev != oif and route.type is RouteType.UNICAST:
+            continue
+        if not usable(route):
+            continue
+        if best is None or net.prefixlen > best.dst.prefixlen or (
+            net.prefixlen == best.dst.prefixlen and route.metric < best.metric
+        ):
+            best = route
+    return best
+
+
+def select_source(addrs: Sequence[IfAddr], dev: str | None, towards: IPv4Address,
+                  scope: Scope = Scope.LINK) -> IPv4Address | None:
+    """``inet_select_addr``: a primary address of ``dev`` in scope, preferring towards's subnet.
+
+    Falls back to any global-scope primary address of the namespace (the
+    kernel walks the other devices) when the device has none.
+    """
+    first: IPv4Address | None = None
+    for a in addrs:
+        if a.dev != dev or a.secondary or a.scope.value > scope.value:
+            continue
+        if towards in a.interface.network:
+            return a.address
+        if first is None:
+            first = a.address
+    if first is not None:
+        return first
+    for a in addrs:
+        if not a.secondary and a.scope is Scope.GLOBAL and a.dev != "lo":
+            return a.address
+    for a in addrs:
+        if not a.secondary and a.scope.value <= scope.value:
+            return a.address
+    return None

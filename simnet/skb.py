@@ -1,0 +1,50 @@
+"""The socket buffer: a packet plus the kernel's metadata about it.
+
+Mirrors ``struct sk_buff``: what the wire carries is the :class:`Packet`; the
+devices it came in or goes out on, its firewall mark and its conntrack
+reference are metadata the kernel keeps beside it, visible to netfilter
+matches but never transmitted.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from enum import Enum
+from typing import TYPE_CHECKING
+
+from simnet.packet import Packet
+
+if TYPE_CHECKING:
+    from simnet.netfilter.conntrack import Conn, CtInfo
+
+
+class PktType(Enum):
+    """``skb->pkt_type``: how the frame was addressed at L2."""
+
+    HOST = "host"
+    BROADCAST = "broadcast"
+    MULTICAST = "multicast"
+    OTHERHOST = "otherhost"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Skb:
+    packet: Packet
+    indev: str | None = None
+    """ifname the packet arrived on in the current namespace (``-i``); None for local output."""
+    outdev: str | None = None
+    """ifname chosen by routing (``-o``); None before the routing decision."""
+    physindev: str | None = None
+    """The bridge port it entered through (br_netfilter, ``-m physdev``)."""
+    physoutdev: str | None = None
+    bridged: bool = False
+    """True while br_netfilter runs the IP hooks for a bridged frame."""
+    mark: int = 0
+    pkt_type: PktType = PktType.HOST
+    ct: "Conn | None" = None
+    """The conntrack entry, like ``skb->_nfct``; a reference into the namespace's table."""
+    ctinfo: "CtInfo | None" = None
+    nf_trace: bool = False
+
+    def evolve(self, **changes: object) -> "Skb":
+        return replace(self, **changes)  # type: ignore[arg-type]

@@ -1,0 +1,170 @@
+"""The world: every namespace, the simulated clock, the event queue and the seed.
+
+Like SimPy's ``Environment``, one small object owns time and ordering: events
+run in (time, sequence) order, so every run of the same world is identical.
+Randomness (MAC addresses, ephemeral ports, ``-m statistic``) comes only from
+the world's seeded RNG.
+"""
+
+from __future__ import annotations
+
+import heapq
+import itertools
+import random
+from typing import Any, Callable
+
+import networkx as nx
+
+from simnet.addresses import MacAddress
+from simnet.errors import KernelError, NoSuchNamespace
+from simnet.link import LinkKind
+from simnet.netns import NetNamespace
+from simnet.packet import Packet
+from simnet.trace import Disposition, Step, Trace
+
+
+class Tracer:
+    """Collects the steps of every packet in flight, by trace id."""
+
+    def __init__(self) -> None:
+        self._ids = itertools.count(1)
+        self._open: dict[int, dict[str, Any]] = {}
+
+    def new(self, packet: Packet, origin: str, caused_by: int | None = None) -> int:
+        tid = next(self._ids)
+        self._open[tid] = {"packet": packet, "origin": origin, "steps": [], "ends": [],
+                           "caused_by": caused_by, "visited": set(), "budget": 512}
+        return tid
+
+    def step(self, tid: int, step: Step) -> None:
+        self._open[tid]["steps"].append(step)
+
+    def end(self, tid: int, disposition: Disposition) -> None:
+        self._open[tid]["ends"].append(disposition)
+
+    def first_visit(self, tid: int, key: tuple[Any, ...]) -> bool:
+        """False when this (netns, device, packet) was seen before in this trace: an L2 loop."""
+        rec = self._open[tid]
+        rec["budget"] -= 1
+        if key in rec["visited"] or rec["budget"] <= 0:
+            return False
+        rec["visited"].add(key)
+        return True
+
+    def trace(self, tid: int) -> Trace:
+        rec = self._open[tid]
+        return Trace(id=tid, packet=rec["packet"], origin=rec["origin"], steps=tuple(rec["steps"]),
+                     disposition=_overall(rec["ends"]), caused_by=rec["caused_by"])
+
+    def ids_since(self, first: int) -> list[int]:
+        return [t for t in self._open if t >= first]
+
+    @property
+    def next_id(self) -> int:
+        return max(self._open, default=0) + 1
+
+
+def _overall(ends: list[Disposition]) -> Disposition:
+    """A flooded frame ends on several branches; the trace reports the one that matters."""
+    if not ends:
+        return Disposition.IN_FLIGHT
+    if Disposition.DELIVERED in ends:
+        return Disposition.DELIVERED
+    meaningful = [d for d in ends if d is not Disposition.NOT_FOR_US]
+    return meaningful[0] if meaningful else ends[0]
+
+
+class World:
+    """All namespaces of one simulation, with one clock and one RNG."""
+
+    def __init__(self, seed: int = 0) -> None:
+        self.seed = seed
+        self.rng = random.Random(seed)
+        self.now = 0.0
+        self.namespaces: dict[str, NetNamespace] = {}
+        self.tracer = Tracer()
+        self._queue: list[tuple[float, int, Callable[..., None], tuple[Any, ...]]] = []
+        self._seq = itertools.count()
+        self.forced: dict[object, bool] | None = None
+        """Forced outcomes for ``-m statistic --mode random`` (by rule identity), to explore branches."""
+
+    def __repr__(self) -> str:
+        return f"World(seed={self.seed}, namespaces={list(self.namespaces)})"
+
+    # -- namespaces ------------------------------------------------------------
+    def add_netns(self, name: str) -> NetNamespace:
+        """``ip netns add NAME``."""
+        if name in self.namespaces:
+            raise KernelError(17, f'Cannot create namespace file "/run/netns/{name}": File exists')
+        if not name or "/" in name or name in (".", ".."):
+            raise KernelError(22, f'Invalid netns name "{name}"')
+        ns = NetNamespace(self, name)
+        self.namespaces[name] = ns
+        return ns
+
+    def netns(self, name: str) -> NetNamespace:
+        try:
+            return self.namespaces[name]
+        except KeyError:
+            raise NoSuchNamespace(name) from None
+
+    __getitem__ = netns
+
+    def del_netns(self, name: str) -> None:
+        """``ip netns del``: its devices die, and with them the peers of its veths."""
+        ns = self.netns(name)
+        for dev in list(ns.devices.values()):
+            if dev.kind is LinkKind.VETH and dev.peer is not None and dev.peer.netns is not ns:
+                dev.peer.netns.link_del(dev.peer.ifname)
+        del self.namespaces[name]
+
+    # -- randomness --------------------------------------------------------------
+    def random_mac(self) -> MacAddress:
+        """eth_random_addr: a locally administered unicast address."""
+        raw = bytearray(self.rng.getrandbits(8) for _ in range(6))
+        raw[0] = (raw[0] & 0xFE) | 0x02
+        return MacAddress(int.from_bytes(raw, "big"))
+
+    # -- time and events -------------------------------------------------------
+    def schedule(self, delay: float, fn: Callable[..., None], *args: Any) -> None:
+        heapq.heappush(self._queue, (self.now + delay, next(self._seq), fn, args))
+
+    def run(self, until: float | None = None, *, max_events: int = 1_000_000) -> None:
+        """Process events in order until none is left or the next is after ``until``."""
+        for _ in range(max_events):
+            if not self._queue:
+                break
+            when = self._queue[0][0]
+            if until is not None and when > until:
+                break
+            when, _, fn, args = heapq.heappop(self._queue)
+            self.now = max(self.now, when)
+            fn(*args)
+        if until is not None:
+            self.now = max(self.now, until)
+
+    def pending(self) -> bool:
+        return bool(self._queue)
+
+    # -- views -------------------------------------------------------------------
+    def topology(self) -> nx.MultiGraph:
+        """The world as a graph: namespaces and devices as nodes, veth pairs and
+        bridge ports as edges.  Derived on demand; never the source of truth."""
+        g = nx.MultiGraph()
+        for ns in self.namespaces.values():
+            g.add_node(("netns", ns.name), kind="netns", name=ns.name)
+            for dev in ns.devices.values():
+                node = ("dev", ns.name, dev.ifname)
+                g.add_node(node, kind=str(dev.kind), netns=ns.name, ifname=dev.ifname,
+                           lladdr=str(dev.lladdr), up=dev.admin_up,
+                           addresses=[str(a.interface) for a in ns.addrs if a.dev == dev.ifname])
+                g.add_edge(("netns", ns.name), node, kind="member")
+                if dev.master is not None:
+                    g.add_edge(node, ("dev", ns.name, dev.master), kind="port")
+                if dev.peer is not None:
+                    peer = ("dev", dev.peer.netns.name, dev.peer.ifname)
+                    if (node, peer) not in [(u, v) for u, v, k in g.edges(data="kind") if k == "veth"] and \
+                       (peer, node) not in [(u, v) for u, v, k in g.edges(data="kind") if k == "veth"]:
+                        if dev.peer.netns.name in self.namespaces and peer in g:
+                            g.add_edge(node, peer, kind="veth")
+        return g
