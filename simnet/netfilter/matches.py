@@ -56,18 +56,12 @@ def _err(msg: str) -> RuleSyntaxError:
 
 def save_string(value: str) -> str:
     """Quote like ``xtables_save_string``: bare if only ``[A-Za-z0-9_-]``, else quoted."""
-    if value and all(c in _NO_QUOTE for c in value):
+    if value and not value.strip(_NO_QUOTE):
         return value
-    out = ['"']
-    for c in value:
-        if c in "\"\\'":
-            out.append("\\")
-        out.append(c)
-    out.append('"')
-    return "".join(out)
+    return '"' + value.replace("\\", "\\\\").replace('"', '\\"').replace("'", "\\'") + '"'
 
 
-_NO_QUOTE = frozenset("_-0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ")
+_NO_QUOTE = "_-0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
 
 
 def parse_int(text: str, what: str, lo: int = 0, hi: int = U32) -> int:

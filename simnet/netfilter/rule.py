@@ -93,6 +93,19 @@ def split_words(line: str) -> list[str]:
     backslash escapes inside quotes; single quotes are ordinary characters."""
     if '"' not in line:
         return line.split()
+    if "\\" not in line:
+        segs = line.split('"')
+        if len(segs) % 2 == 1 and all(
+            (i == 0 or not segs[i] or segs[i][0].isspace()) and (i == len(segs) - 1 or not segs[i] or segs[i][-1].isspace())
+            for i in range(0, len(segs), 2)
+        ):
+            fast: list[str] = []
+            for i, seg in enumerate(segs):
+                if i % 2:
+                    fast.append(seg)
+                else:
+                    fast.extend(seg.split())
+            return fast
     words: list[str] = []
     buf: list[str] = []
     in_quote = escaped = False
@@ -154,8 +167,6 @@ class Rule:
     target: Any = None
     _text: str = field(default="", compare=False, repr=False)
 
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "_text", self._format())
 
     @classmethod
     def parse(cls, spec: str | Sequence[str]) -> "Rule":
@@ -164,7 +175,11 @@ class Rule:
         return _parse(words)
 
     def __str__(self) -> str:
-        return self._text
+        text = self._text
+        if not text:
+            text = self._format()
+            object.__setattr__(self, "_text", text)
+        return text
 
     def _format(self) -> str:
         parts = []
@@ -206,25 +221,35 @@ _BASE: dict[str, str] = {
 _BASE_LONG = [k for k in _BASE if k.startswith("--")]
 
 
-class _Module:
-    __slots__ = ("cls", "opts", "names")
+_LOOKUPS: dict[object, dict[str, tuple[str, int]]] = {}
 
-    def __init__(self, cls: Any, names: dict[str, int], aliases: dict[str, str]) -> None:
+
+def _lookup_table(key: object, names: dict[str, int], aliases: dict[str, str]) -> dict[str, tuple[str, int]]:
+    """Option word -> (canonical option, nargs), aliases folded in; built once per module."""
+    table = _LOOKUPS.get(key)
+    if table is None:
+        table = {name: (name, n) for name, n in names.items()}
+        for alias, canon in aliases.items():
+            table[alias] = (canon, names[canon])
+        _LOOKUPS[key] = table
+    return table
+
+
+class _Module:
+    __slots__ = ("cls", "opts", "table")
+
+    def __init__(self, cls: Any, table: dict[str, tuple[str, int]]) -> None:
         self.cls = cls
         self.opts: Opts = {}
-        self.names = (names, aliases)
-
-    def lookup(self, opt: str) -> tuple[str, int] | None:
-        names, aliases = self.names
-        canon = aliases.get(opt, opt)
-        n = names.get(canon)
-        return None if n is None else (canon, n)
+        self.table = table
 
 
-def _need(words: list[str], i: int, opt: str) -> str:
-    if i >= len(words):
-        raise RuleSyntaxError(f"option \"{opt}\" requires an argument")
-    return words[i]
+def _module(cls: Any) -> _Module:
+    return _Module(cls, _lookup_table(cls, cls.OPTIONS, cls.ALIASES))
+
+
+_FIELDS = {"s": ("src", "src_invert"), "d": ("dst", "dst_invert"), "i": ("in_iface", "in_invert"),
+           "o": ("out_iface", "out_invert"), "p": ("proto", "proto_invert")}
 
 
 def _parse(words: list[str]) -> Rule:
@@ -237,6 +262,7 @@ def _parse(words: list[str]) -> Rule:
     proto: int | None = None
     n = len(words)
     i = 0
+    base_get = _BASE.get
     while i < n:
         w = words[i]
         i += 1
@@ -245,67 +271,88 @@ def _parse(words: list[str]) -> Rule:
                 raise RuleSyntaxError("multiple `!' flags not allowed")
             invert = True
             continue
-        if not w.startswith("-") or w == "-":
-            raise RuleSyntaxError(f"Bad argument `{w}'")
-        base = _BASE.get(w)
-        if base is None and w.startswith("--") and len(w) > 3:
-            base = _abbrev_base(w, mods, target)
-        if base is not None:
-            if base == "f":
-                if "fragment" in kw:
-                    raise RuleSyntaxError("multiple -f flags not allowed")
-                kw["fragment"] = not invert
-                invert = False
-                continue
-            arg = _need(words, i, w)
-            i += 1
-            if base in "sdiop":
-                field_name = {"s": "src", "d": "dst", "i": "in_iface", "o": "out_iface", "p": "proto"}[base]
-                if field_name in kw:
-                    raise RuleSyntaxError(f"multiple -{base} flags not allowed")
-                if base in "sd":
-                    kw[field_name] = parse_network(arg)
-                elif base in "io":
-                    kw[field_name] = check_iface(arg)
+        base = base_get(w)
+        if base is None:
+            if w[:1] != "-" or w == "-":
+                raise RuleSyntaxError(f"Bad argument `{w}'")
+            hit = None
+            owner = target
+            if owner is not None:
+                hit = owner.table.get(w)
+            if hit is None:
+                for owner in reversed(mods):
+                    hit = owner.table.get(w)
+                    if hit is not None:
+                        break
+            if hit is None:
+                try:
+                    owner, canon, nargs = _find_option(w, mods, target, proto, kw.get("proto_invert", False))
+                except RuleSyntaxError:
+                    base = _abbrev_base(w, mods, target) if w.startswith("--") and len(w) > 3 else None
+                    if base is None:
+                        raise
+                    hit = None
                 else:
-                    proto = parse_proto(arg)
-                    kw["proto"] = proto
-                kw[field_name.split("_")[0] + "_invert"] = invert
+                    hit = (canon, nargs)
+            if hit is not None:
+                canon, nargs = hit
+                opts = owner.opts  # type: ignore[union-attr]
+                if canon in opts:
+                    raise RuleSyntaxError(f"multiple {canon} flags not allowed")
+                if i + nargs > n:
+                    raise RuleSyntaxError(f"option \"{w}\" requires an argument")
+                opts[canon] = (invert, tuple(words[i:i + nargs]) if nargs else ())
+                i += nargs
                 invert = False
                 continue
-            if invert:
-                raise RuleSyntaxError(f"cannot have ! before -{base}")
-            if base == "m":
-                cls = MATCH_MODULES.get(arg)
-                if cls is None:
-                    raise RuleSyntaxError(f"Couldn't load match `{arg}':No such file or directory\n")
-                mods.append(_Module(cls, cls.OPTIONS, cls.ALIASES))
-                continue
-            # -j / -g
-            if target_name is not None:
-                raise RuleSyntaxError("multiple -j flags not allowed")
-            target_name = arg
-            goto = base == "g"
-            if not goto:
-                tcls = TARGETS.get(arg)
-                if tcls is not None:
-                    target = _Module(tcls, tcls.OPTIONS, tcls.ALIASES)
-                elif arg in OPAQUE_TARGETS:
-                    target = _Module(arg, OPAQUE_TARGETS[arg][0], {})
+        if base == "f":
+            if "fragment" in kw:
+                raise RuleSyntaxError("multiple -f flags not allowed")
+            kw["fragment"] = not invert
+            invert = False
             continue
-        # a module option
-        owner, canon, nargs = _find_option(w, mods, target, proto, kw.get("proto_invert", False))
-        if canon in owner.opts:
-            raise RuleSyntaxError(f"multiple {canon} flags not allowed")
-        if i + nargs > n:
+        if i >= n:
             raise RuleSyntaxError(f"option \"{w}\" requires an argument")
-        owner.opts[canon] = (invert, tuple(words[i:i + nargs]))
-        i += nargs
-        invert = False
+        arg = words[i]
+        i += 1
+        fields = _FIELDS.get(base)  # type: ignore[arg-type]
+        if fields is not None:
+            fname, finv = fields
+            if fname in kw:
+                raise RuleSyntaxError(f"multiple -{base} flags not allowed")
+            if base == "s" or base == "d":
+                kw[fname] = parse_network(arg)
+            elif base == "p":
+                proto = parse_proto(arg)
+                kw[fname] = proto
+            else:
+                kw[fname] = check_iface(arg)
+            kw[finv] = invert
+            invert = False
+            continue
+        if invert:
+            raise RuleSyntaxError(f"cannot have ! before -{base}")
+        if base == "m":
+            cls = MATCH_MODULES.get(arg)
+            if cls is None:
+                raise RuleSyntaxError(f"Couldn't load match `{arg}':No such file or directory\n")
+            mods.append(_module(cls))
+            continue
+        # -j / -g
+        if target_name is not None:
+            raise RuleSyntaxError("multiple -j flags not allowed")
+        target_name = arg
+        goto = base == "g"
+        if not goto:
+            tcls = TARGETS.get(arg)
+            if tcls is not None:
+                target = _module(tcls)
+            elif arg in OPAQUE_TARGETS:
+                target = _Module(arg, _lookup_table(arg, OPAQUE_TARGETS[arg][0], {}))
     if invert:
         raise RuleSyntaxError("no command specified after `!'")
 
-    matches = tuple(m.cls.build(m.opts, proto) for m in mods)
+    matches = tuple([m.cls.build(m.opts, proto) for m in mods])
     if target_name is None:
         tgt = None
     elif target is None:
@@ -320,43 +367,46 @@ def _parse(words: list[str]) -> Rule:
         tgt = Opaque(name=target.cls, args=OPAQUE_TARGETS[target.cls][1](target.opts))
     else:
         tgt = target.cls.build(target.opts, proto)
-    for f in ("src", "dst"):
-        net = kw.get(f)
-        if net is not None and net.prefixlen == 0 and not kw[f + "_invert"]:
-            del kw[f], kw[f + "_invert"]
-    for f, inv in (("in_iface", "in_invert"), ("out_iface", "out_invert")):
-        if kw.get(f) == "+" and not kw[inv]:
-            del kw[f], kw[inv]
-    if kw.get("proto") is None and "proto" in kw:
-        if kw["proto_invert"]:
-            raise RuleSyntaxError("rule would never match protocol")
-        del kw["proto"], kw["proto_invert"]
+    if kw:
+        net = kw.get("src")
+        if net is not None and net.prefixlen == 0 and not kw["src_invert"]:
+            del kw["src"], kw["src_invert"]
+        net = kw.get("dst")
+        if net is not None and net.prefixlen == 0 and not kw["dst_invert"]:
+            del kw["dst"], kw["dst_invert"]
+        if kw.get("in_iface") == "+" and not kw["in_invert"]:
+            del kw["in_iface"], kw["in_invert"]
+        if kw.get("out_iface") == "+" and not kw["out_invert"]:
+            del kw["out_iface"], kw["out_invert"]
+        if "proto" in kw and kw["proto"] is None:
+            if kw["proto_invert"]:
+                raise RuleSyntaxError("rule would never match protocol")
+            del kw["proto"], kw["proto_invert"]
     return Rule(matches=matches, target=tgt, **kw)
 
 
 def _find_option(w: str, mods: list[_Module], target: _Module | None, proto: int | None,
                  proto_invert: bool) -> tuple[_Module, str, int]:
-    if target is not None and (hit := target.lookup(w)) is not None:
+    if target is not None and (hit := target.table.get(w)) is not None:
         return target, hit[0], hit[1]
     for m in reversed(mods):
-        if (hit := m.lookup(w)) is not None:
+        if (hit := m.table.get(w)) is not None:
             return m, hit[0], hit[1]
     implicit = None
     if proto is not None and not proto_invert and proto in _IMPLICIT:
         cls = MATCH_MODULES[_IMPLICIT[proto]]
         if not any(m.cls is cls for m in mods):
-            implicit = _Module(cls, cls.OPTIONS, cls.ALIASES)
-            if (hit := implicit.lookup(w)) is not None:
+            implicit = _module(cls)
+            if (hit := implicit.table.get(w)) is not None:
                 mods.append(implicit)
                 return implicit, hit[0], hit[1]
     # getopt_long: a unique prefix of a long option is accepted
     if w.startswith("--") and len(w) > 2:
         cands: list[tuple[_Module, str, int]] = []
         for m in ([target] if target is not None else []) + list(reversed(mods)) + ([implicit] if implicit else []):
-            names, _ = m.names
-            for name, nargs in names.items():
+            for name, (canon, nargs) in m.table.items():
                 if name.startswith(w):
-                    cands.append((m, name, nargs))
+                    cands.append((m, canon, nargs))
         if len({c[1] for c in cands}) == 1:
             owner = cands[0][0]
             if owner is implicit:
@@ -370,6 +420,6 @@ def _abbrev_base(w: str, mods: list[_Module], target: _Module | None) -> str | N
     if len(hits) != 1:
         return None
     for m in mods + ([target] if target else []):
-        if any(name.startswith(w) for name in m.names[0]):
+        if any(name.startswith(w) for name in m.table):
             return None
     return hits.pop()

@@ -88,6 +88,9 @@ _STRERROR = {_errno.EBUSY: "Device or resource busy", _errno.EMLINK: "Too many l
              _errno.ENOENT: "No such file or directory", _errno.EEXIST: "File exists"}
 
 
+_PROTO_OF_MATCH: dict[type, int] = {TcpMatch: 6, UdpMatch: 17, IcmpMatch: 1}
+
+
 def no_chain() -> RulesetError:
     return RulesetError.plain(_errno.ENOENT, "No chain/target/match by that name.")
 
@@ -142,7 +145,7 @@ def check_chain_name(name: str) -> None:
     """iptables' client-side checks on a new chain name."""
     if len(name) > 28:
         raise RulesetError.param(f"chain name `{name}' too long (must be under 29 chars)")
-    if not name or name[0] == "-" or name[0] == "!" or any(c.isspace() for c in name):
+    if not name or name[0] == "-" or name[0] == "!" or len(name.split()) != 1 or name.strip() != name:
         raise RulesetError.param(f"Invalid chain name `{name}'")
     if name in ("ACCEPT", "DROP", "QUEUE", "RETURN") or name.isdigit():
         raise RulesetError.param(f"Invalid chain name `{name}'")
@@ -214,14 +217,14 @@ class TableState:
             if target.builtin:
                 raise RulesetError.nft(op, _errno.EOPNOTSUPP, f"rule in chain {chain}")
         bad = False
-        if t is not None:
-            name = getattr(t, "name", "")
-            if name in NAT_ONLY and self.name is not Table.NAT:
-                bad = True
-            if name in RAW_ONLY and self.name is not Table.RAW:
-                bad = True
+        if t is not None and not isinstance(t, (Jump, Goto)):
+            name = t.name
+            if name in NAT_ONLY:
+                bad = self.name is not Table.NAT
+            elif name in RAW_ONLY:
+                bad = self.name is not Table.RAW
         for m in rule.matches:
-            need = {TcpMatch: 6, UdpMatch: 17, IcmpMatch: 1}.get(type(m))
+            need = _PROTO_OF_MATCH.get(type(m))
             if need is not None and (rule.proto != need or rule.proto_invert):
                 bad = True
             if isinstance(m, MultiportMatch) and rule.proto_invert:
