@@ -25,7 +25,7 @@ worded like iptables; nothing is ever skipped silently.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from functools import lru_cache
 from ipaddress import IPv4Address, IPv4Network
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -595,7 +595,8 @@ class ConntrackMatch(Match):
         parts = []
         if self.ctstate is not None:
             parts.append(f"{'! ' if self.ctstate_invert else ''}ctstate {_states_text(self.ctstate)}")
-        rest = ConntrackMatch(**{f: getattr(self, f) for f in self.__dataclass_fields__ if f not in ("ctstate", "ctstate_invert")})
+        rest = ConntrackMatch(**{f.name: getattr(self, f.name) for f in fields(self)
+                                 if f.name not in ("ctstate", "ctstate_invert")})
         if rest != ConntrackMatch():
             parts.append(rest.save().strip().replace("--", ""))
         return " ".join(parts)

@@ -331,7 +331,7 @@ class TableState:
             del self.chains[name]
         else:
             users = [c for c in self.ordered_chains() if not c.builtin]
-            for c in users:
+            for c in reversed(users):  # nf_tables reports the last busy chain of the batch
                 if refs.get(c.name) or c.entries:
                     raise RulesetError.nft("CHAIN_DEL", _errno.EBUSY, f"chain {c.name}")
             for c in users:

@@ -1,0 +1,262 @@
+"""The ``iptables``, ``iptables-save`` and ``iptables-restore`` commands.
+
+Each takes the namespace's :class:`~simnet.netfilter.ruleset.Ruleset` and the
+words a user types, returns what the real tool prints on stdout, and raises
+:class:`IptablesError` with the real tool's stderr text and exit status
+(iptables 1.8.9, nf_tables backend).
+
+>>> from simnet.netfilter.ruleset import Ruleset
+>>> rs = Ruleset()
+>>> iptables(rs, ["-A", "INPUT", "-p", "tcp", "--dport", "22", "-j", "ACCEPT"])
+''
+>>> print(iptables(rs, ["-S", "INPUT"]), end="")
+-P INPUT ACCEPT
+-A INPUT -p tcp -m tcp --dport 22 -j ACCEPT
+"""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+from simnet.errors import RuleSyntaxError, SimnetError
+from simnet.netfilter.rule import Rule
+from simnet.netfilter.ruleset import PROG, TRY_HELP, Counters, Ruleset, RulesetError
+from simnet.netfilter.syntax import RestoreError, apply_restore, format_list, format_rules, format_save
+
+__all__ = ["IptablesError", "iptables", "iptables_save", "iptables_restore"]
+
+
+class IptablesError(SimnetError):
+    """A failed iptables command: ``str()`` is its stderr, ``exit_code`` its status."""
+
+    def __init__(self, message: str, exit_code: int = 1) -> None:
+        super().__init__(message)
+        self.exit_code = exit_code
+
+
+def _param(text: str) -> IptablesError:
+    return IptablesError(f"{PROG}: {text}\n{TRY_HELP}", 2)
+
+
+_COMMANDS = {
+    "-A": "A", "--append": "A", "-I": "I", "--insert": "I", "-D": "D", "--delete": "D", "-R": "R",
+    "--replace": "R", "-N": "N", "--new-chain": "N", "-X": "X", "--delete-chain": "X", "-F": "F",
+    "--flush": "F", "-Z": "Z", "--zero": "Z", "-P": "P", "--policy": "P", "-E": "E",
+    "--rename-chain": "E", "-L": "L", "--list": "L", "-S": "S", "--list-rules": "S", "-C": "C",
+    "--check": "C",
+}
+_REQUIRED_ARGS = {"A": 1, "D": 1, "R": 1, "I": 1, "N": 1, "P": 2, "E": 2, "C": 1}
+_OPTIONAL_CHAIN = {"X", "F", "Z", "L", "S"}
+
+
+def iptables(ruleset: Ruleset, argv: Sequence[str]) -> str:
+    """Run ``iptables ARGV`` against ``ruleset``; return stdout.
+
+    Raises:
+        IptablesError: with iptables' exact stderr and exit status.
+    """
+    args = list(argv)
+    if args and args[0] in ("iptables", "iptables-nft"):
+        args = args[1:]
+    table = "filter"
+    cmd: str | None = None
+    cmd_word = ""
+    cmd_args: list[str] = []
+    verbose = numeric = expanded = linenumbers = False
+    counters: Counters | None = None
+    rest: list[str] = []
+    i = 0
+    n = len(args)
+    while i < n:
+        w = args[i]
+        i += 1
+        c = _COMMANDS.get(w)
+        if c is not None:
+            if cmd is not None:
+                raise _param(f"Cannot use -{c} with -{cmd}" if c != cmd else f"multiple -{c} flags not allowed")
+            cmd, cmd_word = c, w
+            need = _REQUIRED_ARGS.get(c, 0)
+            for k in range(need):
+                if i >= n or (k == 0 and args[i].startswith("-") and c != "P"):
+                    raise _param(f"option \"{w}\" requires an argument")
+                cmd_args.append(args[i])
+                i += 1
+            if c in _OPTIONAL_CHAIN and i < n and not args[i].startswith("-") and args[i] != "!":
+                cmd_args.append(args[i])
+                i += 1
+            if (c in ("I", "D", "R") or (c in ("L", "S", "Z") and cmd_args)) and i < n and args[i].isdigit():
+                cmd_args.append(args[i])
+                i += 1
+            continue
+        if w in ("-t", "--table"):
+            if i >= n:
+                raise _param(f"option \"{w}\" requires an argument")
+            table = args[i]
+            i += 1
+        elif w in ("-v", "--verbose"):
+            verbose = True
+        elif w in ("-n", "--numeric"):
+            numeric = True
+        elif w in ("-x", "--exact"):
+            expanded = True
+        elif w == "--line-numbers":
+            linenumbers = True
+        elif w in ("-w", "--wait", "-W", "--wait-interval"):
+            if i < n and args[i].isdigit():
+                i += 1
+        elif w in ("-c", "--set-counters"):
+            if i + 1 >= n:
+                raise _param("-c requires packet and byte counter")
+            p, b = args[i], args[i + 1]
+            if not (p.isdigit() and b.isdigit()):
+                raise _param("-c packet counter not numeric")
+            counters = Counters(int(p), int(b))
+            i += 2
+        elif w in ("-4", "--ipv4"):
+            pass
+        else:
+            rest.append(w)
+    if cmd is None:
+        for w in rest:
+            if w.startswith("-"):
+                raise _param(f"unknown option \"{w}\"")
+        raise _param("no command specified")
+    try:
+        return _run(ruleset, table, cmd, cmd_word, cmd_args, rest, counters, verbose, numeric, expanded, linenumbers)
+    except RulesetError as e:
+        raise IptablesError(str(e), e.exit_code) from None
+    except RuleSyntaxError as e:
+        msg = str(e)
+        if msg.startswith("Bad argument"):
+            raise IptablesError(f"{msg}\n{TRY_HELP}", 2) from None
+        raise _param(msg) from None
+
+
+def _run(rs: Ruleset, table: str, cmd: str, word: str, cargs: list[str], rest: list[str],
+         counters: Counters | None, verbose: bool, numeric: bool, expanded: bool, linenumbers: bool) -> str:
+    t = rs.table(table)
+    num = int(cargs[1]) if len(cargs) > 1 and cargs[1].isdigit() else None
+    if num is not None and num < 1:
+        raise _param(f"Invalid rule number `{cargs[1]}'")
+    if cmd in ("A", "I", "R", "C", "D") and not (cmd == "D" and num is not None):
+        rule = Rule.parse(rest)
+        chain = cargs[0]
+        if cmd == "A":
+            if chain not in t.chains:
+                raise RulesetError.plain(2, "No chain/target/match by that name.")
+            t.append(chain, rule, counters)
+        elif cmd == "I":
+            if chain not in t.chains:
+                raise RulesetError.plain(2, "No chain/target/match by that name.")
+            t.insert(chain, rule, num or 1, counters)
+        elif cmd == "R":
+            if num is None:
+                raise _param(f"option \"{word}\" requires an argument")
+            if chain not in t.chains:
+                raise RulesetError.plain(2, "No chain/target/match by that name.")
+            t.replace(chain, num, rule, counters)
+        elif cmd == "C":
+            if not t.check(chain, rule):
+                raise RulesetError.plain(2, "Bad rule (does a matching rule exist in that chain?).")
+        else:
+            t.delete(chain, rule)
+        return ""
+    if rest:
+        raise IptablesError(f"Bad argument `{rest[0]}'\n{TRY_HELP}", 2)
+    chain = cargs[0] if cargs else None
+    if cmd == "D":
+        assert chain is not None and num is not None
+        t.delete_at(chain, num)
+    elif cmd == "N":
+        t.new_chain(chain)  # type: ignore[arg-type]
+    elif cmd == "X":
+        t.delete_chain(chain)
+    elif cmd == "F":
+        t.flush(chain)
+    elif cmd == "Z":
+        t.zero(chain, num)
+    elif cmd == "P":
+        t.set_policy(cargs[0], cargs[1], counters)
+    elif cmd == "E":
+        t.rename_chain(cargs[0], cargs[1])
+    elif cmd in ("L", "S"):
+        if chain is not None and chain not in t.chains:
+            raise IptablesError(f"{PROG}: chain `{chain}' in table `{table}' is incompatible, use 'nft' tool.", 1)
+        if cmd == "L":
+            return format_list(rs, table, chain, verbose=verbose, numeric=numeric, expanded=expanded,
+                               linenumbers=linenumbers, rulenum=num)
+        return format_rules(rs, table, chain, counters=verbose, rulenum=num)
+    return ""
+
+
+def iptables_save(ruleset: Ruleset, argv: Sequence[str] = (), *, timestamp: str | None = None) -> str:
+    """``iptables-save [-c] [-t TABLE]``; ``timestamp`` adds the comment lines."""
+    args = list(argv)
+    if args and args[0] in ("iptables-save", "iptables-nft-save"):
+        args = args[1:]
+    counters = False
+    tables = None
+    i = 0
+    while i < len(args):
+        w = args[i]
+        i += 1
+        if w in ("-c", "--counters"):
+            counters = True
+        elif w in ("-t", "--table"):
+            if i >= len(args):
+                raise IptablesError(f"iptables-save v1.8.9 (nf_tables): option \"{w}\" requires an argument", 2)
+            tables = [args[i]]
+            try:
+                ruleset.table(args[i]) if args[i] in ("raw", "mangle", "nat", "filter", "security") else None
+            except RulesetError as e:
+                raise IptablesError(str(e), e.exit_code) from None
+            if args[i] not in ("raw", "mangle", "nat", "filter", "security"):
+                raise IptablesError(f"iptables-save v1.8.9 (nf_tables): table '{args[i]}' does not exist", 1)
+            i += 1
+        elif w in ("-M", "--modprobe"):
+            i += 1
+        elif w in ("-f", "--file"):
+            i += 1
+        else:
+            raise IptablesError(f"Unknown arguments found on commandline", 1)
+    return format_save(ruleset, counters=counters, tables=tables, timestamp=timestamp)
+
+
+def iptables_restore(ruleset: Ruleset, argv: Sequence[str], stdin: str, *, filename: str = "<stdin>") -> str:
+    """``iptables-restore [-c] [-n] [-T TABLE] [-t] [FILE]`` with ``stdin`` as input; all or nothing."""
+    args = list(argv)
+    if args and args[0] in ("iptables-restore", "iptables-nft-restore"):
+        args = args[1:]
+    counters = noflush = test = False
+    table = None
+    i = 0
+    while i < len(args):
+        w = args[i]
+        i += 1
+        if w in ("-c", "--counters"):
+            counters = True
+        elif w in ("-n", "--noflush"):
+            noflush = True
+        elif w in ("-t", "--test"):
+            test = True
+        elif w in ("-v", "--verbose", "-w", "--wait", "-W", "--wait-interval"):
+            if w in ("-w", "--wait", "-W", "--wait-interval") and i < len(args) and args[i].isdigit():
+                i += 1
+        elif w in ("-T", "--table"):
+            table = args[i] if i < len(args) else None
+            i += 1
+        elif w in ("-M", "--modprobe"):
+            i += 1
+        elif not w.startswith("-"):
+            filename = w
+        else:
+            raise IptablesError(f"iptables-restore v1.8.9 (nf_tables): unrecognized option '{w}'", 2)
+    target = ruleset.copy() if test else ruleset
+    try:
+        apply_restore(target, stdin, noflush=noflush, counters=counters, filename=filename, table=table)
+    except RestoreError as e:
+        err = IptablesError(str(e), e.exit_code)
+        err.line = e.line  # type: ignore[attr-defined]
+        err.filename = e.filename  # type: ignore[attr-defined]
+        raise err from None
+    return ""
