@@ -336,11 +336,23 @@ class NetNamespace:
                      and a.interface.network == target.interface.network]
         self.addrs = [a for a in self.addrs if a not in gone]
         for a in gone:
-            still_local = any(b.address == a.address for b in self.addrs)
-            self.fib.remove_where(lambda r, a=a, still=still_local: (
-                r.proto is RouteProto.KERNEL and r.dev == ifname and (
-                    (r.type is RouteType.LOCAL and r.dst.network_address == a.address and not still)
-                    or (not a.secondary and r.src == a.address))))
+            self.fib.remove_where(lambda r, a=a: r.proto is RouteProto.KERNEL and r.dev == ifname
+                                  and self._route_of_addr(r, a))
+
+    def _route_of_addr(self, r: Route, a: IfAddr) -> bool:
+        """fib_del_ifaddr: the kernel routes that belonged to a deleted address and are not
+        still provided by a remaining one."""
+        net = a.interface.network
+        if r.type is RouteType.LOCAL and r.dst.prefixlen == 32 and r.dst.network_address == a.address:
+            return not any(b.address == a.address for b in self.addrs)
+        if a.secondary:
+            return False
+        if r.dst == net and r.src == a.address:
+            return not any(b.dev == a.dev and not b.secondary and b.interface.network == net for b in self.addrs)
+        if r.type is RouteType.BROADCAST and r.dst.network_address == net.broadcast_address:
+            return not any(b.dev == a.dev and not b.secondary and b.interface.network.broadcast_address
+                           == net.broadcast_address and b.interface.network.prefixlen < 31 for b in self.addrs)
+        return False
 
     def addr_flush(self, ifname: str) -> None:
         for a in [a for a in self.addrs if a.dev == ifname and not a.secondary]:
