@@ -103,8 +103,10 @@ class SocketTable:
                 return port
 
     def next_seen(self) -> int:
-        self._seq += 1
-        return self._seq
+        """A world-wide sequence number, so probes can tell new arrivals from old ones."""
+        world = self.ns.world
+        world.seen_seq = getattr(world, "seen_seq", 0) + 1
+        return world.seen_seq
 
     # -- the kernel's transport layer --------------------------------------------
     def deliver(self, skb: Skb, tid: int) -> None:

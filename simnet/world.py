@@ -85,6 +85,9 @@ class World:
         self.tracer = Tracer()
         self._queue: list[tuple[float, int, Callable[..., None], tuple[Any, ...]]] = []
         self._seq = itertools.count()
+        self.seen_seq = 0
+        """Counts what applications saw (accepted connections, datagrams), world-wide."""
+        self.last_ping_seen: object = None
         self.forced: dict[object, bool] | None = None
         """Forced outcomes for ``-m statistic --mode random`` (by rule identity), to explore branches."""
 

@@ -199,7 +199,7 @@ class ConntrackTable:
 
 def format_conn(c: Conn, timeout: int | None = None) -> str:
     proto = PROTO_NAMES.get(c.orig.proto, "unknown")
-    words = [f"{proto:<8} {c.orig.proto}"]
+    words = [f"{proto:<8} {int(c.orig.proto)}"]
     if timeout is not None:
         words.append(str(timeout))
     if c.tcp_state:
