@@ -1,0 +1,117 @@
+"""Match modules decide packets as the kernel's xt_* match functions do."""
+
+import random
+from ipaddress import IPv4Address as A
+
+from simnet.netfilter.context import AddrType, MatchContext
+from simnet.netfilter.hooks import Hook
+from simnet.netfilter.rule import Rule
+from simnet.packet import IPv4, Icmp, Packet, Tcp, TcpFlags, Udp
+from simnet.skb import PktType, Skb
+
+
+def ctx(**kw):
+    return MatchContext(hook=Hook.LOCAL_IN, addr_type=lambda ip, dev: AddrType.LOCAL if str(ip) == "10.0.0.1"
+                        else AddrType.UNICAST, **kw)
+
+
+def tcp(sport=1234, dport=80, flags=TcpFlags.SYN, src="10.0.0.2", dst="10.0.0.1", **skb):
+    pkt = Packet(ip=IPv4(src=A(src), dst=A(dst), proto=6), l4=Tcp(sport=sport, dport=dport, flags=flags))
+    return Skb(packet=pkt, **skb)
+
+
+def m(spec):
+    return Rule.parse(spec).matches[0]
+
+
+def test_tcp_ports_flags_and_inversion():
+    c = ctx()
+    assert m("-p tcp --dport 80").matches(tcp(), c)
+    assert not m("-p tcp ! --dport 80").matches(tcp(), c)
+    assert m("-p tcp --sport 1000:2000").matches(tcp(), c)
+    assert m("-p tcp --syn").matches(tcp(), c)
+    assert not m("-p tcp --syn").matches(tcp(flags=TcpFlags.SYN | TcpFlags.ACK), c)
+
+
+def test_udp_and_icmp():
+    c = ctx()
+    u = Skb(packet=Packet(ip=IPv4(src=A("1.1.1.1"), dst=A("2.2.2.2"), proto=17), l4=Udp(sport=5, dport=53)))
+    assert m("-p udp --dport 53").matches(u, c)
+    assert not m("-p tcp --dport 53").matches(u, c)
+    i = Skb(packet=Packet(ip=IPv4(src=A("1.1.1.1"), dst=A("2.2.2.2"), proto=1), l4=Icmp(type=3, code=3)))
+    assert m("-p icmp --icmp-type port-unreachable").matches(i, c)
+    assert m("-p icmp --icmp-type 3").matches(i, c)
+    assert not m("-p icmp --icmp-type 3/1").matches(i, c)
+    assert m("-p icmp --icmp-type any").matches(i, c)
+
+
+def test_addrtype_and_multiport_and_mark():
+    c = ctx()
+    assert m("-m addrtype --dst-type LOCAL").matches(tcp(), c)
+    assert not m("-m addrtype ! --dst-type LOCAL").matches(tcp(), c)
+    assert m("-p tcp -m multiport --dports 22,80:90").matches(tcp(dport=85), c)
+    assert m("-m mark --mark 0x1/0x1").matches(tcp(mark=3), c)
+    assert not m("-m mark --mark 0x1").matches(tcp(mark=3), c)
+
+
+def test_physdev_only_for_bridged_frames():
+    c = ctx()
+    mt = m("-m physdev --physdev-in veth+ --physdev-is-bridged")
+    assert not mt.matches(tcp(), c)
+    assert mt.matches(tcp(bridged=True, physindev="veth1", physoutdev="veth2"), c)
+    assert m("-m physdev ! --physdev-is-bridged").matches(tcp(), c)
+
+
+def test_statistic_nth_counts_per_rule_and_random_can_be_forced():
+    c = ctx()
+    nth = m("-m statistic --mode nth --every 3 --packet 0")
+    assert [nth.matches(tcp(), c) for _ in range(6)] == [False, False, True, False, False, True]
+    rnd = m("-m statistic --mode random --probability 0.5")
+    assert str(rnd) == "-m statistic --mode random --probability 0.50000000000"
+    forced = ctx(forced={id(rnd): True})
+    assert all(rnd.matches(tcp(), forced) for _ in range(20))
+    c2 = ctx(rng=random.Random(1))
+    hits = sum(rnd.matches(tcp(), c2) for _ in range(1000))
+    assert 400 < hits < 600
+
+
+def test_limit_token_bucket_in_simulated_time():
+    c = ctx()
+    lim = m("-m limit --limit 1/sec --limit-burst 2")
+    assert [lim.matches(tcp(), c) for _ in range(3)] == [True, True, False]
+    c.now = 1.0
+    assert lim.matches(tcp(), c)
+    assert not lim.matches(tcp(), c)
+
+
+def test_recent_set_then_rcheck_with_hitcount():
+    c = ctx()
+    setter = m("-m recent --set --name ssh")
+    check = m("-m recent --rcheck --seconds 60 --hitcount 2 --name ssh")
+    assert not check.matches(tcp(), c)
+    setter.matches(tcp(), c)
+    assert not check.matches(tcp(), c)
+    c.now = 1
+    setter.matches(tcp(), c)
+    assert check.matches(tcp(), c)
+    c.now = 100
+    assert not check.matches(tcp(), c)
+
+
+def test_pkttype_length_ttl_owner():
+    c = ctx()
+    assert m("-m pkttype --pkt-type broadcast").matches(tcp(pkt_type=PktType.BROADCAST), c)
+    assert m("-m length --length 40").matches(tcp(), c)
+    assert m("-m ttl --ttl-gt 5").matches(tcp(), c)
+    assert not m("-m owner --uid-owner 0").matches(tcp(), c)
+    assert m("-m owner ! --uid-owner 0").matches(tcp(), c)
+
+
+def test_set_match_asks_the_ipset():
+    from simnet.netfilter.ipset import IpSet
+    s = IpSet(name="s", type="hash:ip")
+    s.add("10.0.0.2")
+    c = ctx(ipsets={"s": s})
+    assert m("-m set --match-set s src").matches(tcp(), c)
+    assert not m("-m set --match-set s dst").matches(tcp(), c)
+    assert not m("-m set --match-set missing src").matches(tcp(), c)
