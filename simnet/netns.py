@@ -53,10 +53,10 @@ class NetNamespace:
         self.match_state: dict[object, object] = {}
         self._next_ifindex = 1
         self._ct_cache: tuple[object, bool] = ((), False)
-        from simnet.netfilter.evaluate import evaluate_chain
+        from simnet.netfilter.fastpath import fast_evaluate_chain
 
-        self.evaluator = evaluate_chain
-        """The chain evaluator (the reference walk, or a compiled fast path)."""
+        self.evaluator = fast_evaluate_chain
+        """The chain evaluator: the indexed fast path by default; ``evaluate_chain`` is the reference."""
         self._add_device("lo", LinkKind.LOOPBACK, MacAddress(0), mtu=65536)
 
     def __repr__(self) -> str:

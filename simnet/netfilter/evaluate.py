@@ -105,6 +105,52 @@ def _proto(p: int) -> str:
     return {1: "ICMP", 6: "TCP", 17: "UDP"}.get(p, str(p))
 
 
+def apply_target(target: Any, skb: Skb, ctx: MatchContext, logs: list[str],
+                 ct_mark: int | None) -> tuple[str, Skb, int | None]:
+    """Run the target of a rule that matched: ``(verdict, skb, ct_mark)``.
+
+    ``verdict`` is ``"continue"``, ``"jump"``, ``"goto"``, ``"RETURN"`` (the
+    caller moves in the chain graph) or a terminal verdict name (ACCEPT, DROP,
+    REJECT, DNAT, ...).  Shared by the reference walk and the fast path so
+    both dispatch targets identically.  ``LOG``/``NFLOG`` append to ``logs``.
+    """
+    match target:
+        case None:
+            return "continue", skb, ct_mark
+        case T.Jump():
+            return "jump", skb, ct_mark
+        case T.Goto():
+            return "goto", skb, ct_mark
+        case T.Return():
+            return "RETURN", skb, ct_mark
+        case T.Mark():
+            return "continue", skb.evolve(mark=target.apply(skb.mark)), ct_mark
+        case T.Connmark():
+            cur = ct_mark if ct_mark is not None else (skb.ct.mark if skb.ct is not None else 0)
+            new_mark, new_ct = target.apply(skb.mark, cur)
+            skb = skb.evolve(mark=new_mark)
+            if skb.ct is not None:
+                ct_mark = new_ct
+            return "continue", skb, ct_mark
+        case T.Log() | T.Nflog():
+            logs.append(log_line(target, skb, ctx))
+            return "continue", skb, ct_mark
+        case T.Trace():
+            return "continue", skb.evolve(nf_trace=True), ct_mark
+        case T.Notrack():
+            return "continue", skb.evolve(ct=None, ctinfo=UNTRACKED), ct_mark
+        case T.Ct():
+            if target.notrack:
+                skb = skb.evolve(ct=None, ctinfo=UNTRACKED)
+            return "continue", skb, ct_mark
+        case T.Accept() | T.Drop() | T.Reject() | T.Dnat() | T.Snat() | T.Masquerade() | T.Redirect():
+            return target.name, skb, ct_mark
+        case _:
+            if getattr(target, "terminal", False):
+                return target.name, skb, ct_mark
+            return "continue", skb, ct_mark
+
+
 def evaluate_chain(table: "TableState", chain: str, skb: Skb, ctx: MatchContext) -> ChainResult:
     """Walk ``chain`` of ``table`` for ``skb``: the reference (linear) evaluator."""
     hits: list[Hit] = []
@@ -129,70 +175,27 @@ def evaluate_chain(table: "TableState", chain: str, skb: Skb, ctx: MatchContext)
             i += 1
             continue
         target = rule.target
-        match target:
-            case None:
-                hits.append(Hit(name, i + 1, rule, "continue", entry))
-                i += 1
-            case T.Jump(chain=dest):
-                hits.append(Hit(name, i + 1, rule, "jump", entry))
-                if len(stack) >= MAX_JUMPS:
-                    raise RuntimeError("iptables chain stack overflow")
-                stack.append((name, i + 1))
-                name, i = dest, 0
+        verdict, skb, ct_mark = apply_target(target, skb, ctx, logs, ct_mark)
+        hits.append(Hit(name, i + 1, rule, verdict, entry))
+        if verdict == "continue":
+            i += 1
+        elif verdict == "jump":
+            if len(stack) >= MAX_JUMPS:
+                raise RuntimeError("iptables chain stack overflow")
+            stack.append((name, i + 1))
+            name, i = target.chain, 0
+            entries = table.chains[name].entries
+        elif verdict == "goto":
+            name, i = target.chain, 0
+            entries = table.chains[name].entries
+        elif verdict == "RETURN":
+            if stack:
+                name, i = stack.pop()
                 entries = table.chains[name].entries
-            case T.Goto(chain=dest):
-                hits.append(Hit(name, i + 1, rule, "goto", entry))
-                name, i = dest, 0
-                entries = table.chains[name].entries
-            case T.Return():
-                hits.append(Hit(name, i + 1, rule, "RETURN", entry))
-                if stack:
-                    name, i = stack.pop()
-                    entries = table.chains[name].entries
-                else:
-                    i = len(entries)
-                    name_policy = table.chains[chain]
-                    entries = name_policy.entries
-                    name = chain
-            case T.Mark():
-                skb = skb.evolve(mark=target.apply(skb.mark))
-                hits.append(Hit(name, i + 1, rule, "continue", entry))
-                i += 1
-            case T.Connmark():
-                cur = ct_mark if ct_mark is not None else (skb.ct.mark if skb.ct is not None else 0)
-                new_mark, new_ct = target.apply(skb.mark, cur)
-                skb = skb.evolve(mark=new_mark)
-                if skb.ct is not None:
-                    ct_mark = new_ct
-                hits.append(Hit(name, i + 1, rule, "continue", entry))
-                i += 1
-            case T.Log() | T.Nflog():
-                logs.append(log_line(target, skb, ctx))
-                hits.append(Hit(name, i + 1, rule, "continue", entry))
-                i += 1
-            case T.Trace():
-                skb = skb.evolve(nf_trace=True)
-                hits.append(Hit(name, i + 1, rule, "continue", entry))
-                i += 1
-            case T.Notrack():
-                skb = skb.evolve(ct=None, ctinfo=UNTRACKED)
-                hits.append(Hit(name, i + 1, rule, "continue", entry))
-                i += 1
-            case T.Ct():
-                if target.notrack:
-                    skb = skb.evolve(ct=None, ctinfo=UNTRACKED)
-                hits.append(Hit(name, i + 1, rule, "continue", entry))
-                i += 1
-            case T.Accept() | T.Drop():
-                hits.append(Hit(name, i + 1, rule, target.name, entry))
-                return ChainResult(target.name, target, tuple(hits), skb, tuple(logs), ct_mark)
-            case T.Reject() | T.Dnat() | T.Snat() | T.Masquerade() | T.Redirect():
-                hits.append(Hit(name, i + 1, rule, target.name, entry))
-                return ChainResult(target.name, target, tuple(hits), skb, tuple(logs), ct_mark)
-            case _:
-                if getattr(target, "terminal", False):
-                    hits.append(Hit(name, i + 1, rule, target.name, entry))
-                    return ChainResult(target.name, target, tuple(hits), skb, tuple(logs), ct_mark)
-                hits.append(Hit(name, i + 1, rule, "continue", entry))
-                i += 1
+            else:
+                name = chain
+                entries = table.chains[chain].entries
+                i = len(entries)
+        else:
+            return ChainResult(verdict, target, tuple(hits), skb, tuple(logs), ct_mark)
     raise RuntimeError("iptables evaluation did not terminate")
