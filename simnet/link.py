@@ -83,7 +83,7 @@ class Device:
     """A network device in one namespace (``struct net_device``); mutable, owned by its netns."""
 
     __slots__ = ("ifindex", "ifname", "kind", "lladdr", "mtu", "admin_up", "master",
-                 "peer", "netns", "hairpin", "mac_set", "ports", "learning", "flood")
+                 "peer", "netns", "hairpin", "mac_set", "ports", "learning", "flood", "activated")
 
     def __init__(self, *, ifindex: int, ifname: str, kind: LinkKind, lladdr: MacAddress,
                  netns: "NetNamespace", mtu: int = 1500) -> None:
@@ -104,6 +104,8 @@ class Device:
         """For a bridge: its ports, in the order they were enslaved."""
         self.learning = True
         self.flood = True
+        self.activated = False
+        """Has been up once: its qdisc is attached (``ip link`` prints noqueue, not noop, from then on)."""
 
     @property
     def carrier(self) -> bool:
@@ -140,8 +142,10 @@ class Device:
             words.append("UP")
             if self.carrier:
                 words.append("LOWER_UP")
-            elif self.kind is LinkKind.VETH:
-                words.append("M-DOWN")
+        # iproute2 prints M-DOWN when the IFLA_LINK device, looked up in the same
+        # namespace, is not up: so only for a veth whose peer is here and down
+        if self.peer is not None and self.peer.netns is self.netns and not self.peer.admin_up:
+            words.append("M-DOWN")
         return ",".join(words)
 
     def __repr__(self) -> str:

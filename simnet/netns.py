@@ -110,8 +110,10 @@ class NetNamespace:
             peer_ns.check_new_name(peer_name)
             if peer_ns is self and peer_name == ifname:
                 raise DeviceExists()
-            dev = self._add_device(ifname, kind, address or self.world.random_mac(), mtu=mtu or 1500)
+            # veth_newlink registers the peer first: it gets the lower ifindex
+            mac = address or self.world.random_mac()
             other = peer_ns._add_device(peer_name, kind, peer_address or self.world.random_mac(), mtu=mtu or 1500)
+            dev = self._add_device(ifname, kind, mac, mtu=mtu or 1500)
             dev.peer, other.peer = other, dev
             return dev
         dev = self._add_device(ifname, kind, address or self.world.random_mac(), mtu=mtu or 1500)
@@ -156,6 +158,7 @@ class NetNamespace:
         if dev.admin_up == up:
             return
         dev.admin_up = up
+        dev.activated = dev.activated or up
         if dev.kind is LinkKind.LOOPBACK and up and not any(a.dev == "lo" for a in self.addrs):
             # inetdev_event(NETDEV_UP) gives lo 127.0.0.1/8
             self.addr_add("lo", LOOPBACK_NET, scope=Scope.HOST)
