@@ -150,7 +150,9 @@ def ping(world: "World", netns: str, dst: IPv4Address | str, *, count: int = 1, 
     traces = _collect(world, first)
     base = dict(proto="icmp", netns=netns, dst=dst, dport=None, traces=traces)
     if sock.replies:
-        return ProbeResult(outcome="reply", received=seen, **base)  # type: ignore[arg-type]
+        # as the kernel runner reports it: the echo reply's type, code and sender
+        echo = IcmpReport(type=int(IcmpType.ECHO_REPLY), code=0, src=sock.replies[0][0])
+        return ProbeResult(outcome="reply", icmp=echo, received=seen, **base)  # type: ignore[arg-type]
     if sock.errors:
         outcome, report = _error_outcome(sock.errors)
         return ProbeResult(outcome=outcome, icmp=report, received=seen, **base)  # type: ignore[arg-type]
