@@ -48,12 +48,13 @@ What is pinned in every namespace right after ``ip netns add`` (and why):
   ``net.bridge.bridge-nf-call-iptables``=1, which is left as it is).
 * The built-in chains of raw, mangle, nat and filter are re-declared with
   ``iptables-restore --noflush`` (``:CHAIN ACCEPT [0:0]``) so that every
-  policy counter exists (nf_tables creates chains lazily). Side effect, worth
-  knowing when comparing with the simulator: a nat table makes conntrack run in
-  every namespace of the run.
+  policy counter exists (nf_tables creates chains lazily). Observed here: empty
+  nat chains do *not* switch conntrack on (no entries appear, and the nat
+  policy counters stay 0 because nat chains only see packets conntrack tracks);
+  a stateful match or a NAT rule does.
 
 How probes are done (never with nc/curl/ping themselves): a small helper,
-``python3 kernel.py --helper KIND JSON`` run with ``ip netns exec NS``:
+``python3 -I kernel.py --helper KIND JSON`` (stdlib only) run with ``ip netns exec NS``:
 
 * ``ping``: a raw ICMP socket sends echo requests (id = the script line) and
   reads the replies and the ICMP errors that quote them, so ``icmp`` has exact
@@ -235,8 +236,40 @@ def classify(cmd: Any) -> str:
 
 
 def _netns_of(cmd: Any) -> tuple[str | None, tuple[str, ...]]:
-    from simnet.script.lexer import netns_exec
-    return netns_exec(cmd)
+    """Same as :func:`simnet.script.lexer.netns_exec` (kept import-free for the inner runner)."""
+    argv = tuple(cmd.argv)
+    if len(argv) >= 4 and argv[:3] == ("ip", "netns", "exec"):
+        return argv[3], argv[4:]
+    return None, argv
+
+
+class _Cmd:
+    """The inner runner's view of a :class:`~simnet.script.Command`, rebuilt from JSON.
+
+    The inner runner must not import the ``simnet`` package (its ``__init__`` pulls in
+    the whole simulator, and ``simnet/socket.py`` would shadow the stdlib if this file
+    were run with its directory on ``sys.path``), so the parent sends plain data.
+    """
+
+    __slots__ = ("file", "line", "argv", "stdin", "pipe_from", "background", "redirect", "text", "data")
+
+    def __init__(self, d: dict[str, Any]) -> None:
+        self.file, self.line, self.text = d["file"], d["line"], d["text"]
+        self.argv = tuple(d["argv"])
+        self.stdin = d["stdin"]
+        self.pipe_from = tuple(d["pipe_from"]) if d["pipe_from"] is not None else None
+        self.background = d["background"]
+        self.redirect = tuple(d["redirect"]) if d["redirect"] is not None else None
+        self.data = d["data"]
+
+    @staticmethod
+    def to_json(cmd: Any) -> dict[str, Any]:
+        from simnet.script.lexer import _piped_data
+
+        ns, inner = _netns_of(cmd)
+        return {"file": cmd.file, "line": cmd.line, "text": cmd.text, "argv": list(cmd.argv), "stdin": cmd.stdin,
+                "pipe_from": cmd.pipe_from, "background": cmd.background, "redirect": cmd.redirect,
+                "data": _piped_data(inner) if cmd.redirect is not None and inner else None}
 
 
 def validate(commands: tuple[Any, ...]) -> None:
@@ -493,14 +526,13 @@ def run_on_kernel(path_or_text: str | os.PathLike[str], *, filename: str | None 
     if missing:
         raise KernelRunError(f"the kernel runner needs these tools: {', '.join(missing)}")
     with tempfile.TemporaryDirectory(prefix="simnet-kernel-") as tmp:
-        script = os.path.join(tmp, "script.sh")
+        script = os.path.join(tmp, "script.json")
         with open(script, "w") as f:
-            f.write(text)
+            json.dump([_Cmd.to_json(c) for c in commands], f)
         argv = ["unshare", "--mount", "--net", "--propagation", "private", "--",
-                sys.executable, "-P", os.path.abspath(__file__), "--inner", script, "--filename", name,
-                "--outer", _ns_ids()]
+                sys.executable, "-I", os.path.abspath(__file__), "--inner", script, "--outer", _ns_ids()]
         proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                                start_new_session=True, env=_child_env())
+                                start_new_session=True)
         try:
             out, err = proc.communicate(timeout=timeout)
         except subprocess.TimeoutExpired:
@@ -517,6 +549,11 @@ def run_on_kernel(path_or_text: str | os.PathLike[str], *, filename: str | None 
         raise KernelRunError(f"{name}: the inner runner failed (exit {proc.returncode}): {err.strip()}") from None
     if "error" in result:
         raise KernelRunError(result["error"])
+    by_line = {c.line: c for c in commands}
+    for probe in result["probes"]:
+        exp = by_line[probe["line"]].expect
+        if exp is not None:
+            probe["expect"] = {**exp.to_json(), "ok": exp.check(probe)}
     return result
 
 
@@ -525,13 +562,6 @@ def _read_script(path_or_text: str | os.PathLike[str], filename: str | None) -> 
         return path_or_text, filename or "<script>"
     with open(path_or_text) as f:
         return f.read(), filename or os.path.basename(os.fspath(path_or_text))
-
-
-def _child_env() -> dict[str, str]:
-    env = dict(os.environ)
-    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-    env["PYTHONPATH"] = root + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
-    return env
 
 
 # ======================================================================================
@@ -570,7 +600,7 @@ class _Run:
         return ["ip", "netns", "exec", ns, *argv]
 
     def helper_argv(self, ns: str, kind: str, args: dict[str, Any]) -> list[str]:
-        return self.in_ns(ns, [sys.executable, "-P", self.helper, "--helper", kind, json.dumps(args)])
+        return self.in_ns(ns, [sys.executable, "-I", self.helper, "--helper", kind, json.dumps(args)])
 
     # -- the run -------------------------------------------------------------------------
 
@@ -601,8 +631,7 @@ class _Run:
             return
         if kind == "write":
             op, path = cmd.redirect
-            from simnet.script.lexer import _piped_data
-            data = _piped_data(inner) or ""
+            data = cmd.data or ""
             code = "import sys; open(sys.argv[1], sys.argv[2]).write(sys.argv[3])"
             self.call(cmd, self.in_ns(ns, [sys.executable, "-c", code, path, "a" if op == ">>" else "w", data]))
             return
@@ -743,8 +772,6 @@ class _Run:
             "errno": res.get("errno"), "received": received, "expect": None,
             "counters": _counter_delta(before, after), "conntrack": self.conntrack(), "trace": [],
         }
-        if cmd.expect is not None:
-            probe["expect"] = {**cmd.expect.to_json(), "ok": cmd.expect.check(probe)}
         self.probes.append(probe)
 
     def conntrack(self) -> dict[str, list[str]]:
@@ -872,7 +899,7 @@ def _ns_ids() -> str:
     return f"{os.stat('/proc/self/ns/mnt').st_ino}:{os.stat('/proc/self/ns/net').st_ino}"
 
 
-def _inner_main(script: str, filename: str, outer: str) -> int:
+def _inner_main(script: str, outer: str) -> int:
     """Run inside ``unshare --mount --net``; print the report (or ``{"error": ...}``) as JSON."""
     try:
         outer_mnt, outer_net = outer.split(":")
@@ -887,10 +914,8 @@ def _inner_main(script: str, filename: str, outer: str) -> int:
             subprocess.run(["mount", "-t", "tmpfs", "-o", "mode=755,size=1m", "simnet-netns", "/var/run/netns"],
                            check=True)
         subprocess.run(["ip", "link", "set", "lo", "up"], check=True)
-        from simnet.script.lexer import lex
         with open(script) as f:
-            commands = lex(f.read(), filename)
-        validate(commands)
+            commands = tuple(_Cmd(d) for d in json.load(f))
         with tempfile.TemporaryDirectory(prefix="simnet-run-") as work:
             os.chmod(work, 0o755)
             report = _Run(commands, work).run()
@@ -914,7 +939,11 @@ def _errname(code: int | None) -> str | None:
 
 
 def _read_errqueue(s: socket.socket) -> dict[str, Any] | None:
-    """The first ICMP error queued on a socket with IP_RECVERR: {type, code, from}."""
+    """The first ICMP error queued on a socket with IP_RECVERR: {type, code, from, errno}.
+
+    Pop ``errno`` (the socket error it caused) before putting the dict in a report.
+    """
+    s.setblocking(False)  # with a Python timeout set, recvmsg would poll first and wait
     for _ in range(8):
         try:
             _, anc, _, _ = s.recvmsg(2048, 1024, socket.MSG_ERRQUEUE | socket.MSG_DONTWAIT)
@@ -927,7 +956,7 @@ def _read_errqueue(s: socket.socket) -> dict[str, Any] | None:
                 ee_errno, origin, itype, icode = struct.unpack_from("=IBBB", data)
                 if origin == SO_EE_ORIGIN_ICMP:
                     offender = socket.inet_ntoa(data[16 + 4:16 + 8]) if len(data) >= 24 else None
-                    return {"type": itype, "code": icode, "from": offender}
+                    return {"type": itype, "code": icode, "from": offender, "errno": ee_errno}
     return None
 
 
@@ -972,13 +1001,17 @@ def _helper_ping(a: dict[str, Any]) -> dict[str, Any]:
         pkt = struct.pack("!BBHHH", 8, 0, _checksum(hdr + payload), ident, seq) + payload
         try:
             s.sendto(pkt, (a["dst"], 0))
+            failed = False
         except OSError as e:
             local_errno = local_errno or e.errno
-        end = time.monotonic() + (a["interval"] if seq < a["count"] else a["timeout"])
+            failed = True
+        wait = a["interval"] if seq < a["count"] else a["timeout"]
+        # a local send error (no route): only an ICMP from our own stack may still be queued
+        end = time.monotonic() + (min(wait, 0.05) if failed else wait)
         sent_all_at = time.monotonic()
         while True:
             left = end - time.monotonic()
-            if left <= 0 or reply:
+            if left <= 0 or reply or error_icmp:  # ping -c1 stops at the first error too
                 break
             r, _, _ = select.select([s], [], [], left)
             if not r:
@@ -1028,11 +1061,12 @@ def _helper_tcp(a: dict[str, Any]) -> dict[str, Any]:
     except TimeoutError:
         icmp = _read_errqueue(s)
         if icmp:
-            return {"outcome": "unreachable", "icmp": icmp, "errno": None}
+            return {"outcome": "unreachable", "errno": _errname(icmp.pop("errno")), "icmp": icmp}
         return {"outcome": "timeout", "icmp": None, "errno": None}
     except OSError as e:
         icmp = _read_errqueue(s)
         if icmp:
+            icmp.pop("errno")
             return {"outcome": "unreachable", "icmp": icmp, "errno": _errname(e.errno)}
         if e.errno == _errno.ECONNREFUSED:
             return {"outcome": "refused", "icmp": None, "errno": "ECONNREFUSED"}
@@ -1059,6 +1093,8 @@ def _helper_udp(a: dict[str, Any]) -> dict[str, Any]:
         s.send((a.get("data") or "").encode())
     except OSError as e:
         icmp = _read_errqueue(s)
+        if icmp:
+            icmp.pop("errno")
         return {"outcome": "unreachable" if icmp else "error", "icmp": icmp, "errno": _errname(e.errno)}
     deadline = time.monotonic() + a["timeout"]
     s.setblocking(False)
@@ -1067,8 +1103,7 @@ def _helper_udp(a: dict[str, Any]) -> dict[str, Any]:
             return {"outcome": "delivered", "icmp": None, "errno": None}
         icmp = _read_errqueue(s)
         if icmp:
-            err = s.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)
-            return {"outcome": "unreachable", "icmp": icmp, "errno": _errname(err)}
+            return {"outcome": "unreachable", "errno": _errname(icmp.pop("errno")), "icmp": icmp}
         select.select([s], [], [s], 0.02)
     if _logs_have_new(a, "udp"):
         return {"outcome": "delivered", "icmp": None, "errno": None}
@@ -1232,7 +1267,7 @@ def main(argv: list[str] | None = None) -> int:
     if args[:1] == ["--helper"]:
         return _helper_main(args[1], args[2])
     if args[:1] == ["--inner"]:
-        return _inner_main(args[1], args[3], args[5])
+        return _inner_main(args[1], args[3])
     parser = argparse.ArgumentParser(prog="simnet kernel-run", description="Run a scenario script on the real kernel.")
     parser.add_argument("script")
     parser.add_argument("--json", action="store_true", help="print the report as JSON")

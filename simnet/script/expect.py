@@ -104,7 +104,7 @@ class Expectation:
         source: IPv4Address | None = None
         sport: int | None = None
         via: tuple[str, str, int] | None = None
-        if rest and rest[0] not in ("from", "via"):
+        if rest and re.fullmatch(r"E[A-Z0-9]+", rest[0]):
             err = rest.pop(0)
             if err not in _ERRNO_NAMES:
                 raise fail(f"{err!r} is not an errno name (like ENETUNREACH)")

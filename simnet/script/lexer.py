@@ -82,6 +82,7 @@ def netns_exec(cmd: Command | Sequence[str]) -> tuple[str | None, tuple[str, ...
     """Split an ``ip netns exec NS`` prefix off a command: ``(NS, inner argv)``.
 
     ``ip -n NS ...`` is an ``ip`` option, not a prefix, and is left alone.
+    ``ip netns exec NS`` with no command gives ``(NS, ())``.
 
     >>> netns_exec(("ip", "netns", "exec", "r1", "sysctl", "-w", "a=1"))
     ('r1', ('sysctl', '-w', 'a=1'))
