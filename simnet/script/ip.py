@@ -83,16 +83,21 @@ class IpCommand:
     netns: str | None
     """``-n NS`` if given."""
     run_fn: Callable[["World", "NetNamespace"], str]
+    needs_ns: bool = True
+    """False for ``ip netns ...``, which must not create the root namespace."""
 
     def run(self, world: "World", netns: str | None = None) -> str:
         """Run in ``-n NS``, else ``netns`` (from ``ip netns exec``), else the root namespace."""
         name = self.netns or netns
         try:
-            ns = world.netns(name) if name is not None else root_netns(world)
+            if not self.needs_ns:
+                ns = None
+            else:
+                ns = world.netns(name) if name is not None else root_netns(world)
         except NoSuchNamespace as e:
             raise IpError(str(e), 1) from None
         try:
-            return self.run_fn(world, ns)
+            return self.run_fn(world, ns)  # type: ignore[arg-type]
         except IpError:
             raise
         except NoSuchDevice as e:
@@ -271,7 +276,7 @@ def compile_ip(argv: Sequence[str]) -> IpCommand:
         fn = _compile_netns(args)
     else:
         raise Unsupported(f"ip {obj}")
-    return IpCommand(tuple(argv), netns, fn)
+    return IpCommand(tuple(argv), netns, fn, needs_ns=obj != "netns")
 
 
 def _subcommand(args: _Args, choices: Sequence[str], obj: str, default: str = "show") -> str:

@@ -1,0 +1,217 @@
+"""Every bit of Rich code in simnet: traces, probes, rulesets, routes, conntrack, the world.
+
+Each function returns a renderable and prints nothing; the output is
+deterministic (namespaces, devices and chains in a fixed order, no clock).
+The model classes hand themselves here through ``__rich__`` (Trace,
+ProbeResult, Report).
+
+Example:
+    >>> import io
+    >>> from rich.console import Console
+    >>> from simnet.world import World
+    >>> w = World()
+    >>> _ = w.add_netns("a")
+    >>> con = Console(width=60, color_system=None, file=io.StringIO())
+    >>> con.print(world_tree(w))
+    >>> print(con.file.getvalue(), end="")
+    world (seed 0)
+    └── netns a
+        └── 1: lo DOWN 00:00:00:00:00:00
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from rich.console import Group, RenderableType
+from rich.panel import Panel
+from rich.table import Table
+from rich.text import Text
+from rich.theme import Theme
+from rich.tree import Tree
+
+from simnet.trace import (
+    Delivered,
+    Dropped,
+    IcmpSent,
+    RuleHit,
+    Step,
+    Trace,
+    Translated,
+)
+
+if TYPE_CHECKING:
+    from simnet.netns import NetNamespace
+    from simnet.probe import ProbeResult
+    from simnet.world import World
+
+__all__ = ["THEME", "conntrack_table", "probe_panel", "report_renderable", "routes_table", "ruleset_table",
+           "trace_tree", "verdict_style", "world_tree"]
+
+THEME = Theme({
+    "verdict.accept": "green", "verdict.drop": "bold red", "verdict.nat": "yellow", "verdict.other": "cyan",
+    "outcome.ok": "bold green", "outcome.bad": "bold red", "netns": "bold magenta", "muted": "dim",
+})
+"""Styles used here; pass to ``Console(theme=THEME)`` to get the named ones, else plain colours apply."""
+
+_STYLES = {"ACCEPT": "green", "DROP": "bold red", "REJECT": "bold red", "DNAT": "yellow", "SNAT": "yellow",
+           "MASQUERADE": "yellow", "REDIRECT": "yellow"}
+_GOOD = ("reply", "connected", "delivered")
+
+
+def verdict_style(verdict: str) -> str:
+    """The colour of a verdict or target word: ACCEPT green, DROP/REJECT red, NAT yellow."""
+    return _STYLES.get(verdict.split()[0].upper() if verdict else "", "cyan")
+
+
+def _step_text(step: Step) -> Text:
+    text = Text(step.text())
+    if isinstance(step, RuleHit):
+        text = Text()
+        where = f"{step.table}/{step.chain}" + (f"#{step.index}" if step.index else " policy")
+        text.append(where, style="bold")
+        text.append(f"  {step.rule}  → ")
+        text.append(step.verdict, style=verdict_style(step.verdict))
+    elif isinstance(step, Dropped):
+        text.stylize("bold red")
+    elif isinstance(step, Translated):
+        text.stylize("yellow")
+    elif isinstance(step, Delivered):
+        text.stylize("green")
+    elif isinstance(step, IcmpSent):
+        text.stylize("red")
+    return text
+
+
+def trace_tree(trace: Trace) -> Tree:
+    """A packet's journey as a tree: one branch per namespace hop, one leaf per step."""
+    head = Text(f"trace {trace.id}: {trace.packet}  ")
+    head.append(str(trace.disposition), style="green" if trace.disposition.value == "delivered" else "bold red")
+    if trace.caused_by is not None:
+        head.append(f"  (answers trace {trace.caused_by})", style="dim")
+    tree = Tree(head)
+    for netns, steps in trace.hops:
+        hop = tree.add(Text(f"netns {netns}", style="bold magenta"))
+        for step in steps:
+            hop.add(_step_text(step))
+    return tree
+
+
+def _outcome_text(outcome: str) -> Text:
+    return Text(outcome, style="bold green" if outcome in _GOOD else "bold red")
+
+
+def probe_panel(result: "ProbeResult", *, title: str | None = None, traces: bool = True) -> Panel:
+    """A probe's outcome, what the receiver saw, and (optionally) its packets' traces."""
+    line = Text()
+    port = f":{result.dport}" if result.dport is not None else ""
+    line.append(f"{result.proto} {result.netns} → {result.dst}{port}: ")
+    line.append_text(_outcome_text(result.outcome))
+    if result.icmp is not None:
+        line.append(f"  icmp {result.icmp.type}/{result.icmp.code} from {result.icmp.src}")
+    if result.errno:
+        line.append(f"  {result.errno}")
+    if result.received is not None:
+        sport = f":{result.received.sport}" if result.received.sport is not None else ""
+        line.append(f"  received in {result.received.ns} from {result.received.src}{sport}")
+    parts: list[RenderableType] = [line]
+    if traces:
+        parts.extend(trace_tree(t) for t in result.traces)
+    return Panel(Group(*parts), title=title, title_align="left")
+
+
+def ruleset_table(ns: "NetNamespace", table: str = "filter") -> Group:
+    """``iptables -t TABLE -L -v -n --line-numbers`` as tables, one per chain, with counters."""
+    state = ns.ruleset.tables.get(table)  # type: ignore[call-overload]
+    if state is None:
+        return Group(Text(f"{ns.name}: no {table} table", style="dim"))
+    out: list[RenderableType] = []
+    refs = state.references()
+    for chain in state.ordered_chains():
+        if chain.builtin:
+            title = (f"Chain {chain.name} (policy {chain.policy} {chain.policy_counters.packets} packets, "
+                     f"{chain.policy_counters.bytes} bytes)")
+        else:
+            title = f"Chain {chain.name} ({refs.get(chain.name, 0)} references)"
+        out.append(Text(f"{ns.name} {table}: {title}", style="bold"))
+        t = Table(box=None, pad_edge=False)
+        for col in ("num", "pkts", "bytes", "target", "rule"):
+            t.add_column(col, justify="right" if col in ("num", "pkts", "bytes") else "left")
+        for i, e in enumerate(chain.entries, 1):
+            words = str(e.rule).split()
+            target = next((words[k + 1] for k in range(len(words) - 1) if words[k] in ("-j", "-g")), "")
+            t.add_row(str(i), str(e.counters.packets), str(e.counters.bytes),
+                      Text(target, style=verdict_style(target)), str(e.rule))
+        out.append(t)
+    return Group(*out)
+
+
+def routes_table(ns: "NetNamespace") -> Table:
+    """Every routing table of a namespace, each route as ``ip route show table all`` prints it."""
+    t = Table(title=f"{ns.name} routes", title_justify="left", box=None, pad_edge=False)
+    t.add_column("table")
+    t.add_column("route")
+    for table_id in sorted(ns.fib.tables, key=lambda x: (x & 0xFF, x)):
+        from simnet.routing import RouteTable
+
+        for r in ns.fib.routes(table_id):
+            t.add_row(RouteTable.name(table_id), str(r))
+    return t
+
+
+def conntrack_table(ns: "NetNamespace") -> Table:
+    """``conntrack -L`` of a namespace as a table."""
+    t = Table(title=f"{ns.name} conntrack", title_justify="left", box=None, pad_edge=False)
+    t.add_column("entry")
+    for line in ns.conntrack.listing():
+        t.add_row(line)
+    return t
+
+
+def world_tree(world: "World") -> Tree:
+    """Namespaces, devices (state, MAC, master, peer), addresses, in ifindex order."""
+    tree = Tree(f"world (seed {world.seed})")
+    for name in sorted(world.namespaces):
+        ns = world.namespaces[name]
+        branch = tree.add(Text(f"netns {name}", style="bold magenta"))
+        for dev in sorted(ns.devices.values(), key=lambda d: d.ifindex):
+            label = f"{dev.ifindex}: {dev.ifname} {dev.operstate} {dev.lladdr}"
+            if dev.master:
+                label += f" master {dev.master}"
+            if dev.peer is not None:
+                label += f" peer {dev.peer.netns.name}/{dev.peer.ifname}"
+            node = branch.add(label)
+            for a in ns.addrs:
+                if a.dev == dev.ifname:
+                    node.add(f"inet {a.interface.with_prefixlen}" + (" secondary" if a.secondary else ""))
+    return tree
+
+
+def report_renderable(report: Any, *, traces: str = "failed") -> Group:
+    """A script run: one line per probe with its expectation's verdict; traces on failure.
+
+    ``traces``: ``"failed"`` (probes whose expectation failed), ``"all"`` or ``"none"``.
+    """
+    parts: list[RenderableType] = []
+    for p in report.probes:
+        line = Text(f"{report.filename}:{p.line}  {p.command}\n    → ")
+        line.append_text(_outcome_text(p.result.outcome))
+        if p.result.icmp is not None and p.result.outcome != "reply":
+            line.append(f" (icmp {p.result.icmp.type}/{p.result.icmp.code} from {p.result.icmp.src})")
+        if p.result.errno:
+            line.append(f" {p.result.errno}")
+        if p.result.received is not None:
+            sport = f":{p.result.received.sport}" if p.result.received.sport is not None else ""
+            line.append(f", received in {p.result.received.ns} from {p.result.received.src}{sport}")
+        if p.expect is not None:
+            line.append("   expect " + str(p.expect) + ": ")
+            line.append("ok" if p.ok else "FAILED", style="bold green" if p.ok else "bold red")
+        parts.append(line)
+        if traces == "all" or traces == "failed" and p.ok is False:
+            parts.extend(trace_tree(t) for t in p.result.traces)
+    failed = len(report.failed)
+    summary = Text(f"{len(report.probes)} probes, ")
+    summary.append(f"{failed} expectation(s) failed" if failed else "all expectations hold",
+                   style="bold red" if failed else "bold green")
+    parts.append(summary)
+    return Group(*parts)
