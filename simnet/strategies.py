@@ -194,13 +194,15 @@ def matches(*, modules: tuple[str, ...] | None = None) -> st.SearchStrategy:
 
 
 def _target_spec(table: str) -> st.SearchStrategy[tuple[str | None, str]]:
-    common = [st.just((None, "-j ACCEPT")), st.just((None, "-j DROP")), st.just((None, "-j RETURN")),
+    common = [st.just((None, "-j ACCEPT")), st.just((None, "-j RETURN")),
               _text().map(lambda p: (None, f'-j LOG --log-prefix "{p[:29]}"')),
               st.integers(0, 7).map(lambda lv: (None, f"-j LOG --log-level {lv}")),
               st.tuples(st.integers(0, 2**32 - 1), st.integers(0, 2**32 - 1)).map(
                   lambda vm: (None, f"-j MARK --set-xmark 0x{vm[0]:x}/0x{vm[1]:x}")),
               st.sampled_from(["--save-mark", "--restore-mark"]).map(lambda m: (None, f"-j CONNMARK {m}")),
               st.integers(1, 65535).map(lambda g: (None, f"-j NFLOG --nflog-group {g}"))]
+    if table != "nat":
+        common.append(st.just((None, "-j DROP")))
     if table == "filter":
         common.append(st.sampled_from(["icmp-port-unreachable", "icmp-host-prohibited", "icmp-net-unreachable"]).map(
             lambda w: (None, f"-j REJECT --reject-with {w}")))
@@ -305,6 +307,6 @@ def rulesets(draw: st.DrawFn, *, tables: tuple[str, ...] = ("filter", "nat"), ma
                         name in ("OUTPUT", "POSTROUTING") and r.in_iface):
                     continue
                 t.append(name, r)
-        if draw(st.booleans()):
+        if tname != "nat" and draw(st.booleans()):
             t.set_policy(BUILTIN_CHAINS[Table(tname)][0], "DROP")
     return rs

@@ -216,6 +216,8 @@ class TableState:
                 raise RulesetError.param(f"Chain '{t.chain}' does not exist", _errno.ENOENT)
             if target.builtin:
                 raise RulesetError.nft(op, _errno.EOPNOTSUPP, f"rule in chain {chain}")
+        if self.name is Table.NAT and t is not None and getattr(t, "name", "") == "DROP":
+            raise RulesetError.param('\nThe "nat" table is not intended for filtering, the use of DROP is therefore inhibited.\n')
         bad = False
         if t is not None and not isinstance(t, (Jump, Goto)):
             name = t.name
