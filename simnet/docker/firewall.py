@@ -1,0 +1,376 @@
+"""Docker's iptables programming, era by era, issued as the daemon issues it.
+
+Every add goes through ``iptables -C`` first and then ``-I`` or ``-A``, the
+way libnetwork's ``ProgramRule``/``Rule.Insert``/``Rule.Append`` do, so rules
+the user added before or after the daemon keep the positions a real host
+gives them.  The order of operations follows docker-rules.md: §2.1 (1.9),
+§3.1 (20.10-27.x), §4.2 (28.x), §5.1 (29.x).
+
+This module is the simulated counterpart of moby's ``firewaller``: the
+daemon calls :meth:`Firewaller.new_network`, :meth:`add_endpoint` and
+:meth:`add_ports`; the golden tests call it directly, as moby's
+``TestIptabler`` does.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from ipaddress import IPv4Address, IPv4Network
+from typing import TYPE_CHECKING
+
+from simnet.netfilter.iptables import IptablesError, iptables
+
+if TYPE_CHECKING:
+    from simnet.netns import NetNamespace
+
+ERAS = ("1.9", "27", "28", "29")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class NetConfig:
+    """What the firewaller needs to know about one bridge network."""
+
+    bridge: str
+    subnet: IPv4Network
+    icc: bool = True
+    masq: bool = True
+    internal: bool = False
+    gateway_mode: str = "nat"
+    """``com.docker.network.bridge.gateway_mode_ipv4``: nat, nat-unprotected or routed."""
+    host_ipv4: IPv4Address | None = None
+    """``com.docker.network.host_ipv4``: SNAT to this address instead of MASQUERADE."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PortBinding:
+    """One ``-p [HOSTIP:]HP:CP[/PROTO]``."""
+
+    proto: str
+    host_ip: IPv4Address | None
+    host_port: int
+    container_port: int
+
+    @classmethod
+    def parse(cls, spec: str) -> "PortBinding":
+        """``[ip:]HP:CP[/proto]``, as ``docker run -p`` reads it."""
+        body, _, proto = spec.partition("/")
+        parts = body.split(":")
+        if len(parts) == 3:
+            ip, hp, cp = parts
+            host_ip = IPv4Address(ip) if ip else None
+        elif len(parts) == 2:
+            host_ip, (hp, cp) = None, parts
+        else:
+            raise ValueError(f"invalid port specification: {spec!r} (want [ip:]hostPort:containerPort[/proto])")
+        proto = proto or "tcp"
+        if proto not in ("tcp", "udp", "sctp"):
+            raise ValueError(f"invalid proto: {proto}")
+        return cls(proto=proto, host_ip=host_ip, host_port=int(hp), container_port=int(cp))
+
+    def __str__(self) -> str:
+        ip = f"{self.host_ip}:" if self.host_ip else ""
+        return f"{ip}{self.host_port}:{self.container_port}/{self.proto}"
+
+
+@dataclass(slots=True)
+class Firewaller:
+    """The bridge driver's iptables side, for one era, in one host namespace."""
+
+    ns: "NetNamespace"
+    era: str = "29"
+    hairpin: bool = False
+    """``--userland-proxy=false``."""
+    log: list[str] = field(default_factory=list)
+    """Every iptables command that changed something, in order."""
+    owned: dict[str, list[tuple[str, str, tuple[str, ...]]]] = field(default_factory=dict)
+    """Per network (bridge name), the rules its creation added, for ``docker network rm``."""
+    _recording: list[tuple[str, str, tuple[str, ...]]] | None = None
+
+    def __post_init__(self) -> None:
+        if self.era not in ERAS:
+            raise ValueError(f"unknown Docker era {self.era!r}; choose one of {', '.join(ERAS)}")
+
+    # -- iptables primitives --------------------------------------------------------
+    def _run(self, argv: list[str]) -> str:
+        argv = ["0.0.0.0/0" if a == "0/0" else a for a in argv]
+        out = iptables(self.ns.ruleset, argv)
+        self.log.append("iptables " + " ".join(argv))
+        return out
+
+    def _exists(self, table: str, chain: str, spec: list[str]) -> bool:
+        spec = ["0.0.0.0/0" if a == "0/0" else a for a in spec]
+        try:
+            iptables(self.ns.ruleset, ["-t", table, "-C", chain, *spec])
+            return True
+        except IptablesError:
+            return False
+
+    def _chain_exists(self, table: str, chain: str) -> bool:
+        try:
+            iptables(self.ns.ruleset, ["-t", table, "-S", chain])
+            return True
+        except IptablesError:
+            return False
+
+    def new_chain(self, table: str, chain: str) -> None:
+        if not self._chain_exists(table, chain):
+            self._run(["-t", table, "-N", chain])
+
+    def append(self, table: str, chain: str, *spec: str) -> None:
+        if not self._exists(table, chain, list(spec)):
+            self._run(["-t", table, "-A", chain, *spec])
+            if self._recording is not None:
+                self._recording.append((table, chain, spec))
+
+    def insert(self, table: str, chain: str, *spec: str) -> None:
+        if not self._exists(table, chain, list(spec)):
+            self._run(["-t", table, "-I", chain, *spec])
+            if self._recording is not None:
+                self._recording.append((table, chain, spec))
+
+    def delete(self, table: str, chain: str, *spec: str) -> None:
+        if self._exists(table, chain, list(spec)):
+            self._run(["-t", table, "-D", chain, *spec])
+
+    def ensure_jump(self, chain: str, target: str) -> None:
+        """``EnsureJumpRule``: delete the jump, then insert it at the top."""
+        self.delete("filter", chain, "-j", target)
+        self._run(["-t", "filter", "-I", chain, "-j", target])
+
+    def remove_chain(self, table: str, chain: str) -> None:
+        """``RemoveExistingChain``: flush, then delete; ``-X`` fails silently if referenced."""
+        if not self._chain_exists(table, chain):
+            return
+        self._run(["-t", table, "-F", chain])
+        try:
+            self._run(["-t", table, "-X", chain])
+        except IptablesError:
+            self.log.pop() if self.log and self.log[-1].endswith(f"-X {chain}") else None
+
+    def _nat_jumps(self, *, delete: bool) -> None:
+        pre = ("-m", "addrtype", "--dst-type", "LOCAL", "-j", "DOCKER")
+        out_lo = ("!", "-d", "127.0.0.0/8", "-m", "addrtype", "--dst-type", "LOCAL", "-j", "DOCKER")
+        if delete:
+            self.delete("nat", "PREROUTING", *pre)
+            self.delete("nat", "OUTPUT", *pre)
+            self.delete("nat", "OUTPUT", *out_lo)
+            return
+        self.append("nat", "PREROUTING", *pre)
+        self.append("nat", "OUTPUT", *(pre if self.hairpin else out_lo))
+
+    # -- daemon start -------------------------------------------------------------------
+    def init(self) -> None:
+        """Driver initialisation (``configure`` / ``NewIptabler``)."""
+        if self.era == "1.9":
+            self._nat_jumps(delete=True)
+            self.remove_chain("nat", "DOCKER")
+            self.new_chain("nat", "DOCKER")
+            self.new_chain("filter", "DOCKER")
+            return
+        if self.era == "27":
+            self.delete("filter", "FORWARD", "-j", "DOCKER-ISOLATION")
+            self._nat_jumps(delete=True)
+            self.remove_chain("nat", "DOCKER")
+            for ch in ("DOCKER", "DOCKER-ISOLATION-STAGE-1", "DOCKER-ISOLATION-STAGE-2", "DOCKER-ISOLATION"):
+                self.remove_chain("filter", ch)
+            self.new_chain("nat", "DOCKER")
+            for ch in ("DOCKER", "DOCKER-ISOLATION-STAGE-1", "DOCKER-ISOLATION-STAGE-2"):
+                self.new_chain("filter", ch)
+            self.append("filter", "DOCKER-ISOLATION-STAGE-1", "-j", "RETURN")
+            self.append("filter", "DOCKER-ISOLATION-STAGE-2", "-j", "RETURN")
+            return
+        # 28.x and 29.x: internal/iptabler NewIptabler
+        self.delete("filter", "FORWARD", "-j", "DOCKER-ISOLATION")
+        self._nat_jumps(delete=True)
+        self.remove_chain("nat", "DOCKER")
+        for ch in ("DOCKER-FORWARD", "DOCKER-BRIDGE", "DOCKER", "DOCKER-CT", "DOCKER-INTERNAL",
+                   "DOCKER-ISOLATION-STAGE-1", "DOCKER-ISOLATION-STAGE-2", "DOCKER-ISOLATION"):
+            self.remove_chain("filter", ch)
+        self.new_chain("nat", "DOCKER")
+        middle = "DOCKER-ISOLATION-STAGE-1" if self.era == "28" else "DOCKER-INTERNAL"
+        chains = ["DOCKER", "DOCKER-FORWARD", "DOCKER-BRIDGE", "DOCKER-CT", middle]
+        if self.era == "28":
+            chains.append("DOCKER-ISOLATION-STAGE-2")
+        for ch in chains:
+            self.new_chain("filter", ch)
+        self._nat_jumps(delete=False)
+        self.ensure_jump("FORWARD", "DOCKER-FORWARD")
+        self.ensure_jump("DOCKER-FORWARD", "DOCKER-BRIDGE")
+        self.ensure_jump("DOCKER-FORWARD", middle)
+        self.ensure_jump("DOCKER-FORWARD", "DOCKER-CT")
+
+    def user_chain(self) -> None:
+        """The controller's DOCKER-USER chain (17.06+); 28.2.2+ adds no RETURN rule."""
+        if self.era == "1.9":
+            return
+        self.new_chain("filter", "DOCKER-USER")
+        if self.era == "27":
+            self.append("filter", "DOCKER-USER", "-j", "RETURN")
+        self.ensure_jump("FORWARD", "DOCKER-USER")
+
+    # -- networks -------------------------------------------------------------------------
+    def _nat_target(self, net: NetConfig) -> tuple[str, ...]:
+        if net.host_ipv4 is not None and self.era in ("28", "29"):
+            return ("-j", "SNAT", "--to-source", str(net.host_ipv4))
+        return ("-j", "MASQUERADE")
+
+    def new_network(self, net: NetConfig, others: list[NetConfig] = ()) -> None:  # type: ignore[assignment]
+        """The network's rules, in the era's order; ``others``: the existing networks (1.9 isolation)."""
+        self._recording = self.owned.setdefault(net.bridge, [])
+        try:
+            self._new_network(net, others)
+        finally:
+            self._recording = None
+
+    def del_network(self, net: NetConfig) -> None:
+        """``docker network rm``: delete exactly the rules the network's creation added."""
+        for table, chain, spec in reversed(self.owned.pop(net.bridge, [])):
+            if self._chain_exists(table, chain):
+                self.delete(table, chain, *spec)
+
+    def _new_network(self, net: NetConfig, others: list[NetConfig]) -> None:
+        br, sub = net.bridge, str(net.subnet)
+        if self.era == "1.9":
+            if net.masq:
+                self.insert("nat", "POSTROUTING", "-s", sub, "!", "-o", br, "-j", "MASQUERADE")
+            if self.hairpin:
+                self.insert("nat", "POSTROUTING", "-m", "addrtype", "--src-type", "LOCAL", "-o", br, "-j", "MASQUERADE")
+            if net.icc:
+                self.delete("filter", "FORWARD", "-i", br, "-o", br, "-j", "DROP")
+                self.insert("filter", "FORWARD", "-i", br, "-o", br, "-j", "ACCEPT")
+            else:
+                self.delete("filter", "FORWARD", "-i", br, "-o", br, "-j", "ACCEPT")
+                self.append("filter", "FORWARD", "-i", br, "-o", br, "-j", "DROP")
+            self.insert("filter", "FORWARD", "-i", br, "!", "-o", br, "-j", "ACCEPT")
+            self.insert("filter", "FORWARD", "-o", br, "-m", "conntrack", "--ctstate", "RELATED,ESTABLISHED",
+                        "-j", "ACCEPT")
+            self._recording, rec = None, self._recording
+            self._nat_jumps(delete=False)
+            self._recording = rec
+            self.insert("filter", "FORWARD", "-o", br, "-j", "DOCKER")
+            for o in others:
+                self.insert("filter", "FORWARD", "-s", sub, "-d", str(o.subnet), "-j", "DROP")
+                self.insert("filter", "FORWARD", "-s", str(o.subnet), "-d", sub, "-j", "DROP")
+            return
+        if self.era == "27":
+            if net.internal:
+                self.insert("filter", "DOCKER-ISOLATION-STAGE-1", "-i", br, "!", "-d", sub, "-j", "DROP")
+                self.insert("filter", "DOCKER-ISOLATION-STAGE-1", "-o", br, "!", "-s", sub, "-j", "DROP")
+                self._icc27(net)
+                self.ensure_jump("FORWARD", "DOCKER-ISOLATION-STAGE-1")
+                return
+            if net.masq:
+                self.insert("nat", "POSTROUTING", "-s", sub, "!", "-o", br, *self._nat_target(net))
+                if not self.hairpin:
+                    self.insert("nat", "DOCKER", "-i", br, "-j", "RETURN")
+            if self.hairpin:
+                self.insert("nat", "POSTROUTING", "-m", "addrtype", "--src-type", "LOCAL", "-o", br, "-j", "MASQUERADE")
+            self._icc27(net)
+            self.insert("filter", "FORWARD", "-i", br, "!", "-o", br, "-j", "ACCEPT")
+            self._recording, rec = None, self._recording
+            self._nat_jumps(delete=False)
+            self._recording = rec
+            self.insert("filter", "FORWARD", "-o", br, "-j", "DOCKER")
+            self.insert("filter", "FORWARD", "-o", br, "-m", "conntrack", "--ctstate", "RELATED,ESTABLISHED",
+                        "-j", "ACCEPT")
+            self.ensure_jump("FORWARD", "DOCKER-ISOLATION-STAGE-1")
+            self.insert("filter", "DOCKER-ISOLATION-STAGE-1", "-i", br, "!", "-o", br,
+                        "-j", "DOCKER-ISOLATION-STAGE-2")
+            self.insert("filter", "DOCKER-ISOLATION-STAGE-2", "-o", br, "-j", "DROP")
+            return
+        # 28.x / 29.x
+        if net.internal:
+            chain = "DOCKER-INTERNAL" if self.era == "29" else "DOCKER-ISOLATION-STAGE-1"
+            self.insert("filter", chain, "-i", br, "!", "-d", sub, "-j", "DROP")
+            self.insert("filter", chain, "-o", br, "!", "-s", sub, "-j", "DROP")
+            self.append("filter", "DOCKER-FORWARD", "-i", br, "-o", br, "-j", "ACCEPT" if net.icc else "DROP")
+            return
+        nat_mode = net.gateway_mode in ("nat", "nat-unprotected")
+        if net.masq and nat_mode:
+            self.insert("nat", "POSTROUTING", "-s", sub, "!", "-o", br, *self._nat_target(net))
+        if self.era == "28" and net.masq and not self.hairpin:
+            self.insert("nat", "DOCKER", "-i", br, "-j", "RETURN")
+        if self.hairpin:
+            self.insert("nat", "POSTROUTING", "-m", "addrtype", "--src-type", "LOCAL", "-o", br,
+                        *self._nat_target(net))
+        if not net.icc:
+            self.append("filter", "DOCKER-FORWARD", "-i", br, "-o", br, "-j", "DROP")
+            self.append("filter", "DOCKER-FORWARD", "-i", br, "!", "-o", br, "-j", "ACCEPT")
+        else:
+            self.append("filter", "DOCKER-FORWARD", "-i", br, "-j", "ACCEPT")
+        if net.gateway_mode == "routed":
+            self.append("filter", "DOCKER", "-o", br, "-p", "icmp", "-j", "ACCEPT")
+        self.append("filter", "DOCKER", "!", "-i", br, "-o", br, "-j",
+                    "ACCEPT" if net.gateway_mode == "nat-unprotected" else "DROP")
+        self.append("filter", "DOCKER-CT", "-o", br, "-m", "conntrack", "--ctstate", "RELATED,ESTABLISHED",
+                    "-j", "ACCEPT")
+        self.append("filter", "DOCKER-BRIDGE", "-o", br, "-j", "DOCKER")
+        if self.era == "28":
+            if net.gateway_mode == "routed":
+                self.insert("filter", "DOCKER-ISOLATION-STAGE-1", "-o", br, "-j", "RETURN")
+                self.insert("filter", "DOCKER-ISOLATION-STAGE-1", "-i", br, "-m", "conntrack", "--ctstate",
+                            "RELATED,ESTABLISHED", "-j", "ACCEPT")
+            self.append("filter", "DOCKER-ISOLATION-STAGE-1", "-i", br, "!", "-o", br,
+                        "-j", "DOCKER-ISOLATION-STAGE-2")
+            self.insert("filter", "DOCKER-ISOLATION-STAGE-2", "-o", br, "-j", "DROP")
+
+    def _icc27(self, net: NetConfig) -> None:
+        br = net.bridge
+        if net.icc:
+            self.insert("filter", "FORWARD", "-i", br, "-o", br, "-j", "ACCEPT")
+        else:
+            self.append("filter", "FORWARD", "-i", br, "-o", br, "-j", "DROP")
+
+    # -- endpoints and ports --------------------------------------------------------------
+    def add_endpoint(self, net: NetConfig, addr: IPv4Address) -> None:
+        """28+: ``filterDirectAccess``, the raw-table DROP for direct access."""
+        if self.era in ("28", "29") and net.gateway_mode == "nat" and not net.internal:
+            self.append("raw", "PREROUTING", "-d", f"{addr}/32", "!", "-i", net.bridge, "-j", "DROP")
+
+    def add_ports(self, net: NetConfig, addr: IPv4Address, bindings: list[PortBinding], *,
+                  nat: bool = True) -> None:
+        """Per-port rules; ``nat=False``: a routed-mode mapping (no DNAT, as the daemon's portmapper
+        does for ``gateway_mode_ipv4=routed``; moby's iptabler test always asks for NAT)."""
+        br = net.bridge
+        for b in bindings:
+            hip = f"{b.host_ip}/32" if b.host_ip else "0/0"
+            p, hp, cp = b.proto, str(b.host_port), str(b.container_port)
+            in_br = () if self.hairpin else ("!", "-i", br)
+            dnat = (*in_br, "-p", p, "-d", hip, "--dport", hp, "-j", "DNAT", "--to-destination", f"{addr}:{cp}")
+            accept = ("!", "-i", br, "-o", br, "-p", p, "-d", str(addr), "--dport", cp, "-j", "ACCEPT")
+            selfmasq = ("-p", p, "-s", str(addr), "-d", str(addr), "--dport", cp, "-j", "MASQUERADE")
+            if self.era in ("1.9", "27"):
+                self.append("nat", "DOCKER", *dnat)
+                self.append("filter", "DOCKER", *accept)
+                self.append("nat", "POSTROUTING", *selfmasq)
+                continue
+            if b.host_ip is not None and b.host_ip.is_loopback:
+                self.append("raw", "PREROUTING", "-d", hip, "!", "-i", "lo", "-p", p, "-m", p, "--dport", hp,
+                            "-j", "DROP")
+            if nat:
+                self.append("nat", "DOCKER", *dnat)
+            if self.hairpin and nat:
+                self.append("nat", "POSTROUTING", *selfmasq)
+            if net.gateway_mode != "nat-unprotected":
+                self.insert("filter", "DOCKER", *accept)
+
+    def del_ports(self, net: NetConfig, addr: IPv4Address, bindings: list[PortBinding]) -> None:
+        """Undo :meth:`add_ports` (``docker stop``)."""
+        br = net.bridge
+        for b in bindings:
+            hip = f"{b.host_ip}/32" if b.host_ip else "0/0"
+            p, hp, cp = b.proto, str(b.host_port), str(b.container_port)
+            in_br = () if self.hairpin else ("!", "-i", br)
+            self.delete("nat", "DOCKER", *in_br, "-p", p, "-d", hip, "--dport", hp, "-j", "DNAT",
+                        "--to-destination", f"{addr}:{cp}")
+            self.delete("filter", "DOCKER", "!", "-i", br, "-o", br, "-p", p, "-d", str(addr), "--dport", cp,
+                        "-j", "ACCEPT")
+            self.delete("nat", "POSTROUTING", "-p", p, "-s", str(addr), "-d", str(addr), "--dport", cp,
+                        "-j", "MASQUERADE")
+            if b.host_ip is not None and b.host_ip.is_loopback:
+                self.delete("raw", "PREROUTING", "-d", hip, "!", "-i", "lo", "-p", p, "-m", p, "--dport", hp,
+                            "-j", "DROP")
+
+    def del_endpoint(self, net: NetConfig, addr: IPv4Address) -> None:
+        self.delete("raw", "PREROUTING", "-d", f"{addr}/32", "!", "-i", net.bridge, "-j", "DROP")
+
