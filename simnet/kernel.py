@@ -1188,7 +1188,7 @@ def compare(sim: dict[str, Any], kernel: dict[str, Any]) -> list[str]:
     >>> p = {"line": 3, "command": "ip netns exec a ping -c1 10.0.0.2", "outcome": "reply", "icmp": None,
     ...      "errno": None, "received": None, "counters": {}, "conntrack": {}}
     >>> compare({"probes": [p]}, {"probes": [dict(p, outcome="timeout")]})
-    ["line 3 `ip netns exec a ping -c1 10.0.0.2`: outcome: simulator reply, kernel timeout"]
+    ['line 3 `ip netns exec a ping -c1 10.0.0.2`: outcome: simulator reply, kernel timeout']
     """
     diffs: list[str] = []
     sims = {p["line"]: p for p in sim.get("probes", [])}
