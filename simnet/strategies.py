@@ -292,7 +292,7 @@ def rulesets(draw: st.DrawFn, *, tables: tuple[str, ...] = ("filter", "nat"), ma
     (to chains later in a random order), so it never loops and the kernel would accept it."""
     if not set(tables) <= {"filter", "nat", "mangle", "raw"}:
         raise InvalidArgument(f"{tables=} may only name filter, nat, mangle, raw")
-    from simnet.netfilter.ruleset import BUILTIN_CHAINS, Ruleset, Table
+    from simnet.netfilter.ruleset import BUILTIN_CHAINS, Ruleset, RulesetError, Table
 
     rs = Ruleset()
     for tname in tables:
@@ -306,7 +306,10 @@ def rulesets(draw: st.DrawFn, *, tables: tuple[str, ...] = ("filter", "nat"), ma
                 if (name in ("INPUT", "PREROUTING") and r.out_iface) or (
                         name in ("OUTPUT", "POSTROUTING") and r.in_iface):
                     continue
-                t.append(name, r)
+                try:
+                    t.append(name, r)
+                except RulesetError:  # e.g. -m tcp under an inverted -p: the kernel refuses it too
+                    continue
         if tname != "nat" and draw(st.booleans()):
             t.set_policy(BUILTIN_CHAINS[Table(tname)][0], "DROP")
     return rs
