@@ -156,7 +156,8 @@ class Packet:
             case Udp():
                 size += 8
             case Icmp(quoted=q):
-                size += 8 + (28 if q is not None else 56 - 8)
+                # an echo carries its data in payload (ping: 56 bytes); without one assume ping's 56
+                size += 8 + (28 if q is not None else (0 if self.payload else 56))
             case None:
                 pass
         return size
