@@ -79,6 +79,27 @@ How probes are done (never with nc/curl/ping themselves): a small helper,
   :func:`normalise_conntrack`.
 
 Errno names in the report are set whenever the probe's socket call failed.
+
+Verified on this machine's kernel (6.18, iptables 1.8.9 nf_tables):
+
+* ping's texts ↔ ICMP, with ``icmp_ratelimit=0``: ``--reject-with`` net-unreachable →
+  "Destination Net Unreachable" 3/0, host-unreachable → "Destination Host
+  Unreachable" 3/1, port-unreachable → 3/3, proto-unreachable → 3/2,
+  net-prohibited → 3/9, host-prohibited → 3/10, admin-prohibited → "Packet
+  filtered" 3/13; a router's ``unreachable`` route → 3/1, ``prohibit`` route → 3/13;
+  TTL expiry → "Time to live exceeded" 11/0; a router sending a packet back out of
+  its arrival interface first sends "Redirect Host" 5/1 (ignored by the helper,
+  as the packet is still forwarded).
+* Local route types fail the socket call (ping and TCP alike): ``unreachable`` →
+  EHOSTUNREACH, ``prohibit`` → EACCES, ``blackhole`` → EINVAL; no route at all →
+  ENETUNREACH ("connect: Network is unreachable").
+* TCP: a SYN answered by a *non-fatal* ICMP (net/host unreachable, 3/0 and 3/1)
+  does not abort ``connect`` and queues nothing on the error queue: the probe
+  reports ``timeout``. Fatal codes (3/2, 3/3, 3/9, 3/10, 3/13) abort at once:
+  ``unreachable`` with EHOSTUNREACH (ECONNREFUSED for 3/2 and 3/3).
+* UDP: a port-unreachable gives ECONNREFUSED; a router's 3/1 gives EHOSTUNREACH.
+* ARP failure: the sender's own "host unreachable" arrives only after ~3 s, so a
+  1 s probe reports ``timeout``.
 """
 
 from __future__ import annotations
@@ -647,6 +668,8 @@ class _Run:
             self.namespaces.remove(argv[3])
             return
         out = self.call(cmd, argv, stdin=cmd.stdin)
+        if ns is not None and inner[0] == "iptables-restore":
+            self.ensure_builtin_chains(cmd, ns)
         if _prints(inner):
             self.outputs.append({"line": cmd.line, "command": _one_line(cmd.text), "stdout": out})
 
@@ -658,6 +681,34 @@ class _Run:
                                 stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         self.sniffers[ns] = proc
         _wait_for(lambda: os.path.exists(log), 2.0)
+
+    def ensure_builtin_chains(self, cmd: Any, ns: str) -> None:
+        """Re-declare built-in chains a script's ``iptables-restore`` left out (policy ACCEPT, as absent).
+
+        ``iptables-save`` (nft) prints absent built-in chains as ``:CHAIN ACCEPT [0:0]``, so
+        ask ``nft list chains`` which ones really exist.
+        """
+        if shutil.which("nft") is None:
+            return
+        present: set[tuple[str, str, int]] = set()
+        table = ""
+        for line in self.call(cmd, self.in_ns(ns, ["nft", "list", "chains", "ip"])).splitlines():
+            m = re.match(r"\s*(?:(table) ip|(chain)) (\S+) \{", line)
+            if m and m[1]:
+                table = m[3]
+            elif m:
+                present.add((table, m[3], 0))
+        missing = []
+        for block in BUILTIN_CHAINS.split("COMMIT\n"):
+            if not block.strip():
+                continue
+            table, *chains = block.splitlines()
+            names = [c.split()[0][1:] for c in chains]
+            lacking = [n for n in names if (table[1:], n, 0) not in present]
+            if lacking:
+                missing.append(table + "\n" + "".join(f":{n} ACCEPT [0:0]\n" for n in lacking) + "COMMIT\n")
+        if missing:
+            self.call(cmd, self.in_ns(ns, ["iptables-restore", "--noflush"]), stdin="".join(missing))
 
     def stop_ns_processes(self, ns: str) -> None:
         proc = self.sniffers.pop(ns, None)

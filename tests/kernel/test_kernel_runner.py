@@ -186,3 +186,34 @@ def test_compare_lists_differences_per_probe() -> None:
         "line 3 `c`: conntrack b: only the simulator has y",
         "line 3 `c`: conntrack b: only the kernel has x",
     ]
+
+
+def test_restore_heredoc_http_server_curl_and_kill() -> None:
+    """A script's own iptables-restore keeps policy counters; curl/http.server/kill $! work."""
+    script = PAIR + """\
+ip netns exec krB echo 1 > /proc/sys/net/ipv4/ip_forward
+ip netns exec krB sysctl net.ipv4.ip_forward
+ip netns exec krB python3 -m http.server 8000 --bind 10.77.0.2 &
+ip netns exec krA curl -s -m 2 http://10.77.0.2:8000/
+# expect: connected from 10.77.0.1
+kill $!
+ip netns exec krB iptables-restore <<'EOF'
+*filter
+:INPUT DROP [0:0]
+-A INPUT -p tcp --dport 22 -j ACCEPT
+COMMIT
+EOF
+ip netns exec krA nc -z -w1 10.77.0.2 22
+# expect: refused via filter/INPUT#1
+ip netns exec krA nc -z -w1 10.77.0.2 8000
+# expect: timeout via filter/INPUT#0
+"""
+    report = run_on_kernel(script, filename="restore.sh")
+    assert report["outputs"][0] == {"line": 11, "command": "ip netns exec krB sysctl net.ipv4.ip_forward",
+                                    "stdout": "net.ipv4.ip_forward = 1\n"}
+    assert [(p["line"], p["outcome"], p["expect"]["ok"]) for p in report["probes"]] == [
+        (13, "connected", True), (22, "refused", True), (24, "timeout", True)]
+    refused = counters(probe(report, 22), "krB")
+    assert refused[("filter", "INPUT", 1)] == 1
+    assert refused[("filter", "OUTPUT", 0)] == 1  # the RST; the chain was re-declared after the restore
+    assert counters(probe(report, 24), "krB")[("filter", "INPUT", 0)] == 1
