@@ -93,10 +93,17 @@ Verified on this machine's kernel (6.18, iptables 1.8.9 nf_tables):
 * Local route types fail the socket call (ping and TCP alike): ``unreachable`` →
   EHOSTUNREACH, ``prohibit`` → EACCES, ``blackhole`` → EINVAL; no route at all →
   ENETUNREACH ("connect: Network is unreachable").
-* TCP: a SYN answered by a *non-fatal* ICMP (net/host unreachable, 3/0 and 3/1)
-  does not abort ``connect`` and queues nothing on the error queue: the probe
-  reports ``timeout``. Fatal codes (3/2, 3/3, 3/9, 3/10, 3/13) abort at once:
-  ``unreachable`` with EHOSTUNREACH (ECONNREFUSED for 3/2 and 3/3).
+* TCP: a SYN answered by ICMP aborts ``connect`` at once and the error queue
+  holds the ICMP: ``--reject-with`` net-unreachable → ENETUNREACH 3/0,
+  host-unreachable → EHOSTUNREACH 3/1, port-unreachable → ECONNREFUSED 3/3,
+  proto-unreachable → ENOPROTOOPT 3/2, net-prohibited → ENETUNREACH 3/9,
+  host-prohibited → EHOSTUNREACH 3/10, admin-prohibited → EHOSTUNREACH 3/13;
+  ``tcp-reset`` → ``refused``. A router's ``unreachable``/``prohibit`` routes: 3/1
+  and 3/13 with EHOSTUNREACH. Route-generated errors also pass ``ip_error()``'s
+  own per-source token bucket (``net.ipv4.route.error_cost``/``error_burst``:
+  global sysctls, not visible in a namespace, so not pinned); once, late in a
+  long script, such a 3/1 never came and the probe reported ``timeout``: keep
+  route errors per (router, host) few, as kernel-notes.md says.
 * UDP: a port-unreachable gives ECONNREFUSED; a router's 3/1 gives EHOSTUNREACH.
 * ARP failure: the sender's own "host unreachable" arrives only after ~3 s, so a
   1 s probe reports ``timeout``.
