@@ -217,3 +217,10 @@ ip netns exec krA nc -z -w1 10.77.0.2 8000
     assert refused[("filter", "INPUT", 1)] == 1
     assert refused[("filter", "OUTPUT", 0)] == 1  # the RST; the chain was re-declared after the restore
     assert counters(probe(report, 24), "krB")[("filter", "INPUT", 0)] == 1
+
+
+def test_a_run_over_its_time_budget_is_stopped_and_leaves_no_helpers() -> None:
+    with pytest.raises(KernelRunError, match="longer than 1 s"):
+        run_on_kernel(PAIR + "ip netns exec krB nc -l 9000 &\nsleep 3\n", timeout=1)
+    ps = subprocess.run(["ps", "-eo", "args"], capture_output=True, text=True, check=True).stdout
+    assert not [line for line in ps.splitlines() if "--helper" in line and '"krB"' in line]
