@@ -1,6 +1,6 @@
 """Parse/format round-trips and the no-loop invariant of the jump graph."""
 
-from hypothesis import given, settings
+from hypothesis import given, reject, settings
 from hypothesis import strategies as st
 
 from simnet import strategies as sst
@@ -23,6 +23,12 @@ def test_rule_roundtrip_any_table(rule):
 @settings(max_examples=50)
 @given(sst.rulesets(tables=("filter", "nat", "mangle", "raw")))
 def test_save_is_a_fixed_point(rs):
+    # the strategy can build jump graphs nf_tables refuses (too deep); only loadable ones round-trip
+    for table in rs.existing():
+        try:
+            table.check_graph()
+        except RulesetError:
+            reject()
     text = format_save(rs)
     assert format_save(parse_save(text)) == text
 
