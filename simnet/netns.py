@@ -347,7 +347,8 @@ class NetNamespace:
         still provided by a remaining one."""
         net = a.interface.network
         if r.type is RouteType.LOCAL and r.dst.prefixlen == 32 and r.dst.network_address == a.address:
-            return not any(b.address == a.address for b in self.addrs)
+            # per device: the kernel drops d0's local route even while d1 still has the address
+            return not any(b.address == a.address and b.dev == a.dev for b in self.addrs)
         if a.secondary:
             return False
         if r.dst == net and r.src == a.address:

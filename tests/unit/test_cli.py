@@ -1,0 +1,70 @@
+"""The simnet command: exit codes, JSON, explain, show and graph."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from simnet.cli import main
+
+ROOT = Path(__file__).resolve().parents[2]
+QUICKSTART = str(ROOT / "scenarios" / "quickstart.sh")
+
+
+def write(tmp_path: Path, text: str) -> str:
+    p = tmp_path / "s.sh"
+    p.write_text(text)
+    return str(p)
+
+
+FAILING = """\
+ip netns add a
+ip -n a link set lo up
+ip netns exec a ping -c 1 10.9.9.9
+# expect: reply
+"""
+
+
+def test_run_quickstart_json(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["run", QUICKSTART, "--json"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert [p["outcome"] for p in doc["probes"]] == ["reply", "timeout", "reply", "connected", "timeout", "refused"]
+    assert all(p["expect"]["ok"] for p in doc["probes"])
+
+
+def test_run_exit_1_on_failed_expectation(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["run", write(tmp_path, FAILING)]) == 1
+    out = capsys.readouterr().out
+    assert "expect reply: FAILED" in out and "no route to 10.9.9.9" in out
+
+
+def test_run_exit_2_on_script_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = write(tmp_path, "ip netns add a\nip netns exec a wget http://x/\n")
+    assert main(["run", path]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"{path}:2: unsupported command 'wget'")
+
+
+def test_kernel_trace_format(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["run", QUICKSTART, "--trace", "--trace-format", "kernel"]) == 0
+    assert "[r] TRACE: filter:FORWARD:rule:1 IP 10.0.0.2" in capsys.readouterr().out
+
+
+def test_explain(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["explain", write(tmp_path, FAILING)]) == 1
+    assert "netns a has no route to 10.9.9.9" in capsys.readouterr().out
+    assert main(["explain", QUICKSTART]) == 0
+
+
+def test_show_and_graph(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["show", QUICKSTART, "r"]) == 0
+    out = capsys.readouterr().out
+    assert "inet 10.0.0.254/24 scope global br0" in out and "Chain FORWARD (policy ACCEPT" in out
+    target = tmp_path / "g.graphml"
+    assert main(["graph", QUICKSTART, "-o", str(target)]) == 0
+    assert "<graphml" in target.read_text()
+    assert main(["graph", QUICKSTART]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert any(n["id"] == "dev/r/br0" for n in doc["nodes"])
