@@ -164,3 +164,16 @@ def test_netns_errors_and_root_namespace() -> None:
     assert "root" not in w.namespaces
     ip(w, "link add v0 type veth peer name v1".split())
     assert set(w["root"].devices) == {"lo", "v0", "v1"}
+
+
+def test_same_address_on_two_devices_routes_follow_each_device() -> None:
+    """Recorded on Linux 6.18: deleting d0's copy removes d0's local route, d1's stays."""
+    w = World()
+    ip(w, ["netns", "add", "h"])
+    for line in ("link add d0 type bridge", "link add d1 type bridge", "addr add 10.0.0.1/24 dev d0",
+                 "addr add 10.0.0.1/24 dev d1", "addr del 10.0.0.1/24 dev d0"):
+        run(w, line)
+    assert run(w, "route show table all") == \
+        "local 10.0.0.1 dev d1 table local proto kernel scope host src 10.0.0.1 \n"
+    run(w, "addr del 10.0.0.1/24 dev d1")
+    assert run(w, "route show table all") == ""
