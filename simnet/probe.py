@@ -271,5 +271,8 @@ def udp_send(world: "World", netns: str, dst: IPv4Address | str, dport: int, dat
         return ProbeResult(outcome="delivered", received=seen, traces=traces, **base)  # type: ignore[arg-type]
     if sock.errors:
         outcome, report = _error_outcome(sock.errors)
-        return ProbeResult(outcome=outcome, icmp=report, traces=traces, **base)  # type: ignore[arg-type]
+        # the next recv on the connected socket fails with the error's errno (icmp_err_convert)
+        errno = ERRNO_OF_UNREACH.get(UnreachCode(report.code), "EHOSTUNREACH") \
+            if report.type == IcmpType.DEST_UNREACH and report.code in set(UnreachCode) else "EHOSTUNREACH"
+        return ProbeResult(outcome=outcome, icmp=report, errno=errno, traces=traces, **base)  # type: ignore[arg-type]
     return ProbeResult(outcome="lost", traces=traces, **base)  # type: ignore[arg-type]
