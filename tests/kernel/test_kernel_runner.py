@@ -169,7 +169,7 @@ def test_a_failing_command_fails_the_run_with_file_line_and_stderr() -> None:
 
 
 def test_compare_lists_differences_per_probe() -> None:
-    k = {"probes": [{"line": 3, "command": "c", "outcome": "reply", "icmp": {"type": 0, "code": 0, "from": "1.1.1.1"},
+    k = {"probes": [{"line": 3, "command": "nc -z -p 3 h 1", "proto": "tcp", "outcome": "reply", "icmp": {"type": 0, "code": 0, "from": "1.1.1.1"},
                      "errno": None, "received": {"ns": "b", "src": "1.1.1.2", "sport": 3},
                      "counters": {"b": [{"table": "filter", "chain": "INPUT", "rule": 0, "packets": 1}]},
                      "conntrack": {"b": ["x"]}}]}
@@ -177,15 +177,19 @@ def test_compare_lists_differences_per_probe() -> None:
                          conntrack={"b": ["y"]})]}
     assert compare(k, k) == []
     assert compare(s, k) == [
-        "line 3 `c`: outcome: simulator timeout, kernel reply",
-        "line 3 `c`: icmp type/code: simulator none, kernel 0/0",
-        "line 3 `c`: received ns: simulator none, kernel b",
-        "line 3 `c`: received src: simulator none, kernel 1.1.1.2",
-        "line 3 `c`: received sport: simulator none, kernel 3",
-        "line 3 `c`: counter b filter/INPUT#0 packets: simulator 0, kernel 1",
-        "line 3 `c`: conntrack b: only the simulator has y",
-        "line 3 `c`: conntrack b: only the kernel has x",
+        "line 3 `nc -z -p 3 h 1`: outcome: simulator timeout, kernel reply",
+        "line 3 `nc -z -p 3 h 1`: icmp type/code: simulator none, kernel 0/0",
+        "line 3 `nc -z -p 3 h 1`: received ns: simulator none, kernel b",
+        "line 3 `nc -z -p 3 h 1`: received src: simulator none, kernel 1.1.1.2",
+        "line 3 `nc -z -p 3 h 1`: received sport: simulator none, kernel 3",
+        "line 3 `nc -z -p 3 h 1`: counter b filter/INPUT#0 packets: simulator 0, kernel 1",
+        "line 3 `nc -z -p 3 h 1`: conntrack b: only the simulator has y",
+        "line 3 `nc -z -p 3 h 1`: conntrack b: only the kernel has x",
     ]
+    unpinned = {"probes": [dict(k["probes"][0], command="nc -z h 1", received={"ns": "b", "src": "1.1.1.2", "sport": 9})]}
+    without_counters = {"probes": [{key: v for key, v in p.items() if key not in ("counters", "conntrack")}
+                                   for p in k["probes"]]}
+    assert compare(without_counters, unpinned) == []  # ephemeral sport; counters/conntrack only when both have them
 
 
 def test_restore_heredoc_http_server_curl_and_kill() -> None:
