@@ -51,12 +51,13 @@ _PURE: tuple[type, ...] = (M.CommentMatch, M.TcpMatch, M.UdpMatch, M.MultiportMa
 """Matches with no side effects and no failure modes: a dport test after them may be hoisted."""
 
 _EMPTY: tuple[int, ...] = ()
+_MEMO_MAX = 4096
 
 
 class CompiledChain:
     """The index of one chain (positions are 0-based into ``entries``)."""
 
-    __slots__ = ("entries", "size", "prefixes", "by_dport", "by_proto", "by_iface", "residual")
+    __slots__ = ("entries", "size", "prefixes", "by_dport", "by_proto", "by_iface", "residual", "memo")
 
     def __init__(self, entries: list, size: int, prefixes: tuple[tuple[int, dict[int, list[int]]], ...],
                  by_dport: dict[tuple[type, int], list[int]], by_proto: dict[int, list[int]],
@@ -69,9 +70,20 @@ class CompiledChain:
         self.by_proto = by_proto
         self.by_iface = by_iface
         self.residual = residual
+        self.memo: dict[tuple, list[int] | tuple[int, ...]] = {}
+        """Candidate lists already merged, by packet key (bounded by ``_MEMO_MAX``)."""
 
     def candidates(self, dst: int, dkey: tuple[type, int] | None, proto: int, iface: str) -> list[int] | tuple[int, ...]:
         """Positions of the rules that may match, in rule order."""
+        key = (dst, dkey, proto, iface)
+        found = self.memo.get(key)
+        if found is None:
+            found = self._candidates(dst, dkey, proto, iface)
+            if len(self.memo) < _MEMO_MAX:
+                self.memo[key] = found
+        return found
+
+    def _candidates(self, dst: int, dkey: tuple[type, int] | None, proto: int, iface: str) -> list[int] | tuple[int, ...]:
         found: list[list[int]] = []
         for mask, table in self.prefixes:
             hit = table.get(dst & mask)
@@ -218,7 +230,9 @@ def fast_evaluate_chain(table: "TableState", chain: str, skb: Skb, ctx: MatchCon
                 raise RuntimeError("iptables chain stack overflow")
             stack.append((name, cc, cands, k + 1))
             name = target.chain
-            cc = _chain_index(compiled, chains[name])
+            cc = compiled.get(name)
+            if cc is None or cc.size != len(cc.entries) or cc.entries is not chains[name].entries:
+                cc = _chain_index(compiled, chains[name])
             cands = cc.candidates(dst, dkey, proto, iface)
             k = 0
         elif verdict == "goto":
