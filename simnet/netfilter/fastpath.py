@@ -57,7 +57,7 @@ _MEMO_MAX = 4096
 class CompiledChain:
     """The index of one chain (positions are 0-based into ``entries``)."""
 
-    __slots__ = ("entries", "size", "prefixes", "by_dport", "by_proto", "by_iface", "residual", "memo")
+    __slots__ = ("entries", "size", "prefixes", "by_dport", "by_proto", "by_iface", "residual", "memo", "plain")
 
     def __init__(self, entries: list, size: int, prefixes: tuple[tuple[int, dict[int, list[int]]], ...],
                  by_dport: dict[tuple[type, int], list[int]], by_proto: dict[int, list[int]],
@@ -71,10 +71,14 @@ class CompiledChain:
         self.by_iface = by_iface
         self.residual = residual
         self.memo: dict[tuple, list[int] | tuple[int, ...]] = {}
+        self.plain = None if (prefixes or by_dport or by_proto or by_iface) else residual
+        """Every position, when nothing is indexed (the candidates never depend on the packet)."""
         """Candidate lists already merged, by packet key (bounded by ``_MEMO_MAX``)."""
 
     def candidates(self, dst: int, dkey: tuple[type, int] | None, proto: int, iface: str) -> list[int] | tuple[int, ...]:
         """Positions of the rules that may match, in rule order."""
+        if self.plain is not None:
+            return self.plain
         key = (dst, dkey, proto, iface)
         found = self.memo.get(key)
         if found is None:
