@@ -11,9 +11,7 @@ from __future__ import annotations
 import heapq
 import itertools
 import random
-from typing import Any, Callable
-
-import networkx as nx
+from typing import TYPE_CHECKING, Any, Callable
 
 from simnet.addresses import MacAddress
 from simnet.errors import KernelError, NoSuchNamespace
@@ -21,6 +19,9 @@ from simnet.link import LinkKind
 from simnet.netns import NetNamespace
 from simnet.packet import Packet
 from simnet.trace import Disposition, Step, Trace
+
+if TYPE_CHECKING:
+    import networkx as nx
 
 
 class Tracer:
@@ -150,9 +151,11 @@ class World:
         return bool(self._queue)
 
     # -- views -------------------------------------------------------------------
-    def topology(self) -> nx.MultiGraph:
+    def topology(self) -> "nx.MultiGraph":
         """The world as a graph: namespaces and devices as nodes, veth pairs and
         bridge ports as edges.  Derived on demand; never the source of truth."""
+        import networkx as nx  # imported here: it costs a quarter second at start-up
+
         g = nx.MultiGraph()
         for ns in self.namespaces.values():
             g.add_node(("netns", ns.name), kind="netns", name=ns.name)
