@@ -61,7 +61,7 @@ class Diagnosis:
         """The diagnosis without its line number."""
         text = f"{self.probe}: {self.outcome}. {self.reason}"
         if self.elsewhere:
-            text += (f" Note: {self.probe_dst()} is also assigned in netns " + ", ".join(self.elsewhere)
+            text += (f" Note: {self.probe_dst()} is assigned in netns " + ", ".join(self.elsewhere)
                      + ", which this packet did not reach.")
         return text
 
@@ -210,11 +210,9 @@ def _elsewhere(world: "World", dst: IPv4Address, result: "ProbeResult") -> tuple
     owners = sorted(name for name, ns in world.namespaces.items()
                     if any(a.address == dst for a in ns.addrs))
     reached = {s.netns for t in result.traces for s in t.steps if not isinstance(s, Sent)}
-    if len(owners) <= 1:
-        return ()
-    # name the owners the packet did not get to (or all of them, when it reached none)
-    others = tuple(o for o in owners if o not in reached)
-    return others or tuple(owners)
+    # the owners the packet never got to: the address lives somewhere this path does not lead
+    # (the same 172.17.0.0/16 on another host, say)
+    return tuple(o for o in owners if o not in reached and o != result.netns)
 
 
 def describe(diagnoses: Iterable[Diagnosis]) -> str:
