@@ -375,8 +375,9 @@ class NetNamespace:
             if route.via is not None:
                 route = self._resolve_gateway(route)
             elif route.dev is None:
-                raise ConfigError("Error: Device for nexthop is not up." if False else
-                                  "RTNETLINK answers: No such device")
+                raise KernelError(errno.ENODEV, "RTNETLINK answers: No such device")
+            elif not self.devices[route.dev].admin_up:
+                raise KernelError(errno.ENETDOWN, "Error: Device for nexthop is not up.")
         self.fib.add(route, replace=replace)
 
     def _resolve_gateway(self, route: Route) -> Route:
@@ -387,14 +388,16 @@ class NetNamespace:
             if not self.devices[route.dev].admin_up:
                 raise KernelError(errno.ENETDOWN, "Error: Nexthop device is not up.")
             return route
-        if any(a.address == route.via for a in self.addrs):
-            raise KernelError(errno.EINVAL, "Error: Nexthop has invalid gateway.")
         gw = self.fib.lookup(route.via, oif=route.dev)
-        if gw is None or gw.type is not RouteType.UNICAST or gw.via is not None or (
-            route.dev is not None and gw.dev != route.dev
+        if gw is None or gw.type not in (RouteType.UNICAST, RouteType.LOCAL) or gw.via is not None or (
+            route.dev is not None and gw.dev != route.dev and gw.type is RouteType.UNICAST
         ):
             raise KernelError(errno.EINVAL, "Error: Nexthop has invalid gateway.")
-        if not self.devices[gw.dev].admin_up if gw.dev else False:
+        if gw.type is RouteType.LOCAL:
+            # the kernel accepts one of its own addresses as a gateway (fib_check_nh_v4_gw)
+            dev = route.dev or next((a.dev for a in self.addrs if a.address == route.via), gw.dev)
+            return replace(route, dev=dev)
+        if gw.dev is not None and not self.devices[gw.dev].admin_up:
             raise KernelError(errno.ENETDOWN, "Error: Nexthop device is not up.")
         return replace(route, dev=gw.dev)
 
@@ -445,7 +448,7 @@ class NetNamespace:
         if int(ip) == 0xFFFFFFFF:
             return AddrType.BROADCAST
         if int(ip) == 0:
-            return AddrType.UNSPEC if False else AddrType.BROADCAST
+            return AddrType.BROADCAST  # 0.0.0.0: inet_addr_type says RTN_BROADCAST (ZERONET)
         route = self._local_table_match(ip, dev)
         if route is None:
             return AddrType.UNICAST
