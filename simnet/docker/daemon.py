@@ -38,6 +38,42 @@ class DockerError(SimnetError):
     """What the docker CLI prints as ``docker: Error response from daemon: ...``."""
 
 
+IMAGES: dict[str, dict[str, Any]] = {
+    "registry": {"expose": ((5000, "tcp"),), "listen": ((5000, "tcp"),),
+                 "cmd": "/entrypoint.sh /etc/docker/registry/config.yml"},
+    "nginx": {"expose": ((80, "tcp"),), "listen": ((80, "tcp"),), "cmd": "/docker-entrypoint.sh nginx -g 'daemon off;'"},
+    "httpd": {"expose": ((80, "tcp"),), "listen": ((80, "tcp"),), "cmd": "httpd-foreground"},
+    "redis": {"expose": ((6379, "tcp"),), "listen": ((6379, "tcp"),), "cmd": "docker-entrypoint.sh redis-server"},
+    "busybox": {"cmd": "sh"},
+    "alpine": {"cmd": "/bin/sh"},
+    "ubuntu": {"cmd": "/bin/bash"},
+}
+"""The few images scenarios use: what they EXPOSE, what their default process listens on, their CMD."""
+
+
+def _image_key(image: str) -> str:
+    """``registry:2`` -> ``registry``; ``docker.io/library/nginx:1.27`` -> ``nginx``."""
+    return image.rsplit("/", 1)[-1].split(":", 1)[0].split("@", 1)[0]
+
+
+def container_listeners(image: str, command: Iterable[str]) -> list[tuple[int, str]]:
+    """The sockets a container's main process listens on: its command when that is a listener
+    (``nc -l [-k] [-u] [-p] PORT``, ``python3 -m http.server [PORT]``), else the image's default."""
+    argv = list(command)
+    if not argv:
+        return list(IMAGES.get(_image_key(image), {}).get("listen", ()))
+    if argv[0] in ("nc", "ncat", "netcat"):
+        flags = "".join(w[1:] for w in argv[1:] if w.startswith("-") and not w[1:].isdigit())
+        ports = [w for w in argv[1:] if w.isdigit()]
+        if "l" in flags and ports:
+            return [(int(ports[-1]), "udp" if "u" in flags else "tcp")]
+        return []
+    if argv[0] in ("python3", "python") and argv[1:3] == ["-m", "http.server"]:
+        ports = [w for w in argv[3:] if w.isdigit()]
+        return [(int(ports[0]) if ports else 8000, "tcp")]
+    return []
+
+
 def _default_pools() -> list[IPv4Network]:
     """ipamutils' local-scope default pools: 172.17-31.0.0/16, then 192.168.N.0/20."""
     pools = [IPv4Network(f"172.{i}.0.0/16") for i in range(17, 32)]
@@ -59,6 +95,19 @@ class Network:
     config: NetConfig
     endpoints: dict[str, IPv4Address] = field(default_factory=dict)
     """container name -> its address."""
+    user_subnet: bool = False
+    """Created with ``--subnet`` (``--ip`` is allowed only then)."""
+
+
+@dataclass(slots=True, eq=False)
+class Endpoint:
+    """One extra interface of a container (``docker network connect``)."""
+
+    network: Network
+    address: IPv4Address
+    mac: MacAddress
+    veth: str
+    ifname: str
 
 
 @dataclass(slots=True, eq=False)
@@ -79,6 +128,22 @@ class Container:
     running: bool = True
     shares_with: str | None = None
     """``container:NAME`` mode: the container whose namespace this one joined."""
+    image: str = "busybox"
+    command: tuple[str, ...] = ()
+    publish_specs: tuple[str, ...] = ()
+    """``-p`` as given (kept for restarts)."""
+    publish_all: bool = False
+    requested_ip: str | None = None
+    requested_mac: str | None = None
+    restart: str = "no"
+    exposed: tuple[tuple[int, str], ...] = ()
+    """The image's EXPOSE ports plus ``--expose``: (port, proto)."""
+    listeners: list[Any] = field(default_factory=list)
+    """Sockets the container's process listens on (from the image or the command)."""
+    extra: dict[str, "Endpoint"] = field(default_factory=dict)
+    """Endpoints added by ``docker network connect`` (network name -> endpoint)."""
+    created: float = 0.0
+    restart_on_boot: bool = False
 
 
 class DockerDaemon:
@@ -101,6 +166,7 @@ class DockerDaemon:
         self.default_bridge = bridge
         """``--bridge``: ``none`` starts the daemon without the default network."""
         self.fw = Firewaller(self.host, era, hairpin=not userland_proxy)
+        self.fw.sink = self._fw_sink
         self.networks: dict[str, Network] = {}
         self.containers: dict[str, Container] = {}
         self.commands: list[tuple[str, str]] = []
@@ -114,6 +180,9 @@ class DockerDaemon:
 
     def _cmd(self, ns: str, line: str) -> None:
         self.commands.append((ns, line))
+
+    def _fw_sink(self, line: str) -> None:
+        self.commands.append((self.host.name, line))
 
     def _sysctl(self, key: str, value: int | str) -> None:
         if str(self.host.sysctls.get(key)) != str(value):
@@ -139,7 +208,10 @@ class DockerDaemon:
 
     # -- daemon ----------------------------------------------------------------------------
     def start(self) -> None:
-        """Daemon start: driver init, forwarding, DOCKER-USER, and the default ``bridge`` network."""
+        """Daemon start: driver init, forwarding, DOCKER-USER, the networks in the store (after a
+        restart) and the default ``bridge`` network."""
+        if self.started:
+            raise DockerError("the daemon is already running (pid file /var/run/docker.pid exists)")
         if self.iptables:
             self.fw.init()
         if self.era in ("1.9", "27"):
@@ -147,6 +219,15 @@ class DockerDaemon:
         if self.iptables and self.era in ("28", "29"):
             self.fw.user_chain()
         self.started = True
+        stale = self.networks.pop("bridge", None)
+        stored = sorted(self.networks.values(), key=lambda n: n.id)
+        self.networks = {}
+        for n in stored:  # restored from the store, in key (network ID) order
+            net = self._create(n.name, bridge=n.bridge, subnet=n.subnet, gateway=n.gateway, internal=n.internal,
+                               options=n.options, net_id=n.id)
+            net.user_subnet = n.user_subnet
+        if stale is not None and self.era != "1.9" and self.iptables:
+            self.fw.del_network(stale.config)  # "Clear stale bridge network", then create it anew
         if self.default_bridge != "none":
             existing = [a for a in self.host.addrs if a.dev == self.default_bridge]
             if self.bip is not None:
@@ -159,13 +240,16 @@ class DockerDaemon:
             self._create("bridge", bridge=self.default_bridge, subnet=subnet, gateway=gw, internal=False,
                          options={BRIDGE_OPT + "enable_icc": str(self.icc).lower(),
                                   BRIDGE_OPT + "enable_ip_masquerade": str(self.ip_masq).lower()},
-                         net_id=self._hex(64))
+                         net_id=stale.id if stale is not None and self.era == "1.9" else self._hex(64))
 
     def network_create(self, name: str, *, subnet: str | None = None, internal: bool = False,
                        options: dict[str, str] | None = None) -> Network:
         """``docker network create [--subnet S] [--internal] [-o K=V ...] NAME``."""
         options = dict(options or {})
-        if name in self.networks:
+        if not self.started:
+            raise DockerError("Cannot connect to the Docker daemon at unix:///var/run/docker.sock. "
+                              "Is the docker daemon running?")
+        if name in self.networks or name in ("host", "none", "bridge"):
             raise DockerError(f"network with name {name} already exists")
         net_id = self._hex(64)
         sub = IPv4Network(subnet) if subnet else self._allocate_subnet()
@@ -173,8 +257,10 @@ class DockerDaemon:
             if n.subnet.overlaps(sub):
                 raise DockerError("invalid pool request: Pool overlaps with other one on this address space")
         bridge = options.get(BRIDGE_OPT + "name", f"br-{net_id[:12]}")
-        return self._create(name, bridge=bridge, subnet=sub, gateway=next(sub.hosts()), internal=internal,
-                            options=options, net_id=net_id)
+        net = self._create(name, bridge=bridge, subnet=sub, gateway=next(sub.hosts()), internal=internal,
+                           options=options, net_id=net_id)
+        net.user_subnet = subnet is not None
+        return net
 
     def _create(self, name: str, *, bridge: str, subnet: IPv4Network, gateway: IPv4Address, internal: bool,
                 options: dict[str, str], net_id: str) -> Network:
@@ -234,45 +320,150 @@ class DockerDaemon:
             raise DockerError(f"network {name} not found") from None
 
     # -- containers ------------------------------------------------------------------------------
-    def run(self, name: str, *, network: str = "bridge", publish: Iterable[str] = (), ip: str | None = None,
-            mac: str | None = None) -> Container:
-        """``docker run -d --name NAME [--network N] [-p ...] [--ip IP] [--mac-address MAC] IMAGE``."""
+    def run(self, name: str | None = None, *, network: str = "bridge", publish: Iterable[str] = (),
+            ip: str | None = None, mac: str | None = None, image: str = "busybox", command: Iterable[str] = (),
+            publish_all: bool = False, restart: str = "no", expose: Iterable[str] = ()) -> Container:
+        """``docker run -d --name NAME [--network N] [-p ...] [-P] [--ip IP] [--mac-address MAC] IMAGE [CMD]``."""
         if not self.started:
-            raise DockerError("Cannot connect to the Docker daemon. Is the docker daemon running?")
-        if name in self.containers:
-            raise DockerError(f'Conflict. The container name "/{name}" is already in use')
-        ports = tuple(PortBinding.parse(p) for p in publish)
+            raise DockerError("Cannot connect to the Docker daemon at unix:///var/run/docker.sock. "
+                              "Is the docker daemon running?")
         cid = self._hex(64)
+        if name is None:
+            name = self._random_name()
+        if name in self.containers:
+            raise DockerError(f'Conflict. The container name "/{name}" is already in use by container '
+                              f'"{self.containers[name].id}". You have to remove (or rename) that container to '
+                              "be able to reuse that name.")
+        publish = tuple(publish)
+        try:
+            for p in publish:
+                PortBinding.parse(p)
+        except ValueError as e:
+            raise DockerError(str(e)) from None
+        if network.startswith("container:"):
+            if publish or publish_all:
+                raise DockerError("conflicting options: port publishing and the container type network mode")
+            self._container(network.split(":", 1)[1])
+        elif network not in ("host", "none"):
+            self._network(network)
+        if restart.split(":")[0] not in ("no", "always", "unless-stopped", "on-failure"):
+            raise DockerError(f"invalid restart policy '{restart}'")
+        exposed = list(IMAGES.get(_image_key(image), {}).get("expose", ()))
+        for e in expose:
+            port, _, proto = e.partition("/")
+            exposed.append((int(port), proto or "tcp"))
+        for p in publish:
+            b = PortBinding.parse(p)
+            if (b.container_port, b.proto) not in exposed:
+                exposed.append((b.container_port, b.proto))
+        c = Container(name=name, id=cid, network_mode=network, netns="", image=image, command=tuple(command),
+                      publish_specs=publish, publish_all=publish_all, requested_ip=ip, requested_mac=mac,
+                      restart=restart, exposed=tuple(exposed), created=self.world.now, running=False)
+        self.containers[name] = c
+        try:
+            self._start_container(c)
+        except DockerError:
+            del self.containers[name]
+            raise
+        return c
+
+    def _random_name(self) -> str:
+        left = ("admiring", "brave", "eager", "focused", "happy", "jolly", "nifty", "quirky", "relaxed", "vibrant")
+        right = ("turing", "hopper", "lovelace", "ritchie", "thompson", "torvalds", "kernighan", "pike", "knuth")
+        while True:
+            n = f"{left[self.world.rng.randrange(len(left))]}_{right[self.world.rng.randrange(len(right))]}"
+            if n not in self.containers:
+                return n
+
+    def _bindings(self, c: Container) -> tuple[PortBinding, ...]:
+        out = [PortBinding.parse(p) for p in c.publish_specs]
+        if c.publish_all:
+            taken = {b.host_port for x in self.containers.values() if x.running for b in x.ports}
+            taken |= {b.host_port for b in out}
+            port = 32768
+            for cp, proto in c.exposed:
+                if any(b.container_port == cp and b.proto == proto for b in out):
+                    continue
+                while port in taken:
+                    port += 1
+                taken.add(port)
+                out.append(PortBinding(proto=proto, host_ip=None, host_port=port, container_port=cp))
+        return tuple(out)
+
+    def start_container(self, name: str) -> None:
+        """``docker start NAME``."""
+        c = self._container(name)
+        if not c.running:
+            self._start_container(c)
+
+    def _start_container(self, c: Container) -> None:
+        network, name = c.network_mode, c.name
+        ports = self._bindings(c)
+        c.running = True
         if network == "host":
             if ports:
                 self.warnings.append("WARNING: Published ports are discarded when using host network mode")
-            c = Container(name=name, id=cid, network_mode="host", netns=self.host.name)
-            self.containers[name] = c
-            return c
+            c.netns = self.host.name
+            self._processes(c)
+            return
         if network.startswith("container:"):
             other = self._container(network.split(":", 1)[1])
-            if ports:
-                raise DockerError("conflicting options: port publishing and the container type network mode")
-            c = Container(name=name, id=cid, network_mode=network, netns=other.netns, network=other.network,
-                          address=other.address, mac=other.mac, shares_with=other.name)
-            self.containers[name] = c
-            return c
+            if not other.running:
+                c.running = False
+                raise DockerError(f"cannot join network of a non running container: {other.id}")
+            c.netns, c.network, c.address, c.mac, c.shares_with = (other.netns, other.network, other.address,
+                                                                   other.mac, other.name)
+            self._processes(c)
+            return
         ns_name = f"{self.host.name}-{name}"
         cns = self.world.add_netns(ns_name)
         self._cmd(ns_name, f"ip netns add {ns_name}")
         cns.set_up("lo", True)
         self._cmd(ns_name, f"ip -n {ns_name} link set lo up")
-        c = Container(name=name, id=cid, network_mode=network, netns=ns_name)
-        self.containers[name] = c
+        c.netns = ns_name
         if network == "none":
-            return c
+            self._processes(c)
+            return
         net = self._network(network)
-        addr = IPv4Address(ip) if ip else self._lowest_free(net)
-        if addr in net.endpoints.values() or addr == net.gateway or addr not in net.subnet:
-            raise DockerError(f"Address already in use" if addr in net.endpoints.values()
-                              else f"invalid address {addr} for network {net.name}")
+        try:
+            ep = self._attach(c, net, "eth0", c.requested_ip, c.requested_mac)
+        except DockerError:
+            self.world.del_netns(ns_name)
+            self._cmd(ns_name, f"ip netns del {ns_name}")
+            c.running = False
+            raise
+        c.network, c.address, c.mac, c.veth, c.ports = net, ep.address, ep.mac, ep.veth, ports
+        if self.iptables and ports and not net.internal:
+            self.fw.add_ports(net.config, ep.address, list(ports), nat=net.config.gateway_mode != "routed")
+        if self.userland_proxy and not net.internal and net.config.gateway_mode != "routed":
+            for b in ports:
+                c.proxies.append(DockerProxy.start(self.host, b, ep.address))
+                self._cmd(self.host.name, "# " + c.proxies[-1].argv)
+        self._processes(c)
+
+    def _attach(self, c: Container, net: Network, ifname: str, ip: str | None, mac: str | None) -> Endpoint:
+        """A veth pair from the network's bridge into the container: address, MAC, routes, rules."""
+        cns = self.world.netns(c.netns)
+        ns_name = c.netns
+        try:
+            addr = IPv4Address(ip) if ip else self._lowest_free(net)
+        except ValueError:
+            raise DockerError(f"invalid IPv4 address: {ip}") from None
+        if ip and net.name == "bridge":
+            raise DockerError("user specified IP address is supported on user defined networks only")
+        if ip and not net.user_subnet:
+            raise DockerError("user specified IP address is supported only when connecting to networks with "
+                              "user configured subnets")
+        if addr in net.endpoints.values():
+            raise DockerError(f"Address already in use")
+        if addr == net.gateway or addr not in net.subnet:
+            raise DockerError(f"no available IPv4 addresses on this network's address pools: {net.name} "
+                              f"({addr} is not usable in {net.subnet})")
         if mac:
-            lladdr = MacAddress(mac) if not isinstance(mac, MacAddress) else mac
+            try:
+                lladdr = MacAddress(mac) if not isinstance(mac, MacAddress) else mac
+            except (ValueError, TypeError):
+                raise DockerError(f"invalid MAC address: {mac}") from None
         elif self.era in ("1.9", "27"):
             lladdr = MacAddress(int.from_bytes(bytes([0x02, 0x42]) + addr.packed, "big"))
         else:
@@ -283,9 +474,9 @@ class DockerDaemon:
         self.host.link_add(veth, "veth", peer=tmp)
         self.host.set_address(tmp, lladdr)
         self.host.set_netns(tmp, cns)
-        cns.set_name(tmp, "eth0")
-        self._cmd(h, f"ip link add {veth} type veth peer name eth0 netns {ns_name}")
-        self._cmd(ns_name, f"ip -n {ns_name} link set eth0 address {lladdr}")
+        cns.set_name(tmp, ifname)
+        self._cmd(h, f"ip link add {veth} type veth peer name {ifname} netns {ns_name}")
+        self._cmd(ns_name, f"ip -n {ns_name} link set {ifname} address {lladdr}")
         self.host.set_master(veth, net.bridge)
         self._cmd(h, f"ip link set {veth} master {net.bridge}")
         if not self.userland_proxy:
@@ -294,23 +485,72 @@ class DockerDaemon:
         self.host.set_up(veth, True)
         self._cmd(h, f"ip link set {veth} up")
         iface = IPv4Interface(f"{addr}/{net.subnet.prefixlen}")
-        cns.addr_add("eth0", iface)
-        cns.set_up("eth0", True)
-        self._cmd(ns_name, f"ip -n {ns_name} addr add {iface} dev eth0")
-        self._cmd(ns_name, f"ip -n {ns_name} link set eth0 up")
-        if not net.internal and net.gateway is not None:
-            cns.route_add(Route(dst=IPv4Network("0.0.0.0/0"), via=net.gateway, dev="eth0"))
-            self._cmd(ns_name, f"ip -n {ns_name} route add default via {net.gateway} dev eth0")
-        net.endpoints[name] = addr
-        c.network, c.address, c.mac, c.veth, c.ports = net, addr, lladdr, veth, ports
+        cns.addr_add(ifname, iface)
+        cns.set_up(ifname, True)
+        self._cmd(ns_name, f"ip -n {ns_name} addr add {iface} dev {ifname}")
+        self._cmd(ns_name, f"ip -n {ns_name} link set {ifname} up")
+        has_default = any(r.dst.prefixlen == 0 for r in cns.fib.routes(None))
+        if not net.internal and net.gateway is not None and not has_default:
+            cns.route_add(Route(dst=IPv4Network("0.0.0.0/0"), via=net.gateway, dev=ifname))
+            self._cmd(ns_name, f"ip -n {ns_name} route add default via {net.gateway} dev {ifname}")
+        net.endpoints[c.name] = addr
         if self.iptables:
             self.fw.add_endpoint(net.config, addr)
-            if ports and not net.internal:
-                self.fw.add_ports(net.config, addr, list(ports), nat=net.config.gateway_mode != "routed")
-        if self.userland_proxy and not net.internal and net.config.gateway_mode != "routed":
-            for b in ports:
-                c.proxies.append(DockerProxy.start(self.host, b, addr))
-        return c
+        return Endpoint(network=net, address=addr, mac=lladdr, veth=veth, ifname=ifname)
+
+    def _detach(self, c: Container, net: Network, addr: IPv4Address, veth: str | None) -> None:
+        if self.iptables:
+            self.fw.del_endpoint(net.config, addr)
+        net.endpoints.pop(c.name, None)
+        if veth is not None and veth in self.host.devices:
+            self.host.link_del(veth)
+            self._cmd(self.host.name, f"ip link del {veth}")
+
+    def _processes(self, c: Container) -> None:
+        """The container's main process: the listeners its image or command opens."""
+        ns = self.world.netns(c.netns)
+        for port, proto in container_listeners(c.image, c.command):
+            try:
+                c.listeners.append(ns.sockets.listen(proto, port, keep=True))
+            except SimnetError:
+                continue  # the port is taken (host mode): the process would exit
+            flag = "-u " if proto == "udp" else ""
+            self._cmd(c.netns, f"nc {flag}-l -k -p {port} &")
+
+    def network_connect(self, network: str, name: str, *, ip: str | None = None) -> None:
+        """``docker network connect NETWORK CONTAINER``: one more interface, eth1, eth2, ..."""
+        net = self._network(network)
+        c = self._container(name)
+        if c.network_mode in ("host", "none") or c.shares_with is not None:
+            raise DockerError(f"container cannot be disconnected from host network or connected to host network"
+                              if c.network_mode == "host" else
+                              f"container sharing network namespace with another container or host cannot be "
+                              f"connected to any other network")
+        if net is c.network or network in c.extra:
+            raise DockerError(f"endpoint with name {name} already exists in network {network}")
+        if not c.running:
+            raise DockerError(f"Container {c.id} is not running")
+        ifname = f"eth{1 + len(c.extra)}"
+        c.extra[network] = self._attach(c, net, ifname, ip, None)
+
+    def network_disconnect(self, network: str, name: str) -> None:
+        """``docker network disconnect NETWORK CONTAINER``."""
+        net = self._network(network)
+        c = self._container(name)
+        if network in c.extra:
+            ep = c.extra.pop(network)
+            self._detach(c, net, ep.address, ep.veth)
+            return
+        if c.network is net and c.running:
+            for b in c.proxies:
+                b.stop()
+            c.proxies.clear()
+            if self.iptables and c.ports and not net.internal and c.address is not None:
+                self.fw.del_ports(net.config, c.address, list(c.ports))
+            self._detach(c, net, c.address, c.veth)  # type: ignore[arg-type]
+            c.network, c.address, c.veth, c.ports = None, None, None, ()
+            return
+        raise DockerError(f"container {c.id} is not connected to network {network}")
 
     def _lowest_free(self, net: Network) -> IPv4Address:
         used = set(net.endpoints.values()) | {net.gateway}
@@ -320,86 +560,190 @@ class DockerDaemon:
         raise DockerError(f"no available IPv4 addresses on this network's address pools: {net.name}")
 
     def _container(self, name: str) -> Container:
-        try:
-            return self.containers[name]
-        except KeyError:
-            raise DockerError(f"No such container: {name}") from None
+        for c in self.containers.values():
+            if name in (c.name, c.id) or (len(name) >= 4 and c.id.startswith(name)):
+                return c
+        raise DockerError(f"No such container: {name}")
 
     def stop(self, name: str) -> None:
         """``docker stop``: the sandbox, endpoint, rules and proxies the container added go."""
-        c = self._container(name)
+        self._stop_container(self._container(name))
+
+    def _stop_container(self, c: Container) -> None:
         if not c.running:
             return
         c.running = False
         for p in c.proxies:
             p.stop()
         c.proxies.clear()
+        for lst in c.listeners:
+            lst.open = False
+            ns = self.world.namespaces.get(c.netns)
+            if ns is not None and lst in ns.sockets.listeners:
+                ns.sockets.listeners.remove(lst)
+        c.listeners.clear()
+        for other in list(self.containers.values()):
+            if other.shares_with == c.name and other.running:
+                self._stop_container(other)
         if c.network_mode in ("host",) or c.shares_with is not None:
+            c.shares_with = None if c.network_mode.startswith("container:") else c.shares_with
             return
+        for netname, ep in list(c.extra.items()):
+            self._detach(c, ep.network, ep.address, ep.veth)
+        c.extra.clear()
         net, addr = c.network, c.address
         if net is not None and addr is not None:
-            if self.iptables:
-                if c.ports and not net.internal:
-                    self.fw.del_ports(net.config, addr, list(c.ports))
-                self.fw.del_endpoint(net.config, addr)
-            del net.endpoints[name]
-        self.world.del_netns(c.netns)
-        self._cmd(c.netns, f"ip netns del {c.netns}")
+            if self.iptables and c.ports and not net.internal:
+                self.fw.del_ports(net.config, addr, list(c.ports))
+            self._detach(c, net, addr, c.veth)
+        c.network, c.address, c.veth, c.ports = None, None, None, ()
+        if c.netns in self.world.namespaces:
+            self.world.del_netns(c.netns)
+            self._cmd(c.netns, f"ip netns del {c.netns}")
 
-    def rm(self, name: str) -> None:
-        """``docker rm -f``."""
-        self.stop(name)
-        del self.containers[name]
+    def rm(self, name: str, *, force: bool = True) -> None:
+        """``docker rm [-f]``."""
+        c = self._container(name)
+        if c.running and not force:
+            raise DockerError(f"You cannot remove a running container {c.id}. Stop the container before "
+                              "attempting removal or force remove")
+        self._stop_container(c)
+        del self.containers[c.name]
+
+    # -- daemon restart ----------------------------------------------------------------------------
+    def shutdown(self) -> None:
+        """The daemon stops (``systemctl stop docker``): without live-restore its containers stop too;
+        networks, bridges and their rules stay."""
+        for c in list(self.containers.values()):
+            if c.running:
+                self._stop_container(c)
+                c.restart_on_boot = c.restart in ("always", "unless-stopped")
+            else:
+                c.restart_on_boot = False
+        self.started = False
+
+    def restart(self, **options: Any) -> None:
+        """``systemctl restart docker`` (or ``dockerd`` again, maybe with new options or a new era).
+
+        docker-rules.md §6.2: the era's init flushes (1.9: only nat DOCKER; 27: nat/filter DOCKER and the
+        isolation chains; 28/29: every DOCKER-* chain but DOCKER-USER); FORWARD and DOCKER-USER are never
+        flushed, so user rules stay where they are while Docker's ``-I`` rules go back on top; networks are
+        restored from the store in network-ID order, and (from 1.10) the default ``bridge`` network is
+        deleted and created anew; containers with ``--restart always|unless-stopped`` start again.
+        """
+        if self.started:
+            self.shutdown()
+        for key, value in options.items():
+            if key == "bip":
+                value = IPv4Interface(value) if value else None
+            if key == "era" and value not in ERAS:
+                raise DockerError(f"unknown era {value!r}: choose one of {', '.join(ERAS)}")
+            setattr(self, key, value)
+        owned = self.fw.owned
+        self.fw = Firewaller(self.host, self.era, hairpin=not self.userland_proxy)
+        self.fw.owned = owned
+        self.fw.sink = self._fw_sink
+        self.start()
+        for c in sorted(self.containers.values(), key=lambda c: c.created):
+            if c.restart_on_boot:
+                self._start_container(c)
 
     # -- inspection ----------------------------------------------------------------------------------
-    def ps(self) -> list[dict[str, Any]]:
-        """``docker ps``: running containers."""
-        return [{"ID": c.id[:12], "Names": c.name, "Ports": ", ".join(
-            f"{b.host_ip or '0.0.0.0'}:{b.host_port}->{b.container_port}/{b.proto}" for b in c.ports),
-            "Networks": c.network_mode} for c in self.containers.values() if c.running]
+    def ports_text(self, c: Container) -> str:
+        """The PORTS column of ``docker ps``."""
+        out = [f"{b.host_ip or '0.0.0.0'}:{b.host_port}->{b.container_port}/{b.proto}" for b in c.ports]
+        published = {(b.container_port, b.proto) for b in c.ports}
+        out += [f"{p}/{proto}" for p, proto in c.exposed if (p, proto) not in published]
+        return ", ".join(out)
+
+    def command_text(self, c: Container) -> str:
+        return " ".join(c.command) if c.command else IMAGES.get(_image_key(c.image), {}).get("cmd", "sh")
+
+    def ps(self, all: bool = False) -> list[dict[str, Any]]:
+        """``docker ps [-a]``: containers, newest first, as the CLI's template fields."""
+        return [{"ID": c.id[:12], "Image": c.image, "Command": self.command_text(c), "Names": c.name,
+                 "Status": "Up Less than a second" if c.running else "Exited (137) Less than a second ago",
+                 "Ports": self.ports_text(c) if c.running else "", "Networks": c.network_mode}
+                for c in sorted(self.containers.values(), key=lambda c: -c.created)
+                if all or c.running]
+
+    def _endpoint_json(self, c: Container, net: Network, addr: IPv4Address, mac: Any) -> dict[str, Any]:
+        return {"NetworkID": net.id, "EndpointID": self._endpoint_id(c, net),
+                "Gateway": str(net.gateway or "") if not net.internal else "", "IPAddress": str(addr),
+                "IPPrefixLen": net.subnet.prefixlen, "MacAddress": str(mac)}
 
     def inspect(self, name: str) -> dict[str, Any]:
         """``docker inspect NAME``: the NetworkSettings a user looks up."""
         c = self._container(name)
-        nets = {}
-        if c.network is not None:
-            nets[c.network.name] = {
-                "NetworkID": c.network.id, "EndpointID": self._endpoint_id(c),
-                "Gateway": str(c.network.gateway or ""), "IPAddress": str(c.address),
-                "IPPrefixLen": c.network.subnet.prefixlen, "MacAddress": str(c.mac)}
+        nets: dict[str, Any] = {}
+        if c.network is not None and c.address is not None and c.shares_with is None:
+            nets[c.network.name] = self._endpoint_json(c, c.network, c.address, c.mac)
+        for netname, ep in c.extra.items():
+            nets[netname] = self._endpoint_json(c, ep.network, ep.address, ep.mac)
+        if c.network_mode in ("host", "none"):
+            nets[c.network_mode] = {"NetworkID": self._pseudo_id(c.network_mode), "Gateway": "", "IPAddress": "",
+                                    "IPPrefixLen": 0, "MacAddress": ""}
+        primary = nets.get("bridge", {})
+        ports: dict[str, Any] = {f"{p}/{proto}": None for p, proto in c.exposed}
+        for b in c.ports:
+            ports.setdefault(f"{b.container_port}/{b.proto}", None)
+            ports[f"{b.container_port}/{b.proto}"] = (ports[f"{b.container_port}/{b.proto}"] or []) + [
+                {"HostIp": str(b.host_ip or "0.0.0.0"), "HostPort": str(b.host_port)}]
         return {
-            "Id": c.id, "Name": "/" + c.name, "State": {"Running": c.running},
-            "HostConfig": {"NetworkMode": c.network_mode},
+            "Id": c.id, "Name": "/" + c.name,
+            "State": {"Status": "running" if c.running else "exited", "Running": c.running},
+            "Config": {"Image": c.image, "Cmd": list(c.command) or self.command_text(c).split()},
+            "HostConfig": {"NetworkMode": c.network_mode, "RestartPolicy": {"Name": c.restart},
+                           "PortBindings": {f"{b.container_port}/{b.proto}": [
+                               {"HostIp": str(b.host_ip or ""), "HostPort": str(b.host_port)}]
+                               for b in (PortBinding.parse(p) for p in c.publish_specs)},
+                           "PublishAllPorts": c.publish_all},
             "NetworkSettings": {
-                "SandboxKey": f"/var/run/docker/netns/{c.netns}",
-                "Ports": {f"{b.container_port}/{b.proto}": [{"HostIp": str(b.host_ip or "0.0.0.0"),
-                                                             "HostPort": str(b.host_port)}] for b in c.ports},
+                "SandboxKey": f"/var/run/docker/netns/{c.netns}" if c.running and c.network_mode != "host"
+                else ("/var/run/docker/netns/default" if c.network_mode == "host" else ""),
+                "Ports": ports if c.running else {},
                 "HostVeth": c.veth,
-                "Networks": nets,
+                "Gateway": primary.get("Gateway", ""), "IPAddress": primary.get("IPAddress", ""),
+                "IPPrefixLen": primary.get("IPPrefixLen", 0), "MacAddress": primary.get("MacAddress", ""),
+                "Networks": nets if c.running else {},
             },
         }
 
-    def _endpoint_id(self, c: Container) -> str:
+    def _endpoint_id(self, c: Container, net: Network | None = None) -> str:
         import hashlib
 
-        return hashlib.sha256(f"{c.id}/{c.network.id if c.network else ''}".encode()).hexdigest()
+        net = net if net is not None else c.network
+        return hashlib.sha256(f"{c.id}/{net.id if net else ''}".encode()).hexdigest()
+
+    def _pseudo_id(self, name: str) -> str:
+        import hashlib
+
+        return hashlib.sha256(f"{self.host.name}/{name}".encode()).hexdigest()
 
     def network_ls(self) -> list[dict[str, str]]:
-        return [{"NETWORK ID": n.id[:12], "NAME": n.name, "DRIVER": "bridge", "SCOPE": "local"}
+        """``docker network ls``: sorted by name, with the ``host`` and ``none`` networks."""
+        rows = [{"NETWORK ID": n.id[:12], "NAME": n.name, "DRIVER": "bridge", "SCOPE": "local"}
                 for n in self.networks.values()]
+        rows += [{"NETWORK ID": self._pseudo_id("host")[:12], "NAME": "host", "DRIVER": "host", "SCOPE": "local"},
+                 {"NETWORK ID": self._pseudo_id("none")[:12], "NAME": "none", "DRIVER": "null", "SCOPE": "local"}]
+        return sorted(rows, key=lambda r: r["NAME"])
 
     def network_inspect(self, name: str) -> dict[str, Any]:
-        """``docker network inspect NAME``."""
+        """``docker network inspect NAME``: the network, its endpoints and their sandboxes (CNM)."""
         n = self._network(name)
         opts = dict(n.options)
         opts.setdefault(BRIDGE_OPT + "name", n.bridge)
+        members = {}
+        for cname, a in n.endpoints.items():
+            c = self.containers[cname]
+            ep = c.extra.get(n.name)
+            mac = ep.mac if ep is not None else c.mac
+            members[c.id] = {"Name": cname, "EndpointID": self._endpoint_id(c, n), "MacAddress": str(mac),
+                             "IPv4Address": f"{a}/{n.subnet.prefixlen}", "IPv6Address": ""}
         return {
-            "Name": n.name, "Id": n.id, "Driver": "bridge", "Internal": n.internal,
+            "Name": n.name, "Id": n.id, "Scope": "local", "Driver": "bridge", "Internal": n.internal,
             "IPAM": {"Driver": "default", "Config": [{"Subnet": str(n.subnet),
                                                       "Gateway": str(n.gateway) if n.gateway else ""}]},
-            "Containers": {self.containers[c].id: {
-                "Name": c, "EndpointID": self._endpoint_id(self.containers[c]),
-                "MacAddress": str(self.containers[c].mac),
-                "IPv4Address": f"{a}/{n.subnet.prefixlen}"} for c, a in n.endpoints.items()},
+            "Containers": members,
             "Options": opts,
         }

@@ -16,7 +16,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from ipaddress import IPv4Address, IPv4Network
-from typing import TYPE_CHECKING
+import re
+from typing import TYPE_CHECKING, Callable
 
 from simnet.netfilter.iptables import IptablesError, iptables
 
@@ -24,6 +25,13 @@ if TYPE_CHECKING:
     from simnet.netns import NetNamespace
 
 ERAS = ("1.9", "27", "28", "29")
+
+
+def shell_word(word: str) -> str:
+    """``word`` quoted for sh only when it needs it (``!`` in argument position does not)."""
+    if word and re.fullmatch(r"[A-Za-z0-9_@%+=:,./!-]+", word):
+        return word
+    return "'" + word.replace("'", "'\\''") + "'"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -85,6 +93,8 @@ class Firewaller:
     owned: dict[str, list[tuple[str, str, tuple[str, ...]]]] = field(default_factory=dict)
     """Per network (bridge name), the rules its creation added, for ``docker network rm``."""
     _recording: list[tuple[str, str, tuple[str, ...]]] | None = None
+    sink: "Callable[[str], None] | None" = None
+    """Called with every successful command as a shell line (the daemon records them for export)."""
 
     def __post_init__(self) -> None:
         if self.era not in ERAS:
@@ -95,6 +105,8 @@ class Firewaller:
         argv = ["0.0.0.0/0" if a == "0/0" else a for a in argv]
         out = iptables(self.ns.ruleset, argv)
         self.log.append("iptables " + " ".join(argv))
+        if self.sink is not None:
+            self.sink("iptables " + " ".join(shell_word(a) for a in argv))
         return out
 
     def _exists(self, table: str, chain: str, spec: list[str]) -> bool:

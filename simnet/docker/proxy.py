@@ -10,7 +10,7 @@ Built on the socket layer's listener: accepting a connection appends a
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from ipaddress import IPv4Address
 from typing import TYPE_CHECKING
 
@@ -24,14 +24,19 @@ if TYPE_CHECKING:
 
 
 class _Accepted(list):  # type: ignore[type-arg]
-    """The listener's ``seen`` list; each arrival triggers the forward connection."""
+    """The listener's ``seen`` list; each arrival triggers the forward connection.
+
+    The proxy is not the application a probe is about: what it accepts goes to
+    :attr:`DockerProxy.accepted`, not into this list, so a probe's ``received`` is
+    what the container's application saw (the gateway address as source).
+    """
 
     def __init__(self, proxy: "DockerProxy") -> None:
         super().__init__()
         self.proxy = proxy
 
     def append(self, seen: Seen) -> None:  # type: ignore[override]
-        super().append(seen)
+        self.proxy.accepted.append(seen)
         self.proxy.ns.world.schedule(0.0, self.proxy.forward, seen)
 
 
@@ -43,6 +48,8 @@ class DockerProxy:
     binding: "PortBinding"
     container_ip: IPv4Address
     listener: Listener | None = None
+    accepted: list[Seen] = field(default_factory=list)
+    """Every connection (or datagram) the proxy took in."""
 
     @classmethod
     def start(cls, ns: "NetNamespace", binding: "PortBinding", container_ip: IPv4Address) -> "DockerProxy":

@@ -76,6 +76,8 @@ class Report:
     outputs: list[dict[str, Any]] = field(default_factory=list)
     """``{"line", "command", "stdout"}`` of every command that printed something."""
     filename: str = "<script>"
+    docker: dict[str, Any] = field(default_factory=dict)
+    """host namespace -> its :class:`~simnet.docker.DockerDaemon` (scripts that run ``dockerd``)."""
 
     @property
     def failed(self) -> list[ProbeRecord]:
@@ -134,6 +136,7 @@ class _Run:
         self.started = 0
         self.errexit = False
         self.xtrace = False
+        self.docker: dict[str, Any] = report.docker
 
     def ns(self, name: str | None) -> Any:
         return root_netns(self.world) if name is None else self.world.netns(name)
@@ -166,6 +169,15 @@ def _compile(cmd: Command, jobs: int) -> tuple[_STEP, bool]:
     ns, argv = netns_exec(cmd)
     if not argv:
         raise _err(cmd, "'ip netns exec NS' needs a command to run")
+    if argv[0] in ("docker", "dockerd", "systemctl"):
+        if cmd.expect is not None and argv[1:2] != ("exec",):
+            raise _err(cmd, f"'# expect:' follows {' '.join(argv[:2])!r}, which is not a probe (ping, nc, curl; "
+                            "in a container: docker exec NAME ping ...)")
+        if cmd.stdin is not None or cmd.redirect is not None:
+            raise _err(cmd, f"{argv[0]} does not read standard input or redirect its output here")
+        from simnet.docker.cli import compile_docker  # lazily: the core never imports simnet.docker
+
+        return compile_docker(cmd, ns, argv, lambda inner: _compile(inner, jobs))
     if cmd.expect is not None and argv[0] not in ("ping", "nc", "curl", "ncat", "netcat"):
         raise _err(cmd, f"'# expect:' follows {argv[0]!r}, which is not a probe (ping, nc, curl)")
     if cmd.pipe_from is not None and cmd.stdin is None:
@@ -213,7 +225,7 @@ def _compile(cmd: Command, jobs: int) -> tuple[_STEP, bool]:
         raise _err(cmd, f"{' '.join(argv[:3])}: {str(e).strip()}") from None
     raise _err(cmd, f"unsupported command {tool!r}: simnet interprets ip, bridge, sysctl, iptables, "
                     "iptables-save, iptables-restore, ipset, conntrack, ping, nc, curl, python3 -m http.server, "
-                    "echo > /proc/sys/..., sleep, kill and set")
+                    "echo > /proc/sys/..., sleep, kill, set, dockerd, docker and systemctl ... docker")
 
 
 def _seconds(cmd: Command, word: str, what: str) -> float:
@@ -629,13 +641,17 @@ def _via_ok(exp: Expectation, result: ProbeResult) -> bool:
 
 
 def run_script(text_or_path: str | os.PathLike[str], *, filename: str | None = None,
-               world: World | None = None) -> Report:
+               world: World | None = None,
+               observer: Callable[[Command, "_Run", str], None] | None = None) -> Report:
     """Run a scenario script (its text, or a path to it) and return the :class:`Report`.
 
     Raises:
         ScriptError: naming ``file:line`` for a malformed or unsupported line
             (before anything runs), or for a command the simulated tool refuses
             (the run stops at that line, with the tool's message).
+
+    ``observer(cmd, run, "before"|"after")`` is called around every step
+    (``simnet.docker.export`` uses it to see what each ``docker`` line did).
     """
     text, name = _read(text_or_path, filename)
     steps = compile_script(text, name)
@@ -643,6 +659,8 @@ def run_script(text_or_path: str | os.PathLike[str], *, filename: str | None = N
     report = Report(world=world, filename=name)
     run = _Run(world, report)
     for cmd, step in steps:
+        if observer is not None:
+            observer(cmd, run, "before")
         try:
             step(run)
         except ScriptError:
@@ -652,6 +670,8 @@ def run_script(text_or_path: str | os.PathLike[str], *, filename: str | None = N
         except SimnetError as e:
             message = getattr(e, "message", None) or str(e)
             raise ScriptError(cmd.file, cmd.line, str(message).strip()) from None
+        if observer is not None:
+            observer(cmd, run, "after")
     return report
 
 

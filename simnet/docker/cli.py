@@ -1,0 +1,607 @@
+"""``dockerd``, ``docker`` and ``systemctl ... docker`` lines of a scenario script.
+
+The interpreter hands every such line to :func:`compile_docker`, which checks
+its words when the script is compiled (so a malformed line stops the script
+before anything runs, naming ``file:line``) and returns the step that drives
+the host's :class:`~simnet.docker.daemon.DockerDaemon` when it runs.
+
+The Docker host is the namespace the command runs in::
+
+    ip netns exec h1 dockerd --era 1.9 &                 # start a daemon on h1 (1.9, 27, 28, 29)
+    ip netns exec h1 docker run -d -p 1180:5000 --name registry registry:2
+    ip netns exec h1 docker exec registry ping -c 1 172.17.0.1
+    ip netns exec h1-registry ping -c 1 172.17.0.1       # the same: a container's netns is HOST-NAME
+    ip netns exec h1 systemctl restart docker
+
+Without ``ip netns exec`` the host is the script's root namespace.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import replace
+from typing import TYPE_CHECKING, Any, Callable
+
+from simnet.docker.daemon import DockerDaemon, DockerError
+from simnet.docker.firewall import ERAS, PortBinding
+from simnet.script.expect import ScriptError
+
+if TYPE_CHECKING:
+    from simnet.script.lexer import Command
+
+__all__ = ["compile_docker", "tabulate"]
+
+_STEP = Callable[[Any], None]
+_NOT_RUNNING = ("Cannot connect to the Docker daemon at unix:///var/run/docker.sock. "
+                "Is the docker daemon running?")
+
+
+class DockerUsage(ScriptError):
+    """A line the docker CLI itself would refuse (unknown command or flag, missing argument)."""
+
+
+def _err(cmd: "Command", message: str) -> ScriptError:
+    return ScriptError(cmd.file, cmd.line, message)
+
+
+def tabulate(rows: list[list[str]], minwidth: int) -> str:
+    """Go's ``text/tabwriter`` with padding 3 and padchar ' ', as the docker CLI prints tables
+    (minwidth 20 in 1.9, 10 from 17.x); the last column is not padded."""
+    if not rows:
+        return ""
+    ncol = max(len(r) for r in rows)
+    widths = [max(minwidth, max((len(r[i]) + 3 for r in rows if i < len(r) - 1), default=0))
+              for i in range(ncol - 1)]
+    out = []
+    for r in rows:
+        cells = [c.ljust(widths[i]) if i < len(r) - 1 else c for i, c in enumerate(r)]
+        out.append("".join(cells))
+    return "\n".join(out) + "\n"
+
+
+# ------------------------------------------------------------------------------- option parsing
+
+
+class _Opts:
+    """A small getopt for docker's pflag syntax: ``--flag value``, ``--flag=value``, ``-p value``, ``-dit``."""
+
+    def __init__(self, cmd: "Command", prog: str, args: list[str], *, values: dict[str, str],
+                 flags: dict[str, str], multi: tuple[str, ...] = (), stop_at_positional: bool = False) -> None:
+        self.values: dict[str, Any] = {k: [] for k in multi}
+        self.flags: set[str] = set()
+        self.rest: list[str] = []
+        i = 0
+        while i < len(args):
+            w = args[i]
+            if w == "--":
+                self.rest.extend(args[i + 1:])
+                break
+            if w.startswith("--") or (w.startswith("-") and len(w) == 2):
+                name, eq, val = w.partition("=")
+                if name in values:
+                    key = values[name]
+                    if not eq:
+                        if i + 1 >= len(args):
+                            raise _err(cmd, f"{prog}: flag needs an argument: {name}\nSee '{prog} --help'.")
+                        i += 1
+                        val = args[i]
+                    if key in multi:
+                        self.values[key].append(val)
+                    else:
+                        self.values[key] = val
+                elif name in flags:
+                    if eq and val not in ("true", "false"):
+                        raise _err(cmd, f'{prog}: invalid argument "{val}" for "{name}" flag: '
+                                        f'strconv.ParseBool: parsing "{val}": invalid syntax')
+                    if val != "false":
+                        self.flags.add(flags[name])
+                    else:
+                        self.flags.add("no-" + flags[name])
+                else:
+                    raise _err(cmd, f"{prog}: unknown flag: {name}\nSee '{prog} --help'.")
+            elif w.startswith("-") and len(w) > 2 and not w[1].isdigit():
+                # combined short flags, e.g. -dit, or -p1180:5000
+                j = 1
+                while j < len(w):
+                    short = "-" + w[j]
+                    if short in values:
+                        val = w[j + 1:] or (args[i + 1] if i + 1 < len(args) else None)
+                        if val is None:
+                            raise _err(cmd, f"{prog}: flag needs an argument: '{w[j]}' in -{w[j]}")
+                        if not w[j + 1:]:
+                            i += 1
+                        key = values[short]
+                        if key in multi:
+                            self.values[key].append(val)
+                        else:
+                            self.values[key] = val
+                        break
+                    if short not in flags:
+                        raise _err(cmd, f"{prog}: unknown shorthand flag: '{w[j]}' in {w}\nSee '{prog} --help'.")
+                    self.flags.add(flags[short])
+                    j += 1
+            else:
+                if stop_at_positional:
+                    self.rest.extend(args[i:])
+                    break
+                self.rest.append(w)
+            i += 1
+
+    def get(self, key: str, default: Any = None) -> Any:
+        v = self.values.get(key, default)
+        return default if v == [] and default is not None else v
+
+
+# ------------------------------------------------------------------------------- compile
+
+
+def compile_docker(cmd: "Command", ns: str | None, argv: tuple[str, ...],
+                   compile_inner: Callable[["Command"], tuple[_STEP, bool]]) -> tuple[_STEP, bool]:
+    """Check one ``dockerd``/``docker``/``systemctl`` line; return (step, starts-a-background-job)."""
+    tool = argv[0]
+    if tool == "dockerd":
+        return _compile_dockerd(cmd, ns, list(argv[1:])), False
+    if tool == "systemctl":
+        return _compile_systemctl(cmd, ns, list(argv[1:])), False
+    if cmd.background:
+        raise _err(cmd, "only dockerd and listeners run in the background; docker commands return at once "
+                        "(use 'docker run -d' or 'docker exec -d')")
+    args = list(argv[1:])
+    if not args:
+        raise _err(cmd, "docker: a command is needed, e.g. docker run, docker ps, docker network create")
+    sub, rest = args[0], args[1:]
+    if sub == "container" and rest:
+        sub, rest = rest[0], rest[1:]
+        sub = {"ls": "ps", "list": "ps"}.get(sub, sub)
+    handlers = {"run": _run, "ps": _ps, "inspect": _inspect, "stop": _stop, "kill": _stop, "rm": _rm,
+                "start": _start, "restart": _restart_container, "network": _network, "port": _port}
+    if sub == "exec":
+        return _exec(cmd, ns, rest, compile_inner)
+    if sub not in handlers:
+        raise _err(cmd, f"docker: '{sub}' is not a docker command.\nSee 'docker --help'")
+    return handlers[sub](cmd, ns, rest), False
+
+
+def _host(run: Any, ns: str | None) -> str:
+    from simnet.script.ip import root_netns
+
+    return run.ns(ns).name if ns is not None else root_netns(run.world).name
+
+
+def _daemon(run: Any, ns: str | None) -> DockerDaemon:
+    d = run.docker.get(_host(run, ns))
+    if d is None or not d.started:
+        raise DockerError(_NOT_RUNNING)
+    return d
+
+
+def _guard(cmd: "Command", prefix: str, fn: Callable[[Any], None]) -> _STEP:
+    """Run ``fn``; a daemon error becomes the CLI's ``Error response from daemon: ...`` at file:line."""
+    def step(run: Any) -> None:
+        try:
+            fn(run)
+        except DockerError as e:
+            msg = str(getattr(e, "message", None) or e)
+            if msg == _NOT_RUNNING or msg.startswith("No such container"):
+                text = (prefix + msg) if msg == _NOT_RUNNING else f"Error response from daemon: {msg}"
+            else:
+                text = f"{prefix}Error response from daemon: {msg}"
+            raise _err(cmd, text) from None
+    return step
+
+
+_DAEMON_FLAGS = {"--icc": "icc", "--userland-proxy": "userland_proxy", "--iptables": "iptables",
+                 "--ip-masq": "ip_masq", "--ip-forward": "ip_forward", "--live-restore": "live_restore"}
+
+
+def _compile_dockerd(cmd: "Command", ns: str | None, args: list[str]) -> _STEP:
+    o = _Opts(cmd, "dockerd", args, values={"--era": "era", "--bip": "bip", "--bridge": "bridge", "-b": "bridge"},
+              flags=_DAEMON_FLAGS)
+    if o.rest:
+        raise _err(cmd, f'dockerd: "dockerd" accepts no arguments (got {o.rest[0]!r})')
+    era = o.get("era", "29")
+    if era not in ERAS:
+        raise _err(cmd, f"dockerd: --era {era}: simnet models Docker {', '.join(ERAS)} (1.9 = the chapter's; "
+                        "27 = 20.10-27.x; 28 = 28.x; 29 = current)")
+    if "live_restore" in o.flags:
+        raise _err(cmd, "dockerd: --live-restore is not simulated")
+    options: dict[str, Any] = {"era": era, "bip": o.get("bip"), "default_bridge": o.get("bridge", "docker0")}
+    for flag, key in _DAEMON_FLAGS.items():
+        if key != "live_restore":
+            options[key] = "no-" + key not in o.flags
+    if options["bip"] is not None:
+        try:
+            from ipaddress import IPv4Interface
+
+            IPv4Interface(options["bip"])
+        except ValueError:
+            raise _err(cmd, f"dockerd: invalid --bip {options['bip']!r}: want an address in CIDR form, "
+                            "e.g. 172.17.0.1/16") from None
+
+    def fn(run: Any) -> None:
+        host = _host(run, ns)
+        d = run.docker.get(host)
+        if d is None:
+            kw = dict(options)
+            kw["bridge"] = kw.pop("default_bridge")
+            d = DockerDaemon(run.world, host, **kw)
+            run.docker[host] = d
+            d.start()
+        else:  # dockerd again: a restart, with the options of this command line
+            d.restart(**options)
+    return _guard(cmd, "dockerd: ", fn)
+
+
+def _compile_systemctl(cmd: "Command", ns: str | None, args: list[str]) -> _STEP:
+    if len(args) != 2 or args[1] not in ("docker", "docker.service"):
+        raise _err(cmd, "unsupported systemctl command: simnet knows 'systemctl start|stop|restart docker'")
+    verb = args[0]
+    if verb not in ("start", "stop", "restart"):
+        raise _err(cmd, f"unsupported 'systemctl {verb} docker': use start, stop or restart")
+
+    def fn(run: Any) -> None:
+        host = _host(run, ns)
+        d = run.docker.get(host)
+        if d is None:
+            raise DockerError("Unit docker.service has not been started by this script: start it with 'dockerd'")
+        if verb == "stop":
+            if d.started:
+                d.shutdown()
+        elif verb == "start":
+            if not d.started:
+                d.restart()
+        else:
+            d.restart()
+    return _guard(cmd, "", fn)
+
+
+_RUN_VALUES = {"--name": "name", "-p": "publish", "--publish": "publish", "--network": "network",
+               "--net": "network", "--ip": "ip", "--mac-address": "mac", "--restart": "restart",
+               "--expose": "expose", "-e": "env", "--env": "env", "-v": "volume", "--volume": "volume",
+               "-h": "hostname", "--hostname": "hostname", "--entrypoint": "entrypoint"}
+_RUN_FLAGS = {"-d": "detach", "--detach": "detach", "-i": "i", "--interactive": "i", "-t": "t", "--tty": "t",
+              "--rm": "rm", "-P": "publish_all", "--publish-all": "publish_all", "--privileged": "privileged"}
+
+
+def _run(cmd: "Command", ns: str | None, args: list[str]) -> _STEP:
+    o = _Opts(cmd, "docker run", args, values=_RUN_VALUES, flags=_RUN_FLAGS,
+              multi=("publish", "expose", "env", "volume"), stop_at_positional=True)
+    if not o.rest:
+        raise _err(cmd, '"docker run" requires at least 1 argument.\nSee \'docker run --help\'.')
+    if "detach" not in o.flags:
+        raise _err(cmd, "docker run without -d would attach to the container and not return: use docker run -d")
+    image, command = o.rest[0], tuple(o.rest[1:])
+    for spec in o.get("publish", []):
+        try:
+            PortBinding.parse(spec)
+        except ValueError:
+            raise _err(cmd, f"docker: Invalid containerPort: {spec}.\nSee 'docker run --help'.") from None
+    for e in o.get("expose", []):
+        if not re.fullmatch(r"\d+(/(tcp|udp))?", e):
+            raise _err(cmd, f"docker: Invalid range format for --expose: {e}.\nSee 'docker run --help'.")
+    network = o.get("network", "bridge")
+    if network == "default":
+        network = "bridge"
+    name = o.get("name")
+    if name is not None and not re.fullmatch(r"[a-zA-Z0-9][a-zA-Z0-9_.-]*", name):
+        raise _err(cmd, f'docker: Error response from daemon: Invalid container name ({name}), only '
+                        '[a-zA-Z0-9][a-zA-Z0-9_.-] are allowed.')
+
+    def fn(run: Any) -> None:
+        d = _daemon(run, ns)
+        c = d.run(name, network=network, publish=o.get("publish", []), ip=o.get("ip"), mac=o.get("mac"),
+                  image=image, command=command, publish_all="publish_all" in o.flags,
+                  restart=o.get("restart", "no"), expose=o.get("expose", []))
+        out = c.id + "\n"
+        if network == "host" and c.ports == () and (o.get("publish") or "publish_all" in o.flags):
+            out = "WARNING: Published ports are discarded when using host network mode\n" + out
+        run.output(cmd, out)
+    return _guard(cmd, "docker: ", fn)
+
+
+def _ps(cmd: "Command", ns: str | None, args: list[str]) -> _STEP:
+    o = _Opts(cmd, "docker ps", args, values={"--format": "format", "-f": "filter", "--filter": "filter"},
+              flags={"-a": "all", "--all": "all", "-q": "quiet", "--quiet": "quiet", "--no-trunc": "notrunc"})
+    if o.rest:
+        raise _err(cmd, f'"docker ps" accepts no arguments.\nSee \'docker ps --help\'.')
+    if o.get("format") is not None or o.get("filter") is not None:
+        raise _err(cmd, "docker ps: --format and --filter are not simulated")
+
+    def fn(run: Any) -> None:
+        d = _daemon(run, ns)
+        rows = d.ps(all="all" in o.flags)
+        if "quiet" in o.flags:
+            run.output(cmd, "".join(r["ID"] + "\n" for r in rows))
+            return
+        table = [["CONTAINER ID", "IMAGE", "COMMAND", "CREATED", "STATUS", "PORTS", "NAMES"]]
+        for r in rows:
+            command = r["Command"]
+            if "notrunc" not in o.flags and len(command) > 20:
+                command = command[:20] if d.era == "1.9" else command[:19] + "…"
+            table.append([r["ID"], r["Image"], json.dumps(command, ensure_ascii=False), "Less than a second ago",
+                          r["Status"], r["Ports"], r["Names"]])
+        run.output(cmd, tabulate(table, 20 if d.era == "1.9" else 10))
+    return _guard(cmd, "", fn)
+
+
+def _template(fmt: str, obj: Any) -> str:
+    """The small part of Go templates ``docker inspect -f`` is used with: ``{{.A.B}}``,
+    ``{{json .A}}``, ``{{range .A}}...{{end}}`` and ``{{range $k, $v := .A}}{{$k}}...{{end}}``."""
+    def lookup(path: str, cur: Any, env: dict[str, Any]) -> Any:
+        path = path.strip()
+        if path.startswith("$"):
+            name, _, tail = path.partition(".")
+            cur, path = env.get(name), ("." + tail if tail else ".")
+        if path == ".":
+            return cur
+        for part in path.lstrip(".").split("."):
+            cur = cur.get(part) if isinstance(cur, dict) else None
+        return cur
+
+    def show(v: Any) -> str:
+        if v is None:
+            return "<no value>"
+        if isinstance(v, bool):
+            return str(v).lower()
+        if isinstance(v, dict):
+            return "map[" + " ".join(f"{k}:{show(x)}" for k, x in sorted(v.items())) + "]"
+        if isinstance(v, list):
+            return "[" + " ".join(show(x) for x in v) + "]"
+        return str(v)
+
+    def render(t: str, cur: Any, env: dict[str, Any]) -> str:
+        out = []
+        pos = 0
+        for m in re.finditer(r"\{\{(.*?)\}\}", t):
+            if m.start() < pos:
+                continue
+            out.append(t[pos:m.start()])
+            action = m.group(1).strip()
+            pos = m.end()
+            rm = re.fullmatch(r"range\s+(?:(\$\w+)\s*,\s*(\$\w+)\s*:=\s*)?(\S+)", action)
+            if rm:
+                depth, j = 1, pos
+                for m2 in re.finditer(r"\{\{\s*(range\b.*?|end)\s*\}\}", t[pos:]):
+                    depth += 1 if m2.group(1).startswith("range") else -1
+                    if depth == 0:
+                        body, j = t[pos:pos + m2.start()], pos + m2.end()
+                        break
+                else:
+                    raise ValueError("template: unexpected EOF")
+                coll = lookup(rm.group(3), cur, env)
+                items = sorted(coll.items()) if isinstance(coll, dict) else list(enumerate(coll or []))
+                for k, v in items:
+                    inner = dict(env)
+                    if rm.group(1):
+                        inner[rm.group(1)], inner[rm.group(2)] = k, v
+                    out.append(render(body, v, inner))
+                pos = j
+                continue
+            if action.startswith("json "):
+                out.append(json.dumps(lookup(action[5:], cur, env), separators=(",", ":")))
+            else:
+                out.append(show(lookup(action, cur, env)))
+        out.append(t[pos:])
+        return "".join(out)
+
+    return render(fmt, obj, {"$": obj})
+
+
+def _inspect(cmd: "Command", ns: str | None, args: list[str]) -> _STEP:
+    o = _Opts(cmd, "docker inspect", args, values={"-f": "format", "--format": "format", "--type": "type"},
+              flags={})
+    if not o.rest:
+        raise _err(cmd, '"docker inspect" requires at least 1 argument.\nSee \'docker inspect --help\'.')
+    fmt = o.get("format")
+
+    def fn(run: Any) -> None:
+        d = _daemon(run, ns)
+        objs = []
+        for name in o.rest:
+            if name in d.containers or any(c.id.startswith(name) for c in d.containers.values()):
+                objs.append(d.inspect(name))
+            elif name in d.networks:
+                objs.append(d.network_inspect(name))
+            else:
+                raise DockerError(f"No such object: {name}")
+        if fmt is None:
+            run.output(cmd, json.dumps(objs, indent=4) + "\n")
+        else:
+            try:
+                run.output(cmd, "".join(_template(fmt, x) + "\n" for x in objs))
+            except ValueError as e:
+                raise DockerError(f"Template parsing error: {e}") from None
+    return _guard(cmd, "", fn)
+
+
+def _names(cmd: "Command", prog: str, rest: list[str]) -> list[str]:
+    if not rest:
+        raise _err(cmd, f'"{prog}" requires at least 1 argument.\nSee \'{prog} --help\'.')
+    return rest
+
+
+def _stop(cmd: "Command", ns: str | None, args: list[str]) -> _STEP:
+    o = _Opts(cmd, "docker stop", args, values={"-t": "time", "--time": "time", "-s": "signal"}, flags={})
+    names = _names(cmd, "docker stop", o.rest)
+
+    def fn(run: Any) -> None:
+        d = _daemon(run, ns)
+        for n in names:
+            d.stop(n)
+        run.output(cmd, "".join(n + "\n" for n in names))
+    return _guard(cmd, "", fn)
+
+
+def _rm(cmd: "Command", ns: str | None, args: list[str]) -> _STEP:
+    o = _Opts(cmd, "docker rm", args, values={}, flags={"-f": "force", "--force": "force", "-v": "volumes"})
+    names = _names(cmd, "docker rm", o.rest)
+
+    def fn(run: Any) -> None:
+        d = _daemon(run, ns)
+        for n in names:
+            d.rm(n, force="force" in o.flags)
+        run.output(cmd, "".join(n + "\n" for n in names))
+    return _guard(cmd, "", fn)
+
+
+def _start(cmd: "Command", ns: str | None, args: list[str]) -> _STEP:
+    o = _Opts(cmd, "docker start", args, values={}, flags={})
+    names = _names(cmd, "docker start", o.rest)
+
+    def fn(run: Any) -> None:
+        d = _daemon(run, ns)
+        for n in names:
+            d.start_container(n)
+        run.output(cmd, "".join(n + "\n" for n in names))
+    return _guard(cmd, "", fn)
+
+
+def _restart_container(cmd: "Command", ns: str | None, args: list[str]) -> _STEP:
+    o = _Opts(cmd, "docker restart", args, values={"-t": "time", "--time": "time"}, flags={})
+    names = _names(cmd, "docker restart", o.rest)
+
+    def fn(run: Any) -> None:
+        d = _daemon(run, ns)
+        for n in names:
+            d.stop(n)
+            d.start_container(n)
+        run.output(cmd, "".join(n + "\n" for n in names))
+    return _guard(cmd, "", fn)
+
+
+def _port(cmd: "Command", ns: str | None, args: list[str]) -> _STEP:
+    if len(args) not in (1, 2):
+        raise _err(cmd, '"docker port" requires at least 1 and at most 2 arguments.')
+
+    def fn(run: Any) -> None:
+        d = _daemon(run, ns)
+        c = d._container(args[0])
+        out = "".join(f"{b.container_port}/{b.proto} -> {b.host_ip or '0.0.0.0'}:{b.host_port}\n"
+                      for b in c.ports if len(args) == 1 or args[1] in (str(b.container_port),
+                                                                        f"{b.container_port}/{b.proto}"))
+        run.output(cmd, out)
+    return _guard(cmd, "", fn)
+
+
+def _network(cmd: "Command", ns: str | None, args: list[str]) -> _STEP:
+    if not args:
+        raise _err(cmd, "docker network: a subcommand is needed: create, connect, disconnect, inspect, ls, rm")
+    sub, rest = args[0], args[1:]
+    if sub == "create":
+        o = _Opts(cmd, "docker network create", rest,
+                  values={"--subnet": "subnet", "-o": "opt", "--opt": "opt", "-d": "driver", "--driver": "driver",
+                          "--gateway": "gateway"},
+                  flags={"--internal": "internal", "--attachable": "attachable"}, multi=("opt",))
+        if len(o.rest) != 1:
+            raise _err(cmd, '"docker network create" requires exactly 1 argument.')
+        if o.get("driver", "bridge") != "bridge":
+            raise _err(cmd, f"docker network create: driver {o.get('driver')!r} is not simulated (bridge only)")
+        if o.get("gateway") is not None:
+            raise _err(cmd, "docker network create: --gateway is not simulated (the gateway is the subnet's first "
+                            "address)")
+        options = {}
+        for kv in o.get("opt", []):
+            k, eq, v = kv.partition("=")
+            if not eq:
+                raise _err(cmd, f"invalid key/value pair format in driver options: {kv}")
+            options[k] = v
+        subnet = o.get("subnet")
+        if subnet is not None:
+            from ipaddress import IPv4Network
+
+            try:
+                IPv4Network(subnet)
+            except ValueError:
+                raise _err(cmd, f"Error response from daemon: invalid CIDR address: {subnet}") from None
+
+        def create(run: Any) -> None:
+            d = _daemon(run, ns)
+            net = d.network_create(o.rest[0], subnet=subnet, internal="internal" in o.flags, options=options)
+            run.output(cmd, net.id + "\n")
+        return _guard(cmd, "", create)
+    if sub in ("connect", "disconnect"):
+        o = _Opts(cmd, f"docker network {sub}", rest, values={"--ip": "ip"}, flags={"-f": "force", "--force": "force"})
+        if len(o.rest) != 2:
+            raise _err(cmd, f'"docker network {sub}" requires exactly 2 arguments.')
+
+        def conn(run: Any) -> None:
+            d = _daemon(run, ns)
+            if sub == "connect":
+                d.network_connect(o.rest[0], o.rest[1], ip=o.get("ip"))
+            else:
+                d.network_disconnect(o.rest[0], o.rest[1])
+        return _guard(cmd, "", conn)
+    if sub in ("rm", "remove"):
+        names = _names(cmd, "docker network rm", rest)
+
+        def remove(run: Any) -> None:
+            d = _daemon(run, ns)
+            for n in names:
+                if n in ("bridge", "host", "none"):
+                    raise DockerError(f"{n} is a pre-defined network and cannot be removed")
+                d.network_rm(n)
+            run.output(cmd, "".join(n + "\n" for n in names))
+        return _guard(cmd, "", remove)
+    if sub in ("ls", "list"):
+        o = _Opts(cmd, "docker network ls", rest, values={}, flags={"-q": "quiet", "--quiet": "quiet",
+                                                                    "--no-trunc": "notrunc"})
+
+        def ls(run: Any) -> None:
+            d = _daemon(run, ns)
+            rows = d.network_ls()
+            if "quiet" in o.flags:
+                run.output(cmd, "".join(r["NETWORK ID"] + "\n" for r in rows))
+                return
+            if d.era == "1.9":
+                table = [["NETWORK ID", "NAME", "DRIVER"]] + [[r["NETWORK ID"], r["NAME"], r["DRIVER"]] for r in rows]
+                run.output(cmd, tabulate(table, 20))
+            else:
+                table = [["NETWORK ID", "NAME", "DRIVER", "SCOPE"]] + [
+                    [r["NETWORK ID"], r["NAME"], r["DRIVER"], r["SCOPE"]] for r in rows]
+                run.output(cmd, tabulate(table, 10))
+        return _guard(cmd, "", ls)
+    if sub == "inspect":
+        o = _Opts(cmd, "docker network inspect", rest, values={"-f": "format", "--format": "format"}, flags={})
+        names = _names(cmd, "docker network inspect", o.rest)
+
+        def inspect(run: Any) -> None:
+            d = _daemon(run, ns)
+            objs = [d.network_inspect(n) for n in names]
+            fmt = o.get("format")
+            if fmt is None:
+                run.output(cmd, json.dumps(objs, indent=4) + "\n")
+            else:
+                run.output(cmd, "".join(_template(fmt, x) + "\n" for x in objs))
+        return _guard(cmd, "", inspect)
+    raise _err(cmd, f"docker network: unknown command \"{sub}\"; use create, connect, disconnect, inspect, ls, rm")
+
+
+def _exec(cmd: "Command", ns: str | None, args: list[str],
+          compile_inner: Callable[["Command"], tuple[_STEP, bool]]) -> tuple[_STEP, bool]:
+    o = _Opts(cmd, "docker exec", args, values={"-e": "env", "--env": "env", "-u": "user", "-w": "workdir"},
+              flags={"-d": "detach", "--detach": "detach", "-i": "i", "-t": "t", "--privileged": "privileged"},
+              multi=("env",), stop_at_positional=True)
+    if len(o.rest) < 2:
+        raise _err(cmd, '"docker exec" requires at least 2 arguments.\nSee \'docker exec --help\'.')
+    name, inner = o.rest[0], tuple(o.rest[1:])
+    detach = "detach" in o.flags
+
+    def inner_cmd(netns: str) -> "Command":
+        return replace(cmd, argv=("ip", "netns", "exec", netns, *inner), background=detach)
+
+    # Check the inner command's words now, with the namespace the container will most likely have.
+    _, is_job = compile_inner(inner_cmd(f"{ns or 'root'}-{name}"))
+
+    def step(run: Any) -> None:
+        try:
+            d = _daemon(run, ns)
+            c = d._container(name)
+            if not c.running:
+                raise DockerError(f"Container {c.id} is not running")
+        except DockerError as e:
+            msg = str(e)
+            raise _err(cmd, msg if msg == _NOT_RUNNING else f"Error response from daemon: {msg}") from None
+        inner_step, _ = compile_inner(inner_cmd(c.netns))
+        inner_step(run)
+    return step, is_job
