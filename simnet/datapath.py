@@ -579,8 +579,15 @@ def icmp_send(ns: "NetNamespace", skb: Skb, type_: int, code: int, tid: int, *, 
     send_ip(ns, icmp, etid, ct=ct)
 
 
-def send_tcp_reset(ns: "NetNamespace", skb: Skb, tid: int, *, reason: str) -> None:
-    """nf_send_reset / tcp_v4_send_reset: answer a segment with RST from its destination."""
+def send_tcp_reset(ns: "NetNamespace", skb: Skb, tid: int, *, reason: str, attach_ct: bool = True) -> None:
+    """nf_send_reset / tcp_v4_send_reset: answer a segment with RST from its destination.
+
+    ``attach_ct``: REJECT's ``nf_send_reset`` attaches the segment's conntrack entry
+    (``nf_ct_attach``), so conntrack lets the RST pass untouched; the TCP stack's own RST
+    (``tcp_v4_send_reset``, a closed port) carries none, so conntrack looks it up and the
+    RST closes the connection (a refused connection's entry is removed at once, verified
+    on 6.18).
+    """
     ip, tcp = skb.packet.ip, skb.packet.l4
     if ip is None or not isinstance(tcp, Tcp) or tcp.flags & TcpFlags.RST:
         return
@@ -593,7 +600,7 @@ def send_tcp_reset(ns: "NetNamespace", skb: Skb, tid: int, *, reason: str) -> No
     ns.world.tracer.step(tid, Note(netns=ns.name, message=f"sends TCP RST to {ip.src} ({reason})"))
     rtid = ns.world.tracer.new(rst, ns.name, caused_by=tid)
     ct = None
-    if skb.ct is not None:
+    if skb.ct is not None and attach_ct:
         from simnet.netfilter.conntrack import CtDir, CtInfo, CtState
 
         ct = (skb.ct, CtInfo(CtState.ESTABLISHED, CtDir.REPLY if skb.ctinfo and

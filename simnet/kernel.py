@@ -46,28 +46,41 @@ What is pinned in every namespace right after ``ip netns add`` (and why):
   had exactly these values (and ``accept_source_route`` all=0/default=1,
   ``forwarding``=0, ``icmp_ratelimit``=1000, ``igmp_link_local_mcast_reports``=1,
   ``net.bridge.bridge-nf-call-iptables``=1, which is left as it is).
-* The built-in chains of raw, mangle, nat and filter are re-declared with
-  ``iptables-restore --noflush`` (``:CHAIN ACCEPT [0:0]``) so that every
-  policy counter exists (nf_tables creates chains lazily). Observed here: empty
-  nat chains do *not* switch conntrack on (no entries appear, and the nat
-  policy counters stay 0 because nat chains only see packets conntrack tracks);
-  a stateful match or a NAT rule does.
+* Tables: iptables-nft creates a table, with only the chains a command names,
+  when ``-A/-I/-R/-N/-P`` or a restore block with a chain or rule line puts
+  something there; ``-L/-S/-F/-Z/-C``, ``iptables-save`` and an empty
+  ``*table``/``COMMIT`` block create nothing (verified, iptables 1.8.9 nf_tables).
+  simnet's model: a table exists from that first command, with all its built-in
+  chains. So after every iptables/iptables-restore command the runner re-declares
+  (``iptables-restore --noflush``, ``:CHAIN POLICY [0:0]``, keeping each chain's
+  policy and rules) all built-in chains of the tables ``nft list tables`` shows,
+  and of no other table: a namespace without tables has no hooks and no counters
+  on both sides, and every existing built-in chain has a policy counter (a chain
+  that ``iptables -A`` created has none until declared). Observed here: an empty
+  nat table does *not* switch conntrack on (no entries after a ping); a NAT rule
+  or a stateful match does.
 
 How probes are done (never with nc/curl/ping themselves): a small helper,
 ``python3 -I kernel.py --helper KIND JSON`` (stdlib only) run with ``ip netns exec NS``:
 
-* ``ping``: a raw ICMP socket sends echo requests (id = the script line) and
+* ``ping``: a raw ICMP socket sends echo requests (id = the script line), one
+  every ``-i`` seconds (ping's default 1 s, capped at 1 s), waiting ``-W`` after
+  the last (iputils' linger), and
   reads the replies and the ICMP errors that quote them, so ``icmp`` has exact
   type/code/from; ``reply`` reports ``icmp = {type 0, code 0, from}``. A local
   ``sendto`` error (``connect: Network is unreachable`` in ping's words) gives
   ``error`` with its errno. :data:`PING_TEXTS` maps ping's texts to ICMP
   type/code for readers of real ping output.
-* TCP (``nc -z``, ``curl``): ``connect`` with a timeout and ``IP_RECVERR``; an
+* TCP (``nc -z``, ``curl``): ``connect`` with a timeout and ``IP_RECVERR``;
+  ECONNREFUSED is ``refused`` (what nc prints and the app sees), with the ICMP
+  reported when a port-unreachable caused it and ``icmp`` none for a RST; another
   ICMP error read from the socket's error queue gives ``unreachable`` (errno is
-  what ``connect`` failed with, e.g. ECONNREFUSED for a port-unreachable),
-  ECONNREFUSED without ICMP is ``refused`` (RST), a local errno without ICMP is
-  ``error``. The wait is the timeout minus 50 ms, so ``-w1`` sends exactly one
-  SYN (the first retransmission is due after 1 s).
+  what ``connect`` failed with); a local errno without ICMP is ``error``. The wait
+  is the timeout minus 50 ms, so ``-w1`` sends exactly one SYN (the first
+  retransmission is due after 1 s). A connected socket is closed with
+  ``SO_LINGER {1, 0}``: exactly SYN, SYN-ACK, ACK, RST, and conntrack shows
+  ``CLOSE [ASSURED]`` (a normal close would add a timing-dependent FIN exchange
+  and leave ``TIME_WAIT``), as simnet's client does; verified stable across runs.
 * UDP (``echo DATA | nc -u``): a connected UDP socket with ``IP_RECVERR``;
   ``unreachable`` when an ICMP error comes back, ``delivered`` as soon as a
   listener logs the datagram, else ``lost``.
@@ -106,14 +119,24 @@ Verified on this machine's kernel (6.18, iptables 1.8.9 nf_tables):
   probe reported ``timeout``. Keep route errors per (router, host) few, as
   kernel-notes.md says.
 * UDP: a port-unreachable gives ECONNREFUSED; a router's 3/1 gives EHOSTUNREACH.
-* ARP failure: the sender's own "host unreachable" arrives only after ~3 s, so a
-  1 s probe reports ``timeout``.
+* ARP failure: the sender's own "host unreachable" (3/1 from its own address)
+  arrives after ~3 s (3 unanswered requests): ``ping -c 1 -W 1`` reports
+  ``timeout``, ``ping -c 4 -W 1`` (sends at 0..3 s, then waits 1 s) reports
+  ``unreachable``, as the real ping prints "Destination Host Unreachable".
+* conntrack (``conntrack -L``, normalised): a refused connection (RST from a
+  closed port) is removed at once; an RST-aborted one stays ``CLOSE [ASSURED]``;
+  a FIN close leaves ``TIME_WAIT [ASSURED]``; a SYN answered by a REJECT's ICMP
+  leaves ``SYN_SENT [UNREPLIED]`` in the sender's table and nothing where REJECT
+  dropped it; a UDP datagram answered by a port-unreachable stays ``[UNREPLIED]``,
+  one with one reply has neither flag; a ping leaves an ``icmp`` entry without
+  flags. :func:`compare` blanks unpinned ephemeral ports (each side's choice).
 """
 
 from __future__ import annotations
 
 import errno as _errno
 import json
+from collections import Counter
 import os
 import re
 import select
@@ -152,7 +175,12 @@ PINNED_SYSCTLS: tuple[tuple[str, str], ...] = (
     ),
 )
 
-BUILTIN_CHAINS = """*raw
+BUILTIN_CHAINS = """*security
+:INPUT ACCEPT [0:0]
+:FORWARD ACCEPT [0:0]
+:OUTPUT ACCEPT [0:0]
+COMMIT
+*raw
 :PREROUTING ACCEPT [0:0]
 :OUTPUT ACCEPT [0:0]
 COMMIT
@@ -458,7 +486,7 @@ def _parse_probe(cmd: Any, ns: str | None, inner: tuple[str, ...]) -> dict[str, 
         src = opts.get("I")
         return {"kind": "ping", "proto": "icmp", "dst": pos[0], "dport": None, "count": count,
                 "timeout": timeout, "ttl": int(opts["t"]) if "t" in opts else None,
-                "interval": min(float(opts.get("i", "0.2")), 1.0),
+                "interval": min(float(opts.get("i", "1")), 1.0),
                 "src": src if src and re.fullmatch(r"[0-9.]+", src) else None,
                 "dev": src if src and not re.fullmatch(r"[0-9.]+", src) else None,
                 "size": int(opts.get("s", "56")), "id": cmd.line & 0xFFFF}
@@ -676,14 +704,13 @@ class _Run:
             self.namespaces.remove(argv[3])
             return
         out = self.call(cmd, argv, stdin=cmd.stdin)
-        if ns is not None and inner[0] == "iptables-restore":
+        if ns is not None and inner[0] in ("iptables", "iptables-restore", "iptables-nft", "iptables-nft-restore"):
             self.ensure_builtin_chains(cmd, ns)
         if _prints(inner):
             self.outputs.append({"line": cmd.line, "command": _one_line(cmd.text), "stdout": out})
 
     def pin(self, cmd: Any, ns: str) -> None:
         self.call(cmd, self.in_ns(ns, ["sysctl", "-q", "-w", *(f"{k}={v}" for k, v in PINNED_SYSCTLS)]))
-        self.call(cmd, self.in_ns(ns, ["iptables-restore", "--noflush"]), stdin=BUILTIN_CHAINS)
         log = os.path.join(self.workdir, f"sniff-{ns}.log")
         proc = subprocess.Popen(self.helper_argv(ns, "sniff", {"log": log, "ns": ns}),
                                 stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -691,32 +718,50 @@ class _Run:
         _wait_for(lambda: os.path.exists(log), 2.0)
 
     def ensure_builtin_chains(self, cmd: Any, ns: str) -> None:
-        """Re-declare built-in chains a script's ``iptables-restore`` left out (policy ACCEPT, as absent).
+        """Give every *existing* table all its built-in chains (policy ACCEPT, as absent ones act).
 
-        ``iptables-save`` (nft) prints absent built-in chains as ``:CHAIN ACCEPT [0:0]``, so
-        ask ``nft list chains`` which ones really exist.
+        iptables-nft creates a table, and only the chains a command names, when a command
+        puts a chain or rule there (``-A/-I/-R/-N/-P`` or a restore block with a chain or
+        rule line; ``-L/-S/-F/-Z/-C`` and ``iptables-save`` create nothing: verified on
+        iptables 1.8.9 nf_tables, kernel 6.18).  simnet models a table as existing from
+        that first command with all its built-in chains, so after each iptables command
+        the runner declares the missing built-in chains of the tables that exist (``nft
+        list tables``), and only those: a namespace without tables has no hooks and no
+        policy counters on both sides.  ``iptables-save`` (nft) prints absent built-in
+        chains as ``:CHAIN ACCEPT [0:0]``, so ``nft list chains`` says which really exist.
         """
         if shutil.which("nft") is None:
             return
-        present: set[tuple[str, str, int]] = set()
-        table = ""
+        tables = {m[1] for m in re.finditer(r"^table ip (\S+)", self.call(
+            cmd, self.in_ns(ns, ["nft", "list", "tables", "ip"])), re.M)}
+        if not tables:
+            return
+        policies: dict[tuple[str, str], str] = {}
+        table = chain = ""
         for line in self.call(cmd, self.in_ns(ns, ["nft", "list", "chains", "ip"])).splitlines():
             m = re.match(r"\s*(?:(table) ip|(chain)) (\S+) \{", line)
             if m and m[1]:
                 table = m[3]
             elif m:
-                present.add((table, m[3], 0))
-        missing = []
+                chain = m[3]
+            p = re.search(r"\bpolicy (accept|drop);", line)
+            if p and chain:
+                policies[(table, chain)] = p[1].upper()
+        # every built-in chain of an existing table, absent or not: a chain that `iptables -A`
+        # created has no policy counter until it is declared with one (kernel-notes.md);
+        # under --noflush a declaration keeps the chain's rules (verified)
+        blocks = []
         for block in BUILTIN_CHAINS.split("COMMIT\n"):
             if not block.strip():
                 continue
             table, *chains = block.splitlines()
+            if table[1:] not in tables:
+                continue
             names = [c.split()[0][1:] for c in chains]
-            lacking = [n for n in names if (table[1:], n, 0) not in present]
-            if lacking:
-                missing.append(table + "\n" + "".join(f":{n} ACCEPT [0:0]\n" for n in lacking) + "COMMIT\n")
-        if missing:
-            self.call(cmd, self.in_ns(ns, ["iptables-restore", "--noflush"]), stdin="".join(missing))
+            blocks.append(table + "\n" + "".join(
+                f":{n} {policies.get((table[1:], n), 'ACCEPT')} [0:0]\n" for n in names) + "COMMIT\n")
+        if blocks:
+            self.call(cmd, self.in_ns(ns, ["iptables-restore", "--noflush"]), stdin="".join(blocks))
 
     def stop_ns_processes(self, ns: str) -> None:
         proc = self.sniffers.pop(ns, None)
@@ -1126,7 +1171,10 @@ def _helper_tcp(a: dict[str, Any]) -> dict[str, Any]:
         icmp = _read_errqueue(s)
         if icmp:
             icmp.pop("errno")
-            return {"outcome": "unreachable", "icmp": icmp, "errno": _errname(e.errno)}
+            # a port-unreachable makes connect fail with ECONNREFUSED: nc prints "Connection
+            # refused", so the outcome is "refused" with the ICMP reported
+            outcome = "refused" if e.errno == _errno.ECONNREFUSED else "unreachable"
+            return {"outcome": outcome, "icmp": icmp, "errno": _errname(e.errno)}
         if e.errno == _errno.ECONNREFUSED:
             return {"outcome": "refused", "icmp": None, "errno": "ECONNREFUSED"}
         return {"outcome": "error", "icmp": None, "errno": _errname(e.errno)}
@@ -1141,6 +1189,9 @@ def _helper_tcp(a: dict[str, Any]) -> dict[str, Any]:
             s.sendall(a["data"].encode())
     except OSError:
         pass
+    # abort with SO_LINGER {1, 0}: close sends one RST and no FIN exchange, so the packets
+    # (SYN, SYN-ACK, ACK, RST) and the conntrack state (CLOSE) do not depend on timing
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
     s.close()
     return {"outcome": "connected", "icmp": None, "errno": None}
 
@@ -1252,6 +1303,7 @@ def compare(sim: dict[str, Any], kernel: dict[str, Any]) -> list[str]:
     ['line 3 `ip netns exec a ping -c1 10.0.0.2`: outcome: simulator reply, kernel timeout']
     """
     diffs: list[str] = []
+    fixed_ports = _pinned_ports(sim, kernel)
     sims = {p["line"]: p for p in sim.get("probes", [])}
     kers = {p["line"]: p for p in kernel.get("probes", [])}
     for line in sorted(set(sims) | set(kers)):
@@ -1285,12 +1337,35 @@ def compare(sim: dict[str, Any], kernel: dict[str, Any]) -> list[str]:
                      kc.get((ns, table, chain, rule), 0))
         if "conntrack" in s and "conntrack" in k:
             for ns in sorted(set(s["conntrack"]) | set(k["conntrack"])):
-                a, b = set(s["conntrack"].get(ns, [])), set(k["conntrack"].get(ns, []))
-                for entry in sorted(a - b):
+                a = Counter(_ct_key(e, fixed_ports) for e in s["conntrack"].get(ns, []))
+                b = Counter(_ct_key(e, fixed_ports) for e in k["conntrack"].get(ns, []))
+                for entry in sorted((a - b).elements()):
                     diffs.append(f"{where}: conntrack {ns}: only the simulator has {entry}")
-                for entry in sorted(b - a):
+                for entry in sorted((b - a).elements()):
                     diffs.append(f"{where}: conntrack {ns}: only the kernel has {entry}")
     return diffs
+
+
+#: net.ipv4.ip_local_port_range's default: where unpinned source ports come from.
+EPHEMERAL_PORTS = range(32768, 61000)
+
+
+def _pinned_ports(*reports: dict[str, Any]) -> set[int]:
+    """Every number a probe command names (ports chosen with ``-p``, destination ports, ...)."""
+    return {int(n) for r in reports for p in r.get("probes", []) for n in re.findall(r"\d+", p.get("command", ""))}
+
+
+def _ct_key(entry: str, pinned: set[int]) -> str:
+    """A conntrack line with each side's free choices (unpinned ephemeral ports) blanked.
+
+    >>> _ct_key("tcp 6 CLOSE src=10.0.0.1 dst=10.0.0.2 sport=45592 dport=80 "
+    ...         "src=10.0.0.2 dst=10.0.0.1 sport=80 dport=45592 [ASSURED]", set())
+    'tcp 6 CLOSE src=10.0.0.1 dst=10.0.0.2 sport=* dport=80 src=10.0.0.2 dst=10.0.0.1 sport=80 dport=* [ASSURED]'
+    """
+    def port(m: re.Match[str]) -> str:
+        n = int(m[2])
+        return f"{m[1]}=*" if n in EPHEMERAL_PORTS and n not in pinned else m[0]
+    return re.sub(r"\b(sport|dport)=(\d+)", port, " ".join(entry.split()))
 
 
 def _counter_set(counters: dict[str, list[dict[str, Any]]]) -> dict[tuple[str, str, str, int], int]:

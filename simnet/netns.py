@@ -414,18 +414,20 @@ class NetNamespace:
         return bool(self.ruleset.tables)
 
     def conntrack_active(self) -> bool:
-        """Conntrack runs once something needs it: a nat table or a stateful rule.
+        """Conntrack runs once something needs it: a NAT rule or a stateful rule.
 
         Kernel: with nf_tables, nf_conntrack's hooks are registered on demand
-        (nf_ct_netns_get) by the nat table and by the conntrack-using
-        expressions; before that, packets carry no conntrack entry.
+        (nf_ct_netns_get) by the NAT targets and by the conntrack-using
+        expressions; before that, packets carry no conntrack entry.  An empty
+        nat table (e.g. after ``iptables -t nat -P OUTPUT ACCEPT``) does not
+        switch it on (verified on 6.18: no entries after a ping).
         """
         key = tuple((t.name, t.generation) for t in self.ruleset.tables.values())
         if self._ct_cache[0] == key:
             return self._ct_cache[1]
         from simnet.netfilter.ruleset import iter_rules
 
-        active = "nat" in self.ruleset.tables or any(
+        active = any(
             _needs_conntrack(rule) for table in self.ruleset.tables.values() for _, rule in iter_rules(table))
         self._ct_cache = (key, active)
         return active
@@ -480,7 +482,8 @@ class NetNamespace:
         return [self.devices[p] for p in self.dev(bridge).ports]
 
 
-_STATEFUL = ("conntrack", "state", "connmark", "CONNMARK", "CT", "NOTRACK")
+_STATEFUL = ("conntrack", "state", "connmark", "CONNMARK", "CT", "NOTRACK",
+             "DNAT", "SNAT", "MASQUERADE", "REDIRECT", "NETMAP")
 
 
 def _needs_conntrack(rule: object) -> bool:

@@ -244,7 +244,7 @@ class SocketTable:
             send_ip(self.ns, synack, stid)
             return
         self._done(tid, f"kernel: no tcp socket on {ip.dst}:{tcp.dport} (answers RST)")
-        send_tcp_reset(self.ns, skb, tid, reason=f"port {tcp.dport} closed")
+        send_tcp_reset(self.ns, skb, tid, reason=f"port {tcp.dport} closed", attach_ct=False)
 
     def _udp(self, skb: Skb, udp: Udp, tid: int) -> None:
         from simnet.datapath import icmp_send

@@ -193,8 +193,13 @@ class ConntrackTable:
 
     # -- conntrack -L ---------------------------------------------------------------------
     def listing(self) -> list[str]:
-        """``conntrack -L`` lines without the ageing timeout (which depends on wall time)."""
-        return [format_conn(c) for c in self]
+        """``conntrack -L`` lines as probe reports carry them, sorted.
+
+        The kernel runner's normalisation (:func:`simnet.kernel.normalise_conntrack`):
+        single spaces, no ageing timeout (it depends on wall time) and no ``id=``,
+        ``mark=`` or ``use=`` words.
+        """
+        return sorted(normalise_line(format_conn(c)) for c in self)
 
 
 def format_conn(c: Conn, timeout: int | None = None) -> str:
@@ -212,6 +217,18 @@ def format_conn(c: Conn, timeout: int | None = None) -> str:
         words.append("[ASSURED]")
     words.append(f"mark={c.mark}")
     return " ".join(words)
+
+
+_NORMALISED_OUT = ("id=", "mark=", "use=", "secctx=", "zone=")
+
+
+def normalise_line(line: str) -> str:
+    """One ``conntrack -L`` line as :func:`simnet.kernel.normalise_conntrack` keeps it."""
+    words = line.split()
+    head, rest = words[:2], words[2:]
+    if rest and rest[0].isdigit():
+        rest = rest[1:]  # the ageing timeout
+    return " ".join(head + [w for w in rest if not w.startswith(_NORMALISED_OUT)])
 
 
 def _tuple_text(t: CtTuple) -> str:

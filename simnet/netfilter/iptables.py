@@ -121,8 +121,12 @@ def iptables(ruleset: Ruleset, argv: Sequence[str]) -> str:
             if w.startswith("-"):
                 raise _param(f"unknown option \"{w}\"")
         raise _param("no command specified")
+    existed = table in ruleset.tables
+    done = False
     try:
-        return _run(ruleset, table, cmd, cmd_word, cmd_args, rest, counters, verbose, numeric, expanded, linenumbers)
+        out = _run(ruleset, table, cmd, cmd_word, cmd_args, rest, counters, verbose, numeric, expanded, linenumbers)
+        done = True
+        return out
     except RulesetError as e:
         raise IptablesError(str(e), e.exit_code) from None
     except RuleSyntaxError as e:
@@ -130,6 +134,14 @@ def iptables(ruleset: Ruleset, argv: Sequence[str]) -> str:
         if msg.startswith("Bad argument"):
             raise IptablesError(f"{msg}\n{TRY_HELP}", 2) from None
         raise _param(msg) from None
+    finally:
+        if not existed and not (done and cmd in _CREATES_TABLE) and table in ruleset.tables:
+            # iptables-nft creates a table only to put a chain or rule in it (verified on
+            # 1.8.9: -L, -S, -F, -Z, -C, -D, -X, -E and iptables-save leave no table behind)
+            del ruleset.tables[table]  # type: ignore[arg-type]
+
+
+_CREATES_TABLE = frozenset("AIRNP")
 
 
 def _run(rs: Ruleset, table: str, cmd: str, word: str, cargs: list[str], rest: list[str],
@@ -206,10 +218,6 @@ def iptables_save(ruleset: Ruleset, argv: Sequence[str] = (), *, timestamp: str 
             if i >= len(args):
                 raise IptablesError(f"iptables-save v1.8.9 (nf_tables): option \"{w}\" requires an argument", 2)
             tables = [args[i]]
-            try:
-                ruleset.table(args[i]) if args[i] in ("raw", "mangle", "nat", "filter", "security") else None
-            except RulesetError as e:
-                raise IptablesError(str(e), e.exit_code) from None
             if args[i] not in ("raw", "mangle", "nat", "filter", "security"):
                 raise IptablesError(f"iptables-save v1.8.9 (nf_tables): table '{args[i]}' does not exist", 1)
             i += 1
@@ -219,6 +227,11 @@ def iptables_save(ruleset: Ruleset, argv: Sequence[str] = (), *, timestamp: str 
             i += 1
         else:
             raise IptablesError(f"Unknown arguments found on commandline", 1)
+    if tables is not None and tables[0] not in ruleset.tables:
+        # `iptables-save -t T` prints an absent table with its built-in chains, creating nothing
+        shown = Ruleset()
+        shown.table(tables[0])
+        return format_save(shown, counters=counters, tables=tables, timestamp=timestamp)
     return format_save(ruleset, counters=counters, tables=tables, timestamp=timestamp)
 
 

@@ -80,6 +80,7 @@ def apply_restore(ruleset: Ruleset, text: str, *, noflush: bool = False, counter
 
 def _apply(ruleset: Ruleset, text: str, noflush: bool, counters: bool, filename: str, table: str | None) -> None:
     staged: dict[Table, TableState] = {}
+    touched: set[Table] = set()  # tables with a chain declaration or a rule line
     current: TableState | None = None
     skip = False
     commit_lines: dict[Table, int] = {}
@@ -118,6 +119,7 @@ def _apply(ruleset: Ruleset, text: str, noflush: bool, counters: bool, filename:
                 continue
             if skip:
                 continue
+            touched.add(current.name)
             if line[0] == ":":
                 _declare(current, line, lineno, filename, counters, noflush)
                 continue
@@ -132,6 +134,8 @@ def _apply(ruleset: Ruleset, text: str, noflush: bool, counters: bool, filename:
         raise RestoreError("COMMIT expected", line=lineno + 1, filename=filename)
     for tname, state in staged.items():
         old = ruleset.tables.get(tname)
+        if old is None and tname not in touched:
+            continue  # nf_tables: an empty `*table ... COMMIT` block creates no table (verified, 1.8.9)
         state.generation = (old.generation + 1) if old is not None else 1
         ruleset.tables[tname] = state
 

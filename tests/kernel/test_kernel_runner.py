@@ -71,10 +71,9 @@ def test_ping_over_a_veth_replies_and_counts_one_packet_each_way() -> None:
     assert p["icmp"] == {"type": 0, "code": 0, "from": "10.77.0.2"}
     assert p["received"] == {"ns": "krB", "src": "10.77.0.1", "sport": 10}  # sport = echo id = script line
     assert p["expect"]["ok"] is True
-    assert counters(p, "krA")[("filter", "OUTPUT", 0)] == 1
-    assert counters(p, "krA")[("filter", "INPUT", 0)] == 1
-    assert counters(p, "krB")[("filter", "INPUT", 0)] == 1
-    assert counters(p, "krB")[("filter", "OUTPUT", 0)] == 1
+    # no iptables command created a table (iptables -S creates none): no hooks, no counters
+    assert p["counters"] == {}
+    assert p["conntrack"] == {}
     assert p["trace"] == [] and p["errno"] is None
     assert report["outputs"] == [{"line": 12, "command": "ip netns exec krB iptables -S INPUT",
                                   "stdout": "-P INPUT ACCEPT\n"}]
@@ -109,7 +108,7 @@ def test_drop_in_input_times_out_and_counts_exactly_the_packets_sent() -> None:
     b = counters(p, "krB")
     assert b[("filter", "INPUT", 2)] == 3
     assert ("filter", "INPUT", 1) not in b and ("filter", "INPUT", 0) not in b
-    assert counters(p, "krA")[("filter", "OUTPUT", 0)] == 3
+    assert "krA" not in p["counters"]  # krA has no table
 
 
 def test_udp_to_a_closed_port_is_unreachable_with_icmp_3_3_and_to_a_listener_is_delivered() -> None:

@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 
 from simnet.docker import DockerDaemon, Firewaller, NetConfig, PortBinding
-from simnet.netfilter.iptables import iptables
+from simnet.netfilter.iptables import iptables, iptables_save
 from simnet.netfilter.syntax import format_save
 from simnet.world import World
 
@@ -37,8 +37,7 @@ SKIPPED_DOCS = {
 def _save(ns, tables=("raw", "filter", "nat")) -> str:
     out = ""
     for t in tables:
-        iptables(ns.ruleset, ["-t", t, "-S"])  # the table exists, as iptables-save -t T shows it
-        out += format_save(ns.ruleset, tables=[t])
+        out += iptables_save(ns.ruleset, ["-t", t])  # prints an absent table too, creating nothing
     return out
 
 
