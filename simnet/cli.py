@@ -37,6 +37,9 @@ def _parser() -> argparse.ArgumentParser:
     graph = sub.add_parser("graph", help="the topology as GraphML, JSON, PNG or SVG")
     graph.add_argument("script")
     graph.add_argument("-o", "--output", default=None, help="FILE.graphml | FILE.json | FILE.png | FILE.svg")
+    exp = sub.add_parser("export", help="rewrite a docker-using script as plain ip/iptables (for kernel-run)")
+    exp.add_argument("script")
+    exp.add_argument("-o", "--output", default=None)
     kr = sub.add_parser("kernel-run", help="run the script on the real kernel (root; throwaway namespaces)")
     kr.add_argument("script")
     kr.add_argument("--json", action="store_true")
@@ -46,6 +49,10 @@ def _parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``simnet`` console script; returns the exit status."""
     args = _parser().parse_args(list(argv) if argv is not None else None)
+    if args.command == "export":
+        from simnet.docker.export import main as export_main
+
+        return export_main([args.script] + (["-o", args.output] if args.output else []))
     if args.command == "kernel-run":
         from simnet import kernel
 
