@@ -49,7 +49,7 @@ def test_export_is_docker_free_and_simulates_the_same(path: Path) -> None:
 def test_errors_name_file_and_line_in_dockers_words() -> None:
     with pytest.raises(ScriptError, match=r"s\.sh:2: docker: Cannot connect to the Docker daemon"):
         run_script("ip netns add h1\nip netns exec h1 docker run -d --name x busybox\n", filename="s.sh")
-    with pytest.raises(ScriptError, match=r"s\.sh:3: docker: Error response from daemon: Conflict\. The container "
+    with pytest.raises(ScriptError, match=r"s\.sh:4: docker: Error response from daemon: Conflict\. The container "
                                           r'name "/x" is already in use'):
         run_script("ip netns add h1\nip netns exec h1 dockerd &\nip netns exec h1 docker run -d --name x busybox\n"
                    "ip netns exec h1 docker run -d --name x busybox\n", filename="s.sh")
