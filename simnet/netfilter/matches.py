@@ -85,30 +85,77 @@ def mark_text(value: int, mask: int) -> str:
     return f"0x{value:x}" if mask == U32 else f"0x{value:x}/0x{mask:x}"
 
 
-@lru_cache(maxsize=65536)
-def parse_network(text: str) -> IPv4Network:
-    """``-s``/``-d`` address: ``a.b.c.d``, ``a.b.c.d/len`` or ``a.b.c.d/mask``; host bits cleared."""
-    addr, slash, mask = text.partition("/")
+def _strtoui(text: str, hi: int) -> int | None:
+    """xtables_strtoui(text, NULL, &v, 0, hi): strtoumax base 0 (0x hex, leading-0 octal,
+    leading blanks and a sign allowed), the whole string consumed, 0 <= v <= hi."""
+    t = text.lstrip(" \t\n\r\f\v")
+    neg = False
+    if t[:1] in ("+", "-"):
+        neg = t[0] == "-"
+        t = t[1:]
+    if not t:
+        return None
     try:
-        ip = IPv4Address(addr)
+        if t[:2] in ("0x", "0X"):
+            v = int(t[2:], 16) if t[2:] and t[2:].isalnum() else None
+        elif t[0] == "0" and len(t) > 1:
+            v = int(t, 8) if t.isdigit() else None
+        else:
+            v = int(t) if t.isdigit() else None
     except ValueError:
-        raise _err(f"host/network `{addr}' not found") from None
+        return None
+    if v is None:
+        return None
+    if neg and v:
+        return None  # strtoumax("-n") wraps to a huge value
+    return v if v <= hi else None
+
+
+def _dotted(text: str, is_mask: bool) -> int | None:
+    """xtables' __numeric_to_ipaddr: up to four dot-separated bytes (strtoui base 0 each);
+    an address with fewer is completed with zero bytes (``10.1`` is 10.1.0.0), a mask is not."""
+    parts = text[:19].split(".")  # iptables copies the text into a 20-byte buffer
+    if len(parts) > 4 or (is_mask and len(parts) != 4):
+        return None
+    value = 0
+    for p in parts:
+        b = _strtoui(p, 255)
+        if b is None:
+            return None
+        value = (value << 8) | b
+    return value << (8 * (4 - len(parts)))
+
+
+_NETS: dict[str, IPv4Network] = {}
+
+
+def parse_network(text: str) -> IPv4Network:
+    """``-s``/``-d`` address as iptables reads it (xtables_ipparse_any): ``a[.b[.c[.d]]]`` with
+    strtoul-style bytes (``0/0``, ``10.1``, ``010.1.2.3`` are all addresses), ``/len`` (base 0)
+    or ``/a.b.c.d``; host bits cleared.  Results are memoised by text (rules repeat them)."""
+    net = _NETS.get(text)
+    if net is not None:
+        return net
+    addr, slash, mask = text.partition("/")
+    ip = _dotted(addr, False)
+    if ip is None:
+        raise _err(f"host/network `{addr}' not found")
     if not slash:
-        return IPv4Network((ip, 32))
-    if mask.isdigit():
-        plen = int(mask)
-        if plen > 32:
-            raise _err(f"invalid mask `{mask}' specified")
-    else:
-        try:
-            m = int(IPv4Address(mask))
-        except ValueError:
-            raise _err(f"invalid mask `{mask}' specified") from None
+        plen = 32
+    elif (m := _dotted(mask, True)) is not None:
         inv = (~m) & U32
         if inv & (inv + 1):
             raise _err(f"non-contiguous mask `{mask}' is not supported by simnet")
         plen = 32 - inv.bit_length()
-    return IPv4Network((ip, plen), strict=False)
+    else:
+        plen = _strtoui(mask, 32) if mask else None
+        if plen is None:
+            raise _err(f"invalid mask `{mask}' specified")
+    net = IPv4Network((ip & ((U32 << (32 - plen)) & U32), plen))
+    if len(_NETS) >= 1 << 18:
+        _NETS.clear()
+    _NETS[text] = net
+    return net
 
 
 def net_text(net: IPv4Network) -> str:

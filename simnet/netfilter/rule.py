@@ -22,7 +22,7 @@ from ipaddress import IPv4Network
 from typing import Any, Sequence
 
 from simnet.errors import RuleSyntaxError
-from simnet.netfilter.matches import MATCH_MODULES, Match, Opts, parse_network
+from simnet.netfilter.matches import MATCH_MODULES, Match, Opts, TcpMatch, UdpMatch, parse_network
 from simnet.netfilter.targets import OPAQUE_TARGETS, TARGETS, Goto, Jump, Opaque
 
 __all__ = ["Rule", "iface_matches", "split_words", "parse_proto", "proto_name", "check_iface"]
@@ -49,6 +49,7 @@ for _name, _num in _CHAIN_PROTOS.items():
     if _num:
         _PROTO_NAME[_num] = _name
 _IMPLICIT = {6: "tcp", 17: "udp", 1: "icmp"}
+_NATIVE_L4 = (TcpMatch, UdpMatch)
 
 
 def parse_proto(text: str) -> int | None:
@@ -172,7 +173,11 @@ class Rule:
     def parse(cls, spec: str | Sequence[str]) -> "Rule":
         """Parse an ``iptables -A CHAIN`` rule specification (without ``-A CHAIN``)."""
         words = split_words(spec) if isinstance(spec, str) else list(spec)
-        return _parse(words)
+        try:
+            rule = _parse_fast(words)
+        except RuleSyntaxError:
+            rule = None  # the general parser words the error
+        return rule if rule is not None else _parse(words)
 
     def __str__(self) -> str:
         text = self._text
@@ -208,6 +213,170 @@ class Rule:
         if isinstance(t, (Jump, Goto)):
             return t.chain
         return None
+
+
+# --------------------------------------------------------------------------- fast path
+#
+# Rules as iptables-save prints them (and as kube-proxy and Docker write them) have one shape:
+# base options, then ``-m NAME`` followed only by NAME's own options, then ``-j``/``-g`` with the
+# target's options.  For those, each ``-m`` segment and the target segment is built once per
+# distinct text (memoised: a 100k-rule kube-proxy table repeats a few dozen of them) and the
+# general parser is not needed.  Anything else (implicit matches, abbreviations, interleaved
+# options, duplicates, errors) returns None and goes through :func:`_parse`, so behaviour is
+# identical by construction.
+
+_FAST_BASE = {"-s": "src", "-d": "dst", "-i": "in_iface", "-o": "out_iface", "-p": "proto"}
+_SEG_END = frozenset({"-m", "-j", "-g"})
+_MATCH_MEMO: dict[tuple[Any, ...], Match] = {}
+_TARGET_MEMO: dict[tuple[Any, ...], Any] = {}
+_MEMO_MAX = 1 << 16
+_NO_MEMO = frozenset({"comment"})  # unique per rule: building is cheaper than remembering
+
+
+def _parse_fast(words: list[str]) -> Rule | None:
+    n = len(words)
+    i = 0
+    kw: dict[str, Any] = {}
+    proto: int | None = None
+    base = _FAST_BASE
+    while i < n:
+        w = words[i]
+        inv = w == "!"
+        if inv:
+            if i + 1 >= n:
+                return None
+            w = words[i + 1]
+        fname = base.get(w)
+        if fname is None:
+            if inv:
+                return None
+            break
+        i += 2 if inv else 1
+        if i >= n or fname in kw:
+            return None
+        arg = words[i]
+        i += 1
+        if fname == "src" or fname == "dst":
+            kw[fname] = parse_network(arg)
+        elif fname == "proto":
+            proto = parse_proto(arg)
+            kw[fname] = proto
+        else:
+            kw[fname] = check_iface(arg)
+        kw[fname.partition("_")[0] + "_invert" if fname.endswith("iface") else fname + "_invert"] = inv
+    if kw.get("proto_invert"):
+        return None
+    matches: list[Match] = []
+    tgt: Any = None
+    while i < n:
+        w = words[i]
+        if w == "-m":
+            if i + 1 >= n:
+                return None
+            name = words[i + 1]
+            cls = MATCH_MODULES.get(name)
+            if cls is None:
+                return None
+            table = _lookup_table(cls, cls.OPTIONS, cls.ALIASES)
+            j = i + 2
+            while j < n:
+                w = words[j]
+                if w in _SEG_END:
+                    break
+                if w == "!":
+                    if j + 1 >= n or words[j + 1] not in table:
+                        return None
+                    j += 1
+                    w = words[j]
+                hit = table.get(w)
+                if hit is None:
+                    return None
+                j += 1 + hit[1]
+            if j > n:
+                return None
+            if name in _NO_MEMO:
+                m = _build_segment(cls, table, words, i + 2, j, proto)
+                if m is None:
+                    return None
+            else:
+                key = (proto, *words[i + 1:j])
+                m = _MATCH_MEMO.get(key)
+                if m is None:
+                    m = _build_segment(cls, table, words, i + 2, j, proto)
+                    if m is None:
+                        return None
+                    if len(_MATCH_MEMO) >= _MEMO_MAX:
+                        _MATCH_MEMO.clear()
+                    _MATCH_MEMO[key] = m
+            matches.append(m)
+            i = j
+            continue
+        if w != "-j" and w != "-g":
+            return None
+        key = (proto, *words[i:])
+        tgt = _TARGET_MEMO.get(key)
+        if tgt is None:
+            tgt = _fast_target(words, i, proto)
+            if tgt is None:
+                return None
+            if len(_TARGET_MEMO) >= _MEMO_MAX:
+                _TARGET_MEMO.clear()
+            _TARGET_MEMO[key] = tgt
+        break
+    return _finish(kw, tuple(matches), tgt)
+
+
+def _build_segment(cls: Any, table: dict[str, tuple[str, int]], words: list[str], i: int, j: int,
+                   proto: int | None) -> Match | None:
+    opts: Opts = {}
+    while i < j:
+        w = words[i]
+        inv = w == "!"
+        if inv:
+            i += 1
+            w = words[i]
+        canon, nargs = table[w]
+        if canon in opts:
+            return None
+        opts[canon] = (inv, tuple(words[i + 1:i + 1 + nargs]) if nargs else ())
+        i += 1 + nargs
+    return cls.build(opts, proto)
+
+
+def _fast_target(words: list[str], i: int, proto: int | None) -> Any:
+    n = len(words)
+    if i + 1 >= n:
+        return None
+    goto = words[i] == "-g"
+    name = words[i + 1]
+    target: _Module | None = None
+    if not goto:
+        tcls = TARGETS.get(name)
+        if tcls is not None:
+            target = _module(tcls)
+        elif name in OPAQUE_TARGETS:
+            target = _Module(name, _lookup_table(name, OPAQUE_TARGETS[name][0], {}))
+    j = i + 2
+    if target is None:
+        if j != n:
+            return None
+    else:
+        table = target.table
+        opts = target.opts
+        while j < n:
+            w = words[j]
+            inv = w == "!"
+            if inv:
+                j += 1
+                if j >= n:
+                    return None
+                w = words[j]
+            hit = table.get(w)
+            if hit is None or hit[0] in opts or j + 1 + hit[1] > n:
+                return None
+            opts[hit[0]] = (inv, tuple(words[j + 1:j + 1 + hit[1]]) if hit[1] else ())
+            j += 1 + hit[1]
+    return _build_target(name, goto, target, proto)
 
 
 # --------------------------------------------------------------------------- parser
@@ -355,18 +524,26 @@ def _parse(words: list[str]) -> Rule:
     matches = tuple([m.cls.build(m.opts, proto) for m in mods])
     if target_name is None:
         tgt = None
-    elif target is None:
+    else:
+        tgt = _build_target(target_name, goto, target, proto)
+    return _finish(kw, matches, tgt)
+
+
+def _build_target(target_name: str, goto: bool, target: "_Module | None", proto: int | None) -> Any:
+    if target is None:
         if not target_name or target_name.startswith("-"):
             raise RuleSyntaxError(f"Invalid target name `{target_name}'")
         if len(target_name) > 28:
             raise RuleSyntaxError(f"chain name `{target_name}' too long (must be under 29 chars)")
         if target_name in ("ACCEPT", "DROP", "RETURN", "QUEUE") and goto:
             raise RuleSyntaxError(f"goto '{target_name}' is not a chain")
-        tgt = Goto(chain=target_name) if goto else Jump(chain=target_name)
-    elif isinstance(target.cls, str):
-        tgt = Opaque(name=target.cls, args=OPAQUE_TARGETS[target.cls][1](target.opts))
-    else:
-        tgt = target.cls.build(target.opts, proto)
+        return Goto(chain=target_name) if goto else Jump(chain=target_name)
+    if isinstance(target.cls, str):
+        return Opaque(name=target.cls, args=OPAQUE_TARGETS[target.cls][1](target.opts))
+    return target.cls.build(target.opts, proto)
+
+
+def _finish(kw: dict[str, Any], matches: tuple[Match, ...], tgt: Any) -> Rule:
     if kw:
         net = kw.get("src")
         if net is not None and net.prefixlen == 0 and not kw["src_invert"]:
@@ -382,7 +559,87 @@ def _parse(words: list[str]) -> Rule:
             if kw["proto_invert"]:
                 raise RuleSyntaxError("rule would never match protocol")
             del kw["proto"], kw["proto_invert"]
+    if matches:
+        seen = None
+        for m in matches:
+            if type(m) in _NATIVE_L4:
+                if seen is not None or not _plain_l4(m):
+                    matches = _native_l4(matches)
+                    break
+                seen = m
     return Rule(matches=matches, target=tgt, **kw)
+
+
+def _plain_l4(m: Any) -> bool:
+    """A lone tcp/udp match that iptables-nft prints back unchanged."""
+    if m.sport == _FULL or m.dport == _FULL:
+        return False
+    if type(m) is TcpMatch:
+        return m.option is None and not m.option_invert and m.flags_mask != 0
+    return True
+
+
+# iptables-nft (1.8.9) turns -m tcp / -m udp into nft payload expressions and reads them back
+# into one match per protocol: a full port range (even inverted) and a zero --tcp-flags mask
+# emit nothing; the fields of every such match land in the first one that emitted something
+# (a later value of the same field wins); a match that is all defaults (nothing given) is kept
+# as an xt match of its own and prints as a bare ``-m tcp``; --tcp-option keeps the xt match.
+_FULL = (0, 65535)
+
+
+def _l4_fields(m: Match) -> dict[str, Any] | None:
+    """The nft payload fields ``m`` emits, or None when iptables-nft keeps it as an xt match."""
+    if isinstance(m, TcpMatch):
+        if m.option is not None or m.option_invert:
+            return None
+        fields: dict[str, Any] = {}
+        if m.flags_mask:
+            fields.update(flags_mask=m.flags_mask, flags_comp=m.flags_comp, flags_invert=m.flags_invert)
+        plain = (m.flags_mask is None or (m.flags_mask == 0 and m.flags_comp == 0 and not m.flags_invert))
+    else:
+        fields = {}
+        plain = True
+    for f in ("sport", "dport"):
+        rng, inv = getattr(m, f), getattr(m, f + "_invert")
+        if rng is not None and rng != _FULL:
+            fields[f] = rng
+            fields[f + "_invert"] = inv
+        elif rng is not None and inv:
+            plain = False
+    if not fields and plain:
+        return None  # all defaults: stays an xt match
+    return fields
+
+
+def _native_l4(matches: tuple[Match, ...]) -> tuple[Match, ...]:
+    out: list[Any] = []
+    first: dict[type, int] = {}
+    merged: dict[int, dict[str, Any]] = {}
+    for m in matches:
+        cls = type(m)
+        if cls not in _NATIVE_L4:
+            out.append(m)
+            continue
+        fields = _l4_fields(m)
+        if fields is None:
+            if isinstance(m, TcpMatch) and m.option is not None:
+                out.append(m)
+            else:
+                out.append(cls())
+            continue
+        if not fields:
+            continue  # emits nothing: the match is gone
+        at = first.get(cls)
+        if at is None:
+            first[cls] = len(out)
+            merged[len(out)] = dict(fields)
+            out.append(cls)
+        else:
+            merged[at].update(fields)
+    for at, fields in merged.items():
+        out[at] = out[at](**fields)
+    result = tuple(out)
+    return matches if result == matches else result
 
 
 def _find_option(w: str, mods: list[_Module], target: _Module | None, proto: int | None,

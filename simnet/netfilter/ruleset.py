@@ -23,9 +23,10 @@ from enum import StrEnum
 from typing import Iterable, Iterator
 
 from simnet.errors import KernelError
-from simnet.netfilter.matches import IcmpMatch, MultiportMatch, TcpMatch, UdpMatch
+from simnet.netfilter.matches import (AddrTypeMatch, IcmpMatch, MacMatch, MultiportMatch, OwnerMatch,
+                                      PhysdevMatch, TcpMatch, UdpMatch)
 from simnet.netfilter.rule import Rule
-from simnet.netfilter.targets import NAT_ONLY, RAW_ONLY, Goto, Jump
+from simnet.netfilter.targets import Goto, Jump, Tcpmss
 
 __all__ = ["Table", "BUILTIN_CHAINS", "SAVE_ORDER", "Counters", "Entry", "Chain", "TableState",
            "Ruleset", "RulesetError", "MAX_JUMP_DEPTH", "PROG"]
@@ -89,6 +90,86 @@ _STRERROR = {_errno.EBUSY: "Device or resource busy", _errno.EMLINK: "Too many l
 
 
 _PROTO_OF_MATCH: dict[type, int] = {TcpMatch: 6, UdpMatch: 17, IcmpMatch: 1}
+
+
+_JUMPS = (Jump, Goto)
+
+# Where the kernel (xt_check_target/xt_check_match via nft_compat, 6.x) allows targets and matches,
+# as verified with iptables 1.8.9 (nf_tables) in every table and built-in chain:
+# ``.table`` (refused in any chain of another table) and ``.hooks`` (refused in a base chain of
+# another hook, and in a user chain reachable from one: nf_tables validates through jumps).
+_TARGET_TABLE: dict[str, Table] = {
+    "DNAT": Table.NAT, "SNAT": Table.NAT, "MASQUERADE": Table.NAT, "REDIRECT": Table.NAT,
+    "NOTRACK": Table.RAW, "CT": Table.RAW, "REJECT": Table.FILTER,
+    "CHECKSUM": Table.MANGLE, "DSCP": Table.MANGLE, "TOS": Table.MANGLE, "TTL": Table.MANGLE,
+}
+_PRE, _IN, _FWD, _OUT, _POST = "PREROUTING", "INPUT", "FORWARD", "OUTPUT", "POSTROUTING"
+_TARGET_HOOKS: dict[str, frozenset[str]] = {
+    "DNAT": frozenset({_PRE, _OUT}), "REDIRECT": frozenset({_PRE, _OUT}), "SNAT": frozenset({_POST, _IN}),
+    "MASQUERADE": frozenset({_POST}), "REJECT": frozenset({_IN, _FWD, _OUT}),
+    "CLASSIFY": frozenset({_FWD, _OUT, _POST}),
+}
+_MATCH_HOOKS: dict[type, frozenset[str]] = {
+    OwnerMatch: frozenset({_OUT, _POST}), MacMatch: frozenset({_PRE, _IN, _FWD}),
+}
+# Checked by the module's checkentry against the base chain it is put in only (a rule in a user
+# chain passes, whatever jumps there): TCPMSS --clamp-mss-to-pmtu, addrtype --limit-iface-in/out,
+# physdev --physdev-out/--physdev-is-out without --physdev-is-bridged.
+_BASE_ONLY = (Tcpmss, AddrTypeMatch, PhysdevMatch)
+
+_SHAPES: dict[tuple[object, ...], tuple[str | bool, frozenset[str] | None, bool]] = {}
+
+
+def _shape(table: Table, rule: Rule) -> tuple[str | bool, frozenset[str] | None, bool]:
+    """(refused outright, allowed hooks or None, has base-chain-only checks) for a rule shape."""
+    t = rule.target
+    name = getattr(t, "name", None) if t is not None and t.__class__ not in _JUMPS else None
+    if table is Table.NAT and name == "DROP":
+        return "DROP", None, False
+    bad = False
+    need = _TARGET_TABLE.get(name) if name else None
+    if need is not None and need is not table:
+        bad = True
+    for m in rule.matches:
+        p = _PROTO_OF_MATCH.get(type(m))
+        if p is not None and (rule.proto != p or rule.proto_invert):
+            bad = True
+        if isinstance(m, MultiportMatch) and rule.proto_invert:
+            bad = True
+    return bad, _rule_hooks(table, rule), isinstance(t, _BASE_ONLY) or any(
+        isinstance(m, _BASE_ONLY) for m in rule.matches)
+
+
+def _rule_hooks(table: Table, rule: Rule) -> frozenset[str] | None:
+    t = rule.target
+    allowed = _TARGET_HOOKS.get(getattr(t, "name", "")) if t is not None and t.__class__ not in _JUMPS else None
+    for m in rule.matches:
+        h = _MATCH_HOOKS.get(type(m))
+        if h is not None:
+            allowed = h if allowed is None else allowed & h
+    return allowed
+
+
+def _base_ok(rule: Rule, chain: str) -> bool:
+    t = rule.target
+    if isinstance(t, Tcpmss) and t.mss is None and chain not in (_FWD, _OUT, _POST):
+        return False
+    for m in rule.matches:
+        if isinstance(m, AddrTypeMatch):
+            if m.limit_iface_in and chain in (_OUT, _POST):
+                return False
+            if m.limit_iface_out and chain in (_PRE, _IN):
+                return False
+        elif isinstance(m, PhysdevMatch):
+            if (m.physdev_out is not None or m.is_out is not None) and m.is_bridged is not True and chain == _OUT:
+                return False
+    return True
+
+
+def _cant_use(opt: str, chain: str) -> RulesetError:
+    # xtables prints "Can't use -%c with %s\n" and exit_err adds another newline
+    text = f"Can't use -{opt} with {chain}"
+    return RulesetError(_errno.EINVAL, f"{PROG}: {text}\n\n{TRY_HELP}", exit_code=2, reason=text)
 
 
 def no_chain() -> RulesetError:
@@ -201,47 +282,85 @@ class TableState:
 
     # ------------------------------------------------------------ validation
 
-    def check_rule(self, chain: str, rule: Rule, op: str = "RULE_APPEND") -> None:
-        """Refuse a rule that iptables or the kernel would refuse in this chain."""
+    def check_rule(self, chain: str, rule: Rule, op: str = "RULE_APPEND") -> frozenset[str] | None:
+        """Refuse a rule that iptables or the kernel would refuse in this chain.
+
+        Returns the base chains (hooks) the rule's target and matches allow it to be reached
+        from (None: any), which :meth:`check_graph` enforces through jumps.
+        """
         ch = self.chains.get(chain)
-        if ch is not None and ch.builtin:
+        builtin = ch is not None and ch.builtin
+        if builtin:
             if rule.out_iface is not None and chain in ("INPUT", "PREROUTING"):
-                raise RulesetError.param(f"Can't use -o with {chain}")
+                raise _cant_use("o", chain)
             if rule.in_iface is not None and chain in ("OUTPUT", "POSTROUTING"):
-                raise RulesetError.param(f"Can't use -i with {chain}")
+                raise _cant_use("i", chain)
         t = rule.target
-        if isinstance(t, (Jump, Goto)):
+        if t is not None and t.__class__ in _JUMPS:
             target = self.chains.get(t.chain)
             if target is None:
                 raise RulesetError.param(f"Chain '{t.chain}' does not exist", _errno.ENOENT)
             if target.builtin:
                 raise RulesetError.nft(op, _errno.EOPNOTSUPP, f"rule in chain {chain}")
-        if self.name is Table.NAT and t is not None and getattr(t, "name", "") == "DROP":
+        key = (self.name, t.__class__, getattr(t, "name", None), rule.proto, rule.proto_invert,
+               *[m.__class__ for m in rule.matches])
+        shape = _SHAPES.get(key)
+        if shape is None:
+            shape = _SHAPES[key] = _shape(self.name, rule)
+        bad, allowed, base_only = shape
+        if bad == "DROP":
             raise RulesetError.param('\nThe "nat" table is not intended for filtering, the use of DROP is therefore inhibited.\n')
-        bad = False
-        if t is not None and not isinstance(t, (Jump, Goto)):
-            name = t.name
-            if name in NAT_ONLY:
-                bad = self.name is not Table.NAT
-            elif name in RAW_ONLY:
-                bad = self.name is not Table.RAW
-        for m in rule.matches:
-            need = _PROTO_OF_MATCH.get(type(m))
-            if need is not None and (rule.proto != need or rule.proto_invert):
-                bad = True
-            if isinstance(m, MultiportMatch) and rule.proto_invert:
-                bad = True
-        if bad:
+        if bad or (rule.src_invert and rule.src.prefixlen == 0) or (  # type: ignore[union-attr]
+                rule.dst_invert and rule.dst.prefixlen == 0):  # type: ignore[union-attr]
             raise RulesetError.nft(op, _errno.EINVAL, f"rule in chain {chain}")
+        if builtin:
+            if allowed is not None and chain not in allowed:
+                raise RulesetError.nft(op, _errno.EINVAL, f"rule in chain {chain}")
+            if base_only and not _base_ok(rule, chain):
+                raise RulesetError.nft(op, _errno.EINVAL, f"rule in chain {chain}")
+        return allowed
 
-    def check_graph(self, op: str = "RULE_APPEND", culprit: str = "") -> None:
-        """Refuse jump loops reachable from a base chain and nesting deeper than 15."""
+    def check_graph(self, op: str = "RULE_APPEND", culprit: str = "",
+                    restricted: dict[str, frozenset[str]] | None = None) -> None:
+        """Refuse jump loops reachable from a base chain, nesting deeper than 15, and a user
+        chain reachable from a base chain whose hook one of its rules' target or matches
+        does not allow (nf_tables validates xt targets/matches through jumps).
+
+        ``restricted`` (user chain -> allowed hooks) saves a scan when the caller knows it.
+        """
         depth: dict[str, int] = {}
         chains = self.chains
         for base in BUILTIN_CHAINS[self.name]:
             for child in _children(chains[base]):
                 if _depth(chains, child, depth) > MAX_JUMP_DEPTH:
                     raise RulesetError.nft(op, _errno.EMLINK, f"rule in chain {culprit or base}")
+        if restricted is None:
+            restricted = {}
+            for ch in chains.values():
+                if not ch.builtin:
+                    for e in ch.entries:
+                        allowed = _rule_hooks(self.name, e.rule)
+                        if allowed is not None:
+                            restricted[ch.name] = allowed & restricted.get(ch.name, allowed)
+        if not restricted:
+            return
+        kids: dict[str, list[str]] = {}
+        for base in BUILTIN_CHAINS[self.name]:
+            seen: set[str] = set()
+            stack = list(dict.fromkeys(_children(chains[base])))
+            while stack:
+                name = stack.pop()
+                if name in seen:
+                    continue
+                seen.add(name)
+                allowed = restricted.get(name)
+                if allowed is not None and base not in allowed:
+                    raise RulesetError.nft(op, _errno.EINVAL, f"rule in chain {culprit or name}")
+                sub = kids.get(name)
+                if sub is None:
+                    ch = chains.get(name)
+                    sub = kids[name] = list(dict.fromkeys(_children(ch))) if ch is not None else []
+                stack.extend(sub)
 
     # ------------------------------------------------------------ operations
 
@@ -251,9 +370,9 @@ class TableState:
     def append(self, chain: str, rule: Rule, counters: Counters | None = None) -> None:
         """``iptables -A``."""
         ch = self.chain(chain)
-        self.check_rule(chain, rule, "RULE_APPEND")
+        allowed = self.check_rule(chain, rule, "RULE_APPEND")
         ch.entries.append(Entry(rule, counters or Counters()))
-        if rule.jump_target is not None:
+        if rule.jump_target is not None or (allowed is not None and not ch.builtin):
             try:
                 self.check_graph("RULE_APPEND", chain)
             except RulesetError:
@@ -266,9 +385,9 @@ class TableState:
         ch = self.chain(chain)
         if index < 1 or index > len(ch.entries) + 1:
             raise RulesetError.plain(_errno.E2BIG, "Index of insertion too big.")
-        self.check_rule(chain, rule, "RULE_INSERT")
+        allowed = self.check_rule(chain, rule, "RULE_INSERT")
         ch.entries.insert(index - 1, Entry(rule, counters or Counters()))
-        if rule.jump_target is not None:
+        if rule.jump_target is not None or (allowed is not None and not ch.builtin):
             try:
                 self.check_graph("RULE_INSERT", chain)
             except RulesetError:
@@ -281,10 +400,10 @@ class TableState:
         ch = self.chain(chain)
         if index < 1 or index > len(ch.entries):
             raise RulesetError.plain(_errno.E2BIG, "Index of replacement too big.")
-        self.check_rule(chain, rule, "RULE_REPLACE")
+        allowed = self.check_rule(chain, rule, "RULE_REPLACE")
         old = ch.entries[index - 1]
         ch.entries[index - 1] = Entry(rule, counters or Counters())
-        if rule.jump_target is not None:
+        if rule.jump_target is not None or (allowed is not None and not ch.builtin):
             try:
                 self.check_graph("RULE_REPLACE", chain)
             except RulesetError:

@@ -80,6 +80,9 @@ def apply_restore(ruleset: Ruleset, text: str, *, noflush: bool = False, counter
 
 def _apply(ruleset: Ruleset, text: str, noflush: bool, counters: bool, filename: str, table: str | None) -> None:
     staged: dict[Table, TableState] = {}
+    # per table: user chain -> hooks its rules allow (checked through jumps once, at COMMIT);
+    # None once a command other than -A makes that bookkeeping unreliable (then COMMIT rescans)
+    restricted: dict[Table, dict[str, frozenset[str]] | None] = {}
     touched: set[Table] = set()  # tables with a chain declaration or a rule line
     current: TableState | None = None
     skip = False
@@ -111,7 +114,8 @@ def _apply(ruleset: Ruleset, text: str, noflush: bool, counters: bool, filename:
                 raise RestoreError(f"no table specified before `{line.split()[0]}'", line=lineno, filename=filename)
             if line == "COMMIT":
                 if not skip:
-                    current.check_graph("RULE_APPEND")
+                    hooks = restricted.pop(current.name, None)
+                    current.check_graph("RULE_APPEND", restricted=None if noflush or hooks is None else hooks)
                     commit_lines[current.name] = lineno
                 else:
                     del staged[current.name]
@@ -123,7 +127,7 @@ def _apply(ruleset: Ruleset, text: str, noflush: bool, counters: bool, filename:
             if line[0] == ":":
                 _declare(current, line, lineno, filename, counters, noflush)
                 continue
-            _command(current, line, counters, lineno, filename)
+            _command(current, line, counters, lineno, filename, restricted)
         except RestoreError:
             raise
         except RulesetError as e:
@@ -170,7 +174,8 @@ def _declare(t: TableState, line: str, lineno: int, filename: str, counters: boo
     t.chains[name] = Chain(name)
 
 
-def _command(t: TableState, line: str, counters: bool, lineno: int, filename: str) -> None:
+def _command(t: TableState, line: str, counters: bool, lineno: int, filename: str,
+             restricted: dict[Table, dict[str, frozenset[str]] | None] | None = None) -> None:
     words = split_words(line)
     cnt: Counters | None = None
     if words[0].startswith("["):
@@ -198,9 +203,17 @@ def _command(t: TableState, line: str, counters: bool, lineno: int, filename: st
             rest, c2 = _strip_set_counters(rest)
             cnt = c2 if counters else cnt
         rule = Rule.parse(rest)
-        t.check_rule(words[1], rule)
+        allowed = t.check_rule(words[1], rule)
         chain.entries.append(Entry(rule, cnt or Counters()))
+        if restricted is not None:
+            hooks = restricted.get(t.name, _MISSING)
+            if hooks is _MISSING:
+                hooks = restricted[t.name] = {}
+            if allowed is not None and hooks is not None and not chain.builtin:
+                hooks[chain.name] = allowed & hooks.get(chain.name, allowed)
         return
+    if restricted is not None:
+        restricted[t.name] = None
     if cmd in ("-I", "--insert", "-R", "--replace", "-D", "--delete"):
         if len(words) < 2:
             raise RestoreError(f"option \"{cmd}\" requires an argument", line=lineno, filename=filename, exit_code=2)
@@ -236,6 +249,7 @@ def _command(t: TableState, line: str, counters: bool, lineno: int, filename: st
         raise RestoreError(f"Bad argument `{cmd}'", line=lineno, filename=filename, exit_code=2)
 
 
+_MISSING: dict[str, frozenset[str]] = {}
 _COMMANDS = frozenset({"-A", "--append", "-I", "--insert", "-R", "--replace", "-D", "--delete", "-N",
                        "--new-chain", "-X", "--delete-chain", "-F", "--flush", "-Z", "--zero", "-P",
                        "--policy", "-E", "--rename-chain"})
