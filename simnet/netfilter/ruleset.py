@@ -235,12 +235,16 @@ def check_chain_name(name: str) -> None:
 class TableState:
     """One table of one namespace: its chains in kernel order, and a generation."""
 
-    __slots__ = ("name", "chains", "generation")
+    __slots__ = ("name", "chains", "generation", "lazy")
 
     def __init__(self, name: Table | str) -> None:
         self.name = Table(name)
         self.chains: dict[str, Chain] = {c: Chain(c, "ACCEPT") for c in BUILTIN_CHAINS[self.name]}
         self.generation = 0
+        self.lazy: set[str] = set(BUILTIN_CHAINS[self.name])
+        """Built-in chains iptables-nft has not created in the kernel yet (or deleted again with
+        ``-X``): they list and save as empty ACCEPT chains, but ``-Z CHAIN`` cannot find them.
+        Created by a rule put there, ``-P``, or a restore that declares them."""
 
     # ------------------------------------------------------------ queries
 
@@ -278,6 +282,7 @@ class TableState:
         t.name = self.name
         t.chains = {k: c.copy() for k, c in self.chains.items()}
         t.generation = self.generation
+        t.lazy = set(self.lazy)
         return t
 
     # ------------------------------------------------------------ validation
@@ -371,6 +376,7 @@ class TableState:
         """``iptables -A``."""
         ch = self.chain(chain)
         allowed = self.check_rule(chain, rule, "RULE_APPEND")
+        self.lazy.discard(chain)
         ch.entries.append(Entry(rule, counters or Counters()))
         if rule.jump_target is not None or (allowed is not None and not ch.builtin):
             try:
@@ -386,6 +392,7 @@ class TableState:
         if index < 1 or index > len(ch.entries) + 1:
             raise RulesetError.plain(_errno.E2BIG, "Index of insertion too big.")
         allowed = self.check_rule(chain, rule, "RULE_INSERT")
+        self.lazy.discard(chain)
         ch.entries.insert(index - 1, Entry(rule, counters or Counters()))
         if rule.jump_target is not None or (allowed is not None and not ch.builtin):
             try:
@@ -401,6 +408,7 @@ class TableState:
         if index < 1 or index > len(ch.entries):
             raise RulesetError.plain(_errno.E2BIG, "Index of replacement too big.")
         allowed = self.check_rule(chain, rule, "RULE_REPLACE")
+        self.lazy.discard(chain)
         old = ch.entries[index - 1]
         ch.entries[index - 1] = Entry(rule, counters or Counters())
         if rule.jump_target is not None or (allowed is not None and not ch.builtin):
@@ -457,6 +465,9 @@ class TableState:
                     raise RulesetError.nft("CHAIN_DEL", _errno.EBUSY, f"chain {c.name}")
             for c in users:
                 del self.chains[c.name]
+            # iptables-nft 1.8.9 also deletes the built-in chains left empty with policy ACCEPT
+            self.lazy.update(c.name for c in self.chains.values()
+                             if c.builtin and not c.entries and c.policy == "ACCEPT")
         self._bump()
 
     def flush(self, name: str | None = None) -> None:
@@ -467,6 +478,8 @@ class TableState:
 
     def zero(self, name: str | None = None, index: int | None = None) -> None:
         """``iptables -Z [chain [N]]``."""
+        if name is not None and index is None and name in self.lazy:
+            raise no_chain()  # iptables-nft: the built-in chain does not exist in the kernel (yet)
         chains = [self.chain(name)] if name is not None else list(self.chains.values())
         for ch in chains:
             if index is not None:
@@ -487,6 +500,7 @@ class TableState:
         if policy not in ("ACCEPT", "DROP"):
             raise RulesetError.plain(_errno.EINVAL, "Bad policy name. Run `dmesg' for more information.")
         ch.policy = policy
+        self.lazy.discard(name)
         if counters is not None:
             ch.policy_counters = counters
         self._bump()

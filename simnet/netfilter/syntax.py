@@ -159,6 +159,7 @@ def _declare(t: TableState, line: str, lineno: int, filename: str, counters: boo
                                line=lineno, filename=filename)
         assert existing is not None
         existing.policy = policy
+        t.lazy.discard(name)
         if cnt is not None:
             existing.policy_counters = cnt
         return
@@ -205,6 +206,8 @@ def _command(t: TableState, line: str, counters: bool, lineno: int, filename: st
         rule = Rule.parse(rest)
         allowed = t.check_rule(words[1], rule)
         chain.entries.append(Entry(rule, cnt or Counters()))
+        if chain.builtin:
+            t.lazy.discard(chain.name)
         if restricted is not None:
             hooks = restricted.get(t.name, _MISSING)
             if hooks is _MISSING:

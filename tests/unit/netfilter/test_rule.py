@@ -57,3 +57,60 @@ def test_restore_tokenizer_quotes_only_double_quotes():
     assert split_words('-m comment --comment "a \\"b\\"" -j X') == ["-m", "comment", "--comment", 'a "b"', "-j", "X"]
     assert split_words("--comment 'a'") == ["--comment", "'a'"]
     assert split_words('--comment ""') == ["--comment", ""]
+
+
+# --- as iptables 1.8.9 (nf_tables) prints them back after iptables-restore (verified)
+
+@pytest.mark.parametrize("spec,saved", [
+    ("-d 0/0 -j ACCEPT", "-j ACCEPT"),
+    ("-s 0/0 -d 0.0.0.0/0 -j ACCEPT", "-j ACCEPT"),
+    ("-s 0 -j ACCEPT", "-s 0.0.0.0/32 -j ACCEPT"),
+    ("-s 10.1 -j ACCEPT", "-s 10.1.0.0/32 -j ACCEPT"),
+    ("-s 10.1/16 -j ACCEPT", "-s 10.1.0.0/16 -j ACCEPT"),
+    ("-s 010.1.2.3/010 -j ACCEPT", "-s 8.0.0.0/8 -j ACCEPT"),
+    ("-s 0x0a.1.2.3 -j ACCEPT", "-s 10.1.2.3/32 -j ACCEPT"),
+    ("-s 10.1.2.3/255.255.0.0 -j ACCEPT", "-s 10.1.0.0/16 -j ACCEPT"),
+    ("-p tcp --dport 0:65535 -j ACCEPT", "-p tcp -m tcp -j ACCEPT"),
+    ("-p tcp ! --dport 0:65535 -j ACCEPT", "-p tcp -j ACCEPT"),
+    ("-p tcp -m tcp --tcp-flags NONE NONE -j ACCEPT", "-p tcp -m tcp -j ACCEPT"),
+    ("-p tcp -m tcp --tcp-flags NONE SYN -j ACCEPT", "-p tcp -j ACCEPT"),
+    ("-p tcp -m tcp --dport 1 -m tcp --dport 2 -j ACCEPT", "-p tcp -m tcp --dport 2 -j ACCEPT"),
+    ("-p tcp -m tcp --dport 1 -m comment --comment x -m tcp --sport 2 -j ACCEPT",
+     "-p tcp -m tcp --sport 2 --dport 1 -m comment --comment x -j ACCEPT"),
+    ("-p tcp -m tcp --tcp-flags SYN SYN -m tcp --dport 1 -j ACCEPT", "-p tcp -m tcp --dport 1 --tcp-flags SYN SYN -j ACCEPT"),
+    ("-p tcp -m tcp -m tcp --dport 1 -j ACCEPT", "-p tcp -m tcp -m tcp --dport 1 -j ACCEPT"),
+    ("-p tcp -m tcp ! --sport 0:65535 -m comment --comment x -j ACCEPT", "-p tcp -m comment --comment x -j ACCEPT"),
+    ("-p udp -m udp --sport 0:65535 -m udp --dport 3 -j ACCEPT", "-p udp -m udp -m udp --dport 3 -j ACCEPT"),
+    ("-p udp -m udp --dport 1 -m udp --sport 2 -j ACCEPT", "-p udp -m udp --sport 2 --dport 1 -j ACCEPT"),
+    ("-p tcp -m tcp --tcp-option 5 -j ACCEPT", "-p tcp -m tcp --tcp-option 5 -j ACCEPT"),
+])
+def test_kernel_canonical_text(spec, saved):
+    r = Rule.parse(spec)
+    assert str(r) == saved
+    assert Rule.parse(saved) == r
+
+
+@pytest.mark.parametrize("addr,msg", [("256.1.1.1", "host/network `256.1.1.1' not found"),
+                                      ("1.2.3.4/33", "invalid mask `33' specified"),
+                                      ("1.2.3.4/", "invalid mask `' specified"),
+                                      ("1.2.3.4/08", "invalid mask `08' specified"),
+                                      ("1.2.3.4.", "host/network `1.2.3.4.' not found")])
+def test_bad_addresses_worded_like_iptables(addr, msg):
+    with pytest.raises(RuleSyntaxError, match=msg.replace(".", r"\.").replace("/", "/")):
+        Rule.parse(f"-s {addr} -j ACCEPT")
+
+
+def test_fast_path_and_general_parser_agree():
+    from simnet.netfilter.rule import _parse, _parse_fast, split_words
+
+    for line in ['-d 10.96.0.1/32 -p tcp -m comment --comment "a b" -m tcp --dport 80 -j KUBE-SVC-X',
+                 '! -s 10.244.0.0/16 -d 10.96.0.1/32 -p tcp -m tcp --dport 80 -j KUBE-MARK-MASQ',
+                 '-p tcp -m comment --comment x -m tcp -j DNAT --to-destination 10.244.0.2:8080',
+                 '-m statistic --mode random --probability 0.33333333349 -j KUBE-SEP-X',
+                 '-m mark ! --mark 0x4000/0x4000 -j RETURN', '-j MARK --set-xmark 0x4000/0x4000', '-g X']:
+        w = split_words(line)
+        fast = _parse_fast(list(w))
+        assert fast is not None and fast == _parse(list(w)) and str(fast) == str(_parse(list(w)))
+    for odd in ["-p tcp --dport 80 -j ACCEPT", "-m tcp --dport 80 -p tcp -j ACCEPT", "-j ACCEPT -s 1.2.3.4",
+                "-m comment --comm x -j ACCEPT", "-f -j ACCEPT"]:
+        assert _parse_fast(split_words(odd)) is None
