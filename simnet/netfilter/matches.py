@@ -25,6 +25,9 @@ worded like iptables; nothing is ever skipped silently.
 
 from __future__ import annotations
 
+import re
+from socket import inet_aton as _inet_aton
+
 from dataclasses import dataclass, fields
 from functools import lru_cache
 from ipaddress import IPv4Address, IPv4Network
@@ -111,9 +114,21 @@ def _strtoui(text: str, hi: int) -> int | None:
     return v if v <= hi else None
 
 
+_QUAD = re.compile(r"(?:(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)")
+
+
+def quad_to_int(text: str) -> int | None:
+    """A plain dotted quad (decimal, no leading zeros) as an int, else None (quickly)."""
+    if _QUAD.fullmatch(text) is None:
+        return None
+    return int.from_bytes(_inet_aton(text), "big")
+
+
 def _dotted(text: str, is_mask: bool) -> int | None:
     """xtables' __numeric_to_ipaddr: up to four dot-separated bytes (strtoui base 0 each);
     an address with fewer is completed with zero bytes (``10.1`` is 10.1.0.0), a mask is not."""
+    if _QUAD.fullmatch(text) is not None:
+        return int.from_bytes(_inet_aton(text), "big")
     parts = text[:19].split(".")  # iptables copies the text into a 20-byte buffer
     if len(parts) > 4 or (is_mask and len(parts) != 4):
         return None

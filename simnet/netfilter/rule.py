@@ -95,18 +95,25 @@ def split_words(line: str) -> list[str]:
     if '"' not in line:
         return line.split()
     if "\\" not in line:
+        # quotes only around whole words: split on the quotes, no per-character loop
         segs = line.split('"')
-        if len(segs) % 2 == 1 and all(
-            (i == 0 or not segs[i] or segs[i][0].isspace()) and (i == len(segs) - 1 or not segs[i] or segs[i][-1].isspace())
-            for i in range(0, len(segs), 2)
-        ):
-            fast: list[str] = []
-            for i, seg in enumerate(segs):
-                if i % 2:
-                    fast.append(seg)
-                else:
+        last = len(segs) - 1
+        if last % 2 == 0:
+            head = segs[0]
+            fast = head.split()
+            ok = not head or head[-1].isspace()
+            i = 1
+            while ok and i < last:
+                fast.append(segs[i])
+                seg = segs[i + 1]
+                if seg:
+                    if not seg[0].isspace() or (i + 1 < last and not seg[-1].isspace()):
+                        ok = False
+                        break
                     fast.extend(seg.split())
-            return fast
+                i += 2
+            if ok:
+                return fast
     words: list[str] = []
     buf: list[str] = []
     in_quote = escaped = False

@@ -179,6 +179,22 @@ def _command(t: TableState, line: str, counters: bool, lineno: int, filename: st
              restricted: dict[Table, dict[str, frozenset[str]] | None] | None = None) -> None:
     words = split_words(line)
     cnt: Counters | None = None
+    if words[0] == "-A" and len(words) > 2:  # the common case, kept short
+        chain = t.chains.get(words[1])
+        rest = words[2:]
+        if chain is not None and "-c" not in rest and "--set-counters" not in rest and "-A" not in rest:
+            rule = Rule.parse(rest)
+            allowed = t.check_rule(words[1], rule)
+            chain.entries.append(Entry(rule, Counters()))
+            if chain.builtin:
+                t.lazy.discard(chain.name)
+            elif allowed is not None and restricted is not None:
+                hooks = restricted.get(t.name, _MISSING)
+                if hooks is _MISSING:
+                    hooks = restricted[t.name] = {}
+                if hooks is not None:
+                    hooks[chain.name] = allowed & hooks.get(chain.name, allowed)
+            return
     if words[0].startswith("["):
         cnt = _counters(words[0], lineno, filename)
         words = words[1:]

@@ -19,7 +19,7 @@ from ipaddress import IPv4Address
 from typing import Any, ClassVar
 
 from simnet.errors import RuleSyntaxError
-from simnet.netfilter.matches import (DSCP_CLASSES, Opts, U32, parse_int, parse_mark, parse_tos,
+from simnet.netfilter.matches import (DSCP_CLASSES, Opts, U32, parse_int, parse_mark, parse_tos, quad_to_int,
                                       save_string)
 
 __all__ = [
@@ -407,8 +407,8 @@ class NatRange:
         if ip_s:
             lo_s, dash, hi_s = ip_s.partition("-")
             try:
-                lo = IPv4Address(lo_s)
-                hi = IPv4Address(hi_s) if dash else lo
+                lo = _addr(lo_s)
+                hi = _addr(hi_s) if dash else lo
             except ValueError:
                 raise _err(f"Bad IP address \"{ip_s}\"") from None
             if hi < lo:
@@ -438,6 +438,12 @@ class NatRange:
             if self.max_port is not None and self.max_port != self.min_port:
                 s += f"-{self.max_port}"
         return s
+
+
+def _addr(text: str) -> IPv4Address:
+    """``IPv4Address(text)``, quicker for a plain dotted quad (the common case)."""
+    n = quad_to_int(text)
+    return IPv4Address(n) if n is not None else IPv4Address(text)
 
 
 def _ports_opt(opts: Opts, proto: int | None) -> tuple[int | None, int | None]:
