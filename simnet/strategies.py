@@ -3,8 +3,8 @@
 Importable without pytest.  Every strategy takes keyword-only bounds and
 validates them eagerly, raising :class:`hypothesis.errors.InvalidArgument`.
 
-Sections: netfilter (rules and rulesets).  Packets, routes and worlds
-strategies live in their own sections below as they are added.
+Sections: netfilter (rules and rulesets); addresses and packets; routes;
+worlds (whole topologies of namespaces, veths, bridges, addresses and routes).
 """
 
 from __future__ import annotations
@@ -12,7 +12,8 @@ from __future__ import annotations
 from hypothesis import strategies as st
 from hypothesis.errors import InvalidArgument
 
-__all__ = ["matches", "targets", "rules", "chains", "rulesets"]
+__all__ = ["matches", "targets", "rules", "chains", "rulesets", "mac_addresses", "ports", "ipv4_addresses",
+           "packets", "routes", "routing_tables", "worlds"]
 
 
 # =========================================================================== netfilter
@@ -313,3 +314,146 @@ def rulesets(draw: st.DrawFn, *, tables: tuple[str, ...] = ("filter", "nat"), ma
         if tname != "nat" and draw(st.booleans()):
             t.set_policy(BUILTIN_CHAINS[Table(tname)][0], "DROP")
     return rs
+
+
+# =========================================================================== addresses and packets
+
+from ipaddress import IPv4Address, IPv4Network  # noqa: E402
+
+from simnet.addresses import IPProto, MacAddress, Port  # noqa: E402
+from simnet.packet import Icmp, IcmpType, IPv4, Packet, Tcp, TcpFlags, Udp  # noqa: E402
+
+st.register_type_strategy(Port, st.integers(1, 65535).map(Port))  # type: ignore[arg-type]
+
+
+def mac_addresses(*, unicast: bool = True) -> st.SearchStrategy[MacAddress]:
+    """MAC addresses; by default locally administered unicast, as the kernel's random ones."""
+    raw = st.integers(0, 2**48 - 1)
+    if unicast:
+        raw = raw.map(lambda n: (n & ~(1 << 40)) | (1 << 41))
+    return raw.map(MacAddress)
+
+
+def ports(*, min_port: int = 1, max_port: int = 65535) -> st.SearchStrategy[int]:
+    if not 0 <= min_port <= max_port <= 65535:
+        raise InvalidArgument(f"need 0 <= min_port <= max_port <= 65535, got {min_port=} {max_port=}")
+    return st.integers(min_port, max_port)
+
+
+def ipv4_addresses(*, network: str | IPv4Network = "0.0.0.0/0") -> st.SearchStrategy[IPv4Address]:
+    try:
+        net = IPv4Network(network)
+    except ValueError:
+        raise InvalidArgument(f"{network=} is not an IPv4 network") from None
+    return st.integers(int(net.network_address), int(net.broadcast_address)).map(IPv4Address)
+
+
+def packets(*, src: str | IPv4Network = "10.0.0.0/8", dst: str | IPv4Network = "10.0.0.0/8",
+            protos: tuple[str, ...] = ("tcp", "udp", "icmp")) -> st.SearchStrategy[Packet]:
+    """IPv4 datagrams (no Ethernet header): TCP with any flags, UDP, ICMP echo requests/replies."""
+    unknown = set(protos) - {"tcp", "udp", "icmp"}
+    if not protos or unknown:
+        raise InvalidArgument(f"protos must be a non-empty subset of tcp/udp/icmp, got {protos!r}")
+
+    @st.composite
+    def build(draw: st.DrawFn) -> Packet:
+        proto = draw(st.sampled_from(protos))
+        ip = IPv4(src=draw(ipv4_addresses(network=src)), dst=draw(ipv4_addresses(network=dst)),
+                  proto=IPProto[proto.upper()], ttl=draw(st.integers(1, 64)))
+        if proto == "tcp":
+            l4: Tcp | Udp | Icmp = Tcp(sport=draw(ports()), dport=draw(ports()),
+                                       flags=TcpFlags(draw(st.integers(0, 255))))
+        elif proto == "udp":
+            l4 = Udp(sport=draw(ports()), dport=draw(ports()))
+        else:
+            l4 = Icmp(type=draw(st.sampled_from([IcmpType.ECHO_REQUEST, IcmpType.ECHO_REPLY])),
+                      id=draw(st.integers(0, 0xFFFF)), seq=draw(st.integers(0, 0xFFFF)))
+        return Packet(ip=ip, l4=l4)
+
+    return build()
+
+
+# =========================================================================== routes
+
+from simnet.routing import Route, RouteTable, RouteType  # noqa: E402
+
+
+def routes(*, devs: tuple[str, ...] = ("eth0", "eth1"), table: int = RouteTable.MAIN,
+           types: tuple[RouteType, ...] = tuple(RouteType)[:1] + (RouteType.BLACKHOLE, RouteType.UNREACHABLE,
+                                                                   RouteType.PROHIBIT)) -> st.SearchStrategy[Route]:
+    """Route values as ``ip route`` would hold them (unicast via a device, or a reject type)."""
+    if not devs:
+        raise InvalidArgument("devs must name at least one device")
+
+    @st.composite
+    def build(draw: st.DrawFn) -> Route:
+        net = IPv4Network((draw(st.integers(0, 2**32 - 1)), draw(st.integers(0, 32))), strict=False)
+        kind = draw(st.sampled_from(types))
+        metric = draw(st.sampled_from([0, 0, 10, 100]))
+        if kind is RouteType.UNICAST:
+            via = draw(st.none() | ipv4_addresses(network="10.0.0.0/8"))
+            return Route(dst=net, dev=draw(st.sampled_from(devs)), via=via, metric=metric, table=table)
+        return Route(dst=net, type=kind, metric=metric, table=table)
+
+    return build()
+
+
+def routing_tables(*, max_size: int = 20, **kwargs: object) -> st.SearchStrategy[list[Route]]:
+    if max_size < 0:
+        raise InvalidArgument(f"{max_size=} must be >= 0")
+    return st.lists(routes(**kwargs), max_size=max_size)  # type: ignore[arg-type]
+
+
+# =========================================================================== worlds
+
+
+@st.composite
+def _world(draw: st.DrawFn, min_netns: int, max_netns: int, subnets: int, bridge: bool) -> "object":
+    from ipaddress import IPv4Interface
+
+    from simnet.world import World
+
+    w = World(seed=draw(st.integers(0, 2**16)))
+    names = [f"n{i}" for i in range(draw(st.integers(min_netns, max_netns)))]
+    for name in names:
+        ns = w.add_netns(name)
+        ns.set_up("lo", True)
+        if draw(st.booleans()):
+            ns.sysctls.set("net.ipv4.ip_forward", "1")
+    bridge_ns = draw(st.sampled_from(names)) if bridge else None
+    if bridge_ns is not None:
+        w[bridge_ns].link_add("br0", "bridge")
+        w[bridge_ns].set_up("br0", True)
+    links = draw(st.lists(st.tuples(st.integers(0, len(names) - 1), st.integers(0, len(names) - 1),
+                                    st.integers(0, subnets - 1), st.booleans()), min_size=1, max_size=2 * len(names)))
+    for k, (i, j, subnet, to_bridge) in enumerate(links):
+        a, b = w[names[i]], w[names[j]]
+        ea, eb = f"e{k}a", f"e{k}b"
+        a.link_add(ea, "veth", peer=eb, peer_netns=b)
+        a.set_up(ea, True)
+        b.set_up(eb, True)
+        if to_bridge and bridge_ns == names[i]:
+            a.set_master(ea, "br0")
+            if not any(x.dev == "br0" for x in a.addrs):
+                a.addr_add("br0", IPv4Interface(f"10.{subnet}.0.254/24"))
+        else:
+            a.addr_add(ea, IPv4Interface(f"10.{subnet}.0.{2 * k + 1}/24"))
+        b.addr_add(eb, IPv4Interface(f"10.{subnet}.0.{2 * k + 2}/24"))
+        if draw(st.booleans()):
+            try:
+                b.route_add(Route(dst=IPv4Network("0.0.0.0/0"), via=IPv4Address(f"10.{subnet}.0.{2 * k + 1}")))
+            except OSError:
+                pass  # the gateway is not on-link (it sits behind the bridge): like `ip route add`, refused
+    return w
+
+
+def worlds(*, min_netns: int = 2, max_netns: int = 6, subnets: int = 4, bridge: bool = True) -> st.SearchStrategy:
+    """Random small worlds: namespaces joined by veths (and one bridge), addressed from
+    10.<subnet>.0.0/24, some forwarding, some with default routes.  Names are n0, n1, ...;
+    the bridge (if any) is br0 in one of them.
+    """
+    if not 1 <= min_netns <= max_netns:
+        raise InvalidArgument(f"need 1 <= min_netns <= max_netns, got {min_netns=} {max_netns=}")
+    if not 1 <= subnets <= 256:
+        raise InvalidArgument(f"{subnets=} must be in 1..256")
+    return _world(min_netns, max_netns, subnets, bridge)
