@@ -42,8 +42,12 @@ def _drop(ns: "NetNamespace", tid: int, reason: str, disposition: Disposition = 
 
 
 # -- the wire ---------------------------------------------------------------------------
-def dev_xmit(ns: "NetNamespace", dev: Device, packet: Packet, tid: int) -> None:
-    """dev_queue_xmit: put a frame on a device's wire."""
+def dev_xmit(ns: "NetNamespace", dev: Device, packet: Packet, tid: int, *, ct: tuple | None = None) -> None:
+    """dev_queue_xmit: put a frame on a device's wire.
+
+    ``ct``: (entry, ctinfo) a looped-back skb keeps (``loopback_xmit`` does not reset
+    it), so conntrack and NAT at PREROUTING/INPUT do not look the packet up again.
+    """
     tracer = ns.world.tracer
     if not dev.carrier:
         _drop(ns, tid, f"{dev.ifname} is {'down' if not dev.admin_up else 'without carrier'}",
@@ -55,7 +59,7 @@ def dev_xmit(ns: "NetNamespace", dev: Device, packet: Packet, tid: int) -> None:
             assert dev.peer is not None
             ns.world.schedule(0.0, netif_receive, dev.peer.netns, dev.peer.ifname, packet, tid)
         case LinkKind.LOOPBACK:
-            ns.world.schedule(0.0, netif_receive, ns, dev.ifname, packet, tid)
+            ns.world.schedule(0.0, netif_receive, ns, dev.ifname, packet, tid, ct)
         case LinkKind.BRIDGE:
             # br_dev_xmit: the bridge's own stack sends into the bridge
             ns.world.schedule(0.0, br_dev_xmit, ns, dev.ifname, packet, tid)
@@ -64,7 +68,7 @@ def dev_xmit(ns: "NetNamespace", dev: Device, packet: Packet, tid: int) -> None:
                   Disposition.NOT_FOR_US)
 
 
-def netif_receive(ns: "NetNamespace", ifname: str, packet: Packet, tid: int) -> None:
+def netif_receive(ns: "NetNamespace", ifname: str, packet: Packet, tid: int, ct: tuple | None = None) -> None:
     """A frame arrives on a device."""
     tracer = ns.world.tracer
     dev = ns.devices.get(ifname)
@@ -81,7 +85,7 @@ def netif_receive(ns: "NetNamespace", ifname: str, packet: Packet, tid: int) -> 
     if dev.master is not None:
         br_handle_frame(ns, dev, packet, tid)
         return
-    l2_deliver(ns, dev, packet, tid)
+    l2_deliver(ns, dev, packet, tid, ct=ct)
 
 
 def _pkt_type(dev: Device, eth: Ethernet | None) -> PktType:
@@ -95,7 +99,7 @@ def _pkt_type(dev: Device, eth: Ethernet | None) -> PktType:
 
 
 def l2_deliver(ns: "NetNamespace", dev: Device, packet: Packet, tid: int, *,
-               prerouted: Skb | None = None) -> None:
+               prerouted: Skb | None = None, ct: tuple | None = None) -> None:
     """eth_type_trans + the protocol handlers: ARP or IPv4."""
     pkt_type = _pkt_type(dev, packet.eth)
     if pkt_type is PktType.OTHERHOST:
@@ -109,6 +113,8 @@ def l2_deliver(ns: "NetNamespace", dev: Device, packet: Packet, tid: int, *,
         _drop(ns, tid, "not IPv4", Disposition.NOT_FOR_US)
         return
     skb = prerouted or Skb(packet=packet, indev=dev.ifname, pkt_type=pkt_type)
+    if ct is not None and prerouted is None:
+        skb = skb.evolve(ct=ct[0], ctinfo=ct[1])
     ip_rcv(ns, dev, skb, tid, prerouted=prerouted is not None)
 
 
@@ -295,7 +301,8 @@ def neigh_output(ns: "NetNamespace", dev: Device, nexthop: IPv4Address, skb: Skb
     """neigh_resolve_output: send now if the lladdr is known, else queue and ask."""
     packet = skb.packet
     if dev.kind is LinkKind.LOOPBACK:
-        dev_xmit(ns, dev, packet.without_eth(), tid)
+        dev_xmit(ns, dev, packet.without_eth(), tid,
+                 ct=(skb.ct, skb.ctinfo) if skb.ct is not None and skb.ctinfo is not None else None)
         return
     if dev.kind is LinkKind.DUMMY:
         dev_xmit(ns, dev, packet, tid)
