@@ -412,6 +412,8 @@ def route_input(ns: "NetNamespace", skb: Skb, dev: Device) -> tuple[str, Route |
         if ip.dst.is_loopback and dev.kind is not LinkKind.LOOPBACK and \
                 not ns.sysctls.conf(dev.ifname, "route_localnet"):
             return "martian", route
+        if not _source_valid(ns, skb, dev):
+            return "martian", route
         return "local", route
     if route is not None and route.type is RouteType.BROADCAST:
         return "broadcast", route
@@ -423,9 +425,20 @@ def route_input(ns: "NetNamespace", skb: Skb, dev: Device) -> tuple[str, Route |
         return "no route", None
     if route.type in (RouteType.UNREACHABLE, RouteType.PROHIBIT, RouteType.BLACKHOLE):
         return str(route.type), route
-    if not _rp_filter_ok(ns, skb, dev):
+    if not _source_valid(ns, skb, dev):
         return "martian", route
     return "forward", route
+
+
+def _source_valid(ns: "NetNamespace", skb: Skb, dev: Device) -> bool:
+    """fib_validate_source: from outside, one of our own addresses is a martian source
+    (unless accept_local), and rp_filter checks the way back."""
+    ip = skb.packet.ip
+    assert ip is not None
+    if dev.kind is not LinkKind.LOOPBACK and not ns.sysctls.conf(dev.ifname, "accept_local") and \
+            any(a.address == ip.src for a in ns.addrs):
+        return False
+    return _rp_filter_ok(ns, skb, dev)
 
 
 def _rp_filter_ok(ns: "NetNamespace", skb: Skb, dev: Device) -> bool:
@@ -555,6 +568,11 @@ def icmp_send(ns: "NetNamespace", skb: Skb, type_: int, code: int, tid: int, *, 
     if ip is None:
         return
     if isinstance(skb.packet.l4, Icmp) and skb.packet.l4.is_error:
+        return
+    if skb.indev is None and isinstance(skb.packet.l4, Icmp) and skb.packet.l4.type in (
+            IcmpType.ECHO_REPLY, IcmpType.TIMESTAMP_REPLY):
+        # The kernel's own ICMP reply is being sent under icmp_xmit_lock (icmp_reply); an error
+        # about it from OUTPUT/POSTROUTING (REJECT) finds the lock taken and is never sent.
         return
     if ns.addr_type(ip.dst).value in ("BROADCAST", "MULTICAST") or skb.pkt_type in (PktType.BROADCAST,
                                                                                       PktType.MULTICAST):

@@ -10,8 +10,10 @@ The batch becomes one scenario script, which runs through :func:`run_script` and
 any :func:`simnet.kernel.compare` difference fails, and Hypothesis shrinks it to a minimal world.
 
 Examples: ``SIMNET_FUZZ_EXAMPLES=N`` batches (10 batches: about 35 worlds and 150 probes, 2 to 3
-minutes here). Unset, the random test skips: the fuzzer still finds an open disagreement
-(``regressions/open/``, an expected failure), and shrinking a batch takes minutes; set
+minutes here). Unset, the random test skips: the derandomized sample still holds an open
+disagreement (a SYN-ACK dropped in the server's OUTPUT: the kernel's 1 s SYN-ACK retransmission
+lands around the client's 1 s timeout, and simnet does not model server-side SYN-ACK
+retransmission yet). Shrinking is off unless ``SIMNET_FUZZ_SHRINK=1`` (it takes minutes); set
 ``SIMNET_FUZZ_RANDOM=1`` for a fresh random sample instead of the derandomized one. What was reached (user chains, NAT, conntrack states, outcomes) is
 recorded with ``hypothesis.event`` and printed as a summary at the end of the module (``-s``).
 
@@ -35,7 +37,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, event, given, settings
+from hypothesis import Phase, HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from simnet.script.interpreter import run_script
@@ -325,6 +327,8 @@ def test_open_disagreements_still_disagree(path: Path) -> None:
 @pytest.mark.skipif(EXAMPLES <= 0, reason="set SIMNET_FUZZ_EXAMPLES=N to fuzz N random batches of worlds against "
                     "the kernel (open disagreements: tests/kernel/regressions/open/)")
 @settings(max_examples=max(EXAMPLES, 1), deadline=None, derandomize=not os.environ.get("SIMNET_FUZZ_RANDOM"),
+          # shrinking a batch takes minutes: only on request (the failing batch is printed either way)
+          phases=[Phase.explicit, Phase.reuse, Phase.generate] + ([Phase.shrink] if os.environ.get("SIMNET_FUZZ_SHRINK") else []),
           suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large], database=None)
 @given(batches())
 def test_random_worlds_agree_with_the_kernel(batch: tuple[str, int, int]) -> None:

@@ -1,7 +1,8 @@
 #!/bin/sh
-# OPEN (found by the differential fuzzer, not fixed yet): fx1's SYN to fx0's bridge address is
-# DNATed by fx0 back to fx1's own address 10.0.1.2 and returned to fx1; simnet counts fx1's
-# nat/POSTROUTING policy twice, the kernel once (the returned packet has fx1's own source address).
+# Found by the differential fuzzer: fx1's SYN to fx0's bridge address is DNATed by fx0 back to
+# fx1's own address 10.0.1.2 and returned to fx1. It arrives carrying fx1's own address as its
+# source: a martian (fib_validate_source, accept_local=0), dropped after PREROUTING. simnet used
+# to route it on and counted fx1's nat/POSTROUTING policy twice.
 ip netns add fx0
 ip netns add fx1
 ip netns exec fx0 sysctl -q -w net.ipv4.conf.all.send_redirects=0 net.ipv4.conf.default.send_redirects=0
