@@ -144,7 +144,13 @@ def ping(world: "World", netns: str, dst: IPv4Address | str, *, count: int = 1, 
     else:
         for seq in range(1, count + 1):
             world.schedule((seq - 1) * interval, send, seq)
-    world.run(until=start + (count - 1) * interval + _bounded(timeout) - 1e-9)
+    deadline = start + (count - 1) * interval + _bounded(timeout)
+    # ping exits as soon as every request it sent has been answered (a reply or an error)
+    while world.pending() and world._queue[0][0] < deadline - 1e-9 and \
+            len(sock.replies) + len(sock.errors) < count:
+        world.run(until=world._queue[0][0])
+    if len(sock.replies) + len(sock.errors) < count:
+        world.run(until=deadline - 1e-9)
     del ns.sockets.pings[ident]
     seen = getattr(world, "last_ping_seen", None)
     traces = _collect(world, first)

@@ -94,6 +94,8 @@ class Conn:
     mark: int = 0
     zone: int = 0
     timeout: int = 0
+    expires: float = 0.0
+    """Simulated time at which the entry dies unless a packet refreshes it."""
     related_to: "Conn | None" = None
     nat_bound: set[str] = field(default_factory=set)
     """Which NAT manips ('src', 'dst') have been decided (incl. the null binding)."""

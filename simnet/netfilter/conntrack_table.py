@@ -51,15 +51,44 @@ class ConntrackTable:
         return len(self._conns)
 
     def __iter__(self):  # type: ignore[no-untyped-def]
+        now = self.ns.world.now
+        for conn in [c for c in self._conns.values() if c.expires <= now]:
+            self.remove(conn)
         return iter(sorted(self._conns.values(), key=lambda c: c.id))
 
+    def _get(self, t: CtTuple) -> tuple[Conn, CtDir] | None:
+        """The entry holding a tuple; an entry past its timeout is gone (the gc would have reaped it)."""
+        found = self._by_tuple.get(t)
+        if found is not None and found[0].expires <= self.ns.world.now:
+            self.remove(found[0])
+            return None
+        return found
+
     def lookup(self, t: CtTuple) -> tuple[Conn, CtDir] | None:
-        return self._by_tuple.get(t)
+        return self._get(t)
 
     def tuple_taken(self, reply: CtTuple, ignore: Conn | None = None) -> bool:
         """nf_nat_used_tuple: would a connection with this reply tuple clash?"""
-        found = self._by_tuple.get(reply)
+        found = self._get(reply)
         return found is not None and found[0] is not ignore
+
+    def _refresh(self, conn: Conn) -> None:
+        """Restart the entry's timeout for its protocol state (nf_ct_refresh_acct)."""
+        proto = conn.orig.proto
+        if proto == 6:
+            timeout = TIMEOUTS.get(conn.tcp_state or "", 120)
+        elif proto == 17:
+            timeout = TIMEOUTS["udp-stream"] if conn.status & CtStatus.ASSURED else TIMEOUTS["udp"]
+        elif proto == 1:
+            timeout = TIMEOUTS["icmp"]
+        else:
+            timeout = 600
+        conn.timeout = timeout
+        conn.expires = self.ns.world.now + timeout
+
+    def remaining(self, conn: Conn) -> int:
+        """Whole seconds left, as ``conntrack -L`` prints them (the kernel rounds down)."""
+        return max(0, int(conn.expires - self.ns.world.now - 1e-6))
 
     # -- nf_conntrack_in ---------------------------------------------------------------
     def classify(self, skb: "Skb") -> tuple[Conn | None, CtInfo | None]:
@@ -70,7 +99,7 @@ class ConntrackTable:
         t = packet_tuple(pkt)
         if t is None:
             return None, None
-        found = self._by_tuple.get(t)
+        found = self._get(t)
         if found is not None:
             conn, direction = found
             if isinstance(pkt.l4, Tcp):
@@ -112,7 +141,7 @@ class ConntrackTable:
         t = packet_tuple(quoted)
         if t is None:
             return None, None
-        found = self._by_tuple.get(t)
+        found = self._get(t)
         if found is None:
             return None, None
         conn, direction = found
@@ -142,6 +171,8 @@ class ConntrackTable:
                     conn.status |= CtStatus.ASSURED
             case _:
                 pass
+        if conn.id in self._conns:
+            self._refresh(conn)
 
     def _tcp_state(self, conn: Conn, direction: CtDir, f: TcpFlags) -> None:
         state = conn.tcp_state
@@ -163,9 +194,10 @@ class ConntrackTable:
         """__nf_conntrack_confirm: insert a new entry; False when another entry took the tuple."""
         if conn.status & CtStatus.CONFIRMED:
             return True
-        if conn.orig in self._by_tuple or conn.reply in self._by_tuple:
+        if self._get(conn.orig) is not None or self._get(conn.reply) is not None:
             return False
         conn.id = next(self._ids)
+        self._refresh(conn)
         conn.status |= CtStatus.CONFIRMED
         self._conns[conn.id] = conn
         self._by_tuple[conn.orig] = (conn, CtDir.ORIGINAL)

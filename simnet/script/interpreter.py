@@ -334,7 +334,10 @@ def _compile_conntrack(cmd: Command, ns: str | None, args: list[str]) -> _STEP:
         elif op in ("-L", "--dump"):
             from simnet.netfilter.conntrack_table import format_conn
 
-            run.output(cmd, "".join(format_conn(c) + "\n" for c in table if selected(c)))
+            # conntrack-tools prints the seconds left and the reference count; its
+            # "N flow entries have been shown." summary goes to stderr
+            run.output(cmd, "".join(format_conn(c, timeout=table.remaining(c)) + " use=1\n"
+                                    for c in table if selected(c)))
         else:
             doomed = [c for c in table if selected(c)]
             if not doomed:

@@ -244,7 +244,24 @@ ip netns exec b conntrack -F
 ip netns exec b conntrack -L
 """)
     assert len(report.outputs) == 1
-    assert report.outputs[0]["stdout"].startswith("icmp     1 src=10.0.0.1 dst=10.0.0.2")
+    # as conntrack-tools prints it (checked on kernel 6.18): protocol, number, seconds left
+    assert report.outputs[0]["stdout"].startswith("icmp     1 29 src=10.0.0.1 dst=10.0.0.2 type=8 code=0 id=")
+    assert report.outputs[0]["stdout"].endswith(" mark=0 use=1\n")
+    assert len(report.world["b"].conntrack) == 0
+
+
+def test_conntrack_entries_expire_with_their_timeout() -> None:
+    """An ICMP entry lives 30 s after its last packet; a UDP one 30 s until it is assured."""
+    report = run_script(TWO_HOSTS + """ip netns exec b iptables -A INPUT -m conntrack --ctstate NEW -j ACCEPT
+ip netns exec a ping -c 1 10.0.0.2
+sleep 20
+ip netns exec b conntrack -L
+sleep 10
+ip netns exec b conntrack -L
+""")
+    outputs = [o["stdout"] for o in report.outputs]
+    assert outputs[0].startswith("icmp     1 9 ")
+    assert "".join(outputs[1:]) == ""  # 30 s after the reply the entry is gone
     assert len(report.world["b"].conntrack) == 0
 
 
