@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING
 from simnet.addresses import IPProto, MacAddress
 from simnet.arp import MCAST_SOLICIT, RETRANS_TIME, NudState
 from simnet.link import Device, LinkKind
+from simnet.netfilter.context import AddrType
 from simnet.netfilter.engine import nf_hook
 from simnet.netfilter.hooks import Hook
 from simnet.packet import Arp, ArpOp, Ethernet, EtherType, Icmp, IcmpType, IPv4, Packet, Tcp, TcpFlags, UnreachCode
@@ -142,10 +143,12 @@ def br_handle_frame(ns: "NetNamespace", port: Device, packet: Packet, tid: int) 
         if skb is None:
             return
         if skb.packet.ip != packet.ip:
-            assert skb.packet.ip is not None
+            assert skb.packet.ip is not None and packet.ip is not None
+            dnat = skb.packet.ip.dst != packet.ip.dst
             packet = replace(packet, ip=skb.packet.ip, l4=skb.packet.l4)
-            if skb.packet.ip.dst != (packet.ip.dst if packet.ip else None) or True:
-                # br_nf_pre_routing_finish: DNAT changed the destination; route it
+            if dnat:
+                # br_nf_pre_routing_finish: DNAT changed the destination; unless the new one is
+                # still on this bridge, the frame goes up to be routed (dst MAC := the bridge's)
                 route = ns.lookup(skb.packet.ip.dst, iif=br.ifname, mark=skb.mark)
                 if route is None or route.dev != br.ifname or route.type is RouteType.LOCAL:
                     packet = replace(packet, eth=replace(eth, dst=br.lladdr))
@@ -244,7 +247,7 @@ def arp_rcv(ns: "NetNamespace", dev: Device, packet: Packet, tid: int) -> None:
     arp = packet.arp
     assert arp is not None
     now = ns.world.now
-    local = ns.addr_type(arp.tpa) .value == "LOCAL" and _arp_ignore_allows(ns, dev, arp.tpa)
+    local = ns.addr_type(arp.tpa) is AddrType.LOCAL and _arp_ignore_allows(ns, dev, arp.tpa)
     if arp.op is ArpOp.REQUEST:
         if local:
             ns.neigh.update(arp.spa, dev.ifname, arp.sha, NudState.STALE, now)
@@ -308,7 +311,7 @@ def neigh_output(ns: "NetNamespace", dev: Device, nexthop: IPv4Address, skb: Skb
         dev_xmit(ns, dev, packet, tid)
         return
     now = ns.world.now
-    if nexthop.is_multicast or int(nexthop) == 0xFFFFFFFF or ns.addr_type(nexthop, dev.ifname).value == "BROADCAST":
+    if nexthop.is_multicast or int(nexthop) == 0xFFFFFFFF or ns.addr_type(nexthop, dev.ifname) is AddrType.BROADCAST:
         dev_xmit(ns, dev, replace(packet, eth=Ethernet(src=dev.lladdr, dst=MacAddress.BROADCAST)), tid)
         return
     lladdr = ns.neigh.usable(nexthop, dev.ifname, now)
@@ -353,7 +356,7 @@ def _arp_solicit(ns: "NetNamespace", dev: Device, target: IPv4Address, saddr: IP
                       UnreachCode.HOST, qtid, reason=f"ARP for {target} failed")
         return
     entry.probes += 1
-    if saddr is None or ns.addr_type(saddr).value != "LOCAL" or ns.sysctls.conf(dev.ifname, "arp_announce") >= 2:
+    if saddr is None or ns.addr_type(saddr) is not AddrType.LOCAL or ns.sysctls.conf(dev.ifname, "arp_announce") >= 2:
         saddr = select_source(ns.addrs, dev.ifname, target) or saddr
     request = Packet(eth=Ethernet(src=dev.lladdr, dst=MacAddress.BROADCAST, ethertype=EtherType.ARP),
                      arp=Arp(op=ArpOp.REQUEST, sha=dev.lladdr, spa=saddr or IPv4Address(0),
@@ -574,7 +577,7 @@ def icmp_send(ns: "NetNamespace", skb: Skb, type_: int, code: int, tid: int, *, 
         # The kernel's own ICMP reply is being sent under icmp_xmit_lock (icmp_reply); an error
         # about it from OUTPUT/POSTROUTING (REJECT) finds the lock taken and is never sent.
         return
-    if ns.addr_type(ip.dst).value in ("BROADCAST", "MULTICAST") or skb.pkt_type in (PktType.BROADCAST,
+    if ns.addr_type(ip.dst) in (AddrType.BROADCAST, AddrType.MULTICAST) or skb.pkt_type in (PktType.BROADCAST,
                                                                                       PktType.MULTICAST):
         return
     # The quoted datagram is the packet as it arrived, before this host's own NAT:

@@ -77,6 +77,13 @@ class ProbeResult:
         return probe_panel(self)
 
 
+def socket_errno(report: IcmpReport) -> str:
+    """The errno an ICMP error gives the socket (icmp_err_convert; time exceeded: EHOSTUNREACH)."""
+    if report.type == IcmpType.DEST_UNREACH and report.code in set(UnreachCode):
+        return ERRNO_OF_UNREACH.get(UnreachCode(report.code), "EHOSTUNREACH")
+    return "EHOSTUNREACH"
+
+
 def _bounded(timeout: float) -> float:
     return max(0.001, min(timeout, MAX_TIMEOUT))
 
@@ -236,8 +243,7 @@ def tcp_connect(world: "World", netns: str, dst: IPv4Address | str, dport: int, 
         return ProbeResult(outcome="refused", errno="ECONNREFUSED", traces=traces, **base)  # type: ignore[arg-type]
     if sock.errors:
         outcome, report = _error_outcome(sock.errors)
-        errno = ERRNO_OF_UNREACH.get(UnreachCode(report.code), "EHOSTUNREACH") \
-            if report.type == IcmpType.DEST_UNREACH and report.code in set(UnreachCode) else "EHOSTUNREACH"
+        errno = socket_errno(report)
         if errno == "ECONNREFUSED":
             outcome = "refused"
         return ProbeResult(outcome=outcome, icmp=report, errno=errno, traces=traces, **base)  # type: ignore[arg-type]
@@ -278,7 +284,6 @@ def udp_send(world: "World", netns: str, dst: IPv4Address | str, dport: int, dat
     if sock.errors:
         outcome, report = _error_outcome(sock.errors)
         # the next recv on the connected socket fails with the error's errno (icmp_err_convert)
-        errno = ERRNO_OF_UNREACH.get(UnreachCode(report.code), "EHOSTUNREACH") \
-            if report.type == IcmpType.DEST_UNREACH and report.code in set(UnreachCode) else "EHOSTUNREACH"
+        errno = socket_errno(report)
         return ProbeResult(outcome=outcome, icmp=report, errno=errno, traces=traces, **base)  # type: ignore[arg-type]
     return ProbeResult(outcome="lost", traces=traces, **base)  # type: ignore[arg-type]
