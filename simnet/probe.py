@@ -178,7 +178,9 @@ def tcp_connect(world: "World", netns: str, dst: IPv4Address | str, dport: int, 
                 src: IPv4Address | None = None, timeout: float = 1.0) -> ProbeResult:
     """``nc -z -w TIMEOUT [-s SRC] [-p SPORT] DST PORT``: a three-way handshake, then an abort (RST).
 
-    SYN retransmits follow the kernel's initial RTO (1 s, doubling) until the timeout.
+    SYN retransmissions follow tcp_retransmit_timer: the initial RTO (1 s) is kept for the first
+    ``tcp_syn_linear_timeouts`` retransmissions (Linux 6.5+), then doubles, and the connect gives
+    up after ``tcp_syn_retries`` of them.
     """
     from simnet.datapath import send_ip
 
@@ -214,12 +216,13 @@ def tcp_connect(world: "World", netns: str, dst: IPv4Address | str, dport: int, 
             errno_name.append(err)
             sock.state = "error"
 
-    rto = TCP_RTO_INIT
+    linear = ns.sysctls.get_int("net.ipv4.tcp_syn_linear_timeouts")
     when = 0.0
-    while start + when < deadline:
+    for n in range(ns.sysctls.get_int("net.ipv4.tcp_syn_retries") + 1):
+        if start + when >= deadline:
+            break
         world.schedule(when, syn)
-        when += rto
-        rto *= 2
+        when += TCP_RTO_INIT * (1 if n <= linear else 1 << (n - linear))
     while world.pending() and sock.state == "syn-sent":
         nxt = world._queue[0][0]
         if nxt >= deadline:

@@ -2,8 +2,8 @@
 
 Kernel: net/ipv4/icmp.c (echo answered by the kernel; errors routed to the
 socket that sent the quoted datagram), tcp_ipv4.c (a SYN to a closed port is
-answered with RST, a listener answers SYN-ACK and accepts on the final ACK),
-udp.c (a datagram to a closed port gets ICMP port unreachable).
+answered with RST, a listener answers SYN-ACK and accepts on the final ACK;
+inet_connection_sock.c's request-sock timer retransmits the SYN-ACK), udp.c (a datagram to a closed port gets ICMP port unreachable).
 """
 
 from __future__ import annotations
@@ -21,6 +21,9 @@ if TYPE_CHECKING:
     from simnet.netns import NetNamespace
 
 EPHEMERAL = (32768, 60999)
+TCP_TIMEOUT_INIT = 1.0
+"""The first SYN and SYN-ACK retransmission timeout (include/net/tcp.h)."""
+TCP_RTO_MAX = 120.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,6 +71,35 @@ class ClientSocket:
     isn: int = 0
 
 
+@dataclass(slots=True, eq=False)
+class RequestSock:
+    """A half-open connection (``TCP_NEW_SYN_RECV``): a listener's answer to a SYN.
+
+    The kernel keeps it on a timer (reqsk_timer_handler) that retransmits the SYN-ACK after
+    1, 2, 4 ... seconds, ``tcp_synack_retries`` times, and drops it after the last timeout or
+    as soon as a retransmission cannot be sent (netfilter dropped it in OUTPUT: EPERM).
+    """
+
+    listener: Listener
+    laddr: IPv4Address
+    lport: int
+    raddr: IPv4Address
+    rport: int
+    rcv_isn: int
+    snt_isn: int
+    num_timeout: int = 0
+    last_oow: float | None = None
+    """When a retransmitted SYN was last answered (tcp_oow_rate_limited)."""
+    tid: int | None = None
+    """The trace of the SYN that opened it: retransmitted SYN-ACKs are caused by it."""
+    generation: int = 0
+    """Bumped whenever the timer is re-armed; a stale timer event is ignored."""
+
+    def timeout(self) -> float:
+        """reqsk_timeout: the initial timeout doubled per expiry, at most TCP_RTO_MAX."""
+        return min(TCP_TIMEOUT_INIT * (1 << self.num_timeout), TCP_RTO_MAX)
+
+
 class SocketTable:
     """A namespace's sockets (``ss -a``) and its kernel transport handlers."""
 
@@ -77,6 +109,9 @@ class SocketTable:
         self.clients: dict[tuple[str, IPv4Address, int, IPv4Address, int], ClientSocket] = {}
         self.pings: dict[int, ClientSocket] = {}
         self.server_conns: dict[tuple[IPv4Address, int, IPv4Address, int], Listener] = {}
+        """Accepted connections, by (local address, local port, remote address, remote port)."""
+        self.requests: dict[tuple[IPv4Address, int, IPv4Address, int], RequestSock] = {}
+        """Half-open connections (SYN received, SYN-ACK sent), by the same key."""
         self._seq = 0
 
     # -- applications ------------------------------------------------------------
@@ -213,18 +248,19 @@ class SocketTable:
             self._done(tid, f"tcp socket {ip.dst}:{tcp.dport}")
             return
         key = (ip.dst, tcp.dport, ip.src, tcp.sport)
+        req = self.requests.get(key)
+        if req is not None and not req.listener.open:
+            # tcp_v4_rcv: the listener is gone; drop the request and look again (no socket: RST)
+            del self.requests[key]
+            req = None
+        if req is not None:
+            if self._tcp_check_req(req, tcp, tid):
+                return
         conn = self.server_conns.get(key)
         if conn is not None:
             if tcp.flags & TcpFlags.RST:
                 del self.server_conns[key]
                 self._done(tid, f"tcp connection {ip.dst}:{tcp.dport} (reset by peer)")
-                return
-            if tcp.flags & TcpFlags.ACK and not tcp.flags & TcpFlags.SYN:
-                conn.seen.append(Seen(self.ns.name, ip.src, tcp.sport, ip.dst, tcp.dport, self.next_seen()))
-                self.server_conns[key] = conn
-                if not conn.keep:
-                    conn.open = False
-                self._done(tid, f"tcp {conn.addr or '0.0.0.0'}:{conn.port} (accepted {ip.src}:{tcp.sport})")
                 return
             self._done(tid, f"tcp connection {ip.dst}:{tcp.dport}")
             return
@@ -235,16 +271,87 @@ class SocketTable:
                         None)
         if listener is not None and tcp.flags & TcpFlags.SYN and not tcp.flags & TcpFlags.ACK:
             self._done(tid, f"tcp {listener.addr or '0.0.0.0'}:{listener.port} listen (answers SYN-ACK)")
-            self.server_conns[key] = listener
-            isn = self.ns.world.rng.getrandbits(32)
-            synack = Packet(ip=IPv4(src=ip.dst, dst=ip.src, proto=IPProto.TCP),
-                            l4=Tcp(sport=tcp.dport, dport=tcp.sport, flags=TcpFlags.SYN | TcpFlags.ACK,
-                                   seq=isn, ack=tcp.seq + 1))
-            stid = self.ns.world.tracer.new(synack, self.ns.name, caused_by=tid)
-            send_ip(self.ns, synack, stid)
+            req = RequestSock(listener=listener, laddr=ip.dst, lport=tcp.dport, raddr=ip.src, rport=tcp.sport,
+                              rcv_isn=tcp.seq, snt_isn=self.ns.world.rng.getrandbits(32), tid=tid)
+            self.requests[key] = req
+            # tcp_conn_request: the request is hashed and its timer armed before the SYN-ACK is
+            # sent; an error sending this first SYN-ACK is ignored (the timer retries)
+            self._arm(req, TCP_TIMEOUT_INIT)
+            self._send_synack(req, tid)
             return
         self._done(tid, f"kernel: no tcp socket on {ip.dst}:{tcp.dport} (answers RST)")
         send_tcp_reset(self.ns, skb, tid, reason=f"port {tcp.dport} closed", attach_ct=False)
+
+    # -- request socks (tcp_minisocks.c, inet_connection_sock.c) ------------------
+    def _tcp_check_req(self, req: RequestSock, tcp: Tcp, tid: int) -> bool:
+        """tcp_check_req: a segment for a half-open connection; False to fall through."""
+        key = (req.laddr, req.lport, req.raddr, req.rport)
+        world = self.ns.world
+        if tcp.flags == TcpFlags.SYN and tcp.seq == req.rcv_isn:
+            # a retransmitted SYN: answer it again (at most once per tcp_invalid_ratelimit) and,
+            # when that SYN-ACK left, push the timer out like a fast retransmit would
+            limit = self.ns.sysctls.get_int("net.ipv4.tcp_invalid_ratelimit") / 1000
+            if req.last_oow is not None and 0 <= world.now - req.last_oow < limit:
+                self._drop(tid, "retransmitted SYN (SYN-ACK rate limited)")
+                return True
+            req.last_oow = world.now
+            self._done(tid, f"tcp {req.laddr}:{req.lport} request sock (retransmitted SYN: SYN-ACK again)")
+            if self._send_synack(req, tid) is None:
+                self._arm(req, req.timeout())
+            return True
+        if tcp.flags & (TcpFlags.RST | TcpFlags.SYN):
+            # embryonic reset: the request is dropped; a SYN (new sequence) is answered with RST
+            del self.requests[key]
+            if tcp.flags & TcpFlags.RST:
+                self._done(tid, f"tcp {req.laddr}:{req.lport} request sock (reset by peer)")
+                return True
+            return False
+        if not tcp.flags & TcpFlags.ACK:
+            self._drop(tid, "segment without ACK for a half-open connection")
+            return True
+        del self.requests[key]
+        conn = req.listener
+        conn.seen.append(Seen(self.ns.name, req.raddr, req.rport, req.laddr, req.lport, self.next_seen()))
+        self.server_conns[key] = conn
+        if not conn.keep:
+            conn.open = False
+        self._done(tid, f"tcp {conn.addr or '0.0.0.0'}:{conn.port} (accepted {req.raddr}:{req.rport})")
+        return True
+
+    def _send_synack(self, req: RequestSock, tid: int | None) -> str | None:
+        """Send the request's SYN-ACK (always the same sequence number); an errno name on failure.
+
+        ``tid`` is the segment that asked for it; None for a retransmission by the timer.
+        """
+        from simnet.datapath import send_ip
+
+        synack = Packet(ip=IPv4(src=req.laddr, dst=req.raddr, proto=IPProto.TCP),
+                        l4=Tcp(sport=req.lport, dport=req.rport, flags=TcpFlags.SYN | TcpFlags.ACK,
+                               seq=req.snt_isn, ack=req.rcv_isn + 1))
+        stid = self.ns.world.tracer.new(synack, self.ns.name, caused_by=req.tid if tid is None else tid)
+        if tid is None:
+            from simnet.trace import Sent
+
+            self.ns.world.tracer.step(stid, Sent(netns=self.ns.name, packet=synack,
+                                                 by=f"tcp request sock timer (retransmission {req.num_timeout + 1})"))
+        return send_ip(self.ns, synack, stid)
+
+    def _arm(self, req: RequestSock, delay: float) -> None:
+        req.generation += 1
+        self.ns.world.schedule(delay, self._reqsk_timer, req, req.generation)
+
+    def _reqsk_timer(self, req: RequestSock, generation: int) -> None:
+        """reqsk_timer_handler: retransmit the SYN-ACK, or give the half-open connection up."""
+        key = (req.laddr, req.lport, req.raddr, req.rport)
+        if generation != req.generation or self.requests.get(key) is not req:
+            return
+        retries = self.ns.sysctls.get_int("net.ipv4.tcp_synack_retries")
+        if req.listener.open and req.num_timeout < retries and self._send_synack(req, None) is None:
+            req.num_timeout += 1
+            self._arm(req, req.timeout())
+            return
+        # expired, the listener closed, or the retransmission could not be sent
+        del self.requests[key]
 
     def _udp(self, skb: Skb, udp: Udp, tid: int) -> None:
         from simnet.datapath import icmp_send

@@ -266,6 +266,8 @@ class Trace:
     disposition: Disposition
     caused_by: int | None = None
     """The trace id of the packet this one answers (a reply, an ICMP error, ARP)."""
+    time: float = 0.0
+    """When it was sent, on the world's clock (seconds)."""
 
     @property
     def hops(self) -> Iterator[tuple[str, tuple[Step, ...]]]:
@@ -289,6 +291,7 @@ class Trace:
             "origin": self.origin,
             "disposition": str(self.disposition),
             "caused_by": self.caused_by,
+            "time": round(self.time, 6),
             "steps": [s.to_json() for s in self.steps],
         }
 

@@ -27,14 +27,15 @@ if TYPE_CHECKING:
 class Tracer:
     """Collects the steps of every packet in flight, by trace id."""
 
-    def __init__(self) -> None:
+    def __init__(self, clock: Callable[[], float] = lambda: 0.0) -> None:
         self._ids = itertools.count(1)
         self._open: dict[int, dict[str, Any]] = {}
+        self._clock = clock
 
     def new(self, packet: Packet, origin: str, caused_by: int | None = None) -> int:
         tid = next(self._ids)
         self._open[tid] = {"packet": packet, "origin": origin, "steps": [], "ends": [],
-                           "caused_by": caused_by, "visited": set(), "budget": 512}
+                           "caused_by": caused_by, "visited": set(), "budget": 512, "time": self._clock()}
         return tid
 
     def step(self, tid: int, step: Step) -> None:
@@ -55,7 +56,11 @@ class Tracer:
     def trace(self, tid: int) -> Trace:
         rec = self._open[tid]
         return Trace(id=tid, packet=rec["packet"], origin=rec["origin"], steps=tuple(rec["steps"]),
-                     disposition=_overall(rec["ends"]), caused_by=rec["caused_by"])
+                     disposition=_overall(rec["ends"]), caused_by=rec["caused_by"], time=rec["time"])
+
+    def all(self) -> list[Trace]:
+        """Every packet's trace so far, in the order they were sent."""
+        return [self.trace(t) for t in self._open]
 
     def ids_since(self, first: int) -> list[int]:
         return [t for t in self._open if t >= first]
@@ -83,7 +88,7 @@ class World:
         self.rng = random.Random(seed)
         self.now = 0.0
         self.namespaces: dict[str, NetNamespace] = {}
-        self.tracer = Tracer()
+        self.tracer = Tracer(clock=lambda: self.now)
         self._queue: list[tuple[float, int, Callable[..., None], tuple[Any, ...]]] = []
         self._seq = itertools.count()
         self.seen_seq = 0
