@@ -1,0 +1,112 @@
+"""Comparing a simnet report with a kernel report, probe by probe."""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from typing import Any
+
+def compare(sim: dict[str, Any], kernel: dict[str, Any]) -> list[str]:
+    """List every difference between a simulator report and a kernel report, per probe.
+
+    Compares outcome, ICMP type/code/from, errno, received ns/src/sport, and,
+    when both probes carry them (the key is present), the per-rule counter
+    increases and the conntrack entries. Probes are matched by script line. The
+    received ``sport`` is compared only when the script chose it (``nc -p N``):
+    otherwise it is an ephemeral port or an echo id that each side picks freely.
+
+    >>> p = {"line": 3, "command": "ip netns exec a ping -c1 10.0.0.2", "outcome": "reply", "icmp": None,
+    ...      "errno": None, "received": None, "counters": {}, "conntrack": {}}
+    >>> compare({"probes": [p]}, {"probes": [dict(p, outcome="timeout")]})
+    ['line 3 `ip netns exec a ping -c1 10.0.0.2`: outcome: simulator reply, kernel timeout']
+    """
+    diffs: list[str] = []
+    fixed_ports = _pinned_ports(sim, kernel)
+    sims = {p["line"]: p for p in sim.get("probes", [])}
+    kers = {p["line"]: p for p in kernel.get("probes", [])}
+    for line in sorted(set(sims) | set(kers)):
+        s, k = sims.get(line), kers.get(line)
+        if s is None or k is None:
+            p = s or k
+            assert p is not None
+            diffs.append(f"line {line} `{p['command']}`: only the {'simulator' if k is None else 'kernel'} ran this probe")
+            continue
+        where = f"line {line} `{k['command']}`"
+
+        def diff(what: str, a: Any, b: Any) -> None:
+            if a != b:
+                diffs.append(f"{where}: {what}: simulator {_show(a)}, kernel {_show(b)}")
+
+        diff("outcome", s.get("outcome"), k.get("outcome"))
+        si, ki = s.get("icmp") or {}, k.get("icmp") or {}
+        diff("icmp type/code", (si.get("type"), si.get("code")) if si else None,
+             (ki.get("type"), ki.get("code")) if ki else None)
+        if si and ki:
+            diff("icmp from", si.get("from"), ki.get("from"))
+        diff("errno", s.get("errno"), k.get("errno"))
+        sr, kr = s.get("received") or {}, k.get("received") or {}
+        pinned = k.get("proto") != "icmp" and re.search(r"\s-[a-zA-Z]*p\s*\d", " " + k.get("command", ""))
+        for key in ("ns", "src", "sport") if pinned else ("ns", "src"):
+            diff(f"received {key}", sr.get(key), kr.get(key))
+        if "counters" in s and "counters" in k:
+            sc, kc = _counter_set(s["counters"] or {}), _counter_set(k["counters"] or {})
+            for ns, table, chain, rule in sorted(set(sc) | set(kc)):
+                diff(f"counter {ns} {table}/{chain}#{rule} packets", sc.get((ns, table, chain, rule), 0),
+                     kc.get((ns, table, chain, rule), 0))
+        if "conntrack" in s and "conntrack" in k:
+            for ns in sorted(set(s["conntrack"]) | set(k["conntrack"])):
+                a = Counter(_ct_key(e, fixed_ports) for e in s["conntrack"].get(ns, []))
+                b = Counter(_ct_key(e, fixed_ports) for e in k["conntrack"].get(ns, []))
+                for entry in sorted((a - b).elements()):
+                    diffs.append(f"{where}: conntrack {ns}: only the simulator has {entry}")
+                for entry in sorted((b - a).elements()):
+                    diffs.append(f"{where}: conntrack {ns}: only the kernel has {entry}")
+    return diffs
+
+
+#: net.ipv4.ip_local_port_range's default: where unpinned source ports come from.
+EPHEMERAL_PORTS = range(32768, 61000)
+
+
+def _pinned_ports(*reports: dict[str, Any]) -> set[int]:
+    """Every number a probe command names (ports chosen with ``-p``, destination ports, ...)."""
+    return {int(n) for r in reports for p in r.get("probes", []) for n in re.findall(r"\d+", p.get("command", ""))}
+
+
+def _ct_key(entry: str, pinned: set[int]) -> str:
+    """A conntrack line with each side's free choices (unpinned ephemeral ports) blanked.
+
+    >>> _ct_key("tcp 6 CLOSE src=10.0.0.1 dst=10.0.0.2 sport=45592 dport=80 "
+    ...         "src=10.0.0.2 dst=10.0.0.1 sport=80 dport=45592 [ASSURED]", set())
+    'tcp 6 CLOSE src=10.0.0.1 dst=10.0.0.2 sport=* dport=80 src=10.0.0.2 dst=10.0.0.1 sport=80 dport=* [ASSURED]'
+    """
+    def port(m: re.Match[str]) -> str:
+        n = int(m[2])
+        return f"{m[1]}=*" if n in EPHEMERAL_PORTS and n not in pinned else m[0]
+    return re.sub(r"\b(sport|dport)=(\d+)", port, " ".join(entry.split()))
+
+
+def _counter_set(counters: dict[str, list[dict[str, Any]]]) -> dict[tuple[str, str, str, int], int]:
+    return {(ns, c["table"], c["chain"], c["rule"]): c["packets"] for ns, cs in counters.items() for c in cs}
+
+
+def _show(v: Any) -> str:
+    if v is None:
+        return "none"
+    if isinstance(v, tuple):
+        return "/".join(map(str, v))
+    return str(v)
+
+
+def _summary(report: dict[str, Any]) -> str:
+    lines = []
+    for p in report["probes"]:
+        exp = p.get("expect")
+        mark = "" if exp is None else ("  ok" if exp["ok"] else f"  EXPECTED {exp['outcome']}")
+        icmp = p.get("icmp")
+        detail = f" (icmp {icmp['type']}/{icmp['code']} from {icmp['from']})" if icmp and icmp["type"] else ""
+        err = f" {p['errno']}" if p.get("errno") else ""
+        lines.append(f"{p['line']:>4}  {p['command']}\n      → {p['outcome']}{err}{detail}{mark}")
+    for o in report["outputs"]:
+        lines.append(f"{o['line']:>4}  {o['command']}\n" + "".join(f"      {ln}\n" for ln in o["stdout"].splitlines()))
+    return "\n".join(lines)

@@ -1,0 +1,272 @@
+"""Probe, listener and sniffer helpers: run in a script's namespace with ``ip netns exec``.
+
+Standard library only; started as ``python -I -S -c BOOT probes KIND JSON`` and print one
+JSON result (probes) or log what they receive (listeners, sniffers).
+"""
+
+from __future__ import annotations
+
+import errno as _errno
+import json
+import os
+import select
+import signal
+import socket
+import struct
+import sys
+import time
+from typing import Any
+
+from common import TOOL_EXIT_MARGIN  # bare: this directory is sys.path[0]
+
+IP_RECVERR = 11
+SO_EE_ORIGIN_ICMP = 2
+
+
+def _errname(code: int | None) -> str | None:
+    return _errno.errorcode.get(code) if code else None
+
+
+def _read_errqueue(s: socket.socket) -> dict[str, Any] | None:
+    """The first ICMP error queued on a socket with IP_RECVERR: {type, code, from, errno}.
+
+    Pop ``errno`` (the socket error it caused) before putting the dict in a report.
+    """
+    s.setblocking(False)  # with a Python timeout set, recvmsg would poll first and wait
+    for _ in range(8):
+        try:
+            _, anc, _, _ = s.recvmsg(2048, 1024, socket.MSG_ERRQUEUE | socket.MSG_DONTWAIT)
+        except (BlockingIOError, InterruptedError):
+            return None
+        except OSError:
+            return None
+        for level, kind, data in anc:
+            if level == socket.IPPROTO_IP and kind == IP_RECVERR and len(data) >= 16:
+                ee_errno, origin, itype, icode = struct.unpack_from("=IBBB", data)
+                if origin == SO_EE_ORIGIN_ICMP:
+                    offender = socket.inet_ntoa(data[16 + 4:16 + 8]) if len(data) >= 24 else None
+                    return {"type": itype, "code": icode, "from": offender, "errno": ee_errno}
+    return None
+
+
+def _logs_have_new(args: dict[str, Any], proto: str) -> bool:
+    for log, start in args.get("marks", {}).items():
+        try:
+            with open(log) as f:
+                f.seek(start)
+                if any(json.loads(line).get("proto") == proto for line in f.read().splitlines() if line.strip()):
+                    return True
+        except (FileNotFoundError, json.JSONDecodeError):
+            continue
+    return False
+
+
+def _checksum(data: bytes) -> int:
+    if len(data) % 2:
+        data += b"\0"
+    s = sum(struct.unpack(f"!{len(data) // 2}H", data))
+    s = (s >> 16) + (s & 0xFFFF)
+    s += s >> 16
+    return ~s & 0xFFFF
+
+
+def _helper_ping(a: dict[str, Any]) -> dict[str, Any]:
+    s = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_ICMP)
+    if a.get("ttl"):
+        s.setsockopt(socket.IPPROTO_IP, socket.IP_TTL, a["ttl"])
+    if a.get("dev"):
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_BINDTODEVICE, a["dev"].encode())
+    if a.get("src"):
+        s.bind((a["src"], 0))
+    ident = a["id"]
+    payload = bytes(range(a["size"] % 256)) * (a["size"] // 256) + bytes(range(a["size"] % 256))
+    payload = payload[: a["size"]]
+    reply = None
+    error_icmp = None
+    local_errno = None
+    sent_all_at = None
+    for seq in range(1, a["count"] + 1):
+        hdr = struct.pack("!BBHHH", 8, 0, 0, ident, seq)
+        pkt = struct.pack("!BBHHH", 8, 0, _checksum(hdr + payload), ident, seq) + payload
+        try:
+            s.sendto(pkt, (a["dst"], 0))
+            failed = False
+        except OSError as e:
+            local_errno = local_errno or e.errno
+            failed = True
+        wait = a["interval"] if seq < a["count"] else a["timeout"]
+        # a local send error (no route): only an ICMP from our own stack may still be queued
+        end = time.monotonic() + (min(wait, 0.05) if failed else wait)
+        sent_all_at = time.monotonic()
+        while True:
+            left = end - time.monotonic()
+            if left <= 0 or reply or error_icmp:  # ping -c1 stops at the first error too
+                break
+            r, _, _ = select.select([s], [], [], left)
+            if not r:
+                break
+            data, (peer, _) = s.recvfrom(65535)
+            ihl = (data[0] & 0x0F) * 4
+            icmp = data[ihl:]
+            if len(icmp) < 8:
+                continue
+            itype, icode = icmp[0], icmp[1]
+            if itype == 0 and struct.unpack_from("!H", icmp, 4)[0] == ident:
+                reply = {"type": 0, "code": 0, "from": peer}
+            elif itype in (3, 4, 5, 11, 12) and len(icmp) >= 8 + 20 + 8:
+                inner = icmp[8:]
+                iihl = (inner[0] & 0x0F) * 4
+                quoted = inner[iihl:]
+                if inner[9] == 1 and len(quoted) >= 8 and quoted[0] == 8 and \
+                        struct.unpack_from("!H", quoted, 4)[0] == ident and itype != 5:
+                    error_icmp = error_icmp or {"type": itype, "code": icode, "from": peer}
+        if reply:
+            break
+    del sent_all_at
+    if reply:
+        return {"outcome": "reply", "icmp": reply, "errno": None}
+    if error_icmp:
+        outcome = {3: "unreachable", 11: "ttl-exceeded"}.get(error_icmp["type"], "error")
+        return {"outcome": outcome, "icmp": error_icmp, "errno": _errname(local_errno)}
+    if local_errno:
+        return {"outcome": "error", "icmp": None, "errno": _errname(local_errno)}
+    return {"outcome": "timeout", "icmp": None, "errno": None}
+
+
+def _bound_socket(a: dict[str, Any], kind: int) -> socket.socket:
+    s = socket.socket(socket.AF_INET, kind)
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    s.setsockopt(socket.IPPROTO_IP, IP_RECVERR, 1)
+    if a.get("src") or a.get("sport"):
+        s.bind((a.get("src") or "0.0.0.0", a.get("sport") or 0))
+    return s
+
+
+def _helper_tcp(a: dict[str, Any]) -> dict[str, Any]:
+    s = _bound_socket(a, socket.SOCK_STREAM)
+    # give up a little before the tool would: the kernel's own timers fire on whole seconds
+    # (SYN retransmission at 1 s), and one landing before the socket closes would be a race
+    s.settimeout(max(0.1, a["timeout"] - TOOL_EXIT_MARGIN))
+    try:
+        s.connect((a["dst"], a["dport"]))
+    except TimeoutError:
+        icmp = _read_errqueue(s)
+        if icmp:
+            return {"outcome": "unreachable", "errno": _errname(icmp.pop("errno")), "icmp": icmp}
+        return {"outcome": "timeout", "icmp": None, "errno": None}
+    except OSError as e:
+        icmp = _read_errqueue(s)
+        if icmp:
+            icmp.pop("errno")
+            # a port-unreachable makes connect fail with ECONNREFUSED: nc prints "Connection
+            # refused", so the outcome is "refused" with the ICMP reported
+            outcome = "refused" if e.errno == _errno.ECONNREFUSED else "unreachable"
+            return {"outcome": outcome, "icmp": icmp, "errno": _errname(e.errno)}
+        if e.errno == _errno.ECONNREFUSED:
+            return {"outcome": "refused", "icmp": None, "errno": "ECONNREFUSED"}
+        return {"outcome": "error", "icmp": None, "errno": _errname(e.errno)}
+    try:
+        if a.get("http"):
+            s.sendall(f"GET {a['path']} HTTP/1.0\r\nHost: {a['host']}\r\n\r\n".encode())
+            s.shutdown(socket.SHUT_WR)
+            s.settimeout(a["timeout"])
+            while s.recv(4096):
+                pass
+        elif a.get("data"):
+            s.sendall(a["data"].encode())
+    except OSError:
+        pass
+    # abort with SO_LINGER {1, 0}: close sends one RST and no FIN exchange, so the packets
+    # (SYN, SYN-ACK, ACK, RST) and the conntrack state (CLOSE) do not depend on timing
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    s.close()
+    return {"outcome": "connected", "icmp": None, "errno": None}
+
+
+def _helper_udp(a: dict[str, Any]) -> dict[str, Any]:
+    s = _bound_socket(a, socket.SOCK_DGRAM)
+    try:
+        s.connect((a["dst"], a["dport"]))
+        s.send((a.get("data") or "").encode())
+    except OSError as e:
+        icmp = _read_errqueue(s)
+        if icmp:
+            icmp.pop("errno")
+        return {"outcome": "unreachable" if icmp else "error", "icmp": icmp, "errno": _errname(e.errno)}
+    deadline = time.monotonic() + a["timeout"]
+    s.setblocking(False)
+    while time.monotonic() < deadline:
+        if _logs_have_new(a, "udp"):
+            return {"outcome": "delivered", "icmp": None, "errno": None}
+        icmp = _read_errqueue(s)
+        if icmp:
+            return {"outcome": "unreachable", "errno": _errname(icmp.pop("errno")), "icmp": icmp}
+        select.select([s], [], [s], 0.02)
+    if _logs_have_new(a, "udp"):
+        return {"outcome": "delivered", "icmp": None, "errno": None}
+    return {"outcome": "lost", "icmp": None, "errno": None}
+
+
+def _log_line(f: Any, entry: dict[str, Any]) -> None:
+    f.write(json.dumps(entry) + "\n")
+    f.flush()
+
+
+def _helper_listen(a: dict[str, Any]) -> None:
+    udp = a["proto"] == "udp"
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM if udp else socket.SOCK_STREAM)
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    s.bind((a["addr"], a["port"]))
+    if not udp:
+        s.listen(64)
+    with open(a["log"], "a") as f:
+        os.chmod(a["log"], 0o644)
+        while True:
+            if udp:
+                data, (src, sport) = s.recvfrom(65535)
+                _log_line(f, {"proto": "udp", "ns": a["ns"], "src": src, "sport": sport, "bytes": len(data)})
+                continue
+            conn, (src, sport) = s.accept()
+            _log_line(f, {"proto": "tcp", "ns": a["ns"], "src": src, "sport": sport})
+            conn.settimeout(1.0)
+            try:
+                if a.get("http"):
+                    conn.recv(4096)
+                    conn.sendall(b"HTTP/1.0 200 OK\r\nContent-Length: 0\r\n\r\n")
+                else:
+                    while conn.recv(4096):
+                        pass
+            except OSError:
+                pass
+            conn.close()
+            if not a.get("keep"):
+                s.close()
+                return
+
+
+def _helper_sniff(a: dict[str, Any]) -> None:
+    s = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_ICMP)
+    with open(a["log"], "a") as f:
+        os.chmod(a["log"], 0o644)
+        while True:
+            data, (src, _) = s.recvfrom(65535)
+            ihl = (data[0] & 0x0F) * 4
+            if len(data) >= ihl + 8 and data[ihl] == 8:
+                ident = struct.unpack_from("!H", data, ihl + 4)[0]
+                _log_line(f, {"proto": "icmp", "ns": a["ns"], "src": src, "sport": ident})
+
+
+def main(argv: list[str]) -> int:
+    """``probes KIND JSON``: run one helper (ping, tcp, udp: print its result; listen, sniff: log)."""
+    kind, raw = argv
+    a = json.loads(raw)
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    if kind == "listen":
+        _helper_listen(a)
+        return 0
+    if kind == "sniff":
+        _helper_sniff(a)
+        return 0
+    fn = {"ping": _helper_ping, "tcp": _helper_tcp, "udp": _helper_udp}[kind]
+    print(json.dumps(fn(a)))
+    return 0

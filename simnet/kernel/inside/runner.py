@@ -1,0 +1,367 @@
+"""The inner runner: executes a script's commands inside ``unshare --mount --net``.
+
+Standard library only; started by :func:`simnet.kernel.run_on_kernel` as
+``python -I -S -c BOOT runner --inner SCRIPT --outer MNT:NET``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from typing import Any
+
+# bare imports: this directory is sys.path[0] (see BOOT in common)
+from common import (BOOT, BUILTIN_CHAINS, COMMAND_TIMEOUT, IPTABLES_TOOLS, PINNED_SYSCTLS, PROBE_MAX_TIMEOUT,
+                    KernelRunError, _Cmd, _counter_delta, _netns_of, _ns_ids, _one_line, _parse_counters,
+                    _parse_listener, _parse_probe, _prints, classify, normalise_conntrack)
+
+class _Run:
+    def __init__(self, commands: tuple[Any, ...], workdir: str) -> None:
+        self.commands = commands
+        self.workdir = workdir
+        self.namespaces: list[str] = []
+        self.tabled: set[str] = set()  # namespaces where an iptables table exists
+        self.unsettled: dict[str, Any] = {}  # namespace -> its last iptables command, chains not declared yet
+        self.sniffers: dict[str, subprocess.Popen[bytes]] = {}
+        self.jobs: list[dict[str, Any]] = []  # {"proc", "log", "ns", "alive"}
+        self.probes: list[dict[str, Any]] = []
+        self.outputs: list[dict[str, Any]] = []
+
+    # -- subprocess helpers ------------------------------------------------------------
+
+    def call(self, cmd: Any, argv: list[str] | tuple[str, ...], stdin: str | None = None,
+             timeout: float = COMMAND_TIMEOUT) -> str:
+        try:
+            p = subprocess.run(list(argv), input=stdin, capture_output=True, text=True, timeout=timeout)
+        except subprocess.TimeoutExpired:
+            raise KernelRunError(f"{cmd.file}:{cmd.line}: `{_one_line(cmd.text)}` took longer than {timeout:g} s") from None
+        except FileNotFoundError:
+            raise KernelRunError(f"{cmd.file}:{cmd.line}: `{argv[0]}` is not installed") from None
+        if p.returncode != 0:
+            raise KernelRunError(
+                f"{cmd.file}:{cmd.line}: `{_one_line(cmd.text)}` failed (exit {p.returncode}): "
+                f"{(p.stderr or p.stdout).strip()}")
+        return p.stdout
+
+    def in_ns(self, ns: str, argv: list[str]) -> list[str]:
+        return ["ip", "netns", "exec", ns, *argv]
+
+    def helper_argv(self, ns: str, kind: str, args: dict[str, Any]) -> list[str]:
+        return self.in_ns(ns, [sys.executable, "-I", "-S", "-c", BOOT, "probes", kind, json.dumps(args)])
+
+    # -- the run -------------------------------------------------------------------------
+
+    def run(self) -> dict[str, Any]:
+        try:
+            for cmd in self.commands:
+                self.step(cmd)
+            self.settle()
+        finally:
+            self.cleanup()
+        return {"probes": self.probes, "outputs": self.outputs}
+
+    def step(self, cmd: Any) -> None:
+        ns, inner = _netns_of(cmd)
+        kind = classify(cmd)
+        if kind == "noop":
+            return
+        if self.unsettled and not (ns is not None and inner and inner[0] in IPTABLES_TOOLS and not _prints(inner)):
+            self.settle()
+        if kind == "sleep":
+            time.sleep(min(float(inner[1]) if len(inner) > 1 else 0, PROBE_MAX_TIMEOUT))
+            return
+        if kind == "kill":
+            self.kill(cmd)
+            return
+        if kind == "listener":
+            self.listen(cmd, ns, inner)
+            return
+        if kind == "probe":
+            self.probe(cmd, ns, inner)
+            return
+        if kind == "write":
+            op, path = cmd.redirect
+            data = cmd.data or ""
+            code = "import sys; open(sys.argv[1], sys.argv[2]).write(sys.argv[3])"
+            self.call(cmd, self.in_ns(ns, [sys.executable, "-c", code, path, "a" if op == ">>" else "w", data]))
+            return
+        argv = cmd.argv
+        if ns is None and argv[:3] == ("ip", "netns", "add"):
+            self.call(cmd, argv)
+            self.namespaces.append(argv[3])
+            self.pin(cmd, argv[3])
+            return
+        if ns is None and argv[:2] == ("ip", "netns") and len(argv) == 4 and argv[2] in ("del", "delete"):
+            self.stop_ns_processes(argv[3])
+            self.call(cmd, argv)
+            self.namespaces.remove(argv[3])
+            self.tabled.discard(argv[3])
+            return
+        out = self.call(cmd, argv, stdin=cmd.stdin)
+        if ns is not None and inner[0] in IPTABLES_TOOLS:
+            self.unsettled[ns] = cmd
+        if _prints(inner):
+            self.outputs.append({"line": cmd.line, "command": _one_line(cmd.text), "stdout": out})
+
+    def pin(self, cmd: Any, ns: str) -> None:
+        self.call(cmd, self.in_ns(ns, ["sysctl", "-q", "-w", *(f"{k}={v}" for k, v in PINNED_SYSCTLS)]))
+        log = os.path.join(self.workdir, f"sniff-{ns}.log")
+        proc = subprocess.Popen(self.helper_argv(ns, "sniff", {"log": log, "ns": ns}),
+                                stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        self.sniffers[ns] = proc
+        _wait_for(lambda: os.path.exists(log), 2.0)
+
+    def settle(self) -> None:
+        """Declare built-in chains where iptables commands ran since the last look.
+
+        Done once per run of consecutive iptables commands (before anything else happens,
+        and before a command that prints), not after each: the state is the same and a
+        ruleset of many rules costs three processes less per rule."""
+        for ns, cmd in list(self.unsettled.items()):
+            del self.unsettled[ns]
+            self.ensure_builtin_chains(cmd, ns)
+
+    def ensure_builtin_chains(self, cmd: Any, ns: str) -> None:
+        """Give every *existing* table all its built-in chains (policy ACCEPT, as absent ones act).
+
+        iptables-nft creates a table, and only the chains a command names, when a command
+        puts a chain or rule there (``-A/-I/-R/-N/-P`` or a restore block with a chain or
+        rule line; ``-L/-S/-F/-Z/-C`` and ``iptables-save`` create nothing: verified on
+        iptables 1.8.9 nf_tables, kernel 6.18).  simnet models a table as existing from
+        that first command with all its built-in chains, so after each iptables command
+        the runner declares the missing built-in chains of the tables that exist (``nft
+        list tables``), and only those: a namespace without tables has no hooks and no
+        policy counters on both sides.  ``iptables-save`` (nft) prints absent built-in
+        chains as ``:CHAIN ACCEPT [0:0]``, so ``nft list chains`` says which really exist.
+        """
+        if shutil.which("nft") is None:
+            return
+        listing = self.call(cmd, self.in_ns(ns, ["nft", "list", "chains", "ip"]))  # tables without chains too
+        tables = {m[1] for m in re.finditer(r"^table ip (\S+)", listing, re.M)}
+        if not tables:
+            self.tabled.discard(ns)
+            return
+        self.tabled.add(ns)
+        policies: dict[tuple[str, str], str] = {}
+        table = chain = ""
+        for line in listing.splitlines():
+            m = re.match(r"\s*(?:(table) ip|(chain)) (\S+) \{", line)
+            if m and m[1]:
+                table = m[3]
+            elif m:
+                chain = m[3]
+            p = re.search(r"\bpolicy (accept|drop);", line)
+            if p and chain:
+                policies[(table, chain)] = p[1].upper()
+        # every built-in chain of an existing table, absent or not: a chain that `iptables -A`
+        # created has no policy counter until it is declared with one (kernel-notes.md);
+        # under --noflush a declaration keeps the chain's rules (verified)
+        blocks = []
+        for block in BUILTIN_CHAINS.split("COMMIT\n"):
+            if not block.strip():
+                continue
+            table, *chains = block.splitlines()
+            if table[1:] not in tables:
+                continue
+            names = [c.split()[0][1:] for c in chains]
+            blocks.append(table + "\n" + "".join(
+                f":{n} {policies.get((table[1:], n), 'ACCEPT')} [0:0]\n" for n in names) + "COMMIT\n")
+        if blocks:
+            self.call(cmd, self.in_ns(ns, ["iptables-restore", "--noflush"]), stdin="".join(blocks))
+
+    def stop_ns_processes(self, ns: str) -> None:
+        proc = self.sniffers.pop(ns, None)
+        if proc is not None:
+            _stop(proc)
+        for job in self.jobs:
+            if job["ns"] == ns and job["alive"]:
+                _stop(job["proc"])
+                job["alive"] = False
+
+    def cleanup(self) -> None:
+        for ns in list(self.sniffers):
+            self.stop_ns_processes(ns)
+        for job in self.jobs:
+            if job["alive"]:
+                _stop(job["proc"])
+                job["alive"] = False
+        names = set(self.namespaces)
+        if os.path.isdir("/run/netns"):
+            names.update(os.listdir("/run/netns"))
+        for ns in sorted(names):
+            subprocess.run(["ip", "netns", "del", ns], capture_output=True, timeout=COMMAND_TIMEOUT)
+
+    # -- listeners and jobs --------------------------------------------------------------
+
+    def listen(self, cmd: Any, ns: str, inner: tuple[str, ...]) -> None:
+        args = _parse_listener(cmd, inner)
+        log = os.path.join(self.workdir, f"job-{len(self.jobs) + 1}.log")
+        args.update(log=log, ns=ns)
+        proc = subprocess.Popen(self.helper_argv(ns, "listen", args), stdin=subprocess.DEVNULL,
+                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        self.jobs.append({"proc": proc, "log": log, "ns": ns, "alive": True})
+        if not _wait_for(lambda: os.path.exists(log) or proc.poll() is not None, 3.0) or proc.poll() is not None:
+            err = proc.stderr.read().decode() if proc.poll() is not None and proc.stderr else ""
+            raise KernelRunError(f"{cmd.file}:{cmd.line}: listener `{_one_line(cmd.text)}` did not start: {err.strip()}")
+
+    def kill(self, cmd: Any) -> None:
+        target = cmd.argv[1]
+        if target == "$!":
+            index = len(self.jobs)
+        elif re.fullmatch(r"%\d+", target):
+            index = int(target[1:])
+        else:
+            raise KernelRunError(f"{cmd.file}:{cmd.line}: use 'kill %N' or 'kill $!', not {target!r}")
+        if not 0 < index <= len(self.jobs) or not self.jobs[index - 1]["alive"]:
+            raise KernelRunError(f"{cmd.file}:{cmd.line}: kill: {target}: no such job")
+        job = self.jobs[index - 1]
+        _stop(job["proc"])
+        job["alive"] = False
+
+    def received_marks(self) -> dict[str, int]:
+        logs = {job["log"] for job in self.jobs}
+        logs.update(os.path.join(self.workdir, f"sniff-{ns}.log") for ns in self.sniffers)
+        return {log: _size(log) for log in logs}
+
+    def new_received(self, marks: dict[str, int], proto: str) -> list[dict[str, Any]]:
+        found = []
+        for log, start in marks.items():
+            try:
+                with open(log) as f:
+                    f.seek(start)
+                    chunk = f.read()
+            except FileNotFoundError:
+                continue
+            for line in chunk.splitlines():
+                try:
+                    entry = json.loads(line)
+                except json.JSONDecodeError:
+                    continue
+                if entry.get("proto") == proto:
+                    found.append(entry)
+        return found
+
+    # -- probes --------------------------------------------------------------------------
+
+    def snapshot(self) -> dict[str, dict[tuple[str, str, int], int]]:
+        return {ns: _parse_counters(subprocess.run(self.in_ns(ns, ["iptables-save", "-c"]), capture_output=True,
+                                                   text=True, timeout=COMMAND_TIMEOUT).stdout)
+                for ns in self.counted()}
+
+    def counted(self) -> list[str]:
+        """Namespaces that can have counters or conntrack entries: those with a table.
+
+        Without a table nothing registered a hook or switched conntrack on (with nft
+        not installed every namespace is asked, as before)."""
+        if shutil.which("nft") is None:
+            return list(self.namespaces)
+        return [ns for ns in self.namespaces if ns in self.tabled]
+
+    def probe(self, cmd: Any, ns: str, inner: tuple[str, ...]) -> None:
+        args = _parse_probe(cmd, ns, inner)
+        marks = self.received_marks()
+        args["logs"] = sorted(job["log"] for job in self.jobs if job["alive"])
+        args["marks"] = {log: marks.get(log, 0) for log in args["logs"]}
+        before = self.snapshot()
+        try:
+            p = subprocess.run(self.helper_argv(ns, args["kind"], args), capture_output=True, text=True,
+                               timeout=args["timeout"] * max(1, args.get("count", 1)) + 5)
+        except subprocess.TimeoutExpired:
+            raise KernelRunError(f"{cmd.file}:{cmd.line}: the probe helper hung") from None
+        try:
+            res = json.loads(p.stdout)
+        except json.JSONDecodeError:
+            raise KernelRunError(f"{cmd.file}:{cmd.line}: probe helper failed: {p.stderr.strip()}") from None
+        received = None
+        want = {"icmp": "icmp", "tcp": "tcp", "udp": "udp"}[args["proto"]]
+        if True:  # a receiver may have seen the request even when the answer was lost (timeout)
+            deadline = time.monotonic() + (0.5 if res["outcome"] in ("reply", "connected", "delivered") else 0.0)
+            while True:
+                got = self.new_received(marks, want)
+                if got or time.monotonic() >= deadline:
+                    break
+                time.sleep(0.01)
+            if got:
+                received = {"ns": got[0]["ns"], "src": got[0]["src"], "sport": got[0]["sport"]}
+        time.sleep(0.15 if res["outcome"] == "connected" else 0.05)
+        after = self.snapshot()
+        probe = {
+            "line": cmd.line, "command": _one_line(cmd.text), "from": ns, "proto": args["proto"],
+            "dst": args["dst"], "dport": args["dport"], "outcome": res["outcome"], "icmp": res.get("icmp"),
+            "errno": res.get("errno"), "received": received, "expect": None,
+            "counters": _counter_delta(before, after), "conntrack": self.conntrack(), "trace": [],
+        }
+        self.probes.append(probe)
+
+    def conntrack(self) -> dict[str, list[str]]:
+        out: dict[str, list[str]] = {}
+        for ns in self.counted():
+            p = subprocess.run(self.in_ns(ns, ["conntrack", "-L"]), capture_output=True, text=True,
+                               timeout=COMMAND_TIMEOUT)
+            lines = normalise_conntrack(p.stdout)
+            if lines:
+                out[ns] = lines
+        return out
+
+
+def _size(path: str) -> int:
+    try:
+        return os.path.getsize(path)
+    except FileNotFoundError:
+        return 0
+
+
+def _wait_for(predicate: Any, seconds: float) -> bool:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.01)
+    return bool(predicate())
+
+
+def _stop(proc: subprocess.Popen[Any]) -> None:
+    if proc.poll() is None:
+        proc.terminate()
+        try:
+            proc.wait(timeout=2)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+def _inner_main(script: str, outer: str) -> int:
+    """Run inside ``unshare --mount --net``; print the report (or ``{"error": ...}``) as JSON."""
+    try:
+        outer_mnt, outer_net = outer.split(":")
+        mnt, net = _ns_ids().split(":")
+        if mnt == outer_mnt:
+            raise KernelRunError("refusing to run: not inside a private mount namespace")
+        if net == outer_net:
+            raise KernelRunError("refusing to run: not inside a private network namespace")
+        os.makedirs("/run/netns", exist_ok=True)
+        subprocess.run(["mount", "-t", "tmpfs", "-o", "mode=755,size=1m", "simnet-netns", "/run/netns"], check=True)
+        if not os.path.islink("/var/run") and os.path.isdir("/var/run/netns"):
+            subprocess.run(["mount", "-t", "tmpfs", "-o", "mode=755,size=1m", "simnet-netns", "/var/run/netns"],
+                           check=True)
+        subprocess.run(["ip", "link", "set", "lo", "up"], check=True)
+        with open(script) as f:
+            commands = tuple(_Cmd(d) for d in json.load(f))
+        with tempfile.TemporaryDirectory(prefix="simnet-run-") as work:
+            os.chmod(work, 0o755)
+            report = _Run(commands, work).run()
+        print(json.dumps(report))
+        return 0
+    except (KernelRunError, ValueError, OSError, subprocess.SubprocessError) as e:
+        print(json.dumps({"error": str(e)}))
+        return 2
+
+
+def main(argv: list[str]) -> int:
+    """``runner --inner SCRIPT --outer MNT:NET``."""
+    return _inner_main(argv[1], argv[3])
