@@ -167,8 +167,10 @@ def ping(world: "World", netns: str, dst: IPv4Address | str, *, count: int = 1, 
         echo = IcmpReport(type=int(IcmpType.ECHO_REPLY), code=0, src=sock.replies[0][0])
         return ProbeResult(outcome="reply", icmp=echo, received=seen, **base)  # type: ignore[arg-type]
     if sock.errors:
+        # a REJECT in this host's OUTPUT: sendto fails with EPERM and its ICMP error is queued
         outcome, report = _error_outcome(sock.errors)
-        return ProbeResult(outcome=outcome, icmp=report, received=seen, **base)  # type: ignore[arg-type]
+        return ProbeResult(outcome=outcome, icmp=report, errno=errno_name[0] if errno_name else None,
+                           received=seen, **base)  # type: ignore[arg-type]
     if errno_name:
         return ProbeResult(outcome="error", errno=errno_name[0], received=seen, **base)  # type: ignore[arg-type]
     return ProbeResult(outcome="timeout", received=seen, **base)  # type: ignore[arg-type]
@@ -182,26 +184,29 @@ def tcp_connect(world: "World", netns: str, dst: IPv4Address | str, dport: int, 
     ``tcp_syn_linear_timeouts`` retransmissions (Linux 6.5+), then doubles, and the connect gives
     up after ``tcp_syn_retries`` of them.
     """
-    from simnet.datapath import send_ip
+    from simnet.datapath import SendError, route_output, send_ip
 
     ns = world.netns(netns)
     dst = IPv4Address(dst)
     first = world.tracer.next_id
     start = world.now
     before = {s.seq for s in _all_seen(world)}
-    saddr = _source(ns, dst, src)
     base = dict(proto="tcp", netns=netns, dst=dst, dport=dport)
+    # tcp_v4_connect: only the route lookup (ip_route_connect) fails the connect itself
+    try:
+        saddr = src or ns.source_for(route_output(ns, dst, src=src), dst)
+    except SendError:
+        saddr = None
     if saddr is None:
-        pkt = Packet(ip=IPv4(src=IPv4Address(0), dst=dst, proto=IPProto.TCP), l4=Tcp(sport=0, dport=dport))
+        pkt = Packet(ip=IPv4(src=src or IPv4Address(0), dst=dst, proto=IPProto.TCP), l4=Tcp(sport=0, dport=dport))
         tid = world.tracer.new(pkt, ns.name)
-        err = send_ip(ns, pkt, tid)
+        err = send_ip(ns, pkt, tid)  # fails at the same lookup, and traces it
         return ProbeResult(outcome="error", errno=err, traces=_collect(world, first), **base)  # type: ignore[arg-type]
     lport = sport or ns.sockets.ephemeral_port("tcp")
     sock = ClientSocket(proto="tcp", laddr=saddr, lport=lport, raddr=dst, rport=dport, state="syn-sent",
                         isn=world.rng.getrandbits(32))
     key = ("tcp", saddr, lport, dst, dport)
     ns.sockets.clients[key] = sock
-    errno_name: list[str] = []
     deadline = start + _bounded(timeout)
 
     def syn() -> None:
@@ -211,10 +216,9 @@ def tcp_connect(world: "World", netns: str, dst: IPv4Address | str, dport: int, 
                      l4=Tcp(sport=lport, dport=dport, flags=TcpFlags.SYN, seq=sock.isn))
         tid = world.tracer.new(pkt, ns.name)
         world.tracer.step(tid, Sent(netns=ns.name, packet=pkt, by="tcp connect"))
-        err = send_ip(ns, pkt, tid)
-        if err:
-            errno_name.append(err)
-            sock.state = "error"
+        # tcp_connect ignores what tcp_transmit_skb returns (but ECONNREFUSED): a SYN that
+        # netfilter dropped (EPERM) is simply retransmitted by the timer
+        send_ip(ns, pkt, tid)
 
     linear = ns.sysctls.get_int("net.ipv4.tcp_syn_linear_timeouts")
     when = 0.0
@@ -250,8 +254,6 @@ def tcp_connect(world: "World", netns: str, dst: IPv4Address | str, dport: int, 
         if errno == "ECONNREFUSED":
             outcome = "refused"
         return ProbeResult(outcome=outcome, icmp=report, errno=errno, traces=traces, **base)  # type: ignore[arg-type]
-    if errno_name:
-        return ProbeResult(outcome="error", errno=errno_name[0], traces=traces, **base)  # type: ignore[arg-type]
     return ProbeResult(outcome="timeout", traces=traces, **base)  # type: ignore[arg-type]
 
 
@@ -280,8 +282,11 @@ def udp_send(world: "World", netns: str, dst: IPv4Address | str, dport: int, dat
     del ns.sockets.clients[key]
     traces = _collect(world, first)
     seen = next((s for s in _all_seen(world) if s.seq not in before), None)
-    if err:
+    if err and not sock.errors:
         return ProbeResult(outcome="error", errno=err, traces=traces, **base)  # type: ignore[arg-type]
+    if err:  # a REJECT in this host's OUTPUT: send fails with EPERM, its ICMP error is queued
+        outcome, report = _error_outcome(sock.errors)
+        return ProbeResult(outcome=outcome, icmp=report, errno=err, traces=traces, **base)  # type: ignore[arg-type]
     if seen is not None:
         return ProbeResult(outcome="delivered", received=seen, traces=traces, **base)  # type: ignore[arg-type]
     if sock.errors:

@@ -141,13 +141,15 @@ class ConntrackTable:
         t = packet_tuple(quoted)
         if t is None:
             return None, None
-        found = self._get(t)
+        # nf_conntrack_inet_error: the error travels against the quoted packet, so the entry is
+        # found by the *inverted* quoted tuple, and the direction it is found in is the error's.
+        # (A quote that a NAT further on rewrote, e.g. after this host's MASQUERADE, matches
+        # only this way: its inverse is the entry's reply tuple.)
+        found = self._get(t.inverted())
         if found is None:
             return None, None
         conn, direction = found
-        # the error travels against the quoted packet's direction
-        err_dir = CtDir.REPLY if direction is CtDir.ORIGINAL else CtDir.ORIGINAL
-        return conn, CtInfo(CtState.RELATED, err_dir)
+        return conn, CtInfo(CtState.RELATED, direction)
 
     def _tcp_valid(self, conn: Conn, direction: CtDir, tcp: Tcp) -> bool:
         state = conn.tcp_state

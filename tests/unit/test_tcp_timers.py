@@ -103,8 +103,8 @@ def test_the_final_ack_turns_the_request_into_an_accepted_connection() -> None:
 @settings(max_examples=25, deadline=None)
 @given(retries=st.integers(0, 6), linear=st.integers(0, 4), timeout=st.integers(1, 5))
 def test_retransmission_counts_follow_the_sysctls(retries: int, linear: int, timeout: int) -> None:
-    """A SYN-ACK lost downstream: the timer sends it at most ``retries`` more times, and every
-    SYN (1 s apart, beyond the 500 ms rate limit) is answered; with a single SYN that is
+    """A SYN-ACK lost downstream: a request's timer sends it at most ``retries`` more times, and
+    every SYN (1 s apart, beyond the 500 ms rate limit) is answered; with a single SYN that is
     exactly ``retries + 1`` SYN-ACKs. The request is gone at most ``2 ** (retries + 1) - 1`` s
     after the last SYN. The client sends one SYN per RTO."""
     world = _world(("a", "-A INPUT -p tcp --sport 80 -j DROP"))
@@ -126,5 +126,23 @@ def test_retransmission_counts_follow_the_sysctls(retries: int, linear: int, tim
     assert _packets(world, "a", "INPUT") == len(sent)
     if syns == 1:
         assert len(sent) == retries + 1
-    else:  # each SYN (1 s apart) is answered at once; the timer sends at most ``retries``
-        assert syns <= len(sent) <= syns + retries
+    else:  # each SYN (1 s apart) is answered at once; a SYN that finds its request expired
+        # opens a new one, with ``retries`` retransmissions of its own
+        assert syns <= len(sent) <= syns * (retries + 1)
+
+
+def test_a_syn_dropped_in_output_is_retransmitted_not_an_error() -> None:
+    # tcp_connect ignores tcp_transmit_skb's EPERM (seen: connect times out, 3 SYNs in 2.8 s)
+    world = _world(("a", "-A OUTPUT -p tcp --dport 80 -j DROP"))
+    result = tcp_connect(world, "a", "10.0.0.2", 80, timeout=3)
+    assert (result.outcome, result.errno) == ("timeout", None)
+    assert _packets(world, "a", "OUTPUT") == 3
+
+
+def test_a_syn_rejected_in_output_is_refused_at_once() -> None:
+    # the REJECT's port-unreachable (from this host, to this host) reaches the socket: ECONNREFUSED
+    world = _world(("a", "-A OUTPUT -p tcp --dport 80 -j REJECT"))
+    result = tcp_connect(world, "a", "10.0.0.2", 80, timeout=3)
+    assert (result.outcome, result.errno) == ("refused", "ECONNREFUSED")
+    assert result.icmp is not None and (result.icmp.type, result.icmp.code) == (3, 3)
+    assert _packets(world, "a", "OUTPUT") == 1

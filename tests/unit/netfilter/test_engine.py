@@ -108,6 +108,20 @@ def test_related_icmp_error_quotes_the_original_addresses(world: World) -> None:
     assert any(d.field == "quoted dport" and d.new == "1180" for d in diffs)
 
 
+def test_icmp_error_from_beyond_a_masquerade_finds_its_way_back(world: World) -> None:
+    # the far end quotes the MASQUERADEd datagram; only its *inverse* is in the router's table
+    # (the reply tuple), which is how nf_conntrack_inet_error looks it up
+    docker_host(world)
+    result = udp_send(world, "c", "203.0.113.2", 9)
+    assert result.outcome == "unreachable" and result.errno == "ECONNREFUSED"
+    assert result.icmp is not None and (result.icmp.type, result.icmp.code, result.icmp.src) == (
+        3, 3, IPv4Address("203.0.113.2"))
+    error = next(t for t in result.traces if getattr(t.packet.l4, "type", None) == 3)
+    diffs = [d for s in error.steps if isinstance(s, Translated) for d in s.diffs]
+    assert any(d.field == "dst" and d.new == "172.17.0.2" for d in diffs)
+    assert any(d.field == "quoted src" and d.new == "172.17.0.2" for d in diffs)
+
+
 def test_reject_with_tcp_reset_refuses(world: World) -> None:
     pair(world, "a", "b", "10.0.0.1/24", "10.0.0.2/24")
     world["b"].sockets.listen("tcp", 22)
