@@ -12,6 +12,8 @@ from __future__ import annotations
 from hypothesis import strategies as st
 from hypothesis.errors import InvalidArgument
 
+from simnet.netfilter.targets import EXTENSION_TARGETS
+
 __all__ = ["matches", "targets", "rules", "chains", "rulesets", "mac_addresses", "ports", "ipv4_addresses",
            "packets", "routes", "routing_tables", "worlds"]
 
@@ -276,7 +278,7 @@ def rules(*, table: str = "filter", jump_to: tuple[str, ...] = (), max_matches: 
 
 _CHAIN_NAMES = st.from_regex(r"\A[A-Z][A-Z0-9_-]{0,27}\Z", fullmatch=True).filter(
     lambda n: n not in ("ACCEPT", "DROP", "RETURN", "QUEUE", "INPUT", "OUTPUT", "FORWARD", "PREROUTING",
-                        "POSTROUTING"))
+                        "POSTROUTING") and n not in EXTENSION_TARGETS)
 
 
 def chains(*, min_size: int = 0, max_size: int = 5) -> st.SearchStrategy[list[str]]:

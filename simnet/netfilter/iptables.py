@@ -22,6 +22,7 @@ from simnet.errors import RuleSyntaxError, SimnetError
 from simnet.netfilter.rule import Rule
 from simnet.netfilter.ruleset import PROG, TRY_HELP, Counters, Ruleset, RulesetError
 from simnet.netfilter.syntax import RestoreError, apply_restore, format_list, format_rules, format_save
+from simnet.netfilter.targets import EXTENSION_TARGETS
 
 __all__ = ["IptablesError", "iptables", "iptables_save", "iptables_restore"]
 
@@ -180,6 +181,8 @@ def _run(rs: Ruleset, table: str, cmd: str, word: str, cargs: list[str], rest: l
         assert chain is not None and num is not None
         t.delete_at(chain, num)
     elif cmd == "N":
+        if chain in EXTENSION_TARGETS:
+            raise _param("chain name may not clash with target name")
         t.new_chain(chain)  # type: ignore[arg-type]
     elif cmd == "X":
         t.delete_chain(chain)

@@ -772,6 +772,16 @@ Target = (Accept | Drop | Return | Jump | Goto | Reject | Log | Nflog | Mark | C
           | Masquerade | Redirect | Notrack | Ct | Trace | Tcpmss | Checksum | Opaque)
 """The closed union the evaluator dispatches on."""
 
+EXTENSION_TARGETS = frozenset({
+    "AUDIT", "CHECKSUM", "CLASSIFY", "CLUSTERIP", "CONNMARK", "CONNSECMARK", "CT", "DNAT", "DSCP", "ECN",
+    "HMARK", "IDLETIMER", "LED", "LOG", "MARK", "MASQUERADE", "NETMAP", "NFLOG", "NFQUEUE", "NOTRACK",
+    "RATEEST", "REDIRECT", "REJECT", "SECMARK", "SET", "SNAT", "SYNPROXY", "TCPMSS", "TCPOPTSTRIP", "TEE",
+    "TOS", "TPROXY", "TRACE", "TTL", "ULOG", "standard"})
+"""Every IPv4 target iptables 1.8.9 can load (its libxt_/libipt_ extensions): ``iptables -N`` refuses
+these as chain names ("chain name may not clash with target name"; verified one by one), and
+``-j NAME`` always means the target, so a chain of that name (``iptables-restore`` and ``-E``
+allow one) can never be jumped to."""
+
 TARGETS: dict[str, type] = {
     cls.name: cls for cls in (Accept, Drop, Return, Reject, Log, Nflog, Mark, Connmark, Dnat, Snat,
                               Masquerade, Redirect, Notrack, Ct, Trace, Tcpmss, Checksum)
