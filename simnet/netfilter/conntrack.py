@@ -97,5 +97,7 @@ class Conn:
     expires: float = 0.0
     """Simulated time at which the entry dies unless a packet refreshes it."""
     related_to: "Conn | None" = None
+    stream_ts: float = 0.0
+    """UDP: after this time, traffic both ways makes the entry ASSURED (first packet + 2 s)."""
     nat_bound: set[str] = field(default_factory=set)
     """Which NAT manips ('src', 'dst') have been decided (incl. the null binding)."""

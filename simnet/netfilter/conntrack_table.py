@@ -131,7 +131,7 @@ class ConntrackTable:
                 state = None
             case _:
                 state = None
-        conn = Conn(id=0, orig=t, reply=t.inverted(), tcp_state=state)
+        conn = Conn(id=0, orig=t, reply=t.inverted(), tcp_state=state, stream_ts=self.ns.world.now + 2.0)
         return conn, CtInfo(CtState.NEW, CtDir.ORIGINAL)
 
     def _related(self, icmp: Icmp) -> tuple[Conn | None, CtInfo | None]:
@@ -162,14 +162,17 @@ class ConntrackTable:
         """Update protocol state for a packet of a tracked connection (tcp_packet, udp_packet)."""
         if info.state is CtState.RELATED:
             return
-        if info.direction is CtDir.REPLY and not conn.status & CtStatus.SEEN_REPLY:
+        had_reply = bool(conn.status & CtStatus.SEEN_REPLY)
+        if info.direction is CtDir.REPLY and not had_reply:
             conn.status |= CtStatus.SEEN_REPLY
         match pkt.l4:
             case Tcp(flags=f):
                 self._tcp_state(conn, info.direction, f)
             case Udp():
-                if conn.status & CtStatus.SEEN_REPLY and info.direction is CtDir.ORIGINAL and \
-                        not conn.status & CtStatus.ASSURED and info.state is CtState.ESTABLISHED:
+                # nf_conntrack_udp_packet: traffic both ways is a stream, but only a packet more
+                # than 2 s after the first one makes it ASSURED (and its timeout 120 s); the
+                # first reply itself does not count (SEEN_REPLY is set after this handler)
+                if had_reply and self.ns.world.now > conn.stream_ts:
                     conn.status |= CtStatus.ASSURED
             case _:
                 pass

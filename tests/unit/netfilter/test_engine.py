@@ -203,3 +203,21 @@ def test_conntrack_is_off_until_something_needs_it(world: World) -> None:
     world["b"].ruleset.table("filter").append("INPUT", Rule.parse("-m state --state NEW -j ACCEPT"))
     ping(world, "a", "10.0.0.2")
     assert [line.split()[0] for line in world["b"].conntrack.listing()] == ["icmp"]
+
+
+def test_udp_stream_is_assured_only_after_two_seconds(world: World) -> None:
+    # seen on 6.18: two request/reply exchanges at once leave "udp 29 ... " without [ASSURED];
+    # one more 2.2 s later gives "udp 119 ... [ASSURED]" (nf_conntrack_udp_packet's stream_ts)
+    pair(world, "a", "b", "10.0.0.1/24", "10.0.0.2/24")
+    world["a"].ruleset.table("filter").append("INPUT", Rule.parse("-m conntrack --ctstate ESTABLISHED -j ACCEPT"))
+
+    def exchange() -> list[str]:
+        udp_send(world, "a", "10.0.0.2", 53, sport=5000, timeout=0.01)
+        udp_send(world, "b", "10.0.0.1", 5000, sport=53, timeout=0.01)
+        return world["a"].conntrack.listing()
+
+    assert "[ASSURED]" not in exchange()[0]
+    assert "[ASSURED]" not in exchange()[0]
+    world.run(until=world.now + 2.2)
+    assert "[ASSURED]" in exchange()[0]
+    assert [c.timeout for c in world["a"].conntrack] == [120]
