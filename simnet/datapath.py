@@ -304,8 +304,9 @@ def neigh_output(ns: "NetNamespace", dev: Device, nexthop: IPv4Address, skb: Skb
     """neigh_resolve_output: send now if the lladdr is known, else queue and ask."""
     packet = skb.packet
     if dev.kind is LinkKind.LOOPBACK:
+        # an untracked skb stays untracked too (nf_conntrack_in ignores IP_CT_UNTRACKED)
         dev_xmit(ns, dev, packet.without_eth(), tid,
-                 ct=(skb.ct, skb.ctinfo) if skb.ct is not None and skb.ctinfo is not None else None)
+                 ct=(skb.ct, skb.ctinfo) if skb.ctinfo is not None else None)
         return
     if dev.kind is LinkKind.DUMMY:
         dev_xmit(ns, dev, packet, tid)

@@ -482,10 +482,13 @@ class NetNamespace:
         return [self.devices[p] for p in self.dev(bridge).ports]
 
 
-_STATEFUL = ("conntrack", "state", "connmark", "CONNMARK", "CT", "NOTRACK",
+_STATEFUL = ("conntrack", "state", "connmark", "CONNMARK", "CT",
              "DNAT", "SNAT", "MASQUERADE", "REDIRECT", "NETMAP")
 
 
 def _needs_conntrack(rule: object) -> bool:
     text = f" {rule} "
+    if " -j NOTRACK " in text or " -j CT " in text and " --notrack " in text:
+        # xt_CT's checkentry takes nf_ct_netns_get for every CT target but --notrack / NOTRACK
+        return any(f"-m {name} " in text for name in _STATEFUL)
     return any(f"-m {name} " in text or f"-j {name} " in text for name in _STATEFUL)

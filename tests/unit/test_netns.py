@@ -67,3 +67,22 @@ def test_bridge_takes_the_lowest_port_mac(world: World, ns) -> None:  # type: ig
     ns.set_master("v0", "br0")
     ns.set_master("v1", "br0")
     assert ns.devices["br0"].lladdr == min(ns.devices["v0"].lladdr, ns.devices["v1"].lladdr)
+
+
+@pytest.mark.parametrize("table, rule, active", [
+    ("raw", "-p udp -j NOTRACK", False),
+    ("raw", "-p udp -j CT --notrack", False),
+    ("raw", "-p udp -j CT --zone 5", True),
+    ("filter", "-m conntrack --ctstate ESTABLISHED -j ACCEPT", True),
+    ("filter", "-p tcp -j ACCEPT", False),
+    ("nat", "-j MASQUERADE", True),
+])
+def test_what_switches_conntrack_on(table: str, rule: str, active: bool) -> None:
+    # xt_CT takes nf_ct_netns_get for every CT target but --notrack (NOTRACK); verified on 6.18
+    from simnet.netfilter.rule import Rule
+    from simnet.world import World
+
+    ns = World(seed=1).add_netns("n")
+    chain = "POSTROUTING" if table == "nat" else "OUTPUT" if table == "raw" else "INPUT"
+    ns.ruleset.table(table).append(chain, Rule.parse(rule))
+    assert ns.conntrack_active() is active
