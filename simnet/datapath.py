@@ -612,7 +612,9 @@ def send_tcp_reset(ns: "NetNamespace", skb: Skb, tid: int, *, reason: str, attac
     """nf_send_reset / tcp_v4_send_reset: answer a segment with RST from its destination.
 
     ``attach_ct``: REJECT's ``nf_send_reset`` attaches the segment's conntrack entry
-    (``nf_ct_attach``), so conntrack lets the RST pass untouched; the TCP stack's own RST
+    (``nf_ct_attach``) as RELATED (``nf_conntrack_attach``: ``IP_CT_RELATED_REPLY`` against an
+    original-direction segment), so conntrack lets the RST pass untouched, rules see it as
+    RELATED, and an entry never confirmed stays so; the TCP stack's own RST
     (``tcp_v4_send_reset``, a closed port) carries none, so conntrack looks it up and the
     RST closes the connection (a refused connection's entry is removed at once, verified
     on 6.18).
@@ -632,6 +634,6 @@ def send_tcp_reset(ns: "NetNamespace", skb: Skb, tid: int, *, reason: str, attac
     if skb.ct is not None and attach_ct:
         from simnet.netfilter.conntrack import CtDir, CtInfo, CtState
 
-        ct = (skb.ct, CtInfo(CtState.ESTABLISHED, CtDir.REPLY if skb.ctinfo and
+        ct = (skb.ct, CtInfo(CtState.RELATED, CtDir.REPLY if skb.ctinfo and
                              skb.ctinfo.direction.value == "ORIGINAL" else CtDir.ORIGINAL))
     send_ip(ns, rst, rtid, ct=ct)

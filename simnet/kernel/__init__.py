@@ -32,9 +32,15 @@ How a run is isolated (this machine's own namespaces are never touched):
 What is pinned in every namespace right after ``ip netns add`` (and why):
 
 * ``net.ipv6.conf.{all,default}.disable_ipv6=1``: no IPv6 ND/MLD noise in counters.
-* ``net.ipv4.icmp_ratelimit=0``: ICMP errors are rate-limited per host, and the
-  bucket is shared with redirects; observed here: a router that first sent a
-  redirect then silently swallowed the REJECT's port-unreachable.
+* ``net.ipv4.icmp_ratelimit=0`` and ``net.ipv4.icmp_ratemask=0``: ICMP errors are
+  rate-limited per host, and the bucket is shared with redirects; observed here: a router
+  that first sent a redirect then silently swallowed the REJECT's port-unreachable. With
+  the limit 0 an error still *empties* the host's token bucket (inet_peer_xrlim_allow),
+  and ``ip_error`` (a router's net/host unreachable for want of a route) draws on that
+  same bucket at one second per error: seen here, a route error to a host less than a
+  second after a port-unreachable to it was never sent. With the mask 0 no ICMP type is
+  rate-limited and the bucket is left alone, so ``ip_error`` starts with its full burst
+  (5 errors, then one a second; simnet models no ICMP rate limit at all).
 * ``net.ipv4.igmp_link_local_mcast_reports=0``: bridges send IGMP reports at
   random moments otherwise.
 * ``net.ipv4.conf.{all,default}.{rp_filter,accept_local,route_localnet,arp_ignore,

@@ -30,6 +30,7 @@ PINNED_SYSCTLS: tuple[tuple[str, str], ...] = (
     ("net.ipv6.conf.all.disable_ipv6", "1"),
     ("net.ipv6.conf.default.disable_ipv6", "1"),
     ("net.ipv4.icmp_ratelimit", "0"),
+    ("net.ipv4.icmp_ratemask", "0"),
     ("net.ipv4.igmp_link_local_mcast_reports", "0"),
     *(
         (f"net.ipv4.conf.{scope}.{key}", value)
