@@ -16,9 +16,9 @@ from enum import Enum
 from typing import TYPE_CHECKING, Callable
 
 from simnet.netfilter import targets as T
-from simnet.netfilter.conntrack import CtDir, CtInfo, CtState, CtStatus
+from simnet.netfilter.conntrack import CtState, CtStatus
 from simnet.netfilter.context import MatchContext
-from simnet.netfilter.evaluate import ChainResult, evaluate_chain
+from simnet.netfilter.evaluate import ChainResult
 from simnet.netfilter.hooks import Hook, Priority
 from simnet.netfilter.nat import DST, SRC, bind, nat_packet
 from simnet.packet import Icmp
@@ -188,8 +188,10 @@ def nat_hook(ns: "NetNamespace", hook: Hook, skb: "Skb", tid: int) -> tuple[Verd
         return Verdict.ACCEPT, skb
     manip = DST if hook in (Hook.PRE_ROUTING, Hook.LOCAL_OUT) else SRC
     related_error = info.state is CtState.RELATED and isinstance(skb.packet.l4, Icmp)
-    if not related_error and info.state is CtState.NEW and info.direction is CtDir.ORIGINAL \
-            and manip not in conn.nat_bound:
+    # nf_nat_ipv4_fn: a RELATED ICMP error only has its quote translated; any other RELATED
+    # packet (a REJECT's RST carries its segment's entry) falls through to the NEW case, and
+    # the nat chain runs for it if this manip was never set up (the SYN died before it)
+    if not related_error and info.state in (CtState.NEW, CtState.RELATED) and manip not in conn.nat_bound:
         result = evaluate(ns, "nat", hook, skb, tid)
         conn.nat_bound.add(manip)
         if result is not None:

@@ -137,6 +137,9 @@ def apply_target(target: Any, skb: Skb, ctx: MatchContext, logs: list[str],
             return "continue", skb, ct_mark
         case T.Trace():
             return "continue", skb.evolve(nf_trace=True), ct_mark
+        case T.Notrack() | T.Ct() if skb.ctinfo is not None:
+            # xt_CT: "Previously seen (loopback)? Ignore." A looped-back skb keeps its entry
+            return "continue", skb, ct_mark
         case T.Notrack():
             return "continue", skb.evolve(ct=None, ctinfo=UNTRACKED), ct_mark
         case T.Ct():
