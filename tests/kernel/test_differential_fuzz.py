@@ -155,7 +155,9 @@ def worlds(draw: st.DrawFn, prefix: str) -> World:
 
     # rulesets
     for i, x in enumerate(nodes):
-        lines += draw(_filter_rules(x.name, addrs, subnets))
+        devs = ["lo"] + (["eth0"] if x.parent is not None else []) + [f"d{c}" for c in x.down] + (
+            ["br0"] if bridge and i == 0 else [])
+        lines += draw(_filter_rules(x.name, addrs, subnets, devs))
         if draw(st.integers(0, 9), label="nat") < 4:
             lines += draw(_nat_rules(x, addrs, subnets))
     # listeners
@@ -179,34 +181,70 @@ def worlds(draw: st.DrawFn, prefix: str) -> World:
     return World(lines, k)
 
 
-def _match(draw: st.DrawFn, addrs: list[str], subnets: list[str], *, proto_ok: bool = True) -> list[str]:
+def _match(draw: st.DrawFn, addrs: list[str], subnets: list[str], *, chain: str = "U", devs: list[str] = (),
+           proto_ok: bool = True) -> list[str]:
     words: list[str] = []
     proto = draw(st.sampled_from((None, "icmp", "tcp", "udp"))) if proto_ok else None
     if proto:
         words += ["-p", proto]
         if proto != "icmp" and draw(st.booleans()):
             words += ["--dport", str(draw(st.sampled_from(TCP_PORTS if proto == "tcp" else UDP_PORTS)))]
-    what = draw(st.integers(0, 5))
+    what = draw(st.integers(0, 11))
     if what == 1:
-        words += ["-s", draw(st.sampled_from(addrs))]
+        words += [*draw(st.sampled_from(([], ["!"]))), "-s", draw(st.sampled_from(addrs))]
     elif what == 2:
         words += ["-d", draw(st.sampled_from(subnets))]
     elif what == 3:
         words += ["-m", "conntrack", "--ctstate",
-                  draw(st.sampled_from(("NEW", "ESTABLISHED", "RELATED", "RELATED,ESTABLISHED", "INVALID")))]
+                  draw(st.sampled_from(("NEW", "ESTABLISHED", "RELATED", "RELATED,ESTABLISHED", "INVALID",
+                                        "UNTRACKED")))]
+    elif what == 4 and proto in ("tcp", "udp") and "--dport" not in words:
+        ports = TCP_PORTS if proto == "tcp" else UDP_PORTS
+        words += ["-m", "multiport", "--dports", ",".join(map(str, draw(st.lists(st.sampled_from(ports), min_size=1,
+                                                                                  max_size=2, unique=True))))]
+    elif what == 5:
+        lo, hi = sorted(draw(st.lists(st.sampled_from(addrs), min_size=2, max_size=2)),
+                        key=lambda a: tuple(int(x) for x in a.split(".")))
+        words += ["-m", "iprange", draw(st.sampled_from(("--src-range", "--dst-range"))), f"{lo}-{hi}"]
+    elif what == 6:
+        words += ["-m", "addrtype", "--dst-type", draw(st.sampled_from(("LOCAL", "UNICAST", "BROADCAST")))]
+    elif what == 7 and devs:
+        inward, outward = chain in ("INPUT", "FORWARD", "PREROUTING"), chain in ("OUTPUT", "FORWARD", "POSTROUTING")
+        flags = (["-i"] if inward else []) + (["-o"] if outward else [])
+        if flags:
+            words += [*draw(st.sampled_from(([], ["!"]))), draw(st.sampled_from(flags)), draw(st.sampled_from(devs))]
+    elif what == 8 and proto == "tcp":
+        words += ["--syn"]
+    elif what == 8 and proto == "icmp":
+        words += ["--icmp-type", draw(st.sampled_from(("echo-request", "echo-reply", "destination-unreachable")))]
+    elif what == 9:
+        words += ["-m", "state", "--state", draw(st.sampled_from(("NEW", "ESTABLISHED", "NEW,ESTABLISHED")))]
+    elif what == 10:
+        words += ["-m", "mark", "--mark", draw(st.sampled_from(("0x1", "0x2/0x2", "0")))]
     return words
 
 
 @st.composite
-def _filter_rules(draw: st.DrawFn, ns: str, addrs: list[str], subnets: list[str]) -> list[str]:
-    if draw(st.integers(0, 9), label="filter table") < 4:
-        return []
+def _filter_rules(draw: st.DrawFn, ns: str, addrs: list[str], subnets: list[str], devs: list[str]) -> list[str]:
     out: list[str] = []
+    if draw(st.integers(0, 9), label="raw table") < 2:
+        # untracked traffic: conntrack leaves it alone (ctstate UNTRACKED, no NAT)
+        proto = draw(st.sampled_from(("icmp", "udp", "tcp")))
+        chain = draw(st.sampled_from(("PREROUTING", "OUTPUT")))
+        target = draw(st.sampled_from(("NOTRACK", "CT --notrack")))
+        out.append(f"ip netns exec {ns} iptables -t raw -A {chain} -p {proto} -j {target}")
+    if draw(st.integers(0, 9), label="mangle table") < 2:
+        chain = draw(st.sampled_from(("PREROUTING", "OUTPUT", "FORWARD", "INPUT", "POSTROUTING")))
+        m = _match(draw, addrs, subnets, chain=chain, devs=devs)
+        out.append(f"ip netns exec {ns} iptables -t mangle -A {chain} {' '.join(m)} -j MARK "
+                   f"--set-mark {draw(st.sampled_from(('1', '2', '3')))}".replace("  ", " "))
+    if draw(st.integers(0, 9), label="filter table") < 4:
+        return out
     user = draw(st.booleans(), label="user chain")
     if user:
         out.append(f"ip netns exec {ns} iptables -N U")
         for _ in range(draw(st.integers(1, 2))):
-            out.append(f"ip netns exec {ns} iptables -A U {' '.join(_match(draw, addrs, subnets))} "
+            out.append(f"ip netns exec {ns} iptables -A U {' '.join(_match(draw, addrs, subnets, devs=devs))} "
                        f"-j {draw(st.sampled_from(('RETURN', 'ACCEPT', 'DROP')))}".replace("  ", " "))
         # one broad jump so the user chain is reached often
         proto = draw(st.sampled_from(("", "-p icmp ", "-p tcp ", "-p udp ")))
@@ -214,8 +252,8 @@ def _filter_rules(draw: st.DrawFn, ns: str, addrs: list[str], subnets: list[str]
                    f"{proto}-j U")
     for chain in ("INPUT", "FORWARD", "OUTPUT"):
         for _ in range(draw(st.integers(0, 2))):
-            m = _match(draw, addrs, subnets)
-            targets = ["ACCEPT", "DROP", "REJECT"] + (["U"] if user else [])
+            m = _match(draw, addrs, subnets, chain=chain, devs=devs)
+            targets = ["ACCEPT", "DROP", "REJECT", "LOG"] + (["U"] if user else [])
             t = draw(st.sampled_from(targets))
             if t == "REJECT":
                 withs = ["icmp-port-unreachable", "icmp-host-unreachable", "icmp-admin-prohibited"]
@@ -233,7 +271,7 @@ def _nat_rules(draw: st.DrawFn, x: Node, addrs: list[str], subnets: list[str]) -
     out: list[str] = []
     own = [a.split("/")[0] for a in x.addrs]
     for _ in range(draw(st.integers(1, 2))):
-        kind = draw(st.sampled_from(("dnat", "dnat-out", "masq", "snat")))
+        kind = draw(st.sampled_from(("dnat", "dnat-out", "masq", "snat", "redirect")))
         if kind in ("dnat", "dnat-out"):
             proto = draw(st.sampled_from(("tcp", "udp")))
             ports = TCP_PORTS if proto == "tcp" else UDP_PORTS
@@ -243,6 +281,12 @@ def _nat_rules(draw: st.DrawFn, x: Node, addrs: list[str], subnets: list[str]) -
             chain = "PREROUTING" if kind == "dnat" else "OUTPUT"
             out.append(f"ip netns exec {x.name} iptables -t nat -A {chain} -p {proto} --dport "
                        f"{draw(st.sampled_from(ports))} -j DNAT --to-destination {to}")
+        elif kind == "redirect":
+            proto = draw(st.sampled_from(("tcp", "udp")))
+            ports = TCP_PORTS if proto == "tcp" else UDP_PORTS
+            chain = draw(st.sampled_from(("PREROUTING", "OUTPUT")))
+            out.append(f"ip netns exec {x.name} iptables -t nat -A {chain} -p {proto} --dport "
+                       f"{draw(st.sampled_from(ports))} -j REDIRECT --to-ports {draw(st.sampled_from(ports[:2]))}")
         elif kind == "masq":
             dev = draw(st.sampled_from(["eth0"] if x.parent is not None else [f"d{c}" for c in x.down] or ["lo"]))
             out.append(f"ip netns exec {x.name} iptables -t nat -A POSTROUTING -o {dev} -j MASQUERADE")
