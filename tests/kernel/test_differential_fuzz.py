@@ -317,6 +317,8 @@ def _record(sim: dict, in_hypothesis: bool) -> None:
             reached["hit a NAT rule"] += 1
         if any(c["table"] == "filter" and c["chain"] in BUILTIN and c["rule"] > 0 for c in moved):
             reached["hit a filter rule"] += 1
+        if any(c["table"] in ("raw", "mangle") and c["rule"] > 0 for c in moved):
+            reached["hit a raw or mangle rule"] += 1
     SUMMARY.update(reached)
     if in_hypothesis:
         for what in reached:
