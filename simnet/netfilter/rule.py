@@ -579,7 +579,7 @@ def _finish(kw: dict[str, Any], matches: tuple[Match, ...], tgt: Any) -> Rule:
 
 def _plain_l4(m: Any) -> bool:
     """A lone tcp/udp match that iptables-nft prints back unchanged."""
-    if m.sport == _FULL or m.dport == _FULL:
+    if m.sport == _FULL or m.dport == _FULL or _below(m.sport, m.sport_invert) or _below(m.dport, m.dport_invert):
         return False
     if type(m) is TcpMatch:
         return m.option is None and not m.option_invert and m.flags_mask != 0
@@ -592,6 +592,11 @@ def _plain_l4(m: Any) -> bool:
 # (a later value of the same field wins); a match that is all defaults (nothing given) is kept
 # as an xt match of its own and prints as a bare ``-m tcp``; --tcp-option keeps the xt match.
 _FULL = (0, 65535)
+
+
+def _below(rng: tuple[int, int] | None, invert: bool) -> bool:
+    """``! --dport 0:N`` (a range, N < 65535): emitted as "> N", read back as ``--dport N+1:65535``."""
+    return invert and rng is not None and rng[0] == 0 and 0 < rng[1] < 65535
 
 
 def _l4_fields(m: Match) -> dict[str, Any] | None:
@@ -609,6 +614,8 @@ def _l4_fields(m: Match) -> dict[str, Any] | None:
     for f in ("sport", "dport"):
         rng, inv = getattr(m, f), getattr(m, f + "_invert")
         if rng is not None and rng != _FULL:
+            if _below(rng, inv):
+                rng, inv = (rng[1] + 1, 65535), False
             fields[f] = rng
             fields[f + "_invert"] = inv
         elif rng is not None and inv:

@@ -114,3 +114,17 @@ def test_fast_path_and_general_parser_agree():
     for odd in ["-p tcp --dport 80 -j ACCEPT", "-m tcp --dport 80 -p tcp -j ACCEPT", "-j ACCEPT -s 1.2.3.4",
                 "-m comment --comm x -j ACCEPT", "-f -j ACCEPT"]:
         assert _parse_fast(split_words(odd)) is None
+
+
+@pytest.mark.parametrize("given, listed", [
+    # iptables 1.8.9 (nf_tables) `iptables -S` after `iptables -A INPUT <given> -j ACCEPT`, kernel 6.18
+    ("-p udp -m udp ! --dport 0:37505", "-p udp -m udp --dport 37506:65535"),
+    ("-p udp -m udp ! --dport 0:65534", "-p udp -m udp --dport 65535"),
+    ("-p udp -m udp ! --dport 0:0", "-p udp -m udp ! --dport 0"),
+    ("-p udp -m udp ! --dport 37506:65535", "-p udp -m udp ! --dport 37506:65535"),
+    ("-p tcp -m tcp ! --sport 0:1023 ! --dport 0:80", "-p tcp -m tcp --sport 1024:65535 --dport 81:65535"),
+    ("-p tcp -m tcp ! --sport 0:65535 --dport 80", "-p tcp -m tcp --dport 80"),
+    ("-p udp -m udp ! --dport 0:65535", "-p udp"),
+])
+def test_port_ranges_read_back_as_iptables_nft_prints_them(given: str, listed: str) -> None:
+    assert str(Rule.parse(given + " -j ACCEPT")) == listed + " -j ACCEPT"
