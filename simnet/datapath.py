@@ -636,4 +636,6 @@ def send_tcp_reset(ns: "NetNamespace", skb: Skb, tid: int, *, reason: str, attac
 
         ct = (skb.ct, CtInfo(CtState.RELATED, CtDir.REPLY if skb.ctinfo and
                              skb.ctinfo.direction.value == "ORIGINAL" else CtDir.ORIGINAL))
+        # nf_send_reset: nf_ct_set_closing(), the segment's entry is closing now
+        ns.conntrack.set_closing(skb.ct)
     send_ip(ns, rst, rtid, ct=ct)

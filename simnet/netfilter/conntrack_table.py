@@ -155,7 +155,20 @@ class ConntrackTable:
         state = conn.tcp_state
         if tcp.flags & TcpFlags.SYN and tcp.flags & TcpFlags.ACK:
             return direction is CtDir.REPLY and state in ("SYN_SENT", "SYN_RECV", "ESTABLISHED")
+        if tcp.flags & TcpFlags.RST and state == "SYN_SENT" and direction is CtDir.ORIGINAL \
+                and not conn.status & CtStatus.SEEN_REPLY:
+            # tcp_in_window: nothing of the other side seen (its SYN-ACK went untracked), so the
+            # RST's acknowledgement cannot be checked: INVALID, the entry stays SYN_SENT (seen)
+            return False
         return True
+
+    def set_closing(self, conn: Conn) -> None:
+        """nf_conntrack_tcp_set_closing: a REJECT sent a RST for this connection (Linux 6.2+):
+        a confirmed entry goes to CLOSE with CLOSE's timeout."""
+        if conn.orig.proto != 6 or not conn.status & CtStatus.CONFIRMED or conn.tcp_state == "CLOSE":
+            return
+        conn.tcp_state = "CLOSE"
+        self._refresh(conn)
 
     # -- after the packet passed (conntrack state updates and confirmation) ------------------
     def seen(self, conn: Conn, info: CtInfo, pkt: Packet) -> None:

@@ -214,7 +214,9 @@ def _match(draw: st.DrawFn, addrs: list[str], subnets: list[str], *, chain: str 
         if flags:
             words += [*draw(st.sampled_from(([], ["!"]))), draw(st.sampled_from(flags)), draw(st.sampled_from(devs))]
     elif what == 8 and proto == "tcp":
-        words += ["--syn"]
+        # --syn, or a handshake's later segments: the final ACK (server left in SYN_RECV), RSTs
+        words += draw(st.sampled_from((["--syn"], ["--tcp-flags", "SYN,ACK", "ACK"],
+                                       ["--tcp-flags", "SYN,ACK", "SYN,ACK"], ["--tcp-flags", "RST", "RST"])))
     elif what == 8 and proto == "icmp":
         words += ["--icmp-type", draw(st.sampled_from(("echo-request", "echo-reply", "destination-unreachable")))]
     elif what == 9:
