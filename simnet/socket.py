@@ -216,7 +216,8 @@ class SocketTable:
     def _socket_for_quote(self, q: Packet) -> ClientSocket | None:
         assert q.ip is not None
         match q.l4:
-            case Icmp(id=ident):
+            case Icmp(id=ident, type=IcmpType.ECHO_REQUEST):
+                # ping_err / ping's own check: only an error quoting an echo *request* is ping's
                 return self.pings.get(ident)
             case Tcp(sport=sp, dport=dp):
                 return self.clients.get(("tcp", q.ip.src, sp, q.ip.dst, dp))
