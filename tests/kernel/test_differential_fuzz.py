@@ -34,7 +34,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -44,6 +43,7 @@ from hypothesis import HealthCheck, Phase, event, given, seed, settings
 from hypothesis import strategies as st
 
 from simnet.script.interpreter import run_script
+from tests.kernel.tools import skip_reason
 
 pytestmark = pytest.mark.kernel
 
@@ -58,15 +58,6 @@ TCP_PORTS = (80, 8080, 9)
 UDP_PORTS = (53, 5353, 7)
 BUILTIN = {"INPUT", "FORWARD", "OUTPUT", "PREROUTING", "POSTROUTING"}
 SUMMARY: Counter[str] = Counter()
-
-
-def _skip_reason() -> str | None:
-    if os.geteuid() != 0:
-        return "needs root to create network namespaces"
-    for tool in ("ip", "iptables", "iptables-restore", "iptables-save", "unshare", "conntrack", "nft"):
-        if shutil.which(tool) is None:
-            return f"needs {tool} (apt-get install iproute2 iptables nftables conntrack util-linux)"
-    return None
 
 
 # ----------------------------------------------------------------------------- the world model
@@ -352,7 +343,7 @@ def _summary() -> object:
 
 @pytest.mark.parametrize("path", REGRESSIONS, ids=lambda p: p.name)
 def test_regression_worlds_agree(path: Path) -> None:
-    reason = _skip_reason()
+    reason = skip_reason()
     if reason:
         pytest.skip(reason)
     _check(path.read_text(), in_hypothesis=False)
@@ -376,7 +367,7 @@ def _random_test(shard: int):  # type: ignore[no-untyped-def]
 @pytest.mark.skipif(EXAMPLES <= 0, reason="SIMNET_FUZZ_EXAMPLES=0: random worlds switched off")
 @pytest.mark.parametrize("shard", range(SHARDS))
 def test_random_worlds_agree_with_the_kernel(shard: int) -> None:
-    reason = _skip_reason()
+    reason = skip_reason()
     if reason:
         pytest.skip(reason)
     _random_test(shard)()

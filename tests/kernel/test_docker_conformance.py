@@ -10,28 +10,18 @@ with the reason.  Counters and conntrack are not compared here yet.
 
 from __future__ import annotations
 
-import os
-import shutil
 from pathlib import Path
 
 import pytest
 
 from simnet.docker.export import export_scenario
 from simnet.script.interpreter import run_script
+from tests.kernel.tools import skip_reason
 
 ROOT = Path(__file__).resolve().parents[2]
 SCENARIOS = sorted((ROOT / "scenarios" / "docker").glob("*.sh"))
 
 pytestmark = pytest.mark.kernel
-
-
-def _skip_reason() -> str | None:
-    if os.geteuid() != 0:
-        return "needs root to create network namespaces"
-    for tool in ("ip", "iptables", "iptables-restore", "unshare", "conntrack"):
-        if shutil.which(tool) is None:
-            return f"needs {tool} (apt-get install iproute2 iptables conntrack util-linux)"
-    return None
 
 
 def _strip(probe: dict) -> dict:
@@ -40,7 +30,7 @@ def _strip(probe: dict) -> dict:
 
 @pytest.mark.parametrize("path", SCENARIOS, ids=lambda p: p.name)
 def test_docker_scenario_agrees_with_the_kernel(path: Path, tmp_path: Path) -> None:
-    reason = _skip_reason()
+    reason = skip_reason()
     if reason:
         pytest.skip(reason)
     from simnet.kernel import compare, run_on_kernel

@@ -8,13 +8,12 @@ the probe (ephemeral source ports, each side's free choice, blanked).
 
 from __future__ import annotations
 
-import os
-import shutil
 from pathlib import Path
 
 import pytest
 
 from simnet.script.interpreter import run_script
+from tests.kernel.tools import skip_reason
 
 ROOT = Path(__file__).resolve().parents[2]
 # scenarios/docker/ holds docker lines the kernel runner refuses: test_docker_conformance.py exports them first
@@ -23,18 +22,9 @@ SCENARIOS = sorted(p for p in (ROOT / "scenarios").rglob("*.sh") if "docker" not
 pytestmark = pytest.mark.kernel
 
 
-def _skip_reason() -> str | None:
-    if os.geteuid() != 0:
-        return "needs root to create network namespaces"
-    for tool in ("ip", "iptables", "iptables-restore", "iptables-save", "unshare", "conntrack", "nft"):
-        if shutil.which(tool) is None:
-            return f"needs {tool} (apt-get install iproute2 iptables nftables conntrack util-linux)"
-    return None
-
-
 @pytest.mark.parametrize("path", SCENARIOS, ids=lambda p: str(p.relative_to(ROOT / "scenarios")))
 def test_scenario_agrees_with_the_kernel(path: Path) -> None:
-    reason = _skip_reason()
+    reason = skip_reason()
     if reason:
         pytest.skip(reason)
     from simnet.kernel import compare, run_on_kernel

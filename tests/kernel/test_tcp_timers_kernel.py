@@ -10,13 +10,12 @@ timer is not; see test_differential_fuzz.py).
 
 from __future__ import annotations
 
-import os
 import re
-import shutil
 
 import pytest
 
 from simnet.script.interpreter import run_script
+from tests.kernel.tools import skip_reason
 
 pytestmark = pytest.mark.kernel
 
@@ -73,15 +72,6 @@ ip netns exec b iptables-save -c
 }
 
 
-def _skip_reason() -> str | None:
-    if os.geteuid() != 0:
-        return "needs root to create network namespaces"
-    for tool in ("ip", "iptables", "iptables-save", "unshare", "nft", "conntrack"):
-        if shutil.which(tool) is None:
-            return f"needs {tool} (apt-get install iproute2 iptables nftables conntrack util-linux)"
-    return None
-
-
 def _rule_packets(report: dict) -> dict[tuple[int, str], int]:
     """(script line, rule) -> packets, from every printed ``iptables-save -c``."""
     out = {}
@@ -93,7 +83,7 @@ def _rule_packets(report: dict) -> dict[tuple[int, str], int]:
 
 @pytest.mark.parametrize("name", sorted(CASES))
 def test_retransmissions_counted_as_the_kernel_counts_them(name: str) -> None:
-    reason = _skip_reason()
+    reason = skip_reason()
     if reason:
         pytest.skip(reason)
     from simnet.kernel import run_on_kernel
