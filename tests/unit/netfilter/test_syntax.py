@@ -10,7 +10,7 @@ from simnet.netfilter.syntax import RestoreError, apply_restore, format_list, fo
 DATA = pathlib.Path(__file__).parents[2] / "data"
 
 
-@pytest.mark.parametrize("n", [1, 2, 3])
+@pytest.mark.parametrize("n", [1, 2, 3, 4])
 def test_messy_input_saves_like_the_kernel(n):
     """tests/data/iptables/messyN.save is what iptables-save printed after restoring messyN.rules."""
     rules = (DATA / "iptables" / f"messy{n}.rules").read_text()
