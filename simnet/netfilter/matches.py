@@ -897,63 +897,65 @@ class CommentMatch(Match):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class MarkMatch(Match):
-    """``-m mark --mark V[/M]``: ``(skb.mark & M) == V``. Kernel: xt_mark.c."""
+class _MaskedMatch(Match):
+    """Base of ``--OPTION V[/M]`` matches: ``(field & M) == V``, one option, invertible."""
 
     value: int
     mask: int = U32
     invert: bool = False
+
+    OPTION: ClassVar[str] = "--mark"
+
+    @classmethod
+    def build(cls, opts: Opts, proto: int | None) -> "_MaskedMatch":
+        o = opts.get(cls.OPTION)
+        if o is None:
+            raise _err(f"{cls.module}: option \"{cls.OPTION}\" must be specified")
+        value, mask = cls._parse(o[1][0])
+        return cls(value=value, mask=mask, invert=o[0])
+
+    @staticmethod
+    def _parse(text: str) -> tuple[int, int]:
+        return parse_mark(text)
+
+    def _text(self) -> str:
+        return mark_text(self.value, self.mask)
+
+    def _field(self, skb: "Skb") -> int | None:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def save(self) -> str:
+        return f"{_bang(self.invert)} {self.OPTION} {self._text()}"
+
+    def describe(self, numeric: bool) -> str:
+        return f"{self.module} match {'!' if self.invert else ''}{self._text()}"
+
+    def matches(self, skb: "Skb", ctx: "MatchContext") -> bool:
+        field = self._field(skb)
+        # no conntrack entry / no IP header: the match fails whatever the inversion
+        return field is not None and ((field & self.mask) == self.value) != self.invert
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class MarkMatch(_MaskedMatch):
+    """``-m mark --mark V[/M]``: ``(skb.mark & M) == V``. Kernel: xt_mark.c."""
 
     module: ClassVar[str] = "mark"
     OPTIONS: ClassVar[dict[str, int]] = {"--mark": 1}
 
-    @classmethod
-    def build(cls, opts: Opts, proto: int | None) -> "MarkMatch":
-        o = opts.get("--mark")
-        if o is None:
-            raise _err(f"{cls.module}: option \"--mark\" must be specified")
-        value, mask = parse_mark(o[1][0])
-        return cls(value=value, mask=mask, invert=o[0])
-
-    def save(self) -> str:
-        return f"{_bang(self.invert)} --mark {mark_text(self.value, self.mask)}"
-
-    def describe(self, numeric: bool) -> str:
-        return f"mark match {'!' if self.invert else ''}{mark_text(self.value, self.mask)}"
-
-    def matches(self, skb: "Skb", ctx: "MatchContext") -> bool:
-        return ((skb.mark & self.mask) == self.value) != self.invert
+    def _field(self, skb: "Skb") -> int | None:
+        return skb.mark
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class ConnmarkMatch(Match):
+class ConnmarkMatch(_MaskedMatch):
     """``-m connmark --mark V[/M]`` on the conntrack entry's mark; no entry never matches."""
-
-    value: int
-    mask: int = U32
-    invert: bool = False
 
     module: ClassVar[str] = "connmark"
     OPTIONS: ClassVar[dict[str, int]] = {"--mark": 1}
 
-    @classmethod
-    def build(cls, opts: Opts, proto: int | None) -> "ConnmarkMatch":
-        o = opts.get("--mark")
-        if o is None:
-            raise _err("connmark: option \"--mark\" must be specified")
-        value, mask = parse_mark(o[1][0])
-        return cls(value=value, mask=mask, invert=o[0])
-
-    def save(self) -> str:
-        return f"{_bang(self.invert)} --mark {mark_text(self.value, self.mask)}"
-
-    def describe(self, numeric: bool) -> str:
-        return f"connmark match {'!' if self.invert else ''}{mark_text(self.value, self.mask)}"
-
-    def matches(self, skb: "Skb", ctx: "MatchContext") -> bool:
-        if skb.ct is None:
-            return False
-        return ((skb.ct.mark & self.mask) == self.value) != self.invert
+    def _field(self, skb: "Skb") -> int | None:
+        return None if skb.ct is None else skb.ct.mark
 
 
 # --------------------------------------------------------------------------- physdev
@@ -1648,33 +1650,25 @@ def parse_tos(text: str) -> tuple[int, int]:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class TosMatch(Match):
+class TosMatch(_MaskedMatch):
     """``-m tos --tos V[/M]``: ``(ip.tos & M) == V``. Kernel: xt_dscp.c tos_mt()."""
 
-    value: int
     mask: int = 0xFF
-    invert: bool = False
 
     module: ClassVar[str] = "tos"
+    OPTION: ClassVar[str] = "--tos"
     OPTIONS: ClassVar[dict[str, int]] = {"--tos": 1}
 
-    @classmethod
-    def build(cls, opts: Opts, proto: int | None) -> "TosMatch":
-        o = opts.get("--tos")
-        if o is None:
-            raise _err("tos: option \"--tos\" must be specified")
-        value, mask = parse_tos(o[1][0])
-        return cls(value=value, mask=mask, invert=o[0])
+    @staticmethod
+    def _parse(text: str) -> tuple[int, int]:
+        return parse_tos(text)
 
-    def save(self) -> str:
-        return f"{_bang(self.invert)} --tos 0x{self.value:02x}/0x{self.mask:02x}"
+    def _text(self) -> str:
+        return f"0x{self.value:02x}/0x{self.mask:02x}"
 
-    def describe(self, numeric: bool) -> str:
-        return f"tos match {'!' if self.invert else ''}0x{self.value:02x}/0x{self.mask:02x}"
-
-    def matches(self, skb: "Skb", ctx: "MatchContext") -> bool:
+    def _field(self, skb: "Skb") -> int | None:
         ip = skb.packet.ip
-        return ip is not None and (((ip.tos & self.mask) == self.value) != self.invert)
+        return None if ip is None else ip.tos
 
 
 DSCP_CLASSES = {"CS0": 0, "CS1": 8, "CS2": 16, "CS3": 24, "CS4": 32, "CS5": 40, "CS6": 48, "CS7": 56,
