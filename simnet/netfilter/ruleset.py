@@ -84,6 +84,12 @@ class RulesetError(KernelError):
         return cls(errno, f"{PROG}:  {reason}", exit_code=4, reason=reason)
 
 
+class JumpGraphError(RulesetError):
+    """A table refused as a whole at commit: a jump loop, nesting too deep, or a target or match
+    reached through jumps from a hook it does not allow (nf_tables' table validation)."""
+
+
+
 _STRERROR = {_errno.EBUSY: "Device or resource busy", _errno.EMLINK: "Too many links",
              _errno.EOPNOTSUPP: "Operation not supported", _errno.EINVAL: "Invalid argument",
              _errno.ENOENT: "No such file or directory", _errno.EEXIST: "File exists"}
@@ -338,7 +344,7 @@ class TableState:
         for base in BUILTIN_CHAINS[self.name]:
             for child in _children(chains[base]):
                 if _depth(chains, child, depth) > MAX_JUMP_DEPTH:
-                    raise RulesetError.nft(op, _errno.EMLINK, f"rule in chain {culprit or base}")
+                    raise JumpGraphError.nft(op, _errno.EMLINK, f"rule in chain {culprit or base}")
         if restricted is None:
             restricted = {}
             for ch in chains.values():
@@ -360,7 +366,7 @@ class TableState:
                 seen.add(name)
                 allowed = restricted.get(name)
                 if allowed is not None and base not in allowed:
-                    raise RulesetError.nft(op, _errno.EINVAL, f"rule in chain {culprit or name}")
+                    raise JumpGraphError.nft(op, _errno.EINVAL, f"rule in chain {culprit or name}")
                 sub = kids.get(name)
                 if sub is None:
                     ch = chains.get(name)

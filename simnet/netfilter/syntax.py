@@ -20,7 +20,7 @@ from typing import Iterable, Sequence
 
 from simnet.errors import RuleSyntaxError, SimnetError
 from simnet.netfilter.rule import Rule, proto_name, split_words
-from simnet.netfilter.ruleset import (BUILTIN_CHAINS, Chain, Counters, Entry, Ruleset, RulesetError, Table,
+from simnet.netfilter.ruleset import (BUILTIN_CHAINS, Chain, Counters, Entry, JumpGraphError, Ruleset, RulesetError, Table,
                                       TableState, check_chain_name)
 from simnet.netfilter.targets import Goto
 
@@ -31,14 +31,20 @@ SAVE_VERSION = "iptables-save v1.8.9 (nf_tables)"
 
 
 class RestoreError(SimnetError, ValueError):
-    """``iptables-restore: line N failed``, with the precise reason, file and line."""
+    """``iptables-restore: line N failed``, with the precise reason, file and line.
 
-    def __init__(self, reason: str, *, line: int, filename: str = "<stdin>", exit_code: int = 1) -> None:
+    ``later`` holds the further ``(line, reason)`` failures iptables-restore reports with the
+    first one (rules added to a table that a jump already made invalid).
+    """
+
+    def __init__(self, reason: str, *, line: int, filename: str = "<stdin>", exit_code: int = 1,
+                 later: tuple[tuple[int, str], ...] = ()) -> None:
         self.reason = reason
         self.line = line
         self.filename = filename
         self.exit_code = exit_code
-        super().__init__(f"iptables-restore: line {line} failed: {reason}")
+        self.later = later
+        super().__init__("\n".join(f"iptables-restore: line {n} failed: {r}" for n, r in ((line, reason), *later)))
 
 
 def parse_save(text: str, *, filename: str = "<stdin>") -> Ruleset:
@@ -87,8 +93,11 @@ def _apply(ruleset: Ruleset, text: str, noflush: bool, counters: bool, filename:
     current: TableState | None = None
     skip = False
     commit_lines: dict[Table, int] = {}
+    block: list[tuple[int, str]] = []  # the current table block's lines, for a replay after a refused COMMIT
+    block_start = TableState(Table.FILTER)
     lineno = 0
-    for lineno, raw in enumerate(text.splitlines(), 1):
+    lines = text.splitlines()
+    for lineno, raw in enumerate(lines, 1):
         line = raw.strip()
         if not line or line[0] == "#":
             continue
@@ -109,13 +118,17 @@ def _apply(ruleset: Ruleset, text: str, noflush: bool, counters: bool, filename:
                 else:
                     current = TableState(tname)
                 staged[tname] = current
+                block_start, block = current.copy(), []
                 continue
             if current is None:
                 raise RestoreError(f"no table specified before `{line.split()[0]}'", line=lineno, filename=filename)
             if line == "COMMIT":
                 if not skip:
                     hooks = restricted.pop(current.name, None)
-                    current.check_graph("RULE_APPEND", restricted=None if noflush or hooks is None else hooks)
+                    try:
+                        current.check_graph("RULE_APPEND", restricted=None if noflush or hooks is None else hooks)
+                    except JumpGraphError:
+                        raise _replay(block_start, block, counters, noflush, filename) from None
                     commit_lines[current.name] = lineno
                 else:
                     del staged[current.name]
@@ -124,12 +137,22 @@ def _apply(ruleset: Ruleset, text: str, noflush: bool, counters: bool, filename:
             if skip:
                 continue
             touched.add(current.name)
+            block.append((lineno, line))
             if line[0] == ":":
                 _declare(current, line, lineno, filename, counters, noflush)
                 continue
             _command(current, line, counters, lineno, filename, restricted)
         except RestoreError:
             raise
+        except JumpGraphError:  # refused only at commit: the rest of the block is sent too
+            rest = []
+            for n, later in enumerate(lines[lineno:], lineno + 1):
+                later = later.strip()
+                if later == "COMMIT" or later.startswith("*"):
+                    break
+                if later and later[0] != "#":
+                    rest.append((n, later))
+            raise _replay(block_start, block + rest, counters, noflush, filename) from None
         except RulesetError as e:
             raise RestoreError(e.reason, line=lineno, filename=filename, exit_code=e.exit_code) from None
         except RuleSyntaxError as e:
@@ -142,6 +165,46 @@ def _apply(ruleset: Ruleset, text: str, noflush: bool, counters: bool, filename:
             continue  # nf_tables: an empty `*table ... COMMIT` block creates no table (verified, 1.8.9)
         state.generation = (old.generation + 1) if old is not None else 1
         ruleset.tables[tname] = state
+
+
+_RULE_OPS = {"-A": "RULE_APPEND", "--append": "RULE_APPEND", "-I": "RULE_INSERT", "--insert": "RULE_INSERT",
+             "-R": "RULE_REPLACE", "--replace": "RULE_REPLACE"}
+
+
+def _replay(start: TableState, lines: list[tuple[int, str]], counters: bool, noflush: bool,
+            filename: str) -> RestoreError:
+    """The error of a table block whose jumps were refused at COMMIT, with the lines to blame.
+
+    nf_tables checks jumps once, at commit; when that fails, nfnetlink replays the batch and
+    validates the table after every rule (NFNL_BATCH_REPLAY, nft_table_validate), so the error
+    names the rule that made the table invalid, and every later rule of that table fails too
+    (the offending rule stays in the batch).
+    """
+    t = start.copy()
+    failed: list[tuple[int, str]] = []
+    exit_code, errno = 4, 0
+    for lineno, line in lines:
+        if line[0] == ":":
+            _declare(t, line, lineno, filename, counters, noflush)
+            continue
+        words = [w for w in split_words(line) if not w.startswith("[")]
+        op = next((_RULE_OPS[w] for w in words if w in _RULE_OPS), None)
+        chain = words[words.index(next(w for w in words if w in _COMMANDS)) + 1] if op else ""
+        if failed:
+            if op is not None:
+                failed.append((lineno, RulesetError.nft(op, errno, f"rule in chain {chain}").reason))
+            continue
+        try:
+            _command(t, line, counters, lineno, filename)
+            if op is not None:
+                t.check_graph(op, chain)
+        except RulesetError as e:
+            failed.append((lineno, e.reason))
+            exit_code, errno = e.exit_code, e.errno
+    if not failed:  # pragma: no cover - the replay refuses what the commit refused
+        raise AssertionError("COMMIT refused a table its replay accepts")
+    (first, reason), *later = failed
+    return RestoreError(reason, line=first, filename=filename, exit_code=exit_code, later=tuple(later))
 
 
 def _declare(t: TableState, line: str, lineno: int, filename: str, counters: bool, noflush: bool) -> None:

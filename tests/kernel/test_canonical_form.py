@@ -98,3 +98,13 @@ def test_strategy_rulesets_match_kernel(tmp_path):
         assert real == text, "\n".join(a + "\n" + b for a, b in zip(real.splitlines(), text.splitlines()) if a != b)
 
     (check if RANDOM else seed(20261128)(check))()
+
+
+@pytest.mark.parametrize("path", sorted((DATA / "iptables").glob("refused*.rules")), ids=lambda p: p.stem)
+def test_refused_data_is_what_the_kernel_says(path):
+    """The refusedN.err oracles (see tests/unit/netfilter/test_syntax.py) still hold on this kernel."""
+    proc = subprocess.run(["unshare", "--net", "--", "iptables-restore", str(path)], capture_output=True, text=True,
+                          timeout=60)
+    assert proc.returncode == 4
+    lines = [line for line in proc.stderr.splitlines() if line.startswith("line ")]
+    assert lines == [line for line in path.with_suffix(".err").read_text().splitlines() if line.startswith("line ")]

@@ -75,3 +75,24 @@ def test_list_verbose_layout():
         "Chain INPUT (policy DROP 5 packets, 100 bytes)\n"
         " pkts bytes target     prot opt in     out     source               destination         \n"
         "    7     8 ACCEPT     tcp  --  any    any     10.0.0.1             anywhere             tcp dpt:http\n")
+
+
+@pytest.mark.parametrize("n", [1, 2, 3, 4, 5])
+def test_refused_restore_blames_the_lines_the_kernel_blames(n):
+    """tests/data/iptables/refusedN.err is real iptables-restore's stderr for refusedN.rules.
+
+    Jumps are validated at commit; when that fails the kernel replays the batch rule by rule, so
+    the rule that made the table invalid is named, and every later rule of that table after it.
+    """
+    rules = (DATA / "iptables" / f"refused{n}.rules").read_text()
+    expected = [tuple(line.split(": ", 1)) for line in (DATA / "iptables" / f"refused{n}.err").read_text().splitlines()
+                if line.startswith("line ")]
+    rs = Ruleset()
+    apply_restore(rs, "*filter\n-A INPUT -j ACCEPT\nCOMMIT\n")
+    before = format_save(rs)
+    with pytest.raises(RestoreError) as info:
+        apply_restore(rs, rules, filename=f"refused{n}.rules")
+    e = info.value
+    assert [(f"line {line}", reason) for line, reason in ((e.line, e.reason), *e.later)] == expected
+    assert e.exit_code == 4 and e.filename == f"refused{n}.rules"
+    assert format_save(rs) == before  # all or nothing
