@@ -219,8 +219,16 @@ def _target_spec(table: str) -> st.SearchStrategy[tuple[str | None, str]]:
             _PORT.map(lambda p: ("tcp", f"-j REDIRECT --to-ports {p}")),
         ]
     if table == "raw":
-        common += [st.just((None, "-j NOTRACK")), st.just((None, "-j CT --notrack")),
-                   st.integers(0, 65535).map(lambda z: (None, f"-j CT --zone {z}")), st.just((None, "-j TRACE"))]
+        from simnet.netfilter.targets import CT_EVENTS
+
+        zone = st.tuples(st.sampled_from(["--zone", "--zone-orig", "--zone-reply"]),
+                         st.one_of(st.integers(0, 65535).map(str), st.just("mark"))).map(" ".join)
+        events = st.lists(st.sampled_from(CT_EVENTS), min_size=1, unique=True).map(
+            lambda e: f"--ctevents {','.join(e)}")
+        ct = st.lists(st.one_of(st.just("--notrack"), zone, events, st.just("--expevents new")), max_size=3,
+                      unique_by=lambda o: o.split()[0].split("-zone")[0]).map(" ".join)
+        common += [st.just((None, "-j NOTRACK")), ct.map(lambda o: (None, f"-j CT {o}".rstrip())),
+                   st.just((None, "-j TRACE"))]
     if table == "mangle":
         common += [st.just(("tcp", "-m tcp --tcp-flags SYN,RST SYN -j TCPMSS --clamp-mss-to-pmtu")),
                    st.integers(0, 63).map(lambda d: (None, f"-j DSCP --set-dscp {d}"))]
