@@ -9,6 +9,8 @@ ip_forward.c, ip_output.c, arp.c)::
               -> forward: TTL check -> FORWARD -> ip_output
     socket -> route output -> LOCAL_OUT (re-route if DNAT) -> ip_output
     ip_output -> POST_ROUTING -> neighbour (ARP) -> dev_queue_xmit -> wire
+    dev_queue_xmit on a VXLAN device -> vxlan_xmit (simnet.vxlan): UDP from this host -> LOCAL_OUT ...
+    LOCAL_IN -> the VXLAN UDP socket -> vxlan_rcv -> the inner frame arrives on the VXLAN device
 
 Every frame hop is an event on the world's queue, so flooding and ARP
 exchanges interleave deterministically and any topology terminates: TTL ends
@@ -21,6 +23,7 @@ from dataclasses import replace
 from ipaddress import IPv4Address
 from typing import TYPE_CHECKING
 
+from simnet import vxlan
 from simnet.addresses import IPProto, MacAddress
 from simnet.arp import MCAST_SOLICIT, RETRANS_TIME, NudState
 from simnet.link import Device, LinkKind
@@ -67,6 +70,8 @@ def dev_xmit(ns: "NetNamespace", dev: Device, packet: Packet, tid: int, *, ct: t
         case LinkKind.DUMMY:
             _drop(ns, tid, f"{dev.ifname} is a dummy device: it discards what it sends",
                   Disposition.NOT_FOR_US)
+        case LinkKind.VXLAN:
+            ns.world.schedule(0.0, vxlan.vxlan_xmit, ns, dev.ifname, packet, tid)
 
 
 def netif_receive(ns: "NetNamespace", ifname: str, packet: Packet, tid: int, ct: tuple | None = None) -> None:

@@ -2,8 +2,9 @@
 
 Kernel: net/core/dev.c (admin state, carrier), drivers/net/veth.c (a frame
 sent on one end is received on the peer; carrier needs both ends up),
-net/bridge (a bridge device and its ports), net/ipv4/devinet.c (addresses,
-primary and secondary).
+net/bridge (a bridge device and its ports), drivers/net/vxlan (a VXLAN device:
+its configuration and FDB, see :mod:`simnet.vxlan`), net/ipv4/devinet.c
+(addresses, primary and secondary).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from simnet.addresses import MacAddress
 
 if TYPE_CHECKING:
     from simnet.netns import NetNamespace
+    from simnet.vxlan import VxlanDev
 
 
 class LinkKind(Enum):
@@ -26,6 +28,7 @@ class LinkKind(Enum):
     VETH = "veth"
     BRIDGE = "bridge"
     DUMMY = "dummy"
+    VXLAN = "vxlan"
 
     def __str__(self) -> str:
         return self.value
@@ -83,7 +86,7 @@ class Device:
     """A network device in one namespace (``struct net_device``); mutable, owned by its netns."""
 
     __slots__ = ("ifindex", "ifname", "kind", "lladdr", "mtu", "admin_up", "master",
-                 "peer", "netns", "hairpin", "mac_set", "ports", "learning", "flood", "activated")
+                 "peer", "netns", "hairpin", "mac_set", "ports", "learning", "flood", "activated", "vxlan")
 
     def __init__(self, *, ifindex: int, ifname: str, kind: LinkKind, lladdr: MacAddress,
                  netns: "NetNamespace", mtu: int = 1500) -> None:
@@ -106,6 +109,8 @@ class Device:
         self.flood = True
         self.activated = False
         """Has been up once: its qdisc is attached (``ip link`` prints noqueue, not noop, from then on)."""
+        self.vxlan: "VxlanDev | None" = None
+        """For a VXLAN device: its configuration and FDB (``struct vxlan_dev``)."""
 
     @property
     def carrier(self) -> bool:
@@ -121,7 +126,7 @@ class Device:
 
     @property
     def operstate(self) -> str:
-        if self.kind in (LinkKind.LOOPBACK, LinkKind.DUMMY) and self.admin_up:
+        if self.kind in (LinkKind.LOOPBACK, LinkKind.DUMMY, LinkKind.VXLAN) and self.admin_up:
             return "UNKNOWN"
         if not self.admin_up:
             return "DOWN"

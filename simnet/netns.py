@@ -137,6 +137,12 @@ class NetNamespace:
         self._remove_device(dev)
 
     def _remove_device(self, dev: Device) -> None:
+        from simnet.vxlan import on_lower_gone, vxlan_stop
+
+        for over in on_lower_gone(self, dev):
+            self._remove_device(self.devices[over])
+        if dev.kind is LinkKind.VXLAN and dev.admin_up:
+            vxlan_stop(self, dev)
         if dev.kind is LinkKind.BRIDGE:
             for port in list(dev.ports):
                 self.set_master(port, None)
@@ -158,8 +164,16 @@ class NetNamespace:
         dev = self.dev(ifname)
         if dev.admin_up == up:
             return
+        if dev.kind is LinkKind.VXLAN and up:
+            from simnet.vxlan import vxlan_open
+
+            vxlan_open(self, dev)  # may fail (its UDP port taken): the device stays down
         dev.admin_up = up
         dev.activated = dev.activated or up
+        if dev.kind is LinkKind.VXLAN and not up:
+            from simnet.vxlan import vxlan_stop
+
+            vxlan_stop(self, dev)
         if dev.kind is LinkKind.LOOPBACK and up and not any(a.dev == "lo" for a in self.addrs):
             # inetdev_event(NETDEV_UP) gives lo 127.0.0.1/8
             self.addr_add("lo", LOOPBACK_NET, scope=Scope.HOST)

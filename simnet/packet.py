@@ -135,6 +135,21 @@ L4 = Tcp | Udp | Icmp
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class Vxlan:
+    """A VXLAN header (RFC 7348, flags I) and the Ethernet frame it carries: a UDP payload."""
+
+    vni: int
+    frame: "Packet"
+
+    header_len = 8
+
+    @property
+    def length(self) -> int:
+        """Header, inner Ethernet header and inner frame, as the outer UDP length counts them."""
+        return self.header_len + 14 + self.frame.length
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Packet:
     """A frame or datagram: Ethernet (absent above L2), then ARP or IPv4 + L4."""
 
@@ -143,6 +158,8 @@ class Packet:
     ip: IPv4 | None = None
     l4: L4 | None = None
     payload: bytes = b""
+    vxlan: Vxlan | None = None
+    """A VXLAN-encapsulated frame as the UDP payload (``vxlan_xmit`` built it)."""
 
     @property
     def length(self) -> int:
@@ -154,7 +171,7 @@ class Packet:
             case Tcp():
                 size += 20
             case Udp():
-                size += 8
+                size += 8 + (self.vxlan.length if self.vxlan is not None else 0)
             case Icmp(quoted=q):
                 # an echo carries its data in payload (ping: 56 bytes); without one assume ping's 56
                 size += 8 + (28 if q is not None else (0 if self.payload else 56))
@@ -204,6 +221,8 @@ def describe(pkt: Packet) -> str:
     match pkt.l4:
         case Tcp() as t:
             return f"IP {ip.src}.{t.sport} > {ip.dst}.{t.dport}: Flags [{tcp_flags_text(t.flags)}]"
+        case Udp() as u if pkt.vxlan is not None:
+            return f"IP {ip.src}.{u.sport} > {ip.dst}.{u.dport}: VXLAN, vni {pkt.vxlan.vni}: {pkt.vxlan.frame}"
         case Udp() as u:
             return f"IP {ip.src}.{u.sport} > {ip.dst}.{u.dport}: UDP, length {len(pkt.payload)}"
         case Icmp() as i:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from ipaddress import IPv4Address
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Callable
 
 from simnet.addresses import IPProto
 from simnet.packet import Icmp, IcmpType, IPv4, Packet, Tcp, TcpFlags, Udp, UnreachCode
@@ -50,6 +50,8 @@ class Listener:
     seen: list[Seen] = field(default_factory=list)
     open: bool = True
     job: int = 0
+    encap_rcv: "Callable[[Skb, int], None] | None" = None
+    """A tunnel's socket (VXLAN): its datagrams go to this handler, not to an application."""
 
     def accepts(self, dst: IPv4Address, dport: int) -> bool:
         return self.open and self.port == dport and (self.addr is None or self.addr == dst)
@@ -366,6 +368,10 @@ class SocketTable:
             return
         listener = next((lst for lst in self.listeners if lst.proto == "udp" and lst.accepts(ip.dst, udp.dport)),
                         None)
+        if listener is not None and listener.encap_rcv is not None:
+            # udp_queue_rcv_one_skb: an encapsulation socket's datagrams go to its encap_rcv
+            listener.encap_rcv(skb, tid)
+            return
         if listener is not None:
             listener.seen.append(Seen(self.ns.name, ip.src, udp.sport, ip.dst, udp.dport, self.next_seen()))
             self._done(tid, f"udp {listener.addr or '0.0.0.0'}:{listener.port} (from {ip.src}:{udp.sport})")

@@ -141,6 +141,37 @@ class BridgeDecision(Step):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class Encapsulated(Step):
+    """vxlan_xmit: a frame sent on a VXLAN device leaves wrapped in UDP for one remote VTEP."""
+
+    dev: str
+    packet: Packet
+    """The outer datagram (its ``vxlan`` holds the frame)."""
+    why: str
+    """The VXLAN FDB entry that chose the remote: 'fdb MAC' or 'default entry 00:00:00:00:00:00'."""
+    kind = "encapsulated"
+
+    def text(self) -> str:
+        return f"{self.dev} encapsulates ({self.why}): {self.packet}"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Decapsulated(Step):
+    """vxlan_rcv: a VXLAN datagram's frame comes out of the device that owns its VNI."""
+
+    dev: str
+    packet: Packet
+    """The inner frame."""
+    learned: str | None = None
+    """What the VXLAN FDB learned from it ('MAC -> VTEP'), if anything."""
+    kind = "decapsulated"
+
+    def text(self) -> str:
+        learned = f", learns {self.learned}" if self.learned else ""
+        return f"{self.dev} decapsulates{learned}: {self.packet}"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class HookEntered(Step):
     hook: str
     bridged: bool = False

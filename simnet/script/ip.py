@@ -36,6 +36,7 @@ from simnet.arp import NudState
 from simnet.errors import ConfigError, KernelError, NoSuchDevice, NoSuchNamespace, SimnetError
 from simnet.link import Device, LinkKind, Scope
 from simnet.routing import FibRule, Route, RouteProto, RouteTable, RouteType
+from simnet.vxlan import LINUX_PORT, VxlanConfig, vxlan_devices, vxlan_newlink
 
 if TYPE_CHECKING:
     from simnet.netns import NetNamespace
@@ -48,7 +49,7 @@ ROOT = "root"
 """The name under which the world's root namespace (the script's own) is kept."""
 
 _INCOMPLETE = 'Command line is not complete. Try option "help"'
-_UNMODELLED_KINDS = frozenset({"vlan", "vxlan", "macvlan", "macvtap", "ipvlan", "bond", "team", "gre", "gretap",
+_UNMODELLED_KINDS = frozenset({"vlan", "macvlan", "macvtap", "ipvlan", "bond", "team", "gre", "gretap",
                                "ipip", "sit", "tun", "tap", "wireguard", "vrf", "geneve", "ifb", "nlmon",
                                "can", "veth-pair", "erspan", "xfrm", "netkit"})
 
@@ -170,6 +171,16 @@ def _address(word: str, what: str = "address") -> IPv4Address:
         if ":" in word:
             raise Unsupported(f"IPv6 ({word})") from None
         raise IpError(f'Error: inet {what} is expected rather than "{word}".', 1) from None
+
+
+def _any_address(word: str) -> IPv4Address:
+    """get_addr(AF_UNSPEC): what ``vxlan remote``/``local`` and ``bridge fdb ... dst`` take."""
+    try:
+        return IPv4Address(word)
+    except (AddressValueError, ValueError):
+        if ":" in word:
+            raise Unsupported(f"IPv6 ({word})") from None
+        raise IpError(f'Error: any valid address is expected rather than "{word}".', 1) from None
 
 
 def _iface(word: str) -> IPv4Interface:
@@ -320,9 +331,12 @@ def _link_ether(ns: "NetNamespace", dev: Device) -> str:
 
 
 def _link_details(dev: Device) -> str:
-    """``ip -d``: simnet prints the link kind and bridge-port settings only (not the kernel's tunables)."""
+    """``ip -d``: simnet prints the link kind (a VXLAN device's settings as iproute2 does) and
+    bridge-port settings only (not the kernel's tunables)."""
     words = []
-    if dev.kind is not LinkKind.LOOPBACK:
+    if dev.vxlan is not None:
+        words.append(dev.vxlan.config.details(dev.netns))
+    elif dev.kind is not LinkKind.LOOPBACK:
         words.append(str(dev.kind))
     if dev.master is not None:
         words += ["bridge_slave", "hairpin", "on" if dev.hairpin else "off"]
@@ -414,6 +428,7 @@ def _compile_link_add(args: _Args) -> Callable[["World", "NetNamespace"], str]:
     peer: str | None = None
     peer_ns: str | None = None
     peer_addr: MacAddress | None = None
+    vxlan_opts: dict[str, object] | None = None
     while args.more():
         w = args.peek()
         if kind is None:
@@ -452,6 +467,9 @@ def _compile_link_add(args: _Args) -> Callable[["World", "NetNamespace"], str]:
                         raise _garbage("name", p)
                     peer = args.take()
             continue
+        if kind == "vxlan":
+            vxlan_opts = _parse_vxlan(args)
+            continue
         raise Unsupported(f"the {kind} option {w!r}")
     if kind is None:
         raise IpError("Not enough information: \"type\" argument is required", 255)
@@ -459,6 +477,8 @@ def _compile_link_add(args: _Args) -> Callable[["World", "NetNamespace"], str]:
         raise Unsupported(f"links of type {kind}")
     if name is None:
         raise Unsupported("ip link add without a name (the kernel would pick one)")
+    if kind == "vxlan":
+        return _vxlan_add(name, vxlan_opts, address, mtu)
 
     def add(world: "World", ns: "NetNamespace") -> str:
         try:
@@ -475,6 +495,109 @@ def _compile_link_add(args: _Args) -> Callable[["World", "NetNamespace"], str]:
                 raise IpError(str(e), 1) from None
         ns.link_add(name, lk, peer=peer, peer_netns=pns, address=address,  # type: ignore[arg-type]
                     peer_address=peer_addr, mtu=mtu)
+        return ""
+    return add
+
+
+_VXLAN_UNMODELLED = frozenset({"group", "tos", "dsfield", "df", "flowlabel", "proxy", "noproxy", "rsc", "norsc",
+                                "l2miss", "nol2miss", "l3miss", "nol3miss", "ageing", "maxaddress", "udpcsum",
+                                "noudpcsum", "udp6zerocsumtx", "noudp6zerocsumtx", "udp6zerocsumrx",
+                                "noudp6zerocsumrx", "remcsumtx", "noremcsumtx", "remcsumrx", "noremcsumrx",
+                                "external", "noexternal", "gbp", "gpe", "vnifilter", "novnifilter", "localbypass",
+                                "nolocalbypass", "hoplimit"})
+
+
+def _parse_vxlan(args: _Args) -> dict[str, object]:
+    """iproute2's vxlan_parse_opt for ``id``, ``remote``, ``local``, ``dev``, ``ttl``, ``dstport``,
+    ``srcport``, ``[no]learning``; the words and exit codes of iproute2 6.1."""
+    opts: dict[str, object] = {}
+
+    def value(key: str) -> str:
+        # NEXT_ARG, then check_duplicate_and_exit(attrs, ATTR, key, value)
+        word = args.next_arg()
+        if key in opts:
+            raise _garbage(key, word)
+        return word
+
+    def u(word: str, limit: int, what: str) -> int:
+        try:
+            n = int(word, 0)
+        except ValueError:
+            raise _invarg(what, word) from None
+        if not 0 <= n <= limit:
+            raise _invarg(what, word)
+        return n
+
+    while args.more():
+        w = args.peek()
+        if w in ("id", "vni"):
+            opts["id"] = u(value("id"), (1 << 24) - 1, "invalid id")
+        elif w in ("remote", "local"):
+            word = value(w)
+            if word == "any":
+                raise _invarg(f"invalid {w} address", word)
+            addr = _any_address(word)
+            if addr.is_multicast:
+                raise _invarg(f"invalid {w} address", word)
+            opts[w] = addr if int(addr) else None  # 0.0.0.0: as if not given
+        elif w == "dev":
+            opts["dev"] = value("dev")
+        elif w == "ttl":
+            word = value("ttl")
+            if word in ("inherit", "auto"):
+                opts["ttl"] = None if word == "inherit" else 0
+                continue
+            try:
+                n = int(word, 0)
+            except ValueError:
+                raise _invarg("invalid TTL", word) from None
+            if n < 0:
+                raise _invarg("invalid TTL", word)
+            if n > 255:
+                raise _invarg("TTL must be <= 255", word)
+            opts["ttl"] = n
+        elif w == "dstport":
+            opts["dstport"] = u(value("dstport"), 65535, "dst port")
+        elif w == "srcport":
+            low = u(value("srcport"), 65535, "min port")
+            if not args.more():
+                raise IpError(_INCOMPLETE, 255)
+            opts["srcport"] = (low, u(args.take(), 65535, "max port"))
+        elif w in ("learning", "nolearning"):
+            args.take()
+            if "learning" in opts:
+                raise _garbage(w, w)
+            opts["learning"] = w == "learning"
+        elif w in _VXLAN_UNMODELLED:
+            raise Unsupported(f"the vxlan option {w!r}")
+        elif w == "help":
+            raise Unsupported("ip link add type vxlan help")
+        else:
+            raise IpError(f'vxlan: unknown command "{w}"?', 1)
+    if "id" not in opts:
+        raise IpError("vxlan: missing virtual network identifier", 1)
+    return opts
+
+
+def _vxlan_add(name: str, opts: dict[str, object] | None, address: MacAddress | None,
+               mtu: int | None) -> Callable[["World", "NetNamespace"], str]:
+    """``ip link add NAME type vxlan ...``: ``dev`` resolves in the namespace (iproute2's ll_name_to_index)."""
+    def add(world: "World", ns: "NetNamespace") -> str:
+        if opts is None:
+            # no words after 'type vxlan': iproute2 sends no IFLA_VXLAN_ID and the kernel refuses
+            raise KernelError(_errno.EINVAL, "Error: Required attributes not provided to perform the operation.")
+        lower = None
+        if "dev" in opts:
+            dev = ns.devices.get(str(opts["dev"]))
+            if dev is None:
+                raise IpError(f'Cannot find device "{opts["dev"]}"', 255)
+            lower = dev.ifindex
+        low, high = opts.get("srcport", (0, 0))  # type: ignore[misc]
+        config = VxlanConfig(vni=int(opts["id"]), remote=opts.get("remote"), local=opts.get("local"),  # type: ignore
+                             lower=lower, dstport=int(opts.get("dstport", 0)) or LINUX_PORT,  # type: ignore
+                             port_min=low, port_max=high, learning=bool(opts.get("learning", True)),
+                             ttl=opts.get("ttl", 0))  # type: ignore[arg-type]
+        vxlan_newlink(ns, name, config, address=address, mtu=mtu)
         return ""
     return add
 
@@ -1136,7 +1259,8 @@ def _compile_netns(args: _Args) -> Callable[["World", "NetNamespace"], str]:
 # ----------------------------------------------------------------------------- bridge
 
 def compile_bridge(argv: Sequence[str]) -> IpCommand:
-    """``bridge link set dev X hairpin on|off``, ``bridge link [show]``, ``bridge fdb show [br BR] [dev X]``."""
+    """``bridge link set dev X hairpin on|off``, ``bridge link [show]``, ``bridge fdb show [br BR] [dev X]``,
+    ``bridge fdb add|append|replace|del`` on a VXLAN device."""
     words = list(argv)
     if words and words[0] == "bridge":
         words = words[1:]
@@ -1195,7 +1319,9 @@ def compile_bridge(argv: Sequence[str]) -> IpCommand:
             return "".join(out)
         return IpCommand(tuple(argv), netns, show)
     if _matches(obj, "fdb"):
-        sub = _subcommand(args, ("show", "list", "lst"), "fdb")
+        sub = _subcommand(args, ("show", "list", "lst", "add", "append", "replace", "delete", "del"), "fdb")
+        if sub in ("add", "append", "replace", "delete", "del"):
+            return IpCommand(tuple(argv), netns, _compile_fdb_modify("delete" if sub == "del" else sub, args))
         br: str | None = None
         port: str | None = None
         while args.more():
@@ -1212,13 +1338,15 @@ def compile_bridge(argv: Sequence[str]) -> IpCommand:
                 ns.dev(br)
             if port is not None:
                 ns.dev(port)
-            out = []
-            for bname in sorted(ns.fdbs, key=lambda b: ns.devices[b].ifindex):
+            # rtnl_fdb_dump: device by device (ifindex order), a port's entries in its master's
+            # FDB first, then the device's own ('self': a VXLAN device's FDB)
+            rows: list[tuple[int, int, int, int, str]] = []
+            where_dev = "" if port is not None else "dev {} "
+            for bname in ns.fdbs:
                 if br is not None and bname != br:
                     continue
                 bridge_dev = ns.devices[bname]
-                rows: list[tuple[int, int, str]] = []
-                for e in ns.fdbs[bname].entries():
+                for n, e in enumerate(ns.fdbs[bname].entries()):
                     where = e.port
                     if where == bname:
                         owner = next((p for p in bridge_dev.ports if ns.devices[p].lladdr == e.mac), None)
@@ -1227,12 +1355,66 @@ def compile_bridge(argv: Sequence[str]) -> IpCommand:
                     if port is not None and where != port:
                         continue
                     idx = ns.devices[where].ifindex if where in ns.devices else 0
-                    text = f"{e.mac} dev {where} master {bname} " + ("permanent" if e.local else "")
-                    rows.append((idx, 1 if e.local else 0, text))
-                out.extend(t + "\n" for _, _, t in sorted(rows, key=lambda r: (r[0], r[1])))
-            return "".join(out)
+                    text = f"{e.mac} {where_dev.format(where)}master {bname} " + ("permanent" if e.local else "")
+                    rows.append((idx, 0, 1 if e.local else 0, n, text))
+            for d in vxlan_devices(ns):
+                if port is not None and d.ifname != port or br is not None and d.master != br:
+                    continue
+                for n, v in enumerate(d.vxlan.fdb.entries()):  # type: ignore[union-attr]
+                    for remote in v.remotes:
+                        rows.append((d.ifindex, 1, 0, n, f"{v.mac} {where_dev.format(d.ifname)}dst {remote} self "
+                                     + ("permanent" if v.static else "")))
+            return "".join(r[-1] + "\n" for r in sorted(rows, key=lambda r: r[:4]))
         return IpCommand(tuple(argv), netns, fdb)
     raise Unsupported(f"bridge {obj}")
+
+
+def _compile_fdb_modify(sub: str, args: _Args) -> Callable[["World", "NetNamespace"], str]:
+    """``bridge fdb add|append|replace|del LLADDR dev DEV [dst IP] [self] [permanent]`` (fdb_modify):
+    modelled for VXLAN devices' own FDB, where ``self`` and ``permanent`` are the defaults."""
+    mac: MacAddress | None = None
+    dev_name: str | None = None
+    dst: IPv4Address | None = None
+    while args.more():
+        w = args.peek()
+        if w == "dev":
+            dev_name = args.next_arg()
+        elif w == "dst":
+            dst = _any_address(args.next_arg())
+        elif w in ("self", "permanent", "local"):
+            args.take()
+        elif w in ("master", "static", "temp", "dynamic", "vlan", "port", "vni", "via", "src_vni", "use",
+                   "router", "extern_learn", "sticky", "nhid", "activity_notify", "norefresh", "inactive"):
+            raise Unsupported(f"bridge fdb {sub} ... {w}")
+        else:
+            if mac is not None:
+                raise IpError(f'Error: either "lladdr" is duplicate, or "{w}" is a garbage.', 255)
+            word = args.take()
+            try:
+                mac = MacAddress(word)
+            except ValueError:
+                raise IpError(f"Invalid mac address {word}", 255) from None
+    if mac is None or dev_name is None:
+        raise IpError("Device and address are required arguments.", 255)
+
+    def modify(world: "World", ns: "NetNamespace") -> str:
+        dev = ns.devices.get(dev_name)  # type: ignore[arg-type]
+        if dev is None:
+            raise IpError(f'Cannot find device "{dev_name}"', 255)
+        if dev.vxlan is None:
+            raise Unsupported(f"bridge fdb {sub} on a {dev.kind} device (only a VXLAN device's FDB is modelled)")
+        try:
+            if sub == "delete":
+                dev.vxlan.fdb.delete(mac, dst)  # type: ignore[arg-type]
+            elif dst is None:
+                # vxlan_fdb_parse: no NDA_DST
+                raise KernelError(_errno.EINVAL, "RTNETLINK answers: Invalid argument")
+            else:
+                dev.vxlan.fdb.add(mac, dst, how=sub, now=world.now)  # type: ignore[arg-type]
+        except KernelError as e:
+            raise IpError(str(e), 255) from None
+        return ""
+    return modify
 
 
 def bridge(world: "World", argv: Sequence[str], *, netns: str | None = None) -> str:
