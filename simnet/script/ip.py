@@ -657,6 +657,9 @@ def _compile_link_set(args: _Args) -> Callable[["World", "NetNamespace"], str]:
         dev_name = name
         ns.dev(dev_name)  # type: ignore[arg-type]
         if "netns" in ops:
+            if ns.dev(dev_name).kind is LinkKind.VXLAN:  # type: ignore[arg-type]
+                # its socket would stay behind in the namespace that created it (vxlan->net)
+                raise Unsupported("moving a VXLAN device to another namespace")
             try:
                 target = world.netns(str(ops["netns"]))
             except NoSuchNamespace:

@@ -108,3 +108,45 @@ def _output(o: dict[str, object]) -> tuple[object, str]:
         text = found[0] if found else text
     return o["line"], text
     assert all(p["expect"] is None or p["expect"]["ok"] for p in sim["probes"] + kernel["probes"])
+
+
+SETUP = ["ip link add eth0 type veth peer name eth1", "ip link add vx1 type vxlan id 7 dstport 4789",
+         "ip link add vx4 type vxlan id 10 dstport 4789 remote 10.0.0.2"]
+REFUSED = [
+    "ip link add vx2 type vxlan dstport 4789", "ip link add vx2 type vxlan id 16777216 dstport 4789",
+    "ip link add vx2 type vxlan id 5 id 6", "ip link add vx2 type vxlan id 5 dev nosuch dstport 4789",
+    "ip link add vx2 type vxlan id 7 dstport 4789 srcport 10 5", "ip link add vx2 type vxlan id 7 dstport 4789",
+    "ip link add vx2 type vxlan id 9 dstport 4789 srcport 10", "ip link add vx2 type vxlan id 9 dstport x",
+    "ip link add vx2 type vxlan id 9 dstport 4789 ttl 256", "ip link add vx2 type vxlan id 9 dstport 4789 bogus",
+    "ip link add vx2 type vxlan id 9 dstport 4789 remote 224.1.1.1",
+    "ip link add vx2 type vxlan id 9 dstport 4789 local any", "ip link add vx2 type vxlan",
+    "ip link add vx2 type vxlan id 9 dstport 4789 nolearning learning",
+    "bridge fdb add 02:00:00:00:00:01 dev nosuch dst 10.0.0.2", "bridge fdb add zz dev vx4 dst 10.0.0.5",
+    "bridge fdb add 02:00:00:00:00:02 dev vx4", "bridge fdb add 00:00:00:00:00:00 dev vx4 dst 10.0.0.3",
+    "bridge fdb del 02:00:00:00:00:09 dev vx4", "bridge fdb add 02:00:00:00:00:04 dev vx4 dst x",
+]
+
+
+def test_refusals_are_worded_as_iproute2_words_them() -> None:
+    """Each refused line, run after SETUP by the real tools in an anonymous namespace and by simnet:
+    the same first line of stderr and the same exit status."""
+    reason = skip_reason()
+    if reason:
+        pytest.skip(reason)
+    import subprocess
+
+    from simnet.script.ip import IpError, bridge, ip
+    from simnet.world import World
+
+    for line in REFUSED:
+        script = "; ".join(SETUP) + f"; {line}"
+        real = subprocess.run(["timeout", "20", "unshare", "-n", "sh", "-c", script], capture_output=True,
+                              text=True)
+        w = World()
+        for setup in SETUP:
+            ip(w, setup.split()[1:])
+        tool = ip if line.startswith("ip ") else bridge
+        with pytest.raises(IpError) as e:
+            tool(w, line.split()[1:])
+        assert (str(e.value).strip().splitlines()[0], e.value.exit_code) == \
+            (real.stderr.strip().splitlines()[0], real.returncode), line
