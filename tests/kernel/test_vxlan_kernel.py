@@ -97,6 +97,7 @@ def test_vxlan_world_agrees_with_the_kernel(name: str) -> None:
     differences = compare(sim, kernel)
     assert not differences, "\n".join(differences)
     assert [_output(o) for o in sim["outputs"]] == [_output(o) for o in kernel["outputs"]]
+    assert all(p["expect"] is None or p["expect"]["ok"] for p in sim["probes"] + kernel["probes"])
 
 
 def _output(o: dict[str, object]) -> tuple[object, str]:
@@ -107,7 +108,6 @@ def _output(o: dict[str, object]) -> tuple[object, str]:
         found = re.search(r"vxlan id .*? noudp6zerocsumrx", text)
         text = found[0] if found else text
     return o["line"], text
-    assert all(p["expect"] is None or p["expect"]["ok"] for p in sim["probes"] + kernel["probes"])
 
 
 SETUP = ["ip link add eth0 type veth peer name eth1", "ip link add vx1 type vxlan id 7 dstport 4789",

@@ -36,8 +36,10 @@ ip -n h2 link set eth0 up
 """
 
 L3 = LAN + """\
-ip -n h1 link add vxlan0 address 02:00:00:00:01:01 type vxlan id 7 local 192.168.1.1 remote 192.168.1.2 dstport 4789 srcport 4789 4790
-ip -n h2 link add vxlan0 address 02:00:00:00:02:02 type vxlan id 7 remote 192.168.1.1 dstport 4789 srcport 4790 4791 ttl 9
+ip -n h1 link add vxlan0 address 02:00:00:00:01:01 type vxlan id 7 local 192.168.1.1 remote 192.168.1.2 \
+    dstport 4789 srcport 4789 4790
+ip -n h2 link add vxlan0 address 02:00:00:00:02:02 type vxlan id 7 remote 192.168.1.1 \
+    dstport 4789 srcport 4790 4791 ttl 9
 ip -n h1 addr add 10.0.0.1/24 dev vxlan0
 ip -n h2 addr add 10.0.0.2/24 dev vxlan0
 ip -n h1 link set vxlan0 up
@@ -336,7 +338,7 @@ def test_the_nat_table_sees_the_outer_datagram() -> None:
 
 
 def test_a_route_through_the_vxlan_device_itself_is_a_loop() -> None:
-    w = world_of(L3.replace("remote 192.168.1.2 dstport", "remote 10.0.0.9 dstport"))
+    w = world_of(L3.replace("remote 192.168.1.2", "remote 10.0.0.9"))
     result = ping(w, "h1", "10.0.0.2")
     assert result.outcome != "reply"
     assert any("circular route" in s.reason for s in steps(result, Dropped))
