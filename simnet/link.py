@@ -86,7 +86,8 @@ class Device:
     """A network device in one namespace (``struct net_device``); mutable, owned by its netns."""
 
     __slots__ = ("ifindex", "ifname", "kind", "lladdr", "mtu", "admin_up", "master",
-                 "peer", "netns", "hairpin", "mac_set", "ports", "learning", "flood", "activated", "vxlan")
+                 "peer", "netns", "hairpin", "mac_set", "mtu_set", "ports", "learning", "flood", "activated",
+                 "vxlan")
 
     def __init__(self, *, ifindex: int, ifname: str, kind: LinkKind, lladdr: MacAddress,
                  netns: "NetNamespace", mtu: int = 1500) -> None:
@@ -103,6 +104,8 @@ class Device:
         self.hairpin = False
         """As a bridge port: send frames back out the port they came in on."""
         self.mac_set = False
+        self.mtu_set = False
+        """For a bridge: its MTU was changed by hand, so it no longer follows its ports'."""
         self.ports: list[str] = []
         """For a bridge: its ports, in the order they were enslaved."""
         self.learning = True

@@ -205,12 +205,14 @@ class NetNamespace:
             dev.master = None
             dev.hairpin = False
             self._bridge_mac(old)
+            self._bridge_mtu(old)
         if master is not None:
             br = self.devices[master]
             dev.master = master
             br.ports.append(ifname)
             self.fdbs[master].set_local(dev.lladdr, ifname)
             self._bridge_mac(br)
+            self._bridge_mtu(br)
 
     def _bridge_mac(self, br: Device) -> None:
         """br_stp_recalculate_bridge_id: a bridge without a set address takes its lowest port MAC."""
@@ -218,6 +220,12 @@ class NetNamespace:
         if not br.mac_set and br.ports:
             br.lladdr = min(self.devices[p].lladdr for p in br.ports)
         fdb.set_local(br.lladdr, br.ifname)
+
+    def _bridge_mtu(self, br: Device) -> None:
+        """br_mtu_auto_adjust: a bridge whose MTU nobody changed takes its smallest port's (1500
+        without ports)."""
+        if not br.mtu_set:
+            br.mtu = min((self.devices[p].mtu for p in br.ports), default=1500)
 
     def set_name(self, ifname: str, new: str) -> None:
         dev = self.dev(ifname)
@@ -258,7 +266,13 @@ class NetNamespace:
         if not 68 <= mtu <= 65535:
             raise KernelError(errno.EINVAL, "Error: mtu less than device minimum." if mtu < 68
                               else "Error: mtu greater than device maximum.")
+        if mtu == dev.mtu:
+            return  # dev_set_mtu stops here: setting a bridge's own MTU again does not pin it
         dev.mtu = mtu
+        if dev.kind is LinkKind.BRIDGE:
+            dev.mtu_set = True  # br_change_mtu: BROPT_MTU_SET_BY_USER
+        elif dev.master is not None:
+            self._bridge_mtu(self.devices[dev.master])
 
     def set_netns(self, ifname: str, target: "NetNamespace") -> Device:
         """``ip link set dev X netns NS``: the device arrives down, without addresses."""

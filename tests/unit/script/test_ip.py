@@ -177,3 +177,29 @@ def test_same_address_on_two_devices_routes_follow_each_device() -> None:
         "local 10.0.0.1 dev d1 table local proto kernel scope host src 10.0.0.1 \n"
     run(w, "addr del 10.0.0.1/24 dev d1")
     assert run(w, "route show table all") == ""
+
+
+_MTU_STEPS = [  # (command, the bridge shown, its MTU on Linux 6.18 afterwards)
+    ("link add br0 type bridge", None, None), ("link add v1 type veth peer name v1p", None, None),
+    ("link add v2 type veth peer name v2p", None, None), ("link set v1 mtu 9000", None, None),
+    ("link set v1 master br0", "br0", 9000), ("link set v2 mtu 1400", None, None),
+    ("link set v2 master br0", "br0", 1400), ("link set v2 mtu 2000", "br0", 2000),
+    ("link set v2 nomaster", "br0", 9000), ("link set v1 nomaster", "br0", 1500),
+    ("link set br0 mtu 1300", None, None), ("link set v1 master br0", "br0", 1300), ("link del v1", "br0", 1300),
+    ("link add br1 mtu 1200 type bridge", "br1", 1200), ("link add v3 type veth peer name v3p", None, None),
+    ("link set v3 master br1", "br1", 1500), ("link add br2 type bridge", None, None),
+    ("link add v4 type veth peer name v4p", None, None), ("link set v4 mtu 9000", None, None),
+    ("link set v4 master br2", "br2", 9000), ("link set br2 mtu 9000", None, None),
+    ("link set v4 mtu 1400", "br2", 1400),
+]
+
+
+def test_bridge_mtu_follows_its_smallest_port_until_set_by_hand() -> None:
+    """br_mtu_auto_adjust, recorded on Linux 6.18: a bridge takes its smallest port's MTU (1500 without
+    ports) until its own MTU is changed; setting it to the value it already has does not count."""
+    w = World()
+    ip(w, ["netns", "add", "h"])
+    for line, br, mtu in _MTU_STEPS:
+        run(w, line)
+        if br is not None:
+            assert f" mtu {mtu} " in run(w, f"link show {br}"), line
