@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 from ipaddress import IPv4Address
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Callable
 
 from simnet import vxlan
 from simnet.addresses import IPProto, MacAddress
@@ -152,15 +152,29 @@ def br_handle_frame(ns: "NetNamespace", port: Device, packet: Packet, tid: int) 
             dnat = skb.packet.ip.dst != packet.ip.dst
             packet = replace(packet, ip=skb.packet.ip, l4=skb.packet.l4)
             if dnat:
-                # br_nf_pre_routing_finish: DNAT changed the destination; unless the new one is
-                # still on this bridge, the frame goes up to be routed (dst MAC := the bridge's)
-                route = ns.lookup(skb.packet.ip.dst, iif=br.ifname, mark=skb.mark)
-                if route is None or route.dev != br.ifname or route.type is RouteType.LOCAL:
-                    packet = replace(packet, eth=replace(eth, dst=br.lladdr))
-                    eth = packet.eth
-                    assert eth is not None
+                # br_nf_pre_routing_finish: DNAT changed the destination and ip_route_input
+                # decides. Forwarded out of this same bridge, the frame stays bridged (no
+                # ip_forward, no TTL decrement): br_nf_pre_routing_finish_bridge gives it the
+                # new next hop's MAC and bridging resumes from the ingress port, hairpin rule
+                # included. Anything else goes up to be routed (dst MAC := the bridge's).
+                kind, route = route_input(ns, skb, br)
+                if kind == "forward" and route is not None and route.dev == br.ifname:
+                    nexthop = route.via if route.via is not None else skb.packet.ip.dst
+                    _neigh_resolve(ns, br, nexthop, packet, tid, skb.packet.ip.src,
+                                   lambda lladdr: br_handle_frame_finish(
+                                       ns, br, port, replace(packet, eth=replace(eth, dst=lladdr)), tid, skb))
+                    return
+                packet = replace(packet, eth=replace(eth, dst=br.lladdr))
+    br_handle_frame_finish(ns, br, port, packet, tid, skb)
 
-    entry = fdb.lookup(eth.dst, ns.world.now)
+
+def br_handle_frame_finish(ns: "NetNamespace", br: Device, port: Device, packet: Packet, tid: int,
+                           skb: Skb | None) -> None:
+    """br_handle_frame_finish: the FDB decides (local, one port, flood) for a frame from a port."""
+    tracer = ns.world.tracer
+    eth = packet.eth
+    assert eth is not None
+    entry = ns.fdbs[br.ifname].lookup(eth.dst, ns.world.now)
     if eth.dst.is_multicast:
         ports = [p for p in br.ports if p != port.ifname or port.hairpin]
         tracer.step(tid, BridgeDecision(netns=ns.name, bridge=br.ifname, in_port=port.ifname,
@@ -296,13 +310,12 @@ def _resume_queue(ns: "NetNamespace", ifname: str, address: IPv4Address) -> None
     if entry is None or not entry.queue or entry.lladdr is None:
         return
     queued, entry.queue = entry.queue, []
-    dev = ns.devices.get(ifname)
-    for packet, qtid in queued:
-        if dev is None:
-            continue
+    if ifname not in ns.devices:
+        return
+    for _packet, qtid, send in queued:
         ns.world.tracer.step(qtid, NeighbourLookup(netns=ns.name, dev=ifname, address=str(address),
                                                     lladdr=str(entry.lladdr), state=str(entry.state)))
-        dev_xmit(ns, dev, replace(packet, eth=Ethernet(src=dev.lladdr, dst=entry.lladdr)), qtid)
+        send(entry.lladdr)
 
 
 def neigh_output(ns: "NetNamespace", dev: Device, nexthop: IPv4Address, skb: Skb, tid: int) -> None:
@@ -316,25 +329,33 @@ def neigh_output(ns: "NetNamespace", dev: Device, nexthop: IPv4Address, skb: Skb
     if dev.kind is LinkKind.DUMMY:
         dev_xmit(ns, dev, packet, tid)
         return
-    now = ns.world.now
     if nexthop.is_multicast or int(nexthop) == 0xFFFFFFFF or ns.addr_type(nexthop, dev.ifname) is AddrType.BROADCAST:
         dev_xmit(ns, dev, replace(packet, eth=Ethernet(src=dev.lladdr, dst=MacAddress.BROADCAST)), tid)
         return
+    _neigh_resolve(ns, dev, nexthop, packet, tid, skb.packet.ip.src if skb.packet.ip else None,
+                   lambda lladdr: dev_xmit(ns, dev, replace(packet, eth=Ethernet(src=dev.lladdr, dst=lladdr)), tid))
+
+
+def _neigh_resolve(ns: "NetNamespace", dev: Device, nexthop: IPv4Address, packet: Packet, tid: int,
+                   saddr: IPv4Address | None, send: Callable[[MacAddress], None]) -> None:
+    """__neigh_event_send: ``send`` the packet to the next hop's lladdr now if it is known,
+    else queue it (the kernel's arp_queue) and ask; a failed resolution answers it with ICMP."""
+    now = ns.world.now
     lladdr = ns.neigh.usable(nexthop, dev.ifname, now)
     entry = ns.neigh.get(nexthop, dev.ifname)
     if lladdr is not None:
         assert entry is not None
         ns.world.tracer.step(tid, NeighbourLookup(netns=ns.name, dev=dev.ifname, address=str(nexthop),
                                                    lladdr=str(lladdr), state=str(entry.state)))
-        dev_xmit(ns, dev, replace(packet, eth=Ethernet(src=dev.lladdr, dst=lladdr)), tid)
+        send(lladdr)
         return
     if entry is None or entry.state is NudState.FAILED:
         entry = ns.neigh.create(nexthop, dev.ifname, now)
-    entry.queue.append((packet, tid))
+    entry.queue.append((packet, tid, send))
     ns.world.tracer.step(tid, NeighbourLookup(netns=ns.name, dev=dev.ifname, address=str(nexthop),
                                                lladdr=None, state="INCOMPLETE"))
     if entry.probes == 0:
-        _arp_solicit(ns, dev, nexthop, skb.packet.ip.src if skb.packet.ip else None, entry)
+        _arp_solicit(ns, dev, nexthop, saddr, entry)
 
 
 def _arp_solicit(ns: "NetNamespace", dev: Device, target: IPv4Address, saddr: IPv4Address | None,
@@ -352,7 +373,7 @@ def _arp_solicit(ns: "NetNamespace", dev: Device, target: IPv4Address, saddr: IP
         entry.state = NudState.FAILED
         entry.updated = ns.world.now
         queued, entry.queue = entry.queue, []
-        for packet, qtid in queued:
+        for packet, qtid, _send in queued:
             ns.world.tracer.step(qtid, NeighbourLookup(netns=ns.name, dev=dev.ifname, address=str(target),
                                                         lladdr=None, state="FAILED"))
             _drop(ns, qtid, f"no ARP reply for {target} on {dev.ifname} after {MCAST_SOLICIT} requests",
@@ -522,7 +543,12 @@ def route_output(ns: "NetNamespace", dst: IPv4Address, *, src: IPv4Address | Non
         case RouteType.PROHIBIT:
             raise SendError("EACCES", "Permission denied")
     if route.type is RouteType.LOCAL:
-        route = replace(route, dev="lo")
+        return replace(route, dev="lo")
+    out = ns.devices.get(route.dev) if route.dev is not None else None
+    if src is not None and src.is_loopback and out is not None and out.kind is not LinkKind.LOOPBACK and \
+            not ns.sysctls.conf(out.ifname, "route_localnet"):
+        # __mkroute_output: a loopback source may leave by a real device only with route_localnet
+        raise SendError("EINVAL", "Invalid argument")
     return route
 
 
@@ -537,7 +563,7 @@ def ip_local_out(ns: "NetNamespace", skb: Skb, route: Route, tid: int) -> str | 
         return "EPERM"
     if out.packet.ip is not None and before is not None and out.packet.ip.dst != before.dst:
         try:
-            route = route_output(ns, out.packet.ip.dst, mark=out.mark)
+            route = route_output(ns, out.packet.ip.dst, src=out.packet.ip.src, mark=out.mark)
         except SendError as err:
             _drop(ns, tid, f"re-route after DNAT: {err}", Disposition.NO_ROUTE)
             return err.errno_name
