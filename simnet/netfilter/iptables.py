@@ -21,10 +21,17 @@ from typing import Sequence
 from simnet.errors import RuleSyntaxError, SimnetError
 from simnet.netfilter.rule import Rule
 from simnet.netfilter.ruleset import PROG, TRY_HELP, Counters, Ruleset, RulesetError
-from simnet.netfilter.syntax import RestoreError, apply_restore, format_list, format_rules, format_save
+from simnet.netfilter.syntax import (RestoreError, apply_restore, format_list, format_rule_verbose, format_rules,
+                                     format_save)
 from simnet.netfilter.targets import EXTENSION_TARGETS
 
 __all__ = ["IptablesError", "iptables", "iptables_save", "iptables_restore"]
+
+_GENERIC_LONG = frozenset({
+    "--numeric", "--verbose", "--exact", "--line-numbers", "--ipv4", "--ipv6", "--fragment", "--version",
+    "--list", "--list-rules", "--flush", "--zero", "--delete-chain",
+})
+"""Generic long options without an argument (the word after them is not their value)."""
 
 
 class IptablesError(SimnetError):
@@ -49,6 +56,50 @@ _COMMANDS = {
 _REQUIRED_ARGS = {"A": 1, "D": 1, "R": 1, "I": 1, "N": 1, "P": 2, "E": 2, "C": 1}
 _OPTIONAL_CHAIN = {"X", "F", "Z", "L", "S"}
 
+# iptables 1.8.9's getopt string (xshared.h IPT_OPTSTRING): letters taking an argument,
+# letters taking an optional one (only when attached: -LINPUT), and plain flags
+_WITH_ARG = frozenset("ACDRIMNEPopsdjgimtc")
+_OPTIONAL_ARG = frozenset("LSFZXhwW")
+_FLAGS = frozenset("Vnfvx46")
+_LIST_ONLY = (("n", "-n"), ("x", "-x"), ("line", "-0"))
+"""Options legal only with -L (generic_opt_check), in the order iptables checks them."""
+
+
+def _explode(args: list[str]) -> list[str]:
+    """Split bundled short options the way getopt reads them: ``-nvL`` is ``-n -v -L``.
+
+    A letter that takes an argument ends the bundle and takes the rest of the word
+    (``-tnat``, ``-LINPUT``: for -L/-S/-F/-Z/-X an attached rest is their chain, so
+    ``-Lv`` lists chain ``v``). An unknown letter is iptables' ``unknown option`` error,
+    naming ``argv[optind - 1]``: the word itself when the letter ends it, else the word
+    before (glibc advances optind only at a word's end).
+
+    >>> _explode(["-nvL", "INPUT"]), _explode(["-tnat", "-vS"]), _explode(["-Lv"])
+    (['-n', '-v', '-L', 'INPUT'], ['-t', 'nat', '-v', '-S'], ['-L', 'v'])
+    """
+    out: list[str] = []
+    prev = "iptables"
+    for k, w in enumerate(args):
+        before = args[k - 1] if k else ""
+        takes_value = (before.startswith("--") and before not in _GENERIC_LONG) or (
+            len(before) == 2 and before[0] == "-" and before[1] in _WITH_ARG)
+        if takes_value or len(w) < 3 or w[0] != "-" or w[1] == "-" or not w[1].isalnum():
+            out.append(w)
+            prev = w
+            continue
+        for j in range(1, len(w)):
+            c = w[j]
+            if c in _WITH_ARG or c in _OPTIONAL_ARG:
+                out.append("-" + c)
+                if w[j + 1:]:
+                    out.append(w[j + 1:])
+                break
+            if c not in _FLAGS:
+                raise _param(f'unknown option "{w if j == len(w) - 1 else prev}"')
+            out.append("-" + c)
+        prev = w
+    return out
+
 
 def iptables(ruleset: Ruleset, argv: Sequence[str]) -> str:
     """Run ``iptables ARGV`` against ``ruleset``; return stdout.
@@ -59,20 +110,36 @@ def iptables(ruleset: Ruleset, argv: Sequence[str]) -> str:
     args = list(argv)
     if args and args[0] in ("iptables", "iptables-nft"):
         args = args[1:]
+    args = _explode(args)
     table = "filter"
     cmd: str | None = None
     cmd_word = ""
     cmd_args: list[str] = []
-    verbose = numeric = expanded = linenumbers = False
+    verbose = numeric = expanded = linenumbers = zero = False
     counters: Counters | None = None
     rest: list[str] = []
     i = 0
     n = len(args)
+
+    def has_arg() -> bool:  # xs_has_arg(): a next word that is not an option or '!'
+        return i < n and not args[i].startswith("-") and args[i] != "!"
     while i < n:
         w = args[i]
         i += 1
         c = _COMMANDS.get(w)
         if c is not None:
+            if not zero and (c == "Z" and cmd in ("L", "S") or c in ("L", "S") and cmd == "Z"):
+                # -L and -S may be combined with -Z (add_command's othercmds): list, then zero
+                zero = True
+                if c != "Z":
+                    cmd, cmd_word = c, w
+                if has_arg():
+                    cmd_args[:1] = [args[i]]
+                    i += 1
+                if has_arg():
+                    cmd_args[1:] = [args[i]]
+                    i += 1
+                continue
             if cmd is not None:
                 raise _param(f"Cannot use -{c} with -{cmd}" if c != cmd else f"multiple -{c} flags not allowed")
             cmd, cmd_word = c, w
@@ -82,10 +149,15 @@ def iptables(ruleset: Ruleset, argv: Sequence[str]) -> str:
                     raise _param(f"option \"{w}\" requires an argument")
                 cmd_args.append(args[i])
                 i += 1
-            if c in _OPTIONAL_CHAIN and i < n and not args[i].startswith("-") and args[i] != "!":
+            if c in _OPTIONAL_CHAIN and has_arg():
                 cmd_args.append(args[i])
                 i += 1
-            if (c in ("I", "D", "R") or (c in ("L", "S", "Z") and cmd_args)) and i < n and args[i].isdigit():
+            if c in ("I", "D", "R") and i < n and args[i].isdigit():
+                cmd_args.append(args[i])
+                i += 1
+            elif c in ("L", "S", "Z") and cmd_args and has_arg():
+                if not args[i].isdigit():  # parse_rulenumber()
+                    raise _param(f"Invalid rule number `{args[i]}'")
                 cmd_args.append(args[i])
                 i += 1
             continue
@@ -100,7 +172,7 @@ def iptables(ruleset: Ruleset, argv: Sequence[str]) -> str:
             numeric = True
         elif w in ("-x", "--exact"):
             expanded = True
-        elif w == "--line-numbers":
+        elif len(w) > 5 and "--line-numbers".startswith(w):  # getopt_long takes unambiguous prefixes
             linenumbers = True
         elif w in ("-w", "--wait", "-W", "--wait-interval"):
             if i < n and args[i].isdigit():
@@ -122,10 +194,15 @@ def iptables(ruleset: Ruleset, argv: Sequence[str]) -> str:
             if w.startswith("-"):
                 raise _param(f"unknown option \"{w}\"")
         raise _param("no command specified")
+    for given, (_, letter) in zip((numeric, expanded, linenumbers), _LIST_ONLY):
+        if given and cmd != "L":  # generic_opt_check(): these options only go with -L
+            raise _param(f"Illegal option `{letter}' with this command")
     existed = table in ruleset.tables
     done = False
     try:
         out = _run(ruleset, table, cmd, cmd_word, cmd_args, rest, counters, verbose, numeric, expanded, linenumbers)
+        if zero:
+            out += _run(ruleset, table, "Z", "-Z", cmd_args, [], None, verbose, False, False, False)
         done = True
         return out
     except RulesetError as e:
@@ -173,7 +250,7 @@ def _run(rs: Ruleset, table: str, cmd: str, word: str, cargs: list[str], rest: l
                 raise RulesetError.plain(2, "Bad rule (does a matching rule exist in that chain?).")
         else:
             t.delete(chain, rule)
-        return ""
+        return format_rule_verbose(rule) + "\n" if verbose else ""
     if rest:
         raise IptablesError(f"Bad argument `{rest[0]}'\n{TRY_HELP}", 2)
     chain = cargs[0] if cargs else None
@@ -184,12 +261,19 @@ def _run(rs: Ruleset, table: str, cmd: str, word: str, cargs: list[str], rest: l
         if chain in EXTENSION_TARGETS:
             raise _param("chain name may not clash with target name")
         t.new_chain(chain)  # type: ignore[arg-type]
-    elif cmd == "X":
-        t.delete_chain(chain)
-    elif cmd == "F":
-        t.flush(chain)
-    elif cmd == "Z":
-        t.zero(chain, num)
+    elif cmd in ("X", "F", "Z"):
+        # with -v, iptables-nft names each chain it flushes, zeroes or deletes
+        names = [chain] if chain is not None else [
+            c.name for c in t.ordered_chains() if cmd != "X" or not c.builtin]
+        if cmd == "X":
+            t.delete_chain(chain)
+        elif cmd == "F":
+            t.flush(chain)
+        else:
+            t.zero(chain, num)
+        if verbose and num is None:
+            verb = {"X": "Deleting", "F": "Flushing", "Z": "Zeroing"}[cmd]
+            return "".join(f"{verb} chain `{name}'\n" for name in names)
     elif cmd == "P":
         t.set_policy(cargs[0], cargs[1], counters)
     elif cmd == "E":

@@ -25,7 +25,7 @@ from simnet.netfilter.ruleset import (BUILTIN_CHAINS, Chain, Counters, Entry, Ju
 from simnet.netfilter.targets import Goto
 
 __all__ = ["RestoreError", "parse_save", "apply_restore", "format_save", "format_rules", "format_list",
-           "SAVE_VERSION"]
+           "format_rule_verbose", "SAVE_VERSION"]
 
 SAVE_VERSION = "iptables-save v1.8.9 (nf_tables)"
 
@@ -413,11 +413,13 @@ def format_rules(ruleset: Ruleset, table: str = "filter", chain: str | None = No
         for i, e in enumerate(ch.entries, 1):
             if rulenum is not None and i != rulenum:
                 continue
-            head = f"-A {ch.name}"
-            if counters:
-                head += f" -c {e.counters.packets} {e.counters.bytes}"
             spec = str(e.rule)
-            out.append(f"{head} {spec}" if spec else head)
+            if counters:
+                # iptables-nft prints the counters between the matches and the target
+                target = str(e.rule.target) if e.rule.target is not None else ""
+                matches = spec[: len(spec) - len(target)].rstrip() if target else spec
+                spec = " ".join(w for w in (matches, f"-c {e.counters.packets} {e.counters.bytes}", target) if w)
+            out.append(f"-A {ch.name} {spec}" if spec else f"-A {ch.name}")
     return "".join(line + "\n" for line in out)
 
 
@@ -475,6 +477,39 @@ def _list_rule(e: Entry, num: int, verbose: bool, numeric: bool, expanded: bool,
     if r.target is not None:
         extra = r.target.describe(numeric)
         if extra and not isinstance(r.target, Goto):
+            s += " " + extra
+    return s
+
+
+def format_rule_verbose(rule: Rule) -> str:
+    """The line ``iptables -v -A/-I/-R/-D/-C`` prints for its rule (print_firewall, FMT_NOTABLE).
+
+    Addresses, ports and interfaces numeric, the protocol by name, each field followed
+    by one space instead of padded to a column:
+
+    >>> format_rule_verbose(Rule.parse("-p tcp --dport 22 -j ACCEPT"))
+    'ACCEPT  tcp opt -- in * out *  0.0.0.0/0  -> 0.0.0.0/0   tcp dpt:22'
+    """
+    label = rule.target.label if rule.target is not None else ""
+    pname = "all" if rule.proto is None else proto_name(rule.proto)
+    s = f"{label} " + ("!" if rule.proto_invert else " ") + f"{pname} opt "
+    s += ("!" if rule.fragment is False else "-") + ("f" if rule.fragment is not None else "-") + " "
+    s += f"in {'!' if rule.in_invert else ''}{rule.in_iface or '*'} "
+    s += f"out {'!' if rule.out_invert else ''}{rule.out_iface or '*'} "
+
+    def addr(net: object) -> str:
+        if net is None:
+            return "0.0.0.0/0"
+        return str(net.network_address) if net.prefixlen == 32 else str(net)  # type: ignore[attr-defined]
+    s += ("!" if rule.src_invert else " ") + addr(rule.src) + " "
+    s += ("!" if rule.dst_invert else " ") + "-> " + addr(rule.dst) + "  "
+    if isinstance(rule.target, Goto):
+        s += "[goto] "
+    for m in rule.matches:
+        s += " " + m.describe(True)
+    if rule.target is not None and not isinstance(rule.target, Goto):
+        extra = rule.target.describe(True)
+        if extra:
             s += " " + extra
     return s
 

@@ -1,0 +1,114 @@
+"""Everyday shell forms of scenario scripts: what they do in simnet, as the real tools do it.
+
+Expected texts and exit statuses were read off iptables 1.8.9 (nf_tables), coreutils'
+timeout, OpenBSD nc, curl, kmod's modprobe, iproute2 6.1 and ss on Linux 6.18, in
+``unshare -n`` namespaces; ``tests/kernel/test_shell_forms_kernel.py`` runs a script with
+these forms through both simnet and the kernel runner.
+"""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from simnet.netfilter.iptables import IptablesError, iptables
+from simnet.netfilter.ruleset import Ruleset
+from simnet.script.expect import ScriptError
+from simnet.script.interpreter import run_script
+
+TWO = """\
+ip netns add a
+ip netns add b
+ip -n a link add eth0 type veth peer name eth0 netns b
+ip -n a addr add 10.0.0.1/24 dev eth0
+ip -n b addr add 10.0.0.2/24 dev eth0
+ip -n a link set eth0 up
+ip -n b link set eth0 up
+"""
+
+
+def stdout(script: str) -> list[str]:
+    return [o["stdout"] for o in run_script(TWO + script).outputs]
+
+
+def probes(script: str) -> list[dict]:
+    return [p.to_json() for p in run_script(TWO + script).probes]
+
+
+# --------------------------------------------------------------------------- 1. iptables' bundled options
+
+NVL_EMPTY_INPUT = (
+    "Chain INPUT (policy ACCEPT 0 packets, 0 bytes)\n"
+    " pkts bytes target     prot opt in     out     source               destination         \n")
+
+
+def test_bundled_list_options_print_what_iptables_prints() -> None:
+    out = stdout("ip netns exec a iptables -A INPUT -p tcp --dport 80 -j ACCEPT\n"
+                 "ip netns exec a iptables -vnL INPUT --line-numbers\n"
+                 "ip netns exec a iptables -vS INPUT\n"
+                 "ip netns exec a iptables -t nat -nvL --line-numbers\n"
+                 "ip netns exec a iptables -nvLINPUT\n")
+    assert out[0] == (
+        "Chain INPUT (policy ACCEPT 0 packets, 0 bytes)\n"
+        "num   pkts bytes target     prot opt in     out     source               destination         \n"
+        "1        0     0 ACCEPT     6    --  *      *       0.0.0.0/0            0.0.0.0/0            tcp dpt:80\n")
+    # iptables-nft puts -S -v's counters between the matches and the target
+    assert out[1] == "-P INPUT ACCEPT -c 0 0\n-A INPUT -p tcp -m tcp --dport 80 -c 0 0 -j ACCEPT\n"
+    assert out[2].startswith("Chain PREROUTING (policy ACCEPT 0 packets, 0 bytes)\nnum   pkts bytes target")
+    assert out[3] == NVL_EMPTY_INPUT + (
+        "    0     0 ACCEPT     6    --  *      *       0.0.0.0/0            0.0.0.0/0            tcp dpt:80\n")
+
+
+def test_nvl_on_a_fresh_namespace_lists_three_empty_chains() -> None:
+    out = stdout("ip netns exec a iptables -nvL\n")
+    assert out[0].count("Chain ") == 3 and out[0].startswith(NVL_EMPTY_INPUT)
+
+
+@pytest.mark.parametrize(("argv", "message", "status"), [
+    # the rest of the word is -L's (optional) chain, so -Lv names chain `v'
+    ("-Lv", "iptables v1.8.9 (nf_tables): chain `v' in table `filter' is incompatible, use 'nft' tool.", 1),
+    ("-nvLFOO", "iptables v1.8.9 (nf_tables): chain `FOO' in table `filter' is incompatible, use 'nft' tool.", 1),
+    ("-Lv INPUT", "iptables v1.8.9 (nf_tables): Invalid rule number `INPUT'", 2),
+    ("-nS", "iptables v1.8.9 (nf_tables): Illegal option `-n' with this command", 2),
+    ("-F -n", "iptables v1.8.9 (nf_tables): Illegal option `-n' with this command", 2),
+    ("-A INPUT -x -j ACCEPT", "iptables v1.8.9 (nf_tables): Illegal option `-x' with this command", 2),
+    ("-S --line-numbers", "iptables v1.8.9 (nf_tables): Illegal option `-0' with this command", 2),
+    ("-nvZL", "iptables v1.8.9 (nf_tables): Illegal option `-n' with this command", 2),  # -Z's chain `L'
+    ("-nq", 'iptables v1.8.9 (nf_tables): unknown option "-nq"', 2),
+    ("-qn", 'iptables v1.8.9 (nf_tables): unknown option "iptables"', 2),  # getopt's optind is still on it
+    ("-vn", "iptables v1.8.9 (nf_tables): no command specified", 2),
+    ("-nvL INPUT x", "iptables v1.8.9 (nf_tables): Invalid rule number `x'", 2),
+])
+def test_bundles_fail_as_iptables_fails(argv: str, message: str, status: int) -> None:
+    with pytest.raises(IptablesError) as e:
+        iptables(Ruleset(), argv.split())
+    assert str(e.value).splitlines()[0] == message and e.value.exit_code == status
+
+
+def test_list_and_zero_together_list_first_then_zero() -> None:
+    rs = Ruleset()
+    iptables(rs, ["-A", "INPUT", "-j", "ACCEPT", "-c", "5", "300"])
+    out = iptables(rs, ["-vnL", "INPUT", "-Z"])
+    assert "    5   300 ACCEPT" in out and out.endswith("Zeroing chain `INPUT'\n")
+    assert "    0     0 ACCEPT" in iptables(rs, ["-L", "-Z", "-nv"])
+
+
+def test_verbose_names_what_it_flushes_and_prints_the_rule_it_adds() -> None:
+    rs = Ruleset()
+    assert iptables(rs, ["-vA", "INPUT", "-s", "1.2.3.4", "-j", "DROP"]) == \
+        "DROP  all opt -- in * out *  1.2.3.4  -> 0.0.0.0/0  \n"
+    assert iptables(rs, ["-N", "U"]) == ""
+    assert iptables(rs, ["-vF"]) == "".join(f"Flushing chain `{c}'\n" for c in ("INPUT", "FORWARD", "OUTPUT", "U"))
+    assert rs.table("filter").chain("INPUT").entries == []
+    assert iptables(rs, ["-vX"]) == "Deleting chain `U'\n"
+
+
+@given(st.permutations(["-n", "-v", "-x"]), st.integers(1, 3))
+def test_a_bundle_lists_as_the_separate_options_do(flags: list[str], cut: int) -> None:
+    """getopt: ``-nvx -L`` ≡ ``-n -v -x -L``, however the flags are grouped (the -L last)."""
+    rs = Ruleset()
+    iptables(rs, ["-A", "FORWARD", "-i", "eth0", "-j", "DROP", "-c", "123456", "9999999"])
+    letters = "".join(f[1] for f in flags)
+    grouped = ["-" + letters[:cut], *(["-" + letters[cut:] + "L"] if letters[cut:] else ["-L"])]
+    assert iptables(rs, grouped) == iptables(rs, [*flags, "-L"])
