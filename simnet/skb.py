@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 from simnet.packet import Packet
 
 if TYPE_CHECKING:
-    from simnet.netfilter.conntrack import Conn, CtInfo
+    from simnet.netfilter.conntrack import Conn, CtInfo, CtZone
 
 
 class PktType(Enum):
@@ -44,6 +44,10 @@ class Skb:
     ct: "Conn | None" = None
     """The conntrack entry, like ``skb->_nfct``; a reference into the namespace's table."""
     ctinfo: "CtInfo | None" = None
+    ct_template: "CtZone | None" = None
+    """The zone of the raw table's CT target: xt_CT attaches a template entry (ctinfo NEW, so
+    ``--ctstate NEW`` matches in raw after it and a later CT or NOTRACK is ignored) that
+    conntrack-in replaces with the real entry, looked up in this zone."""
     nf_trace: bool = False
 
     def evolve(self, **changes: object) -> "Skb":

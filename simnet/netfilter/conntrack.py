@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from enum import Enum, IntFlag
 from ipaddress import IPv4Address
+from typing import ClassVar
 
 
 class CtState(Enum):
@@ -82,6 +83,50 @@ class CtInfo:
 UNTRACKED = CtInfo(CtState.UNTRACKED)
 
 
+@dataclass(frozen=True, slots=True)
+class CtZone:
+    """``struct nf_conntrack_zone``: an id, the directions it applies to, and the mark flag.
+
+    ``dirs`` is the kernel's bitmask (1 << IP_CT_DIR_ORIGINAL | 1 << IP_CT_DIR_REPLY): a zone set
+    with ``--zone-orig`` keys only the original tuple, ``--zone-reply`` only the reply tuple, and
+    the other direction stays in the default zone 0 (:meth:`id_for`).  ``from_mark``: a CT
+    template's ``--zone mark``, whose id is read from the packet's mark at conntrack-in
+    (:meth:`resolve`); an entry's zone never has it.
+    """
+
+    id: int = 0
+    dirs: int = 3
+    from_mark: bool = False
+
+    ORIG: ClassVar[int] = 1
+    REPLY: ClassVar[int] = 2
+
+    def id_for(self, direction: "CtDir") -> int:
+        """nf_ct_zone_id: the id a tuple of this direction is keyed by (0 where the zone does not apply)."""
+        return self.id if self.dirs & (self.ORIG if direction is CtDir.ORIGINAL else self.REPLY) else 0
+
+    def resolve(self, mark: int) -> "CtZone":
+        """nf_ct_zone_tmpl: a mark zone takes its id from the skb's mark (truncated to 16 bits)."""
+        return CtZone(mark & 0xFFFF, self.dirs) if self.from_mark else self
+
+    def listing(self) -> tuple[str, str, str]:
+        """The ``zone-orig=``, ``zone-reply=`` and ``zone=`` words ``conntrack -L`` prints ('' when none).
+
+        ctnetlink_dump_zone_id: a zone of both directions is CTA_ZONE, a directional one the
+        tuple's CTA_TUPLE_ZONE; the default id 0 is never dumped.
+        """
+        if not self.id:
+            return "", "", ""
+        if self.dirs == self.ORIG | self.REPLY:
+            return "", "", f"zone={self.id}"
+        if self.dirs == self.ORIG:
+            return f"zone-orig={self.id}", "", ""
+        return "", f"zone-reply={self.id}", ""
+
+
+DEFAULT_ZONE = CtZone()
+
+
 @dataclass(slots=True, eq=False)
 class Conn:
     """``struct nf_conn``: a tracked connection (mutable; owned by a ConntrackTable)."""
@@ -92,7 +137,8 @@ class Conn:
     status: CtStatus = CtStatus(0)
     tcp_state: str | None = None
     mark: int = 0
-    zone: int = 0
+    zone: CtZone = DEFAULT_ZONE
+    """The zone the entry was created in: its tuples are keyed by ``zone.id_for(direction)``."""
     timeout: int = 0
     expires: float = 0.0
     """Simulated time at which the entry dies unless a packet refreshes it."""

@@ -1,8 +1,8 @@
 """A namespace's conntrack table: lookup and classification, confirmation, listing.
 
-Kernel: nf_conntrack_core.c (``nf_conntrack_in``: find the entry by tuple or
-create an unconfirmed one; ``__nf_conntrack_confirm`` at the last hook
-inserts it), nf_conntrack_proto_tcp.c (the TCP state machine, reduced to
+Kernel: nf_conntrack_core.c (``nf_conntrack_in``: find the entry by tuple and
+zone or create an unconfirmed one; ``__nf_conntrack_confirm`` at the last
+hook inserts it), nf_conntrack_proto_tcp.c (the TCP state machine, reduced to
 what handshakes, RST and FIN need), nf_conntrack_proto_icmp.c (errors are
 RELATED to the connection whose packet they quote).
 """
@@ -12,7 +12,7 @@ from __future__ import annotations
 import itertools
 from typing import TYPE_CHECKING
 
-from simnet.netfilter.conntrack import Conn, CtDir, CtInfo, CtState, CtStatus, CtTuple
+from simnet.netfilter.conntrack import DEFAULT_ZONE, Conn, CtDir, CtInfo, CtState, CtStatus, CtTuple, CtZone
 from simnet.packet import Icmp, IcmpType, Packet, Tcp, TcpFlags, Udp
 
 if TYPE_CHECKING:
@@ -39,11 +39,16 @@ def packet_tuple(pkt: Packet) -> CtTuple | None:
 
 
 class ConntrackTable:
-    """Confirmed connections by both of their tuples (``conntrack -L``)."""
+    """Confirmed connections, each keyed by both of its tuples in its zone (``conntrack -L``).
+
+    The kernel's hash keys a tuple together with its zone id for that direction
+    (hash_conntrack_raw(tuple, nf_ct_zone_id(zone, dir))); :attr:`_hash` is that table with
+    one bucket per key, newest entry first (hlist_nulls_add_head_rcu).
+    """
 
     def __init__(self, ns: "NetNamespace") -> None:
         self.ns = ns
-        self._by_tuple: dict[CtTuple, tuple[Conn, CtDir]] = {}
+        self._hash: dict[tuple[CtTuple, int], list[tuple[Conn, CtDir]]] = {}
         self._conns: dict[int, Conn] = {}
         self._ids = itertools.count(1)
 
@@ -56,21 +61,42 @@ class ConntrackTable:
             self.remove(conn)
         return iter(sorted(self._conns.values(), key=lambda c: c.id))
 
-    def _get(self, t: CtTuple) -> tuple[Conn, CtDir] | None:
-        """The entry holding a tuple; an entry past its timeout is gone (the gc would have reaped it)."""
-        found = self._by_tuple.get(t)
-        if found is not None and found[0].expires <= self.ns.world.now:
-            self.remove(found[0])
-            return None
+    def _equal(self, t: CtTuple, zone_id: int, zone: CtZone):  # type: ignore[no-untyped-def]
+        """The live entries of one bucket that nf_ct_key_equal accepts for ``zone``, newest first.
+
+        Every entry there has ``t`` keyed by ``zone_id`` in its direction; it is equal when the
+        looked-up zone gives that direction the same id (nf_ct_zone_equal).  An entry past its
+        timeout is gone (the gc would have reaped it).
+        """
+        for conn, direction in list(self._hash.get((t, zone_id), ())):
+            if conn.expires <= self.ns.world.now:
+                self.remove(conn)
+            elif zone.id_for(direction) == zone_id:
+                yield conn, direction
+
+    def _bucket(self, t: CtTuple, zone_id: int, zone: CtZone) -> tuple[Conn, CtDir] | None:
+        return next(self._equal(t, zone_id, zone), None)
+
+    def lookup(self, t: CtTuple, zone: CtZone = DEFAULT_ZONE) -> tuple[Conn, CtDir] | None:
+        """nf_conntrack_find_get / resolve_normal_ct: the bucket of the zone's original-direction
+        id, then (a directional zone) the one of its reply-direction id."""
+        orig_id, reply_id = zone.id_for(CtDir.ORIGINAL), zone.id_for(CtDir.REPLY)
+        found = self._bucket(t, orig_id, zone)
+        if found is None and reply_id != orig_id:
+            found = self._bucket(t, reply_id, zone)
         return found
 
-    def lookup(self, t: CtTuple) -> tuple[Conn, CtDir] | None:
-        return self._get(t)
-
-    def tuple_taken(self, reply: CtTuple, ignore: Conn | None = None) -> bool:
-        """nf_nat_used_tuple: would a connection with this reply tuple clash?"""
-        found = self._get(reply)
-        return found is not None and found[0] is not ignore
+    def tuple_taken(self, reply: CtTuple, ignore: Conn) -> bool:
+        """nf_conntrack_tuple_taken (nf_nat_used_tuple): would ``ignore``, with this reply tuple,
+        clash with an entry in its zone?  Not one with the same original tuple in the same
+        original-direction zone: that is the same flow (nf_ct_resolve_clash deals with it)."""
+        zone = ignore.zone
+        for conn, _ in self._equal(reply, zone.id_for(CtDir.REPLY), zone):
+            if conn is ignore or (conn.orig == ignore.orig
+                                  and conn.zone.id_for(CtDir.ORIGINAL) == zone.id_for(CtDir.ORIGINAL)):
+                continue
+            return True
+        return False
 
     def _refresh(self, conn: Conn) -> None:
         """Restart the entry's timeout for its protocol state (nf_ct_refresh_acct)."""
@@ -92,21 +118,26 @@ class ConntrackTable:
 
     # -- nf_conntrack_in ---------------------------------------------------------------
     def classify(self, skb: "Skb") -> tuple[Conn | None, CtInfo | None]:
-        """The entry and ctinfo of a packet; a new unconfirmed entry when it starts one."""
+        """The entry and ctinfo of a packet; a new unconfirmed entry when it starts one.
+
+        The lookup is in the zone of the CT template the raw table attached, else in the
+        default zone (nf_ct_zone_tmpl; a ``--zone mark`` template reads the mark now).
+        """
         pkt = skb.packet
+        zone = DEFAULT_ZONE if skb.ct_template is None else skb.ct_template.resolve(skb.mark)
         if isinstance(pkt.l4, Icmp) and pkt.l4.is_error:
-            return self._related(pkt.l4)
+            return self._related(pkt.l4, zone)
         t = packet_tuple(pkt)
         if t is None:
             return None, None
-        found = self._get(t)
+        found = self.lookup(t, zone)
         if found is not None:
             conn, direction = found
             if isinstance(pkt.l4, Tcp):
                 if pkt.l4.flags & TcpFlags.SYN and not pkt.l4.flags & TcpFlags.ACK and direction is CtDir.ORIGINAL \
                         and conn.tcp_state in ("CLOSE", "TIME_WAIT"):
                     self.remove(conn)  # a new SYN re-opens a closed connection
-                    return self._new(t, pkt)
+                    return self._new(t, pkt, zone)
                 if not self._tcp_valid(conn, direction, pkt.l4):
                     return None, None
             if direction is CtDir.REPLY:
@@ -114,9 +145,9 @@ class ConntrackTable:
             if conn.status & CtStatus.SEEN_REPLY:
                 return conn, CtInfo(CtState.ESTABLISHED, CtDir.ORIGINAL)
             return conn, CtInfo(CtState.NEW, CtDir.ORIGINAL)
-        return self._new(t, pkt)
+        return self._new(t, pkt, zone)
 
-    def _new(self, t: CtTuple, pkt: Packet) -> tuple[Conn | None, CtInfo | None]:
+    def _new(self, t: CtTuple, pkt: Packet, zone: CtZone) -> tuple[Conn | None, CtInfo | None]:
         match pkt.l4:
             case Tcp(flags=f):
                 if f & TcpFlags.RST or (f & TcpFlags.SYN and f & TcpFlags.ACK) or f & TcpFlags.FIN:
@@ -131,10 +162,11 @@ class ConntrackTable:
                 state = None
             case _:
                 state = None
-        conn = Conn(id=0, orig=t, reply=t.inverted(), tcp_state=state, stream_ts=self.ns.world.now + 2.0)
+        conn = Conn(id=0, orig=t, reply=t.inverted(), tcp_state=state, zone=zone,
+                    stream_ts=self.ns.world.now + 2.0)
         return conn, CtInfo(CtState.NEW, CtDir.ORIGINAL)
 
-    def _related(self, icmp: Icmp) -> tuple[Conn | None, CtInfo | None]:
+    def _related(self, icmp: Icmp, zone: CtZone) -> tuple[Conn | None, CtInfo | None]:
         quoted = icmp.quoted
         if quoted is None:
             return None, None
@@ -144,8 +176,8 @@ class ConntrackTable:
         # nf_conntrack_inet_error: the error travels against the quoted packet, so the entry is
         # found by the *inverted* quoted tuple, and the direction it is found in is the error's.
         # (A quote that a NAT further on rewrote, e.g. after this host's MASQUERADE, matches
-        # only this way: its inverse is the entry's reply tuple.)
-        found = self._get(t.inverted())
+        # only this way: its inverse is the entry's reply tuple.) The error's own zone applies.
+        found = self.lookup(t.inverted(), zone)
         if found is None:
             return None, None
         conn, direction = found
@@ -209,36 +241,51 @@ class ConntrackTable:
                 state or "", "TIME_WAIT")
 
     def confirm(self, conn: Conn) -> bool:
-        """__nf_conntrack_confirm: insert a new entry; False when another entry took the tuple."""
+        """__nf_conntrack_confirm: insert a new entry; False when another entry took a tuple.
+
+        A clash is an entry in the bucket each tuple goes to that nf_ct_key_equal accepts
+        for the new entry's zone.
+        """
         if conn.status & CtStatus.CONFIRMED:
             return True
-        if self._get(conn.orig) is not None or self._get(conn.reply) is not None:
-            return False
+        for t, direction in ((conn.orig, CtDir.ORIGINAL), (conn.reply, CtDir.REPLY)):
+            if self._bucket(t, conn.zone.id_for(direction), conn.zone) is not None:
+                return False
         conn.id = next(self._ids)
         self._refresh(conn)
         conn.status |= CtStatus.CONFIRMED
         self._conns[conn.id] = conn
-        self._by_tuple[conn.orig] = (conn, CtDir.ORIGINAL)
-        self._by_tuple[conn.reply] = (conn, CtDir.REPLY)
+        self._insert(conn, conn.orig, CtDir.ORIGINAL)
+        self._insert(conn, conn.reply, CtDir.REPLY)
         return True
+
+    def _insert(self, conn: Conn, t: CtTuple, direction: CtDir) -> None:
+        self._hash.setdefault((t, conn.zone.id_for(direction)), []).insert(0, (conn, direction))
+
+    def _unlink(self, conn: Conn, t: CtTuple, direction: CtDir) -> None:
+        key = (t, conn.zone.id_for(direction))
+        bucket = [e for e in self._hash.get(key, ()) if e[0] is not conn]
+        if bucket:
+            self._hash[key] = bucket
+        else:
+            self._hash.pop(key, None)
 
     def rehash(self, conn: Conn, new_reply: CtTuple) -> None:
         if conn.status & CtStatus.CONFIRMED:
-            self._by_tuple.pop(conn.reply, None)
-            self._by_tuple[new_reply] = (conn, CtDir.REPLY)
+            self._unlink(conn, conn.reply, CtDir.REPLY)
+            self._insert(conn, new_reply, CtDir.REPLY)
         conn.reply = new_reply
 
     def remove(self, conn: Conn) -> None:
         if self._conns.pop(conn.id, None) is None:
             return
-        for t in (conn.orig, conn.reply):
-            if self._by_tuple.get(t, (None,))[0] is conn:
-                del self._by_tuple[t]
+        self._unlink(conn, conn.orig, CtDir.ORIGINAL)
+        self._unlink(conn, conn.reply, CtDir.REPLY)
 
     def flush(self) -> int:
         n = len(self._conns)
         self._conns.clear()
-        self._by_tuple.clear()
+        self._hash.clear()
         return n
 
     # -- conntrack -L ---------------------------------------------------------------------
@@ -247,29 +294,42 @@ class ConntrackTable:
 
         The kernel runner's normalisation (:func:`simnet.kernel.normalise_conntrack`):
         single spaces, no ageing timeout (it depends on wall time) and no ``id=``,
-        ``mark=`` or ``use=`` words.
+        ``mark=`` or ``use=`` words; zones stay.
         """
         return sorted(normalise_line(format_conn(c)) for c in self)
 
 
 def format_conn(c: Conn, timeout: int | None = None) -> str:
+    """One entry as conntrack-tools 1.4.7 prints it, up to ``mark=`` (and ``zone=``).
+
+    A directional zone follows its tuple (``zone-orig=N`` before ``[UNREPLIED]``,
+    ``zone-reply=N`` before ``[ASSURED]``); a zone of both directions is ``zone=N`` after
+    ``mark=`` (seen on 6.18 with conntrack v1.4.7).
+    """
     proto = PROTO_NAMES.get(c.orig.proto, "unknown")
     words = [f"{proto:<8} {int(c.orig.proto)}"]
     if timeout is not None:
         words.append(str(timeout))
     if c.tcp_state:
         words.append(c.tcp_state)
+    zone_orig, zone_reply, zone = c.zone.listing()
     words.append(_tuple_text(c.orig))
+    if zone_orig:
+        words.append(zone_orig)
     if not c.status & CtStatus.SEEN_REPLY:
         words.append("[UNREPLIED]")
     words.append(_tuple_text(c.reply))
+    if zone_reply:
+        words.append(zone_reply)
     if c.status & CtStatus.ASSURED:
         words.append("[ASSURED]")
     words.append(f"mark={c.mark}")
+    if zone:
+        words.append(zone)
     return " ".join(words)
 
 
-_NORMALISED_OUT = ("id=", "mark=", "use=", "secctx=", "zone=")
+_NORMALISED_OUT = ("id=", "mark=", "use=", "secctx=")
 
 
 def normalise_line(line: str) -> str:

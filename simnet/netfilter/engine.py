@@ -21,7 +21,7 @@ from simnet.netfilter.context import MatchContext
 from simnet.netfilter.evaluate import ChainResult
 from simnet.netfilter.hooks import Hook, Priority
 from simnet.netfilter.nat import DST, SRC, bind, nat_packet
-from simnet.packet import Icmp
+from simnet.packet import Icmp, IcmpType
 from simnet.trace import ConntrackLookup, Disposition, Dropped, HookEntered, Logged, RuleHit, Translated
 
 if TYPE_CHECKING:
@@ -164,7 +164,8 @@ def conntrack_in(ns: "NetNamespace", hook: Hook, skb: "Skb", tid: int) -> tuple[
     ns.world.tracer.step(tid, ConntrackLookup(
         netns=ns.name, state=info.state.value if info else "INVALID",
         direction=info.direction.value if info else "-", entry=format_conn(conn) if conn else "no entry"))
-    return Verdict.ACCEPT, skb.evolve(ct=conn, ctinfo=info)
+    # the entry (or nothing: INVALID) replaces the CT template (nf_conntrack_in resets _nfct)
+    return Verdict.ACCEPT, skb.evolve(ct=conn, ctinfo=info, ct_template=None)
 
 
 def conntrack_confirm(ns: "NetNamespace", hook: Hook, skb: "Skb", tid: int) -> tuple[Verdict, "Skb"]:
@@ -188,6 +189,14 @@ def nat_hook(ns: "NetNamespace", hook: Hook, skb: "Skb", tid: int) -> tuple[Verd
         return Verdict.ACCEPT, skb
     manip = DST if hook in (Hook.PRE_ROUTING, Hook.LOCAL_OUT) else SRC
     related_error = info.state is CtState.RELATED and isinstance(skb.packet.l4, Icmp)
+    if related_error and skb.packet.l4.type == IcmpType.REDIRECT and "nat" in ns.ruleset.tables and (
+            conn.nat_bound != {SRC, DST} or conn.status & (CtStatus.SRC_NAT | CtStatus.DST_NAT)):
+        # nf_nat_icmp_reply_translation drops a redirect about a NATed connection, or one whose
+        # NAT is not finished: a new connection's SNAT is decided at POSTROUTING, after
+        # ip_forward sent the redirect (verified on 6.18: a non-matching MASQUERADE rule is enough)
+        ns.world.tracer.step(tid, Dropped(netns=ns.name, reason="nat: an ICMP redirect about a connection "
+                                                                "NAT has rewritten or not finished with"))
+        return Verdict.DROP, skb
     # nf_nat_ipv4_fn: a RELATED ICMP error only has its quote translated; any other RELATED
     # packet (a REJECT's RST carries its segment's entry) falls through to the NEW case, and
     # the nat chain runs for it if this manip was never set up (the SYN died before it)

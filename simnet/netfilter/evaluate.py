@@ -17,7 +17,7 @@ from ipaddress import IPv4Address
 from typing import TYPE_CHECKING, Any
 
 from simnet.netfilter import targets as T
-from simnet.netfilter.conntrack import UNTRACKED
+from simnet.netfilter.conntrack import UNTRACKED, CtInfo, CtState, CtZone
 from simnet.netfilter.context import MatchContext
 from simnet.netfilter.rule import Rule
 from simnet.skb import Skb
@@ -26,6 +26,9 @@ if TYPE_CHECKING:
     from simnet.netfilter.ruleset import Entry, TableState
 
 MAX_JUMPS = 1024
+TEMPLATE = CtInfo(CtState.NEW)
+"""The ctinfo a CT template carries until conntrack-in (IP_CT_NEW)."""
+_ZONE_DIRS = {None: CtZone.ORIG | CtZone.REPLY, "orig": CtZone.ORIG, "reply": CtZone.REPLY}
 
 
 @dataclass(frozen=True, slots=True)
@@ -144,8 +147,11 @@ def apply_target(target: Any, skb: Skb, ctx: MatchContext, logs: list[str],
             return "continue", skb.evolve(ct=None, ctinfo=UNTRACKED), ct_mark
         case T.Ct():
             if target.notrack:
-                skb = skb.evolve(ct=None, ctinfo=UNTRACKED)
-            return "continue", skb, ct_mark
+                return "continue", skb.evolve(ct=None, ctinfo=UNTRACKED), ct_mark
+            # xt_ct_target: every other CT target attaches its template (nf_ct_set(skb, tmpl,
+            # IP_CT_NEW)), with or without a zone; conntrack-in looks the packet up in its zone
+            zone = CtZone(target.zone or 0, _ZONE_DIRS[target.zone_dir], target.zone_mark)
+            return "continue", skb.evolve(ctinfo=TEMPLATE, ct_template=zone), ct_mark
         case T.Accept() | T.Drop() | T.Reject() | T.Dnat() | T.Snat() | T.Masquerade() | T.Redirect():
             return target.name, skb, ct_mark
         case _:

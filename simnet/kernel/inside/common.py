@@ -353,7 +353,7 @@ def _prints(inner: tuple[str, ...]) -> bool:
     return False
 
 
-_CT_DROP = re.compile(r"^(?:id|mark|use|secctx|zone)=")
+_CT_DROP = re.compile(r"^(?:id|mark|use|secctx)=")
 
 
 def normalise_conntrack(text: str) -> list[str]:
