@@ -23,7 +23,7 @@ from dataclasses import replace
 from ipaddress import IPv4Address
 from typing import TYPE_CHECKING, Callable
 
-from simnet import vxlan
+from simnet import redirect, vxlan
 from simnet.addresses import IPProto, MacAddress
 from simnet.arp import MCAST_SOLICIT, RETRANS_TIME, NudState
 from simnet.link import Device, LinkKind
@@ -490,6 +490,9 @@ def ip_forward(ns: "NetNamespace", skb: Skb, route: Route, tid: int) -> None:
         _drop(ns, tid, f"TTL {ip.ttl} would reach 0", Disposition.TTL_EXCEEDED)
         icmp_send(ns, skb, IcmpType.TIME_EXCEEDED, 0, tid, reason="TTL exceeded in transit")
         return
+    if skb.indev == route.dev and redirect.wanted(ns, skb, route):
+        # ip_forward: the redirect goes before the FORWARD hook (sent even if FORWARD drops)
+        redirect.ip_rt_send_redirect(ns, skb, route, tid)
     skb = skb.evolve(packet=skb.packet.with_ip(ttl=ip.ttl - 1), outdev=route.dev)
     skb = nf_hook(ns, Hook.FORWARD, skb, tid)  # type: ignore[assignment]
     if skb is None:
@@ -594,7 +597,7 @@ def send_ip(ns: "NetNamespace", packet: Packet, tid: int, *, oif: str | None = N
 
 
 def icmp_send(ns: "NetNamespace", skb: Skb, type_: int, code: int, tid: int, *, reason: str,
-              src: IPv4Address | None = None) -> None:
+              src: IPv4Address | None = None, gateway: IPv4Address | None = None) -> None:
     """icmp_send: answer an offending datagram with an ICMP error, from this namespace.
 
     Never about an ICMP error, a broadcast or a non-initial fragment (RFC 1122).
@@ -627,7 +630,7 @@ def icmp_send(ns: "NetNamespace", skb: Skb, type_: int, code: int, tid: int, *, 
     if src is None:
         return
     icmp = Packet(ip=IPv4(src=src, dst=ip.src, proto=IPProto.ICMP, tos=0xC0),
-                  l4=Icmp(type=type_, code=code, quoted=quoted))
+                  l4=Icmp(type=type_, code=code, quoted=quoted, gateway=gateway))
     ns.world.tracer.step(tid, IcmpSent(netns=ns.name, type=type_, code=code, to=str(ip.src), reason=reason))
     etid = ns.world.tracer.new(icmp, ns.name, caused_by=tid)
     ct = None

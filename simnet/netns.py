@@ -470,7 +470,14 @@ class NetNamespace:
 
     def lookup(self, dst: IPv4Address, *, src: IPv4Address | None = None, iif: str | None = None,
                oif: str | None = None, mark: int = 0) -> Route | None:
-        return self.fib.lookup(dst, src=src, iif=iif, oif=oif, mark=mark, usable=self.route_usable)
+        """The route a packet to ``dst`` takes: the FIB's, with the gateway a redirect taught
+        for ``dst`` in its place (rt_bind_exception)."""
+        route = self.fib.lookup(dst, src=src, iif=iif, oif=oif, mark=mark, usable=self.route_usable)
+        if route is not None and route.type is RouteType.UNICAST and self.fib.exceptions:
+            exc = self.fib.exception_for(route, dst, self.world.now)
+            if exc is not None:
+                route = replace(route, via=exc.gateway)
+        return route
 
     def addr_type(self, ip: IPv4Address, dev: str | None = None) -> AddrType:
         """``inet_addr_type`` / ``inet_dev_addr_type``: the local table decides."""

@@ -123,6 +123,8 @@ class Icmp:
     seq: int = 0
     quoted: "Packet | None" = None
     """For an error: the offending datagram (IP header + first 8 bytes), as a packet without Ethernet."""
+    gateway: IPv4Address | None = None
+    """For a redirect: the better next hop (the header's ``un.gateway``)."""
 
     header_len = 8
 
@@ -257,6 +259,9 @@ def icmp_text(icmp: Icmp) -> str:
         return f"echo reply, id {icmp.id}, seq {icmp.seq}"
     if icmp.type == IcmpType.TIME_EXCEEDED:
         return "time exceeded in-transit"
+    if icmp.type == IcmpType.REDIRECT and icmp.quoted is not None and icmp.quoted.ip is not None:
+        kind = "host" if icmp.code & 1 else "net"  # tcpdump's words
+        return f"redirect {icmp.quoted.ip.dst} to {kind} {icmp.gateway}"
     if icmp.type == IcmpType.DEST_UNREACH and icmp.quoted is not None and icmp.quoted.ip is not None:
         q = icmp.quoted
         proto = IPProto(q.ip.proto).name.lower() if q.ip.proto in (1, 6, 17) else str(q.ip.proto)

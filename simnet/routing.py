@@ -1,8 +1,10 @@
 """Routing: routes, tables, policy rules and the FIB lookup, as ``ip route`` sees them.
 
 Kernel: net/ipv4/fib_frontend.c, fib_trie.c (longest prefix, then lowest
-metric), fib_rules.c (``ip rule``: local 0, main 32766, default 32767), and
-devinet.c's ``inet_select_addr`` for the source address.
+metric), fib_rules.c (``ip rule``: local 0, main 32766, default 32767),
+devinet.c's ``inet_select_addr`` for the source address, and route.c's next-hop
+exceptions (``struct fib_nh_exception``: gateways learnt from ICMP redirects) and
+the per-peer redirect rate limit (``struct inet_peer``).
 """
 
 from __future__ import annotations
@@ -178,12 +180,51 @@ def _sort_key(route: Route) -> tuple[int, int]:
     return (int(route.dst.network_address), -route.dst.prefixlen)
 
 
+RT_GC_TIMEOUT = 300.0
+"""ip_rt_gc_timeout (route.c): a next-hop exception learnt from a redirect expires after 300 s."""
+REDIRECT_LOAD = 0.02
+"""ip_rt_redirect_load (HZ/50): the gap after the first redirect to a peer, doubled per redirect."""
+REDIRECT_NUMBER = 9
+"""ip_rt_redirect_number: after this many redirects a peer gets none until it has been quiet."""
+REDIRECT_SILENCE = REDIRECT_LOAD * (1 << (REDIRECT_NUMBER + 1))
+"""ip_rt_redirect_silence: 20.48 s without a redirected packet resets a peer's count."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class NexthopException:
+    """``struct fib_nh_exception``: the gateway a redirect taught for one destination.
+
+    It hangs on the next hop of the FIB route that was chosen when it was learnt
+    (update_or_create_fnhe); the route itself is unchanged, so ``ip route show``
+    never shows it, while ``ip route get`` and every later packet to ``dst`` use
+    ``gateway`` (rt_bind_exception) until ``expires``.
+    """
+
+    route: Route
+    dst: IPv4Address
+    gateway: IPv4Address
+    expires: float
+
+
+@dataclass(slots=True)
+class InetPeer:
+    """``struct inet_peer``'s redirect state for one source address (ip_rt_send_redirect)."""
+
+    rate_last: float
+    n_redirects: int = 0
+
+
 @dataclass(slots=True)
 class Fib:
-    """A namespace's routing tables and policy rules (the only place routes live)."""
+    """A namespace's routing tables and policy rules (the only place routes live), with the
+    next-hop exceptions learnt from redirects and the per-peer redirect rate limit."""
 
     tables: dict[int, list[Route]] = field(default_factory=lambda: {RouteTable.LOCAL: [], RouteTable.MAIN: []})
     rules: list[FibRule] = field(default_factory=lambda: list(DEFAULT_RULES))
+    exceptions: dict[tuple[Route, IPv4Address], NexthopException] = field(default_factory=dict)
+    """By (FIB route, destination); entries of a deleted or replaced route are gone with it."""
+    peers: dict[IPv4Address, InetPeer] = field(default_factory=dict)
+    """inet_peer entries by source address: how many redirects each sender got, and when."""
 
     def routes(self, table: int | None = RouteTable.MAIN) -> list[Route]:
         """Routes of one table (all tables if None) in ``ip route show`` order."""
@@ -202,6 +243,7 @@ class Fib:
                 if not replace:
                     raise KernelError(errno.EEXIST, "RTNETLINK answers: File exists")
                 entries[i] = route
+                self._prune_exceptions()
                 return
         entries.append(route)
 
@@ -210,6 +252,7 @@ class Fib:
         for i, old in enumerate(entries):
             if match(old):
                 del entries[i]
+                self._prune_exceptions()
                 return old
         raise KernelError(errno.ESRCH, "RTNETLINK answers: No such process")
 
@@ -219,6 +262,8 @@ class Fib:
             keep = [r for r in entries if not pred(r)]
             removed += [r for r in entries if pred(r)]
             self.tables[table] = keep
+        if removed:
+            self._prune_exceptions()
         return removed
 
     def rename_dev(self, old: str, new: str) -> None:
@@ -226,6 +271,29 @@ class Fib:
 
         for table, entries in self.tables.items():
             self.tables[table] = [_replace(r, dev=new) if r.dev == old else r for r in entries]
+        self._prune_exceptions()
+
+    # -- next-hop exceptions (route.c) -------------------------------------------------
+    def _prune_exceptions(self) -> None:
+        """fib_release_info frees a route's exceptions with its next hop."""
+        live = {r for entries in self.tables.values() for r in entries}
+        self.exceptions = {k: e for k, e in self.exceptions.items() if e.route in live}
+
+    def exception_for(self, route: Route, dst: IPv4Address, now: float) -> NexthopException | None:
+        """find_exception: the live exception of ``route``'s next hop for ``dst``; an expired
+        one is removed as the kernel does on lookup."""
+        exc = self.exceptions.get((route, dst))
+        if exc is not None and now > exc.expires:
+            del self.exceptions[(route, dst)]
+            return None
+        return exc
+
+    def learn_exception(self, route: Route, dst: IPv4Address, gateway: IPv4Address,
+                        now: float) -> NexthopException:
+        """update_or_create_fnhe: remember (or refresh) ``gateway`` for ``dst`` behind ``route``."""
+        exc = NexthopException(route=route, dst=dst, gateway=gateway, expires=now + RT_GC_TIMEOUT)
+        self.exceptions[(route, dst)] = exc
+        return exc
 
     # -- lookup ----------------------------------------------------------------
     def lookup(self, dst: IPv4Address, *, src: IPv4Address | None = None, iif: str | None = None,

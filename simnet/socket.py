@@ -233,6 +233,11 @@ class SocketTable:
         ip = skb.packet.ip
         assert ip is not None
         client = self.clients.get(("tcp", ip.dst, tcp.dport, ip.src, tcp.sport))
+        if icmp.type == IcmpType.REDIRECT:
+            from simnet.redirect import icmp_redirect
+
+            self._done(tid, icmp_redirect(self.ns, skb, tid))
+            return
         if client is not None:
             if tcp.flags & TcpFlags.RST:
                 client.state = "reset" if client.state == "syn-sent" else "closed"
@@ -252,6 +257,19 @@ class SocketTable:
             return
         key = (ip.dst, tcp.dport, ip.src, tcp.sport)
         req = self.requests.get(key)
+    def owns_quote(self, q: Packet) -> bool:
+        """Whether a TCP or UDP socket here sent the quoted datagram and keeps a route
+        (tcp_v4_err, __udp4_lib_err): a client, an accepted connection, or a bound UDP socket."""
+        assert q.ip is not None
+        match q.l4:
+            case Tcp(sport=sp, dport=dp):
+                return ("tcp", q.ip.src, sp, q.ip.dst, dp) in self.clients or \
+                    (q.ip.src, sp, q.ip.dst, dp) in self.server_conns
+            case Udp(sport=sp, dport=dp):
+                return ("udp", q.ip.src, sp, q.ip.dst, dp) in self.clients or any(
+                    lst.proto == "udp" and lst.accepts(q.ip.src, sp) for lst in self.listeners)
+        return False
+
         if req is not None and not req.listener.open:
             # tcp_v4_rcv: the listener is gone; drop the request and look again (no socket: RST)
             del self.requests[key]

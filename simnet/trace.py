@@ -257,6 +257,41 @@ class IcmpSent(Step):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class RedirectDecision(Step):
+    """ip_rt_send_redirect: a router forwards a packet back out of the device it came in on and
+    tells the sender of the better next hop with an ICMP redirect, or its per-peer backoff
+    (inet_peer: 20 ms doubled per redirect, at most 9) holds the redirect back."""
+
+    to: str
+    dst: str
+    gateway: str
+    sent: bool
+    reason: str
+    kind = "redirect"
+
+    def text(self) -> str:
+        verb = "sends" if self.sent else "does not send"
+        return f"{verb} a redirect to {self.to}: {self.dst} via {self.gateway} ({self.reason})"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ExceptionLearnt(Step):
+    """__ip_do_redirect accepted a redirect: a next-hop exception now sends ``dst`` via ``gateway``."""
+
+    dst: str
+    gateway: str
+    dev: str
+    old_gateway: str
+    expires: float
+    """Simulated time at which the exception expires (ip_rt_gc_timeout after it was learnt)."""
+    kind = "redirect learnt"
+
+    def text(self) -> str:
+        return (f"learns from a redirect: {self.dst} via {self.gateway} dev {self.dev} "
+                f"(was via {self.old_gateway}; cache <redirected>)")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Delivered(Step):
     to: str
     """Who took it: a socket ('tcp 0.0.0.0:80 listen'), or the kernel ('icmp echo')."""

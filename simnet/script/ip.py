@@ -27,6 +27,7 @@ Example:
 from __future__ import annotations
 
 import errno as _errno
+import math
 from dataclasses import dataclass, replace
 from ipaddress import AddressValueError, IPv4Address, IPv4Interface, IPv4Network, NetmaskValueError
 from typing import TYPE_CHECKING, Callable, Sequence
@@ -1057,6 +1058,12 @@ def _compile_route_get(args: _Args) -> Callable[["World", "NetNamespace"], str]:
                 words += ["src", str(prefsrc)]
         words += ["uid", "0"]
         flags = {RouteType.LOCAL: "<local> ", RouteType.BROADCAST: "<local,brd> "}.get(route.type, "")
+        fib_route = ns.fib.lookup(dst, src=src, oif=oif, mark=mark, usable=ns.route_usable)  # type: ignore[arg-type]
+        exc = ns.fib.exception_for(fib_route, dst, world.now) if fib_route is not None else None  # type: ignore[arg-type]
+        if exc is not None:
+            # rt_fill_info: RTCF_REDIRECTED and the seconds left, rounded down; the kernel's clock
+            # has always moved on a little since the redirect (299 right after one, on 6.18)
+            flags = f"<redirected> expires {max(0, math.ceil(exc.expires - world.now) - 1)}sec "
         return " ".join(words) + " \n    cache " + flags + "\n"
     return get
 
