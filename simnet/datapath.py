@@ -405,7 +405,9 @@ def ip_rcv(ns: "NetNamespace", dev: Device, skb: Skb, tid: int, *, prerouted: bo
     kind, route = route_input(ns, skb, dev)
     tracer.step(tid, RouteLookup(netns=ns.name, dst=str(ip.dst), route=str(route) if route else None,
                                  result=kind))
-    if kind == "local":
+    if kind in ("local", "broadcast"):
+        # a broadcast destination is delivered locally too (ip_route_input_slow's brd_input):
+        # INPUT runs, and each protocol decides what a broadcast gets (SocketTable.deliver)
         ip_local_deliver(ns, skb, tid)
         return
     if kind == "forwarding off":
@@ -414,9 +416,6 @@ def ip_rcv(ns: "NetNamespace", dev: Device, skb: Skb, tid: int, *, prerouted: bo
         return
     if kind == "martian":
         _drop(ns, tid, f"martian source {ip.src} (rp_filter or invalid source)", Disposition.DROPPED)
-        return
-    if kind == "broadcast":
-        _drop(ns, tid, "broadcast not handled by a socket", Disposition.NOT_FOR_US)
         return
     if route is None or kind in ("unreachable", "prohibit", "blackhole", "no route"):
         code = {"unreachable": UnreachCode.HOST, "prohibit": UnreachCode.ADMIN_PROHIBITED,
@@ -436,7 +435,7 @@ def route_input(ns: "NetNamespace", skb: Skb, dev: Device) -> tuple[str, Route |
             not ns.sysctls.conf(dev.ifname, "route_localnet"):
         return "martian", None
     if int(ip.dst) == 0xFFFFFFFF:
-        return "broadcast", None
+        return ("broadcast" if int(ip.src) == 0 or _source_valid(ns, skb, dev) else "martian"), None
     route = ns.lookup(ip.dst, src=ip.src, iif=dev.ifname, mark=skb.mark)
     if route is not None and route.type is RouteType.LOCAL:
         if ip.dst.is_loopback and dev.kind is not LinkKind.LOOPBACK and \
@@ -446,7 +445,7 @@ def route_input(ns: "NetNamespace", skb: Skb, dev: Device) -> tuple[str, Route |
             return "martian", route
         return "local", route
     if route is not None and route.type is RouteType.BROADCAST:
-        return "broadcast", route
+        return ("broadcast" if int(ip.src) == 0 or _source_valid(ns, skb, dev) else "martian"), route
     if ip.dst.is_loopback and dev.kind is not LinkKind.LOOPBACK and not ns.sysctls.conf(dev.ifname, "route_localnet"):
         return "martian", route
     if not ns.sysctls.conf(dev.ifname, "forwarding"):
@@ -490,10 +489,10 @@ def ip_forward(ns: "NetNamespace", skb: Skb, route: Route, tid: int) -> None:
         _drop(ns, tid, f"TTL {ip.ttl} would reach 0", Disposition.TTL_EXCEEDED)
         icmp_send(ns, skb, IcmpType.TIME_EXCEEDED, 0, tid, reason="TTL exceeded in transit")
         return
+    skb = skb.evolve(packet=skb.packet.with_ip(ttl=ip.ttl - 1), outdev=route.dev)
     if skb.indev == route.dev and redirect.wanted(ns, skb, route):
         # ip_forward: the redirect goes before the FORWARD hook (sent even if FORWARD drops)
         redirect.ip_rt_send_redirect(ns, skb, route, tid)
-    skb = skb.evolve(packet=skb.packet.with_ip(ttl=ip.ttl - 1), outdev=route.dev)
     skb = nf_hook(ns, Hook.FORWARD, skb, tid)  # type: ignore[assignment]
     if skb is None:
         return

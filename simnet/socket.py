@@ -13,6 +13,7 @@ from ipaddress import IPv4Address
 from typing import TYPE_CHECKING, Callable
 
 from simnet.addresses import IPProto
+from simnet.netfilter.context import AddrType
 from simnet.packet import Icmp, IcmpType, IPv4, Packet, Tcp, TcpFlags, Udp, UnreachCode
 from simnet.skb import Skb
 from simnet.trace import Delivered, Disposition, Dropped
@@ -149,6 +150,9 @@ class SocketTable:
     def deliver(self, skb: Skb, tid: int) -> None:
         """ip_local_deliver_finish: hand the datagram to its protocol."""
         pkt = skb.packet
+        if pkt.ip is not None and self.ns.addr_type(pkt.ip.dst) is AddrType.BROADCAST:
+            self._broadcast(skb, tid)
+            return
         match pkt.l4:
             case Icmp() as icmp:
                 self._icmp(skb, icmp, tid)
@@ -162,6 +166,40 @@ class SocketTable:
                 self._drop(tid, "no handler for this protocol")
                 icmp_send(self.ns, skb, IcmpType.DEST_UNREACH, UnreachCode.PROTO, tid,
                           reason="protocol unreachable")
+
+    def _broadcast(self, skb: Skb, tid: int) -> None:
+        """A datagram to a broadcast address (the input route's RTCF_BROADCAST): TCP ignores it
+        without a RST (tcp_v4_rcv, tcp_v4_conn_request), UDP gives it to a socket bound to the port
+        but never answers port unreachable, ICMP drops echo requests under
+        icmp_echo_ignore_broadcasts and every type but echo/timestamp/address (icmp_rcv)."""
+        from simnet.datapath import SendError, route_output, send_ip
+
+        pkt = skb.packet
+        ip = pkt.ip
+        assert ip is not None
+        if isinstance(pkt.l4, Icmp) and pkt.l4.type == IcmpType.ECHO_REQUEST:
+            self._record_ping_seen(skb)  # raw sockets see it first (raw_local_deliver)
+        match pkt.l4:
+            case Udp(dport=dport) as udp if any(lst.proto == "udp" and lst.accepts(ip.dst, dport)
+                                                for lst in self.listeners):
+                self._udp(skb, udp, tid)
+            case Icmp(type=IcmpType.ECHO_REQUEST) as icmp if not self.ns.sysctls.get_int(
+                    "net.ipv4.icmp_echo_ignore_broadcasts") and not self.ns.sysctls.get_int(
+                    "net.ipv4.icmp_echo_ignore_all"):
+                # icmp_reply answers from fib_compute_spec_dst: the source of the route back
+                try:
+                    src = self.ns.source_for(route_output(self.ns, ip.src), ip.src)
+                except SendError:
+                    src = None
+                if src is None:
+                    self._drop(tid, "broadcast echo request: no source address to answer from")
+                    return
+                self._done(tid, "kernel: icmp echo to a broadcast address (answers with echo reply)")
+                reply = Packet(ip=IPv4(src=src, dst=ip.src, proto=IPProto.ICMP),
+                               l4=Icmp(type=IcmpType.ECHO_REPLY, id=icmp.id, seq=icmp.seq), payload=pkt.payload)
+                send_ip(self.ns, reply, self.ns.world.tracer.new(reply, self.ns.name, caused_by=tid))
+            case _:
+                self._drop(tid, f"ignored: {ip.dst} is a broadcast address (and no error answers a broadcast)")
 
     def _done(self, tid: int, to: str) -> None:
         self.ns.world.tracer.step(tid, Delivered(netns=self.ns.name, to=to))
@@ -178,11 +216,12 @@ class SocketTable:
         ip = skb.packet.ip
         assert ip is not None
         if icmp.type == IcmpType.ECHO_REQUEST:
+            # raw sockets get their copy before icmp_rcv (raw_local_deliver): seen even if ignored
+            self._record_ping_seen(skb)
             if self.ns.sysctls.get_int("net.ipv4.icmp_echo_ignore_all"):
                 self._drop(tid, "net.ipv4.icmp_echo_ignore_all is set")
                 return
             self._done(tid, "kernel: icmp echo (answers with echo reply)")
-            self._record_ping_seen(skb)
             reply = Packet(ip=IPv4(src=ip.dst, dst=ip.src, proto=IPProto.ICMP),
                            l4=Icmp(type=IcmpType.ECHO_REPLY, id=icmp.id, seq=icmp.seq), payload=skb.packet.payload)
             rtid = self.ns.world.tracer.new(reply, self.ns.name, caused_by=tid)
@@ -195,6 +234,11 @@ class SocketTable:
                 return
             sock.replies.append((ip.src, skb.packet))
             self._done(tid, f"ping socket id {icmp.id}")
+            return
+        if icmp.type == IcmpType.REDIRECT:
+            from simnet.redirect import icmp_redirect
+
+            self._done(tid, icmp_redirect(self.ns, skb, tid))
             return
         if icmp.is_error and icmp.quoted is not None and icmp.quoted.ip is not None:
             q = icmp.quoted
@@ -215,6 +259,19 @@ class SocketTable:
         self.ns.world.last_ping_seen = Seen(self.ns.name, ip.src, None, ip.dst, None,  # type: ignore[attr-defined]
                                             self.next_seen())
 
+    def owns_quote(self, q: Packet) -> bool:
+        """Whether a TCP or UDP socket here sent the quoted datagram and keeps a route
+        (tcp_v4_err, __udp4_lib_err): a client, an accepted connection, or a bound UDP socket."""
+        assert q.ip is not None
+        match q.l4:
+            case Tcp(sport=sp, dport=dp):
+                return ("tcp", q.ip.src, sp, q.ip.dst, dp) in self.clients or \
+                    (q.ip.src, sp, q.ip.dst, dp) in self.server_conns
+            case Udp(sport=sp, dport=dp):
+                return ("udp", q.ip.src, sp, q.ip.dst, dp) in self.clients or any(
+                    lst.proto == "udp" and lst.accepts(q.ip.src, sp) for lst in self.listeners)
+        return False
+
     def _socket_for_quote(self, q: Packet) -> ClientSocket | None:
         assert q.ip is not None
         match q.l4:
@@ -233,11 +290,6 @@ class SocketTable:
         ip = skb.packet.ip
         assert ip is not None
         client = self.clients.get(("tcp", ip.dst, tcp.dport, ip.src, tcp.sport))
-        if icmp.type == IcmpType.REDIRECT:
-            from simnet.redirect import icmp_redirect
-
-            self._done(tid, icmp_redirect(self.ns, skb, tid))
-            return
         if client is not None:
             if tcp.flags & TcpFlags.RST:
                 client.state = "reset" if client.state == "syn-sent" else "closed"
@@ -257,19 +309,6 @@ class SocketTable:
             return
         key = (ip.dst, tcp.dport, ip.src, tcp.sport)
         req = self.requests.get(key)
-    def owns_quote(self, q: Packet) -> bool:
-        """Whether a TCP or UDP socket here sent the quoted datagram and keeps a route
-        (tcp_v4_err, __udp4_lib_err): a client, an accepted connection, or a bound UDP socket."""
-        assert q.ip is not None
-        match q.l4:
-            case Tcp(sport=sp, dport=dp):
-                return ("tcp", q.ip.src, sp, q.ip.dst, dp) in self.clients or \
-                    (q.ip.src, sp, q.ip.dst, dp) in self.server_conns
-            case Udp(sport=sp, dport=dp):
-                return ("udp", q.ip.src, sp, q.ip.dst, dp) in self.clients or any(
-                    lst.proto == "udp" and lst.accepts(q.ip.src, sp) for lst in self.listeners)
-        return False
-
         if req is not None and not req.listener.open:
             # tcp_v4_rcv: the listener is gone; drop the request and look again (no socket: RST)
             del self.requests[key]

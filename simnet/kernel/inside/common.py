@@ -7,6 +7,7 @@ Standard library only: imported by bare name inside the run's namespaces, and as
 
 from __future__ import annotations
 
+import math
 import os
 import re
 from typing import Any
@@ -173,7 +174,7 @@ class _Cmd:
     were run with its directory on ``sys.path``), so the parent sends plain data.
     """
 
-    __slots__ = ("file", "line", "argv", "stdin", "pipe_from", "background", "redirect", "text", "data")
+    __slots__ = ("file", "line", "argv", "stdin", "pipe_from", "background", "redirect", "text", "data", "limit")
 
     def __init__(self, d: dict[str, Any]) -> None:
         self.file, self.line, self.text = d["file"], d["line"], d["text"]
@@ -183,6 +184,7 @@ class _Cmd:
         self.background = d["background"]
         self.redirect = tuple(d["redirect"]) if d["redirect"] is not None else None
         self.data = d["data"]
+        self.limit = d.get("limit")
 
     @staticmethod
     def to_json(cmd: Any) -> dict[str, Any]:
@@ -191,7 +193,7 @@ class _Cmd:
         ns, inner = _netns_of(cmd)
         return {"file": cmd.file, "line": cmd.line, "text": cmd.text, "argv": list(cmd.argv), "stdin": cmd.stdin,
                 "pipe_from": cmd.pipe_from, "background": cmd.background, "redirect": cmd.redirect,
-                "data": _piped_data(inner) if cmd.redirect is not None and inner else None}
+                "data": _piped_data(inner) if cmd.redirect is not None and inner else None, "limit": cmd.limit}
 
 def _opts(cmd: Any, argv: tuple[str, ...], with_value: str, flags: str) -> tuple[dict[str, str], list[str]]:
     """getopt-style parse: single-letter options, grouped flags, values attached or separate."""
@@ -235,6 +237,25 @@ def _seconds(cmd: Any, value: str | None, default: float) -> float:
     return min(t, PROBE_MAX_TIMEOUT)
 
 
+def _within(cmd: Any, own: float | None) -> float:
+    """A probe's wait: its own -w/-m (1 s without), cut short by ``timeout(1)`` (``cmd.limit``)."""
+    limit = getattr(cmd, "limit", None)
+    if limit is None:
+        return PROBE_DEFAULT_TIMEOUT if own is None else own
+    return min(limit if own is None else min(own, limit), PROBE_MAX_TIMEOUT)
+
+
+def _ping_within(limit: float | None, count: int, interval: float, wait: float | None) -> tuple[int, float]:
+    """Same rule as :func:`simnet.script.shell.ping_within` (kept import-free for the inner runner)."""
+    if limit is None:
+        return count, PROBE_DEFAULT_TIMEOUT if wait is None else wait
+    wait = 10.0 if wait is None else wait
+    if (count - 1) * interval + wait <= limit:
+        return count, wait
+    sent = max(1, min(count, math.ceil(limit / interval - 1e-9) if interval > 0 else count))
+    return sent, limit - (sent - 1) * interval
+
+
 def _port(cmd: Any, value: str) -> int:
     if not value.isdigit() or not 0 < int(value) < 65536:
         raise _script_error(cmd, f"{value!r} is not a port number")
@@ -253,11 +274,14 @@ def _parse_probe(cmd: Any, ns: str | None, inner: tuple[str, ...]) -> dict[str, 
         count = int(opts.get("c", "1"))
         if not 0 < count <= 10:
             raise _script_error(cmd, "ping -c must be 1..10 here")
-        timeout = _seconds(cmd, opts.get("W") or opts.get("w"), PROBE_DEFAULT_TIMEOUT)
+        own = opts.get("W") or opts.get("w")
+        interval = min(float(opts.get("i", "1")), 1.0)
+        count, wait = _ping_within(getattr(cmd, "limit", None), count, interval,
+                                   None if own is None else _seconds(cmd, own, PROBE_DEFAULT_TIMEOUT))
         src = opts.get("I")
         return {"kind": "ping", "proto": "icmp", "dst": pos[0], "dport": None, "count": count,
-                "timeout": timeout, "ttl": int(opts["t"]) if "t" in opts else None,
-                "interval": min(float(opts.get("i", "1")), 1.0),
+                "timeout": min(wait, PROBE_MAX_TIMEOUT), "ttl": int(opts["t"]) if "t" in opts else None,
+                "interval": interval,
                 "src": src if src and re.fullmatch(r"[0-9.]+", src) else None,
                 "dev": src if src and not re.fullmatch(r"[0-9.]+", src) else None,
                 "size": int(opts.get("s", "56")), "id": cmd.line & 0xFFFF}
@@ -271,7 +295,7 @@ def _parse_probe(cmd: Any, ns: str | None, inner: tuple[str, ...]) -> dict[str, 
         return {"kind": "udp" if udp else "tcp", "proto": "udp" if udp else "tcp", "dst": pos[0],
                 "dport": _port(cmd, pos[1]), "src": opts.get("s"),
                 "sport": _port(cmd, opts["p"]) if "p" in opts else None,
-                "timeout": _seconds(cmd, opts.get("w"), PROBE_DEFAULT_TIMEOUT),
+                "timeout": _within(cmd, None if "w" not in opts else _seconds(cmd, opts["w"], 0)),
                 "data": cmd.stdin or ("" if udp else None), "http": False}
     if tool == "curl":
         from urllib.parse import urlsplit
@@ -299,7 +323,8 @@ def _parse_probe(cmd: Any, ns: str | None, inner: tuple[str, ...]) -> dict[str, 
         if not parts.hostname:
             raise _script_error(cmd, f"bad URL {url!r}")
         return {"kind": "tcp", "proto": "tcp", "dst": parts.hostname, "dport": parts.port or 80,
-                "src": src, "sport": None, "timeout": _seconds(cmd, timeout, PROBE_DEFAULT_TIMEOUT),
+                "src": src, "sport": None,
+                "timeout": _within(cmd, None if timeout is None else _seconds(cmd, timeout, 0)),
                 "data": None, "http": True, "host": parts.netloc, "path": parts.path or "/"}
     raise _script_error(cmd, f"{tool!r} is not a probe")
 
