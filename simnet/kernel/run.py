@@ -118,9 +118,10 @@ def run_on_kernel(path_or_text: str | os.PathLike[str], *, filename: str | None 
     command fails, a helper misbehaves or the run exceeds ``timeout`` seconds.
     """
     from simnet.script.lexer import lex
+    from simnet.script.shell import expand
 
     text, name = _read_script(path_or_text, filename)
-    commands = lex(text, name)
+    commands = expand(lex(text, name))
     validate(commands)
     if os.geteuid() != 0:
         raise KernelRunError("the kernel runner needs root (it creates network namespaces)")

@@ -36,6 +36,7 @@ from simnet.probe import MAX_TIMEOUT, ProbeResult, ping, tcp_connect, udp_send
 from simnet.script.expect import Expectation, ScriptError
 from simnet.script.ip import ROOT, IpError, compile_bridge, compile_ip, root_netns
 from simnet.script.lexer import Command, lex, netns_exec
+from simnet.script.shell import expand, ping_within
 from simnet.world import World
 
 __all__ = ["ProbeRecord", "Report", "compile_script", "run_script", "rule_counters"]
@@ -153,7 +154,7 @@ def compile_script(text: str, filename: str = "<script>") -> list[tuple[Command,
     """Lex and check every command; raise :class:`ScriptError` for the first bad one."""
     steps: list[tuple[Command, _STEP]] = []
     jobs = 0
-    for cmd in lex(text, filename):
+    for cmd in expand(lex(text, filename)):
         step, is_job = _compile(cmd, jobs)
         if is_job:
             jobs += 1
@@ -187,6 +188,9 @@ def _compile(cmd: Command, jobs: int) -> tuple[_STEP, bool]:
         raise _err(cmd, f"{argv[0]} does not read standard input here")
     if cmd.redirect is not None and argv[0] not in ("echo", "printf"):
         raise _err(cmd, f"unsupported redirect of {argv[0]!r}: only 'echo VALUE > /proc/sys/...' is supported")
+    if cmd.limit is not None and cmd.background:
+        raise _err(cmd, "timeout around a background listener is not supported: simnet's listeners run until "
+                        "killed (kill %N)")
     if cmd.background and argv[0] not in ("nc", "ncat", "netcat", "python3", "python"):
         raise _err(cmd, f"unsupported background command {argv[0]!r}: only listeners (nc -l, python3 -m "
                         "http.server) run in the background")
@@ -208,6 +212,7 @@ def _compile(cmd: Command, jobs: int) -> tuple[_STEP, bool]:
             if len(argv) != 2:
                 raise _err(cmd, "sleep takes one duration in seconds")
             secs = _seconds(cmd, argv[1], "sleep")
+            secs = secs if cmd.limit is None else min(secs, cmd.limit)
             return (lambda run: run.world.run(until=run.world.now + secs)), False
         if tool in ("true", ":"):
             return (lambda run: None), False
@@ -386,7 +391,8 @@ def _compile_kill(cmd: Command, argv: tuple[str, ...], jobs: int) -> _STEP:
 
 
 def _compile_ping(cmd: Command, ns: str | None, argv: tuple[str, ...]) -> _STEP:
-    count, timeout, src, dev, interval, ttl = 1, 1.0, None, None, 1.0, 64
+    count, src, dev, interval, ttl = 1, None, None, 1.0, 64
+    timeout: float | None = None
     dst: IPv4Address | None = None
     words = list(argv[1:])
     i = 0
@@ -429,6 +435,7 @@ def _compile_ping(cmd: Command, ns: str | None, argv: tuple[str, ...]) -> _STEP:
         raise _err(cmd, "ping: usage error: Destination address required")
     if not count_given:
         raise _err(cmd, "ping without -c would run forever: give a count, e.g. ping -c 1")
+    count, timeout = ping_within(cmd.limit, count, interval, timeout)
     wait = min(timeout, MAX_TIMEOUT)
 
     def probe(run: _Run) -> ProbeResult:
@@ -453,7 +460,7 @@ def _port(cmd: Command, word: str, tool: str) -> int:
 
 def _compile_nc(cmd: Command, ns: str | None, argv: tuple[str, ...]) -> tuple[_STEP, bool]:
     flags: set[str] = set()
-    timeout = 1.0
+    timeout: float | None = None
     sport: int | None = None
     src: IPv4Address | None = None
     pos: list[str] = []
@@ -515,7 +522,7 @@ def _compile_nc(cmd: Command, ns: str | None, argv: tuple[str, ...]) -> tuple[_S
     if len(pos) != 2:
         raise _err(cmd, "nc needs a destination and a port: nc [-z] [-w s] DST PORT")
     dst, dport = _ip(cmd, pos[0], "nc"), _port(cmd, pos[1], "nc")
-    wait = min(timeout, MAX_TIMEOUT)
+    wait = min(_within(cmd, timeout), MAX_TIMEOUT)
     if proto == "udp":
         data = (cmd.stdin or "").encode()
         if "z" in flags and not data:
@@ -527,6 +534,17 @@ def _compile_nc(cmd: Command, ns: str | None, argv: tuple[str, ...]) -> tuple[_S
         def probe(run: _Run) -> ProbeResult:
             return tcp_connect(run.world, run.ns(ns).name, dst, dport, sport=sport, src=src, timeout=wait)
     return _probe_step(cmd, probe), False
+
+
+def _within(cmd: Command, own: float | None) -> float:
+    """How long a probe waits: its own timeout (-w, -m), cut short by ``timeout(1)``.
+
+    Without either it waits 1 s (nc and curl would wait minutes; the kernel runner
+    bounds them the same way); under ``timeout`` alone it waits until the kill.
+    """
+    if cmd.limit is None:
+        return 1.0 if own is None else own
+    return cmd.limit if own is None else min(own, cmd.limit)
 
 
 def _new_job(run: _Run, listeners: list[Any]) -> None:
@@ -542,7 +560,7 @@ _URL = re.compile(r"(?:http://)?(?P<host>[0-9.]+)(?::(?P<port>\d+))?(?:/.*)?")
 
 
 def _compile_curl(cmd: Command, ns: str | None, argv: tuple[str, ...]) -> _STEP:
-    timeout = 1.0
+    timeout: float | None = None
     url: str | None = None
     words = list(argv[1:])
     i = 0
@@ -575,7 +593,7 @@ def _compile_curl(cmd: Command, ns: str | None, argv: tuple[str, ...]) -> _STEP:
         raise _err(cmd, f"curl: cannot use URL {url!r}: give http://ADDR[:PORT]/ with an IPv4 address")
     dst = _ip(cmd, m["host"], "curl")
     dport = _port(cmd, m["port"], "curl") if m["port"] else 80
-    wait = min(timeout, MAX_TIMEOUT)
+    wait = min(_within(cmd, timeout), MAX_TIMEOUT)
 
     def probe(run: _Run) -> ProbeResult:
         return tcp_connect(run.world, run.ns(ns).name, dst, dport, timeout=wait)

@@ -72,6 +72,8 @@ class Command:
     """The ``# expect:`` annotation that follows the command, if any."""
     text: str = ""
     """The command's original source text (without comment), for messages."""
+    limit: float | None = None
+    """Seconds ``timeout(1)`` gives the command (set by :func:`simnet.script.shell.expand`)."""
 
     def where(self) -> str:
         """``file:line``, the prefix of every message about this command."""

@@ -112,3 +112,73 @@ def test_a_bundle_lists_as_the_separate_options_do(flags: list[str], cut: int) -
     letters = "".join(f[1] for f in flags)
     grouped = ["-" + letters[:cut], *(["-" + letters[cut:] + "L"] if letters[cut:] else ["-L"])]
     assert iptables(rs, grouped) == iptables(rs, [*flags, "-L"])
+
+
+# --------------------------------------------------------------------------- 2. probes bounded by timeout(1)
+
+DROP_81 = "ip netns exec a iptables -A INPUT -p tcp --dport 81 -j DROP\n"
+
+
+def syns(p: dict) -> int:
+    return sum(c["packets"] for c in p["counters"].get("a", []) if c["chain"] == "INPUT" and c["rule"] == 1)
+
+
+@pytest.mark.parametrize(("line", "outcome", "sent"), [
+    # nc waits for the connect until the kill (exit 124): the SYN and its retransmission at 1 s
+    ("ip netns exec b timeout 2 nc -z 10.0.0.1 81", "timeout", 2),
+    ("ip netns exec b timeout 2s nc -z 10.0.0.1 81", "timeout", 2),
+    ("ip netns exec b timeout -s KILL 2 nc -z 10.0.0.1 81", "timeout", 2),
+    ("ip netns exec b timeout --signal=INT -k 1 0.5 nc -z -w 3 10.0.0.1 81", "timeout", 1),
+    ("timeout 1.5 ip netns exec b nc -z -w 4 10.0.0.1 81", "timeout", 2),
+    ("ip netns exec b timeout 3 nc -z -w 1 10.0.0.1 81", "timeout", 1),  # nc's own -w ends first
+    ("ip netns exec b timeout 0 nc -z 10.0.0.1 81", "timeout", 1),  # 0: no limit; nc's 1 s default
+    ("ip netns exec b timeout 2 curl -s -o /dev/null http://10.0.0.1:81/", "timeout", 2),
+    ("ip netns exec b timeout 5 curl --max-time 1 http://10.0.0.1:81/", "timeout", 1),
+    ("ip netns exec b timeout 2 nc -z 10.0.0.1 82", "refused", 0),
+])
+def test_timeout_bounds_a_tcp_probe(line: str, outcome: str, sent: int) -> None:
+    (p,) = probes(DROP_81 + line + "\n")
+    assert p["outcome"] == outcome and syns(p) == sent
+
+
+def test_timeout_bounds_ping_to_the_requests_sent_before_the_kill() -> None:
+    drop = "ip netns exec a iptables -A INPUT -p icmp -j DROP\n"
+    p1, p2, p3 = probes(drop + "ip netns exec b timeout 2 ping -c 5 10.0.0.1\n"
+                        "ip netns exec b timeout 3 ping -c 1 10.0.0.1\n"
+                        "ip netns exec b timeout 2 ping -c 1 -W 1 10.0.0.1\n")
+    assert [p["outcome"] for p in (p1, p2, p3)] == ["timeout"] * 3
+    assert [syns(p) for p in (p1, p2, p3)] == [2, 1, 1]
+    (ok,) = probes("ip netns exec b timeout 2 ping -c 1 10.0.0.1\n# expect: reply from 10.0.0.1\n")
+    assert ok["outcome"] == "reply" and ok["expect"]["ok"]
+
+
+def test_timeout_around_a_listener_or_a_plain_command() -> None:
+    report = run_script(TWO + "ip netns exec a timeout 5 iptables -A INPUT -j ACCEPT\n"
+                              "ip netns exec a timeout 1 sleep 3\n")
+    assert report.world.now == pytest.approx(1.0)
+    assert len(report.world.netns("a").ruleset.table("filter").chain("INPUT").entries) == 1
+    with pytest.raises(ScriptError, match="timeout around a background listener"):
+        run_script(TWO + "ip netns exec a timeout 5 nc -l -p 80 &\n")
+
+
+@pytest.mark.parametrize(("line", "message"), [
+    ("timeout 2x ip netns exec b nc -z 10.0.0.1 80", "<script>:8: timeout: invalid time interval '2x'"),
+    ("ip netns exec b timeout -s FOO 2 nc -z 10.0.0.1 80", "<script>:8: timeout: 'FOO': invalid signal"),
+    ("ip netns exec b timeout 2", "<script>:8: timeout: missing operand after '2'"),
+    ("ip netns exec b timeout --bogus 2 nc -z 10.0.0.1 80", "<script>:8: timeout: unrecognized option '--bogus'"),
+])
+def test_timeout_refuses_what_coreutils_refuses(line: str, message: str) -> None:
+    with pytest.raises(ScriptError) as e:
+        run_script(TWO + line + "\n")
+    assert str(e.value) == message
+
+
+@given(st.floats(0.1, 4.9), st.integers(1, 5))
+def test_ping_under_timeout_never_outlives_the_kill(limit: float, count: int) -> None:
+    """However timeout and -c meet, the probe ends by the limit and sends a request per started second."""
+    report = run_script(TWO + "ip netns exec a iptables -A INPUT -p icmp -j DROP\n"
+                              f"ip netns exec b timeout {limit:.2f} ping -c {count} 10.0.0.1\n")
+    (p,) = [p.to_json() for p in report.probes]
+    limit = float(f"{limit:.2f}")
+    assert report.world.now <= limit + 1e-6
+    assert syns(p) == min(count, -int(-limit // 1)) and p["outcome"] == "timeout"

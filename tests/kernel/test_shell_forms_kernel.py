@@ -1,0 +1,99 @@
+"""Scripts written the way people write them run the same in simnet and on the kernel.
+
+One two-namespace world (``sfA`` 10.79.0.1 <-> ``sfB`` 10.79.0.2) uses the everyday
+forms of ``tests/unit/script/test_shell_forms.py``: bundled iptables options,
+probes under ``timeout(1)``, ``sh -c``, curl's ``-w``, ``nc < /dev/null``, modprobe,
+bridge options and ``promisc``, ``ss``.  Both reports must agree per probe (outcome,
+ICMP, errno, receiver, every counter, conntrack) and on what the printing commands print.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from simnet.script.interpreter import run_script
+from tests.kernel.tools import skip_reason
+
+pytestmark = pytest.mark.kernel
+
+WORLD = """\
+ip netns add sfA
+ip netns add sfB
+ip -n sfA link add eth0 type veth peer name eth0 netns sfB
+ip -n sfA addr add 10.79.0.1/24 dev eth0
+ip -n sfB addr add 10.79.0.2/24 dev eth0
+ip -n sfA link set eth0 up
+ip -n sfB link set eth0 up
+ip -n sfA link set lo up
+ip -n sfB link set lo up
+"""
+
+IPTABLES = """\
+ip netns exec sfA iptables -nvL
+ip netns exec sfA iptables -A INPUT -p tcp --dport 81 -j DROP
+ip netns exec sfA iptables -vnL INPUT --line-numbers
+ip netns exec sfA iptables -t nat -nvL --line-numbers
+ip netns exec sfA iptables -vS
+ip netns exec sfA iptables -nvLINPUT
+"""
+
+TIMEOUT = """\
+ip netns exec sfA nc -l -k -p 80 &
+ip netns exec sfB timeout 2 nc -z 10.79.0.1 80
+# expect: connected from 10.79.0.2
+ip netns exec sfB timeout 2 nc -z 10.79.0.1 81
+# expect: timeout
+ip netns exec sfB timeout 2s nc -z -w 1 10.79.0.1 81
+# expect: timeout
+timeout -s KILL 1.5 ip netns exec sfB nc -z -w 4 10.79.0.1 81
+# expect: timeout
+ip netns exec sfA iptables -A INPUT -p icmp -j DROP
+ip netns exec sfB timeout 2 ping -c 4 10.79.0.1
+# expect: timeout
+ip netns exec sfB timeout 3 nc -z -w 1 10.79.0.1 82
+# expect: refused
+"""
+
+
+def both(script: str) -> tuple[dict, dict]:
+    reason = skip_reason()
+    if reason:
+        pytest.skip(reason)
+    from simnet.kernel import run_on_kernel
+
+    return run_script(script, filename="shell-forms.sh").to_json(), run_on_kernel(script, filename="shell-forms.sh")
+
+
+def agree(sim: dict, kernel: dict) -> None:
+    from simnet.kernel import compare
+
+    assert [p["line"] for p in sim["probes"]] == [p["line"] for p in kernel["probes"]]
+    differences = compare(sim, kernel)
+    assert not differences, "\n".join(differences)
+    assert all(p["expect"] is None or p["expect"]["ok"] for p in sim["probes"] + kernel["probes"])
+    printed = {o["line"]: o["stdout"] for o in kernel["outputs"]}
+    assert {o["line"]: o["stdout"] for o in sim["outputs"] if o["line"] in printed} == printed
+
+
+def counted(p: dict, ns: str) -> dict[tuple[str, str, int], int]:
+    return {(c["table"], c["chain"], c["rule"]): c["packets"] for c in p["counters"].get(ns, [])}
+
+
+def test_bundled_iptables_options_print_the_same() -> None:
+    sim, kernel = both(WORLD + IPTABLES)
+    agree(sim, kernel)
+    assert [o["line"] for o in kernel["outputs"]] == [10, 12, 13, 14, 15]
+    assert kernel["outputs"][0]["stdout"].count("Chain ") == 3
+
+
+def test_probes_under_timeout_wait_until_the_kill() -> None:
+    sim, kernel = both(WORLD + "ip netns exec sfA iptables -A INPUT -p tcp --dport 81 -j DROP\n" + TIMEOUT)
+    agree(sim, kernel)
+    by_line = {p["line"]: p for p in kernel["probes"]}
+    # the SYN and its retransmission 1 s later, then the kill at 2 s; nc -w 1 gives up first
+    assert counted(by_line[14], "sfA")[("filter", "INPUT", 1)] == 2
+    assert counted(by_line[16], "sfA")[("filter", "INPUT", 1)] == 1
+    assert counted(by_line[18], "sfA")[("filter", "INPUT", 1)] == 2
+    # two echo requests leave before the kill at 2 s (at 0 and 1 s)
+    assert counted(by_line[21], "sfA")[("filter", "INPUT", 2)] == 2
+    assert by_line[23]["outcome"] == "refused" and by_line[12]["received"]["src"] == "10.79.0.2"
