@@ -97,13 +97,18 @@ def netns_exec(cmd: Command | Sequence[str]) -> tuple[str | None, tuple[str, ...
     return None, argv
 
 
-def lex(text: str, filename: str = "<script>") -> tuple[Command, ...]:
+def lex(text: str, filename: str = "<script>", *, inline: bool = False) -> tuple[Command, ...]:
     """Split a scenario script into commands; raise :class:`ScriptError` on anything else.
+
+    ``inline`` reads the text of ``sh -c 'TEXT'``, where ``;`` and ``&&`` also end a
+    command (simnet stops at the first failing command, so ``a && b`` runs as ``a; b``).
 
     >>> [c.argv for c in lex("ip netns add a  # the client\\nip -n a link set lo up\\n")]
     [('ip', 'netns', 'add', 'a'), ('ip', '-n', 'a', 'link', 'set', 'lo', 'up')]
+    >>> [c.argv for c in lex("sysctl -w a=1; echo 1 > /proc/x && true", inline=True)]
+    [('sysctl', '-w', 'a=1'), ('echo', '1'), ('true',)]
     """
-    return _Lexer(text, filename).run()
+    return _Lexer(text, filename, inline=inline).run()
 
 
 # --------------------------------------------------------------------------------------
@@ -121,9 +126,10 @@ class _Heredoc:
 class _Lexer:
     """A one-pass scanner over the whole text (quotes may span lines, as in sh)."""
 
-    def __init__(self, text: str, filename: str) -> None:
+    def __init__(self, text: str, filename: str, *, inline: bool = False) -> None:
         self.src = text
         self.file = filename
+        self.inline = inline
         self.i = 0
         self.line = 1
         self.out: list[Command] = []
@@ -212,6 +218,10 @@ class _Lexer:
                 comment = self.rest_of_line()
                 break
             line = self.line
+            if self.inline and (c == ";" and self.peek(1) != ";" or c == "&" and self.peek(1) == "&"):
+                end_i = self.i
+                self.i += 1 if c == ";" else 2
+                break
             if c == "&":
                 if self.peek(1) == "&":
                     raise self.unsupported("&&")

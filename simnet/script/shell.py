@@ -10,6 +10,10 @@ they see the same commands:
   DURATION CMD ...`` (also outside ``ip netns exec``) becomes ``[ip netns exec NS] CMD ...``
   with :attr:`Command.limit` set: a probe then waits at most DURATION seconds
   (``timeout 0`` sets no limit, as coreutils does).
+* ``[ip netns exec NS] sh|bash|dash [-e] [-x] -c 'TEXT' [NAME ARGS...]`` becomes the commands
+  of TEXT, each in NS (a command of TEXT that enters a namespace itself goes there), all on the
+  outer line: ``;`` and ``&&`` separate them, ``# expect:`` after the line belongs to the last,
+  and an error in TEXT names the outer file and line.
 
 Example:
     >>> from simnet.script.lexer import lex
@@ -26,7 +30,7 @@ from collections.abc import Iterable
 from dataclasses import replace
 
 from simnet.script.expect import ScriptError
-from simnet.script.lexer import Command, netns_exec
+from simnet.script.lexer import Command, lex, netns_exec
 
 __all__ = ["expand", "parse_duration", "ping_within"]
 
@@ -111,9 +115,68 @@ def _unwrap(cmd: Command) -> Command:
     return replace(cmd, argv=(*prefix, *argv), limit=min(limits, default=None))
 
 
+_SHELLS = frozenset({"sh", "bash", "dash", "/bin/sh", "/bin/bash", "/bin/dash", "/usr/bin/bash"})
+
+
+def _shell_text(cmd: Command, argv: tuple[str, ...]) -> str | None:
+    """The TEXT of ``sh [-e] [-x] -c TEXT [NAME ARGS...]``; None when argv is no ``sh -c``."""
+    if not argv or argv[0] not in _SHELLS:
+        return None
+    i = 1
+    command = False
+    while i < len(argv) and re.fullmatch(r"[-+][a-z]+", argv[i]):
+        flags = argv[i][1:]
+        if set(flags) - set("cexuvl"):
+            raise ScriptError(cmd.file, cmd.line, f"unsupported {argv[0]} option {argv[i]!r}: simnet reads "
+                                                  f"'{argv[0]} [-e] [-x] -c COMMANDS'")
+        command = command or "c" in flags
+        i += 1
+    if not command:
+        raise ScriptError(cmd.file, cmd.line, f"{argv[0]} without -c: simnet runs no shell scripts; write the "
+                                              "commands in this script, or pass them with -c 'COMMANDS'")
+    if i >= len(argv):
+        raise ScriptError(cmd.file, cmd.line, f"{argv[0]}: -c: option requires an argument")
+    return argv[i]
+
+
+def _shell(cmd: Command, ns: str | None, text: str) -> list[Command]:
+    if cmd.stdin is not None or cmd.redirect is not None:
+        raise ScriptError(cmd.file, cmd.line, "sh -c with its own pipe, here-document or redirect is not "
+                                              "supported: put them inside the quoted commands")
+    try:
+        inner = lex(text, cmd.file, inline=True)
+    except ScriptError as e:
+        raise ScriptError(cmd.file, cmd.line, f"in sh -c: {e.reason}") from None
+    if not inner:
+        return []
+    if cmd.background and len(inner) > 1:
+        raise ScriptError(cmd.file, cmd.line, "sh -c '...' & with more than one command: only a single listener "
+                                              "may run in the background")
+    out = []
+    for k, c in enumerate(inner):
+        if c.expect is not None:
+            raise ScriptError(cmd.file, cmd.line, "in sh -c: put '# expect:' on the line after the command")
+        prefix = ("ip", "netns", "exec", ns) if ns is not None and c.argv[:3] != ("ip", "netns", "exec") else ()
+        out.append(replace(c, file=cmd.file, line=cmd.line, argv=(*prefix, *c.argv), text=cmd.text,
+                           background=c.background or cmd.background, limit=cmd.limit,
+                           expect=cmd.expect if k == len(inner) - 1 else None))
+    return out
+
+
+def _expand(cmd: Command, depth: int = 0) -> list[Command]:
+    cmd = _unwrap(cmd)
+    ns, argv = netns_exec(cmd)
+    text = _shell_text(cmd, argv)
+    if text is None:
+        return [cmd]
+    if depth > 4:
+        raise ScriptError(cmd.file, cmd.line, "sh -c nested more than 4 deep")
+    return [d for c in _shell(cmd, ns, text) for d in _expand(c, depth + 1)]
+
+
 def expand(commands: Iterable[Command]) -> tuple[Command, ...]:
     """Every command with its shell wrappers taken off (see the module docstring)."""
-    return tuple(_unwrap(c) for c in commands)
+    return tuple(d for c in commands for d in _expand(c))
 
 
 def ping_within(limit: float | None, count: int, interval: float, wait: float | None) -> tuple[int, float]:

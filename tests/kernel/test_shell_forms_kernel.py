@@ -54,6 +54,18 @@ ip netns exec sfB timeout 3 nc -z -w 1 10.79.0.1 82
 # expect: refused
 """
 
+SHELL_C = """\
+ip netns exec sfA sh -c 'echo 1 > /proc/sys/net/ipv4/ip_forward'
+ip netns exec sfB bash -c "sysctl -w net.ipv4.ip_forward=1"
+ip netns exec sfA sh -c 'sysctl net.ipv4.ip_forward; iptables -A INPUT -p icmp -j ACCEPT && iptables -S INPUT'
+ip netns exec sfA sh -c 'nc -l -k -p 80' &
+ip netns exec sfB sh -ec 'ping -c 1 10.79.0.1'
+# expect: reply from 10.79.0.1
+sh -c 'ip netns exec sfB nc -z -w 1 10.79.0.1 80'
+# expect: connected from 10.79.0.2
+ip netns exec sfA sysctl net.ipv4.ip_forward
+"""
+
 
 def both(script: str) -> tuple[dict, dict]:
     reason = skip_reason()
@@ -97,3 +109,13 @@ def test_probes_under_timeout_wait_until_the_kill() -> None:
     # two echo requests leave before the kill at 2 s (at 0 and 1 s)
     assert counted(by_line[21], "sfA")[("filter", "INPUT", 2)] == 2
     assert by_line[23]["outcome"] == "refused" and by_line[12]["received"]["src"] == "10.79.0.2"
+
+
+def test_sh_c_runs_its_commands_in_the_namespace() -> None:
+    sim, kernel = both(WORLD + SHELL_C)
+    agree(sim, kernel)
+    printed = {o["line"]: o["stdout"] for o in kernel["outputs"]}
+    assert printed[12] == "-P INPUT ACCEPT\n-A INPUT -p icmp -j ACCEPT\n"
+    assert printed[18] == "net.ipv4.ip_forward = 1\n"
+    assert [(p["line"], p["outcome"]) for p in kernel["probes"]] == [(14, "reply"), (16, "connected")]
+    assert counted(kernel["probes"][0], "sfA") == {("filter", "INPUT", 1): 1, ("filter", "OUTPUT", 0): 1}

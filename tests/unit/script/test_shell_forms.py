@@ -182,3 +182,47 @@ def test_ping_under_timeout_never_outlives_the_kill(limit: float, count: int) ->
     limit = float(f"{limit:.2f}")
     assert report.world.now <= limit + 1e-6
     assert syns(p) == min(count, -int(-limit // 1)) and p["outcome"] == "timeout"
+
+
+# --------------------------------------------------------------------------- 3. sh -c 'COMMANDS'
+
+def test_sh_c_runs_its_commands_in_the_outer_namespace() -> None:
+    report = run_script(TWO + "ip netns exec a sh -c 'echo 1 > /proc/sys/net/ipv4/ip_forward'\n"
+                              "ip netns exec b bash -c \"sysctl -w net.ipv4.ip_forward=1\"\n"
+                              "ip netns exec a sh -c 'iptables -A INPUT -p icmp -j DROP; iptables -S INPUT'\n"
+                              "ip netns exec b sh -ec 'ping -c 1 10.0.0.1'\n"
+                              "# expect: timeout\n")
+    assert report.world.netns("a").sysctls.get_int("net.ipv4.ip_forward") == 1
+    assert report.world.netns("b").sysctls.get_int("net.ipv4.ip_forward") == 1
+    assert [o["stdout"] for o in report.outputs if o["line"] == 10] == ["-P INPUT ACCEPT\n-A INPUT -p icmp -j DROP\n"]
+    (p,) = [p.to_json() for p in report.probes]
+    assert p["line"] == 11 and p["outcome"] == "timeout" and p["expect"]["ok"]
+    assert p["counters"]["a"] == [{"table": "filter", "chain": "INPUT", "rule": 1, "packets": 1}]
+
+
+def test_sh_c_background_listener_and_a_namespace_entered_inside() -> None:
+    (p,) = probes("ip netns exec a sh -c 'nc -l -k -p 80' &\n"
+                  "sh -c 'ip netns exec b nc -z 10.0.0.1 80'\n"
+                  "# expect: connected from 10.0.0.2\n")
+    assert p["outcome"] == "connected" and p["from"] == "b" and p["received"]["ns"] == "a"
+    (q,) = probes("ip netns exec a sh -c 'ip netns exec b nc -z 10.0.0.1 80'\n")  # b, not a
+    assert q["from"] == "b" and q["outcome"] == "refused"
+
+
+@pytest.mark.parametrize(("line", "message"), [
+    # errors inside the quoted text name the outer line
+    ("ip netns exec a sh -c 'iptables -A NOPE -j ACCEPT'",
+     "<script>:8: iptables: No chain/target/match by that name."),
+    ("ip netns exec a sh -c 'echo $(hostname)'",
+     "<script>:8: in sh -c: unsupported shell construct '$(...)': simnet does not run a shell, so command "
+     "substitution is not available; write the value literally"),
+    ("ip netns exec a sh -c 'nc -l -p 80; nc -l -p 81' &",
+     "<script>:8: sh -c '...' & with more than one command: only a single listener may run in the background"),
+    ("ip netns exec a sh script.sh", "<script>:8: sh without -c: simnet runs no shell scripts; write the "
+                                     "commands in this script, or pass them with -c 'COMMANDS'"),
+    ("ip netns exec a bash -c", "<script>:8: bash: -c: option requires an argument"),
+])
+def test_sh_c_errors_name_the_outer_file_and_line(line: str, message: str) -> None:
+    with pytest.raises(ScriptError) as e:
+        run_script(TWO + line + "\n")
+    assert str(e.value) == message
