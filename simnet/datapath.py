@@ -501,7 +501,7 @@ def ip_forward(ns: "NetNamespace", skb: Skb, route: Route, tid: int) -> None:
 
 def ip_output(ns: "NetNamespace", skb: Skb, route: Route, tid: int) -> None:
     """ip_output -> POST_ROUTING -> ip_finish_output2 (neighbour)."""
-    skb = skb.evolve(outdev=route.dev)
+    skb = skb.evolve(outdev=route.dev, gateway=route.via)
     out = nf_hook(ns, Hook.POST_ROUTING, skb, tid)
     if out is None:
         return

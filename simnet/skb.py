@@ -15,6 +15,8 @@ from typing import TYPE_CHECKING
 from simnet.packet import Packet
 
 if TYPE_CHECKING:
+    from ipaddress import IPv4Address
+
     from simnet.netfilter.conntrack import Conn, CtInfo, CtZone
 
 
@@ -34,6 +36,9 @@ class Skb:
     """ifname the packet arrived on in the current namespace (``-i``); None for local output."""
     outdev: str | None = None
     """ifname chosen by routing (``-o``); None before the routing decision."""
+    gateway: "IPv4Address | None" = None
+    """The output route's gateway (``rt_nexthop(skb_rtable(skb), daddr)`` is it, else the
+    destination); None while unrouted, for an on-link route and for bridged frames."""
     physindev: str | None = None
     """The bridge port it entered through (br_netfilter, ``-m physdev``)."""
     physoutdev: str | None = None

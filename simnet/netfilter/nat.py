@@ -64,8 +64,11 @@ def bind(ns: "NetNamespace", conn: Conn, manip: str, target: Any, skb: "Skb") ->
         return True
     # source NAT
     if isinstance(target, T.Masquerade):
+        # nf_nat_masquerade_ipv4: inet_select_addr(out, rt_nexthop(rt, daddr)): a primary address
+        # of the device in the gateway's subnet (not the route's src, not a secondary)
         outdev = skb.outdev
-        addr = select_source(ns.addrs, outdev, cur.dst, Scope.GLOBAL) if outdev else None
+        towards = skb.gateway if skb.gateway is not None else cur.dst
+        addr = select_source(ns.addrs, outdev, towards, Scope.GLOBAL) if outdev else None
         if addr is None or not any(a.dev == outdev for a in ns.addrs):
             return False
         lo, hi = target.min_port, target.max_port
