@@ -434,4 +434,7 @@ class SocketTable:
             self._done(tid, f"udp {listener.addr or '0.0.0.0'}:{listener.port} (from {ip.src}:{udp.sport})")
             return
         self._done(tid, f"kernel: no udp socket on {ip.dst}:{udp.dport} (answers ICMP port unreachable)")
-        icmp_send(self.ns, skb, IcmpType.DEST_UNREACH, UnreachCode.PORT, tid, reason=f"udp port {udp.dport} closed")
+        # __udp4_lib_rcv resets the datagram's conntrack reference (nf_reset_ct) before icmp_send:
+        # the error carries no entry, conntrack looks it up in OUTPUT (in the error's own zone)
+        icmp_send(self.ns, skb.evolve(ct=None, ctinfo=None), IcmpType.DEST_UNREACH, UnreachCode.PORT, tid,
+                  reason=f"udp port {udp.dport} closed")
