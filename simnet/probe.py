@@ -295,3 +295,87 @@ def udp_send(world: "World", netns: str, dst: IPv4Address | str, dport: int, dat
         errno = socket_errno(report)
         return ProbeResult(outcome=outcome, icmp=report, errno=errno, traces=traces, **base)  # type: ignore[arg-type]
     return ProbeResult(outcome="lost", traces=traces, **base)  # type: ignore[arg-type]
+
+
+def udp_connect(world: "World", netns: str, dst: IPv4Address | str, dport: int, *, src: IPv4Address | None = None,
+                timeout: float = 1.0) -> ProbeResult:
+    """``nc -u -w TIMEOUT DST PORT < /dev/null`` (or ``nc -u -z``): a connected UDP socket that sends nothing.
+
+    OpenBSD nc (Debian 1.219) writes no datagram when its input is empty, nor under -z
+    (verified: no packet reached INPUT); only connect()'s route lookup can fail.
+    """
+    from simnet.datapath import SendError, route_output
+
+    ns = world.netns(netns)
+    dst = IPv4Address(dst)
+    base = dict(proto="udp", netns=netns, dst=dst, dport=dport)
+    try:
+        route_output(ns, dst, src=src)
+    except SendError as e:
+        return ProbeResult(outcome="error", errno=e.errno_name, **base)  # type: ignore[arg-type]
+    world.run(until=world.now + _bounded(timeout) - 1e-9)
+    return ProbeResult(outcome="lost", **base)  # type: ignore[arg-type]
+
+
+def curl_write_out(fmt: str, *, outcome: str, dst: IPv4Address | str, dport: int, http_code: int) -> str:
+    """What ``curl -w FMT`` prints after a probe (curl 7.88): ``%{var}``, ``%%``, ``\\n``, ``\\t``, ``\\r``.
+
+    ``http_code`` is the status the server answered (0: none); the variables are those the
+    probe knows (:data:`CURL_WRITE_OUT`). A connection to a listener that is no HTTP server
+    (``nc -l``) never gets an answer: curl waits until ``--max-time`` and exits 28.
+
+    >>> curl_write_out("%{http_code} %{remote_ip}:%{remote_port}\\\\n", outcome="connected", dst="10.0.0.1",
+    ...                dport=80, http_code=200)
+    '200 10.0.0.1:80\\n'
+    >>> curl_write_out("%{http_code}|%{remote_ip}|%{exitcode}", outcome="refused", dst="10.0.0.1", dport=80,
+    ...                http_code=0)
+    '000||7'
+    """
+    connected = outcome == "connected"
+    exitcode = (0 if http_code else 28) if connected else 28 if outcome == "timeout" else 7
+    values = {"http_code": f"{http_code:03d}", "response_code": f"{http_code:03d}",
+              "remote_ip": str(dst) if connected else "", "remote_port": str(dport) if connected else "0",
+              "exitcode": str(exitcode), "num_connects": "1" if connected else "0"}
+    out: list[str] = []
+    for token in _write_out_tokens(fmt):
+        if token == "%{onerror}":
+            if exitcode == 0:
+                break
+        elif token.startswith("%{"):
+            out.append(values[token[2:-1]])
+        else:
+            out.append(token)
+    return "".join(out)
+
+
+CURL_WRITE_OUT = ("http_code", "response_code", "remote_ip", "remote_port", "exitcode", "num_connects", "onerror")
+"""The ``curl -w`` variables simnet's probe knows."""
+
+
+def _write_out_tokens(fmt: str) -> list[str]:
+    """Split a ``-w`` format into ``%{var}`` tokens and literal text (escapes applied).
+
+    Raises:
+        ValueError: for a variable the probe does not know.
+    """
+    out: list[str] = []
+    i = 0
+    while i < len(fmt):
+        if fmt.startswith("%{", i) and "}" in fmt[i:]:
+            end = fmt.index("}", i)
+            name = fmt[i + 2:end]
+            if name not in CURL_WRITE_OUT:
+                raise ValueError(f"curl -w: %{{{name}}} is not known to simnet's probe (it knows "
+                                 + ", ".join(f"%{{{v}}}" for v in CURL_WRITE_OUT) + ")")
+            out.append(fmt[i:end + 1])
+            i = end + 1
+        elif fmt.startswith("%%", i):
+            out.append("%")
+            i += 2
+        elif fmt[i] == "\\" and i + 1 < len(fmt) and fmt[i + 1] in "ntr\\":
+            out.append({"n": "\n", "t": "\t", "r": "\r", "\\": "\\"}[fmt[i + 1]])
+            i += 2
+        else:
+            out.append(fmt[i])
+            i += 1
+    return out

@@ -152,6 +152,16 @@ def run_on_kernel(path_or_text: str | os.PathLike[str], *, filename: str | None 
         raise KernelRunError(f"{name}: the inner runner failed (exit {proc.returncode}): {err.strip()}") from None
     if "error" in result:
         raise KernelRunError(result["error"])
+    from simnet.probe import curl_write_out
+
+    for probe in result["probes"]:
+        curl = probe.pop("curl", None)
+        if curl is not None:
+            text = curl_write_out(curl["write_out"], outcome=probe["outcome"], dst=probe["dst"],
+                                  dport=probe["dport"], http_code=curl["http_code"])
+            if text:
+                result["outputs"].append({"line": probe["line"], "command": probe["command"], "stdout": text})
+    result["outputs"].sort(key=lambda o: o["line"])
     by_line = {c.line: c for c in commands}
     for probe in result["probes"]:
         exp = by_line[probe["line"]].expect

@@ -32,7 +32,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from simnet.errors import KernelError, SimnetError
-from simnet.probe import MAX_TIMEOUT, ProbeResult, ping, tcp_connect, udp_send
+from simnet.probe import MAX_TIMEOUT, ProbeResult, curl_write_out, ping, tcp_connect, udp_connect, udp_send
 from simnet.script.expect import Expectation, ScriptError
 from simnet.script.ip import ROOT, IpError, compile_bridge, compile_ip, root_netns
 from simnet.script.lexer import Command, lex, netns_exec
@@ -138,6 +138,7 @@ class _Run:
         self.errexit = False
         self.xtrace = False
         self.docker: dict[str, Any] = report.docker
+        self.http: list[tuple[str, Any]] = []  # (namespace, listener) of every python3 -m http.server
 
     def ns(self, name: str | None) -> Any:
         return root_netns(self.world) if name is None else self.world.netns(name)
@@ -183,8 +184,7 @@ def _compile(cmd: Command, jobs: int) -> tuple[_STEP, bool]:
         raise _err(cmd, f"'# expect:' follows {argv[0]!r}, which is not a probe (ping, nc, curl)")
     if cmd.pipe_from is not None and cmd.stdin is None:
         raise _err(cmd, f"unsupported pipe from {cmd.pipe_from[0]!r}: only 'echo DATA |' or 'printf ... |' may feed a command")
-    if cmd.stdin is not None and argv[0] not in ("nc", "ncat", "netcat", "iptables-restore", "iptables-nft-restore",
-                                                  "ipset"):
+    if cmd.stdin and argv[0] not in ("nc", "ncat", "netcat", "iptables-restore", "iptables-nft-restore", "ipset"):
         raise _err(cmd, f"{argv[0]} does not read standard input here")
     if cmd.redirect is not None and argv[0] not in ("echo", "printf"):
         raise _err(cmd, f"unsupported redirect of {argv[0]!r}: only 'echo VALUE > /proc/sys/...' is supported")
@@ -523,10 +523,11 @@ def _compile_nc(cmd: Command, ns: str | None, argv: tuple[str, ...]) -> tuple[_S
         raise _err(cmd, "nc needs a destination and a port: nc [-z] [-w s] DST PORT")
     dst, dport = _ip(cmd, pos[0], "nc"), _port(cmd, pos[1], "nc")
     wait = min(_within(cmd, timeout), MAX_TIMEOUT)
-    if proto == "udp":
+    if proto == "udp" and ("z" in flags or cmd.stdin == ""):
+        def probe(run: _Run) -> ProbeResult:  # nc writes no datagram: nothing to send, or -z
+            return udp_connect(run.world, run.ns(ns).name, dst, dport, src=src, timeout=wait)
+    elif proto == "udp":
         data = (cmd.stdin or "").encode()
-        if "z" in flags and not data:
-            data = b"X"
 
         def probe(run: _Run) -> ProbeResult:
             return udp_send(run.world, run.ns(ns).name, dst, dport, data, sport=sport, src=src, timeout=wait)
@@ -559,31 +560,54 @@ def _new_job(run: _Run, listeners: list[Any]) -> None:
 _URL = re.compile(r"(?:http://)?(?P<host>[0-9.]+)(?::(?P<port>\d+))?(?:/.*)?")
 
 
+_CURL_LONG = {"--max-time": "m", "--connect-timeout": "m", "--output": "o", "--write-out": "w", "--silent": "s",
+              "--show-error": "S", "--fail": "f", "--head": "I", "--verbose": "v", "--insecure": "k"}
+
+
 def _compile_curl(cmd: Command, ns: str | None, argv: tuple[str, ...]) -> _STEP:
+    from simnet.probe import _write_out_tokens
+
     timeout: float | None = None
+    write_out: str | None = None
     url: str | None = None
     words = list(argv[1:])
     i = 0
     while i < len(words):
         w = words[i]
-        if w in ("-m", "--max-time", "--connect-timeout"):
-            if i + 1 >= len(words):
-                raise _err(cmd, f"curl: option {w}: requires parameter")
-            timeout = _seconds(cmd, words[i + 1], "curl")
-            i += 2
-            continue
-        if w in ("-o", "--output"):
-            i += 2
-            continue
-        if re.fullmatch(r"-[sSfvIk]+", w) or w in ("--silent", "--show-error", "--fail", "--head"):
-            i += 1
-            continue
-        if w.startswith("-"):
-            raise _err(cmd, f"unsupported curl option {w!r}")
-        if url is not None:
-            raise _err(cmd, "curl: one URL only")
-        url = w
         i += 1
+        if w.startswith("--") and w in _CURL_LONG:
+            letters, attached = _CURL_LONG[w], ""
+        elif re.fullmatch(r"-[sSfvIk]*[mow]?.*", w) and len(w) > 1 and not w.startswith("--"):
+            m = re.fullmatch(r"-([sSfvIk]*)([mow]?)(.*)", w)
+            assert m is not None
+            if m[3] and not m[2]:
+                raise _err(cmd, f"unsupported curl option {w!r}")
+            letters, attached = m[1] + m[2], m[3]
+        elif w.startswith("-"):
+            raise _err(cmd, f"unsupported curl option {w!r}")
+        else:
+            if url is not None:
+                raise _err(cmd, "curl: one URL only")
+            url = w
+            continue
+        if letters and letters[-1] in "mow":
+            if not attached:
+                if i >= len(words):
+                    raise _err(cmd, f"curl: option {w}: requires parameter")
+                attached = words[i]
+                i += 1
+            if letters[-1] == "m":
+                timeout = _seconds(cmd, attached, "curl")
+            elif letters[-1] == "o" and attached != "/dev/null":
+                raise _err(cmd, f"curl -o {attached}: simnet writes no files; use -o /dev/null")
+            elif letters[-1] == "w":
+                if attached.startswith("@"):
+                    raise _err(cmd, "curl -w @FILE: simnet reads no files; give the format itself")
+                try:
+                    _write_out_tokens(attached)
+                except ValueError as e:
+                    raise _err(cmd, str(e)) from None
+                write_out = attached
     if url is None:
         raise _err(cmd, "curl: no URL specified")
     if url.startswith("https://"):
@@ -596,7 +620,14 @@ def _compile_curl(cmd: Command, ns: str | None, argv: tuple[str, ...]) -> _STEP:
     wait = min(_within(cmd, timeout), MAX_TIMEOUT)
 
     def probe(run: _Run) -> ProbeResult:
-        return tcp_connect(run.world, run.ns(ns).name, dst, dport, timeout=wait)
+        result = tcp_connect(run.world, run.ns(ns).name, dst, dport, timeout=wait)
+        if write_out is not None:
+            seen = result.received if result.outcome == "connected" else None
+            http = seen is not None and any(lst.open and n == seen.ns and lst.port == seen.dport
+                                            for n, lst in run.http)
+            run.output(cmd, curl_write_out(write_out, outcome=result.outcome, dst=dst, dport=dport,
+                                           http_code=200 if http else 0))
+        return result
     return _probe_step(cmd, probe)
 
 
@@ -630,6 +661,7 @@ def _compile_http_server(cmd: Command, ns: str | None, argv: tuple[str, ...]) ->
             lst = n.sockets.listen("tcp", port, addr, keep=True)
         except KernelError:
             raise IpError("OSError: [Errno 98] Address already in use", 1) from None
+        run.http.append((n.name, lst))
         _new_job(run, [lst])
     return listen
 

@@ -19,8 +19,10 @@ Supported:
 * ``# expect: ...`` on the line right after a command (or as that command's
   trailing comment), parsed into an :class:`~simnet.script.expect.Expectation`.
 
+* ``< /dev/null``: an empty :attr:`Command.stdin`.
+
 Rejected: ``&&``, ``||``, ``;``, ``$(...)``, backticks, ``$VAR``/``${...}``,
-``<`` and ``<<<``, ``2>``/``>&`` fd redirects, subshells ``( )``, unbalanced
+``< FILE`` (other than /dev/null) and ``<<<``, ``2>``/``>&`` fd redirects, subshells ``( )``, unbalanced
 quotes, unterminated here-documents, and ``# expect:`` without a command.
 
 Example:
@@ -61,7 +63,7 @@ class Command:
     argv: tuple[str, ...]
     """The words of the command (the right-hand side of a pipe)."""
     stdin: str | None = None
-    """Here-document body, or the data of ``echo DATA |``/``printf ... |`` piped in."""
+    """Here-document body, the data of ``echo DATA |``/``printf ... |`` piped in, or ``""`` (``< /dev/null``)."""
     pipe_from: tuple[str, ...] | None = None
     """argv of the left-hand side of a ``|``, if any."""
     background: bool = False
@@ -246,7 +248,17 @@ class _Lexer:
                 tokens.append(("op", op, line))
             elif c == "<":
                 if self.peek(1) != "<":
-                    raise self.unsupported("<", "input redirection is not supported; use a here-document (<<EOF)")
+                    self.i += 1
+                    while self.peek() in (" ", "\t"):
+                        self.i += 1
+                    if self.peek() in ("", "\n") or self.peek() in _WORD_END:
+                        raise self.error("'<' needs a file name after it")
+                    path = self.word()
+                    if path != "/dev/null":
+                        raise self.unsupported(f"< {path}", "simnet reads no files: only '< /dev/null' (empty "
+                                                            "input) or a here-document (<<EOF) may feed a command")
+                    tokens.append(("devnull", path, line))
+                    continue
                 if self.peek(2) == "<":
                     raise self.unsupported("<<<", "here-strings are not supported; use a here-document (<<EOF)")
                 self.i += 2
@@ -277,8 +289,13 @@ class _Lexer:
         body: str | None = None
         if len(heredocs) > 1:
             raise self.error("more than one here-document on one command is not supported", start_line)
+        if heredocs and any(t[0] == "devnull" for t in tokens):
+            raise self.error("a command cannot read both a here-document and '< /dev/null'", start_line)
         if heredocs:
             body, end_line = self.heredoc_body(heredocs[0][1], start_line)  # type: ignore[arg-type]
+        elif any(t[0] == "devnull" for t in tokens):
+            body = ""
+        tokens = [t for t in tokens if t[0] != "devnull"]
         if not tokens:
             return
         cmd = self.build(tokens, body, start_line, text)

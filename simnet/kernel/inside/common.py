@@ -296,22 +296,34 @@ def _parse_probe(cmd: Any, ns: str | None, inner: tuple[str, ...]) -> dict[str, 
                 "dport": _port(cmd, pos[1]), "src": opts.get("s"),
                 "sport": _port(cmd, opts["p"]) if "p" in opts else None,
                 "timeout": _within(cmd, None if "w" not in opts else _seconds(cmd, opts["w"], 0)),
-                "data": cmd.stdin or ("" if udp else None), "http": False}
+                # nc -u writes nothing under -z or from empty input (< /dev/null)
+                "data": (None if "z" in opts or cmd.stdin == "" else cmd.stdin or "") if udp else cmd.stdin,
+                "http": False}
     if tool == "curl":
         from urllib.parse import urlsplit
         args = list(inner[1:])
         url = None
         timeout = None
         src = None
+        write_out = None
+        long = {"--max-time": "m", "--connect-timeout": "m", "--output": "o", "--write-out": "w"}
         while args:
             a = args.pop(0)
-            if a in ("-m", "--max-time", "--connect-timeout"):
-                timeout = args.pop(0) if args else None
+            m = re.fullmatch(r"-([sSfIvk]*)([mow])(.*)", a)
+            if a in long or m:
+                letter, value = (long[a], None) if a in long else (m[2], m[3] or None)  # type: ignore[index]
+                value = value if value is not None else (args.pop(0) if args else None)
+                if value is None:
+                    raise _script_error(cmd, f"curl option {a} needs a value")
+                if letter == "m":
+                    timeout = value
+                elif letter == "o" and value != "/dev/null":
+                    raise _script_error(cmd, "curl -o: only /dev/null (the runner writes no files)")
+                elif letter == "w":
+                    write_out = value
             elif a == "--interface":
                 src = args.pop(0) if args else None
-            elif a in ("-o", "-w", "--output", "--write-out"):
-                args.pop(0) if args else None
-            elif re.fullmatch(r"-[sSfIvk]+|--silent|--show-error|--fail|--head|--verbose", a):
+            elif re.fullmatch(r"-[sSfIvk]+|--silent|--show-error|--fail|--head|--verbose|--insecure", a):
                 pass
             elif a.startswith("http://"):
                 url = a
@@ -325,7 +337,8 @@ def _parse_probe(cmd: Any, ns: str | None, inner: tuple[str, ...]) -> dict[str, 
         return {"kind": "tcp", "proto": "tcp", "dst": parts.hostname, "dport": parts.port or 80,
                 "src": src, "sport": None,
                 "timeout": _within(cmd, None if timeout is None else _seconds(cmd, timeout, 0)),
-                "data": None, "http": True, "host": parts.netloc, "path": parts.path or "/"}
+                "data": None, "http": True, "host": parts.netloc, "path": parts.path or "/",
+                "write_out": write_out}
     raise _script_error(cmd, f"{tool!r} is not a probe")
 
 

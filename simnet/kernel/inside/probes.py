@@ -165,13 +165,21 @@ def _helper_tcp(a: dict[str, Any]) -> dict[str, Any]:
         if e.errno == _errno.ECONNREFUSED:
             return {"outcome": "refused", "icmp": None, "errno": "ECONNREFUSED"}
         return {"outcome": "error", "icmp": None, "errno": _errname(e.errno)}
+    http_code = 0
     try:
         if a.get("http"):
             s.sendall(f"GET {a['path']} HTTP/1.0\r\nHost: {a['host']}\r\n\r\n".encode())
             s.shutdown(socket.SHUT_WR)
             s.settimeout(a["timeout"])
-            while s.recv(4096):
-                pass
+            answer = b""
+            while True:
+                chunk = s.recv(4096)
+                if not chunk:
+                    break
+                answer += chunk[:64] if len(answer) < 64 else b""
+            status = answer.split(b"\r\n", 1)[0].split()
+            if len(status) >= 2 and status[0].startswith(b"HTTP/") and status[1].isdigit():
+                http_code = int(status[1])
         elif a.get("data"):
             s.sendall(a["data"].encode())
     except OSError:
@@ -180,14 +188,15 @@ def _helper_tcp(a: dict[str, Any]) -> dict[str, Any]:
     # (SYN, SYN-ACK, ACK, RST) and the conntrack state (CLOSE) do not depend on timing
     s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
     s.close()
-    return {"outcome": "connected", "icmp": None, "errno": None}
+    return {"outcome": "connected", "icmp": None, "errno": None, "http_code": http_code}
 
 
 def _helper_udp(a: dict[str, Any]) -> dict[str, Any]:
     s = _bound_socket(a, socket.SOCK_DGRAM)
     try:
         s.connect((a["dst"], a["dport"]))
-        s.send((a.get("data") or "").encode())
+        if a.get("data") is not None:  # None: nc writes nothing (empty input, or -z)
+            s.send(a["data"].encode())
     except OSError as e:
         icmp = _read_errqueue(s)
         if icmp:

@@ -155,7 +155,7 @@ def test_expect_after_a_continued_command() -> None:
         ('echo "$HOME"\n', 1, "'$HOME'"),
         ("echo ${X}\n", 1, "'${...}'"),
         ("echo $1\n", 1, "'$1'"),
-        ("cat < file\n", 1, "'<'"),
+        ("cat < file\n", 1, "'< file'"),
         ("cat <<< word\n", 1, "'<<<'"),
         ("ping x 2>/dev/null\n", 1, "'2>'"),
         ("ping x >&2\n", 1, "'>&'"),

@@ -226,3 +226,57 @@ def test_sh_c_errors_name_the_outer_file_and_line(line: str, message: str) -> No
     with pytest.raises(ScriptError) as e:
         run_script(TWO + line + "\n")
     assert str(e.value) == message
+
+
+# --------------------------------------------------------------------------- 4. curl -w/-o, nc < /dev/null
+
+def test_curl_write_out_prints_what_curl_prints() -> None:
+    report = run_script(TWO + "ip netns exec a python3 -m http.server 80 &\n"
+                              "ip netns exec a nc -l -k -p 8080 &\n"
+                              "ip netns exec b curl --max-time 2 -o /dev/null -s -w '%{http_code}' http://10.0.0.1/\n"
+                              "ip netns exec b curl -m 1 -so /dev/null -w '%{http_code} %{remote_ip}:%{remote_port}"
+                              " %{exitcode} %{num_connects}\\n' http://10.0.0.1:8080/\n"
+                              "ip netns exec b curl -m 1 -sS -w '%{response_code}|%{remote_ip}|%{remote_port}|"
+                              "%{exitcode}%{onerror} failed %%\\t\\n' -o /dev/null http://10.0.0.1:81/\n"
+                              "ip netns exec a iptables -A INPUT -p tcp --dport 82 -j DROP\n"
+                              "ip netns exec b curl -m 1 -w '%{exitcode}' -o /dev/null http://10.0.0.1:82/\n")
+    assert [o["stdout"] for o in report.outputs] == [
+        "200",
+        "000 10.0.0.1:8080 28 1\n",  # nc answers no HTTP: curl waits until --max-time (exit 28)
+        "000||0|7 failed %\t\n",  # refused: exit 7, no remote address; %{onerror} lets the rest through
+        "28"]
+    assert [p.result.outcome for p in report.probes] == ["connected", "connected", "refused", "timeout"]
+
+
+@pytest.mark.parametrize(("option", "message"), [
+    ("-w '%{size_download}'", "curl -w: %{size_download} is not known to simnet's probe"),
+    ("-w @fmt.txt", "curl -w @FILE: simnet reads no files; give the format itself"),
+    ("-o page.html", "curl -o page.html: simnet writes no files; use -o /dev/null"),
+    ("-w", "curl: option -w: requires parameter"),
+])
+def test_curl_refuses_what_it_cannot_model(option: str, message: str) -> None:
+    with pytest.raises(ScriptError, match=message.replace("{", r"\{").replace("}", r"\}")):
+        run_script(TWO + f"ip netns exec b curl -m 1 http://10.0.0.1/ {option}\n")
+
+
+def test_nc_reading_dev_null_writes_no_datagram() -> None:
+    """OpenBSD nc writes nothing from empty input, nor under -u -z: no datagram reaches INPUT."""
+    ps = probes("ip netns exec a nc -u -l -k -p 53 &\n"
+                "ip netns exec a iptables -A INPUT -p udp -j ACCEPT\n"
+                "ip netns exec b nc -u -w1 10.0.0.1 53 < /dev/null\n"
+                "ip netns exec b nc -u -z -w1 10.0.0.1 53\n"
+                "ip netns exec b nc -u -w1 10.0.0.1 53 </dev/null\n"
+                "echo x | ip netns exec b nc -u -w1 10.0.0.1 53\n"
+                "ip netns exec b nc -u -w1 10.9.9.9 53 < /dev/null\n"
+                "ip netns exec b nc -z -w1 10.0.0.1 53 < /dev/null\n")
+    assert [(p["outcome"], p["errno"]) for p in ps] == [
+        ("lost", None), ("lost", None), ("lost", None), ("delivered", None), ("error", "ENETUNREACH"),
+        ("refused", "ECONNREFUSED")]
+    assert [p["counters"] for p in ps[:3]] == [{}, {}, {}]
+    assert ps[3]["counters"]["a"] == [{"table": "filter", "chain": "INPUT", "rule": 1, "packets": 1}]
+
+
+def test_input_from_any_other_file_is_refused() -> None:
+    with pytest.raises(ScriptError, match=r"<script>:8: unsupported shell construct '< query.bin': simnet reads no "
+                                          r"files: only '< /dev/null'"):
+        run_script(TWO + "ip netns exec b nc -u -w1 10.0.0.1 53 < query.bin\n")
