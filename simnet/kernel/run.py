@@ -36,6 +36,13 @@ def validate(commands: tuple[Any, ...]) -> None:
             raise _script_error(cmd, "a listener must run in the background: end the line with '&'")
         if kind == "listener":
             jobs += 1
+        if (inner or argv)[0] == "modprobe":
+            from simnet.script.modprobe import check
+
+            try:
+                check(inner or argv)
+            except ValueError as e:
+                raise _script_error(cmd, str(e) or "modprobe failed (-q: no message)") from None
         if ns is None:
             tool = argv[0]
             if tool in _RUNNER_BUILTINS:
@@ -72,6 +79,8 @@ def validate(commands: tuple[Any, ...]) -> None:
         if not inner:
             raise _script_error(cmd, "'ip netns exec NS' without a command")
         tool = inner[0]
+        if tool == "modprobe":
+            continue
         if tool not in _ALLOWED_IN_NS:
             raise _script_error(cmd, f"the kernel runner does not run {tool!r}")
         if tool == "ip":

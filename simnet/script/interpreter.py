@@ -216,6 +216,14 @@ def _compile(cmd: Command, jobs: int) -> tuple[_STEP, bool]:
             return (lambda run: run.world.run(until=run.world.now + secs)), False
         if tool in ("true", ":"):
             return (lambda run: None), False
+        if tool == "modprobe":
+            from simnet.script.modprobe import check
+
+            try:
+                check(argv)
+            except ValueError as e:
+                raise _err(cmd, str(e) or "modprobe failed (-q: no message)") from None
+            return (lambda run: None), False
         if tool == "kill":
             return _compile_kill(cmd, argv, jobs), False
         if tool in ("ping",):
@@ -230,7 +238,8 @@ def _compile(cmd: Command, jobs: int) -> tuple[_STEP, bool]:
         raise _err(cmd, f"{' '.join(argv[:3])}: {str(e).strip()}") from None
     raise _err(cmd, f"unsupported command {tool!r}: simnet interprets ip, bridge, sysctl, iptables, "
                     "iptables-save, iptables-restore, ipset, conntrack, ping, nc, curl, python3 -m http.server, "
-                    "echo > /proc/sys/..., sleep, kill, set, dockerd, docker and systemctl ... docker")
+                    "echo > /proc/sys/..., sleep, kill, set, modprobe, timeout, sh -c, dockerd, docker and "
+                    "systemctl ... docker")
 
 
 def _seconds(cmd: Command, word: str, what: str) -> float:

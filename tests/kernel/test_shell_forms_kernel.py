@@ -151,3 +151,23 @@ def test_curl_write_out_and_nc_reading_dev_null() -> None:
     assert ("filter", "INPUT", 1) not in counted(by_line[19], "sfA")
     assert ("filter", "INPUT", 1) not in counted(by_line[21], "sfA")
     assert counted(by_line[23], "sfA")[("filter", "INPUT", 1)] == 1
+
+
+def test_modprobe_is_checked_and_skipped() -> None:
+    script = WORLD.replace("ip netns add sfB\n", "ip netns add sfB\nmodprobe br_netfilter\nmodprobe nf_conntrack\n"
+                           "modprobe -a overlay veth\n") + (
+        "ip netns exec sfA modprobe -q xt_conntrack\n"
+        "ip netns exec sfB ping -c 1 10.79.0.1\n# expect: reply from 10.79.0.1\n")
+    sim, kernel = both(script)
+    agree(sim, kernel)
+    assert [p["outcome"] for p in kernel["probes"]] == ["reply"]
+    from simnet.kernel import run_on_kernel
+    from simnet.script import ScriptError
+
+    for where in ("", "ip netns exec sfA "):
+        bad = WORLD + where + "modprobe foo\n"
+        with pytest.raises(ScriptError) as e:
+            run_on_kernel(bad, filename="m.sh")
+        assert "m.sh:10: modprobe: FATAL: Module foo not found in directory /lib/modules/6.18.0-simnet" in str(e.value)
+        with pytest.raises(ScriptError, match="m.sh:10: modprobe: FATAL: Module foo not found"):
+            run_script(bad, filename="m.sh")

@@ -109,7 +109,7 @@ class KernelRunError(RuntimeError):
 _PROBES = ("ping", "nc", "curl")
 _ALLOWED_IN_NS = {"ip", "iptables", "iptables-restore", "iptables-save", "sysctl", "bridge",
                   "ipset", "conntrack", "ping", "nc", "curl", "python3", "echo", "printf", "sleep"}
-_RUNNER_BUILTINS = {"set", "kill", "sleep", "wait", "true", ":"}
+_RUNNER_BUILTINS = {"set", "kill", "sleep", "wait", "true", ":", "modprobe"}
 
 
 def _script_error(cmd: Any, why: str) -> Exception:
@@ -141,8 +141,8 @@ def classify(cmd: Any) -> str:
     if not inner:
         return "run"
     tool = inner[0]
-    if tool == "set" or tool in (":", "true", "wait"):
-        return "noop"
+    if tool == "set" or tool in (":", "true", "wait", "modprobe"):
+        return "noop"  # modprobe: validated against simnet's built-in modules, never run (it changes the machine)
     if tool == "kill":
         return "kill"
     if tool == "sleep":

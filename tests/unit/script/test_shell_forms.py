@@ -280,3 +280,29 @@ def test_input_from_any_other_file_is_refused() -> None:
     with pytest.raises(ScriptError, match=r"<script>:8: unsupported shell construct '< query.bin': simnet reads no "
                                           r"files: only '< /dev/null'"):
         run_script(TWO + "ip netns exec b nc -u -w1 10.0.0.1 53 < query.bin\n")
+
+
+# --------------------------------------------------------------------------- 5. modprobe
+
+def test_modprobe_of_a_modelled_module_changes_nothing() -> None:
+    plain = run_script(TWO + "ip netns exec b ping -c 1 10.0.0.1\n")
+    loaded = run_script(TWO.replace("ip netns add b\n", "ip netns add b\nmodprobe br_netfilter\nmodprobe nf_conntrack\n"
+                                    "modprobe overlay\nmodprobe -a xt_conntrack ip-set\n")
+                        + "ip netns exec a modprobe -q veth\n" + "ip netns exec b ping -c 1 10.0.0.1\n")
+    assert [p.result.outcome for p in loaded.probes] == [p.result.outcome for p in plain.probes] == ["reply"]
+    assert loaded.outputs == [] and loaded.world.netns("a").sysctls.get_int("net.ipv4.ip_forward") == 0
+
+
+@pytest.mark.parametrize(("line", "message"), [
+    ("modprobe foo", "modprobe: FATAL: Module foo not found in directory /lib/modules/6.18.0-simnet"),
+    ("modprobe -a overlay foo", "modprobe: FATAL: Module foo not found in directory /lib/modules/6.18.0-simnet"),
+    ("modprobe -r br_netfilter", "modprobe: FATAL: Module br_netfilter is builtin."),
+    ("modprobe -r nosuch", "modprobe: FATAL: Module nosuch not found."),
+    ("modprobe", "modprobe: ERROR: missing parameters. See -h."),
+    ("modprobe -x foo", "modprobe: invalid option -- 'x'"),
+    ("modprobe -q foo", "modprobe failed (-q: no message)"),
+])
+def test_modprobe_fails_in_kmods_words(line: str, message: str) -> None:
+    with pytest.raises(ScriptError) as e:
+        run_script(TWO + line + "\n")
+    assert str(e.value) == f"<script>:8: {message}"
