@@ -87,7 +87,7 @@ class Device:
 
     __slots__ = ("ifindex", "ifname", "kind", "lladdr", "mtu", "admin_up", "master",
                  "peer", "netns", "hairpin", "mac_set", "mtu_set", "ports", "learning", "flood", "activated",
-                 "vxlan")
+                 "vxlan", "promisc")
 
     def __init__(self, *, ifindex: int, ifname: str, kind: LinkKind, lladdr: MacAddress,
                  netns: "NetNamespace", mtu: int = 1500) -> None:
@@ -114,6 +114,8 @@ class Device:
         """Has been up once: its qdisc is attached (``ip link`` prints noqueue, not noop, from then on)."""
         self.vxlan: "VxlanDev | None" = None
         """For a VXLAN device: its configuration and FDB (``struct vxlan_dev``)."""
+        self.promisc = False
+        """``ip link set DEV promisc on``: shown as PROMISC; changes no IP delivery (see ip.py)."""
 
     @property
     def carrier(self) -> bool:
@@ -146,6 +148,8 @@ class Device:
         if self.admin_up and not self.carrier:
             words.append("NO-CARRIER")
         words.append("LOOPBACK" if self.kind is LinkKind.LOOPBACK else "BROADCAST,MULTICAST")
+        if self.promisc:
+            words.append("PROMISC")
         if self.admin_up:
             words.append("UP")
             if self.carrier:

@@ -430,6 +430,7 @@ def _compile_link_add(args: _Args) -> Callable[["World", "NetNamespace"], str]:
     peer_ns: str | None = None
     peer_addr: MacAddress | None = None
     vxlan_opts: dict[str, object] | None = None
+    vlan_filtering = False
     while args.more():
         w = args.peek()
         if kind is None:
@@ -471,6 +472,9 @@ def _compile_link_add(args: _Args) -> Callable[["World", "NetNamespace"], str]:
         if kind == "vxlan":
             vxlan_opts = _parse_vxlan(args)
             continue
+        if kind == "bridge":
+            vlan_filtering = _parse_bridge(args)
+            continue
         raise Unsupported(f"the {kind} option {w!r}")
     if kind is None:
         raise IpError("Not enough information: \"type\" argument is required", 255)
@@ -488,6 +492,8 @@ def _compile_link_add(args: _Args) -> Callable[["World", "NetNamespace"], str]:
             raise IpError("Error: Unknown device type.", 2) from None
         if lk is LinkKind.LOOPBACK:
             raise IpError("Error: Unknown device type.", 2)
+        if vlan_filtering:
+            raise _no_vlan_filtering()
         pns = None
         if peer_ns is not None:
             try:
@@ -498,6 +504,55 @@ def _compile_link_add(args: _Args) -> Callable[["World", "NetNamespace"], str]:
                     peer_address=peer_addr, mtu=mtu)
         return ""
     return add
+
+
+_BRIDGE_UNMODELLED = frozenset({
+    "fdb_flush", "forward_delay", "hello_time", "max_age", "ageing_time", "priority", "group_fwd_mask",
+    "group_address", "no_linklocal_learn", "vlan_protocol", "vlan_default_pvid", "vlan_stats_enabled",
+    "vlan_stats_per_port", "mcast_snooping", "mcast_vlan_snooping", "mcast_router", "mcast_query_use_ifaddr",
+    "mcast_querier", "mcast_hash_elasticity", "mcast_hash_max", "mcast_last_member_count",
+    "mcast_startup_query_count", "mcast_last_member_interval", "mcast_membership_interval",
+    "mcast_querier_interval", "mcast_query_interval", "mcast_query_response_interval",
+    "mcast_startup_query_interval", "mcast_stats_enabled", "mcast_igmp_version", "mcast_mld_version",
+    "nf_call_iptables", "nf_call_ip6tables", "nf_call_arptables"})
+
+
+def _parse_bridge(args: _Args) -> bool:
+    """The words after ``type bridge`` (iproute2's bridge_parse_opt); refuses what simnet does not model.
+
+    ``stp_state 0`` is the default and accepted; any other value starts STP (br_stp_set_enabled:
+    kernel STP without a bridge-stp helper), whose listening and learning states hold every port
+    back for twice forward_delay: not modelled.  ``vlan_filtering`` of any value is refused
+    by this machine's kernel (built without CONFIG_BRIDGE_VLAN_FILTERING: EOPNOTSUPP, exit 2):
+    returns whether it was given, for the command to fail when it runs.
+    """
+    vlan_filtering = False
+    while args.more():
+        w = args.take()
+        if w in ("stp_state", "vlan_filtering"):
+            if not args.more():
+                raise IpError(_INCOMPLETE, 255)
+            word = args.take()
+            try:
+                value = int(word, 0)
+            except ValueError:
+                value = -1
+            if not 0 <= value < (1 << 32 if w == "stp_state" else 1 << 8):
+                raise _invarg(f"invalid {w}", word)
+            if w == "vlan_filtering":
+                vlan_filtering = True
+            elif value:
+                raise Unsupported(f"stp_state {word} (STP: ports held in listening and learning for twice "
+                                  "forward_delay)")
+        elif w in _BRIDGE_UNMODELLED:
+            raise Unsupported(f"the bridge option {w!r}")
+        else:
+            raise IpError(f'bridge: unknown command "{w}"?', 1)
+    return vlan_filtering
+
+
+def _no_vlan_filtering() -> KernelError:
+    return KernelError(_errno.EOPNOTSUPP, "RTNETLINK answers: Operation not supported")
 
 
 _VXLAN_UNMODELLED = frozenset({"group", "tos", "dsfield", "df", "flowlabel", "proxy", "noproxy", "rsc", "norsc",
@@ -628,6 +683,9 @@ def _compile_link_set(args: _Args) -> Callable[["World", "NetNamespace"], str]:
             ops["mtu"] = _int(args.next_arg(), "mtu")
         elif w == "type":
             t = args.next_arg()
+            if t == "bridge":
+                ops["bridge"] = _parse_bridge(args)
+                continue
             if t != "bridge_slave":
                 raise Unsupported(f"ip link set ... type {t}")
             while args.more():
@@ -644,7 +702,12 @@ def _compile_link_set(args: _Args) -> Callable[["World", "NetNamespace"], str]:
                     ops[k] = v == "on"
                 else:
                     raise Unsupported(f"the bridge_slave option {k!r}")
-        elif w in ("arp", "multicast", "promisc", "allmulticast", "txqueuelen", "qlen", "alias", "group",
+        elif w == "promisc":
+            v = args.next_arg()
+            if v not in ("on", "off"):
+                raise IpError(f'Error: argument of "promisc" must be "on" or "off", not "{v}"', 1)
+            ops["promisc"] = v == "on"
+        elif w in ("arp", "multicast", "allmulticast", "txqueuelen", "qlen", "alias", "group",
                    "dynamic", "trailers", "xdp", "vf", "protodown", "carrier", "link-netns", "link-netnsid"):
             raise Unsupported(f"ip link set ... {w}")
         else:
@@ -679,6 +742,12 @@ def _compile_link_set(args: _Args) -> Callable[["World", "NetNamespace"], str]:
         if "up" in ops:
             ns.set_up(dev_name, bool(ops["up"]))  # type: ignore[arg-type]
         dev = ns.dev(dev_name)  # type: ignore[arg-type]
+        if "bridge" in ops and (dev.kind is not LinkKind.BRIDGE or ops["bridge"]):
+            raise _no_vlan_filtering()  # a bridge's options on another kind: the same refusal
+        if "promisc" in ops:
+            # IFF_PROMISC as the user set it (dev->gflags): a bridge port is promiscuous anyway
+            # (br_add_if), and IP drops PACKET_OTHERHOST frames whatever the flag (ip_rcv_core)
+            dev.promisc = bool(ops["promisc"])
         for key in ("hairpin", "learning", "flood"):
             if key in ops:
                 if dev.master is None:
@@ -1210,7 +1279,7 @@ def _compile_rule(args: _Args, opts: _Opts) -> Callable[["World", "NetNamespace"
             rule = FibRule(priority=int(prio), **kw)  # type: ignore[arg-type, call-overload]
             if rule.table not in ns.fib.tables:
                 ns.fib.tables[rule.table] = []
-            ns.fib.rules.append(rule)
+            ns.fib.add_rule(rule)
             return ""
         return add
     if sub == "delete":

@@ -84,6 +84,40 @@ echo x | ip netns exec sfB nc -u -w1 10.79.0.1 53
 # expect: delivered from 10.79.0.2
 """
 
+BRIDGE = """\
+ip netns add sfA
+ip netns add sfB
+ip netns add sfR
+ip -n sfR link add br0 address 02:00:00:00:00:fe type bridge stp_state 0
+ip -n sfR link set br0 type bridge stp_state 0
+ip -n sfA link add eth0 address 02:00:00:00:00:0a type veth peer name pa address 02:00:00:00:00:1a netns sfR
+ip -n sfB link add eth0 address 02:00:00:00:00:0b type veth peer name pb address 02:00:00:00:00:1b netns sfR
+ip -n sfR link set pa master br0
+ip -n sfR link set pb master br0
+ip -n sfA addr add 10.79.0.1/24 dev eth0
+ip -n sfB addr add 10.79.0.2/24 dev eth0
+ip -n sfR addr add 10.79.0.254/24 dev br0
+ip -n sfA link set eth0 up
+ip -n sfB link set eth0 up
+ip -n sfR link set pa up
+ip -n sfR link set pb up
+ip -n sfR link set br0 up
+ip netns exec sfR ip link set dev pa promisc on
+ip -n sfR link set br0 promisc on
+ip -n sfA link set eth0 promisc on
+ip netns exec sfR iptables -A INPUT -j ACCEPT
+ip netns exec sfR iptables -A FORWARD -j ACCEPT
+ip netns exec sfA ping -c 1 10.79.0.2
+# expect: reply from 10.79.0.2
+ip netns exec sfB nc -l -k -p 80 &
+ip netns exec sfA nc -z -w 1 10.79.0.2 80
+# expect: connected from 10.79.0.1
+ip -n sfR link show
+ip -n sfA link show eth0
+ip -n sfR link set dev pa promisc off
+ip -n sfR link show pa
+"""
+
 
 def both(script: str) -> tuple[dict, dict]:
     reason = skip_reason()
@@ -171,3 +205,18 @@ def test_modprobe_is_checked_and_skipped() -> None:
         assert "m.sh:10: modprobe: FATAL: Module foo not found in directory /lib/modules/6.18.0-simnet" in str(e.value)
         with pytest.raises(ScriptError, match="m.sh:10: modprobe: FATAL: Module foo not found"):
             run_script(bad, filename="m.sh")
+
+
+def test_bridge_stp_state_0_and_promisc_change_no_delivery() -> None:
+    """PROMISC shows in the flags; on a bridge, its ports and a veth it changes no counter or outcome."""
+    sim, kernel = both(BRIDGE)
+    agree(sim, kernel)
+    printed = {o["line"]: o["stdout"] for o in kernel["outputs"]}
+    assert "br0: <BROADCAST,MULTICAST,PROMISC,UP,LOWER_UP>" in printed[28]
+    assert "pa@if2: <BROADCAST,MULTICAST,PROMISC,UP,LOWER_UP>" in printed[28]
+    assert "eth0@if3: <BROADCAST,MULTICAST,PROMISC,UP,LOWER_UP>" in printed[29]
+    assert "<BROADCAST,MULTICAST,UP,LOWER_UP>" in printed[31]
+    # br_netfilter shows the bridged request and reply to FORWARD; the copies a promiscuous br0
+    # takes up are PACKET_OTHERHOST, dropped by ip_rcv before PREROUTING: INPUT counts none
+    assert [p["outcome"] for p in kernel["probes"]] == ["reply", "connected"]
+    assert counted(kernel["probes"][0], "sfR") == {("filter", "FORWARD", 1): 2}

@@ -306,3 +306,62 @@ def test_modprobe_fails_in_kmods_words(line: str, message: str) -> None:
     with pytest.raises(ScriptError) as e:
         run_script(TWO + line + "\n")
     assert str(e.value) == f"<script>:8: {message}"
+
+
+# --------------------------------------------------------------------------- 6. bridge options, promisc
+
+BRIDGED = """\
+ip netns add a
+ip netns add b
+ip netns add r
+ip -n r link add br0 type bridge stp_state 0
+ip -n r link set br0 type bridge stp_state 0
+ip -n a link add eth0 type veth peer name pa netns r
+ip -n b link add eth0 type veth peer name pb netns r
+ip -n r link set pa master br0
+ip -n r link set pb master br0
+ip -n a addr add 10.0.0.1/24 dev eth0
+ip -n b addr add 10.0.0.2/24 dev eth0
+ip -n a link set eth0 up
+ip -n b link set eth0 up
+ip -n r link set pa up
+ip -n r link set pb up
+ip -n r link set br0 up
+ip netns exec r iptables -A INPUT -j ACCEPT
+ip netns exec r iptables -A FORWARD -j ACCEPT
+"""
+
+
+def test_promisc_shows_in_the_flags_and_changes_no_delivery() -> None:
+    ping = "ip netns exec a ping -c 1 10.0.0.2\n"
+    plain = run_script(BRIDGED + ping)
+    report = run_script(BRIDGED + "ip netns exec r ip link set dev pa promisc on\n"
+                                  "ip -n r link set br0 promisc on\nip -n a link set eth0 promisc on\n" + ping
+                        + "ip -n r link show br0\nip -n r link set br0 promisc off\nip -n r link show br0\n")
+    (p,), (q,) = plain.probes, report.probes
+    assert p.result.outcome == q.result.outcome == "reply"
+    assert p.counters == q.counters == {"r": [{"table": "filter", "chain": "FORWARD", "rule": 1, "packets": 2}]}
+    shown = [o["stdout"].split("\n")[0] for o in report.outputs]
+    assert "br0: <BROADCAST,MULTICAST,PROMISC,UP,LOWER_UP>" in shown[0]
+    assert "br0: <BROADCAST,MULTICAST,UP,LOWER_UP>" in shown[1]
+
+
+@pytest.mark.parametrize(("line", "message"), [
+    ("ip -n r link set br0 type bridge vlan_filtering 0", "RTNETLINK answers: Operation not supported"),
+    ("ip -n r link add br1 type bridge vlan_filtering 0 stp_state 0", "RTNETLINK answers: Operation not supported"),
+    ("ip -n r link set pa type bridge stp_state 0", "RTNETLINK answers: Operation not supported"),
+    ("ip -n r link add br1 type bridge stp_state 1",
+     "ip -n r: simnet does not model stp_state 1 (STP: ports held in listening and learning for twice "
+     "forward_delay)"),
+    ("ip -n r link set br0 type bridge stp_state 2", "ip -n r: simnet does not model stp_state 2"),
+    ("ip -n r link add br1 type bridge stp_state x", 'ip -n r: Error: argument "x" is wrong: invalid stp_state'),
+    ("ip -n r link add br1 type bridge foo 1", 'ip -n r: bridge: unknown command "foo"?'),
+    ("ip -n r link set br0 type bridge stp_state 0 up", 'ip -n r: bridge: unknown command "up"?'),
+    ("ip -n r link set br0 type bridge stp_state", 'ip -n r: Command line is not complete. Try option "help"'),
+    ("ip -n r link set pa promisc maybe", 'ip -n r: Error: argument of "promisc" must be "on" or "off", not "maybe"'),
+])
+def test_bridge_options_fail_as_iproute2_and_this_kernel_fail(line: str, message: str) -> None:
+    """vlan_filtering: this machine's kernel has no CONFIG_BRIDGE_VLAN_FILTERING and refuses even 0."""
+    with pytest.raises(ScriptError) as e:
+        run_script(BRIDGED + line + "\n")
+    assert str(e.value).startswith(f"<script>:19: {message}")
