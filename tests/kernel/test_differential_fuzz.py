@@ -221,10 +221,12 @@ def _match(draw: st.DrawFn, addrs: list[str], subnets: list[str], *, chain: str 
 def _filter_rules(draw: st.DrawFn, ns: str, addrs: list[str], subnets: list[str], devs: list[str]) -> list[str]:
     out: list[str] = []
     if draw(st.integers(0, 9), label="raw table") < 2:
-        # untracked traffic: conntrack leaves it alone (ctstate UNTRACKED, no NAT)
+        # untracked traffic: conntrack leaves it alone (ctstate UNTRACKED, no NAT); or a zone on
+        # one hook: what comes in through the other one is looked up in the default zone
         proto = draw(st.sampled_from(("icmp", "udp", "tcp")))
         chain = draw(st.sampled_from(("PREROUTING", "OUTPUT")))
-        target = draw(st.sampled_from(("NOTRACK", "CT --notrack")))
+        target = draw(st.sampled_from(("NOTRACK", "CT --notrack", "CT --zone 5", "CT --zone-orig 5",
+                                       "CT --zone-reply 5")))
         out.append(f"ip netns exec {ns} iptables -t raw -A {chain} -p {proto} -j {target}")
     if draw(st.integers(0, 9), label="mangle table") < 2:
         chain = draw(st.sampled_from(("PREROUTING", "OUTPUT", "FORWARD", "INPUT", "POSTROUTING")))
