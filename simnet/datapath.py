@@ -435,17 +435,17 @@ def route_input(ns: "NetNamespace", skb: Skb, dev: Device) -> tuple[str, Route |
             not ns.sysctls.conf(dev.ifname, "route_localnet"):
         return "martian", None
     if int(ip.dst) == 0xFFFFFFFF:
-        return ("broadcast" if int(ip.src) == 0 or _source_valid(ns, skb, dev) else "martian"), None
+        return ("broadcast" if int(ip.src) == 0 or fib_validate_source(ns, skb, dev) else "martian"), None
     route = ns.lookup(ip.dst, src=ip.src, iif=dev.ifname, mark=skb.mark)
     if route is not None and route.type is RouteType.LOCAL:
         if ip.dst.is_loopback and dev.kind is not LinkKind.LOOPBACK and \
                 not ns.sysctls.conf(dev.ifname, "route_localnet"):
             return "martian", route
-        if not _source_valid(ns, skb, dev):
+        if not fib_validate_source(ns, skb, dev):
             return "martian", route
         return "local", route
     if route is not None and route.type is RouteType.BROADCAST:
-        return ("broadcast" if int(ip.src) == 0 or _source_valid(ns, skb, dev) else "martian"), route
+        return ("broadcast" if int(ip.src) == 0 or fib_validate_source(ns, skb, dev) else "martian"), route
     if ip.dst.is_loopback and dev.kind is not LinkKind.LOOPBACK and not ns.sysctls.conf(dev.ifname, "route_localnet"):
         return "martian", route
     if not ns.sysctls.conf(dev.ifname, "forwarding"):
@@ -454,32 +454,45 @@ def route_input(ns: "NetNamespace", skb: Skb, dev: Device) -> tuple[str, Route |
         return "no route", None
     if route.type in (RouteType.UNREACHABLE, RouteType.PROHIBIT, RouteType.BLACKHOLE):
         return str(route.type), route
-    if not _source_valid(ns, skb, dev):
+    if not fib_validate_source(ns, skb, dev, oif=route.dev):
         return "martian", route
     return "forward", route
 
 
-def _source_valid(ns: "NetNamespace", skb: Skb, dev: Device) -> bool:
-    """fib_validate_source: from outside, one of our own addresses is a martian source
-    (unless accept_local), and rp_filter checks the way back."""
+def fib_validate_source(ns: "NetNamespace", skb: Skb, dev: Device, oif: str | None = None) -> bool:
+    """fib_validate_source: is the source of a packet received on ``dev`` acceptable?
+
+    With rp_filter off (and no redirect to decide: ``oif`` is the forward route's device),
+    the kernel only refuses one of the namespace's own addresses, unless accept_local.  But
+    once the namespace has had a user-added local route or an ``ip rule`` (flags never
+    cleared), and always with rp_filter on, it looks the source up in the FIB instead
+    (__fib_validate_source): an own address is then refused because its route is local, so
+    an own address without a local route (127.0.0.1 after ``ip route del local 127.0.0.0/8``)
+    passes, and a source whose route is broadcast is refused.
+    """
     ip = skb.packet.ip
     assert ip is not None
-    if dev.kind is not LinkKind.LOOPBACK and not ns.sysctls.conf(dev.ifname, "accept_local") and \
-            any(a.address == ip.src for a in ns.addrs):
-        return False
-    return _rp_filter_ok(ns, skb, dev)
-
-
-def _rp_filter_ok(ns: "NetNamespace", skb: Skb, dev: Device) -> bool:
-    mode = ns.sysctls.conf(dev.ifname, "rp_filter")
-    if mode == 0:
+    if dev.kind is LinkKind.LOOPBACK:
         return True
-    ip = skb.packet.ip
-    assert ip is not None
-    back = ns.lookup(ip.src, mark=skb.mark)
-    if back is None:
+    conf = ns.sysctls.conf
+    rpf = conf(dev.ifname, "rp_filter")
+    accept_local = bool(conf(dev.ifname, "accept_local"))
+    if not rpf and (oif != dev.ifname or not conf(dev.ifname, "send_redirects")):
+        if accept_local:
+            return True
+        if not (ns.fib.custom_local_routes or ns.fib.custom_rules):
+            return not any(a.address == ip.src for a in ns.addrs)
+    mark = skb.mark if conf(dev.ifname, "src_valid_mark") else 0
+    back = ns.lookup(ip.src, src=ip.dst, iif=oif or "lo", mark=mark)
+    if back is None or back.type in (RouteType.UNREACHABLE, RouteType.PROHIBIT, RouteType.BLACKHOLE):
+        return not rpf  # fib_lookup failed: last_resort
+    if back.type is not RouteType.UNICAST and (back.type is not RouteType.LOCAL or not accept_local):
         return False
-    return mode == 2 or back.dev == dev.ifname
+    if back.dev == dev.ifname:
+        return True
+    if not any(a.dev == dev.ifname for a in ns.addrs):
+        return not rpf  # no_addr: last_resort
+    return rpf != 1
 
 
 def ip_forward(ns: "NetNamespace", skb: Skb, route: Route, tid: int) -> None:

@@ -408,6 +408,8 @@ class NetNamespace:
             elif not self.devices[route.dev].admin_up:
                 raise KernelError(errno.ENETDOWN, "Error: Device for nexthop is not up.")
         self.fib.add(route, replace=replace)
+        if route.type is RouteType.LOCAL:
+            self.fib.custom_local_routes = True
 
     def _resolve_gateway(self, route: Route) -> Route:
         assert route.via is not None

@@ -139,6 +139,8 @@ class FibRule:
     oif: str | None = None
     fwmark: int | None = None
     fwmask: int = 0xFFFFFFFF
+    """The mark's bits that must agree (fib_nl2rule: all of them for a mark given without a
+    mask, none for ``fwmark 0``, which therefore selects every packet)."""
 
     def selects(self, *, src: IPv4Address | None, dst: IPv4Address, iif: str | None,
                 oif: str | None, mark: int) -> bool:
@@ -150,7 +152,9 @@ class FibRule:
             return False
         if self.oif is not None and self.oif != oif:
             return False
-        if self.fwmark is not None and (mark & self.fwmask) != self.fwmark:
+        # fib_rule_match: (rule->mark ^ flowi_mark) & rule->mark_mask, so bits of the rule's
+        # mark outside its mask are never compared (fwmark 0x4001/0x4000 selects mark 0x4000)
+        if self.fwmark is not None and (self.fwmark ^ mark) & self.fwmask:
             return False
         return True
 
@@ -158,14 +162,21 @@ class FibRule:
         words = ["from", str(self.src) if self.src else "all"]
         if self.dst is not None:
             words += ["to", str(self.dst)]
-        if self.fwmark is not None:
-            words += ["fwmark", hex(self.fwmark) + ("" if self.fwmask == 0xFFFFFFFF else f"/{hex(self.fwmask)}")]
+        if self.fwmark is not None and (self.fwmark or self.fwmask):
+            # the kernel dumps FRA_FWMARK if set and FRA_FWMASK if either is; iproute2 prints
+            # them with "%#x" (0 without "0x") and leaves out a full mask
+            words += ["fwmark", _c_hex(self.fwmark) + ("" if self.fwmask == 0xFFFFFFFF else f"/{_c_hex(self.fwmask)}")]
         if self.iif:
             words += ["iif", self.iif]
         if self.oif:
             words += ["oif", self.oif]
         words += ["lookup", RouteTable.name(self.table)]
         return f"{self.priority}:\t" + " ".join(words)
+
+
+def _c_hex(n: int) -> str:
+    """C's ``%#x``: ``0`` for zero, else ``0x`` and lowercase digits."""
+    return hex(n) if n else "0"
 
 
 DEFAULT_RULES = (
@@ -225,6 +236,11 @@ class Fib:
     """By (FIB route, destination); entries of a deleted or replaced route are gone with it."""
     peers: dict[IPv4Address, InetPeer] = field(default_factory=dict)
     """inet_peer entries by source address: how many redirects each sender got, and when."""
+    custom_local_routes: bool = False
+    """A local route was added by request (inet_rtm_newroute's fib_has_custom_local_routes)."""
+    custom_rules: bool = False
+    """A policy rule was added (fib4_rule_configure's fib_has_custom_rules).  Neither flag is
+    ever cleared: both make fib_validate_source do its full FIB check."""
 
     def routes(self, table: int | None = RouteTable.MAIN) -> list[Route]:
         """Routes of one table (all tables if None) in ``ip route show`` order."""
@@ -236,6 +252,11 @@ class Fib:
         return sorted(self.tables.get(table, []), key=_sort_key)
 
     # -- changes (``ip route add/del/replace``) ---------------------------------
+    def add_rule(self, rule: FibRule) -> None:
+        """``ip rule add``."""
+        self.rules.append(rule)
+        self.custom_rules = True
+
     def add(self, route: Route, *, replace: bool = False) -> None:
         entries = self.tables.setdefault(route.table, [])
         for i, old in enumerate(entries):
