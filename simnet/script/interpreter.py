@@ -304,7 +304,11 @@ def _compile_tool(cmd: Command, ns: str | None, argv: tuple[str, ...]) -> _STEP:
 
 _CT_FILTERS = {"-s": "src", "--src": "src", "--orig-src": "src", "-d": "dst", "--dst": "dst", "--orig-dst": "dst",
                "-p": "proto", "--proto": "proto", "--sport": "sport", "--orig-port-src": "sport",
-               "--dport": "dport", "--orig-port-dst": "dport"}
+               "--dport": "dport", "--orig-port-dst": "dport",
+               "-w": "zone", "--zone": "zone", "--orig-zone": "zone-orig", "--reply-zone": "zone-reply"}
+"""conntrack-tools 1.4.7 compares a zone filter with the entry's zone attribute of that name,
+0 where the entry has none (seen on 6.18: ``-w 0`` lists a zone-orig=5 entry, ``--orig-zone 0``
+a zone=5 one)."""
 _PROTOS = {"tcp": 6, "udp": 17, "icmp": 1}
 
 
@@ -339,7 +343,8 @@ def _compile_conntrack(cmd: Command, ns: str | None, args: list[str]) -> _STEP:
 
     def selected(conn: Any) -> bool:
         o = conn.orig
-        return all(getattr(o, k) == v for k, v in filters.items())
+        zones = {w.split("=")[0]: int(w.split("=")[1]) for w in conn.zone.listing() if w}
+        return all((zones.get(k, 0) if k.startswith("zone") else getattr(o, k)) == v for k, v in filters.items())
 
     def step(run: _Run) -> None:
         table = run.ns(ns).conntrack

@@ -207,6 +207,19 @@ def test_conntrack_l_prints_zones_where_conntrack_tools_does() -> None:
     assert lines["udp"].endswith("sport=53 dport=5001 mark=0 zone=11 use=1")
 
 
+def test_conntrack_zone_filters_compare_the_printed_attribute() -> None:
+    """conntrack -L -w/--zone, --orig-zone, --reply-zone: the entry's zone=, zone-orig=, zone-reply=
+    value, 0 where it prints none (the same script on 6.18 listed the same entries: 1, 3, 1, 3, 1, 3)."""
+    report = _run(*(f"ip netns exec a iptables -t raw -A OUTPUT -p udp --dport {p} -j CT {z}" for p, z in (
+                      (1000, "--zone 5"), (1001, "--zone-orig 5"), (1002, "--zone-reply 5"), (1003, ""))),
+                  *(f"echo x | ip netns exec a nc -u -w 1 -p {2000 + i} 127.0.0.1 {1000 + i}" for i in range(4)),
+                  *(f"ip netns exec a conntrack -L {f}" for f in ("-w 5", "--zone 0", "--orig-zone 5", "--orig-zone 0",
+                                                                  "--reply-zone 5", "--reply-zone 0 -p udp")))
+    listed = [sorted(int(ln.split("dport=")[1].split()[0]) for ln in o["stdout"].splitlines())
+              for o in report["outputs"]]
+    assert listed == [[1000], [1001, 1002, 1003], [1001], [1000, 1002, 1003], [1002], [1000, 1001, 1003]]
+
+
 # -- the table itself ----------------------------------------------------------------------------
 
 T = CtTuple(IPv4Address("127.0.0.1"), IPv4Address("127.0.0.1"), 17, 5000, 6000)
