@@ -4,6 +4,9 @@ Kernel: net/netfilter/nf_conntrack_core.c.  An entry holds the original and
 reply tuples; NAT rewrites the reply tuple when the first packet passes the
 nat table, and every later packet of the connection, in either direction, is
 translated from the entry (nf_nat_packet), never by re-running the rules.
+Each tuple is keyed together with its zone's id for its direction
+(:class:`CtZone`): the raw table's CT target chooses the zone a packet is
+looked up in, so one flow can be two connections in two zones.
 """
 
 from __future__ import annotations
