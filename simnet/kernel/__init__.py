@@ -45,7 +45,8 @@ What is pinned in every namespace right after ``ip netns add`` (and why):
   random moments otherwise.
 * ``net.ipv4.conf.{all,default}.{rp_filter,accept_local,route_localnet,arp_ignore,
   arp_announce,arp_filter,proxy_arp}=0`` and ``send_redirects=1``,
-  ``accept_redirects=1``, ``secure_redirects=1``: a new namespace *copies* these
+  ``accept_redirects=1``, ``secure_redirects=1``, ``shared_media=1`` (which decides whether
+  a redirect's new gateway must already be a route's gateway): a new namespace *copies* these
   from the machine's initial namespace, so they depend on the host's distro
   settings. These are the kernel's compiled defaults (``ipv4_devconf`` in
   net/ipv4/devinet.c). On this machine (kernel 6.18) a fresh namespace already

@@ -40,7 +40,7 @@ PINNED_SYSCTLS: tuple[tuple[str, str], ...] = (
             ("rp_filter", "0"), ("accept_local", "0"), ("route_localnet", "0"),
             ("arp_ignore", "0"), ("arp_announce", "0"), ("arp_filter", "0"),
             ("proxy_arp", "0"), ("send_redirects", "1"), ("accept_redirects", "1"),
-            ("secure_redirects", "1"),
+            ("secure_redirects", "1"), ("shared_media", "1"),
         )
     ),
 )
