@@ -266,7 +266,7 @@ def arp_rcv(ns: "NetNamespace", dev: Device, packet: Packet, tid: int) -> None:
     arp = packet.arp
     assert arp is not None
     now = ns.world.now
-    local = ns.addr_type(arp.tpa) is AddrType.LOCAL and _arp_ignore_allows(ns, dev, arp.tpa)
+    local = _arp_target_local(ns, dev, arp.spa, arp.tpa) and _arp_ignore_allows(ns, dev, arp.tpa)
     if arp.op is ArpOp.REQUEST:
         if local:
             ns.neigh.update(arp.spa, dev.ifname, arp.sha, NudState.STALE, now)
@@ -291,6 +291,17 @@ def arp_rcv(ns: "NetNamespace", dev: Device, packet: Packet, tid: int) -> None:
     tracer.step(tid, Delivered(netns=ns.name, to=f"neigh {arp.spa} lladdr {arp.sha} REACHABLE"))
     tracer.end(tid, Disposition.DELIVERED)
     _resume_queue(ns, dev.ifname, arp.spa)
+
+
+def _arp_target_local(ns: "NetNamespace", dev: Device, spa: IPv4Address, tpa: IPv4Address) -> bool:
+    """arp_process: a request is answered only if routing the target from the sender, as if it
+    were an IP packet arriving on ``dev``, gives a local route (ip_route_input_noref), so
+    rp_filter and the martian checks apply to the sender; an ARP probe (sender 0.0.0.0) only
+    needs a local target (inet_addr_type_dev_table)."""
+    if int(spa) == 0:
+        return ns.addr_type(tpa) is AddrType.LOCAL
+    skb = Skb(packet=Packet(ip=IPv4(src=spa, dst=tpa, proto=0)), indev=dev.ifname)
+    return route_input(ns, skb, dev)[0] == "local"
 
 
 def _arp_ignore_allows(ns: "NetNamespace", dev: Device, target: IPv4Address) -> bool:

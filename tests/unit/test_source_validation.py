@@ -157,3 +157,37 @@ ip netns exec a ping -c 1 -W 1 10.0.0.2
     unmarked, marked = run_script(script).to_json()["probes"]
     assert unmarked["received"] is None and marked["received"]["src"] == "10.0.0.1"
     assert not [c for c in unmarked["counters"].get("b", []) if c["chain"] == "INPUT"]
+
+
+def test_an_arp_request_is_answered_only_if_its_sender_passes_the_source_check() -> None:
+    """arp_process routes the target from the sender first: b's strict rp_filter finds the way
+    back to 10.0.0.1 on eth1, so a's ARP requests go unanswered and b learns nothing; loose mode
+    answers the next request and a's queued echo request goes out after all (Linux 6.18: the
+    second ping's window sees both requests, raw PREROUTING 2)."""
+    script = """\
+ip netns add a
+ip netns add b
+ip -n a link add eth0 type veth peer name eth0 netns b
+ip -n a addr add 10.0.0.1/24 dev eth0
+ip -n b addr add 10.0.0.2/24 dev eth0
+ip -n a link set eth0 up
+ip -n b link set eth0 up
+ip -n b link add eth1 type bridge
+ip -n b addr add 10.1.0.1/24 dev eth1
+ip -n b link set eth1 up
+ip -n b route add 10.0.0.1/32 dev eth1
+ip netns exec b iptables -t raw -A PREROUTING -s 10.0.0.1
+ip netns exec b sysctl -w net.ipv4.conf.eth0.rp_filter=1
+ip netns exec a ping -c 1 -W 1 10.0.0.2
+ip -n b neigh show dev eth0
+ip netns exec b sysctl -w net.ipv4.conf.eth0.rp_filter=2
+ip netns exec a ping -c 1 -W 1 10.0.0.2
+"""
+    report = run_script(script).to_json()
+    strict, loose = report["probes"]
+
+    def raw_hits(p: dict) -> int:
+        return sum(c["packets"] for c in p["counters"].get("b", []) if (c["chain"], c["rule"]) == ("PREROUTING", 1))
+    assert (strict["outcome"], raw_hits(strict)) == ("timeout", 0)
+    assert not "".join(o["stdout"] for o in report["outputs"] if "neigh show" in o["command"]).strip()
+    assert raw_hits(loose) == 2
