@@ -1125,6 +1125,9 @@ def _compile_route_get(args: _Args) -> Callable[["World", "NetNamespace"], str]:
             prefsrc = ns.source_for(route, dst)  # type: ignore[arg-type]
             if prefsrc is not None:
                 words += ["src", str(prefsrc)]
+        if mark:
+            # iproute2's print_route: RTA_MARK in hex from 16 on, in decimal below
+            words += ["mark", f"{mark:#x}" if mark >= 16 else str(mark)]
         words += ["uid", "0"]
         flags = {RouteType.LOCAL: "<local> ", RouteType.BROADCAST: "<local,brd> "}.get(route.type, "")
         fib_route = ns.fib.lookup(dst, src=src, oif=oif, mark=mark, usable=ns.route_usable)  # type: ignore[arg-type]
@@ -1253,8 +1256,8 @@ def _compile_rule(args: _Args, opts: _Opts) -> Callable[["World", "NetNamespace"
             word = args.next_arg()
             mark, _, mask = word.partition("/")
             fields["fwmark"] = _int(mark, "fwmark")
-            if mask:
-                fields["fwmask"] = _int(mask, "fwmask")
+            # fib_nl2rule: a mark given alone is compared in full, but 0 alone compares nothing
+            fields["fwmask"] = _int(mask, "fwmask") if mask else 0xFFFFFFFF if fields["fwmark"] else 0
         elif w in ("table", "lookup"):
             fields["table"] = _table(args.next_arg())
         elif w in ("priority", "pref", "preference", "prio"):
@@ -1286,9 +1289,12 @@ def _compile_rule(args: _Args, opts: _Opts) -> Callable[["World", "NetNamespace"
         if not fields:
             raise Unsupported("ip rule del without selectors")
 
+        # rule_find: "from all", "to all" and a zero mark or mask leave that field unconstrained
+        wanted = {k: v for k, v in fields.items() if v is not None and (k not in ("fwmark", "fwmask") or v)}
+
         def delete(world: "World", ns: "NetNamespace") -> str:
             for i, r in enumerate(sorted(ns.fib.rules, key=lambda r: r.priority)):
-                if all(getattr(r, k) == v for k, v in fields.items()):
+                if all(getattr(r, k) == v for k, v in wanted.items()):
                     ns.fib.rules.remove(r)
                     return ""
             raise KernelError(_errno.ENOENT, "RTNETLINK answers: No such file or directory")
