@@ -232,6 +232,10 @@ def tcp_connect(world: "World", netns: str, dst: IPv4Address | str, dport: int, 
         if nxt >= deadline:
             break
         world.run(until=nxt)
+    if sock.state == "syn-sent" and not sock.errors:
+        # nothing answered: nc gives up at -w, and the clock (conntrack and neighbour ageing,
+        # the server's SYN-ACK timer) must be there too; a timer due exactly then is not run
+        world.run(until=deadline - 1e-9)
     if sock.state == "established":
         # the client aborts: SO_LINGER 0 close sends RST (deterministic packet count)
         world.run(until=world.now)
@@ -278,7 +282,12 @@ def udp_send(world: "World", netns: str, dst: IPv4Address | str, dport: int, dat
     tid = world.tracer.new(pkt, ns.name)
     world.tracer.step(tid, Sent(netns=ns.name, packet=pkt, by="udp send"))
     err = send_ip(ns, pkt, tid)
-    world.run(until=start + _bounded(timeout) - 1e-9)
+    deadline = start + _bounded(timeout) - 1e-9
+    # nc waits -w, but stops when the send fails or an ICMP error makes its recv fail (hard
+    # errors; the kernel runner sets IP_RECVERR and stops at any): the clock stops there too
+    while not err and not sock.errors and world.pending() and world._queue[0][0] < deadline:
+        world.run(until=world._queue[0][0])
+    world.run(until=world.now if err or sock.errors else deadline)
     del ns.sockets.clients[key]
     traces = _collect(world, first)
     seen = next((s for s in _all_seen(world) if s.seq not in before), None)

@@ -206,6 +206,9 @@ def _helper_udp(a: dict[str, Any]) -> dict[str, Any]:
     s.setblocking(False)
     while time.monotonic() < deadline:
         if _logs_have_new(a, "udp"):
+            # nc -u waits out -w after a datagram that drew no error, and so does simnet's
+            # clock: stopping here would age conntrack entries more slowly than simnet does
+            time.sleep(max(0.0, deadline - time.monotonic()))
             return {"outcome": "delivered", "icmp": None, "errno": None}
         icmp = _read_errqueue(s)
         if icmp:

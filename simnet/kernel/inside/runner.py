@@ -17,7 +17,7 @@ import time
 from typing import Any
 
 # bare imports: this directory is sys.path[0] (see BOOT in common)
-from common import (BOOT, BUILTIN_CHAINS, COMMAND_TIMEOUT, IPTABLES_TOOLS, PINNED_SYSCTLS, PROBE_MAX_TIMEOUT,
+from common import (BOOT, BUILTIN_CHAINS, COMMAND_TIMEOUT, IPTABLES_TOOLS, PINNED_SYSCTLS,
                     KernelRunError, _Cmd, _counter_delta, _netns_of, _ns_ids, _one_line, _parse_counters,
                     _parse_listener, _parse_probe, _prints, classify, normalise_conntrack)
 
@@ -74,7 +74,10 @@ class _Run:
         if self.unsettled and not (ns is not None and inner and inner[0] in IPTABLES_TOOLS and not _prints(inner)):
             self.settle()
         if kind == "sleep":
-            time.sleep(min(float(inner[1]) if len(inner) > 1 else 0, PROBE_MAX_TIMEOUT))
+            # as long as the script says (simnet's clock moves by as much; the run's own
+            # timeout bounds it), cut short only by a timeout(1) prefix
+            secs = float(inner[1]) if len(inner) > 1 else 0.0
+            time.sleep(secs if cmd.limit is None else min(secs, cmd.limit))
             return
         if kind == "kill":
             self.kill(cmd)
