@@ -150,3 +150,12 @@ class Conn:
     """UDP: after this time, traffic both ways makes the entry ASSURED (first packet + 2 s)."""
     nat_bound: set[str] = field(default_factory=set)
     """Which NAT manips ('src', 'dst') have been decided (incl. the null binding)."""
+
+
+_ZERO_TUPLE = CtTuple(IPv4Address(0), IPv4Address(0), 0, 0, 0)
+
+
+def template_conn(zone: CtZone) -> Conn:
+    """The CT target's template as matches see it in raw before conntrack-in (xt_ct_tg_check:
+    nf_ct_tmpl_alloc, IPS_CONFIRMED set): zeroed tuples, mark 0, the rule's zone."""
+    return Conn(id=0, orig=_ZERO_TUPLE, reply=_ZERO_TUPLE, status=CtStatus.CONFIRMED, zone=zone)

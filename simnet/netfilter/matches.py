@@ -36,7 +36,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from simnet.addresses import MacAddress
 from simnet.errors import RuleSyntaxError
 from simnet.netfilter.context import AddrType
-from simnet.netfilter.conntrack import CtDir, CtState, CtStatus
+from simnet.netfilter.conntrack import Conn, CtDir, CtState, CtStatus, template_conn
 from simnet.packet import Icmp, Tcp, TcpFlags, Udp
 from simnet.skb import PktType
 
@@ -539,6 +539,13 @@ def _states_text(states: frozenset[CtState]) -> str:
     return ",".join(s.value for s in CT_STATE_ORDER if s in states)
 
 
+def _nfct(skb: "Skb") -> "Conn | None":
+    """The entry a match reads (nf_ct_get): the skb's, else the CT target's template in raw."""
+    if skb.ct is None and skb.ct_template is not None:
+        return template_conn(skb.ct_template)
+    return skb.ct
+
+
 def _skb_states(skb: "Skb") -> set[CtState]:
     info = skb.ctinfo
     if info is None:
@@ -667,7 +674,7 @@ class ConntrackMatch(Match):
         if self.ctstate is not None:
             if bool(_skb_states(skb) & self.ctstate) == self.ctstate_invert:
                 return False
-        ct = skb.ct
+        ct = _nfct(skb)
         info = skb.ctinfo
         others = self._has_ct_options()
         if not others:
@@ -955,7 +962,8 @@ class ConnmarkMatch(_MaskedMatch):
     OPTIONS: ClassVar[dict[str, int]] = {"--mark": 1}
 
     def _field(self, skb: "Skb") -> int | None:
-        return None if skb.ct is None else skb.ct.mark
+        ct = _nfct(skb)
+        return None if ct is None else ct.mark
 
 
 # --------------------------------------------------------------------------- physdev

@@ -174,6 +174,18 @@ def test_the_template_is_new_in_the_raw_table() -> None:
     assert [_counter(report, "a", "raw", "OUTPUT", i) for i in (1, 2, 3, 4)] == [1, 1, 1, 0]
 
 
+def test_conntrack_options_see_the_templates_zeroed_entry() -> None:
+    """The template is an entry with zeroed tuples, CONFIRMED, mark 0, direction ORIGINAL (6.18
+    counted 1 0 1 1 1 0 1 for the same rules)."""
+    matches = ["--ctdir ORIGINAL", "--ctproto udp", "! --ctproto udp", "--ctstatus CONFIRMED",
+               "--ctorigsrc 0.0.0.0", "--ctstate NEW --ctorigdst 10.0.0.2"]
+    report = _run("ip netns exec a iptables -t raw -A OUTPUT -p udp -j CT --zone 5",
+                  *(f"ip netns exec a iptables -t raw -A OUTPUT -p udp -m conntrack {m}" for m in matches),
+                  "ip netns exec a iptables -t raw -A OUTPUT -p udp -m connmark --mark 0",
+                  "echo x | ip netns exec a nc -u -w 1 10.0.0.2 53")
+    assert [_counter(report, "a", "raw", "OUTPUT", i) for i in range(2, 9)] == [1, 0, 1, 1, 1, 0, 1]
+
+
 def test_snat_picks_a_port_only_when_the_reply_tuples_share_a_zone() -> None:
     """nf_nat_used_tuple asks whether the reply tuple is taken in the new entry's zone: two flows
     from port 4000 SNATed to one address keep it in zones 1 and 2 (seen on 6.18), while with
