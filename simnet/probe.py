@@ -237,10 +237,13 @@ def tcp_connect(world: "World", netns: str, dst: IPv4Address | str, dport: int, 
         # the server's SYN-ACK timer) must be there too; a timer due exactly then is not run
         world.run(until=deadline - 1e-9)
     if sock.state == "established":
-        # the client aborts: SO_LINGER 0 close sends RST (deterministic packet count)
+        # the client aborts: SO_LINGER 0 close sends RST (deterministic packet count), with ACK
+        # set as tcp_send_active_reset does (a --tcp-flags SYN,ACK ACK rule sees it; checked on 6.18)
         world.run(until=world.now)
+        synack = next(p.l4 for _, p in sock.replies if isinstance(p.l4, Tcp) and p.l4.flags & TcpFlags.SYN)
         rst = Packet(ip=IPv4(src=saddr, dst=dst, proto=IPProto.TCP),
-                     l4=Tcp(sport=lport, dport=dport, flags=TcpFlags.RST, seq=sock.isn + 1))
+                     l4=Tcp(sport=lport, dport=dport, flags=TcpFlags.RST | TcpFlags.ACK, seq=sock.isn + 1,
+                            ack=synack.seq + 1))
         tid = world.tracer.new(rst, ns.name)
         world.tracer.step(tid, Sent(netns=ns.name, packet=rst, by="tcp close (abort)"))
         send_ip(ns, rst, tid)
