@@ -432,8 +432,11 @@ def ip_rcv(ns: "NetNamespace", dev: Device, skb: Skb, tid: int, *, prerouted: bo
         code = {"unreachable": UnreachCode.HOST, "prohibit": UnreachCode.ADMIN_PROHIBITED,
                 "no route": UnreachCode.NET}.get(kind)
         _drop(ns, tid, f"no usable route to {ip.dst} ({kind})", Disposition.NO_ROUTE)
-        if code is not None:
+        if code is not None and ns.fib.error_allowed(ip.src, ns.world.now):
             icmp_send(ns, skb, IcmpType.DEST_UNREACH, code, tid, reason=f"route: {kind}")
+        elif code is not None:
+            tracer.step(tid, Note(netns=ns.name, message=f"ip_error: no ICMP to {ip.src}, its token "
+                                  "bucket is empty (1 s per error, refilled since its last error or redirect)"))
         return
     ip_forward(ns, skb, route, tid)
 

@@ -112,10 +112,12 @@ def _collect(world: "World", first_tid: int) -> tuple[Trace, ...]:
     return tuple(world.tracer.trace(t) for t in world.tracer.ids_since(first_tid))
 
 
-def _error_outcome(errors: list[tuple[int, int, IPv4Address]]) -> tuple[str, IcmpReport]:
+def _error_outcome(errors: list[tuple[int, int, IPv4Address]], *, ping: bool = True) -> tuple[str, IcmpReport]:
+    """The outcome an ICMP error gives: ping prints "Time to live exceeded" apart, while nc
+    reports a time-exceeded like an unreachable ("No route to host": EHOSTUNREACH)."""
     type_, code, src = errors[0]
     report = IcmpReport(type=type_, code=code, src=src)
-    if type_ == IcmpType.TIME_EXCEEDED:
+    if type_ == IcmpType.TIME_EXCEEDED and ping:
         return "ttl-exceeded", report
     return "unreachable", report
 
@@ -256,7 +258,7 @@ def tcp_connect(world: "World", netns: str, dst: IPv4Address | str, dport: int, 
     if sock.state == "reset":
         return ProbeResult(outcome="refused", errno="ECONNREFUSED", traces=traces, **base)  # type: ignore[arg-type]
     if sock.errors:
-        outcome, report = _error_outcome(sock.errors)
+        outcome, report = _error_outcome(sock.errors, ping=False)
         errno = socket_errno(report)
         if errno == "ECONNREFUSED":
             outcome = "refused"
@@ -297,12 +299,12 @@ def udp_send(world: "World", netns: str, dst: IPv4Address | str, dport: int, dat
     if err and not sock.errors:
         return ProbeResult(outcome="error", errno=err, traces=traces, **base)  # type: ignore[arg-type]
     if err:  # a REJECT in this host's OUTPUT: send fails with EPERM, its ICMP error is queued
-        outcome, report = _error_outcome(sock.errors)
+        outcome, report = _error_outcome(sock.errors, ping=False)
         return ProbeResult(outcome=outcome, icmp=report, errno=err, traces=traces, **base)  # type: ignore[arg-type]
     if seen is not None:
         return ProbeResult(outcome="delivered", received=seen, traces=traces, **base)  # type: ignore[arg-type]
     if sock.errors:
-        outcome, report = _error_outcome(sock.errors)
+        outcome, report = _error_outcome(sock.errors, ping=False)
         # the next recv on the connected socket fails with the error's errno (icmp_err_convert)
         errno = socket_errno(report)
         return ProbeResult(outcome=outcome, icmp=report, errno=errno, traces=traces, **base)  # type: ignore[arg-type]

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING
 from simnet.arp import NudState
 from simnet.netfilter.context import AddrType
 from simnet.packet import Icmp, IcmpType, Tcp, Udp
-from simnet.routing import REDIRECT_LOAD, REDIRECT_NUMBER, REDIRECT_SILENCE, InetPeer, Route, RouteType
+from simnet.routing import REDIRECT_LOAD, REDIRECT_NUMBER, REDIRECT_SILENCE, Route, RouteType
 from simnet.trace import ExceptionLearnt, Note, RedirectDecision
 
 if TYPE_CHECKING:
@@ -74,10 +74,7 @@ def ip_rt_send_redirect(ns: "NetNamespace", skb: "Skb", route: Route, tid: int) 
     assert ip is not None
     gateway = route.via if route.via is not None else ip.dst  # rt_nexthop
     now = ns.world.now
-    peer = ns.fib.peers.get(ip.src)
-    if peer is None:
-        # inet_getpeer: a new peer's rate_last lies 60 s back
-        peer = ns.fib.peers[ip.src] = InetPeer(rate_last=now - 60.0)
+    peer = ns.fib.peer(ip.src, now)
     if now > peer.rate_last + REDIRECT_SILENCE:
         peer.n_redirects = 0
 
@@ -91,7 +88,7 @@ def ip_rt_send_redirect(ns: "NetNamespace", skb: "Skb", route: Route, tid: int) 
                       f"{REDIRECT_SILENCE:g} s")
         return
     gap = REDIRECT_LOAD * (1 << peer.n_redirects)
-    if peer.n_redirects and not now > peer.rate_last + gap:
+    if peer.n_redirects and not now - peer.rate_last > gap + 1e-9:
         decide(False, f"backoff: redirect {peer.n_redirects + 1} to {ip.src} waits {gap * 1000:g} ms "
                       "after the last one")
         return

@@ -217,12 +217,20 @@ class NexthopException:
     expires: float
 
 
+ERROR_COST = 1.0
+"""ip_rt_error_cost (HZ): a route error to a peer costs one second of tokens."""
+ERROR_BURST = 5.0
+"""ip_rt_error_burst (5 * HZ): at most five route errors in a row."""
+
+
 @dataclass(slots=True)
 class InetPeer:
-    """``struct inet_peer``'s redirect state for one source address (ip_rt_send_redirect)."""
+    """``struct inet_peer``'s rate state for one source address: ip_rt_send_redirect's count
+    and ip_error's token bucket, which share ``rate_last`` (each sets it when it acts)."""
 
     rate_last: float
     n_redirects: int = 0
+    rate_tokens: float = 0.0
 
 
 @dataclass(slots=True)
@@ -293,6 +301,28 @@ class Fib:
         for table, entries in self.tables.items():
             self.tables[table] = [_replace(r, dev=new) if r.dev == old else r for r in entries]
         self._prune_exceptions()
+
+    # -- inet_peer (route.c, inetpeer.c) ------------------------------------------------
+    def peer(self, addr: IPv4Address, now: float) -> InetPeer:
+        """inet_getpeer_v4: a new peer's rate_last lies 60 s back (so its bucket starts full)."""
+        found = self.peers.get(addr)
+        if found is None:
+            found = self.peers[addr] = InetPeer(rate_last=now - 60.0)
+        return found
+
+    def error_allowed(self, addr: IPv4Address, now: float) -> bool:
+        """ip_error's per-peer token bucket for ICMP errors about error routes (no route,
+        unreachable, prohibit): refilled by the time since the peer's ``rate_last`` (which a
+        redirect to the peer also sets, so a route error right after a redirect is held back),
+        at most 5 s, 1 s per error."""
+        peer = self.peer(addr, now)
+        # the kernel counts whole jiffies: a float a hair under a whole second is one
+        peer.rate_tokens = min(peer.rate_tokens + (now - peer.rate_last), ERROR_BURST)
+        peer.rate_last = now
+        if peer.rate_tokens >= ERROR_COST - 1e-6:
+            peer.rate_tokens = max(0.0, peer.rate_tokens - ERROR_COST)
+            return True
+        return False
 
     # -- next-hop exceptions (route.c) -------------------------------------------------
     def _prune_exceptions(self) -> None:

@@ -112,9 +112,14 @@ def worlds(draw: st.DrawFn, prefix: str) -> World:
         lines += [f"ip -n {nodes[0].name} link add br0 type bridge", f"ip -n {nodes[0].name} link set br0 up",
                   f"ip -n {nodes[0].name} addr add 10.9.0.1/24 dev br0"]
         nodes[0].addrs.append("10.9.0.1/24")
+    # a router on a stick: two hosts on the bridge, a subnet behind the second (ICMP redirects)
+    stick = bridge and n >= 4 and draw(st.integers(0, 2), label="stick") == 0
     for c in range(1, n):
-        p = draw(st.integers(0, c - 1), label="parent")
-        via_bridge = bridge and p == 0 and draw(st.booleans(), label="on bridge")
+        if stick and c <= 3:
+            p, via_bridge = (0, True) if c < 3 else (2, False)
+        else:
+            p = draw(st.integers(0, c - 1), label="parent")
+            via_bridge = bridge and p == 0 and draw(st.booleans(), label="on bridge")
         child, parent = nodes[c], nodes[p]
         child.parent, child.via_bridge = p, via_bridge
         parent.down.append(c)
@@ -171,7 +176,7 @@ def worlds(draw: st.DrawFn, prefix: str) -> World:
     # subtree of another, via the bridge's owner (whose ICMP redirect the sender may learn)
     detours = [(a.name, addr.split("/")[0]) for a in nodes if a.via_bridge
                for b in nodes if b.via_bridge and b is not a
-               for d in subtree(nodes.index(b))[1:] for addr in nodes[d].addrs]
+               for d in subtree(nodes.index(b))[1:] for addr in nodes[d].addrs[:1]]
     k = draw(st.integers(3, 6), label="probes")
     for _ in range(k):
         if detours and draw(st.integers(0, 2), label="detour") == 0:

@@ -314,3 +314,37 @@ def test_redirects_never_change_who_is_reachable(script: str) -> None:
         icmp = t.packet.l4
         if getattr(icmp, "type", None) == 5:
             assert str(icmp.gateway).startswith("192.168.1.")  # type: ignore[union-attr]
+
+
+# -- the inet_peer they share with ip_error's route-error bucket ------------------------------
+
+def test_a_route_error_right_after_a_redirect_to_the_same_peer_is_held_back() -> None:
+    # h1 has no route to 10.30.0.0/24: ip_error answers net unreachable, from a token bucket per
+    # peer (1 s per error, 5 at most) that refills from the peer's rate_last, which the redirect
+    # 0.5 s before set; a second later the bucket holds a token again
+    no_route = "ip -n client route add 10.30.0.0/24 via 192.168.1.1\n"
+    probe = "ip netns exec client nc -z -w 1 10.30.0.2 80\n"
+    report = _run(no_route + "ip netns exec client sysctl -w net.ipv4.conf.eth0.accept_redirects=0\n"
+                  + PING + "sleep 0.5\n" + probe + "sleep 1\n" + probe).to_json()
+    redirected, held, answered = report["probes"]
+    assert _redirects_sent(redirected) == 11
+    assert held["outcome"] == "timeout"
+    assert "token bucket is empty" in str(_steps(held, "note"))
+    assert (answered["outcome"], answered["icmp"]) == ("unreachable", {"type": 3, "code": 0, "from": "192.168.1.1"})
+
+
+def test_route_errors_to_a_new_peer_come_in_a_burst_of_five() -> None:
+    probe = "ip netns exec client nc -z -w 0.01 10.30.0.2 80\n"
+    report = _run("ip -n client route add 10.30.0.0/24 via 192.168.1.1\n" + probe * 6).to_json()
+    assert [p["outcome"] for p in report["probes"]] == ["unreachable"] * 5 + ["timeout"]
+
+
+def test_nc_reports_a_time_exceeded_as_unreachable_and_ping_apart() -> None:
+    # h1 and h2 send 10.40.0.0/24 to each other until the TTL runs out
+    loop = ("ip -n client route add 10.40.0.0/24 via 192.168.1.1\n"
+            "ip -n h1 route add 10.40.0.0/24 via 192.168.1.2\nip -n h2 route add 10.40.0.0/24 via 192.168.1.1\n")
+    report = _run(loop + "ip netns exec client ping -c 1 -W 1 10.40.0.2\nsleep 1\n"
+                  "ip netns exec client nc -z -w 1 10.40.0.2 80\nsleep 1\n"
+                  "echo x | ip netns exec client nc -u -w 1 10.40.0.2 53\n").to_json()
+    assert [(p["outcome"], (p["icmp"] or {}).get("type"), p["errno"]) for p in report["probes"]] == [
+        ("ttl-exceeded", 11, None), ("unreachable", 11, "EHOSTUNREACH"), ("unreachable", 11, "EHOSTUNREACH")]
