@@ -24,7 +24,8 @@ Chosen to be deterministic on a real kernel, where the kernel itself would race:
 stay on (a router forwarding out of the arrival interface sends them: a bridge's hosts routing
 via each other, or a node sending a packet back down the veth it came from), except in a world
 where simnet held a redirect back, or sent one, by the per-peer backoff (20 ms doubled per
-redirect) counted from a redirect of an *earlier* probe: simnet's clock does not move between
+redirect), or a route error (whose per-peer token bucket refills from the same moment), counted
+from a redirect of an *earlier* probe: simnet's clock does not move between
 two probes while the runner takes tens of milliseconds, so such a world runs with its probes
 0.5 s apart (or, should one peer get more than 5 redirects, with ``send_redirects`` off
 everywhere; ``hypothesis.event`` counts both); ``tcp_synack_retries`` 0, because a SYN-ACK
@@ -351,19 +352,28 @@ def _record(sim: dict, in_hypothesis: bool) -> None:
             f.write(json.dumps(reached) + "\n")
 
 
+_HELD_ERROR = re.compile(r"ip_error: no ICMP to (\S+),")
+
+
 def _redirect_backoff_across_probes(sim: dict) -> bool:
-    """Whether a router decided on a redirect by the backoff from a redirect it sent the same
-    peer during an earlier probe (the time between two probes is not simnet's to know)."""
+    """Whether a router decided on a redirect, or on a route error (ip_error's token bucket
+    refills from the same inet_peer's rate_last), to a peer it sent a redirect during an earlier
+    probe: the time between two probes is not simnet's to know."""
     last_sent: dict[tuple[str, str], int] = {}
     for i, p in enumerate(sim["probes"]):
         for trace in p["trace"]:
             for step in trace["steps"]:
-                if step["kind"] != "redirect":
+                if step["kind"] == "redirect":
+                    key = (step["netns"], step["to"])
+                elif step["kind"] == "icmp" and step["reason"].startswith("route:"):
+                    key = (step["netns"], step["to"])
+                elif step["kind"] == "note" and (m := _HELD_ERROR.match(step["message"])):
+                    key = (step["netns"], m[1])
+                else:
                     continue
-                key = (step["netns"], step["to"])
                 if last_sent.get(key, i) < i:
                     return True
-                if step["sent"]:
+                if step["kind"] == "redirect" and step["sent"]:
                     last_sent[key] = i
     return False
 
