@@ -81,6 +81,13 @@ def validate(commands: tuple[Any, ...]) -> None:
         tool = inner[0]
         if tool == "modprobe":
             continue
+        if tool == "ss":
+            from simnet.script.ss import parse
+
+            try:
+                parse(inner)
+            except ValueError as e:
+                raise _script_error(cmd, str(e)) from None
         if tool not in _ALLOWED_IN_NS:
             raise _script_error(cmd, f"the kernel runner does not run {tool!r}")
         if tool == "ip":

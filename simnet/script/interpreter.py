@@ -216,6 +216,8 @@ def _compile(cmd: Command, jobs: int) -> tuple[_STEP, bool]:
             return (lambda run: run.world.run(until=run.world.now + secs)), False
         if tool in ("true", ":"):
             return (lambda run: None), False
+        if tool == "ss":
+            return _compile_ss(cmd, ns, argv), False
         if tool == "modprobe":
             from simnet.script.modprobe import check
 
@@ -238,7 +240,7 @@ def _compile(cmd: Command, jobs: int) -> tuple[_STEP, bool]:
         raise _err(cmd, f"{' '.join(argv[:3])}: {str(e).strip()}") from None
     raise _err(cmd, f"unsupported command {tool!r}: simnet interprets ip, bridge, sysctl, iptables, "
                     "iptables-save, iptables-restore, ipset, conntrack, ping, nc, curl, python3 -m http.server, "
-                    "echo > /proc/sys/..., sleep, kill, set, modprobe, timeout, sh -c, dockerd, docker and "
+                    "ss, echo > /proc/sys/..., sleep, kill, set, modprobe, timeout, sh -c, dockerd, docker and "
                     "systemctl ... docker")
 
 
@@ -257,6 +259,21 @@ def _compile_ip(cmd: Command, ns: str | None, argv: tuple[str, ...]) -> _STEP:
 
     def step(run: _Run) -> None:
         run.output(cmd, ic.run(run.world, ns))
+    return step
+
+
+def _compile_ss(cmd: Command, ns: str | None, argv: tuple[str, ...]) -> _STEP:
+    from simnet.script import ss
+
+    try:
+        opts = ss.parse(argv)
+    except ValueError as e:
+        raise _err(cmd, str(e)) from None
+
+    def step(run: _Run) -> None:
+        http = {id(lst) for _, lst in run.http}
+        # Send-Q of a listener is its backlog: python's socketserver listens with 5, OpenBSD nc with 1
+        run.output(cmd, ss.ss(run.ns(ns), opts, lambda lst: 5 if id(lst) in http else 1))
     return step
 
 

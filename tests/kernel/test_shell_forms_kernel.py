@@ -118,6 +118,22 @@ ip -n sfR link set dev pa promisc off
 ip -n sfR link show pa
 """
 
+SS = """\
+ip netns exec sfA nc -l -k -p 80 &
+ip netns exec sfA nc -l -k -s 10.79.0.1 -p 8080 &
+ip netns exec sfA nc -u -l -k -p 53 &
+ip netns exec sfA python3 -m http.server 8000 &
+ip netns exec sfB nc -z -w 1 10.79.0.1 80
+# expect: connected
+ip netns exec sfA ss -tln
+ip netns exec sfA ss -ulpn
+ip netns exec sfA ss -tlun
+ip netns exec sfA ss -tulnH
+ip netns exec sfA ss -tan
+ip netns exec sfA ss -tn
+ip netns exec sfB ss -tulnH
+"""
+
 
 def both(script: str) -> tuple[dict, dict]:
     reason = skip_reason()
@@ -220,3 +236,45 @@ def test_bridge_stp_state_0_and_promisc_change_no_delivery() -> None:
     # takes up are PACKET_OTHERHOST, dropped by ip_rcv before PREROUTING: INPUT counts none
     assert [p["outcome"] for p in kernel["probes"]] == ["reply", "connected"]
     assert counted(kernel["probes"][0], "sfR") == {("filter", "FORWARD", 1): 2}
+
+
+def rows(text: str) -> tuple[str, list[str]]:
+    """ss's header and its rows, sorted: the kernel lists listeners in a per-namespace hash order."""
+    lines = text.splitlines()
+    head = lines[0] if lines and lines[0].startswith(("State", "Netid")) else ""
+    return head, sorted(lines[1:] if head else lines)
+
+
+def test_ss_lists_the_namespaces_sockets() -> None:
+    script = WORLD + SS.replace("ss -ulpn", "ss -uln")
+    sim, kernel = both(script)
+    printed = {o["line"]: o["stdout"] for o in kernel["outputs"] if o["stdout"]}
+    simulated = {o["line"]: o["stdout"] for o in sim["outputs"]}
+    assert sorted(printed) == sorted(simulated) == [16, 17, 18, 19, 20, 21]
+    for line, text in printed.items():
+        assert rows(simulated[line]) == rows(text), line
+    head, listed = rows(printed[16])
+    assert head == "State  Recv-Q Send-Q Local Address:Port Peer Address:PortProcess"
+    # backlogs as the tools listen: OpenBSD nc 1, python's socketserver 5; the probe left no socket
+    assert listed == ["LISTEN 0      1            0.0.0.0:80        0.0.0.0:*          ",
+                      "LISTEN 0      1          10.79.0.1:8080      0.0.0.0:*          ",
+                      "LISTEN 0      5            0.0.0.0:8000      0.0.0.0:*          "]
+    assert rows(printed[20]) == rows(printed[16])
+    assert printed[21] == "State Recv-Q Send-Q Local Address:Port Peer Address:PortProcess\n"
+    assert [o["stdout"] for o in kernel["outputs"] if o["line"] == 22] == [""]  # sfB: no socket, -H: no header
+    from simnet.kernel import compare
+
+    assert not compare(sim, kernel)
+
+
+def test_ss_p_is_refused_on_both_sides() -> None:
+    from simnet.kernel import run_on_kernel
+    from simnet.script import ScriptError
+
+    message = "ss -p: simnet has no processes"
+    with pytest.raises(ScriptError, match=message):
+        run_script(WORLD + SS)
+    if skip_reason():
+        pytest.skip(skip_reason())
+    with pytest.raises(ScriptError, match=message):
+        run_on_kernel(WORLD + SS)

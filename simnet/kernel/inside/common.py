@@ -108,7 +108,7 @@ class KernelRunError(RuntimeError):
 
 _PROBES = ("ping", "nc", "curl")
 _ALLOWED_IN_NS = {"ip", "iptables", "iptables-restore", "iptables-save", "sysctl", "bridge",
-                  "ipset", "conntrack", "ping", "nc", "curl", "python3", "echo", "printf", "sleep"}
+                  "ipset", "conntrack", "ping", "nc", "curl", "python3", "echo", "printf", "sleep", "ss"}
 _RUNNER_BUILTINS = {"set", "kill", "sleep", "wait", "true", ":", "modprobe"}
 
 
@@ -368,7 +368,7 @@ def _prints(inner: tuple[str, ...]) -> bool:
     if not inner:
         return False
     tool, args = inner[0], inner[1:]
-    if tool == "iptables-save":
+    if tool in ("iptables-save", "ss"):
         return True
     if tool == "iptables":
         return any(a in ("-S", "-L", "--list", "--list-rules") or re.fullmatch(r"-[a-zA-Z]*[SL][a-zA-Z]*", a)

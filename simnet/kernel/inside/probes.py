@@ -230,7 +230,8 @@ def _helper_listen(a: dict[str, Any]) -> None:
     s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     s.bind((a["addr"], a["port"]))
     if not udp:
-        s.listen(64)
+        # the backlogs the real tools use (ss shows it as Send-Q): socketserver's 5, OpenBSD nc's 1
+        s.listen(5 if a.get("http") else 1)
     with open(a["log"], "a") as f:
         os.chmod(a["log"], 0o644)
         while True:

@@ -365,3 +365,47 @@ def test_bridge_options_fail_as_iproute2_and_this_kernel_fail(line: str, message
     with pytest.raises(ScriptError) as e:
         run_script(BRIDGED + line + "\n")
     assert str(e.value).startswith(f"<script>:19: {message}")
+
+
+# --------------------------------------------------------------------------- 7. ss
+
+LISTENERS = ("ip netns exec a nc -l -k -p 80 &\n"
+             "ip netns exec a nc -l -k -s 10.0.0.1 -p 8080 &\n"
+             "ip netns exec a nc -u -l -k -p 53 &\n"
+             "ip netns exec a python3 -m http.server 8000 &\n")
+
+
+def test_ss_prints_the_listeners_as_ss_does() -> None:
+    out = stdout(LISTENERS + "ip netns exec b nc -z -w 1 10.0.0.1 80\n"
+                 "ip netns exec a ss -tln\nip netns exec a ss -uln\nip netns exec a ss -tlun\n"
+                 "ip netns exec a ss -tulnH\nip netns exec a ss -tan\nip netns exec a ss -tn\n"
+                 "ip netns exec b ss -tulnH\nkill %1\nip netns exec a ss --tcp --listening --numeric\n")
+    assert out[0] == ("State  Recv-Q Send-Q Local Address:Port Peer Address:PortProcess\n"
+                      "LISTEN 0      1            0.0.0.0:80        0.0.0.0:*          \n"
+                      "LISTEN 0      5            0.0.0.0:8000      0.0.0.0:*          \n"
+                      "LISTEN 0      1           10.0.0.1:8080      0.0.0.0:*          \n")
+    assert out[1] == ("State  Recv-Q Send-Q Local Address:Port Peer Address:PortProcess\n"
+                      "UNCONN 0      0            0.0.0.0:53        0.0.0.0:*          \n")
+    assert out[2].startswith("Netid State  Recv-Q Send-Q Local Address:Port Peer Address:PortProcess\n"
+                             "udp   UNCONN 0      0            0.0.0.0:53        0.0.0.0:*          \n"
+                             "tcp   LISTEN 0      1            0.0.0.0:80        0.0.0.0:*          \n")
+    assert out[3].splitlines()[0] == "udp UNCONN 0      0       0.0.0.0:53   0.0.0.0:*"  # -H: no header, none padded
+    assert out[4] == out[0]  # -a: the listeners; the probe's connection was aborted, nothing else is left
+    assert out[5] == "State Recv-Q Send-Q Local Address:Port Peer Address:PortProcess\n"
+    # b has no sockets (and -H no header: nothing printed); after kill %1 port 80 is gone
+    assert len(out) == 7 and "0.0.0.0:80 " not in out[6] and "0.0.0.0:8000" in out[6]
+
+
+@pytest.mark.parametrize(("line", "message"), [
+    ("ss -tlnp", 'ss -p: simnet has no processes, so there is no users:(("nc",pid=...,fd=3)) column to print; '
+                 "drop -p"),
+    ("ss -ulpn", "ss -p: simnet has no processes"),
+    ("ss -tl", "ss without -n names ports from /etc/services; simnet prints numbers: add -n"),
+    ("ss -ln", "ss without -t or -u lists unix, netlink and raw sockets too; give -t and/or -u"),
+    ("ss -tln sport = :80", "ss: simnet does not take filters or arguments ('sport')"),
+    ("ss -tlne", "ss: simnet does not model -e (socket details)"),
+])
+def test_ss_refuses_what_it_cannot_print_faithfully(line: str, message: str) -> None:
+    with pytest.raises(ScriptError) as e:
+        run_script(TWO + "ip netns exec a " + line + "\n")
+    assert str(e.value).startswith(f"<script>:8: {message}")
