@@ -54,9 +54,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         return export_main([args.script] + (["-o", args.output] if args.output else []))
     if args.command == "kernel-run":
-        from simnet import kernel
+        from simnet import conformance
 
-        return int(kernel.main([args.script] + (["--json"] if args.json else [])) or 0)
+        return int(conformance.main([args.script] + (["--json"] if args.json else [])) or 0)
     from simnet.script.expect import ScriptError
     from simnet.script.interpreter import run_script
 

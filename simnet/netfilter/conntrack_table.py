@@ -292,7 +292,7 @@ class ConntrackTable:
     def listing(self) -> list[str]:
         """``conntrack -L`` lines as probe reports carry them, sorted.
 
-        The kernel runner's normalisation (:func:`simnet.kernel.normalise_conntrack`):
+        The kernel runner's normalisation (:func:`simnet.conformance.normalise_conntrack`):
         single spaces, no ageing timeout (it depends on wall time) and no ``id=``,
         ``mark=`` or ``use=`` words; zones stay.
         """
@@ -333,7 +333,7 @@ _NORMALISED_OUT = ("id=", "mark=", "use=", "secctx=")
 
 
 def normalise_line(line: str) -> str:
-    """One ``conntrack -L`` line as :func:`simnet.kernel.normalise_conntrack` keeps it."""
+    """One ``conntrack -L`` line as :func:`simnet.conformance.normalise_conntrack` keeps it."""
     words = line.split()
     head, rest = words[:2], words[2:]
     if rest and rest[0].isdigit():

@@ -3,7 +3,7 @@
 Scripts are written the way people type them, so a probe may be bounded by
 ``timeout(1)`` and a command may be handed to ``sh -c``.  Both the simulator
 (:func:`simnet.script.interpreter.compile_script`) and the kernel runner
-(:func:`simnet.kernel.run_on_kernel`) read a script through :func:`expand`, so
+(:func:`simnet.conformance.run_on_kernel`) read a script through :func:`expand`, so
 they see the same commands:
 
 * ``[ip netns exec NS] timeout [-s SIG] [-k DUR] [--preserve-status] [--foreground] [-v]
@@ -184,7 +184,7 @@ def ping_within(limit: float | None, count: int, interval: float, wait: float | 
 
     ping waits 10 s for the last answer without ``-W`` (iputils' linger); ``timeout`` kills it
     at LIMIT, so only the requests due before then leave (the kernel runner's helper uses the
-    same rule, in :mod:`simnet.kernel.inside.common`).
+    same rule, in :mod:`simnet.conformance.inside.common`).
 
     >>> ping_within(2, 3, 1.0, None), ping_within(None, 3, 1.0, None), ping_within(5, 2, 1.0, 1.0)
     ((2, 1.0), (3, 1.0), (2, 1.0))

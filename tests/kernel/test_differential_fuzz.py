@@ -5,7 +5,7 @@ through a bridge in the root namespace; addresses, default and specific routes, 
 random filter rules (user chains with RETURN, conntrack state matches, DROP, REJECT with ICMP
 or tcp-reset, policies) and nat rules (DNAT, SNAT, MASQUERADE); TCP and UDP listeners; and
 ping, ``nc -z`` and UDP probes. Each world becomes a scenario script that runs through
-:func:`run_script` and :func:`simnet.kernel.run_on_kernel`; any :func:`simnet.kernel.compare`
+:func:`run_script` and :func:`simnet.conformance.run_on_kernel`; any :func:`simnet.conformance.compare`
 difference fails the example.
 
 Examples: ``SIMNET_FUZZ_EXAMPLES`` worlds (default 200, 0 switches the random test off), split
@@ -405,7 +405,7 @@ def _spaced(text: str) -> str:
 
 
 def _check(text: str, in_hypothesis: bool = True) -> None:
-    from simnet.kernel import compare, run_on_kernel
+    from simnet.conformance import compare, run_on_kernel
 
     sim = run_script(text, filename="fuzz.sh").to_json()
     if _SYSCTLS in text and _redirect_backoff_across_probes(sim):

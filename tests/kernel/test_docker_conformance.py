@@ -2,7 +2,7 @@
 
 ``simnet.docker.export.export_scenario`` rewrites each ``scenarios/docker/*.sh`` into the
 commands the simulated daemon issued; the kernel runner runs that, and
-``simnet.kernel.compare`` must find no difference in outcome, ICMP, errno or receiver
+``simnet.conformance.compare`` must find no difference in outcome, ICMP, errno or receiver
 against the simulator's run of the *original* script.  Probes that reached a container
 through docker-proxy (a userland process the runner cannot start) are skipped one by one,
 with the reason.  Counters and conntrack are not compared here yet.
@@ -33,7 +33,7 @@ def test_docker_scenario_agrees_with_the_kernel(path: Path, tmp_path: Path) -> N
     reason = skip_reason()
     if reason:
         pytest.skip(reason)
-    from simnet.kernel import compare, run_on_kernel
+    from simnet.conformance import compare, run_on_kernel
 
     sim = run_script(path.read_text(), filename=str(path)).to_json()
     assert all(p["expect"] is None or p["expect"]["ok"] for p in sim["probes"])

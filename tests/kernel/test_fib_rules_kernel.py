@@ -43,7 +43,7 @@ def test_rules_and_route_get_print_alike() -> None:
     reason = skip_reason()
     if reason:
         pytest.skip(reason)
-    from simnet.kernel import run_on_kernel
+    from simnet.conformance import run_on_kernel
 
     sim = run_script(WORLD, filename="fwmark-rules.sh").to_json()["outputs"]
     kernel = run_on_kernel(WORLD, filename="fwmark-rules.sh")["outputs"]

@@ -14,7 +14,7 @@ import subprocess
 
 import pytest
 
-from simnet.kernel import KernelRunError, compare, run_on_kernel
+from simnet.conformance import KernelRunError, compare, run_on_kernel
 from simnet.script import ScriptError
 
 pytestmark = pytest.mark.kernel

@@ -57,7 +57,7 @@ def test_time_passes_alike(name: str) -> None:
     reason = skip_reason()
     if reason:
         pytest.skip(reason)
-    from simnet.kernel import run_on_kernel
+    from simnet.conformance import run_on_kernel
 
     passing, alive = CASES[name]
     text = SETUP + passing + LAST

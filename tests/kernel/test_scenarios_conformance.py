@@ -1,6 +1,6 @@
 """Every scenario in scenarios/ runs through simnet and through the real kernel, and they must agree.
 
-Compared per probe by :func:`simnet.kernel.compare`: the outcome, the ICMP type/code and sender, the
+Compared per probe by :func:`simnet.conformance.compare`: the outcome, the ICMP type/code and sender, the
 errno, which namespace and source address the receiving application saw, every rule and policy
 packet counter that moved in every namespace, and the conntrack entries of every namespace after
 the probe (ephemeral source ports, each side's free choice, blanked).
@@ -27,7 +27,7 @@ def test_scenario_agrees_with_the_kernel(path: Path) -> None:
     reason = skip_reason()
     if reason:
         pytest.skip(reason)
-    from simnet.kernel import compare, run_on_kernel
+    from simnet.conformance import compare, run_on_kernel
 
     sim = run_script(path.read_text(), filename=str(path)).to_json()
     kernel = run_on_kernel(str(path))

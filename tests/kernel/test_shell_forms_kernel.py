@@ -139,13 +139,13 @@ def both(script: str) -> tuple[dict, dict]:
     reason = skip_reason()
     if reason:
         pytest.skip(reason)
-    from simnet.kernel import run_on_kernel
+    from simnet.conformance import run_on_kernel
 
     return run_script(script, filename="shell-forms.sh").to_json(), run_on_kernel(script, filename="shell-forms.sh")
 
 
 def agree(sim: dict, kernel: dict) -> None:
-    from simnet.kernel import compare
+    from simnet.conformance import compare
 
     assert [p["line"] for p in sim["probes"]] == [p["line"] for p in kernel["probes"]]
     differences = compare(sim, kernel)
@@ -211,7 +211,7 @@ def test_modprobe_is_checked_and_skipped() -> None:
     sim, kernel = both(script)
     agree(sim, kernel)
     assert [p["outcome"] for p in kernel["probes"]] == ["reply"]
-    from simnet.kernel import run_on_kernel
+    from simnet.conformance import run_on_kernel
     from simnet.script import ScriptError
 
     for where in ("", "ip netns exec sfA "):
@@ -262,13 +262,13 @@ def test_ss_lists_the_namespaces_sockets() -> None:
     assert rows(printed[20]) == rows(printed[16])
     assert printed[21] == "State Recv-Q Send-Q Local Address:Port Peer Address:PortProcess\n"
     assert [o["stdout"] for o in kernel["outputs"] if o["line"] == 22] == [""]  # sfB: no socket, -H: no header
-    from simnet.kernel import compare
+    from simnet.conformance import compare
 
     assert not compare(sim, kernel)
 
 
 def test_ss_p_is_refused_on_both_sides() -> None:
-    from simnet.kernel import run_on_kernel
+    from simnet.conformance import run_on_kernel
     from simnet.script import ScriptError
 
     message = "ss -p: simnet has no processes"

@@ -86,7 +86,7 @@ def test_retransmissions_counted_as_the_kernel_counts_them(name: str) -> None:
     reason = skip_reason()
     if reason:
         pytest.skip(reason)
-    from simnet.kernel import run_on_kernel
+    from simnet.conformance import run_on_kernel
 
     text = SETUP + CASES[name]
     sim = _rule_packets(run_script(text, filename=f"{name}.sh").to_json())

@@ -89,7 +89,7 @@ def test_vxlan_world_agrees_with_the_kernel(name: str) -> None:
     reason = skip_reason()
     if reason:
         pytest.skip(reason)
-    from simnet.kernel import compare, run_on_kernel
+    from simnet.conformance import compare, run_on_kernel
 
     text = WORLDS[name]
     sim = run_script(text, filename=name).to_json()

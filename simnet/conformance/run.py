@@ -12,7 +12,7 @@ import sys
 import tempfile
 from typing import Any
 
-from simnet.kernel.inside.common import (BOOT, RUN_TIMEOUT, TOOLS, KernelRunError, _ALLOWED_IN_NS, _Cmd,
+from simnet.conformance.inside.common import (BOOT, RUN_TIMEOUT, TOOLS, KernelRunError, _ALLOWED_IN_NS, _Cmd,
                                          _RUNNER_BUILTINS, _ip_netns_option, _netns_of, _ns_ids, _parse_probe,
                                          _script_error, classify)
 

@@ -146,15 +146,15 @@ from __future__ import annotations
 import json
 import sys
 
-from simnet.kernel.compare import _summary, compare
-from simnet.kernel.inside.common import PING_TEXTS, RUN_TIMEOUT, KernelRunError, normalise_conntrack
-from simnet.kernel.run import run_on_kernel
+from simnet.conformance.compare import _summary, compare
+from simnet.conformance.inside.common import PING_TEXTS, RUN_TIMEOUT, KernelRunError, normalise_conntrack
+from simnet.conformance.run import run_on_kernel
 
 __all__ = ["KernelRunError", "PING_TEXTS", "compare", "main", "normalise_conntrack", "run_on_kernel"]
 
 
 def main(argv: list[str] | None = None) -> int:
-    """``python -m simnet.kernel SCRIPT [--json]``: run a script on the real kernel.
+    """``python -m simnet.conformance SCRIPT [--json]``: run a script on the real kernel.
 
     Exit status: 0 when every ``# expect:`` held, 1 when one did not, 2 on errors.
     """

@@ -2,7 +2,7 @@
 and reading what ``iptables-save -c`` and ``conntrack -L`` print.
 
 Standard library only: imported by bare name inside the run's namespaces, and as
-``simnet.kernel.inside.common`` by the calling side.
+``simnet.conformance.inside.common`` by the calling side.
 """
 
 from __future__ import annotations

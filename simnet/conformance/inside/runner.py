@@ -1,6 +1,6 @@
 """The inner runner: executes a script's commands inside ``unshare --mount --net``.
 
-Standard library only; started by :func:`simnet.kernel.run_on_kernel` as
+Standard library only; started by :func:`simnet.conformance.run_on_kernel` as
 ``python -I -S -c BOOT runner --inner SCRIPT --outer MNT:NET``.
 """
 
