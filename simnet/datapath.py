@@ -28,7 +28,9 @@ from simnet.addresses import IPProto, MacAddress
 from simnet.arp import MCAST_SOLICIT, RETRANS_TIME, NudState
 from simnet.link import Device, LinkKind
 from simnet.netfilter.context import AddrType
-from simnet.netfilter.engine import nf_hook
+from simnet.netfilter import targets as T
+from simnet.netfilter.engine import Verdict
+from simnet.netfilter.engine import nf_hook as _netfilter
 from simnet.netfilter.hooks import Hook
 from simnet.packet import Arp, ArpOp, Ethernet, EtherType, Icmp, IcmpType, IPv4, Packet, Tcp, TcpFlags, UnreachCode
 from simnet.routing import Route, RouteType
@@ -43,6 +45,33 @@ if TYPE_CHECKING:
 def _drop(ns: "NetNamespace", tid: int, reason: str, disposition: Disposition = Disposition.DROPPED) -> None:
     ns.world.tracer.step(tid, Dropped(netns=ns.name, reason=reason, disposition=disposition))
     ns.world.tracer.end(tid, disposition)
+
+
+def nf_hook(ns: "NetNamespace", hook: Hook, skb: Skb, tid: int, *, bridged: bool = False) -> Skb | None:
+    """NF_HOOK: the skb as it continues past ``hook``, or None when netfilter stopped it.
+
+    A REJECT's answer (``nf_send_reset``/``nf_send_unreach``) is sent from here, before the
+    stopped packet's trace ends, as the kernel sends it from inside the hook.
+    """
+    result = _netfilter(ns, hook, skb, tid, bridged=bridged)
+    if result.verdict is Verdict.ACCEPT:
+        return result.skb
+    if result.reject is not None:
+        _send_reject(ns, result.reject, result.skb, tid)
+        ns.world.tracer.end(tid, Disposition.REJECTED)
+    else:
+        ns.world.tracer.end(tid, Disposition.DROPPED)
+    return None
+
+
+def _send_reject(ns: "NetNamespace", rej: T.Reject, skb: Skb, tid: int) -> None:
+    """ipt_REJECT's reject_tg: a TCP reset or an ICMP error, as ``--reject-with`` says."""
+    if rej.tcp_reset:
+        send_tcp_reset(ns, skb, tid, reason="REJECT --reject-with tcp-reset")
+        return
+    code = rej.icmp_type_code
+    if code is not None:
+        icmp_send(ns, skb, code[0], code[1], tid, reason=f"REJECT --reject-with {rej.with_}")
 
 
 # -- the wire ---------------------------------------------------------------------------

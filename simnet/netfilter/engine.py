@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Callable
 
 from simnet.netfilter import targets as T
 from simnet.netfilter.conntrack import CtState, CtStatus
+from simnet.netfilter.conntrack_table import format_conn
 from simnet.netfilter.context import MatchContext
 from simnet.netfilter.evaluate import ChainResult
 from simnet.netfilter.hooks import Hook, Priority
@@ -36,7 +37,23 @@ class Verdict(Enum):
     """Consumed: REJECT answered it."""
 
 
-HookFn = Callable[["NetNamespace", Hook, "Skb", int], tuple[Verdict, "Skb"]]
+@dataclass(frozen=True, slots=True)
+class HookResult:
+    """What ``nf_hook`` decided: the verdict, the skb as it continues (or as it stopped), and
+    the REJECT whose answer the stack must send (``nf_send_reset``/``nf_send_unreach`` are the
+    stack's senders; netfilter only asks for them).  The trace is left open on a stop: the
+    caller sends the answer first, then ends it, so the steps keep the kernel's order."""
+
+    verdict: Verdict
+    skb: "Skb"
+    reject: "T.Reject | None" = None
+
+    @property
+    def accepted(self) -> bool:
+        return self.verdict is Verdict.ACCEPT
+
+
+HookFn = Callable[["NetNamespace", Hook, "Skb", int], "HookResult"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,7 +65,7 @@ class Registration:
 
 
 def _table(name: str) -> HookFn:
-    def run(ns: "NetNamespace", hook: Hook, skb: "Skb", tid: int) -> tuple[Verdict, "Skb"]:
+    def run(ns: "NetNamespace", hook: Hook, skb: "Skb", tid: int) -> HookResult:
         return run_table(ns, name, hook, skb, tid)
 
     return run
@@ -74,22 +91,21 @@ def _registrations() -> tuple[Registration, ...]:
     return tuple(regs)
 
 
-def nf_hook(ns: "NetNamespace", hook: Hook, skb: "Skb", tid: int, *, bridged: bool = False) -> "Skb | None":
-    """Run every registration at ``hook``; the skb as it continues, or None when it stopped here."""
+def nf_hook(ns: "NetNamespace", hook: Hook, skb: "Skb", tid: int, *, bridged: bool = False) -> HookResult:
+    """Run every registration at ``hook`` in priority order until one does not accept.
+
+    A DROP or a REJECT ends the walk; the trace stays open (see :class:`HookResult`).
+    """
     if not ns.ruleset_active():
-        return skb
+        return HookResult(Verdict.ACCEPT, skb)
     tracer = ns.world.tracer
     tracer.step(tid, HookEntered(netns=ns.name, hook=hook.chain, bridged=bridged))
     for reg in BY_HOOK[hook]:
-        verdict, skb = reg.fn(ns, hook, skb, tid)
-        if verdict is Verdict.ACCEPT:
-            continue
-        if verdict is Verdict.DROP:
-            tracer.end(tid, Disposition.DROPPED)
-        else:
-            tracer.end(tid, Disposition.REJECTED)
-        return None
-    return skb
+        result = reg.fn(ns, hook, skb, tid)
+        if result.verdict is not Verdict.ACCEPT:
+            return result
+        skb = result.skb
+    return HookResult(Verdict.ACCEPT, skb)
 
 
 def match_context(ns: "NetNamespace", hook: Hook) -> MatchContext:
@@ -99,7 +115,7 @@ def match_context(ns: "NetNamespace", hook: Hook) -> MatchContext:
 
 def evaluate(ns: "NetNamespace", table: str, hook: Hook, skb: "Skb", tid: int) -> ChainResult | None:
     """Evaluate a table's built-in chain for ``hook``, count the hits and trace them."""
-    state = ns.ruleset.tables.get(table) if hasattr(ns.ruleset, "tables") else None
+    state = ns.ruleset.tables.get(table)
     if state is None or hook.chain not in state.chains:
         return None
     result = ns.evaluator(state, hook.chain, skb, match_context(ns, hook))
@@ -121,72 +137,58 @@ def evaluate(ns: "NetNamespace", table: str, hook: Hook, skb: "Skb", tid: int) -
     return result
 
 
-def run_table(ns: "NetNamespace", table: str, hook: Hook, skb: "Skb", tid: int) -> tuple[Verdict, "Skb"]:
+def run_table(ns: "NetNamespace", table: str, hook: Hook, skb: "Skb", tid: int) -> HookResult:
     result = evaluate(ns, table, hook, skb, tid)
     if result is None:
-        return Verdict.ACCEPT, skb
+        return HookResult(Verdict.ACCEPT, skb)
     skb = result.skb
     match result.target:
         case T.Reject() as rej:
-            _reject(ns, rej, skb, tid)
-            return Verdict.STOLEN, skb
+            ns.world.tracer.step(tid, Dropped(netns=ns.name, reason=f"REJECT --reject-with {rej.with_}",
+                                              disposition=Disposition.REJECTED))
+            return HookResult(Verdict.STOLEN, skb, rej)
     if result.verdict == "DROP":
         ns.world.tracer.step(tid, Dropped(netns=ns.name, reason=f"{table} {hook.chain}: DROP"))
-        return Verdict.DROP, skb
-    return Verdict.ACCEPT, skb
-
-
-def _reject(ns: "NetNamespace", rej: "T.Reject", skb: "Skb", tid: int) -> None:
-    from simnet.datapath import icmp_send, send_tcp_reset
-
-    ns.world.tracer.step(tid, Dropped(netns=ns.name, reason=f"REJECT --reject-with {rej.with_}",
-                                      disposition=Disposition.REJECTED))
-    if rej.tcp_reset:
-        send_tcp_reset(ns, skb, tid, reason="REJECT --reject-with tcp-reset")
-        return
-    code = rej.icmp_type_code
-    if code is not None:
-        icmp_send(ns, skb, code[0], code[1], tid, reason=f"REJECT --reject-with {rej.with_}")
+        return HookResult(Verdict.DROP, skb)
+    return HookResult(Verdict.ACCEPT, skb)
 
 
 # -- conntrack -------------------------------------------------------------------------------
-def conntrack_in(ns: "NetNamespace", hook: Hook, skb: "Skb", tid: int) -> tuple[Verdict, "Skb"]:
+def conntrack_in(ns: "NetNamespace", hook: Hook, skb: "Skb", tid: int) -> HookResult:
     """nf_conntrack_in: attach the entry and ctinfo; new connections stay unconfirmed."""
     if not ns.conntrack_active() or skb.ctinfo is not None and skb.ctinfo.state is CtState.UNTRACKED:
-        return Verdict.ACCEPT, skb
+        return HookResult(Verdict.ACCEPT, skb)
     if skb.ct is not None and skb.ctinfo is not None:
-        return Verdict.ACCEPT, skb
+        return HookResult(Verdict.ACCEPT, skb)
     conn, info = ns.conntrack.classify(skb)
     if conn is not None and info is not None and conn.status & CtStatus.CONFIRMED:
         ns.conntrack.seen(conn, info, skb.packet)
-    from simnet.netfilter.conntrack_table import format_conn
-
     ns.world.tracer.step(tid, ConntrackLookup(
         netns=ns.name, state=info.state.value if info else "INVALID",
         direction=info.direction.value if info else "-", entry=format_conn(conn) if conn else "no entry"))
     # the entry (or nothing: INVALID) replaces the CT template (nf_conntrack_in resets _nfct)
-    return Verdict.ACCEPT, skb.evolve(ct=conn, ctinfo=info, ct_template=None)
+    return HookResult(Verdict.ACCEPT, skb.evolve(ct=conn, ctinfo=info, ct_template=None))
 
 
-def conntrack_confirm(ns: "NetNamespace", hook: Hook, skb: "Skb", tid: int) -> tuple[Verdict, "Skb"]:
+def conntrack_confirm(ns: "NetNamespace", hook: Hook, skb: "Skb", tid: int) -> HookResult:
     """__nf_conntrack_confirm: a new connection enters the table as its first packet leaves."""
     conn, info = skb.ct, skb.ctinfo
     if conn is None or info is None or conn.status & CtStatus.CONFIRMED:
-        return Verdict.ACCEPT, skb
+        return HookResult(Verdict.ACCEPT, skb)
     if info.state is CtState.RELATED:
-        return Verdict.ACCEPT, skb
+        return HookResult(Verdict.ACCEPT, skb)
     if not ns.conntrack.confirm(conn):
         ns.world.tracer.step(tid, Dropped(netns=ns.name, reason="conntrack: insert clash with an existing entry"))
-        return Verdict.DROP, skb
-    return Verdict.ACCEPT, skb
+        return HookResult(Verdict.DROP, skb)
+    return HookResult(Verdict.ACCEPT, skb)
 
 
 # -- NAT ---------------------------------------------------------------------------------------
-def nat_hook(ns: "NetNamespace", hook: Hook, skb: "Skb", tid: int) -> tuple[Verdict, "Skb"]:
+def nat_hook(ns: "NetNamespace", hook: Hook, skb: "Skb", tid: int) -> HookResult:
     """nf_nat_inet_fn: bind new connections through the nat table, then translate."""
     conn, info = skb.ct, skb.ctinfo
     if conn is None or info is None or info.state is CtState.UNTRACKED:
-        return Verdict.ACCEPT, skb
+        return HookResult(Verdict.ACCEPT, skb)
     manip = DST if hook in (Hook.PRE_ROUTING, Hook.LOCAL_OUT) else SRC
     related_error = info.state is CtState.RELATED and isinstance(skb.packet.l4, Icmp)
     if related_error and skb.packet.l4.type == IcmpType.REDIRECT and "nat" in ns.ruleset.tables and (
@@ -196,7 +198,7 @@ def nat_hook(ns: "NetNamespace", hook: Hook, skb: "Skb", tid: int) -> tuple[Verd
         # ip_forward sent the redirect (verified on 6.18: a non-matching MASQUERADE rule is enough)
         ns.world.tracer.step(tid, Dropped(netns=ns.name, reason="nat: an ICMP redirect about a connection "
                                                                 "NAT has rewritten or not finished with"))
-        return Verdict.DROP, skb
+        return HookResult(Verdict.DROP, skb)
     # nf_nat_ipv4_fn: a RELATED ICMP error only has its quote translated; any other RELATED
     # packet (a REJECT's RST carries its segment's entry) falls through to the NEW case, and
     # the nat chain runs for it if this manip was never set up (the SYN died before it)
@@ -210,15 +212,15 @@ def nat_hook(ns: "NetNamespace", hook: Hook, skb: "Skb", tid: int) -> tuple[Verd
                 isinstance(target, (T.Snat, T.Masquerade)) and manip == SRC)
             if wanted and not bind(ns, conn, manip, target, skb):
                 ns.world.tracer.step(tid, Dropped(netns=ns.name, reason=f"{target.name}: no address to use"))
-                return Verdict.DROP, skb
+                return HookResult(Verdict.DROP, skb)
             if result.verdict == "DROP":
                 ns.world.tracer.step(tid, Dropped(netns=ns.name, reason=f"nat {hook.chain}: DROP"))
-                return Verdict.DROP, skb
+                return HookResult(Verdict.DROP, skb)
     packet, diffs = nat_packet(conn, info.direction, manip, skb.packet)
     if diffs:
         ns.world.tracer.step(tid, Translated(netns=ns.name, manip="dnat" if manip == DST else "snat", diffs=diffs))
         skb = skb.evolve(packet=packet)
-    return Verdict.ACCEPT, skb
+    return HookResult(Verdict.ACCEPT, skb)
 
 
 REGISTRATIONS = _registrations()

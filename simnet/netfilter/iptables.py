@@ -24,6 +24,7 @@ from simnet.netfilter.ruleset import PROG, TRY_HELP, Counters, Ruleset, RulesetE
 from simnet.netfilter.syntax import (RestoreError, apply_restore, format_list, format_rule_verbose, format_rules,
                                      format_save)
 from simnet.netfilter.targets import EXTENSION_TARGETS
+from simnet.netfilter.xtables import parse_rulenumber, scan_ull
 
 __all__ = ["IptablesError", "iptables", "iptables_save", "iptables_restore"]
 
@@ -152,13 +153,11 @@ def iptables(ruleset: Ruleset, argv: Sequence[str]) -> str:
             if c in _OPTIONAL_CHAIN and has_arg():
                 cmd_args.append(args[i])
                 i += 1
-            if c in ("I", "D", "R") and i < n and args[i].isdigit():
-                cmd_args.append(args[i])
-                i += 1
-            elif c in ("L", "S", "Z") and cmd_args and has_arg():
-                if not args[i].isdigit():  # parse_rulenumber()
-                    raise _param(f"Invalid rule number `{args[i]}'")
-                cmd_args.append(args[i])
+            if c in ("I", "D", "R", "L", "S", "Z") and cmd_args and has_arg():
+                try:
+                    cmd_args.append(str(parse_rulenumber(args[i])))
+                except RuleSyntaxError as e:
+                    raise _param(str(e)) from None
                 i += 1
             continue
         if w in ("-t", "--table"):
@@ -178,12 +177,14 @@ def iptables(ruleset: Ruleset, argv: Sequence[str]) -> str:
             if i < n and args[i].isdigit():
                 i += 1
         elif w in ("-c", "--set-counters"):
-            if i + 1 >= n:
+            if i + 1 >= n or args[i + 1].startswith("-") or args[i + 1] == "!":  # bcnt: xs_has_arg
                 raise _param("-c requires packet and byte counter")
-            p, b = args[i], args[i + 1]
-            if not (p.isdigit() and b.isdigit()):
+            p, b = scan_ull(args[i]), scan_ull(args[i + 1])
+            if p is None:
                 raise _param("-c packet counter not numeric")
-            counters = Counters(int(p), int(b))
+            if b is None:
+                raise _param("-c byte counter not numeric")
+            counters = Counters(p, b)
             i += 2
         elif w in ("-4", "--ipv4"):
             pass

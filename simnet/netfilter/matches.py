@@ -25,202 +25,22 @@ worded like iptables; nothing is ever skipped silently.
 
 from __future__ import annotations
 
-import re
-from socket import inet_aton as _inet_aton
-
 from dataclasses import dataclass, fields
-from functools import lru_cache
 from ipaddress import IPv4Address, IPv4Network
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from simnet.addresses import MacAddress
-from simnet.errors import RuleSyntaxError
 from simnet.netfilter.context import AddrType
 from simnet.netfilter.conntrack import Conn, CtDir, CtState, CtStatus, template_conn
-from simnet.packet import Icmp, Tcp, TcpFlags, Udp
+from simnet.packet import Icmp, Tcp, Udp
+from simnet.netfilter.xtables import (U32, Opts, check_iface, err, iface_matches, mark_text, net_text, parse_int,
+                                      parse_mark, parse_mport, parse_network, parse_port_range, parse_proto, port_name,
+                                      range_text, save_string, strtoui, decimal, is_digits)
 from simnet.skb import PktType
 
 if TYPE_CHECKING:
     from simnet.netfilter.context import MatchContext
     from simnet.skb import Skb
-
-Opts = dict[str, tuple[bool, tuple[str, ...]]]
-"""Parsed options of one module: canonical option -> (inverted, arguments)."""
-
-U32 = 0xFFFFFFFF
-
-
-# --------------------------------------------------------------------------- helpers
-
-
-def _err(msg: str) -> RuleSyntaxError:
-    return RuleSyntaxError(msg)
-
-
-def save_string(value: str) -> str:
-    """Quote like ``xtables_save_string``: bare if only ``[A-Za-z0-9_-]``, else quoted."""
-    if value and not value.strip(_NO_QUOTE):
-        return value
-    return '"' + value.replace("\\", "\\\\").replace('"', '\\"').replace("'", "\\'") + '"'
-
-
-_NO_QUOTE = "_-0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
-
-
-def parse_int(text: str, what: str, lo: int = 0, hi: int = U32) -> int:
-    """strtoul(base 0) with bounds, iptables-style message on failure."""
-    try:
-        value = int(text, 0) if not (len(text) > 1 and text[0] == "0" and text[1].isdigit()) else int(text, 8)
-    except ValueError:
-        raise _err(f"Bad {what} value \"{text}\"") from None
-    if not lo <= value <= hi:
-        raise _err(f"Bad {what} value \"{text}\"")
-    return value
-
-
-def parse_mark(text: str, what: str = "mark") -> tuple[int, int]:
-    """``value[/mask]`` (mask defaults to 0xffffffff)."""
-    value, _, mask = text.partition("/")
-    return parse_int(value, what), (parse_int(mask, what) if mask else U32)
-
-
-def mark_text(value: int, mask: int) -> str:
-    return f"0x{value:x}" if mask == U32 else f"0x{value:x}/0x{mask:x}"
-
-
-def _strtoui(text: str, hi: int) -> int | None:
-    """xtables_strtoui(text, NULL, &v, 0, hi): strtoumax base 0 (0x hex, leading-0 octal,
-    leading blanks and a sign allowed), the whole string consumed, 0 <= v <= hi."""
-    t = text.lstrip(" \t\n\r\f\v")
-    neg = False
-    if t[:1] in ("+", "-"):
-        neg = t[0] == "-"
-        t = t[1:]
-    if not t:
-        return None
-    try:
-        if t[:2] in ("0x", "0X"):
-            v = int(t[2:], 16) if t[2:] and t[2:].isalnum() else None
-        elif t[0] == "0" and len(t) > 1:
-            v = int(t, 8) if t.isdigit() else None
-        else:
-            v = int(t) if t.isdigit() else None
-    except ValueError:
-        return None
-    if v is None:
-        return None
-    if neg and v:
-        return None  # strtoumax("-n") wraps to a huge value
-    return v if v <= hi else None
-
-
-_QUAD = re.compile(r"(?:(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)")
-
-
-def quad_to_int(text: str) -> int | None:
-    """A plain dotted quad (decimal, no leading zeros) as an int, else None (quickly)."""
-    if _QUAD.fullmatch(text) is None:
-        return None
-    return int.from_bytes(_inet_aton(text), "big")
-
-
-def _dotted(text: str, is_mask: bool) -> int | None:
-    """xtables' __numeric_to_ipaddr: up to four dot-separated bytes (strtoui base 0 each);
-    an address with fewer is completed with zero bytes (``10.1`` is 10.1.0.0), a mask is not."""
-    if _QUAD.fullmatch(text) is not None:
-        return int.from_bytes(_inet_aton(text), "big")
-    parts = text[:19].split(".")  # iptables copies the text into a 20-byte buffer
-    if len(parts) > 4 or (is_mask and len(parts) != 4):
-        return None
-    value = 0
-    for p in parts:
-        b = _strtoui(p, 255)
-        if b is None:
-            return None
-        value = (value << 8) | b
-    return value << (8 * (4 - len(parts)))
-
-
-_NETS: dict[str, IPv4Network] = {}
-
-
-def parse_network(text: str) -> IPv4Network:
-    """``-s``/``-d`` address as iptables reads it (xtables_ipparse_any): ``a[.b[.c[.d]]]`` with
-    strtoul-style bytes (``0/0``, ``10.1``, ``010.1.2.3`` are all addresses), ``/len`` (base 0)
-    or ``/a.b.c.d``; host bits cleared.  Results are memoised by text (rules repeat them)."""
-    net = _NETS.get(text)
-    if net is not None:
-        return net
-    addr, slash, mask = text.partition("/")
-    ip = _dotted(addr, False)
-    if ip is None:
-        raise _err(f"host/network `{addr}' not found")
-    if not slash:
-        plen = 32
-    elif (m := _dotted(mask, True)) is not None:
-        inv = (~m) & U32
-        if inv & (inv + 1):
-            raise _err(f"non-contiguous mask `{mask}' is not supported by simnet")
-        plen = 32 - inv.bit_length()
-    else:
-        plen = _strtoui(mask, 32) if mask else None
-        if plen is None:
-            raise _err(f"invalid mask `{mask}' specified")
-    net = IPv4Network((ip & ((U32 << (32 - plen)) & U32), plen))
-    if len(_NETS) >= 1 << 18:
-        _NETS.clear()
-    _NETS[text] = net
-    return net
-
-
-def net_text(net: IPv4Network) -> str:
-    """How conntrack/addresses print a network: ``/32`` omitted."""
-    return str(net.network_address) if net.prefixlen == 32 else str(net)
-
-
-@lru_cache(maxsize=4096)
-def parse_port(text: str, proto: str = "tcp") -> int:
-    if text.isdigit():
-        value = int(text)
-        if value <= 65535:
-            return value
-    else:
-        services = _services(proto)[0]
-        if text in services:
-            return services[text]
-    raise _err(f"invalid port/service `{text}' specified")
-
-
-def parse_port_range(text: str, proto: str = "tcp") -> tuple[int, int]:
-    lo_s, colon, hi_s = text.partition(":")
-    lo = parse_port(lo_s, proto) if lo_s else 0
-    hi = (parse_port(hi_s, proto) if hi_s else 65535) if colon else lo
-    if lo > hi:
-        raise _err(f"invalid portrange `{text}' specified")
-    return lo, hi
-
-
-def range_text(lo: int, hi: int) -> str:
-    return str(lo) if lo == hi else f"{lo}:{hi}"
-
-
-def port_name(port: int, proto: str, numeric: bool) -> str:
-    if numeric:
-        return str(port)
-    return _services(proto)[1].get(port, str(port))
-
-
-@lru_cache(maxsize=4)
-def _services(proto: str) -> tuple[dict[str, int], dict[int, str]]:
-    text = _TCP_SERVICES if proto != "udp" else _UDP_SERVICES
-    by_name: dict[str, int] = {}
-    by_port: dict[int, str] = {}
-    for item in text.split():
-        name, _, port = item.partition("=")
-        by_name.setdefault(name, int(port))
-        by_port.setdefault(int(port), name)
-    return by_name, by_port
-
 
 def _bang(inv: bool) -> str:
     return " !" if inv else ""
@@ -239,7 +59,7 @@ def _no_invert(module: str, opts: Opts, *names: str) -> None:
     for n in names:
         o = opts.get(n)
         if o is not None and o[0]:
-            raise _err(f"{module}: option \"{n}\" cannot be inverted.")
+            raise err(f"{module}: option \"{n}\" cannot be inverted.")
 
 
 # --------------------------------------------------------------------------- base
@@ -286,7 +106,7 @@ def parse_tcp_flags(text: str) -> int:
         try:
             value |= _TCP_FLAG_PARSE[word.upper()]
         except KeyError:
-            raise _err(f"Unknown TCP flag `{word}'") from None
+            raise err(f"Unknown TCP flag `{word}'") from None
     return value
 
 
@@ -324,7 +144,7 @@ class TcpMatch(Match):
                 kw[field + "_invert"] = o[0]
         if (o := opts.get("--tcp-flags")) is not None:
             if "--syn" in opts:
-                raise _err("tcp: \"--syn\" and \"--tcp-flags\" cannot be used together")
+                raise err("tcp: \"--syn\" and \"--tcp-flags\" cannot be used together")
             kw.update(flags_mask=parse_tcp_flags(o[1][0]), flags_comp=parse_tcp_flags(o[1][1]), flags_invert=o[0])
         elif (o := opts.get("--syn")) is not None:
             kw.update(flags_mask=0x17, flags_comp=0x02, flags_invert=o[0])
@@ -473,15 +293,25 @@ class IcmpMatch(Match):
         if text in ICMP_NAMES:
             t, lo, hi = ICMP_NAMES[text]
             return cls(type=t, code_min=lo, code_max=hi, invert=o[0])
-        for name, (t, lo, hi) in ICMP_NAMES.items():
-            if name.startswith(text) and text:
-                return cls(type=t, code_min=lo, code_max=hi, invert=o[0])
+        found = None
+        for name in ICMP_NAMES:  # libxt_icmp: a case-insensitive prefix names one type only
+            if name[:len(text)].lower() == text.lower():
+                if found is not None:
+                    raise err(f"Ambiguous ICMP type `{text}': `{found}' or `{name}'?")
+                found = name
+        if found is not None:
+            t, lo, hi = ICMP_NAMES[found]
+            return cls(type=t, code_min=lo, code_max=hi, invert=o[0])
         t_s, slash, c_s = text.partition("/")
-        if not t_s.isdigit() or int(t_s) > 255 or (slash and (not c_s.isdigit() or int(c_s) > 255)):
-            raise _err(f"Invalid ICMP type `{text}'")
+        t = strtoui(t_s, 255)
+        if t is None:
+            raise err(f"Unknown ICMP type `{text}'")
         if slash:
-            return cls(type=int(t_s), code_min=int(c_s), code_max=int(c_s), invert=o[0])
-        return cls(type=int(t_s), invert=o[0])
+            c = strtoui(c_s, 255)
+            if c is None:
+                raise err(f"Unknown ICMP code `{text}'")
+            return cls(type=t, code_min=c, code_max=c, invert=o[0])
+        return cls(type=t, invert=o[0])
 
     def _type_text(self) -> str:
         if self.type == 0xFF:
@@ -528,9 +358,9 @@ def _parse_states(text: str, allowed: tuple[CtState, ...], module: str) -> froze
         try:
             st = CtState(word.upper())
         except ValueError:
-            raise _err(f"Bad {module} \"{word}\"") from None
+            raise err(f"Bad {module} \"{word}\"") from None
         if st not in allowed:
-            raise _err(f"Bad {module} \"{word}\"")
+            raise err(f"Bad {module} \"{word}\"")
         out.add(st)
     return frozenset(out)
 
@@ -598,17 +428,16 @@ class ConntrackMatch(Match):
 
     @classmethod
     def build(cls, opts: Opts, proto: int | None) -> "ConntrackMatch":
-        from simnet.netfilter.rule import parse_proto  # circular at import time
 
         if not opts:
-            raise _err("conntrack: At least one option is required")
+            raise err("conntrack: At least one option is required")
         kw: dict[str, Any] = {}
         if (o := opts.get("--ctstate")) is not None:
             kw.update(ctstate=_parse_states(o[1][0], CT_STATE_ORDER, "ctstate"), ctstate_invert=o[0])
         if (o := opts.get("--ctproto")) is not None:
             p = parse_proto(o[1][0])
             if p is None:
-                raise _err("conntrack: rule would never match protocol")
+                raise err("conntrack: rule would never match protocol")
             kw.update(ctproto=p, ctproto_invert=o[0])
         for f in ("origsrc", "origdst", "replsrc", "repldst"):
             if (o := opts.get("--ct" + f)) is not None:
@@ -616,7 +445,7 @@ class ConntrackMatch(Match):
                 kw[f + "_invert"] = o[0]
         for f in ("origsrcport", "origdstport", "replsrcport", "repldstport"):
             if (o := opts.get("--ct" + f)) is not None:
-                kw[f] = parse_port_range(o[1][0])
+                kw[f] = parse_mport(o[1][0])
                 kw[f + "_invert"] = o[0]
         if (o := opts.get("--ctstatus")) is not None:
             status = CtStatus(0)
@@ -625,21 +454,19 @@ class ConntrackMatch(Match):
                     continue
                 found = dict(CT_STATUS_ORDER).get(word.upper())
                 if found is None:
-                    raise _err(f"Bad ctstatus \"{word}\"")
+                    raise err(f"Bad ctstatus \"{word}\"")
                 status |= found
             kw.update(ctstatus=status, ctstatus_invert=o[0])
         if (o := opts.get("--ctdir")) is not None:
             if o[0]:
-                raise _err("conntrack: option \"--ctdir\" cannot be inverted.")
+                raise err("conntrack: option \"--ctdir\" cannot be inverted.")
             try:
                 kw["ctdir"] = CtDir(o[1][0].upper())
             except ValueError:
-                raise _err(f"Unknown direction \"{o[1][0]}\"") from None
+                raise err(f"Unknown direction \"{o[1][0]}\"") from None
         return cls(**kw)
 
     def save(self) -> str:
-        from simnet.netfilter.rule import proto_name
-
         s = ""
         if self.ctstate is not None:
             s += f"{_bang(self.ctstate_invert)} --ctstate {_states_text(self.ctstate)}"
@@ -657,7 +484,6 @@ class ConntrackMatch(Match):
             s += f"{_bang(self.ctstatus_invert)} --ctstatus {_status_text(self.ctstatus)}"
         if self.ctdir is not None:
             s += f" --ctdir {self.ctdir.value}"
-        del proto_name
         return s
 
     def describe(self, numeric: bool) -> str:
@@ -726,7 +552,7 @@ class StateMatch(Match):
     def build(cls, opts: Opts, proto: int | None) -> "StateMatch":
         o = opts.get("--state")
         if o is None:
-            raise _err("state: option \"--state\" must be specified")
+            raise err("state: option \"--state\" must be specified")
         return cls(states=_parse_states(o[1][0], CT_STATE_ORDER[:5], "state"), invert=o[0])
 
     def save(self) -> str:
@@ -752,7 +578,7 @@ def _parse_addrtypes(text: str) -> frozenset[AddrType]:
         try:
             out.add(AddrType(word.upper()))
         except ValueError:
-            raise _err(f"addrtype: invalid address type `{word}'") from None
+            raise err(f"addrtype: invalid address type `{word}'") from None
     return frozenset(out)
 
 
@@ -783,11 +609,11 @@ class AddrTypeMatch(Match):
         if (o := opts.get("--dst-type")) is not None:
             kw.update(dst_types=_parse_addrtypes(o[1][0]), dst_invert=o[0])
         if "--limit-iface-in" in opts and "--limit-iface-out" in opts:
-            raise _err("addrtype: you can't specify both --limit-iface-in and --limit-iface-out")
+            raise err("addrtype: you can't specify both --limit-iface-in and --limit-iface-out")
         kw["limit_iface_in"] = "--limit-iface-in" in opts
         kw["limit_iface_out"] = "--limit-iface-out" in opts
         if "src_types" not in kw and "dst_types" not in kw:
-            raise _err("addrtype: you must specify --src-type or --dst-type")
+            raise err("addrtype: you must specify --src-type or --dst-type")
         return cls(**kw)
 
     def save(self) -> str:
@@ -845,14 +671,14 @@ class MultiportMatch(Match):
     @classmethod
     def build(cls, opts: Opts, proto: int | None) -> "MultiportMatch":
         if proto not in (6, 17, 132, 33, 136):
-            raise _err("multiport needs `-p tcp', `-p udp', `-p udplite', `-p sctp' or `-p dccp'")
+            raise err("multiport needs `-p tcp', `-p udp', `-p udplite', `-p sctp' or `-p dccp'")
         if len(opts) != 1:
-            raise _err("multiport: can only specify one option" if opts else "multiport expects an option")
+            raise err("multiport: can only specify one option" if opts else "multiport expects an option")
         (name, (inv, args)), = opts.items()
         pname = "udp" if proto == 17 else "tcp"
         ports = tuple(parse_port_range(p, pname) for p in args[0].split(","))
         if sum(1 if lo == hi else 2 for lo, hi in ports) > 15:
-            raise _err("too many ports specified")
+            raise err("too many ports specified")
         return cls(direction=name[2:], ports=ports, invert=inv)
 
     def save(self) -> str:
@@ -888,9 +714,9 @@ class CommentMatch(Match):
         _no_invert("comment", opts, "--comment")
         o = opts.get("--comment")
         if o is None:
-            raise _err("comment: option \"--comment\" must be specified")
+            raise err("comment: option \"--comment\" must be specified")
         if len(o[1][0].encode()) > 255:
-            raise _err(f"comment: option \"--comment\" value too long")
+            raise err(f"comment: option \"--comment\" value too long")
         return cls(comment=o[1][0])
 
     def save(self) -> str:
@@ -917,7 +743,7 @@ class _MaskedMatch(Match):
     def build(cls, opts: Opts, proto: int | None) -> "_MaskedMatch":
         o = opts.get(cls.OPTION)
         if o is None:
-            raise _err(f"{cls.module}: option \"{cls.OPTION}\" must be specified")
+            raise err(f"{cls.module}: option \"{cls.OPTION}\" must be specified")
         value, mask = cls._parse(o[1][0])
         return cls(value=value, mask=mask, invert=o[0])
 
@@ -988,10 +814,9 @@ class PhysdevMatch(Match):
 
     @classmethod
     def build(cls, opts: Opts, proto: int | None) -> "PhysdevMatch":
-        from simnet.netfilter.rule import check_iface
 
         if not opts:
-            raise _err("PHYSDEV: no physdev option specified")
+            raise err("PHYSDEV: no physdev option specified")
         kw: dict[str, Any] = {}
         if (o := opts.get("--physdev-in")) is not None:
             kw.update(physdev_in=check_iface(o[1][0]), in_invert=o[0])
@@ -1032,7 +857,6 @@ class PhysdevMatch(Match):
         return s
 
     def matches(self, skb: "Skb", ctx: "MatchContext") -> bool:
-        from simnet.netfilter.rule import iface_matches
 
         if not skb.bridged:
             # Only inverted tests can hold for a frame that was not bridged.
@@ -1064,7 +888,7 @@ def _parse_range(text: str) -> tuple[IPv4Address, IPv4Address]:
         lo = IPv4Address(lo_s)
         hi = IPv4Address(hi_s) if dash else lo
     except ValueError:
-        raise _err(f"iprange: could not parse range \"{text}\"") from None
+        raise err(f"iprange: could not parse range \"{text}\"") from None
     return lo, hi
 
 
@@ -1088,7 +912,7 @@ class IpRangeMatch(Match):
         if (o := opts.get("--dst-range")) is not None:
             kw.update(dst_range=_parse_range(o[1][0]), dst_invert=o[0])
         if not kw:
-            raise _err("iprange match: You must specify `--src-range' or `--dst-range'")
+            raise err("iprange match: You must specify `--src-range' or `--dst-range'")
         return cls(**kw)
 
     def save(self) -> str:
@@ -1134,11 +958,11 @@ class MacMatch(Match):
 
         o = opts.get("--mac-source")
         if o is None:
-            raise _err("mac: option \"--mac-source\" must be specified")
+            raise err("mac: option \"--mac-source\" must be specified")
         try:
             return cls(mac=MacAddress(o[1][0]), invert=o[0])
         except AddressValueError:
-            raise _err(f"Bad mac address \"{o[1][0]}\"") from None
+            raise err(f"Bad mac address \"{o[1][0]}\"") from None
 
     def save(self) -> str:
         return f"{_bang(self.invert)} --mac-source {self.mac}"
@@ -1182,31 +1006,31 @@ class StatisticMatch(Match):
         _no_invert("statistic", opts, "--mode", "--packet")
         mode = opts.get("--mode")
         if mode is None:
-            raise _err("statistic: option \"--mode\" must be specified")
+            raise err("statistic: option \"--mode\" must be specified")
         m = mode[1][0]
         if m == "random":
             o = opts.get("--probability")
             if o is None or "--every" in opts or "--packet" in opts:
-                raise _err("statistic: --mode random needs --probability (and not --every/--packet)")
+                raise err("statistic: --mode random needs --probability (and not --every/--packet)")
             try:
                 p = float(o[1][0])
             except ValueError:
-                raise _err(f"statistic: Bad value for option \"--probability\", \"{o[1][0]}\" is not a floating point number") from None
+                raise err(f"statistic: Bad value for option \"--probability\", \"{o[1][0]}\" is not a floating point number") from None
             if not 0.0 <= p <= 1.0:
-                raise _err(f"statistic: Bad value for option \"--probability\", \"{o[1][0]}\" is out of range")
+                raise err(f"statistic: Bad value for option \"--probability\", \"{o[1][0]}\" is out of range")
             return cls(mode="random", probability=int(p * 0x80000000 + 0.5), invert=o[0])
         if m == "nth":
             o = opts.get("--every")
             if o is None:
-                raise _err("statistic: option \"--mode nth\" also requires \"--every\".")
+                raise err("statistic: option \"--mode nth\" also requires \"--every\".")
             if "--packet" not in opts:
-                raise _err("statistic: option \"--every\" also requires \"--packet\".")
+                raise err("statistic: option \"--every\" also requires \"--packet\".")
             every = parse_int(o[1][0], "every", 1)
             packet = parse_int(opts["--packet"][1][0], "packet", 0)
             if packet >= every:
-                raise _err("statistic: option --packet must be less than --every")
+                raise err("statistic: option --packet must be less than --every")
             return cls(mode="nth", every=every, packet=packet, invert=o[0])
-        raise _err(f"statistic: Bad value for option \"--mode\", \"{m}\"")
+        raise err(f"statistic: Bad value for option \"--mode\", \"{m}\"")
 
     @property
     def probability_float(self) -> float:
@@ -1262,11 +1086,11 @@ class SetMatch(Match):
     def build(cls, opts: Opts, proto: int | None) -> "SetMatch":
         o = opts.get("--match-set")
         if o is None:
-            raise _err("You must specify `--match-set' with proper arguments")
+            raise err("You must specify `--match-set' with proper arguments")
         name, dirs_s = o[1]
         dirs = tuple(dirs_s.split(","))
         if not all(d in ("src", "dst") for d in dirs) or len(dirs) > 6:
-            raise _err(f"You must specify (the comma separated list of) 'src' or 'dst'.")
+            raise err(f"You must specify (the comma separated list of) 'src' or 'dst'.")
         _no_invert("set", opts, "--return-nomatch")
         uc = opts.get("--update-counters")
         us = opts.get("--update-subcounters")
@@ -1314,18 +1138,18 @@ def parse_rate(text: str) -> int:
     if slash:
         unit = unit.lower()
         if not unit:
-            raise _err(f"bad rate `{text}'")
+            raise err(f"bad rate \"{text}\"'")
         for word, m in (("second", 1), ("minute", 60), ("hour", 3600), ("day", 86400)):
             if word.startswith(unit):
                 mult = m
                 break
         else:
-            raise _err(f"bad rate `{text}'")
-    if not num.isdigit() or int(num) == 0:
-        raise _err(f"bad rate `{text}'")
-    period = LIMIT_SCALE * mult // int(num)
+            raise err(f"bad rate \"{text}\"'")
+    if not is_digits(num) or decimal(num) == 0:
+        raise err(f"bad rate \"{text}\"'")
+    period = LIMIT_SCALE * mult // decimal(num)
     if period == 0:
-        raise _err(f"Rate too fast \"{text}\"")
+        raise err(f"Rate too fast \"{text}\"")
     return period
 
 
@@ -1417,7 +1241,7 @@ class RecentMatch(Match):
     def build(cls, opts: Opts, proto: int | None) -> "RecentMatch":
         cmds = [c for c in ("--set", "--rcheck", "--update", "--remove") if c in opts]
         if len(cmds) != 1:
-            raise _err("recent: you must specify one of `--set', `--rcheck' `--update' or `--remove'")
+            raise err("recent: you must specify one of `--set', `--rcheck' `--update' or `--remove'")
         _no_invert("recent", opts, "--seconds", "--reap", "--hitcount", "--rttl", "--name", "--mask",
                    "--rsource", "--rdest")
         kw: dict[str, Any] = {"command": cmds[0][2:], "invert": opts[cmds[0]][0]}
@@ -1431,15 +1255,15 @@ class RecentMatch(Match):
             try:
                 kw["mask"] = IPv4Address(o[1][0])
             except ValueError:
-                raise _err(f"recent: bad mask \"{o[1][0]}\"") from None
+                raise err(f"recent: bad mask \"{o[1][0]}\"") from None
         kw["reap"] = "--reap" in opts
         kw["rttl"] = "--rttl" in opts
         if "--rdest" in opts:
             kw["side"] = "rdest"
         if kw["reap"] and not kw.get("seconds"):
-            raise _err("recent: --reap requires --seconds")
+            raise err("recent: --reap requires --seconds")
         if kw["command"] in ("set", "remove") and ("seconds" in kw or "hitcount" in kw):
-            raise _err("recent: --seconds and --hitcount only work with --rcheck or --update")
+            raise err("recent: --seconds and --hitcount only work with --rcheck or --update")
         return cls(**kw)
 
     def save(self) -> str:
@@ -1512,10 +1336,10 @@ class RecentMatch(Match):
 
 def _parse_id_range(text: str, what: str) -> tuple[int, int]:
     lo_s, dash, hi_s = text.partition("-")
-    if not lo_s.isdigit() or (dash and not hi_s.isdigit()):
-        raise _err(f"owner: Bad value for option \"--{what}-owner\", or \"{text}\" not found")
-    lo = int(lo_s)
-    return lo, int(hi_s) if dash else lo
+    if not is_digits(lo_s) or (dash and not is_digits(hi_s)) or decimal(lo_s) > U32 or (dash and decimal(hi_s) > U32):
+        raise err(f"owner: Bad value for option \"--{what}-owner\", or \"{text}\" not found")
+    lo = decimal(lo_s)
+    return lo, decimal(hi_s) if dash else lo
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -1547,7 +1371,7 @@ class OwnerMatch(Match):
         if (o := opts.get("--socket-exists")) is not None:
             kw["socket_exists"] = not o[0]
         if not kw:
-            raise _err("owner: no owner option given")
+            raise err("owner: no owner option given")
         return cls(**kw)
 
     def save(self) -> str:
@@ -1589,12 +1413,12 @@ class LengthMatch(Match):
     def build(cls, opts: Opts, proto: int | None) -> "LengthMatch":
         o = opts.get("--length")
         if o is None:
-            raise _err("length: option \"--length\" must be specified")
+            raise err("length: option \"--length\" must be specified")
         lo_s, colon, hi_s = o[1][0].partition(":")
         lo = parse_int(lo_s, "length", 0, 65535) if lo_s else 0
         hi = (parse_int(hi_s, "length", 0, 65535) if hi_s else 65535) if colon else lo
         if lo > hi:
-            raise _err(f"length: Bad value for option \"--length\", \"{o[1][0]}\"")
+            raise err(f"length: Bad value for option \"--length\", \"{o[1][0]}\"")
         return cls(min=lo, max=hi, invert=o[0])
 
     def save(self) -> str:
@@ -1621,10 +1445,10 @@ class TtlMatch(Match):
     @classmethod
     def build(cls, opts: Opts, proto: int | None) -> "TtlMatch":
         if len(opts) != 1:
-            raise _err("ttl: exactly one of --ttl-eq, --ttl-lt or --ttl-gt is required")
+            raise err("ttl: exactly one of --ttl-eq, --ttl-lt or --ttl-gt is required")
         (name, (inv, args)), = opts.items()
         if inv and name != "--ttl-eq":
-            raise _err(f"ttl: unexpected `!' before {name}")
+            raise err(f"ttl: unexpected `!' before {name}")
         op = "ne" if inv else name[6:]
         return cls(op=op, value=parse_int(args[0], "TTL", 0, 255))
 
@@ -1697,11 +1521,11 @@ class DscpMatch(Match):
     @classmethod
     def build(cls, opts: Opts, proto: int | None) -> "DscpMatch":
         if len(opts) != 1:
-            raise _err("dscp match: Parameter --dscp or --dscp-class is required")
+            raise err("dscp match: Parameter --dscp or --dscp-class is required")
         (name, (inv, args)), = opts.items()
         if name == "--dscp-class":
             if args[0].upper() not in DSCP_CLASSES:
-                raise _err(f"Invalid DSCP value `{args[0]}'")
+                raise err(f"Invalid DSCP value `{args[0]}'")
             return cls(dscp=DSCP_CLASSES[args[0].upper()], invert=inv)
         return cls(dscp=parse_int(args[0], "DSCP", 0, 63), invert=inv)
 
@@ -1736,10 +1560,10 @@ class PktTypeMatch(Match):
     def build(cls, opts: Opts, proto: int | None) -> "PktTypeMatch":
         o = opts.get("--pkt-type")
         if o is None:
-            raise _err("pkttype: option \"--pkt-type\" must be specified")
+            raise err("pkttype: option \"--pkt-type\" must be specified")
         t = _PKTTYPES.get(o[1][0].lower())
         if t is None:
-            raise _err(f"Bad packet type '{o[1][0]}'")
+            raise err(f"Bad packet type '{o[1][0]}'")
         return cls(pkt_type=t, invert=o[0])
 
     def save(self) -> str:
@@ -1767,66 +1591,3 @@ AnyMatch = (TcpMatch | UdpMatch | IcmpMatch | ConntrackMatch | StateMatch | Addr
             | CommentMatch | MarkMatch | ConnmarkMatch | PhysdevMatch | IpRangeMatch | MacMatch
             | StatisticMatch | SetMatch | LimitMatch | RecentMatch | OwnerMatch | LengthMatch | TtlMatch
             | TosMatch | DscpMatch | PktTypeMatch)
-
-
-
-# Service names of this machine's /etc/services (netbase), for port names in
-# rules and in ``iptables -L`` without ``-n``.
-_TCP_SERVICES = (
-    "tcpmux=1 echo=7 discard=9 sink=9 null=9 systat=11 users=11 daytime=13 netstat=15 qotd=17 "
-    "quote=17 chargen=19 ttytst=19 source=19 ftp-data=20 ftp=21 ssh=22 telnet=23 smtp=25 mail=25 "
-    "time=37 timserver=37 whois=43 nicname=43 tacacs=49 domain=53 gopher=70 finger=79 http=80 www=80 "
-    "kerberos=88 kerberos5=88 krb5=88 kerberos-sec=88 iso-tsap=102 tsap=102 acr-nema=104 dicom=104 "
-    "pop3=110 pop-3=110 sunrpc=111 portmapper=111 auth=113 authentication=113 tap=113 ident=113 "
-    "nntp=119 readnews=119 untp=119 epmap=135 loc-srv=135 netbios-ssn=139 imap2=143 imap=143 snmp=161 "
-    "snmp-trap=162 snmptrap=162 cmip-man=163 cmip-agent=164 mailq=174 bgp=179 smux=199 qmtp=209 "
-    "z3950=210 wais=210 pawserv=345 zserv=346 rpc2portmap=369 codaauth2=370 ldap=389 svrloc=427 "
-    "https=443 snpp=444 microsoft-ds=445 kpasswd=464 submissions=465 ssmtp=465 smtps=465 urd=465 "
-    "saft=487 rtsp=554 nqs=607 qmqp=628 ipp=631 ldp=646 exec=512 login=513 shell=514 cmd=514 "
-    "syslog=514 printer=515 spooler=515 gdomap=538 uucp=540 uucpd=540 klogin=543 kshell=544 krcmd=544 "
-    "afpovertcp=548 nntps=563 snntp=563 submission=587 ldaps=636 tinc=655 silc=706 kerberos-adm=749 "
-    "domain-s=853 rsync=873 ftps-data=989 ftps=990 telnets=992 imaps=993 pop3s=995 socks=1080 "
-    "proofd=1093 rootd=1094 openvpn=1194 rmiregistry=1099 lotusnote=1352 lotusnotes=1352 "
-    "ms-sql-s=1433 ingreslock=1524 datametrics=1645 old-radius=1645 sa-msg-port=1646 old-radacct=1646 "
-    "kermit=1649 groupwise=1677 radius=1812 radius-acct=1813 radacct=1813 cisco-sccp=2000 nfs=2049 "
-    "gnunet=2086 rtcm-sc104=2101 gsigatekeeper=2119 gris=2135 cvspserver=2401 venus=2430 "
-    "venus-se=2431 codasrv=2432 codasrv-se=2433 mon=2583 dict=2628 f5-globalsite=2792 gsiftp=2811 "
-    "gpsd=2947 gds-db=3050 gds_db=3050 isns=3205 iscsi-target=3260 mysql=3306 ms-wbt-server=3389 "
-    "nut=3493 distcc=3632 daap=3689 svn=3690 subversion=3690 suucp=4031 sysrqd=4094 sieve=4190 "
-    "epmd=4369 remctl=4373 f5-iquery=4353 ntske=4460 mtn=4691 radmin-port=4899 sip=5060 sip-tls=5061 "
-    "xmpp-client=5222 jabber-client=5222 xmpp-server=5269 jabber-server=5269 cfengine=5308 "
-    "postgresql=5432 postgres=5432 freeciv=5556 rptp=5556 amqps=5671 amqp=5672 x11=6000 x11-0=6000 "
-    "x11-1=6001 x11-2=6002 x11-3=6003 x11-4=6004 x11-5=6005 x11-6=6006 x11-7=6007 gnutella-svc=6346 "
-    "gnutella-rtr=6347 redis=6379 sge-qmaster=6444 sge_qmaster=6444 sge-execd=6445 sge_execd=6445 "
-    "mysql-proxy=6446 ircs-u=6697 bbs=7000 font-service=7100 xfs=7100 http-alt=8080 webcache=8080 "
-    "puppet=8140 bacula-dir=9101 bacula-fd=9102 bacula-sd=9103 xmms2=9667 nbd=10809 "
-    "zabbix-agent=10050 zabbix-trapper=10051 amanda=10080 hkp=11371 db-lsp=17500 dcap=22125 "
-    "gsidcap=22128 wnn6=22273 kerberos4=750 kerberos-iv=750 kdc=750 kerberos-master=751 krb-prop=754 "
-    "krb_prop=754 krb5_prop=754 hprop=754 iprop=2121 supfilesrv=871 supfiledbg=1127 poppassd=106 "
-    "moira-db=775 moira_db=775 moira-update=777 moira_update=777 spamd=783 skkserv=1178 rmtcfg=1236 "
-    "xtel=1313 xtelw=1314 zebrasrv=2600 zebra=2601 ripd=2602 ripngd=2603 ospfd=2604 bgpd=2605 "
-    "ospf6d=2606 ospfapi=2607 isisd=2608 fax=4557 hylafax=4559 munin=4949 lrrd=4949 nrpe=5666 "
-    "nsca=5667 canna=5680 syslog-tls=6514 sane-port=6566 sane=6566 saned=6566 ircd=6667 zope-ftp=8021 "
-    "tproxy=8081 omniorb=8088 clc-build-daemon=8990 xinetd=9098 git=9418 zope=9673 webmin=10000 "
-    "kamanda=10081 amandaidx=10082 amidxtape=10083 sgi-cad=17004 binkp=24554 asp=27374 csync2=30865 "
-    "dircproxy=57000 tfido=60177 fido=60179 "
-)
-_UDP_SERVICES = (
-    "echo=7 discard=9 sink=9 null=9 daytime=13 chargen=19 ttytst=19 source=19 fsp=21 fspd=21 time=37 "
-    "timserver=37 tacacs=49 domain=53 bootps=67 bootpc=68 tftp=69 kerberos=88 kerberos5=88 krb5=88 "
-    "kerberos-sec=88 sunrpc=111 portmapper=111 ntp=123 netbios-ns=137 netbios-dgm=138 snmp=161 "
-    "snmp-trap=162 snmptrap=162 cmip-man=163 cmip-agent=164 xdmcp=177 ipx=213 ptp-event=319 "
-    "ptp-general=320 rpc2portmap=369 codaauth2=370 clearcase=371 Clearcase=371 ldap=389 svrloc=427 "
-    "https=443 kpasswd=464 isakmp=500 rtsp=554 asf-rmcp=623 ldp=646 biff=512 comsat=512 who=513 "
-    "whod=513 syslog=514 talk=517 ntalk=518 route=520 router=520 routed=520 gdomap=538 "
-    "dhcpv6-client=546 dhcpv6-server=547 ldaps=636 tinc=655 domain-s=853 openvpn=1194 ms-sql-m=1434 "
-    "datametrics=1645 old-radius=1645 sa-msg-port=1646 old-radacct=1646 l2f=1701 l2tp=1701 "
-    "radius=1812 radius-acct=1813 radacct=1813 nfs=2049 gnunet=2086 rtcm-sc104=2101 venus=2430 "
-    "venus-se=2431 codasrv=2432 codasrv-se=2433 mon=2583 icpv2=3130 icp=3130 isns=3205 nut=3493 "
-    "ipsec-nat-t=4500 iax=4569 sip=5060 sip-tls=5061 mdns=5353 gnutella-svc=6346 gnutella-rtr=6347 "
-    "babel=6696 afs3-fileserver=7000 afs3-callback=7001 afs3-prserver=7002 afs3-vlserver=7003 "
-    "afs3-kaserver=7004 afs3-volser=7005 afs3-bos=7007 afs3-update=7008 afs3-rmtsys=7009 "
-    "kerberos4=750 kerberos-iv=750 kdc=750 kerberos-master=751 kerberos_master=751 passwd-server=752 "
-    "passwd_server=752 zephyr-srv=2102 zephyr-clt=2103 zephyr-hm=2104 moira-ureg=779 moira_ureg=779 "
-    "predict=1210 rplay=5555 sgi-cmsd=17001 sgi-crsd=17002 sgi-gcd=17003 asp=27374 "
-)

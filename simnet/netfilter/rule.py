@@ -22,134 +22,14 @@ from ipaddress import IPv4Network
 from typing import Any, Sequence
 
 from simnet.errors import RuleSyntaxError
-from simnet.netfilter.matches import MATCH_MODULES, Match, Opts, TcpMatch, UdpMatch, parse_network
+from simnet.netfilter.matches import MATCH_MODULES, Match, TcpMatch, UdpMatch
 from simnet.netfilter.targets import OPAQUE_TARGETS, TARGETS, Goto, Jump, Opaque
+from simnet.netfilter.xtables import Opts, check_iface, iface_matches, parse_network, parse_proto, proto_name, split_words
 
 __all__ = ["Rule", "iface_matches", "split_words", "parse_proto", "proto_name", "check_iface"]
 
-# iptables' own protocol names first (xtables_chain_protos), then /etc/protocols.
-_CHAIN_PROTOS = {"tcp": 6, "sctp": 132, "udp": 17, "udplite": 136, "icmp": 1, "icmpv6": 58,
-                 "esp": 50, "ah": 51, "mh": 135, "all": 0}
-_ETC_PROTOCOLS = (
-    "0:ip 0:hopopt 1:icmp 2:igmp 3:ggp 4:ipencap 5:st 6:tcp 8:egp 9:igp 12:pup 17:udp 20:hmp "
-    "22:xns-idp 27:rdp 29:iso-tp4 33:dccp 36:xtp 37:ddp 38:idpr-cmtp 41:ipv6 43:ipv6-route "
-    "44:ipv6-frag 45:idrp 46:rsvp 47:gre 50:esp 51:ah 57:skip 58:ipv6-icmp 59:ipv6-nonxt "
-    "60:ipv6-opts 73:rspf 81:vmtp 88:eigrp 89:ospf 93:ax.25 94:ipip 97:etherip 98:encap 103:pim "
-    "108:ipcomp 112:vrrp 115:l2tp 124:isis 132:sctp 133:fc 135:mobility-header 136:udplite "
-    "137:mpls-in-ip 138:manet 139:hip 140:shim6 141:wesp 142:rohc 143:ethernet 262:mptcp"
-)
-_PROTO_BY_NAME: dict[str, int] = {}
-_PROTO_NAME: dict[int, str] = {}
-for _item in _ETC_PROTOCOLS.split():
-    _num, _name = _item.split(":")
-    _PROTO_BY_NAME.setdefault(_name, int(_num))
-    _PROTO_NAME.setdefault(int(_num), _name)
-for _name, _num in _CHAIN_PROTOS.items():
-    _PROTO_BY_NAME[_name] = _num
-    if _num:
-        _PROTO_NAME[_num] = _name
 _IMPLICIT = {6: "tcp", 17: "udp", 1: "icmp"}
 _NATIVE_L4 = (TcpMatch, UdpMatch)
-
-
-def parse_proto(text: str) -> int | None:
-    """``-p`` value -> protocol number (None for ``all``/``0``)."""
-    if text.isdigit():
-        num = int(text)
-        if num > 255:
-            raise RuleSyntaxError(f"unknown protocol \"{text}\" specified")
-        return num or None
-    num = _PROTO_BY_NAME.get(text.lower())
-    if num is None:
-        raise RuleSyntaxError(f"unknown protocol \"{text}\" specified")
-    return num or None
-
-
-def proto_name(num: int) -> str:
-    """How iptables prints a protocol number: its name when it has one."""
-    return _PROTO_NAME.get(num, str(num))
-
-
-def check_iface(name: str) -> str:
-    if len(name) > 15:
-        raise RuleSyntaxError(f"interface name `{name}' must be shorter than IFNAMSIZ (16)")
-    return name
-
-
-def iface_matches(pattern: str, name: str | None) -> bool:
-    """iptables' interface test: exact, or a prefix when ``pattern`` ends in ``+``.
-
-    >>> iface_matches("veth+", "veth12ab"), iface_matches("eth0", "eth01"), iface_matches("+", "lo")
-    (True, False, True)
-    """
-    if name is None:
-        return False
-    if pattern.endswith("+"):
-        return name.startswith(pattern[:-1])
-    return name == pattern
-
-
-def split_words(line: str) -> list[str]:
-    """Split a rule line like iptables-restore: whitespace, ``"..."`` quoting with
-    backslash escapes inside quotes; single quotes are ordinary characters."""
-    if '"' not in line:
-        return line.split()
-    if "\\" not in line:
-        # quotes only around whole words: split on the quotes, no per-character loop
-        segs = line.split('"')
-        last = len(segs) - 1
-        if last % 2 == 0:
-            head = segs[0]
-            fast = head.split()
-            ok = not head or head[-1].isspace()
-            i = 1
-            while ok and i < last:
-                fast.append(segs[i])
-                seg = segs[i + 1]
-                if seg:
-                    if not seg[0].isspace() or (i + 1 < last and not seg[-1].isspace()):
-                        ok = False
-                        break
-                    fast.extend(seg.split())
-                i += 2
-            if ok:
-                return fast
-    words: list[str] = []
-    buf: list[str] = []
-    in_quote = escaped = False
-    have = False
-    for ch in line:
-        if in_quote:
-            if escaped:
-                buf.append(ch)
-                escaped = False
-            elif ch == "\\":
-                escaped = True
-            elif ch == '"':
-                in_quote = False
-                words.append("".join(buf))
-                buf.clear()
-                have = False
-            else:
-                buf.append(ch)
-            continue
-        if ch == '"':
-            in_quote = True
-            have = True
-        elif ch in " \t\n\r":
-            if buf or have:
-                words.append("".join(buf))
-                buf.clear()
-                have = False
-        else:
-            buf.append(ch)
-            have = True
-    if in_quote:
-        raise RuleSyntaxError("unterminated quoted string")
-    if buf:
-        words.append("".join(buf))
-    return words
-
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Rule:

@@ -19,7 +19,9 @@ import gc
 from typing import Iterable, Sequence
 
 from simnet.errors import RuleSyntaxError, SimnetError
-from simnet.netfilter.rule import Rule, proto_name, split_words
+from simnet.netfilter.rule import Rule
+from simnet.netfilter.xtables import (ULONG_MAX, decimal, is_digits, parse_rulenumber, proto_name, scan_ull,
+                                      split_words)
 from simnet.netfilter.ruleset import (BUILTIN_CHAINS, Chain, Counters, Entry, JumpGraphError, Ruleset, RulesetError, Table,
                                       TableState, check_chain_name)
 from simnet.netfilter.targets import Goto
@@ -58,8 +60,8 @@ def _counters(text: str, lineno: int, filename: str) -> Counters:
     body = text[1:-1] if text.startswith("[") and text.endswith("]") else None
     if body is not None:
         p, colon, b = body.partition(":")
-        if colon and p.isdigit() and b.isdigit():
-            return Counters(int(p), int(b))
+        if colon and is_digits(p) and is_digits(b):  # sscanf %llu: saturated at ULONG_MAX
+            return Counters(min(decimal(p), ULONG_MAX), min(decimal(b), ULONG_MAX))
     raise RestoreError(f"Bad parameter `{text}'", line=lineno, filename=filename)
 
 
@@ -301,8 +303,8 @@ def _command(t: TableState, line: str, counters: bool, lineno: int, filename: st
             raise RestoreError(f"option \"{cmd}\" requires an argument", line=lineno, filename=filename, exit_code=2)
         chain, rest = words[1], words[2:]
         num = None
-        if rest and rest[0].isdigit():
-            num, rest = int(rest[0]), rest[1:]
+        if rest and not rest[0].startswith("-") and rest[0] != "!":  # xs_has_arg
+            num, rest = parse_rulenumber(rest[0]), rest[1:]
         if cmd in ("-I", "--insert"):
             t.insert(chain, Rule.parse(rest), num or 1, cnt)
         elif cmd in ("-R", "--replace"):
@@ -346,10 +348,12 @@ def _strip_set_counters(words: list[str]) -> tuple[list[str], Counters]:
         if words[i] in ("-c", "--set-counters"):
             if i + 2 >= len(words):
                 raise RuleSyntaxError("-c requires packet and byte counter")
-            p, b = words[i + 1], words[i + 2]
-            if not (p.isdigit() and b.isdigit()):
+            p, b = scan_ull(words[i + 1]), scan_ull(words[i + 2])
+            if p is None:
                 raise RuleSyntaxError("-c packet counter not numeric")
-            cnt = Counters(int(p), int(b))
+            if b is None:
+                raise RuleSyntaxError("-c byte counter not numeric")
+            cnt = Counters(p, b)
             i += 3
             continue
         out.append(words[i])

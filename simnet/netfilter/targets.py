@@ -19,8 +19,8 @@ from ipaddress import IPv4Address
 from typing import Any, ClassVar
 
 from simnet.errors import RuleSyntaxError
-from simnet.netfilter.matches import (DSCP_CLASSES, Opts, U32, parse_int, parse_mark, parse_tos, quad_to_int,
-                                      save_string)
+from simnet.netfilter.matches import DSCP_CLASSES, parse_tos
+from simnet.netfilter.xtables import U32, Opts, parse_int, parse_mark, quad_to_int, save_string
 
 __all__ = [
     "Accept", "Drop", "Return", "Jump", "Goto", "Reject", "Log", "Nflog", "Mark", "Connmark",
