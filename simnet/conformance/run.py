@@ -37,7 +37,7 @@ def validate(commands: tuple[Any, ...]) -> None:
         if kind == "listener":
             jobs += 1
         if (inner or argv)[0] == "modprobe":
-            from simnet.script.modprobe import check
+            from simnet.tools.modprobe import check
 
             try:
                 check(inner or argv)
@@ -82,7 +82,7 @@ def validate(commands: tuple[Any, ...]) -> None:
         if tool == "modprobe":
             continue
         if tool == "ss":
-            from simnet.script.ss import parse
+            from simnet.tools.ss import parse
 
             try:
                 parse(inner)

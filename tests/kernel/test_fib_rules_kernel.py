@@ -56,7 +56,7 @@ def test_rule_del_as_the_kernel_finds(added: str, deleted: str) -> None:
     reason = skip_reason()
     if reason:
         pytest.skip(reason)
-    from simnet.script.ip import IpError, ip
+    from simnet.tools.ip import IpError, ip
     from simnet.world import World
 
     real = subprocess.run(["timeout", "20", "unshare", "-n", "sh", "-c",

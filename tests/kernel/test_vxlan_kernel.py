@@ -135,7 +135,8 @@ def test_refusals_are_worded_as_iproute2_words_them() -> None:
         pytest.skip(reason)
     import subprocess
 
-    from simnet.script.ip import IpError, bridge, ip
+    from simnet.tools.bridge import bridge
+    from simnet.tools.ip import IpError, ip
     from simnet.world import World
 
     for line in REFUSED:

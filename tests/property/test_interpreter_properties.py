@@ -7,7 +7,7 @@ from ipaddress import IPv4Interface
 from hypothesis import given
 from hypothesis import strategies as st
 
-from simnet.script.ip import IpError, ip
+from simnet.tools.ip import IpError, ip
 from simnet.world import World
 
 ADDRS = st.sampled_from(["10.0.0.1/24", "10.0.0.2/24", "10.0.0.3/25", "10.1.0.1/16", "192.168.1.1/30",

@@ -19,7 +19,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from simnet.script.ip import IpError, ip
+from simnet.tools.ip import IpError, ip
 from simnet.world import World
 
 SETUP = [

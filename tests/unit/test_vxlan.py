@@ -18,7 +18,8 @@ from simnet.errors import KernelError
 from simnet.packet import Udp
 from simnet.probe import ping, tcp_connect, udp_send
 from simnet.script.interpreter import run_script
-from simnet.script.ip import IpError, Unsupported, bridge, compile_ip, ip
+from simnet.tools.bridge import bridge
+from simnet.tools.ip import IpError, Unsupported, compile_ip, ip
 from simnet.trace import Decapsulated, Disposition, Dropped, Encapsulated
 from simnet.vxlan import VxlanConfig, VxlanFdb, src_port
 from simnet.world import World

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import pytest
 
-from simnet.script.ip import IpError, Unsupported, bridge, compile_ip, ip
+from simnet.tools.bridge import bridge
+from simnet.tools.ip import IpError, Unsupported, compile_ip, ip
 from simnet.world import World
 
 

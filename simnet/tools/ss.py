@@ -27,7 +27,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Callable
 
-__all__ = ["SsOptions", "format_sockets", "parse", "ss"]
+from simnet.script.lexer import Command
+from simnet.tools.base import Compiled, ToolRun, script_error
+
+__all__ = ["SsOptions", "compile_ss", "format_sockets", "parse", "ss"]
 
 _LONG = {"--tcp": "t", "--udp": "u", "--listening": "l", "--all": "a", "--numeric": "n", "--no-header": "H",
          "--ipv4": "4", "--processes": "p", "--extended": "e", "--memory": "m", "--info": "i", "--options": "o",
@@ -111,3 +114,17 @@ def ss(ns: Any, opts: SsOptions, backlog: Callable[[Any], int]) -> str:
         rows += [(proto, state, 0, backlog(s) if proto == "tcp" else 0, str(s.addr or "0.0.0.0"), s.port)
                  for s in socks]
     return format_sockets(rows, netid=opts.tcp and opts.udp, header=opts.header)
+
+
+def compile_ss(cmd: Command, ns: str | None, argv: tuple[str, ...]) -> Compiled:
+    """Check an ``ss`` line; its step prints the namespace's listeners."""
+    try:
+        opts = parse(argv)
+    except ValueError as e:
+        raise script_error(cmd, str(e)) from None
+
+    def step(run: ToolRun) -> None:
+        http = {id(lst) for _, lst in run.http}
+        # Send-Q of a listener is its backlog: python's socketserver listens with 5, OpenBSD nc with 1
+        run.output(cmd, ss(run.ns(ns), opts, lambda lst: 5 if id(lst) in http else 1))
+    return Compiled(step)

@@ -19,7 +19,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-__all__ = ["BUILTIN_MODULES", "MODULE_DIR", "check"]
+from simnet.script.lexer import Command
+from simnet.tools.base import Compiled, script_error
+
+__all__ = ["BUILTIN_MODULES", "MODULE_DIR", "check", "compile_modprobe"]
 
 MODULE_DIR = "/lib/modules/6.18.0-simnet"
 """Where modprobe says it looked (simnet's kernel is no file system; the release is its own)."""
@@ -75,3 +78,12 @@ def check(argv: Sequence[str]) -> str:
         elif _name(name) not in BUILTIN_MODULES:
             raise ValueError("" if quiet else f"modprobe: FATAL: Module {name} not found in directory {MODULE_DIR}")
     return ""
+
+
+def compile_modprobe(cmd: Command, ns: str | None, argv: tuple[str, ...]) -> Compiled:
+    """Check a ``modprobe`` line; loading a modelled module does nothing."""
+    try:
+        check(argv)
+    except ValueError as e:
+        raise script_error(cmd, str(e) or "modprobe failed (-q: no message)") from None
+    return Compiled(lambda run: None)

@@ -1,0 +1,99 @@
+"""What a tool's compiler hands the interpreter, and the checks several tools share.
+
+A tool module (one per userspace tool, :mod:`simnet.tools`) exports a compiler
+``(cmd, ns, argv) -> Compiled``: it checks every word of the command line (a bad one is a
+:class:`~simnet.script.expect.ScriptError` naming ``file:line``, worded as the tool words
+it) and returns the step to run later.  A step receives the interpreter's run state, seen
+here as :class:`ToolRun`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import Enum
+from ipaddress import AddressValueError, IPv4Address
+from typing import TYPE_CHECKING, Any, Callable, Protocol
+
+from simnet.script.expect import ScriptError
+from simnet.script.lexer import Command
+
+if TYPE_CHECKING:
+    from simnet.netns import NetNamespace
+    from simnet.world import World
+
+__all__ = ["Compiled", "StepKind", "ToolRun", "parse_ipv4", "parse_port", "parse_seconds", "script_error", "within"]
+
+
+class StepKind(Enum):
+    """How the interpreter runs a compiled step."""
+
+    ACTION = "action"
+    """``step(run)`` changes the world or prints; its return value is ignored."""
+    PROBE = "probe"
+    """``step(run)`` returns a :class:`~simnet.probe.ProbeResult`, recorded with its counters."""
+    JOB = "job"
+    """``step(run)`` returns the listeners of a new background job (``kill %N`` stops them)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Compiled:
+    """A checked command line: the step to run, and what kind of step it is."""
+
+    step: Callable[["ToolRun"], Any]
+    kind: StepKind = StepKind.ACTION
+
+
+class ToolRun(Protocol):
+    """The part of the interpreter's run state a tool's step uses."""
+
+    world: "World"
+    http: list[tuple[str, Any]]
+    """(namespace, listener) of every ``python3 -m http.server`` started so far."""
+
+    def ns(self, name: str | None) -> "NetNamespace":
+        """The namespace ``name`` (None: the script's root namespace)."""
+
+    def output(self, cmd: Command, stdout: str) -> None:
+        """Record what the command printed."""
+
+
+def script_error(cmd: Command, message: str) -> ScriptError:
+    """A refusal of ``cmd``'s line, naming its file and line."""
+    return ScriptError(cmd.file, cmd.line, message)
+
+
+def parse_seconds(cmd: Command, word: str, what: str) -> float:
+    """A non-negative number of seconds (``sleep``, ``nc -w``, ``ping -W``, ``curl -m``)."""
+    try:
+        value = float(word)
+    except ValueError:
+        raise script_error(cmd, f"{what}: invalid time {word!r}") from None
+    if value < 0:
+        raise script_error(cmd, f"{what}: invalid time {word!r}")
+    return value
+
+
+def parse_ipv4(cmd: Command, word: str, tool: str) -> IPv4Address:
+    """A literal IPv4 address (simnet resolves no names)."""
+    try:
+        return IPv4Address(word)
+    except AddressValueError:
+        raise script_error(cmd, f"{tool}: {word!r} is not an IPv4 address (simnet resolves no names)") from None
+
+
+def parse_port(cmd: Command, word: str, tool: str) -> int:
+    """A TCP/UDP port 1-65535."""
+    if not word.isdigit() or not 0 < int(word) < 65536:
+        raise script_error(cmd, f"{tool}: port number invalid: {word}")
+    return int(word)
+
+
+def within(cmd: Command, own: float | None) -> float:
+    """How long a probe waits: its own timeout (-w, -m), cut short by ``timeout(1)``.
+
+    Without either it waits 1 s (nc and curl would wait minutes; the kernel runner
+    bounds them the same way); under ``timeout`` alone it waits until the kill.
+    """
+    if cmd.limit is None:
+        return 1.0 if own is None else own
+    return cmd.limit if own is None else min(own, cmd.limit)

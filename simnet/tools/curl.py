@@ -1,0 +1,85 @@
+"""``curl`` as a probe: the TCP connect to an http:// URL, and ``-w`` formats."""
+
+from __future__ import annotations
+
+import re
+
+from simnet.probe import MAX_TIMEOUT, ProbeResult, _write_out_tokens, curl_write_out, tcp_connect
+from simnet.script.lexer import Command
+from simnet.tools.base import (
+    Compiled, StepKind, ToolRun, parse_ipv4, parse_port, parse_seconds, script_error, within,
+)
+
+__all__ = ["compile_curl"]
+
+_URL = re.compile(r"(?:http://)?(?P<host>[0-9.]+)(?::(?P<port>\d+))?(?:/.*)?")
+
+
+_CURL_LONG = {"--max-time": "m", "--connect-timeout": "m", "--output": "o", "--write-out": "w", "--silent": "s",
+              "--show-error": "S", "--fail": "f", "--head": "I", "--verbose": "v", "--insecure": "k"}
+
+
+def compile_curl(cmd: Command, ns: str | None, argv: tuple[str, ...]) -> Compiled:
+    """``curl [-s] [-S] [-f] [-m S] [-o /dev/null] [-w FORMAT] http://ADDR[:PORT]/``: a TCP connect probe."""
+    timeout: float | None = None
+    write_out: str | None = None
+    url: str | None = None
+    words = list(argv[1:])
+    i = 0
+    while i < len(words):
+        w = words[i]
+        i += 1
+        if w.startswith("--") and w in _CURL_LONG:
+            letters, attached = _CURL_LONG[w], ""
+        elif re.fullmatch(r"-[sSfvIk]*[mow]?.*", w) and len(w) > 1 and not w.startswith("--"):
+            m = re.fullmatch(r"-([sSfvIk]*)([mow]?)(.*)", w)
+            assert m is not None
+            if m[3] and not m[2]:
+                raise script_error(cmd, f"unsupported curl option {w!r}")
+            letters, attached = m[1] + m[2], m[3]
+        elif w.startswith("-"):
+            raise script_error(cmd, f"unsupported curl option {w!r}")
+        else:
+            if url is not None:
+                raise script_error(cmd, "curl: one URL only")
+            url = w
+            continue
+        if letters and letters[-1] in "mow":
+            if not attached:
+                if i >= len(words):
+                    raise script_error(cmd, f"curl: option {w}: requires parameter")
+                attached = words[i]
+                i += 1
+            if letters[-1] == "m":
+                timeout = parse_seconds(cmd, attached, "curl")
+            elif letters[-1] == "o" and attached != "/dev/null":
+                raise script_error(cmd, f"curl -o {attached}: simnet writes no files; use -o /dev/null")
+            elif letters[-1] == "w":
+                if attached.startswith("@"):
+                    raise script_error(cmd, "curl -w @FILE: simnet reads no files; give the format itself")
+                try:
+                    _write_out_tokens(attached)
+                except ValueError as e:
+                    raise script_error(cmd, str(e)) from None
+                write_out = attached
+    if url is None:
+        raise script_error(cmd, "curl: no URL specified")
+    if url.startswith("https://"):
+        raise script_error(cmd, "curl: simnet probes plain http:// only (the TCP connect is what it simulates)")
+    m = _URL.fullmatch(url)
+    if not m:
+        raise script_error(cmd, f"curl: cannot use URL {url!r}: give http://ADDR[:PORT]/ with an IPv4 address")
+    dst = parse_ipv4(cmd, m["host"], "curl")
+    dport = parse_port(cmd, m["port"], "curl") if m["port"] else 80
+    wait = min(within(cmd, timeout), MAX_TIMEOUT)
+
+    def probe(run: ToolRun) -> ProbeResult:
+        result = tcp_connect(run.world, run.ns(ns).name, dst, dport, timeout=wait)
+        if write_out is not None:
+            seen = result.received if result.outcome == "connected" else None
+            http = seen is not None and any(lst.open and n == seen.ns and lst.port == seen.dport
+                                            for n, lst in run.http)
+            run.output(cmd, curl_write_out(write_out, outcome=result.outcome, dst=dst, dport=dport,
+                                           http_code=200 if http else 0))
+        return result
+    return Compiled(probe, StepKind.PROBE)

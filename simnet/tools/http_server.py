@@ -1,0 +1,49 @@
+"""``python3 -m http.server`` as a listener (a background job answering HTTP on its port)."""
+
+from __future__ import annotations
+
+from ipaddress import IPv4Address
+from typing import Any
+
+from simnet.errors import KernelError
+from simnet.script.lexer import Command
+from simnet.tools.base import Compiled, StepKind, ToolRun, parse_ipv4, parse_port, script_error
+from simnet.tools.ip.common import IpError
+
+__all__ = ["compile_http_server"]
+
+
+def compile_http_server(cmd: Command, ns: str | None, argv: tuple[str, ...]) -> Compiled:
+    """``python3 -m http.server [--bind ADDR] [PORT] &``: a TCP listener (a background job)."""
+    words = list(argv[1:])
+    if words[:2] != ["-m", "http.server"]:
+        raise script_error(cmd, f"unsupported command {' '.join(argv[:3])!r}: of python only 'python3 -m http.server' is "
+                        "supported")
+    if not cmd.background:
+        raise script_error(cmd, "python3 -m http.server must run in the background: end the line with '&'")
+    port = 8000
+    addr: IPv4Address | None = None
+    rest = words[2:]
+    i = 0
+    while i < len(rest):
+        w = rest[i]
+        if w in ("--bind", "-b"):
+            if i + 1 >= len(rest):
+                raise script_error(cmd, f"http.server: argument {w}: expected one argument")
+            addr = parse_ipv4(cmd, rest[i + 1], "http.server")
+            i += 2
+        elif w.isdigit():
+            port = parse_port(cmd, w, "http.server")
+            i += 1
+        else:
+            raise script_error(cmd, f"unsupported http.server argument {w!r}")
+
+    def listen(run: ToolRun) -> list[Any]:
+        n = run.ns(ns)
+        try:
+            lst = n.sockets.listen("tcp", port, addr, keep=True)
+        except KernelError:
+            raise IpError("OSError: [Errno 98] Address already in use", 1) from None
+        run.http.append((n.name, lst))
+        return [lst]
+    return Compiled(listen, StepKind.JOB)

@@ -1,0 +1,96 @@
+"""``nc`` (OpenBSD netcat, also named ncat and netcat): listeners and TCP/UDP probes."""
+
+from __future__ import annotations
+
+from ipaddress import IPv4Address
+from typing import Any
+
+from simnet.errors import KernelError
+from simnet.probe import MAX_TIMEOUT, ProbeResult, tcp_connect, udp_connect, udp_send
+from simnet.script.lexer import Command
+from simnet.tools.base import (
+    Compiled, StepKind, ToolRun, parse_ipv4, parse_port, parse_seconds, script_error, within,
+)
+from simnet.tools.ip.common import IpError
+
+__all__ = ["compile_nc"]
+
+
+def compile_nc(cmd: Command, ns: str | None, argv: tuple[str, ...]) -> Compiled:
+    """``nc`` (OpenBSD netcat): a listener (``nc -l ... &``) or a TCP/UDP probe."""
+    flags: set[str] = set()
+    timeout: float | None = None
+    sport: int | None = None
+    src: IPv4Address | None = None
+    pos: list[str] = []
+    words = list(argv[1:])
+    i = 0
+    while i < len(words):
+        w = words[i]
+        if w.startswith("-") and len(w) > 1:
+            j = 1
+            while j < len(w):
+                c = w[j]
+                if c in "wps":
+                    val = w[j + 1:] or (words[i + 1] if i + 1 < len(words) else None)
+                    if val is None:
+                        raise script_error(cmd, f"nc: option requires an argument -- '{c}'")
+                    if not w[j + 1:]:
+                        i += 1
+                    if c == "w":
+                        timeout = parse_seconds(cmd, val, "nc")
+                    elif c == "p":
+                        sport = parse_port(cmd, val, "nc")
+                    else:
+                        src = parse_ipv4(cmd, val, "nc")
+                    break
+                if c in "zulkvnNd46":
+                    flags.add(c)
+                elif c == "q":
+                    if not w[j + 1:]:
+                        i += 1
+                    break
+                else:
+                    raise script_error(cmd, f"unsupported nc option -{c}")
+                j += 1
+        else:
+            pos.append(w)
+        i += 1
+    proto = "udp" if "u" in flags else "tcp"
+    if "l" in flags:
+        if not cmd.background:
+            raise script_error(cmd, "a listener (nc -l) must run in the background: end the line with '&'")
+        if len(pos) == 1:
+            port = parse_port(cmd, pos[0], "nc")
+        elif not pos and sport is not None:
+            port = sport
+        else:
+            raise script_error(cmd, "nc -l takes one port: nc -l [-k] [-s ADDR] [-p] PORT &")
+        keep = "k" in flags or proto == "udp"
+
+        def listen(run: ToolRun) -> list[Any]:
+            n = run.ns(ns)
+            try:
+                lst = n.sockets.listen(proto, port, src, keep=keep, job=0)
+            except KernelError:
+                raise IpError("nc: Address already in use", 1) from None
+            return [lst]
+        return Compiled(listen, StepKind.JOB)
+    if cmd.background:
+        raise script_error(cmd, "only listeners may run in the background")
+    if len(pos) != 2:
+        raise script_error(cmd, "nc needs a destination and a port: nc [-z] [-w s] DST PORT")
+    dst, dport = parse_ipv4(cmd, pos[0], "nc"), parse_port(cmd, pos[1], "nc")
+    wait = min(within(cmd, timeout), MAX_TIMEOUT)
+    if proto == "udp" and ("z" in flags or cmd.stdin == ""):
+        def probe(run: ToolRun) -> ProbeResult:  # nc writes no datagram: nothing to send, or -z
+            return udp_connect(run.world, run.ns(ns).name, dst, dport, src=src, timeout=wait)
+    elif proto == "udp":
+        data = (cmd.stdin or "").encode()
+
+        def probe(run: ToolRun) -> ProbeResult:
+            return udp_send(run.world, run.ns(ns).name, dst, dport, data, sport=sport, src=src, timeout=wait)
+    else:
+        def probe(run: ToolRun) -> ProbeResult:
+            return tcp_connect(run.world, run.ns(ns).name, dst, dport, sport=sport, src=src, timeout=wait)
+    return Compiled(probe, StepKind.PROBE)
