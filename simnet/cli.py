@@ -10,32 +10,39 @@ from __future__ import annotations
 import argparse
 import io
 import json
+import os
+import signal
 import sys
 from pathlib import Path
 from typing import Any, Sequence
 
 from rich.console import Console
+from rich.text import Text
 
 __all__ = ["main"]
 
 
 def _parser() -> argparse.ArgumentParser:
+    from simnet import __version__
+
     p = argparse.ArgumentParser(prog="simnet", description="Simulate the Linux network stack from shell scripts.")
+    p.add_argument("--version", action="version", version=f"simnet {__version__}")
     sub = p.add_subparsers(dest="command", required=True)
+    script_help = "the scenario script ('-': read it from standard input)"
     run = sub.add_parser("run", help="run a scenario script and check its expectations")
-    run.add_argument("script")
+    run.add_argument("script", help=script_help)
     run.add_argument("--json", action="store_true", help="print the report as one JSON document")
     run.add_argument("--trace", action="store_true", help="print every probe's trace")
-    run.add_argument("--trace-format", choices=("tree", "kernel"), default="tree",
-                     help="kernel: rule hits as the kernel's TRACE lines")
-    ex = sub.add_parser("explain", help="say why the failed probes failed")
-    ex.add_argument("script")
+    run.add_argument("--trace-format", choices=("tree", "kernel"), default=None,
+                     help="kernel: rule hits as the kernel's TRACE lines (implies --trace)")
+    ex = sub.add_parser("explain", help="say what happened to each probe, and why")
+    ex.add_argument("script", help=script_help)
     ex.add_argument("--line", type=int, default=None, help="only the probe on this line")
     show = sub.add_parser("show", help="the world at the end of the script")
-    show.add_argument("script")
+    show.add_argument("script", help=script_help)
     show.add_argument("netns", nargs="?")
     graph = sub.add_parser("graph", help="the topology as GraphML, JSON, PNG or SVG")
-    graph.add_argument("script")
+    graph.add_argument("script", help=script_help)
     graph.add_argument("-o", "--output", default=None, help="FILE.graphml | FILE.json | FILE.png | FILE.svg")
     exp = sub.add_parser("export", help="rewrite a docker-using script as plain ip/iptables (for kernel-run)")
     exp.add_argument("script")
@@ -47,28 +54,53 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point of the ``simnet`` console script; returns the exit status."""
+    """Entry point of the ``simnet`` console script; returns the exit status.
+
+    A reader that goes away (``simnet run --json X | head -c 10``) ends the
+    command quietly, as Unix tools end on SIGPIPE (status 141).
+    """
+    try:
+        status = _main(argv)
+        sys.stdout.flush()
+        return status
+    except BrokenPipeError:
+        # Python would complain again when it flushes stdout at exit: point it at /dev/null
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        try:
+            os.dup2(devnull, sys.stdout.fileno())
+        except (OSError, ValueError):
+            pass
+        return 128 + signal.SIGPIPE
+
+
+def _main(argv: Sequence[str] | None) -> int:
     args = _parser().parse_args(list(argv) if argv is not None else None)
     if args.command == "export":
-        from simnet.docker.export import main as export_main
-
-        return export_main([args.script] + (["-o", args.output] if args.output else []))
+        return _export(args)
     if args.command == "kernel-run":
         from simnet import conformance
 
         return int(conformance.main([args.script] + (["--json"] if args.json else [])) or 0)
     from simnet.script.expect import ScriptError
-    from simnet.script.interpreter import run_script
+    from simnet.script.interpreter import decode_script, run_script
 
+    console = _console()
     try:
-        report = run_script(Path(args.script))
+        if args.script == "-":
+            report = run_script(decode_script(sys.stdin.buffer.read(), "<stdin>"), filename="<stdin>")
+        else:
+            report = run_script(Path(args.script))
     except ScriptError as e:
+        partial = getattr(e, "report", None)
+        if partial is not None and args.command == "run":
+            _run(partial, args, console)
+        elif partial is not None and args.command == "explain" and partial.probes:
+            _explain(partial, args, console)
         print(str(e), file=sys.stderr)
         return 2
     except OSError as e:
-        print(f"simnet: {args.script}: {e.strerror}", file=sys.stderr)
+        print(f"simnet: {args.script}: {e.strerror or e}", file=sys.stderr)
         return 2
-    console = Console(highlight=False, soft_wrap=True)
     if args.command == "run":
         return _run(report, args, console)
     if args.command == "explain":
@@ -78,68 +110,89 @@ def main(argv: Sequence[str] | None = None) -> int:
     return _graph(report, args, console)
 
 
+def _console() -> Console:
+    """Wrap long lines in a terminal; never crop: full lines when the output is not a terminal."""
+    if sys.stdout.isatty():
+        return Console(highlight=False)
+    return Console(highlight=False, width=1_000_000, soft_wrap=False)
+
+
 def _run(report: Any, args: argparse.Namespace, console: Console) -> int:
     from simnet.render import report_renderable
 
     if args.json:
         print(json.dumps(report.to_json(), indent=2))
         return 0 if report.ok else 1
-    for out in report.outputs:
-        console.print(f"[bold]{report.filename}:{out['line']}[/]  {out['command']}", highlight=False)
-        console.out(out["stdout"], end="", highlight=False)
-    if args.trace_format == "kernel":
-        console.print(report_renderable(report, traces="none"))
-        if args.trace or report.failed:
-            for p in report.probes:
-                if args.trace or p.ok is False:
-                    console.out(f"{report.filename}:{p.line}  {p.command}", highlight=False)
-                    for line in kernel_trace_lines(p.result, report.world):
-                        console.out("  " + line, highlight=False)
-    else:
-        console.print(report_renderable(report, traces="all" if args.trace else "failed"))
+    trace_format = args.trace_format or "tree"
+    trace = args.trace or args.trace_format == "kernel"
+    console.print(report_renderable(report, traces="all" if trace else "failed", trace_format=trace_format,
+                                    outputs=True))
     return 0 if report.ok else 1
 
 
 def kernel_trace_lines(result: Any, world: Any = None) -> list[str]:
-    """Rule hits in the kernel's ``TRACE: table:chain:rule:N`` / ``policy:N`` / ``return:N`` shape."""
-    from simnet.trace import RuleHit
+    """Rule hits in the kernel's TRACE shape (see :func:`simnet.render.kernel_trace_lines`)."""
+    from simnet.render import kernel_trace_lines as lines
 
-    lines = []
-    for t in result.traces:
-        for s in t.steps:
-            if not isinstance(s, RuleHit):
-                continue
-            if s.index == 0:
-                kind, n = "policy", _policy_number(t, s, world)
-            elif s.verdict == "RETURN" and "-j RETURN" not in s.rule:
-                kind, n = "return", s.index
-            else:
-                kind, n = "rule", s.index
-            lines.append(f"[{s.netns}] TRACE: {s.table}:{s.chain}:{kind}:{n} {t.packet}")
-    return lines
-
-
-def _policy_number(trace: Any, hit: Any, world: Any) -> int:
-    """The kernel numbers a policy hit as the chain's rule count + 1 (rules as at the end of the run)."""
-    try:
-        chain = world.namespaces[hit.netns].ruleset.tables[hit.table].chains[hit.chain]
-        return len(chain.entries) + 1
-    except (AttributeError, KeyError):
-        rule_hits = [s for s in trace.steps if getattr(s, "chain", None) == hit.chain
-                     and getattr(s, "table", None) == hit.table and getattr(s, "index", 0)]
-        return max((s.index for s in rule_hits), default=0) + 1
+    return lines(result, world)
 
 
 def _explain(report: Any, args: argparse.Namespace, console: Console) -> int:
     from simnet.explain import explain
 
+    if args.line is not None and not any(p.line == args.line for p in report.probes):
+        where = ", ".join(str(p.line) for p in report.probes)
+        print(f"simnet: {report.filename}:{args.line}: no probe on this line"
+              + (f" (probes are on lines {where})" if where else " (the script ran no probe)"), file=sys.stderr)
+        return 2
     diagnoses = explain(report, line=args.line)
     if not diagnoses:
-        console.print("No failed probes." if args.line is None else f"No failed probe on line {args.line}.")
+        console.print(f"{report.filename}: the script ran no probe.")
         return 0
-    for d in diagnoses:
-        console.print(f"[bold]{report.filename}:{d.line}:[/] {d.text()}", highlight=False)
+    for i, d in enumerate(diagnoses):
+        if i:
+            console.print()
+        head = Text(f"{report.filename}:{d.line}:", style="bold")
+        head.append(" " + d.text(), style="")
+        console.print(head)
     return 1 if report.failed else 0
+
+
+def _write(path: str, data: bytes) -> int:
+    """Write an output file; a one-line error naming it (exit 2) when that cannot be done."""
+    try:
+        Path(path).write_bytes(data)
+    except IsADirectoryError:
+        print(f"simnet: cannot write {path}: it is a directory", file=sys.stderr)
+        return 2
+    except FileNotFoundError:
+        print(f"simnet: cannot write {path}: directory {str(Path(path).parent)!r} does not exist", file=sys.stderr)
+        return 2
+    except NotADirectoryError:
+        print(f"simnet: cannot write {path}: a part of its directory is a file, not a directory", file=sys.stderr)
+        return 2
+    except OSError as e:
+        print(f"simnet: cannot write {path}: {e.strerror or e}", file=sys.stderr)
+        return 2
+    return 0
+
+
+def _export(args: argparse.Namespace) -> int:
+    from simnet.docker.export import export_scenario
+    from simnet.script.expect import ScriptError
+
+    try:
+        exported = export_scenario(Path(args.script))
+    except ScriptError as e:
+        print(str(e), file=sys.stderr)
+        return 2
+    except OSError as e:
+        print(f"simnet: {args.script}: {e.strerror or e}", file=sys.stderr)
+        return 2
+    if args.output:
+        return _write(args.output, exported.text.encode())
+    sys.stdout.write(exported.text)
+    return 0
 
 
 def _show(report: Any, args: argparse.Namespace, console: Console) -> int:
@@ -179,19 +232,20 @@ def _graph(report: Any, args: argparse.Namespace, console: Console) -> int:
     for u, v, data in g.edges(data=True):
         plain.add_edge(_node_id(u), _node_id(v), **{k: _scalar(x) for k, x in data.items()})
     out = args.output
+    if out is not None and not out.endswith((".json", ".graphml", ".png", ".svg")):
+        print(f"simnet: cannot tell the format of {out!r}: use .graphml, .json, .png or .svg", file=sys.stderr)
+        return 2
     if out is None or out.endswith(".json"):
         text = json.dumps(nx.node_link_data(plain, edges="links") if _has_edges_kw() else nx.node_link_data(plain),
                           indent=2, sort_keys=True)
         if out is None:
             print(text)
-        else:
-            Path(out).write_text(text + "\n")
-        return 0
+            return 0
+        return _write(out, (text + "\n").encode())
     if out.endswith(".graphml"):
         buf = io.BytesIO()
         nx.write_graphml(plain, buf)
-        Path(out).write_bytes(buf.getvalue())
-        return 0
+        return _write(out, buf.getvalue())
     if out.endswith((".png", ".svg")):
         try:
             import matplotlib
@@ -205,9 +259,10 @@ def _graph(report: Any, args: argparse.Namespace, console: Console) -> int:
         fig = plt.figure(figsize=(8, 6))
         pos = nx.spring_layout(plain, seed=0)
         nx.draw_networkx(plain, pos, node_size=300, font_size=7)
-        fig.savefig(out)
+        buf = io.BytesIO()
+        fig.savefig(buf, format=out.rsplit(".", 1)[1])
         plt.close(fig)
-        return 0
+        return _write(out, buf.getvalue())
     print(f"simnet: cannot tell the format of {out!r}: use .graphml, .json, .png or .svg", file=sys.stderr)
     return 2
 

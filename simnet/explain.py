@@ -1,11 +1,16 @@
-"""Why did a packet not arrive?  Plain-language diagnoses from the typed trace.
+"""What happened to a probe, and why: plain-language explanations from the typed trace.
 
-:func:`explain` walks a failed probe's traces (the typed steps, never their
-text): the first packet that stopped short of its goal, where, and why: no
-route, ARP unanswered, a rule's DROP/REJECT, a chain policy, forwarding off on
-a router, TTL, or a reply lost on its way back (found through
-``Trace.caused_by``).  When the destination address also exists in another
-namespace of the world, the diagnosis says so and names it.
+:func:`explain` explains every probe, whether it worked or not, from its traces
+(the typed steps, never their text): the namespaces its first packet crossed,
+the hooks and chains it went through there, the rules and NAT rewrites that
+decided (a DNAT before routing that sends a packet to FORWARD, past an INPUT
+firewall, is named as such), and the answer's way back.  For a probe that did
+not get through it says where and why it stopped: no route, ARP unanswered, a
+rule's DROP/REJECT, a chain policy, forwarding off on a router, TTL, or a reply
+lost on its way back (found through ``Trace.caused_by``); when the destination
+address also exists in another namespace of the world, it names it.  For a
+probe with an ``# expect:`` line it says which part of the expectation failed
+(outcome, errno, ``from``, or a ``via`` rule the packets never hit).
 """
 
 from __future__ import annotations
@@ -15,21 +20,24 @@ from ipaddress import IPv4Address
 from typing import TYPE_CHECKING, Any, Iterable
 
 from simnet.trace import (
+    Delivered,
     Disposition,
     Dropped,
+    HookEntered,
     IcmpSent,
     NeighbourLookup,
     RouteLookup,
     RuleHit,
     Sent,
     Trace,
+    Translated,
 )
 
 if TYPE_CHECKING:
     from simnet.probe import ProbeResult
     from simnet.world import World
 
-__all__ = ["Diagnosis", "explain", "explain_probe"]
+__all__ = ["Diagnosis", "explain", "explain_probe", "explain_record"]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -52,14 +60,26 @@ class Diagnosis:
     """The ``-A ...`` rule (or ``-P CHAIN POLICY``) that decided, if a rule did."""
     elsewhere: tuple[str, ...] = ()
     """Other namespaces that also hold the destination address."""
+    path: str = ""
+    """How the probe's packets went: namespaces, hooks and chains, deciding rules, NAT rewrites."""
+    expectation: str | None = None
+    """The ``# expect:`` verdict: which parts failed, or that it held (None without one)."""
+    ok: bool = False
+    """Whether the probe worked: its expectation held, or without one, it got through."""
 
     def __str__(self) -> str:
         where = f"line {self.line}: " if self.line is not None else ""
         return where + self.text()
 
     def text(self) -> str:
-        """The diagnosis without its line number."""
-        text = f"{self.probe}: {self.outcome}. {self.reason}"
+        """The explanation without its line number: one paragraph."""
+        text = f"{self.probe}: {self.outcome}."
+        if self.expectation:
+            text += f" {self.expectation}"
+        if self.path:
+            text += f" {self.path}"
+        if self.kind != "reached":
+            text += f" So: {self.reason}"
         if self.elsewhere:
             text += (f" Note: {self.probe_dst()} is assigned in netns " + ", ".join(self.elsewhere)
                      + ", which this packet did not reach.")
@@ -69,37 +89,79 @@ class Diagnosis:
         return self.probe.split("->")[-1].strip().split(":")[0] if "->" in self.probe else "the destination"
 
 
-def explain(subject: Any, *, world: "World | None" = None, line: int | None = None) -> list[Diagnosis]:
-    """Diagnose every failed probe of a :class:`~simnet.script.interpreter.Report` (or one ProbeResult).
+def explain(subject: Any, *, world: "World | None" = None, line: int | None = None,
+            failed_only: bool = False) -> list[Diagnosis]:
+    """Explain every probe of a :class:`~simnet.script.interpreter.Report` (or one probe).
 
-    A probe failed when its expectation did not hold, or, without an
-    expectation, when its outcome is not reply/connected/delivered.
-    ``line`` restricts a report to the probe on that line.
+    ``subject`` is a Report, a ProbeRecord of one, or a bare ProbeResult (pass
+    ``world`` to have other holders of its address named).  ``line``
+    restricts a report to the probe(s) on that line; ``failed_only`` keeps the
+    probes that failed: their expectation did not hold or, without one, their
+    outcome is not reply/connected/delivered.
     """
     from simnet.probe import ProbeResult
 
     if isinstance(subject, ProbeResult):
-        return [] if subject.ok else [explain_probe(subject, world=world)]
+        d = explain_probe(subject, world=world)
+        return [] if failed_only and d.ok else [d]
+    records = [subject] if hasattr(subject, "result") and hasattr(subject, "expect") else list(subject.probes)
+    world = world if world is not None else getattr(subject, "world", None)
     out: list[Diagnosis] = []
-    for p in subject.probes:
+    for p in records:
         if line is not None and p.line != line:
             continue
-        failed = p.ok is False or (p.ok is None and not p.result.ok)
-        if failed or line is not None and not p.result.ok:
-            out.append(explain_probe(p.result, world=subject.world, line=p.line, command=p.command))
+        d = explain_record(p, world=world)
+        if not (failed_only and d.ok):
+            out.append(d)
     return out
+
+
+def explain_record(record: Any, *, world: "World | None" = None) -> Diagnosis:
+    """The explanation of one probe of a script run (a ProbeRecord), its expectation's verdict included."""
+    from dataclasses import replace
+
+    d = explain_probe(record.result, world=world, line=record.line, command=record.command)
+    if record.expect is None:
+        return d
+    misses = record.expect.mismatches(record.to_json())
+    if record.expect.via is not None and not any(m.startswith("via") for m in misses) and record.ok is False:
+        misses.append("via: the trace shows no hit of {}/{}#{}".format(*record.expect.via))
+    misses = [_via_detail(m, record) if m.startswith("via") else m for m in misses]
+    if misses:
+        verdict = f"The expectation '{record.expect}' FAILED: " + "; ".join(misses) + "."
+    else:
+        verdict = f"As expected ('{record.expect}')."
+    return replace(d, expectation=verdict, ok=not misses and record.ok is not False)
+
+
+def _via_detail(miss: str, record: Any) -> str:
+    table, chain, index = record.expect.via
+    hits = sorted({h.index for t in record.result.traces for h in t.rule_hits()
+                   if h.table == table and h.chain == chain})
+    if not hits:
+        return miss + f" (they never traversed {table}/{chain})"
+    named = ", ".join("the policy" if i == 0 else f"#{i}" for i in hits)
+    return miss + f" (in {table}/{chain} they hit {named})"
 
 
 def explain_probe(result: "ProbeResult", *, world: "World | None" = None, line: int | None = None,
                   command: str | None = None) -> Diagnosis:
-    """The diagnosis of one probe, from its traces."""
+    """The explanation of one probe, from its traces."""
     port = f":{result.dport}" if result.dport is not None else ""
     probe = f"{result.proto} {result.netns} -> {result.dst}{port}"
     elsewhere = _elsewhere(world, result.dst, result) if world is not None else ()
-    base = dict(line=line, probe=probe, outcome=result.outcome, elsewhere=elsewhere)
-    traces = {t.id: t for t in result.traces}
     originals = [t for t in result.traces if t.caused_by is None and t.origin == result.netns
                  and _is_probe_packet(t, result)]
+    path = _journey(result, originals, world)
+    base = dict(line=line, probe=probe, outcome=result.outcome, elsewhere=elsewhere, path=path, ok=result.ok)
+    if result.ok:
+        return Diagnosis(netns=_delivered_in(originals), kind="reached", reason="", **base)  # type: ignore[arg-type]
+    return _why(result, originals, base)
+
+
+def _why(result: "ProbeResult", originals: list[Trace], base: dict[str, Any]) -> Diagnosis:
+    """Where and why a probe that did not get through stopped."""
+    traces = {t.id: t for t in result.traces}
     if result.outcome in ("refused",):
         rst = next((t for t in result.traces if t.caused_by is not None and _rule_reject(t) is None), None)
         return Diagnosis(netns=str(result.dst), kind="refused",
@@ -126,7 +188,140 @@ def explain_probe(result: "ProbeResult", *, world: "World | None" = None, line: 
         return Diagnosis(netns=result.netns, kind="unknown", reason=f"the sender got {result.errno}.",
                          **base)  # type: ignore[arg-type]
     return Diagnosis(netns=None, kind="unknown",
-                     reason="simnet found no step where the packet stopped; see the trace.", **base)  # type: ignore[arg-type]
+                     reason="No packet of it was dropped, yet the probe saw no answer in time; see the trace.",
+                     **base)  # type: ignore[arg-type]
+
+
+def _delivered_in(originals: list[Trace]) -> str | None:
+    for t in originals:
+        d = next((s for s in reversed(t.steps) if isinstance(s, Delivered)), None)
+        if d is not None:
+            return d.netns
+    return None
+
+
+_PASSING = ("jump", "goto", "RETURN", "continue")
+
+
+def _journey(result: "ProbeResult", originals: list[Trace], world: "World | None") -> str:
+    """How the probe's first packet went, and its answer's way back, in a few sentences."""
+    if not originals:
+        return "No packet left netns {}{}.".format(
+            result.netns, f" (the sender got {result.errno})" if result.errno else "")
+    first = originals[0]
+    out = [_trace_story("Its first packet", first, world)]
+    differ = [t for t in originals[1:] if t.disposition is not first.disposition]
+    if differ:
+        out.append(f"{len(differ)} of its {len(originals)} packets to {result.dst} ended otherwise "
+                   f"({', '.join(sorted({str(t.disposition) for t in differ}))}).")
+    answer = next((a for a in result.traces if a.caused_by == first.id and not _is_arp(a)), None)
+    if answer is not None:
+        out.append(_trace_story(f"The answer ({answer.packet})", answer, world, brief=True))
+    return " ".join(out)
+
+
+def _trace_story(subject: str, t: Trace, world: "World | None", *, brief: bool = False) -> str:
+    route = " → ".join(ns for ns, _ in t.hops)
+    text = f"{subject}" + ("" if brief else f" ({t.packet})") + f" went {route}"
+    hops = [said for ns, steps in t.hops if (said := _hop_story(ns, steps, world, brief=brief))]
+    if brief:
+        text += (": " + "; ".join(hops) if hops else "") + "."
+    else:
+        text += ". " + " ".join(h[0].upper() + h[1:] + "." for h in hops) if hops else "."
+    delivered = next((s for s in reversed(t.steps) if isinstance(s, Delivered)), None)
+    if t.disposition is Disposition.DELIVERED and delivered is not None:
+        text += f" It was delivered in {delivered.netns} to {delivered.to}."
+    else:
+        text += f" It ended {t.disposition}."
+    return text.replace(" .", ".").replace("..", ".")
+
+
+def _hop_story(ns: str, steps: tuple[Any, ...], world: "World | None", *, brief: bool) -> str:
+    hooks: list[tuple[str, list[str]]] = []
+    said: list[str] = []
+    for i, s in enumerate(steps):
+        if isinstance(s, HookEntered):
+            hooks.append((s.hook + (" (bridged)" if s.bridged else ""), []))
+        elif isinstance(s, RuleHit):
+            where = f"{s.table}/{s.chain}"
+            if hooks and where not in hooks[-1][1]:
+                hooks[-1][1].append(where)
+            if s.verdict in _PASSING or (s.index == 0 and s.verdict == "ACCEPT" and s.table != "filter"):
+                continue
+            if s.verdict.split()[0] in ("DNAT", "SNAT", "MASQUERADE", "REDIRECT"):
+                continue  # told with the rewrite that follows
+            said.append(_rule_phrase(s))
+        elif isinstance(s, Translated):
+            said.append(_nat_phrase(s, steps[:i], steps[i + 1:], world))
+    if brief:
+        said = [p for p in said if "rewrote" in p or "dropped" in p or "rejected" in p]
+        return f"in {ns} " + "; ".join(said) if said else ""
+    text = ""
+    if hooks:
+        text = f"in {ns} it passed " + ", ".join(
+            h + (f" ({', '.join(chains)})" if chains else "") for h, chains in hooks)
+    if said:
+        text = (text + ": " if text else f"in {ns} ") + "; ".join(said)
+    return text
+
+
+def _rule_phrase(h: RuleHit) -> str:
+    verdict = h.verdict.split()[0]
+    verb = {"ACCEPT": "accepted it", "DROP": "dropped it", "REJECT": "rejected it", "LOG": "logged it",
+            "MARK": "marked it", "CONNMARK": "set its connection mark", "NOTRACK": "exempted it from conntrack",
+            "CT": "set its conntrack template"}.get(verdict, f"applied {h.verdict}")
+    if h.index == 0:
+        return f"no rule of {h.table}/{h.chain} decided and its policy {verb} ({h.rule})"
+    return f"{h.table}/{h.chain}#{h.index} ({h.rule}) {verb}"
+
+
+def _nat_phrase(tr: Translated, before: tuple[Any, ...], after: tuple[Any, ...], world: "World | None") -> str:
+    diffs = {d.field: d for d in tr.diffs}
+    addr_field, port_field = ("dst", "dport") if tr.manip == "dnat" else ("src", "sport")
+    new = diffs[addr_field].new if addr_field in diffs else None
+    port = diffs[port_field].new if port_field in diffs else None
+    target = (new or "") + (f":{port}" if port else "") if new else (f"port {port}" if port else "?")
+    what = "destination" if tr.manip == "dnat" else "source"
+    rule = next((s for s in reversed(before) if isinstance(s, RuleHit)), None)
+    by_rule = rule is not None and rule.verdict.split()[0] in ("DNAT", "SNAT", "MASQUERADE", "REDIRECT")
+    who = f"{rule.table}/{rule.chain}#{rule.index} ({rule.rule})" if by_rule and rule is not None \
+        else "conntrack (the connection's NAT binding)"
+    phrase = f"{who} rewrote the {what} to {target}"
+    if tr.manip != "dnat":
+        return phrase
+    hooks = [s.hook for s in after if isinstance(s, HookEntered)]
+    old = diffs[addr_field].old if addr_field in diffs else None
+    if "FORWARD" in hooks and "INPUT" not in hooks and old is not None and _is_local(world, tr.netns, old):
+        phrase += (f" before routing, so the packet, sent to {old} (an address of {tr.netns}), was forwarded "
+                   "through FORWARD and never met INPUT")
+        guard = _input_guard(world, tr.netns)
+        if guard:
+            phrase += f", where your {guard} is"
+    elif hooks[:1] and before and any(isinstance(s, HookEntered) and s.hook == "PREROUTING" for s in before):
+        phrase += " before routing"
+    return phrase
+
+
+def _is_local(world: "World | None", ns: str, addr: str) -> bool:
+    try:
+        return world is not None and world.namespaces[ns].is_local(IPv4Address(addr))
+    except (KeyError, ValueError):
+        return False
+
+
+def _input_guard(world: "World | None", ns: str) -> str | None:
+    """The DROP/REJECT rules (or policy) of ns's filter INPUT, as the run left them."""
+    try:
+        chain = world.namespaces[ns].ruleset.tables["filter"].chains["INPUT"]  # type: ignore[union-attr]
+    except (AttributeError, KeyError):
+        return None
+    for i, e in enumerate(chain.entries, 1):
+        words = str(e.rule).split()
+        if any(words[k] == "-j" and words[k + 1] in ("DROP", "REJECT") for k in range(len(words) - 1)):
+            return f"{words[words.index('-j') + 1]} rule filter/INPUT#{i} ({e.rule})"
+    if chain.policy in ("DROP",):
+        return "filter/INPUT policy DROP"
+    return None
 
 
 def _is_probe_packet(t: Trace, result: "ProbeResult") -> bool:

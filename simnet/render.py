@@ -45,8 +45,8 @@ if TYPE_CHECKING:
     from simnet.probe import ProbeResult
     from simnet.world import World
 
-__all__ = ["THEME", "conntrack_table", "probe_panel", "report_renderable", "routes_table", "ruleset_table",
-           "trace_tree", "verdict_style", "world_tree"]
+__all__ = ["THEME", "conntrack_table", "kernel_trace_lines", "output_text", "probe_line", "probe_panel",
+           "report_renderable", "routes_table", "ruleset_table", "trace_tree", "verdict_style", "world_tree"]
 
 THEME = Theme({
     "verdict.accept": "green", "verdict.drop": "bold red", "verdict.nat": "yellow", "verdict.other": "cyan",
@@ -187,31 +187,105 @@ def world_tree(world: "World") -> Tree:
     return tree
 
 
-def report_renderable(report: Any, *, traces: str = "failed") -> Group:
+def probe_line(report: Any, p: Any) -> Text:
+    """One probe of a script run: command, outcome, what the receiving application saw, the expectation's verdict.
+
+    ``from ADDR`` here is what an ``# expect: ... from`` compares with (see
+    :func:`simnet.script.expect.seen_from`): the ICMP message's source for
+    reply/unreachable/ttl-exceeded, the source the listener saw otherwise.
+    """
+    r = p.result
+    line = Text(f"{report.filename}:{p.line}  {p.command}\n    → ")
+    line.append_text(_outcome_text(r.outcome))
+    if r.icmp is not None:
+        if r.outcome == "reply":
+            line.append(f" from {r.icmp.src}")
+        else:
+            line.append(f" from {r.icmp.src} (icmp {r.icmp.type}/{r.icmp.code})")
+    if r.errno:
+        line.append(f" {r.errno}")
+    if r.received is not None:
+        sport = f":{r.received.sport}" if r.received.sport is not None else ""
+        if r.outcome in ("reply", "unreachable", "ttl-exceeded"):
+            line.append(f"; {r.received.ns} saw the request from {r.received.src}{sport}")
+        else:
+            line.append(f" from {r.received.src}{sport} (as {r.received.ns} saw it)")
+    if p.expect is not None:
+        line.append("   expect " + str(p.expect) + ": ")
+        line.append("ok" if p.ok else "FAILED", style="bold green" if p.ok else "bold red")
+    return line
+
+
+def kernel_trace_lines(result: Any, world: Any = None) -> list[str]:
+    """Rule hits in the kernel's ``TRACE: table:chain:rule:N`` / ``policy:N`` / ``return:N`` shape."""
+    lines = []
+    for t in result.traces:
+        for s in t.steps:
+            if not isinstance(s, RuleHit):
+                continue
+            if s.index == 0:
+                kind, n = "policy", _policy_number(t, s, world)
+            elif s.verdict == "RETURN" and "-j RETURN" not in s.rule:
+                kind, n = "return", s.index
+            else:
+                kind, n = "rule", s.index
+            lines.append(f"[{s.netns}] TRACE: {s.table}:{s.chain}:{kind}:{n} {t.packet}")
+    return lines
+
+
+def _policy_number(trace: Any, hit: Any, world: Any) -> int:
+    """The kernel numbers a policy hit as the chain's rule count + 1 (rules as at the end of the run)."""
+    try:
+        chain = world.namespaces[hit.netns].ruleset.tables[hit.table].chains[hit.chain]
+        return len(chain.entries) + 1
+    except (AttributeError, KeyError):
+        rule_hits = [s for s in trace.steps if getattr(s, "chain", None) == hit.chain
+                     and getattr(s, "table", None) == hit.table and getattr(s, "index", 0)]
+        return max((s.index for s in rule_hits), default=0) + 1
+
+
+def output_text(report: Any, out: dict[str, Any]) -> Text:
+    """A command's output under its ``file:line  command`` header, always ending in a newline.
+
+    (``curl -w '%{http_code}'`` prints no newline; simnet's next line must not run into it.)
+    """
+    text = Text()
+    text.append(f"{report.filename}:{out['line']}", style="bold")
+    text.append(f"  {out['command']}\n")
+    stdout = out["stdout"]
+    text.append(stdout[:-1] if stdout.endswith("\n") else stdout, style="")
+    return text
+
+
+def report_renderable(report: Any, *, traces: str = "failed", trace_format: str = "tree",
+                      outputs: bool = False) -> Group:
     """A script run: one line per probe with its expectation's verdict; traces on failure.
 
-    ``traces``: ``"failed"`` (probes whose expectation failed), ``"all"`` or ``"none"``.
+    ``traces``: ``"failed"`` (probes whose expectation failed), ``"all"`` or ``"none"``;
+    ``trace_format``: ``"tree"`` or ``"kernel"`` (the kernel's TRACE lines, beside each probe);
+    ``outputs``: also the commands' outputs, all in script order.
     """
     parts: list[RenderableType] = []
-    for p in report.probes:
-        line = Text(f"{report.filename}:{p.line}  {p.command}\n    → ")
-        line.append_text(_outcome_text(p.result.outcome))
-        if p.result.icmp is not None and p.result.outcome != "reply":
-            line.append(f" (icmp {p.result.icmp.type}/{p.result.icmp.code} from {p.result.icmp.src})")
-        if p.result.errno:
-            line.append(f" {p.result.errno}")
-        if p.result.received is not None:
-            sport = f":{p.result.received.sport}" if p.result.received.sport is not None else ""
-            line.append(f", received in {p.result.received.ns} from {p.result.received.src}{sport}")
-        if p.expect is not None:
-            line.append("   expect " + str(p.expect) + ": ")
-            line.append("ok" if p.ok else "FAILED", style="bold green" if p.ok else "bold red")
-        parts.append(line)
+    for kind, item in report.in_script_order():
+        if kind == "output":
+            if outputs:
+                parts.append(output_text(report, item))
+            continue
+        p = item
+        parts.append(probe_line(report, p))
         if traces == "all" or traces == "failed" and p.ok is False:
-            parts.extend(trace_tree(t) for t in p.result.traces)
+            if trace_format == "kernel":
+                parts.append(Text("\n".join("    " + ln for ln in kernel_trace_lines(p.result, report.world))
+                                  or "    (no rule hit)"))
+            else:
+                parts.extend(trace_tree(t) for t in p.result.traces)
     failed = len(report.failed)
     summary = Text(f"{len(report.probes)} probes, ")
     summary.append(f"{failed} expectation(s) failed" if failed else "all expectations hold",
                    style="bold red" if failed else "bold green")
+    if report.commands == 0:
+        summary = Text(f"{report.filename}: no command to run (the script is empty or holds only comments)")
+    elif not report.probes:
+        summary = Text(f"no probes ran ({report.commands} command(s))")
     parts.append(summary)
     return Group(*parts)

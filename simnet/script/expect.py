@@ -7,13 +7,16 @@ comment of this grammar::
 
 ``OUTCOME`` is one of the outcomes both the simulator and the kernel runner
 report (see :data:`OUTCOMES`). ``ERRNO`` is a symbolic errno name such as
-``ENETUNREACH``. ``from`` names the address the outcome came from:
+``ENETUNREACH``. ``from`` is always the source address (and port) that the
+application receiving the deciding packet saw, after any NAT (:func:`seen_from`):
 
-* for ``reply``, ``unreachable`` and ``ttl-exceeded``: the source of the ICMP
-  message that came back (``icmp.from`` in the report);
-* for ``connected`` and ``delivered`` (and ``refused``): the source address and
-  port the *receiver* saw (``received.src``/``received.sport``), which is how a
-  script checks SNAT/MASQUERADE.
+* for ``reply``, ``unreachable`` and ``ttl-exceeded`` that application is the
+  prober itself, and the source is the ICMP message's (``icmp.from`` in the
+  report; what ping prints after ``from``);
+* for ``connected`` and ``delivered`` it is the listener, and the source is the
+  address and port it saw (``received.src``/``received.sport``), which is how a
+  script checks SNAT/MASQUERADE.  ``refused``, ``timeout`` and ``lost`` have no
+  receiving application, so a ``from`` there never holds.
 
 ``via`` names the rule that decided the packet's fate (``filter/FORWARD#3``,
 rule 0 = the chain policy); the simulator checks it against its trace, and the
@@ -37,7 +40,7 @@ from typing import Any
 
 from simnet.errors import ConfigError
 
-__all__ = ["OUTCOMES", "TABLES", "Expectation", "ScriptError"]
+__all__ = ["OUTCOMES", "TABLES", "Expectation", "ScriptError", "seen_from"]
 
 #: Every outcome a probe can have, in the report's spelling.
 OUTCOMES: frozenset[str] = frozenset(
@@ -154,13 +157,13 @@ class Expectation:
         """Return the plain dict a report's ``expect`` holds (before ``ok`` is added).
 
         >>> Expectation.parse("connected from 10.0.0.1:5000").to_json()
-        {'outcome': 'connected', 'errno': None, 'source': '10.0.0.1', 'sport': 5000, 'via': None}
+        {'outcome': 'connected', 'errno': None, 'from': '10.0.0.1:5000', 'via': None}
         """
+        src = None if self.source is None else str(self.source) + (f":{self.sport}" if self.sport is not None else "")
         return {
             "outcome": self.outcome,
             "errno": self.errno,
-            "source": str(self.source) if self.source is not None else None,
-            "sport": self.sport,
+            "from": src,
             "via": "{}/{}#{}".format(*self.via) if self.via is not None else None,
         }
 
@@ -171,21 +174,31 @@ class Expectation:
         counter must have increased in some namespace); ``trace``-based checks
         are the simulator's business.
         """
+        return not self.mismatches(probe)
+
+    def mismatches(self, probe: dict[str, Any]) -> list[str]:
+        """Each part of the expectation a report's probe dict does not meet, in words (empty: it holds).
+
+        >>> Expectation.parse("reply from 10.0.0.9").mismatches(
+        ...     {"outcome": "reply", "icmp": {"type": 0, "code": 0, "from": "10.0.0.2"}})
+        ['from: expected 10.0.0.9, the reply came from 10.0.0.2']
+        """
+        out = []
         if probe.get("outcome") != self.outcome:
-            return False
+            out.append(f"outcome: expected {self.outcome}, got {probe.get('outcome')}")
         if self.errno is not None and probe.get("errno") != self.errno:
-            return False
+            out.append(f"errno: expected {self.errno}, got {probe.get('errno') or 'no error'}")
         if self.source is not None:
-            if self.outcome in ("reply", "unreachable", "ttl-exceeded"):
-                icmp = probe.get("icmp") or {}
-                if icmp.get("from") != str(self.source):
-                    return False
+            want = str(self.source) + (f":{self.sport}" if self.sport is not None else "")
+            seen = seen_from(probe)
+            if seen is None:
+                out.append(f"from: expected {want}, but no application received a packet to see a source")
             else:
-                received = probe.get("received") or {}
-                if received.get("src") != str(self.source):
-                    return False
-                if self.sport is not None and received.get("sport") != self.sport:
-                    return False
+                addr, _, port = seen.partition(":")
+                if addr != str(self.source) or self.sport is not None and port != str(self.sport):
+                    who = ("the reply came from" if probe.get("outcome") in _ICMP_OUTCOMES
+                           else "the receiver saw")
+                    out.append(f"from: expected {want}, {who} {seen if self.sport is not None else addr}")
         if self.via is not None:
             table, chain, rule = self.via
             hits = [
@@ -194,5 +207,28 @@ class Expectation:
                 and c.get("packets", 0) > 0
             ]
             if not hits:
-                return False
-        return True
+                out.append(f"via: the probe's packets never hit {table}/{chain}#{rule}")
+        return out
+
+
+_ICMP_OUTCOMES = ("reply", "unreachable", "ttl-exceeded")
+
+
+def seen_from(probe: dict[str, Any]) -> str | None:
+    """What ``from`` compares with in a report's probe dict: the source the receiving application saw.
+
+    For ``reply``, ``unreachable`` and ``ttl-exceeded`` the receiving application is the
+    prober (ping, nc), and the source is the ICMP message's (what ping prints after
+    ``from``); for the other outcomes it is the listener that accepted the connection
+    or datagram, as ``ADDR:PORT``.  None when nothing was received.
+
+    >>> seen_from({"outcome": "connected", "received": {"ns": "b", "src": "10.0.0.1", "sport": 4000}})
+    '10.0.0.1:4000'
+    """
+    if probe.get("outcome") in _ICMP_OUTCOMES:
+        icmp = probe.get("icmp") or {}
+        return icmp.get("from")
+    received = probe.get("received") or {}
+    if received.get("src") is None:
+        return None
+    return received["src"] + (f":{received['sport']}" if received.get("sport") is not None else "")

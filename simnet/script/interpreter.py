@@ -80,6 +80,12 @@ class Report:
     filename: str = "<script>"
     docker: dict[str, Any] = field(default_factory=dict)
     """host namespace -> its :class:`~simnet.docker.DockerDaemon` (scripts that run ``dockerd``)."""
+    order: list[tuple[str, int]] = field(default_factory=list)
+    """``("output"|"probe", index)`` in the order the script produced them (for printing in script order)."""
+    commands: int = 0
+    """How many commands the script holds (0: an empty script)."""
+    error: ScriptError | None = None
+    """The error that stopped the run at its line, if one did (the probes before it are kept)."""
 
     @property
     def failed(self) -> list[ProbeRecord]:
@@ -91,7 +97,14 @@ class Report:
         return not self.failed
 
     def to_json(self) -> dict[str, Any]:
-        return {"probes": [p.to_json() for p in self.probes], "outputs": list(self.outputs)}
+        """The ``--json`` document; ``simnet/data/report.schema.json`` describes it."""
+        error = None if self.error is None else {
+            "file": self.error.filename, "line": self.error.line, "message": self.error.reason}
+        return {"probes": [p.to_json() for p in self.probes], "outputs": list(self.outputs), "error": error}
+
+    def in_script_order(self) -> list[tuple[str, Any]]:
+        """``("output", {line, command, stdout})`` and ``("probe", ProbeRecord)`` as the script ran them."""
+        return [(kind, self.outputs[i] if kind == "output" else self.probes[i]) for kind, i in self.order]
 
     def __rich__(self) -> Any:
         from simnet.render import report_renderable
@@ -146,6 +159,7 @@ class _Run:
 
     def output(self, cmd: Command, stdout: str) -> None:
         if stdout:
+            self.report.order.append(("output", len(self.report.outputs)))
             self.report.outputs.append({"line": cmd.line, "command": cmd.text, "stdout": stdout})
 
 
@@ -312,6 +326,7 @@ def _probe_step(cmd: Command, probe: Callable[[_Run], ProbeResult]) -> _STEP:
                           counters=counters, conntrack=conntrack)
         if cmd.expect is not None:
             rec.ok = cmd.expect.check(rec.to_json()) and _via_ok(cmd.expect, result)
+        run.report.order.append(("probe", len(run.report.probes)))
         run.report.probes.append(rec)
     return step
 
@@ -334,30 +349,39 @@ def run_script(text_or_path: str | os.PathLike[str], *, filename: str | None = N
     """Run a scenario script (its text, or a path to it) and return the :class:`Report`.
 
     Raises:
-        ScriptError: naming ``file:line`` for a malformed or unsupported line
-            (before anything runs), or for a command the simulated tool refuses
-            (the run stops at that line, with the tool's message).
+        ScriptError: naming ``file:line`` for a script that is not UTF-8 or a
+            malformed or unsupported line (before anything runs), or for a
+            command the simulated tool refuses (the run stops at that line, with
+            the tool's message; the error's ``report`` holds what ran before it).
 
     ``observer(cmd, run, "before"|"after")`` is called around every step
     (``simnet.docker.export`` uses it to see what each ``docker`` line did).
     """
     text, name = _read(text_or_path, filename)
-    steps = compile_script(text, name)
+    try:
+        steps = compile_script(text, name)
+    except ScriptError as e:
+        raise _odd_spaces(e, text) from None
     world = world if world is not None else World()
-    report = Report(world=world, filename=name)
+    report = Report(world=world, filename=name, commands=len(steps))
     run = _Run(world, report)
     for cmd, step in steps:
         if observer is not None:
             observer(cmd, run, "before")
         try:
-            step(run)
-        except ScriptError:
+            try:
+                step(run)
+            except ScriptError:
+                raise
+            except IpError as e:
+                raise ScriptError(cmd.file, cmd.line, str(e).strip()) from None
+            except SimnetError as e:
+                message = getattr(e, "message", None) or str(e)
+                raise ScriptError(cmd.file, cmd.line, str(message).strip()) from None
+        except ScriptError as e:
+            report.error = e
+            e.report = report  # type: ignore[attr-defined]
             raise
-        except IpError as e:
-            raise ScriptError(cmd.file, cmd.line, str(e).strip()) from None
-        except SimnetError as e:
-            message = getattr(e, "message", None) or str(e)
-            raise ScriptError(cmd.file, cmd.line, str(message).strip()) from None
         if observer is not None:
             observer(cmd, run, "after")
     return report
@@ -367,5 +391,38 @@ def _read(text_or_path: str | os.PathLike[str], filename: str | None) -> tuple[s
     if isinstance(text_or_path, os.PathLike) or ("\n" not in str(text_or_path) and str(text_or_path).endswith(".sh")
                                                  and Path(text_or_path).is_file()):
         path = Path(text_or_path)
-        return path.read_text(), filename or str(path)
+        name = filename or str(path)
+        return decode_script(path.read_bytes(), name), name
     return str(text_or_path), filename or "<script>"
+
+
+def decode_script(data: bytes, filename: str) -> str:
+    """A script's bytes as text; a :class:`ScriptError` naming the line of the first byte that is not UTF-8."""
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as e:
+        line = data.count(b"\n", 0, e.start) + 1
+        column = e.start - (data.rfind(b"\n", 0, e.start) + 1) + 1
+        raise ScriptError(filename, line, f"byte 0x{data[e.start]:02x} at column {column} is not UTF-8: "
+                                          "simnet reads scripts as UTF-8 text") from None
+
+
+_ODD_SPACES = {"\ufeff": "a byte-order mark (U+FEFF)", "\u00a0": "a no-break space (U+00A0)",
+               "\u202f": "a narrow no-break space (U+202F)", "\u2007": "a figure space (U+2007)"}
+
+
+def _odd_spaces(e: ScriptError, text: str) -> ScriptError:
+    """Name the invisible character when one glued words together on the failing line."""
+    lines = text.splitlines()
+    if not 0 < e.line <= len(lines):
+        return e
+    src = lines[e.line - 1]
+    for ch, name in _ODD_SPACES.items():
+        col = src.find(ch)
+        if col >= 0:
+            what = ("at the start of the line, where an editor saved it" if col == 0 and ch == "\ufeff"
+                    else f"at column {col + 1}")
+            why = (f"{name} {what} is part of a word to sh, which splits words on plain spaces and tabs only "
+                   f"(replace it with a plain space or delete it); {e.reason}")
+            return ScriptError(e.filename, e.line, why)
+    return e

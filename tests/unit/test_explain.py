@@ -60,9 +60,9 @@ def test_address_elsewhere_is_named() -> None:
 
 def test_passing_probes_and_line_filter() -> None:
     report = run_script(ROUTER + "ip netns exec a ping -c 1 10.0.0.254\nip netns exec a ping -c 1 10.0.1.2\n")
-    assert [d.line for d in explain(report)] == [16]
-    assert explain(report, line=15) == []
-    assert explain(report.probes[0].result) == []
+    assert [d.line for d in explain(report, failed_only=True)] == [16]
+    assert explain(report, line=15, failed_only=True) == []
+    assert explain(report.probes[0].result, failed_only=True) == []
 
 
 def test_an_address_that_exists_only_on_another_host_is_named() -> None:

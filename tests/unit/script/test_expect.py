@@ -34,7 +34,7 @@ def test_via_may_come_before_from() -> None:
 
 def test_to_json_is_plain() -> None:
     assert Expectation.parse("unreachable from 10.0.0.2 via filter/FORWARD#3").to_json() == {
-        "outcome": "unreachable", "errno": None, "source": "10.0.0.2", "sport": None, "via": "filter/FORWARD#3"}
+        "outcome": "unreachable", "errno": None, "from": "10.0.0.2", "via": "filter/FORWARD#3"}
 
 
 @pytest.mark.parametrize(
