@@ -214,7 +214,8 @@ def _journey(result: "ProbeResult", originals: list[Trace], world: "World | None
     if differ:
         out.append(f"{len(differ)} of its {len(originals)} packets to {result.dst} ended otherwise "
                    f"({', '.join(sorted({str(t.disposition) for t in differ}))}).")
-    answer = next((a for a in result.traces if a.caused_by == first.id and not _is_arp(a)), None)
+    answer = next((a for a in result.traces if a.caused_by == first.id and not _is_arp(a)
+                   and getattr(a.packet.l4, "type", None) != 5), None)  # an ICMP redirect is no answer
     if answer is not None:
         out.append(_trace_story(f"The answer ({answer.packet})", answer, world, brief=True))
     return " ".join(out)
@@ -318,7 +319,7 @@ def _input_guard(world: "World | None", ns: str) -> str | None:
     for i, e in enumerate(chain.entries, 1):
         words = str(e.rule).split()
         if any(words[k] == "-j" and words[k + 1] in ("DROP", "REJECT") for k in range(len(words) - 1)):
-            return f"{words[words.index('-j') + 1]} rule filter/INPUT#{i} ({e.rule})"
+            return f"{words[words.index('-j') + 1]} rule filter/INPUT#{i} (-A INPUT {e.rule})"
     if chain.policy in ("DROP",):
         return "filter/INPUT policy DROP"
     return None

@@ -420,7 +420,7 @@ def _odd_spaces(e: ScriptError, text: str) -> ScriptError:
     for ch, name in _ODD_SPACES.items():
         col = src.find(ch)
         if col >= 0:
-            what = ("at the start of the line, where an editor saved it" if col == 0 and ch == "\ufeff"
+            what = ("at the start of the line (where editors save one)" if col == 0 and ch == "\ufeff"
                     else f"at column {col + 1}")
             why = (f"{name} {what} is part of a word to sh, which splits words on plain spaces and tabs only "
                    f"(replace it with a plain space or delete it); {e.reason}")
