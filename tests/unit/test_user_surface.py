@@ -7,6 +7,7 @@ and its exit status.
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -274,3 +275,15 @@ def test_an_empty_script_says_it_ran_no_command(tmp_path: Path, capsys: pytest.C
     path = write(tmp_path, "#!/bin/sh\n# nothing yet\n\n")
     assert main(["run", path]) == 0
     assert capsys.readouterr().out == f"{path}: no command to run (the script is empty or holds only comments)\n"
+
+
+# ----------------------------------------------------------------------------- 4. `from`, one meaning
+
+
+def test_run_text_says_from_as_the_expectation_means_it(capsys: pytest.CaptureFixture[str]) -> None:
+    """`from` is the source the receiving application saw: ping's reply's source, the listener's peer."""
+    assert main(["run", QUICKSTART]) == 0
+    out = capsys.readouterr().out
+    assert "    → reply from 10.0.0.2; b saw the request from 10.0.0.1   expect reply from 10.0.0.2: ok" in out
+    assert re.search(r"    → connected from 10\.0\.0\.1:\d+ \(as s saw it\)   expect connected from 10\.0\.0\.1: ok",
+                     out)
