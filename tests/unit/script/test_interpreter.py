@@ -62,7 +62,7 @@ ip netns exec a ping -c 1 10.0.1.2
 # expect: reply from 10.0.1.2 via filter/FORWARD#2
 """)
     doc = report.to_json()
-    assert set(doc) == {"probes", "outputs"}
+    assert set(doc) == {"probes", "outputs", "error"} and doc["error"] is None
     probe = doc["probes"][0]
     assert list(probe) == ["line", "command", "from", "proto", "dst", "dport", "outcome", "icmp", "errno",
                            "received", "expect", "counters", "conntrack", "trace"]
