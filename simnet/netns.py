@@ -31,6 +31,56 @@ if TYPE_CHECKING:
 LOOPBACK_NET = IPv4Interface("127.0.0.1/8")
 
 
+def _typed(value: object, kind: type, what: str, example: str, method: str) -> object:
+    """``value`` as ``kind``: converted from a str as ``ipaddress`` users expect, else a TypeError at once."""
+    if isinstance(value, kind):
+        return value
+    if isinstance(value, str):
+        try:
+            return kind(value)
+        except ValueError as e:
+            raise ConfigError(f"{method}: {value!r} is not {what} ({e})") from None
+    raise TypeError(f"{method}: expected {what} ({kind.__name__} or a str like {example!r}), "
+                    f"got {type(value).__name__} {value!r}")
+
+
+def _iface(value: object, method: str) -> IPv4Interface:
+    return _typed(value, IPv4Interface, "an IPv4 address with its prefix", "10.0.0.1/24", method)  # type: ignore[return-value]
+
+
+def _addr(value: object, method: str) -> IPv4Address:
+    return _typed(value, IPv4Address, "an IPv4 address", "10.0.0.1", method)  # type: ignore[return-value]
+
+
+def _opt_addr(value: object, method: str) -> IPv4Address | None:
+    return None if value is None else _addr(value, method)
+
+
+def _net(value: object, method: str) -> IPv4Network:
+    if value == "default":
+        return IPv4Network("0.0.0.0/0")
+    return _typed(value, IPv4Network, "an IPv4 network", "10.0.1.0/24", method)  # type: ignore[return-value]
+
+
+def _mac(value: object, method: str) -> MacAddress:
+    if isinstance(value, MacAddress):
+        return value
+    if isinstance(value, str):
+        try:
+            return MacAddress(value)
+        except ValueError as e:
+            raise ConfigError(f"{method}: {value!r} is not a MAC address ({e})") from None
+    raise TypeError(f"{method}: expected a MAC address (MacAddress or a str like '02:42:ac:11:00:02'), "
+                    f"got {type(value).__name__} {value!r}")
+
+
+def _ifname(value: object, method: str) -> str:
+    if not isinstance(value, str):
+        raise TypeError(f"{method}: expected an interface name (a str like 'eth0'), got {type(value).__name__} "
+                        f"{value!r}")
+    return value
+
+
 class NetNamespace:
     """One network namespace (``struct net``).  A host is just a namespace."""
 
@@ -98,10 +148,27 @@ class NetNamespace:
             raise DeviceExists()
 
     def link_add(self, ifname: str, kind: LinkKind | str, *, peer: str | None = None,
-                 peer_netns: "NetNamespace | None" = None, address: MacAddress | None = None,
-                 peer_address: MacAddress | None = None, mtu: int | None = None) -> Device:
-        """``ip link add NAME type KIND [peer name PEER [netns NS]]``."""
-        kind = LinkKind(kind) if isinstance(kind, str) else kind
+                 peer_netns: "NetNamespace | str | None" = None, address: MacAddress | str | None = None,
+                 peer_address: MacAddress | str | None = None, mtu: int | None = None) -> Device:
+        """``ip link add NAME type KIND [peer name PEER [netns NS]]``.
+
+        ``kind`` is a :class:`LinkKind` or its name (``"veth"``, ``"bridge"``, ``"dummy"``...);
+        ``peer_netns`` a namespace or its name; MAC addresses a :class:`MacAddress` or a str.
+        """
+        _ifname(ifname, "link_add")
+        if isinstance(peer_netns, str):
+            peer_netns = self.world.netns(peer_netns)
+        address = None if address is None else _mac(address, "link_add")
+        peer_address = None if peer_address is None else _mac(peer_address, "link_add")
+        if isinstance(kind, str):
+            try:
+                kind = LinkKind(kind)
+            except ValueError:
+                raise ConfigError(f"link_add: unknown link kind {kind!r}; expected one of "
+                                  + ", ".join(k.value for k in LinkKind if k is not LinkKind.LOOPBACK)) from None
+        elif not isinstance(kind, LinkKind):
+            raise TypeError(f"link_add: expected a link kind (LinkKind or a str like 'veth'), got "
+                            f"{type(kind).__name__} {kind!r}")
         self.check_new_name(ifname)
         if kind is LinkKind.LOOPBACK:
             raise ConfigError("Error: Unknown device type.")
@@ -159,9 +226,9 @@ class NetNamespace:
             self.fib.remove_where(lambda r: r.dev == ifname)
         self.neigh.flush_dev(ifname)
 
-    def set_up(self, ifname: str, up: bool) -> None:
-        """``ip link set dev X up|down``: routes follow the kernel's NETDEV_UP/DOWN handling."""
-        dev = self.dev(ifname)
+    def set_up(self, ifname: str, up: bool = True) -> None:
+        """``ip link set dev X up`` (``up=False``: ``down``): routes follow the kernel's NETDEV_UP/DOWN handling."""
+        dev = self.dev(_ifname(ifname, "set_up"))
         if dev.admin_up == up:
             return
         if dev.kind is LinkKind.VXLAN and up:
@@ -249,7 +316,9 @@ class NetNamespace:
             br.ports[br.ports.index(ifname)] = new
             self.fdbs[br.ifname].rename_port(ifname, new)
 
-    def set_address(self, ifname: str, mac: MacAddress) -> None:
+    def set_address(self, ifname: str, mac: MacAddress | str) -> None:
+        """``ip link set dev X address MAC``."""
+        mac = _mac(mac, "set_address")
         dev = self.dev(ifname)
         if mac.is_multicast or int(mac) == 0:
             raise KernelError(errno.EADDRNOTAVAIL, "RTNETLINK answers: Cannot assign requested address")
@@ -262,6 +331,9 @@ class NetNamespace:
             self._bridge_mac(self.devices[dev.master])
 
     def set_mtu(self, ifname: str, mtu: int) -> None:
+        """``ip link set dev X mtu N``."""
+        if not isinstance(mtu, int) or isinstance(mtu, bool):
+            raise TypeError(f"set_mtu: expected an int MTU, got {type(mtu).__name__} {mtu!r}")
         dev = self.dev(ifname)
         if not 68 <= mtu <= 65535:
             raise KernelError(errno.EINVAL, "Error: mtu less than device minimum." if mtu < 68
@@ -274,8 +346,12 @@ class NetNamespace:
         elif dev.master is not None:
             self._bridge_mtu(self.devices[dev.master])
 
-    def set_netns(self, ifname: str, target: "NetNamespace") -> Device:
-        """``ip link set dev X netns NS``: the device arrives down, without addresses."""
+    def set_netns(self, ifname: str, target: "NetNamespace | str") -> Device:
+        """``ip link set dev X netns NS`` (a namespace or its name): the device arrives down, without addresses."""
+        if isinstance(target, str):
+            target = self.world.netns(target)
+        elif not isinstance(target, NetNamespace):
+            raise TypeError(f"set_netns: expected a NetNamespace or its name, got {type(target).__name__} {target!r}")
         dev = self.dev(ifname)
         if target is self:
             return dev
@@ -302,11 +378,13 @@ class NetNamespace:
         return dev
 
     # -- addresses -------------------------------------------------------------
-    def addr_add(self, ifname: str, iface: IPv4Interface, *, scope: Scope = Scope.GLOBAL,
-                 broadcast: IPv4Address | None = None) -> IfAddr:
-        """``ip addr add ADDR/LEN dev X``: installs the local route, and the prefix
-        and broadcast routes once the device is up (fib_add_ifaddr)."""
-        self.dev(ifname)
+    def addr_add(self, ifname: str, iface: IPv4Interface | str, *, scope: Scope = Scope.GLOBAL,
+                 broadcast: IPv4Address | str | None = None) -> IfAddr:
+        """``ip addr add ADDR/LEN dev X`` (``iface`` an IPv4Interface or ``"10.0.0.1/24"``): installs the
+        local route, and the prefix and broadcast routes once the device is up (fib_add_ifaddr)."""
+        iface = _iface(iface, "addr_add")
+        broadcast = _opt_addr(broadcast, "addr_add")
+        self.dev(_ifname(ifname, "addr_add"))
         for a in self.addrs:
             if a.dev == ifname and a.address == iface.ip and a.interface.network.prefixlen == iface.network.prefixlen:
                 raise KernelError(errno.EEXIST, "Error: ipv4: Address already assigned.")
@@ -353,10 +431,11 @@ class NetNamespace:
                    for r in entries):
             entries.append(route)
 
-    def addr_del(self, ifname: str, iface: IPv4Interface) -> None:
+    def addr_del(self, ifname: str, iface: IPv4Interface | str) -> None:
         """``ip addr del``: removes its routes; deleting a primary also removes its secondaries
         (promote_secondaries is off by default)."""
-        self.dev(ifname)
+        iface = _iface(iface, "addr_del")
+        self.dev(_ifname(ifname, "addr_del"))
         target = next((a for a in self.addrs if a.dev == ifname and a.address == iface.ip
                        and (iface.network.prefixlen == 32 or a.interface.network.prefixlen == iface.network.prefixlen)),
                       None)
@@ -396,8 +475,24 @@ class NetNamespace:
             yield a.address
 
     # -- routes ----------------------------------------------------------------
-    def route_add(self, route: Route, *, replace: bool = False) -> None:
-        """``ip route add|replace``: a gateway must be reachable on-link (fib_check_nh)."""
+    def route_add(self, route: Route | IPv4Network | str, *, via: IPv4Address | str | None = None,
+                  dev: str | None = None, src: IPv4Address | str | None = None, metric: int = 0,
+                  table: int = RouteTable.MAIN, replace: bool = False) -> None:
+        """``ip route add|replace``: a gateway must be reachable on-link (fib_check_nh).
+
+        ``route`` is a :class:`Route`, or the destination (``"default"``, ``"10.0.1.0/24"``, an
+        IPv4Network) with ``via``, ``dev``, ``src``, ``metric`` and ``table`` as keywords, as
+        ``ip route add DST [via GW] [dev DEV] ...`` takes them (scope link without a gateway).
+        """
+        if not isinstance(route, Route):
+            dst = _net(route, "route_add")
+            gw = _opt_addr(via, "route_add")
+            route = Route(dst=dst, dev=None if dev is None else _ifname(dev, "route_add"), via=gw,
+                          src=_opt_addr(src, "route_add"), metric=metric, table=table,
+                          scope=Scope.GLOBAL if gw is not None else Scope.LINK)
+        elif (via, dev, src, metric, table) != (None, None, None, 0, RouteTable.MAIN):
+            raise TypeError("route_add: give via/dev/src/metric/table inside the Route, or a destination "
+                            "with them as keywords")
         if route.dev is not None:
             self.dev(route.dev)
         if route.type is RouteType.UNICAST:
@@ -432,8 +527,12 @@ class NetNamespace:
             raise KernelError(errno.ENETDOWN, "Error: Nexthop device is not up.")
         return replace(route, dev=gw.dev)
 
-    def route_del(self, dst: IPv4Network, *, table: int = RouteTable.MAIN, via: IPv4Address | None = None,
+    def route_del(self, dst: IPv4Network | str, *, table: int = RouteTable.MAIN, via: IPv4Address | str | None = None,
                   dev: str | None = None, metric: int | None = None, type: RouteType | None = None) -> Route:
+        """``ip route del DST [via GW] [dev DEV] ...``; ``dst`` may be ``"default"`` or ``"10.0.1.0/24"``."""
+        dst = _net(dst, "route_del")
+        via = _opt_addr(via, "route_del")
+
         def matches(r: Route) -> bool:
             return (r.dst == dst and (via is None or r.via == via) and (dev is None or r.dev == dev)
                     and (metric is None or r.metric == metric) and (type is None or r.type is type))
@@ -470,10 +569,11 @@ class NetNamespace:
         dev = self.devices.get(route.dev)
         return dev is not None and dev.admin_up
 
-    def lookup(self, dst: IPv4Address, *, src: IPv4Address | None = None, iif: str | None = None,
+    def lookup(self, dst: IPv4Address | str, *, src: IPv4Address | str | None = None, iif: str | None = None,
                oif: str | None = None, mark: int = 0) -> Route | None:
         """The route a packet to ``dst`` takes: the FIB's, with the gateway a redirect taught
         for ``dst`` in its place (rt_bind_exception)."""
+        dst, src = _addr(dst, "lookup"), _opt_addr(src, "lookup")
         route = self.fib.lookup(dst, src=src, iif=iif, oif=oif, mark=mark, usable=self.route_usable)
         if route is not None and route.type is RouteType.UNICAST and self.fib.exceptions:
             exc = self.fib.exception_for(route, dst, self.world.now)
@@ -503,8 +603,9 @@ class NetNamespace:
                     best = r
         return best
 
-    def is_local(self, ip: IPv4Address) -> bool:
-        return self.addr_type(ip) is AddrType.LOCAL
+    def is_local(self, ip: IPv4Address | str) -> bool:
+        """Whether ``ip`` is one of this namespace's local addresses (the local table says LOCAL)."""
+        return self.addr_type(_addr(ip, "is_local")) is AddrType.LOCAL
 
     def source_for(self, route: Route, dst: IPv4Address) -> IPv4Address | None:
         """The source address for a route (its ``src``, else inet_select_addr on its device)."""
