@@ -39,16 +39,29 @@ class DockerError(SimnetError):
 
 
 IMAGES: dict[str, dict[str, Any]] = {
-    "registry": {"expose": ((5000, "tcp"),), "listen": ((5000, "tcp"),),
+    "registry": {"expose": ((5000, "tcp"),), "listen": ((5000, "tcp"),), "http": True,
                  "cmd": "/entrypoint.sh /etc/docker/registry/config.yml"},
-    "nginx": {"expose": ((80, "tcp"),), "listen": ((80, "tcp"),), "cmd": "/docker-entrypoint.sh nginx -g 'daemon off;'"},
-    "httpd": {"expose": ((80, "tcp"),), "listen": ((80, "tcp"),), "cmd": "httpd-foreground"},
+    "nginx": {"expose": ((80, "tcp"),), "listen": ((80, "tcp"),), "http": True,
+              "cmd": "/docker-entrypoint.sh nginx -g 'daemon off;'"},
+    "httpd": {"expose": ((80, "tcp"),), "listen": ((80, "tcp"),), "http": True, "cmd": "httpd-foreground"},
+    "caddy": {"expose": ((80, "tcp"), (443, "tcp"), (443, "udp"), (2019, "tcp")), "listen": ((80, "tcp"),),
+              "http": True, "cmd": "caddy run --config /etc/caddy/Caddyfile --adapter caddyfile"},
+    "whoami": {"expose": ((80, "tcp"),), "listen": ((80, "tcp"),), "http": True, "cmd": "/whoami"},
     "redis": {"expose": ((6379, "tcp"),), "listen": ((6379, "tcp"),), "cmd": "docker-entrypoint.sh redis-server"},
     "busybox": {"cmd": "sh"},
     "alpine": {"cmd": "/bin/sh"},
     "ubuntu": {"cmd": "/bin/bash"},
 }
-"""The few images scenarios use: what they EXPOSE, what their default process listens on, their CMD."""
+"""The few images scenarios use: what they EXPOSE, what their default process listens on, whether it
+answers HTTP (``curl`` gets 200 from it), their CMD (``traefik/whoami`` is ``whoami``)."""
+
+
+def serves_http(image: str, command: Iterable[str]) -> bool:
+    """Whether the container's main process answers HTTP: an HTTP image's default, or http.server."""
+    argv = list(command)
+    if argv:
+        return argv[0] in ("python3", "python") and argv[1:3] == ["-m", "http.server"]
+    return bool(IMAGES.get(_image_key(image), {}).get("http"))
 
 
 def _image_key(image: str) -> str:

@@ -162,6 +162,19 @@ class _Run:
             self.report.order.append(("output", len(self.report.outputs)))
             self.report.outputs.append({"line": cmd.line, "command": cmd.text, "stdout": stdout})
 
+    def speaks_http(self, ns: str, port: int) -> bool:
+        """Whether the listener on ``ns:port`` answers HTTP: python's http.server, or the process of a
+        container whose image serves HTTP (``curl -w '%{http_code}'`` prints 200 for these)."""
+        if any(lst.open and n == ns and lst.port == port for n, lst in self.http):
+            return True
+        if not self.docker:
+            return False
+        from simnet.docker.daemon import serves_http
+
+        return any(c.netns == ns and serves_http(c.image, c.command)
+                   and any(lst.open and lst.port == port for lst in c.listeners)
+                   for daemon in self.docker.values() for c in daemon.containers.values())
+
 
 # ----------------------------------------------------------------------------- compile
 

@@ -56,6 +56,9 @@ class ToolRun(Protocol):
     def output(self, cmd: Command, stdout: str) -> None:
         """Record what the command printed."""
 
+    def speaks_http(self, ns: str, port: int) -> bool:
+        """Whether the listener on ``ns:port`` answers HTTP (http.server, an HTTP image's process)."""
+
 
 def script_error(cmd: Command, message: str) -> ScriptError:
     """A refusal of ``cmd``'s line, naming its file and line."""

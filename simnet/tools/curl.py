@@ -77,8 +77,7 @@ def compile_curl(cmd: Command, ns: str | None, argv: tuple[str, ...]) -> Compile
         result = tcp_connect(run.world, run.ns(ns).name, dst, dport, timeout=wait)
         if write_out is not None:
             seen = result.received if result.outcome == "connected" else None
-            http = seen is not None and any(lst.open and n == seen.ns and lst.port == seen.dport
-                                            for n, lst in run.http)
+            http = seen is not None and seen.dport is not None and run.speaks_http(seen.ns, seen.dport)
             run.output(cmd, curl_write_out(write_out, outcome=result.outcome, dst=dst, dport=dport,
                                            http_code=200 if http else 0))
         return result

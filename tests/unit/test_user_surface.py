@@ -287,3 +287,23 @@ def test_run_text_says_from_as_the_expectation_means_it(capsys: pytest.CaptureFi
     assert "    → reply from 10.0.0.2; b saw the request from 10.0.0.1   expect reply from 10.0.0.2: ok" in out
     assert re.search(r"    → connected from 10\.0\.0\.1:\d+ \(as s saw it\)   expect connected from 10\.0\.0\.1: ok",
                      out)
+
+
+# ----------------------------------------------------------------------------- 11. images that serve HTTP
+
+
+def test_http_images_answer_200_to_curl(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """nginx, httpd, caddy, traefik/whoami, registry and http.server answer HTTP; redis and busybox do not."""
+    images = ["nginx", "httpd:2.4", "caddy:2", "traefik/whoami", "registry:2", "redis",
+              "python:3 python3 -m http.server 80", "busybox"]
+    ports = [80, 80, 80, 80, 5000, 6379, 80, 80]
+    lines = ["ip netns add h1", "ip netns exec h1 dockerd &"]
+    lines += [f"ip netns exec h1 docker run -d --name c{i} {img}" for i, img in enumerate(images)]
+    lines += [f"ip netns exec h1 curl -s -o /dev/null -w '%{{http_code}}' http://172.17.0.{i + 2}:{port}/"
+              for i, port in enumerate(ports)]
+    path = write(tmp_path, "\n".join(lines) + "\n")
+    assert main(["run", path, "--json"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert [o["stdout"] for o in doc["outputs"] if "curl" in o["command"]] == [
+        "200", "200", "200", "200", "200", "000", "200", "000"]
+    assert [p["outcome"] for p in doc["probes"]] == ["connected"] * 7 + ["refused"]
