@@ -313,7 +313,7 @@ def _is_local(world: "World | None", ns: str, addr: str) -> bool:
 def _input_guard(world: "World | None", ns: str) -> str | None:
     """The DROP/REJECT rules (or policy) of ns's filter INPUT, as the run left them."""
     try:
-        chain = world.namespaces[ns].ruleset.tables["filter"].chains["INPUT"]  # type: ignore[union-attr]
+        chain = world.namespaces[ns].ruleset.tables["filter"].chains["INPUT"]  # type: ignore[union-attr,index]
     except (AttributeError, KeyError):
         return None
     for i, e in enumerate(chain.entries, 1):

@@ -45,7 +45,8 @@ def _typed(value: object, kind: type, what: str, example: str, method: str) -> o
 
 
 def _iface(value: object, method: str) -> IPv4Interface:
-    return _typed(value, IPv4Interface, "an IPv4 address with its prefix", "10.0.0.1/24", method)  # type: ignore[return-value]
+    iface = _typed(value, IPv4Interface, "an IPv4 address with its prefix", "10.0.0.1/24", method)
+    return iface  # type: ignore[return-value]
 
 
 def _addr(value: object, method: str) -> IPv4Address:

@@ -41,7 +41,7 @@ def _type(s: dict[str, Any], names: dict[str, str]) -> str:
     if t == "object" and isinstance(s.get("additionalProperties"), dict):
         return "{NS: " + _type(s["additionalProperties"], names) + "}"
     plain = {"integer": "int", "string": "str", "boolean": "bool", "number": "float", "null": "null"}
-    return "|".join(plain.get(x, x) for x in (t if isinstance(t, list) else [t]))
+    return "|".join(plain.get(str(x), str(x)) for x in (t if isinstance(t, list) else [t]))
 
 
 def outline(schema: dict[str, Any] | None = None) -> str:

@@ -66,7 +66,8 @@ def test_explain_says_why_a_published_port_bypasses_the_input_drop() -> None:
 
 def test_explain_names_the_input_drop_rule_a_dnat_skips() -> None:
     """With an INPUT rule (not only a policy) the explanation quotes that rule."""
-    text = PAIR + ("ip netns exec b sysctl -qw net.ipv4.ip_forward=1\nip netns exec b iptables -t nat -A PREROUTING -p tcp --dport 8080 -j DNAT --to-destination "
+    text = PAIR + ("ip netns exec b sysctl -qw net.ipv4.ip_forward=1\n"
+                   "ip netns exec b iptables -t nat -A PREROUTING -p tcp --dport 8080 -j DNAT --to-destination "
                    "10.0.0.9:80\nip netns exec b iptables -A INPUT -p tcp -j DROP\n"
                    "ip netns exec a nc -z -w 1 10.0.0.2 8080\n")
     [d] = explain(run_script(text))
@@ -307,3 +308,16 @@ def test_http_images_answer_200_to_curl(tmp_path: Path, capsys: pytest.CaptureFi
     assert [o["stdout"] for o in doc["outputs"] if "curl" in o["command"]] == [
         "200", "200", "200", "200", "200", "000", "200", "000"]
     assert [p["outcome"] for p in doc["probes"]] == ["connected"] * 7 + ["refused"]
+
+
+def test_traces_wrap_in_a_narrow_terminal(monkeypatch: pytest.MonkeyPatch,
+                                          capsys: pytest.CaptureFixture[str]) -> None:
+    """In a terminal long trace lines wrap at its width: nothing is cut off."""
+    monkeypatch.setenv("COLUMNS", "70")
+    monkeypatch.setattr(sys.stdout, "isatty", lambda: True)
+    assert main(["run", BYPASS, "--trace"]) == 0
+    out = re.sub(r"\x1b\[[0-9;]*m", "", capsys.readouterr().out)
+    assert max(len(ln) for ln in out.splitlines()) <= 70
+    flat = " ".join(re.sub(r"^[\s│├└─]*", "", ln).strip() for ln in out.splitlines())
+    assert ("filter/DOCKER#1 -A DOCKER -d 172.17.0.2/32 ! -i docker0 -o docker0 -p tcp -m tcp --dport 80 -j "
+            "ACCEPT → ACCEPT") in re.sub(r"\s+", " ", flat)
