@@ -1,8 +1,12 @@
 """The ``simnet`` command: run, explain, show and graph scenario scripts.
 
-Rich output for people, ``--json`` for programs.  Exit status: 0 when every
-expectation holds, 1 when one fails, 2 on a script error (its ``file:line``
-message goes to stderr).  This is the only module that prints.
+Rich output for people (wrapped in a terminal, full lines otherwise, outputs and
+probes in script order), ``--json`` for programs.  ``-`` reads the script from
+standard input.  Exit status: 0 when every expectation holds, 1 when one fails,
+2 on a script error or an unwritable output (a one-line message naming the
+``file:line`` or path goes to stderr; the probes that ran before a failing line
+are printed first), 141 when the reader of the output goes away (as on SIGPIPE).
+This is the only module that prints.
 """
 
 from __future__ import annotations

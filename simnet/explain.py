@@ -149,7 +149,9 @@ def explain_probe(result: "ProbeResult", *, world: "World | None" = None, line: 
     """The explanation of one probe, from its traces."""
     port = f":{result.dport}" if result.dport is not None else ""
     probe = f"{result.proto} {result.netns} -> {result.dst}{port}"
-    elsewhere = _elsewhere(world, result.dst, result) if world is not None else ()
+    # the other holders of the address matter when the packet did not get there
+    elsewhere = _elsewhere(world, result.dst, result) if world is not None and not result.ok \
+        and not result.dst.is_loopback else ()
     originals = [t for t in result.traces if t.caused_by is None and t.origin == result.netns
                  and _is_probe_packet(t, result)]
     path = _journey(result, originals, world)
@@ -292,7 +294,8 @@ def _nat_phrase(tr: Translated, before: tuple[Any, ...], after: tuple[Any, ...],
         return phrase
     hooks = [s.hook for s in after if isinstance(s, HookEntered)]
     old = diffs[addr_field].old if addr_field in diffs else None
-    if "FORWARD" in hooks and "INPUT" not in hooks and old is not None and _is_local(world, tr.netns, old):
+    if by_rule and "FORWARD" in hooks and "INPUT" not in hooks and old is not None \
+            and _is_local(world, tr.netns, old):
         phrase += (f" before routing, so the packet, sent to {old} (an address of {tr.netns}), was forwarded "
                    "through FORWARD and never met INPUT")
         guard = _input_guard(world, tr.netns)
