@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any, Sequence
 
 from rich.console import Console
+from rich.rule import Rule
 from rich.text import Text
 
 __all__ = ["main"]
@@ -114,11 +115,17 @@ def _main(argv: Sequence[str] | None) -> int:
     return _graph(report, args, console)
 
 
+class _Console(Console):
+    def on_broken_pipe(self) -> None:
+        self.quiet = True
+        raise BrokenPipeError  # main() ends quietly, with every verb's status alike (rich would exit 1)
+
+
 def _console() -> Console:
     """Wrap long lines in a terminal; never crop: full lines when the output is not a terminal."""
     if sys.stdout.isatty():
-        return Console(highlight=False)
-    return Console(highlight=False, width=1_000_000, soft_wrap=False)
+        return _Console(highlight=False)
+    return _Console(highlight=False, width=1_000_000, soft_wrap=False)
 
 
 def _run(report: Any, args: argparse.Namespace, console: Console) -> int:
@@ -212,7 +219,7 @@ def _show(report: Any, args: argparse.Namespace, console: Console) -> int:
         console.print(world_tree(world))
     for name in names:
         ns = world.namespaces[name]
-        console.rule(f"netns {name}")
+        console.print(Rule(f"netns {name}"), width=min(console.width, 100))
         console.out(ip(world, ["-n", name, "addr"]), end="", highlight=False)
         console.print(routes_table(ns))
         neigh = ip(world, ["-n", name, "neigh"])

@@ -321,3 +321,11 @@ def test_traces_wrap_in_a_narrow_terminal(monkeypatch: pytest.MonkeyPatch,
     flat = " ".join(re.sub(r"^[\s│├└─]*", "", ln).strip() for ln in out.splitlines())
     assert ("filter/DOCKER#1 -A DOCKER -d 172.17.0.2/32 ! -i docker0 -o docker0 -p tcp -m tcp --dport 80 -j "
             "ACCEPT → ACCEPT") in re.sub(r"\s+", " ", flat)
+
+
+def test_show_off_a_terminal_draws_no_endless_rules(capsys: pytest.CaptureFixture[str]) -> None:
+    """Full lines off a terminal must not make the namespace rules as wide as that 'terminal'."""
+    assert main(["show", QUICKSTART]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert any(ln.startswith("─") and " netns r " in ln for ln in lines)
+    assert max(len(ln) for ln in lines) <= 120
