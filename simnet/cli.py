@@ -84,7 +84,16 @@ def _main(argv: Sequence[str] | None) -> int:
         return _export(args)
     if args.command == "kernel-run":
         from simnet import conformance
+        from simnet.script.expect import ScriptError
+        from simnet.script.interpreter import decode_script
 
+        try:  # the runner's own message for a non-UTF-8 script names neither file nor line
+            decode_script(Path(args.script).read_bytes(), args.script)
+        except ScriptError as e:
+            print(str(e), file=sys.stderr)
+            return 2
+        except OSError:
+            pass  # the runner says it
         return int(conformance.main([args.script] + (["--json"] if args.json else [])) or 0)
     from simnet.script.expect import ScriptError
     from simnet.script.interpreter import decode_script, run_script

@@ -165,7 +165,7 @@ def _one_line_error(capsys: pytest.CaptureFixture[str]) -> str:
 
 def test_a_script_that_is_not_utf8_is_a_one_line_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     path = write(tmp_path, b"ip netns add a\nip netns add b\xff\xfe\n")
-    for verb in ("run", "explain", "show", "graph"):
+    for verb in ("run", "explain", "show", "graph", "export", "kernel-run"):
         assert main([verb, path]) == 2
         assert _one_line_error(capsys) == (f"{path}:2: byte 0xff at column 15 is not UTF-8: simnet reads scripts "
                                            "as UTF-8 text")
@@ -241,6 +241,10 @@ def test_a_run_stopped_by_an_error_prints_the_probes_before_it(tmp_path: Path,
     doc = json.loads(capsys.readouterr().out)
     assert [p["line"] for p in doc["probes"]] == [9]
     assert doc["error"] == {"file": path, "line": 11, "message": 'Cannot find device "eth9"'}
+    assert main(["explain", path]) == 2
+    cap = capsys.readouterr()
+    assert cap.out.startswith(f"{path}:9: tcp a -> 10.0.0.2:80: connected. As expected ('connected').")
+    assert cap.err == f'{path}:11: Cannot find device "eth9"\n'
 
 
 def test_the_error_carries_the_partial_report() -> None:
