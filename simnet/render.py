@@ -107,13 +107,7 @@ def probe_panel(result: "ProbeResult", *, title: str | None = None, traces: bool
     port = f":{result.dport}" if result.dport is not None else ""
     line.append(f"{result.proto} {result.netns} → {result.dst}{port}: ")
     line.append_text(_outcome_text(result.outcome))
-    if result.icmp is not None:
-        line.append(f"  icmp {result.icmp.type}/{result.icmp.code} from {result.icmp.src}")
-    if result.errno:
-        line.append(f"  {result.errno}")
-    if result.received is not None:
-        sport = f":{result.received.sport}" if result.received.sport is not None else ""
-        line.append(f"  received in {result.received.ns} from {result.received.src}{sport}")
+    line.append_text(_seen_text(result))
     parts: list[RenderableType] = [line]
     if traces:
         parts.extend(trace_tree(t) for t in result.traces)
@@ -194,9 +188,18 @@ def probe_line(report: Any, p: Any) -> Text:
     :func:`simnet.script.expect.seen_from`): the ICMP message's source for
     reply/unreachable/ttl-exceeded, the source the listener saw otherwise.
     """
-    r = p.result
     line = Text(f"{report.filename}:{p.line}  {p.command}\n    → ")
-    line.append_text(_outcome_text(r.outcome))
+    line.append_text(_outcome_text(p.result.outcome))
+    line.append_text(_seen_text(p.result))
+    if p.expect is not None:
+        line.append("   expect " + str(p.expect) + ": ")
+        line.append("ok" if p.ok else "FAILED", style="bold green" if p.ok else "bold red")
+    return line
+
+
+def _seen_text(r: "ProbeResult") -> Text:
+    """`` from ADDR[:PORT]`` as ``# expect: ... from`` means it, the errno, and what else a receiver saw."""
+    line = Text()
     if r.icmp is not None:
         if r.outcome == "reply":
             line.append(f" from {r.icmp.src}")
@@ -210,9 +213,6 @@ def probe_line(report: Any, p: Any) -> Text:
             line.append(f"; {r.received.ns} saw the request from {r.received.src}{sport}")
         else:
             line.append(f" from {r.received.src}{sport} (as {r.received.ns} saw it)")
-    if p.expect is not None:
-        line.append("   expect " + str(p.expect) + ": ")
-        line.append("ok" if p.ok else "FAILED", style="bold green" if p.ok else "bold red")
     return line
 
 
