@@ -55,6 +55,9 @@ def _parser() -> argparse.ArgumentParser:
     kr = sub.add_parser("kernel-run", help="run the script on the real kernel (root; throwaway namespaces)")
     kr.add_argument("script")
     kr.add_argument("--json", action="store_true")
+    from simnet.capture.command import add_arguments as capture_arguments
+
+    capture_arguments(sub.add_parser("capture", help="this host's network as a script (read-only; root for all)"))
     return p
 
 
@@ -82,6 +85,10 @@ def _main(argv: Sequence[str] | None) -> int:
     args = _parser().parse_args(list(argv) if argv is not None else None)
     if args.command == "export":
         return _export(args)
+    if args.command == "capture":
+        from simnet.capture.command import run as capture_run
+
+        return capture_run(args)
     if args.command == "kernel-run":
         from simnet import conformance
         from simnet.script.expect import ScriptError

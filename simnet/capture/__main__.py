@@ -1,0 +1,5 @@
+import sys
+
+from simnet.capture.command import main
+
+sys.exit(main())
