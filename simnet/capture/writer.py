@@ -121,9 +121,26 @@ class _Writer:
         self.lines = body
         for ns in self.spaces:
             body.append(f"ip netns add {self.names[ns.name]}")
-        created: set[tuple[str, str]] = set()
+        from simnet.sysctl import Sysctls
+
+        self.scratch: dict[str, tuple[list[str], object]] = {}
         for ns in self.spaces:
-            self.section(ns, pairs, unpaired, created)
+            # global keys and all/default, before any device exists (a new device copies default)
+            devices = ["lo"]
+            scratch = Sysctls(lambda devices=devices: devices)  # type: ignore[misc]
+            self.scratch[ns.name] = (devices, scratch)
+            writes: list[str] = []
+            for key in [*keys.GLOBAL_KEYS, *(f"net.ipv4.conf.{s}.{k}" for s in ("all", "default")
+                                              for k in keys.CONF_KEYS)]:
+                self.sysctl_write(scratch, dict(ns.sysctls), key, writes, ns)
+            if writes:
+                body.append(f"{self.exec(ns)} sysctl -q -w " + " ".join(writes))
+        body += ["", "# devices, in each namespace in the order the host numbered them"]
+        created: set[tuple[str, str]] = set()
+        for ns, l in self.creation_order(pairs):
+            self.create(ns, l, {x.name: x for x in ns.links}, pairs, unpaired, created)
+        for ns in self.spaces:
+            self.section(ns)
         head = [f"# simnet capture of host {self.r.host(self.cap.host)}, kernel {self.cap.kernel}, "  # type: ignore
                 f"at {self.cap.time}",
                 "# namespaces: " + ", ".join(self.names[ns.name] + (" (the root namespace)" if ns.name == self.cap.root
@@ -176,32 +193,52 @@ class _Writer:
                      if l.kind == "veth" and (ns.name, l.name) not in pairs}
         return pairs, unpaired
 
-    def section(self, ns: Namespace, pairs: dict[tuple[str, str], tuple[str, str]],
-                unpaired: set[tuple[str, str]], created: set[tuple[str, str]]) -> None:
-        from simnet.sysctl import Sysctls
+    def creation_order(self, pairs: dict[tuple[str, str], tuple[str, str]]) -> list[tuple[Namespace, Link]]:
+        """Every device once, so that each namespace numbers its devices in the host's order where it can:
+        a veth pair is created when both ends are next in their namespaces; a VXLAN device after its
+        lower device."""
+        pending = {ns.name: [l for l in ns.links if l.kind != "loopback"] for ns in self.spaces}
+        spaces = {ns.name: ns for ns in self.spaces}
+        order: list[tuple[Namespace, Link]] = []
+        done: set[tuple[str, str]] = set()
 
+        def ready(ns: str, l: Link, strict: bool) -> bool:
+            if l.vxlan is not None and l.vxlan.dev is not None and any(
+                    x.name == l.vxlan.dev for x in pending[ns]):
+                return False
+            peer = pairs.get((ns, l.name))
+            if peer is None or peer[0] == ns or not strict:
+                return True
+            first = pending[peer[0]][0] if pending[peer[0]] else None
+            return first is not None and first.name == peer[1]
+
+        while any(pending.values()):
+            for strict in (True, False):
+                pick = next(((ns, ls[0]) for ns, ls in pending.items() if ls and ready(ns, ls[0], strict)), None)
+                if pick is None:
+                    pick = next(((ns, l) for ns, ls in pending.items() for l in ls if ready(ns, l, strict)), None)
+                if pick is not None:
+                    break
+            if pick is None:  # a VXLAN device whose lower device is itself waiting: take it anyway
+                pick = next((ns, ls[0]) for ns, ls in pending.items() if ls)
+            ns, l = pick
+            for key in [(ns, l.name), pairs.get((ns, l.name))]:
+                if key is not None and key not in done:
+                    done.add(key)
+                    pending[key[0]] = [x for x in pending[key[0]] if x.name != key[1]]
+            order.append((spaces[ns], l))
+        return order
+
+    def section(self, ns: Namespace) -> None:
         out = self.lines
         name = self.names[ns.name]
         out += ["", f"# ---- {name}" + (" (the root namespace)" if ns.name == self.cap.root else "")]
-        devices = ["lo"]
-        scratch = Sysctls(lambda: devices)
+        devices, scratch = self.scratch[ns.name]
         captured = dict(ns.sysctls)
-        # global keys and all/default, before any device exists
-        writes: list[str] = []
-        for key in [*keys.GLOBAL_KEYS, *(f"net.ipv4.conf.{s}.{k}" for s in ("all", "default")
-                                          for k in keys.CONF_KEYS)]:
-            self.sysctl_write(scratch, captured, key, writes, ns)
-        if writes:
-            out.append(f"{self.exec(ns)} sysctl -q -w " + " ".join(writes))
         links = {l.name: l for l in ns.links}
-        # devices: everything but VXLAN, then VXLAN (it needs its lower device)
-        for l in sorted(ns.links, key=lambda l: (l.kind == "vxlan", l.ifindex)):
-            if l.kind == "loopback":
-                continue
-            self.create(ns, l, links, pairs, unpaired, created)
         devices += [l.name for l in ns.links if l.kind != "loopback"]
         for d in devices[1:]:
-            scratch.add_device(d)
+            scratch.add_device(d)  # type: ignore[attr-defined]
         writes = []
         for d in devices:
             for k in keys.CONF_KEYS:
