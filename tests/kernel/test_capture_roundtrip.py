@@ -104,7 +104,11 @@ def test_captured_scenario_round_trips(path: str) -> None:
 @given(world=__import__("tests.kernel.test_differential_fuzz", fromlist=["worlds"]).worlds("c"))
 @seed(20261207)
 def _fuzzed(world: object) -> None:
+    FUZZED.append(world)
     _roundtrip("\n".join(world.lines) + "\n", "fuzz")  # type: ignore[attr-defined]
+
+
+FUZZED: list[object] = []
 
 
 def test_captured_fuzzed_worlds_round_trip() -> None:
@@ -112,3 +116,4 @@ def test_captured_fuzzed_worlds_round_trip() -> None:
     if reason:
         pytest.skip(reason)
     _fuzzed()
+    assert len(FUZZED) == 3
