@@ -34,6 +34,8 @@ _PUBLIC_SLOTS = [IPv4Network("198.18.0.0/15"), IPv4Network("100.64.0.0/10")]
 _KINDS = ("veth", "vxlan", "docker", "virbr", "bond", "wlan", "dummy", "flannel", "cali", "cni", "tap", "tun",
           "eth", "enp", "ens", "eno", "wlp", "wg", "br", "vx", "em", "if")
 _ADDR = re.compile(r"(?<![\d.])(\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3})(?:/(\d{1,2}))?(?![\d.])")
+_WORDS = frozenset({"the", "and", "not", "dev", "all", "any", "via", "host", "table", "device", "bridge"})
+"""Names too short or too common to be replaced inside free text (notes) without mangling it."""
 _DEV_OPTS = {"-i", "-o", "--in-interface", "--out-interface", "--physdev-in", "--physdev-out"}
 _TEXT_OPTS = {"--comment", "--log-prefix", "--nflog-prefix"}
 _SET_OPTS = {"--match-set", "--add-set", "--del-set"}
@@ -156,7 +158,7 @@ class Redactor:
         """A note or comment: its addresses and known names replaced."""
         text = _ADDR.sub(lambda m: self._addr_word(m), text)
         for (space, name), new in sorted(self._names.items(), key=lambda kv: -len(kv[0][1])):
-            if space in ("dev", "ns") and name != "lo":
+            if space in ("dev", "ns") and name != "lo" and len(name) > 2 and name not in _WORDS:
                 text = re.sub(rf"(?<![\w-]){re.escape(name)}(?![\w-])", new, text)
         return text
 
@@ -174,6 +176,9 @@ class Redactor:
 
         out = []
         for line in text.splitlines():
+            if line.startswith("#"):
+                out.append(self.text(line))
+                continue
             if not line.startswith(("-A", "[")):
                 out.append(line)
                 continue
