@@ -1,6 +1,7 @@
 """`simnet capture` round trip on the real kernel, entirely inside throwaway namespaces.
 
-For each world (kernel-checked scenarios and worlds of the differential fuzzer's generator): the
+For each world (kernel-checked scenarios, Docker scenarios exported by ``simnet export``, and worlds
+of the differential fuzzer's generator): the
 world is built on the kernel in a sandbox whose network namespace the capture takes as the host's
 root namespace (tests/kernel/capture_sandbox.py; the machine's own namespaces are never read),
 and captured with the real tools.  Then:
@@ -29,7 +30,9 @@ pytestmark = pytest.mark.kernel
 
 ROOT = Path(__file__).resolve().parents[2]
 SCENARIOS = ["quickstart.sh", "cross-host-vxlan-overlay.sh", "bugs/published-port-bypasses-input-drop.sh",
-             "bugs/fwmark-0x4000-collision.sh", "router-on-a-stick-redirect.sh"]
+             "bugs/fwmark-0x4000-collision.sh", "router-on-a-stick-redirect.sh",
+             # Docker scenarios, as the plain ip/iptables commands `simnet export` makes of them
+             "docker/published-port-no-proxy.sh", "docker/user-networks-isolated.sh"]
 
 
 def split_probes(text: str) -> tuple[str, list[str]]:
@@ -97,7 +100,15 @@ def test_captured_scenario_round_trips(path: str) -> None:
     reason = skip_reason()
     if reason:
         pytest.skip(reason)
-    _roundtrip((ROOT / "scenarios" / path).read_text(), path)
+    if path.startswith("docker/"):
+        from simnet.docker.export import export_scenario
+
+        exported = export_scenario(ROOT / "scenarios" / path)
+        assert not exported.skips  # no probe needs docker-proxy
+        text = exported.text
+    else:
+        text = (ROOT / "scenarios" / path).read_text()
+    _roundtrip(text, path)
 
 
 @settings(max_examples=3, deadline=None, database=None, suppress_health_check=list(HealthCheck))
