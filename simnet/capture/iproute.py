@@ -26,7 +26,7 @@ from typing import Any
 from simnet.capture.model import Addr, Fdb, FibRule, Link, Neigh, Route, Vxlan
 
 __all__ = ["parse_addrs", "parse_fdb", "parse_ipv6", "parse_links", "parse_neigh", "parse_nsids", "parse_routes",
-           "parse_rules"]
+           "parse_rules", "parse_vlans"]
 
 #: Bridge settings simnet models only at these values (``ip -d link`` info_data); others are noted.
 BRIDGE_DEFAULTS = {"stp_state": 0, "vlan_filtering": 0}
@@ -175,6 +175,19 @@ def parse_fdb(text: str) -> tuple[Fdb, ...]:
                            state=state or "permanent"))
         elif d.get("master") and state == "static":
             out.append(Fdb(mac=mac, dev=str(d["ifname"]), master=True, state="static"))
+    return tuple(out)
+
+
+def parse_vlans(text: str) -> tuple[str, ...]:
+    """``bridge -j vlan`` → ``PORT vid N [pvid] [untagged]`` per port VLAN (iproute2's keys: ``ifname``,
+    ``vlans`` of ``vlan``/``vlanEnd`` and ``flags`` "PVID", "Egress Untagged")."""
+    out = []
+    for d in _load(text):
+        for v in d.get("vlans") or ():
+            vid = f"{v['vlan']}" + (f"-{v['vlanEnd']}" if "vlanEnd" in v else "")
+            flags = v.get("flags") or ()
+            out.append(" ".join([str(d["ifname"]), "vid", vid, *(["pvid"] if "PVID" in flags else []),
+                                 *(["untagged"] if "Egress Untagged" in flags else [])]))
     return tuple(out)
 
 

@@ -153,6 +153,7 @@ class Namespace:
     ipsets: str | None = None  # ipset save output; None: not read
     listeners: tuple[Listener, ...] = ()
     ipv6: tuple[str, ...] = ()  # IPv6 state seen (not modelled)
+    vlans: tuple[str, ...] = ()  # bridge port VLANs of VLAN-filtering bridges (not modelled)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

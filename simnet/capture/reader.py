@@ -152,6 +152,8 @@ def _read_namespace(rd: _Reader, ref: NsRef, ident: str, *, listeners: bool, nei
     addr_text = get("ip", "-j", "addr")
     kinds = {l.kind for l in links}
     fdb = iproute.parse_fdb(get("bridge", "-j", "fdb")) if kinds & {"bridge", "vxlan"} else ()
+    filtering = any(dict(l.options).get("vlan_filtering", "0") != "0" for l in links)
+    vlans = iproute.parse_vlans(get("bridge", "-j", "vlan")) if filtering else ()
     neighbours = tuple(n for n in iproute.parse_neigh(get("ip", "-4", "-j", "neigh"))
                        if neigh and n.state not in ("FAILED", "INCOMPLETE", "NOARP") or n.state == "PERMANENT")
     keys = sysctl.keys_for([l.name for l in links])
@@ -164,4 +166,5 @@ def _read_namespace(rd: _Reader, ref: NsRef, ident: str, *, listeners: bool, nei
         links=links, addrs=iproute.parse_addrs(addr_text), routes=iproute.parse_routes(
             get("ip", "-4", "-j", "route", "show", "table", "all")),
         rules=iproute.parse_rules(get("ip", "-4", "-j", "rule")), neighbours=neighbours, fdb=fdb,
-        sysctls=sysctls, iptables=save, ipsets=sets, listeners=socks, ipv6=iproute.parse_ipv6(addr_text))
+        sysctls=sysctls, iptables=save, ipsets=sets, listeners=socks, ipv6=iproute.parse_ipv6(addr_text),
+        vlans=vlans)

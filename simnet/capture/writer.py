@@ -287,6 +287,8 @@ class _Writer:
                        f"dst {self.r.ip(f.dst)}")  # type: ignore[attr-defined]
         self.netfilter(ns)
         self.listeners(ns)
+        if ns.vlans:
+            self.comment(self.note(ns.name, "bridge port VLANs (not modelled): " + "; ".join(ns.vlans)))
         if ns.ipv6:
             said = ", ".join(ns.ipv6) if isinstance(self.r, _Identity) else f"{len(ns.ipv6)} of them"
             self.comment(self.note(ns.name, f"IPv6 addresses (not modelled): {said}"))

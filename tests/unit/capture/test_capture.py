@@ -181,3 +181,30 @@ def test_the_capture_subcommand_exists(argv: list[str], capsys: pytest.CaptureFi
     with pytest.raises(SystemExit):
         main(["capture", *argv])
     assert "--listeners" in capsys.readouterr().out
+
+
+def test_counters_and_dynamic_neighbours_only_when_asked() -> None:
+    plain = write_script(capture()).text
+    assert "iptables-restore <<'RULES'" in plain and "nud reachable" not in plain
+    asked = write_script(capture(counters=True, neigh=True)).text
+    assert "iptables-restore -c <<'RULES'" in asked and "[0:0] -A INPUT -m set --match-set allow src -j ACCEPT" in asked
+    assert "ip -n host neigh add 10.1.0.253 lladdr 02:00:00:00:00:fd dev up0 nud reachable" in asked
+    report = run_script(asked + "ip -n host neigh\n", filename="asked.sh")
+    assert "10.1.0.253 dev up0 lladdr 02:00:00:00:00:fd REACHABLE" in report.outputs[0]["stdout"]
+
+
+def test_a_vlan_filtering_bridge_is_said_not_modelled() -> None:
+    from dataclasses import replace
+
+    from simnet.capture.model import Link
+
+    cap = capture()
+    host = cap.namespaces[0]
+    links = tuple(replace(l, options=(("vlan_filtering", "1"),)) if l.name == "br0" else l for l in host.links)
+    cap = replace(cap, namespaces=(replace(host, links=links, vlans=("va vid 10 pvid untagged",)),
+                                   *cap.namespaces[1:]))
+    script = write_script(cap)
+    said = {n.what for n in script.notes}
+    assert "br0: bridge vlan_filtering 1 (not modelled; the bridge acts as with vlan_filtering 0)" in said
+    assert "bridge port VLANs (not modelled): va vid 10 pvid untagged" in said
+    assert isinstance(host.links[0], Link)

@@ -6,6 +6,7 @@ from __future__ import annotations
 from ipaddress import IPv4Address, IPv4Interface, IPv4Network
 
 from simnet.capture.iproute import (parse_addrs, parse_fdb, parse_ipv6, parse_links, parse_neigh, parse_nsids,
+                                    parse_vlans,
                                     parse_routes, parse_rules)
 from simnet.capture.model import Fdb, Listener, Neigh
 from simnet.capture.netfilter import parse_docker_pids, parse_ipset_save, parse_iptables_save, parse_ss
@@ -115,3 +116,10 @@ def test_ss_listeners() -> None:
 def test_docker_inspect_pids() -> None:
     text = "/web 4242\n/db 4300\n/stopped 0\n"
     assert parse_docker_pids(text) == (("db", 4300), ("web", 4242))
+
+
+def test_bridge_vlans() -> None:
+    # the shape of iproute2 6.1's `bridge -j vlan` (this machine's kernel has no VLAN filtering to record)
+    text = ('[{"ifname":"br0","vlans":[{"vlan":1,"flags":["PVID","Egress Untagged"]}]},'
+            '{"ifname":"veth1","vlans":[{"vlan":10,"vlanEnd":20},{"vlan":1,"flags":["PVID","Egress Untagged"]}]}]')
+    assert parse_vlans(text) == ("br0 vid 1 pvid untagged", "veth1 vid 10-20", "veth1 vid 1 pvid untagged")
