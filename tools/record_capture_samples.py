@@ -34,7 +34,8 @@ ip link set va type bridge_slave hairpin on
 ip link add vb address 02:00:00:00:00:0b type veth peer name eth0 address 02:00:00:00:01:0b netns b
 ip link set vb master br0
 ip link add up0 address 02:00:00:00:00:10 type veth peer name up1 address 02:00:00:00:00:11
-ip link add vx0 address 02:00:00:00:00:42 type vxlan id 42 remote 192.0.2.9 local 10.1.0.1 dstport 4789 dev up0 nolearning
+ip link add vx0 address 02:00:00:00:00:42 type vxlan id 42 remote 192.0.2.9 local 10.1.0.1 \\
+  dstport 4789 dev up0 nolearning
 ip tuntap add tap0 mode tap
 ip link add mv0 link up1 address 02:00:00:00:00:12 type macvlan mode bridge
 ip link set br0 up
@@ -96,7 +97,7 @@ TOOLS = {
 
 def _inside(out: Path) -> int:
     subprocess.run(["mount", "-t", "tmpfs", "-o", "mode=755,size=1m", "rec", "/run/netns"], check=True)
-    for line in WORLD.splitlines():
+    for line in WORLD.replace("\\\n", " ").splitlines():
         subprocess.run(line, shell=True, check=True)
     jobs = [subprocess.Popen(["ip", "netns", "exec", "a", "nc", "-l", "-k", "-p", "80"]),
             subprocess.Popen(["ip", "netns", "exec", "a", "nc", "-u", "-l", "-s", "172.17.0.2", "-p", "5353"])]

@@ -17,13 +17,16 @@ replaced by a dummy device with its addresses, marked as a stand-in.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from ipaddress import IPv4Address, IPv4Interface, IPv4Network
+from typing import Protocol
 
 from simnet.capture import sysctl as keys
 from simnet.capture.model import Capture, FibRule, Link, Namespace, Note, Route
+from simnet.sysctl import Sysctls
 
-__all__ = ["Script", "write_script"]
+__all__ = ["Rewrite", "Script", "write_script"]
 
 MODELLED_KINDS = frozenset({"loopback", "veth", "bridge", "vxlan", "dummy"})
 
@@ -34,6 +37,23 @@ class Script:
 
     text: str
     notes: tuple[Note, ...]
+
+
+class Rewrite(Protocol):
+    """How the writer spells captured values: as they are, or redacted (:class:`simnet.capture.redact.Redactor`)."""
+
+    def ns(self, name: str) -> str: ...
+    def dev(self, name: str) -> str: ...
+    def ip(self, addr: IPv4Address) -> IPv4Address: ...
+    def net(self, net: IPv4Network) -> IPv4Network: ...
+    def iface(self, iface: IPv4Interface) -> IPv4Interface: ...
+    def broadcast(self, brd: IPv4Address, iface: IPv4Interface) -> IPv4Address: ...
+    def mac(self, mac: str) -> str: ...
+    def text(self, text: str) -> str: ...
+    def ruleset(self, text: str) -> str: ...
+    def ipsets(self, text: str) -> str: ...
+    def host(self, name: str) -> str: ...
+    def reserve(self, addrs: list[IPv4Address]) -> None: ...
 
 
 class _Identity:
@@ -76,7 +96,7 @@ class _Identity:
         pass
 
 
-def write_script(cap: Capture, *, redactor: object | None = None) -> Script:
+def write_script(cap: Capture, *, redactor: Rewrite | None = None) -> Script:
     """Turn a capture into a simnet script (``redactor``: a :class:`simnet.capture.redact.Redactor`)."""
     r = redactor or _Identity()
     w = _Writer(cap, r)
@@ -84,9 +104,9 @@ def write_script(cap: Capture, *, redactor: object | None = None) -> Script:
 
 
 class _Writer:
-    def __init__(self, cap: Capture, r: object) -> None:
+    def __init__(self, cap: Capture, r: Rewrite) -> None:
         self.cap = cap
-        self.r = r  # duck-typed: _Identity or Redactor
+        self.r = r
         self.notes: list[Note] = list(cap.notes)
         self.lines: list[str] = []
         self.notes_said: set[str] = set()
@@ -94,8 +114,8 @@ class _Writer:
         if spaces and spaces[0].name == cap.root and _pristine(spaces[0]) and len(spaces) > 1:
             spaces = spaces[1:]
         self.spaces = spaces
-        self.names = {ns.name: self.r.ns(ns.name) for ns in spaces}  # type: ignore[attr-defined]
-        self.r.reserve([a.interface.ip for ns in spaces for a in ns.addrs]  # type: ignore[attr-defined]
+        self.names = {ns.name: self.r.ns(ns.name) for ns in spaces}
+        self.r.reserve([a.interface.ip for ns in spaces for a in ns.addrs]
                        + [r.dst.network_address for ns in spaces for r in ns.routes])
 
     # -- helpers --------------------------------------------------------------------------
@@ -111,7 +131,7 @@ class _Writer:
         return f"ip netns exec {self.names[ns.name]}"
 
     def dev(self, name: str) -> str:
-        return self.r.dev(name)  # type: ignore[attr-defined, no-any-return]
+        return self.r.dev(name)
 
     # -- the script ----------------------------------------------------------------------
 
@@ -121,13 +141,11 @@ class _Writer:
         self.lines = body
         for ns in self.spaces:
             body.append(f"ip netns add {self.names[ns.name]}")
-        from simnet.sysctl import Sysctls
-
-        self.scratch: dict[str, tuple[list[str], object]] = {}
+        self.scratch: dict[str, tuple[list[str], Sysctls]] = {}
         for ns in self.spaces:
             # global keys and all/default, before any device exists (a new device copies default)
             devices = ["lo"]
-            scratch = Sysctls(lambda devices=devices: devices)  # type: ignore[misc]
+            scratch = Sysctls(_live(devices))
             self.scratch[ns.name] = (devices, scratch)
             writes: list[str] = []
             for key in [*keys.GLOBAL_KEYS, *(f"net.ipv4.conf.{s}.{k}" for s in ("all", "default")
@@ -141,14 +159,14 @@ class _Writer:
             self.create(ns, l, {x.name: x for x in ns.links}, pairs, unpaired, created)
         for ns in self.spaces:
             self.section(ns)
-        head = [f"# simnet capture of host {self.r.host(self.cap.host)}, kernel {self.cap.kernel}, "  # type: ignore
+        head = [f"# simnet capture of host {self.r.host(self.cap.host)}, kernel {self.cap.kernel}, "
                 f"at {self.cap.time}",
                 "# namespaces: " + ", ".join(self.names[ns.name] + (" (the root namespace)" if ns.name == self.cap.root
                                                                    else "") for ns in self.spaces)]
         said = []
         for n in self.notes:
             where = self.names.get(n.netns or "", n.netns) if n.netns else None
-            said.append(f"#   {where + ': ' if where else ''}{'skipped: ' if n.skipped else ''}{self.r.text(n.what)}")  # type: ignore
+            said.append(f"#   {where + ': ' if where else ''}{'skipped: ' if n.skipped else ''}{self.r.text(n.what)}")
         for n in getattr(self.r, "notes", ()):
             if n not in self.notes_said:
                 self.notes_said.add(n)
@@ -181,10 +199,11 @@ class _Writer:
                     # an unnamed namespace (the root one, a container's): the one whose device at
                     # peer_index is a veth pointing back at this device's index
                     cands = [m.name for m in self.spaces if m.name != ns.name
-                             and (p := by_index.get((m.name, l.peer_index))) is not None  # type: ignore[arg-type]
+                             and (p := by_index.get((m.name, l.peer_index or 0))) is not None
                              and p.kind == "veth" and p.peer_index == l.ifindex and p.peer_nsid is not None]
-                if len(cands) == 1 and (cands[0], l.peer_index) in by_index:
-                    pairs[(ns.name, l.name)] = (cands[0], by_index[(cands[0], l.peer_index)].name)  # type: ignore
+                found = by_index.get((cands[0], l.peer_index)) if len(cands) == 1 and l.peer_index is not None else None
+                if found is not None:
+                    pairs[(ns.name, l.name)] = (cands[0], found.name)
         unpaired = {(ns.name, l.name) for ns in self.spaces for l in ns.links
                     if l.kind == "veth" and (ns.name, l.name) not in pairs}
         # keep only pairs both ends agree on
@@ -238,8 +257,8 @@ class _Writer:
         links = {l.name: l for l in ns.links}
         devices += [l.name for l in ns.links if l.kind != "loopback"]
         for d in devices[1:]:
-            scratch.add_device(d)  # type: ignore[attr-defined]
-        writes = []
+            scratch.add_device(d)
+        writes: list[str] = []
         for d in devices:
             for k in keys.CONF_KEYS:
                 self.sysctl_write(scratch, captured, f"net.ipv4.conf.{d.replace('.', '/')}.{k}", writes, ns, dev=d)
@@ -258,9 +277,9 @@ class _Writer:
         for a in ns.addrs:
             if a.dev == "lo" and a.interface == IPv4Interface("127.0.0.1/8"):
                 continue
-            words = [f"{self.ipn(ns)} addr add {self.r.iface(a.interface)}"]  # type: ignore[attr-defined]
+            words = [f"{self.ipn(ns)} addr add {self.r.iface(a.interface)}"]
             if a.broadcast is not None:
-                words.append(f"brd {self.r.broadcast(a.broadcast, a.interface)}")  # type: ignore[attr-defined]
+                words.append(f"brd {self.r.broadcast(a.broadcast, a.interface)}")
             if a.scope not in ("global", "universe"):
                 words.append(f"scope {a.scope}")
             words.append(f"dev {self.dev(a.dev)}")
@@ -271,7 +290,7 @@ class _Writer:
         for n in ns.neighbours:
             if n.lladdr is None:
                 continue
-            out.append(f"{self.ipn(ns)} neigh add {self.r.ip(n.dst)} lladdr {self.r.mac(n.lladdr)} "  # type: ignore
+            out.append(f"{self.ipn(ns)} neigh add {self.r.ip(n.dst)} lladdr {self.r.mac(n.lladdr)} "
                        f"dev {self.dev(n.dev)} nud {n.state.lower()}")
         for f in ns.fdb:
             link = links.get(f.dev)
@@ -283,8 +302,8 @@ class _Writer:
                 continue
             if f.mac == "00:00:00:00:00:00" and f.dst == link.vxlan.remote:
                 continue  # made by `remote` itself
-            out.append(f"{self.exec(ns)} bridge fdb append {self.r.mac(f.mac)} dev {self.dev(f.dev)} "  # type: ignore
-                       f"dst {self.r.ip(f.dst)}")  # type: ignore[attr-defined]
+            out.append(f"{self.exec(ns)} bridge fdb append {self.r.mac(f.mac)} dev {self.dev(f.dev)} "
+                       f"dst {self.r.ip(f.dst)}")
         self.netfilter(ns)
         self.listeners(ns)
         if ns.vlans:
@@ -294,21 +313,21 @@ class _Writer:
             self.comment(self.note(ns.name, f"IPv6 addresses (not modelled): {said}"))
 
     def comment(self, text: str) -> None:
-        self.lines.append(f"# {self.r.text(text)}")  # type: ignore[attr-defined]
+        self.lines.append(f"# {self.r.text(text)}")
 
-    def sysctl_write(self, scratch: object, captured: dict[str, str], key: str, writes: list[str], ns: Namespace,
+    def sysctl_write(self, scratch: "Sysctls", captured: dict[str, str], key: str, writes: list[str], ns: Namespace,
                      dev: str | None = None) -> None:
         if key not in captured:
             return
         try:
-            now = scratch.get(key)  # type: ignore[attr-defined]
+            now = scratch.get(key)
         except Exception:
             return
         want = captured[key]
         if " ".join(str(now).split()) == want:
             return
         try:
-            scratch.set(key, want)  # type: ignore[attr-defined]
+            scratch.set(key, want)
         except Exception as e:
             self.comment(self.note(ns.name, f"{key} = {want}: simnet refuses it ({e})"))
             return
@@ -322,7 +341,7 @@ class _Writer:
         if (ns.name, l.name) in created:
             return
         created.add((ns.name, l.name))
-        mac = self.r.mac(l.mac)  # type: ignore[attr-defined]
+        mac = self.r.mac(l.mac)
         dev = self.dev(l.name)
         if l.kind == "veth" and (ns.name, l.name) in pairs:
             pns, pdev = pairs[(ns.name, l.name)]
@@ -331,7 +350,7 @@ class _Writer:
             peer = next(x for x in other.links if x.name == pdev)
             where = "" if pns == ns.name else f" netns {self.names[pns]}"
             out.append(f"{self.ipn(ns)} link add {dev} address {mac} type veth peer name {self.dev(pdev)} "
-                       f"address {self.r.mac(peer.mac)}{where}")  # type: ignore[attr-defined]
+                       f"address {self.r.mac(peer.mac)}{where}")
             return
         if l.kind == "bridge":
             for k, v in l.options:
@@ -340,24 +359,24 @@ class _Writer:
             out.append(f"{self.ipn(ns)} link add {dev} address {mac} type bridge")
             return
         if l.kind == "vxlan" and l.vxlan is not None:
-            v = l.vxlan
-            words = [f"{self.ipn(ns)} link add {dev} address {mac} type vxlan id {v.vni}"]
-            if v.group is not None:
-                self.comment(self.note(ns.name, f"{l.name}: VXLAN multicast group {v.group} (not modelled)"))
-            if v.remote is not None:
-                words.append(f"remote {self.r.ip(v.remote)}")  # type: ignore[attr-defined]
-            if v.local is not None:
-                words.append(f"local {self.r.ip(v.local)}")  # type: ignore[attr-defined]
-            if v.dev is not None:
-                words.append(f"dev {self.dev(v.dev)}")
-            words.append(f"dstport {v.dstport}")
-            if v.srcport != (0, 0):
-                words.append(f"srcport {v.srcport[0]} {v.srcport[1]}")
-            if v.ttl is None:
+            vx = l.vxlan
+            words = [f"{self.ipn(ns)} link add {dev} address {mac} type vxlan id {vx.vni}"]
+            if vx.group is not None:
+                self.comment(self.note(ns.name, f"{l.name}: VXLAN multicast group {vx.group} (not modelled)"))
+            if vx.remote is not None:
+                words.append(f"remote {self.r.ip(vx.remote)}")
+            if vx.local is not None:
+                words.append(f"local {self.r.ip(vx.local)}")
+            if vx.dev is not None:
+                words.append(f"dev {self.dev(vx.dev)}")
+            words.append(f"dstport {vx.dstport}")
+            if vx.srcport != (0, 0):
+                words.append(f"srcport {vx.srcport[0]} {vx.srcport[1]}")
+            if vx.ttl is None:
                 words.append("ttl inherit")
-            elif v.ttl:
-                words.append(f"ttl {v.ttl}")
-            if not v.learning:
+            elif vx.ttl:
+                words.append(f"ttl {vx.ttl}")
+            if not vx.learning:
                 words.append("nolearning")
             out.append(" ".join(words))
             return
@@ -433,7 +452,7 @@ class _Writer:
         from simnet.capture.netfilter import parse_ipset_save, parse_iptables_save
 
         if ns.ipsets:
-            for line in self.r.ipsets(parse_ipset_save(ns.ipsets)).splitlines():  # type: ignore[attr-defined]
+            for line in self.r.ipsets(parse_ipset_save(ns.ipsets)).splitlines():
                 self.lines.append(f"{self.exec(ns)} ipset {line}")
         if not ns.iptables:
             return
@@ -441,7 +460,7 @@ class _Writer:
         restore = parse_iptables_save(ns.iptables, counters=counters)
         for what in restore.left_out:
             self.note(ns.name, f"iptables rule left out: {what}")
-        text = self.r.ruleset(restore.text)  # type: ignore[attr-defined]
+        text = self.r.ruleset(restore.text)
         if not text.strip():
             return
         self.lines.append(f"{self.exec(ns)} iptables-restore{' -c' if counters else ''} <<'RULES'")
@@ -453,7 +472,7 @@ class _Writer:
         for s in ns.listeners:
             if s.proto == "udp" and s.addr is None and s.port in vxlan_ports:
                 continue  # the kernel's own VXLAN socket
-            src = f" -s {self.r.ip(s.addr)}" if s.addr is not None else ""  # type: ignore[attr-defined]
+            src = f" -s {self.r.ip(s.addr)}" if s.addr is not None else ""
             udp = " -u" if s.proto == "udp" else ""
             keep = " -k" if s.proto == "tcp" else ""
             self.lines.append(f"{self.exec(ns)} nc{udp} -l{keep}{src} -p {s.port} &")
@@ -462,15 +481,15 @@ class _Writer:
 _DEFAULTS = frozenset({(0, "local"), (32766, "main"), (32767, "default")})
 
 
-def _route_words(route: Route, r: object) -> str:
+def _route_words(route: Route, r: Rewrite) -> str:
     words = []
     if route.type != "unicast":
         words.append(route.type)
-    words.append("default" if route.dst.prefixlen == 0 else str(r.net(route.dst)))  # type: ignore[attr-defined]
+    words.append("default" if route.dst.prefixlen == 0 else str(r.net(route.dst)))
     if route.via is not None:
-        words.append(f"via {r.ip(route.via)}")  # type: ignore[attr-defined]
+        words.append(f"via {r.ip(route.via)}")
     if route.dev is not None and route.type not in ("blackhole", "unreachable", "prohibit", "throw"):
-        words.append(f"dev {r.dev(route.dev)}")  # type: ignore[attr-defined]
+        words.append(f"dev {r.dev(route.dev)}")
     if route.protocol not in ("boot",):
         words.append(f"proto {route.protocol}")
     default_scope = ("host" if route.type == "local" else "link" if route.type == "broadcast"
@@ -478,7 +497,7 @@ def _route_words(route: Route, r: object) -> str:
     if (route.scope or "global") != default_scope:
         words.append(f"scope {route.scope or 'global'}")
     if route.prefsrc is not None:
-        words.append(f"src {r.ip(route.prefsrc)}")  # type: ignore[attr-defined]
+        words.append(f"src {r.ip(route.prefsrc)}")
     if route.metric:
         words.append(f"metric {route.metric}")
     if route.onlink:
@@ -488,21 +507,26 @@ def _route_words(route: Route, r: object) -> str:
     return " ".join(words)
 
 
-def _rule_words(rule: FibRule, r: object) -> str:
+def _rule_words(rule: FibRule, r: Rewrite) -> str:
     words = []
     if rule.src is not None:
-        words.append(f"from {r.net(rule.src) if rule.src.prefixlen < 32 else r.ip(rule.src.network_address)}")  # type: ignore
+        words.append(f"from {r.net(rule.src) if rule.src.prefixlen < 32 else r.ip(rule.src.network_address)}")
     if rule.dst is not None:
-        words.append(f"to {r.net(rule.dst) if rule.dst.prefixlen < 32 else r.ip(rule.dst.network_address)}")  # type: ignore
+        words.append(f"to {r.net(rule.dst) if rule.dst.prefixlen < 32 else r.ip(rule.dst.network_address)}")
     if rule.iif is not None:
-        words.append(f"iif {r.dev(rule.iif)}")  # type: ignore[attr-defined]
+        words.append(f"iif {r.dev(rule.iif)}")
     if rule.oif is not None:
-        words.append(f"oif {r.dev(rule.oif)}")  # type: ignore[attr-defined]
+        words.append(f"oif {r.dev(rule.oif)}")
     if rule.fwmark is not None:
         mask = rule.fwmask
         words.append(f"fwmark {rule.fwmark:#x}" + (f"/{mask:#x}" if mask is not None and mask != 0xFFFFFFFF else ""))
     words.append(f"lookup {rule.table} pref {rule.priority}")
     return " ".join(words)
+
+
+def _live(names: list[str]) -> Callable[[], list[str]]:
+    """The namespace's device names as they grow (a scratch Sysctls asks for them)."""
+    return lambda: names
 
 
 def _pristine(ns: Namespace) -> bool:
