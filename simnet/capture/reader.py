@@ -90,9 +90,12 @@ def read_host(run: CommandRunner = subprocess_runner, *, netns: Sequence[str] | 
     host = (rd.out(["uname", "-n"], me) or "unknown").strip()
     kernel = (rd.out(["uname", "-r"], me) or "unknown").strip()
     when = (now or datetime.now(timezone.utc)).strftime("%Y-%m-%dT%H:%M:%SZ")
-    refs: list[NsRef] = [me]
     listing = rd.out(["ip", "-j", "netns", "list"], me)
     named = sorted(str(d["name"]) for d in json.loads(listing or "[]") or [] if "name" in d) if listing else []
+    while root in named:  # a named namespace already has the root's name
+        root += "-root"
+    me = NsRef(root)
+    refs: list[NsRef] = [me]
     wanted = named if netns is None else [n for n in netns]
     for name in wanted:
         if name not in named:

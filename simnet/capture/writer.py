@@ -451,8 +451,28 @@ class _Writer:
     def netfilter(self, ns: Namespace) -> None:
         from simnet.capture.netfilter import parse_ipset_save, parse_iptables_save
 
+        from simnet.errors import SimnetError
+        from simnet.netfilter.ipset import IpSet, ipset
+        from simnet.netfilter.ruleset import Ruleset
+        from simnet.netfilter.syntax import apply_restore
+
         if ns.ipsets:
+            sets: dict[str, IpSet] = {}
+            unknown: set[str] = set()
             for line in self.r.ipsets(parse_ipset_save(ns.ipsets)).splitlines():
+                words = line.split()
+                try:
+                    if len(words) > 1 and words[1] in unknown:
+                        raise SimnetError("its set is not modelled")
+                    ipset(sets, words)
+                except (SimnetError, ValueError) as e:
+                    if words[:1] == ["create"] and len(words) > 1:
+                        unknown.add(words[1])
+                    why = str(e).splitlines()[0] if str(e) else type(e).__name__
+                    if words[:1] == ["create"]:
+                        self.note(ns.name, f"ipset {line}: {why} (left out)")
+                    self.lines.append(f"# {self.r.text(f'not modelled ({why}): ipset {line}')}")
+                    continue
                 self.lines.append(f"{self.exec(ns)} ipset {line}")
         if not ns.iptables:
             return
@@ -463,6 +483,10 @@ class _Writer:
         text = self.r.ruleset(restore.text)
         if not text.strip():
             return
+        try:
+            apply_restore(Ruleset(), text, counters=counters)
+        except (SimnetError, ValueError) as e:
+            self.comment(self.note(ns.name, f"simnet's iptables-restore refuses this ruleset: {e}"))
         self.lines.append(f"{self.exec(ns)} iptables-restore{' -c' if counters else ''} <<'RULES'")
         self.lines += text.rstrip("\n").splitlines()
         self.lines.append("RULES")

@@ -208,3 +208,32 @@ def test_a_vlan_filtering_bridge_is_said_not_modelled() -> None:
     assert "br0: bridge vlan_filtering 1 (not modelled; the bridge acts as with vlan_filtering 0)" in said
     assert "bridge port VLANs (not modelled): va vid 10 pvid untagged" in said
     assert isinstance(host.links[0], Link)
+
+
+def test_sets_and_rulesets_simnet_refuses_are_said_and_left_out() -> None:
+    from dataclasses import replace
+
+    cap = capture()
+    host = cap.namespaces[0]
+    sets = host.ipsets + "create ports hash:net,port family inet hashsize 1024 maxelem 65536\nadd ports 10.0.0.0/8,tcp:80\n"
+    script = write_script(replace(cap, namespaces=(replace(host, ipsets=sets), *cap.namespaces[1:])))
+    assert any(n.what.startswith("ipset create ports hash:net,port") and "unknown" in n.what for n in script.notes)
+    assert "\n# not modelled (ipset v7.17: Syntax error: typename 'hash:net,port' is unknown): ipset create ports" \
+           in script.text
+    assert "ipset add ports" not in script.text.replace("# not modelled (its set is not modelled): ipset add ports", "")
+    run_script(script.text, filename="sets.sh")  # still runs
+
+
+def test_a_named_namespace_called_like_the_root_one_keeps_its_name() -> None:
+    replay = Replay()
+
+    def runner(argv, netns):  # type: ignore[no-untyped-def]
+        if tuple(argv) == ("ip", "-j", "netns", "list"):
+            return Result('[{"name":"host"}]\n')
+        if netns is not None and netns.name == "host" and netns.path is not None:
+            return replay(argv, NsRef("a", "/run/netns/a"))
+        return replay(argv, netns)
+
+    cap = read_host(runner, now=NOW)
+    assert [ns.name for ns in cap.namespaces] == ["host-root", "host"] and cap.root == "host-root"
+    assert "# namespaces: host-root (the root namespace), host\n" in write_script(cap).text
