@@ -47,7 +47,8 @@ ip link set vx0 up
 ip addr add 10.1.0.1/24 brd 10.1.0.255 dev up0
 ip addr add 10.1.0.7/24 dev up0
 ip addr add 172.17.0.1/16 brd 172.17.255.255 dev br0
-ip addr add 2001:db8::1/64 dev up0
+ip addr add 2001:db8::1/64 dev up0 nodad
+ip -6 route add 2001:db8:5::/48 via 2001:db8::2 dev up0
 ip -n a addr add 172.17.0.2/16 dev eth0
 ip -n a link set eth0 up
 ip -n a link set lo up
@@ -84,6 +85,7 @@ TOOLS = {
     "link": ["ip", "-d", "-j", "link"],
     "addr": ["ip", "-j", "addr"],
     "route": ["ip", "-4", "-j", "route", "show", "table", "all"],
+    "route6": ["ip", "-6", "-j", "route", "show", "table", "all"],
     "rule": ["ip", "-4", "-j", "rule"],
     "neigh": ["ip", "-4", "-j", "neigh"],
     "fdb": ["bridge", "-j", "fdb"],

@@ -26,7 +26,7 @@ from typing import Any
 from simnet.capture.model import Addr, Fdb, FibRule, Link, Neigh, Route, Vxlan
 
 __all__ = ["parse_addrs", "parse_fdb", "parse_ipv6", "parse_links", "parse_neigh", "parse_nsids", "parse_routes",
-           "parse_rules", "parse_vlans"]
+           "parse_ipv6_routes", "parse_rules", "parse_vlans"]
 
 #: Bridge settings simnet models only at these values (``ip -d link`` info_data); others are noted.
 BRIDGE_DEFAULTS = {"stp_state": 0, "vlan_filtering": 0}
@@ -96,6 +96,20 @@ def parse_ipv6(text: str) -> tuple[str, ...]:
         for a in d.get("addr_info") or ():
             if a.get("family") == "inet6" and a.get("scope") not in ("host", "link"):
                 out.append(f"{d['ifname']} {a['local']}/{a['prefixlen']}")
+    return tuple(out)
+
+
+def parse_ipv6_routes(text: str) -> tuple[str, ...]:
+    """``ip -6 -j route show table all`` → the routes someone made (not the kernel's, not link-local or
+    multicast ones), as ``DST [via GW] [dev DEV]``."""
+    out = []
+    for d in _load(text):
+        dst = str(d.get("dst", ""))
+        if d.get("protocol") == "kernel" or d.get("table") == "local" or dst.startswith(("fe80:", "ff00:", "ff02:")) \
+                or d.get("type") in ("local", "multicast", "anycast"):
+            continue
+        out.append(" ".join([dst, *([f"via {d['gateway']}"] if "gateway" in d else []),
+                             *([f"dev {d['dev']}"] if "dev" in d else [])]))
     return tuple(out)
 
 

@@ -164,10 +164,19 @@ def _read_namespace(rd: _Reader, ref: NsRef, ident: str, *, listeners: bool, nei
     save = rd.out(["iptables-save", "-c"] if counters else ["iptables-save"], ref, what="iptables needs root")
     sets = rd.out(["ipset", "save"], ref, what="ipset needs root") if save is not None else None
     socks = netfilter.parse_ss(get("ss", "-H", "-ltnu")) if listeners else ()
+    ipv6 = list(iproute.parse_ipv6(addr_text))
+    six = rd.run(["ip", "-6", "-j", "route", "show", "table", "all"], ref)
+    if six.returncode == 0:
+        ipv6 += [f"route {r}" for r in iproute.parse_ipv6_routes(six.stdout)]
+    if save is not None:  # ip6tables-save needs root as iptables-save does; absent tools are no news
+        rules6 = rd.run(["ip6tables-save"], ref)
+        n = sum(line.startswith("-A ") for line in rules6.stdout.splitlines()) if rules6.returncode == 0 else 0
+        if n:
+            ipv6.append(f"{n} ip6tables rules")
     return Namespace(
         name=ref.name, identity=ident, nsids=iproute.parse_nsids(get("ip", "-j", "netns", "list-id")),
         links=links, addrs=iproute.parse_addrs(addr_text), routes=iproute.parse_routes(
             get("ip", "-4", "-j", "route", "show", "table", "all")),
         rules=iproute.parse_rules(get("ip", "-4", "-j", "rule")), neighbours=neighbours, fdb=fdb,
-        sysctls=sysctls, iptables=save, ipsets=sets, listeners=socks, ipv6=iproute.parse_ipv6(addr_text),
+        sysctls=sysctls, iptables=save, ipsets=sets, listeners=socks, ipv6=tuple(ipv6),
         vlans=vlans)

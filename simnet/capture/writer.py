@@ -310,7 +310,7 @@ class _Writer:
             self.comment(self.note(ns.name, "bridge port VLANs (not modelled): " + "; ".join(ns.vlans)))
         if ns.ipv6:
             said = ", ".join(ns.ipv6) if isinstance(self.r, _Identity) else f"{len(ns.ipv6)} of them"
-            self.comment(self.note(ns.name, f"IPv6 addresses (not modelled): {said}"))
+            self.comment(self.note(ns.name, f"IPv6 state (not modelled): {said}"))
 
     def comment(self, text: str) -> None:
         self.lines.append(f"# {self.r.text(text)}")

@@ -11,7 +11,8 @@ DATA = Path(__file__).resolve().parents[2] / "data" / "capture"
 
 _FILES = {
     ("ip", "-d", "-j", "link"): "link", ("ip", "-j", "addr"): "addr",
-    ("ip", "-4", "-j", "route", "show", "table", "all"): "route", ("ip", "-4", "-j", "rule"): "rule",
+    ("ip", "-4", "-j", "route", "show", "table", "all"): "route",
+    ("ip", "-6", "-j", "route", "show", "table", "all"): "route6", ("ip", "-4", "-j", "rule"): "rule",
     ("ip", "-4", "-j", "neigh"): "neigh", ("bridge", "-j", "fdb"): "fdb", ("ip", "-j", "netns", "list-id"): "nsid",
     ("iptables-save",): "iptables", ("iptables-save", "-c"): "iptables-c", ("ipset", "save"): "ipset",
     ("ss", "-H", "-ltnu"): "ss",
@@ -51,4 +52,5 @@ class Replay:
         name = _FILES.get(argv)
         if name is None:
             return Result("", f"{argv[0]}: not recorded", 127)
-        return Result((DATA / f"{ns}.{name}.txt").read_text())
+        path = DATA / f"{ns}.{name}.txt"
+        return Result(path.read_text()) if path.exists() else Result("", f"{argv[0]}: not recorded", 1)

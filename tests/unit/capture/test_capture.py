@@ -71,7 +71,7 @@ def test_the_reader_only_runs_read_only_tools() -> None:
     replay = Replay()
     read_host(replay, docker=False, listeners=True, neigh=True, counters=True, now=NOW)
     tools = {argv[0] for argv, _ in replay.calls}
-    assert tools <= {"uname", "ip", "bridge", "sysctl", "iptables-save", "ipset", "ss", "readlink"}
+    assert tools <= {"uname", "ip", "bridge", "sysctl", "iptables-save", "ip6tables-save", "ipset", "ss", "readlink"}
     for argv, _ in replay.calls:
         if argv[0] == "ip":
             assert not {"add", "del", "delete", "set", "change", "replace", "flush", "exec"} & set(argv)
@@ -215,7 +215,8 @@ def test_sets_and_rulesets_simnet_refuses_are_said_and_left_out() -> None:
 
     cap = capture()
     host = cap.namespaces[0]
-    sets = host.ipsets + "create ports hash:net,port family inet hashsize 1024 maxelem 65536\nadd ports 10.0.0.0/8,tcp:80\n"
+    sets = (host.ipsets or "") + ("create ports hash:net,port family inet hashsize 1024 maxelem 65536\n"
+                                  "add ports 10.0.0.0/8,tcp:80\n")
     script = write_script(replace(cap, namespaces=(replace(host, ipsets=sets), *cap.namespaces[1:])))
     assert any(n.what.startswith("ipset create ports hash:net,port") and "unknown" in n.what for n in script.notes)
     assert "\n# not modelled (ipset v7.17: Syntax error: typename 'hash:net,port' is unknown): ipset create ports" \

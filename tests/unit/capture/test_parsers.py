@@ -6,7 +6,7 @@ from __future__ import annotations
 from ipaddress import IPv4Address, IPv4Interface, IPv4Network
 
 from simnet.capture.iproute import (parse_addrs, parse_fdb, parse_ipv6, parse_links, parse_neigh, parse_nsids,
-                                    parse_vlans,
+                                    parse_ipv6_routes, parse_vlans,
                                     parse_routes, parse_rules)
 from simnet.capture.model import Fdb, Listener, Neigh
 from simnet.capture.netfilter import parse_docker_pids, parse_ipset_save, parse_iptables_save, parse_ss
@@ -123,3 +123,7 @@ def test_bridge_vlans() -> None:
     text = ('[{"ifname":"br0","vlans":[{"vlan":1,"flags":["PVID","Egress Untagged"]}]},'
             '{"ifname":"veth1","vlans":[{"vlan":10,"vlanEnd":20},{"vlan":1,"flags":["PVID","Egress Untagged"]}]}]')
     assert parse_vlans(text) == ("br0 vid 1 pvid untagged", "veth1 vid 10-20", "veth1 vid 1 pvid untagged")
+
+
+def test_ipv6_routes_someone_made() -> None:
+    assert parse_ipv6_routes(read("root.route6.txt")) == ("2001:db8:5::/48 via 2001:db8::2 dev v0",)
