@@ -238,3 +238,24 @@ def test_a_named_namespace_called_like_the_root_one_keeps_its_name() -> None:
     cap = read_host(runner, now=NOW)
     assert [ns.name for ns in cap.namespaces] == ["host-root", "host"] and cap.root == "host-root"
     assert "# namespaces: host-root (the root namespace), host\n" in write_script(cap).text
+
+
+def test_all_netns_reads_namespaces_only_a_process_holds_once_each() -> None:
+    replay = Replay()
+    lsns = ('{"namespaces": [{"ns": 4026531840, "pid": 1, "nsfs": null},'
+            ' {"ns": 4026532001, "pid": 300, "nsfs": "/run/netns/a"},'
+            ' {"ns": 4026532002, "pid": 400, "nsfs": null}]}')
+
+    def runner(argv, netns):  # type: ignore[no-untyped-def]
+        if argv[0] == "lsns":
+            return Result(lsns)
+        if netns is not None and netns.path == "/proc/1/ns/net":
+            return replay(argv, None)  # pid 1 is in the root namespace: found to be the same, read once
+        if netns is not None and netns.path == "/proc/400/ns/net":
+            return replay(argv, NsRef("b", "/run/netns/b"))
+        return replay(argv, netns)
+
+    cap = read_host(runner, netns=["a"], all_netns=True, now=NOW)
+    assert [ns.name for ns in cap.namespaces] == ["host", "a", "ns4026532002"]
+    text = write_script(cap).text
+    assert "netns ns4026532002" in text and "# va: a veth" not in text
