@@ -34,12 +34,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     return run(p.parse_args(list(sys.argv[1:] if argv is None else argv)))
 
 
-def run(args: argparse.Namespace) -> int:
-    from simnet.capture.reader import read_host
+def run(args: argparse.Namespace, runner: object = None) -> int:
+    """Capture with parsed ``args`` (``runner``: the command runner, the real tools by default)."""
+    from simnet.capture.reader import read_host, subprocess_runner
     from simnet.capture.redact import Redactor
     from simnet.capture.writer import write_script
 
-    cap = read_host(netns=args.netns, all_netns=args.all_netns, docker=args.docker, listeners=args.listeners,
+    cap = read_host(runner or subprocess_runner, netns=args.netns,  # type: ignore[arg-type] all_netns=args.all_netns, docker=args.docker, listeners=args.listeners,
                     neigh=args.neigh, counters=args.counters, root=args.root_name)
     if not cap.namespaces:
         for n in cap.notes:
@@ -51,9 +52,10 @@ def run(args: argparse.Namespace) -> int:
         key = args.redact_key.encode() if args.redact_key else os.urandom(32)
         redactor = Redactor(key)
     script = write_script(cap, redactor=redactor)
-    for n in script.notes:
-        where = f"{n.netns}: " if n.netns else ""
-        print(f"simnet capture: {where}{'skipped: ' if n.skipped else 'not modelled: '}{n.what}", file=sys.stderr)
+    for n in script.notes:  # redacted too: stderr ends up in bug reports as well
+        what = redactor.text(n.what) if redactor else n.what
+        where = f"{redactor.ns(n.netns) if redactor else n.netns}: " if n.netns else ""
+        print(f"simnet capture: {where}{'skipped: ' if n.skipped else 'not modelled: '}{what}", file=sys.stderr)
     if args.output:
         with open(args.output, "w") as f:
             f.write(script.text)

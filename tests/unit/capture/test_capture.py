@@ -259,3 +259,25 @@ def test_all_netns_reads_namespaces_only_a_process_holds_once_each() -> None:
     assert [ns.name for ns in cap.namespaces] == ["host", "a", "ns4026532002"]
     text = write_script(cap).text
     assert "netns ns4026532002" in text and "# va: a veth" not in text
+
+
+def test_the_command_says_what_it_left_out_on_stderr_redacted_too(capsys: pytest.CaptureFixture[str],
+                                                                   tmp_path: object) -> None:
+    import argparse
+
+    from simnet.capture.command import add_arguments, run
+
+    def args(*argv: str) -> argparse.Namespace:
+        p = argparse.ArgumentParser()
+        add_arguments(p)
+        return p.parse_args(list(argv))
+
+    out = f"{tmp_path}/host.sh"
+    assert run(args("-o", out), runner=Replay()) == 0
+    err = capsys.readouterr().err
+    assert "simnet capture: host: not modelled: tap0: a tun device (not modelled)" in err
+    assert open(out).read().startswith("# simnet capture of host recorded, kernel 6.18.0, at ")
+    assert run(args("--redact", "--redact-key", "k"), runner=Replay()) == 0
+    captured = capsys.readouterr()
+    assert "simnet capture: ns1: not modelled:" in captured.err and "up0" not in captured.err
+    assert "172.17.0.1" not in captured.out and captured.out.startswith("# simnet capture of host host,")
