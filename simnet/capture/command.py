@@ -6,6 +6,10 @@ import argparse
 import os
 import sys
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from simnet.capture.reader import CommandRunner
 
 __all__ = ["add_arguments", "main"]
 
@@ -34,14 +38,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     return run(p.parse_args(list(sys.argv[1:] if argv is None else argv)))
 
 
-def run(args: argparse.Namespace, runner: object = None) -> int:
+def run(args: argparse.Namespace, runner: "CommandRunner | None" = None) -> int:
     """Capture with parsed ``args`` (``runner``: the command runner, the real tools by default)."""
     from simnet.capture.reader import read_host, subprocess_runner
     from simnet.capture.redact import Redactor
     from simnet.capture.writer import write_script
 
-    cap = read_host(runner or subprocess_runner, netns=args.netns,  # type: ignore[arg-type] all_netns=args.all_netns, docker=args.docker, listeners=args.listeners,
-                    neigh=args.neigh, counters=args.counters, root=args.root_name)
+    cap = read_host(runner or subprocess_runner, netns=args.netns, all_netns=args.all_netns, docker=args.docker,
+                    listeners=args.listeners, neigh=args.neigh, counters=args.counters, root=args.root_name)
     if not cap.namespaces:
         for n in cap.notes:
             print(f"simnet capture: {n.what}", file=sys.stderr)
