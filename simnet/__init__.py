@@ -22,7 +22,22 @@ from simnet.testing import assert_reachable, assert_unreachable, reachability
 from simnet.trace import Disposition, Trace
 from simnet.world import World
 
+_DRAWINGS = {"draw_chains": "chains", "draw_hooks": "hooks", "draw_sequence": "sequence",
+             "draw_topology": "topology"}
+
+
+def __getattr__(name: str) -> object:
+    """The pictures (simnet.draw) load on first use: matplotlib is needed only to draw."""
+    if name in _DRAWINGS or name == "draw":
+        import importlib
+
+        draw = importlib.import_module("simnet.draw")
+        return draw if name == "draw" else getattr(draw, _DRAWINGS[name])
+    raise AttributeError(f"module 'simnet' has no attribute {name!r}")
+
+
 __all__ = [
+    "draw", "draw_chains", "draw_hooks", "draw_sequence", "draw_topology",
     "ConfigError", "Diagnosis", "Disposition", "DockerDaemon", "KernelError", "NetNamespace",
     "ProbeResult", "Report", "Rule", "RuleSyntaxError", "Ruleset", "ScriptError", "SimnetError",
     "Trace", "World", "assert_reachable", "assert_unreachable", "describe", "explain", "ping",

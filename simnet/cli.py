@@ -1,4 +1,4 @@
-"""The ``simnet`` command: run, explain, show and graph scenario scripts.
+"""The ``simnet`` command: run, explain, show, graph and draw scenario scripts.
 
 Rich output for people (wrapped in a terminal, full lines otherwise, outputs and
 probes in script order), ``--json`` for programs.  ``-`` reads the script from
@@ -49,6 +49,14 @@ def _parser() -> argparse.ArgumentParser:
     graph = sub.add_parser("graph", help="the topology as GraphML, JSON, PNG or SVG")
     graph.add_argument("script", help=script_help)
     graph.add_argument("-o", "--output", default=None, help="FILE.graphml | FILE.json | FILE.png | FILE.svg")
+    draw = sub.add_parser("draw", help="a picture of a probe or the world (PNG/SVG; needs matplotlib)")
+    draw.add_argument("script")
+    draw.add_argument("--kind", choices=("hooks", "topology", "sequence", "chains"), default="hooks")
+    draw.add_argument("--line", type=int, default=None, help="the probe's line (hooks, sequence; topology: its path)")
+    draw.add_argument("--netns", default=None, help="chains: the namespace (default: the first with rules)")
+    draw.add_argument("--table", default=None, help="chains: only this table")
+    draw.add_argument("--routes", action="store_true", help="topology: list each namespace's routes")
+    draw.add_argument("-o", "--output", required=True, help="FILE.png | FILE.svg")
     exp = sub.add_parser("export", help="rewrite a docker-using script as plain ip/iptables (for kernel-run)")
     exp.add_argument("script")
     exp.add_argument("-o", "--output", default=None)
@@ -128,6 +136,8 @@ def _main(argv: Sequence[str] | None) -> int:
         return _explain(report, args, console)
     if args.command == "show":
         return _show(report, args, console)
+    if args.command == "draw":
+        return _draw(report, args)
     return _graph(report, args, console)
 
 
@@ -142,6 +152,53 @@ def _console() -> Console:
     if sys.stdout.isatty():
         return _Console(highlight=False)
     return _Console(highlight=False, width=1_000_000, soft_wrap=False)
+
+
+def _draw(report: Any, args: argparse.Namespace) -> int:
+    """``simnet draw``: one of simnet.draw's pictures, saved to ``-o``."""
+    try:
+        from simnet import draw
+        from simnet.draw._common import pyplot
+
+        pyplot()
+    except ImportError:
+        print("simnet: drawing needs matplotlib (pip install 'simnet[draw]')", file=sys.stderr)
+        return 2
+    if not args.output.endswith((".png", ".svg")):
+        print(f"simnet: cannot tell the format of {args.output!r}: use .png or .svg", file=sys.stderr)
+        return 2
+    probe = None
+    if args.line is not None:
+        probe = next((p for p in report.probes if p.line == args.line), None)
+        if probe is None:
+            lines = ", ".join(str(p.line) for p in report.probes) or "none"
+            print(f"simnet: {args.script}:{args.line}: no probe on this line (probes: {lines})", file=sys.stderr)
+            return 2
+    elif args.kind in ("hooks", "sequence"):
+        print(f"simnet: draw --kind {args.kind} needs --line N (the probe's line)", file=sys.stderr)
+        return 2
+    if args.kind == "hooks":
+        fig = draw.hooks(probe, world=report.world)
+    elif args.kind == "sequence":
+        fig = draw.sequence(probe, world=report.world)
+    elif args.kind == "topology":
+        fig = draw.topology(report.world, probe=probe, routes=args.routes)
+    else:
+        netns = args.netns or next((n for n, ns in report.world.namespaces.items()
+                                    if any(c.entries for t in ns.ruleset.existing() for c in t.chains.values())),
+                                   None)
+        if netns is None or netns not in report.world.namespaces:
+            print(f'simnet: no netns "{args.netns}" at the end of {args.script}' if args.netns
+                  else f"simnet: no namespace of {args.script} has an iptables rule", file=sys.stderr)
+            return 2
+        try:
+            fig = draw.chains(report.world, netns, table=args.table)
+        except KeyError as e:
+            print(f"simnet: {e.args[0]}", file=sys.stderr)
+            return 2
+    buf = io.BytesIO()
+    fig.savefig(buf, format=args.output.rsplit(".", 1)[1])
+    return _write(args.output, buf.getvalue())
 
 
 def _run(report: Any, args: argparse.Namespace, console: Console) -> int:
@@ -275,20 +332,16 @@ def _graph(report: Any, args: argparse.Namespace, console: Console) -> int:
         return _write(out, buf.getvalue())
     if out.endswith((".png", ".svg")):
         try:
-            import matplotlib
+            from simnet.draw import topology
+            from simnet.draw._common import pyplot
 
-            matplotlib.use("Agg")
-            import matplotlib.pyplot as plt
+            pyplot()
         except ImportError:
             print("simnet: drawing PNG/SVG needs matplotlib (pip install 'simnet[draw]'); "
                   "use -o FILE.graphml or FILE.json instead", file=sys.stderr)
             return 2
-        fig = plt.figure(figsize=(8, 6))
-        pos = nx.spring_layout(plain, seed=0)
-        nx.draw_networkx(plain, pos, node_size=300, font_size=7)
         buf = io.BytesIO()
-        fig.savefig(buf, format=out.rsplit(".", 1)[1])
-        plt.close(fig)
+        topology(report.world).savefig(buf, format=out.rsplit(".", 1)[1])
         return _write(out, buf.getvalue())
     print(f"simnet: cannot tell the format of {out!r}: use .graphml, .json, .png or .svg", file=sys.stderr)
     return 2
