@@ -44,11 +44,23 @@ def pyplot() -> Any:
 
 
 def new_figure(width: float, height: float) -> tuple["Figure", Any]:
-    """A figure ``width`` x ``height`` inches whose one axes spans it, in inch units, without frame."""
+    """A figure ``width`` x ``height`` inches whose one axes spans it, in inch units, without frame.
+
+    The figure shows itself as a PNG in a notebook (``_repr_png_``), whatever backend is active.
+    """
     from matplotlib.figure import Figure
 
     pyplot()
-    fig = Figure(figsize=(max(width, 1.0), max(height, 1.0)), dpi=100)
+
+    class Picture(Figure):  # type: ignore[misc]
+        def _repr_png_(self) -> bytes:
+            import io
+
+            buf = io.BytesIO()
+            self.savefig(buf, format="png")
+            return buf.getvalue()
+
+    fig = Picture(figsize=(max(width, 1.0), max(height, 1.0)), dpi=100)
     ax = fig.add_axes((0.0, 0.0, 1.0, 1.0))
     ax.set_xlim(0, max(width, 1.0))
     ax.set_ylim(0, max(height, 1.0))

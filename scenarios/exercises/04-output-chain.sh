@@ -1,0 +1,37 @@
+#!/bin/sh
+# Solution of exercise 04-output-chain: The DNAT works for the client but not for the host's own processes: locally sent packets never pass PREROUTING. Fix it.
+ip netns add host
+ip netns add client
+ip -n host link set lo up
+ip -n client link set lo up
+ip -n host link add eth0 type veth peer name eth0 netns client
+ip -n host addr add 203.0.113.10/24 dev eth0
+ip -n client addr add 203.0.113.20/24 dev eth0
+ip -n host link set eth0 up
+ip -n client link set eth0 up
+ip netns add registry
+ip -n registry link set lo up
+ip -n host link add docker0 type bridge
+ip -n host addr add 172.17.0.1/16 dev docker0
+ip -n host link set docker0 up
+ip netns exec host sysctl -w net.ipv4.ip_forward=1
+ip -n host link add veth0a1b2c3 type veth peer name eth0 netns registry
+ip -n host link set veth0a1b2c3 master docker0
+ip -n host link set veth0a1b2c3 up
+ip -n registry addr add 172.17.0.2/16 dev eth0
+ip -n registry link set eth0 up
+ip -n registry route add default via 172.17.0.1
+ip netns exec registry nc -l -k -p 5000 &
+ip netns exec client nc -l -k -p 8080 &
+ip netns exec host iptables -t nat -N DOCKER
+ip netns exec host iptables -t nat -A PREROUTING -m addrtype --dst-type LOCAL -j DOCKER
+ip netns exec host iptables -t nat -A DOCKER ! -i docker0 -p tcp --dport 1180 -j DNAT --to-destination 172.17.0.2:5000
+
+# >>> solution
+ip netns exec host iptables -t nat -A OUTPUT ! -d 127.0.0.0/8 -m addrtype --dst-type LOCAL -j DOCKER
+# <<< solution
+
+ip netns exec client nc -z -w 1 203.0.113.10 1180
+# expect: connected from 203.0.113.20
+ip netns exec host nc -z -w 1 203.0.113.10 1180
+# expect: connected via nat/DOCKER#1
