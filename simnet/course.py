@@ -102,7 +102,7 @@ def check(name: str, commands: str) -> Result:
         hint = None
         if not p.ok:
             diagnoses = explain(report, line=p.line)
-            hint = diagnoses[0].reason if diagnoses else _why(p)
+            hint = diagnoses[0].reason if diagnoses and diagnoses[0].kind != "unknown" else _why(p)
         goals.append(Goal(p.line, p.command, _wanted(p.expect), _got(p), bool(p.ok), hint))
     return Result(name, tuple(goals))
 

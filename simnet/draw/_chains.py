@@ -23,7 +23,9 @@ __all__ = ["chains"]
 ROW_H = 0.19
 FS = 7.0
 MAX_ROWS = 14
-RULE_CHARS = 62
+RULE_CHARS = 52
+MAX_WIDTH = 15.0
+"""Columns wrap into a new band below past this width (inches)."""
 
 
 def _target(rule: Any) -> tuple[str | None, bool]:
@@ -36,10 +38,31 @@ def _target(rule: Any) -> tuple[str | None, bool]:
 
 
 def _rule_text(rule: Any) -> str:
-    words = str(rule).split()
+    """The rule without ``-A CHAIN`` and without its comment (the picture has no room for them)."""
+    import re
+    import shlex
+
+    text = str(rule)
+    try:
+        words = shlex.split(text)
+    except ValueError:
+        words = text.split()
     if words[:1] == ["-A"]:
         words = words[2:]
-    text = " ".join(words)
+    out: list[str] = []
+    skip = 0
+    for i, w in enumerate(words):
+        if skip:
+            skip -= 1
+            continue
+        if w == "-m" and i + 1 < len(words) and words[i + 1] == "comment":
+            skip = 1
+            continue
+        if w == "--comment":
+            skip = 1
+            continue
+        out.append(w)
+    text = re.sub(r"\s+", " ", " ".join(out))
     return text if len(text) <= RULE_CHARS else text[:RULE_CHARS - 3] + "..."
 
 
@@ -96,14 +119,23 @@ def chains(world: "World", netns: str, *, table: str | None = None) -> "Figure":
             col_w[d] = w + 0.3
         col_h = {d: sum(0.42 + ROW_H * (min(len(c.entries), MAX_ROWS) + (len(c.entries) > MAX_ROWS)) + 0.35
                         for c in cs) for d, cs in cols.items()}
-        h = max(col_h.values(), default=0.5) + 0.6
         x = 0.3
-        xs = {}
+        xs: dict[int, float] = {}
+        band_of: dict[int, int] = {}
+        band = 0
         for d in sorted(cols):
+            if x > 0.3 and x + col_w[d] > MAX_WIDTH:
+                band += 1
+                x = 0.8
             xs[d] = x
+            band_of[d] = band
             x += col_w[d] + 0.9
-        width = max(width, x)
-        layout.append((t, cols, col_w, xs, hidden, h))
+            width = max(width, x)
+        band_h = [max(col_h[d] for d in cols if band_of[d] == b) + 0.2 for b in range(band + 1)]
+        band_top = [sum(band_h[:b]) for b in range(band + 1)]
+        offs = {d: band_top[band_of[d]] for d in cols}
+        h = sum(band_h) + 0.4
+        layout.append((t, cols, col_w, xs, hidden, h, offs))
         total_h += h
     fig, ax = new_figure(width, total_h + 0.3)
     ax.text(0.15, total_h + 0.05, f"netns {netns}: chains, rule packet counters and jumps", family=FONT,
@@ -112,13 +144,13 @@ def chains(world: "World", netns: str, *, table: str | None = None) -> "Figure":
     if not layout:
         ax.text(0.3, y_top, "no rules in any table", family=FONT, fontsize=8, va="center")
         return fig
-    for t, cols, col_w, xs, hidden, h in layout:
+    for t, cols, col_w, xs, hidden, h, offs in layout:
         note = f"   (empty, ACCEPT, no traffic: {', '.join(c.name for c in hidden)})" if hidden else ""
         ax.text(0.15, y_top, f"table {t.name}{note}", family=FONT, fontsize=8.5, fontweight="bold", va="center")
         anchors: dict[str, tuple[float, float]] = {}
         rows_at: list[tuple[float, float, Any, int]] = []
         for d, cs in cols.items():
-            y = y_top - 0.35
+            y = y_top - 0.35 - offs[d]
             for c in cs:
                 n_rows = min(len(c.entries), MAX_ROWS) + (len(c.entries) > MAX_ROWS)
                 bh = 0.42 + ROW_H * n_rows
@@ -136,19 +168,34 @@ def chains(world: "World", netns: str, *, table: str | None = None) -> "Figure":
                     ax.text(x + 0.1, y - 0.42 - MAX_ROWS * ROW_H, f"... {len(c.entries) - MAX_ROWS} more rules",
                             family=FONT, fontsize=FS, va="center", style="italic")
                 y -= bh + 0.35
+        lane = 0
         for x1, y1, e, i in rows_at:
             target, goto = _target(e.rule)
             if target not in anchors:
                 continue
             x2, y2 = anchors[target]
-            rad = 0.0 if x2 > x1 else -0.5
-            ax.annotate("", xy=(x2, y2), xytext=(x1, y1), zorder=4,
-                        arrowprops={"arrowstyle": "-|>", "linewidth": 1.6 if e.counters.packets else 0.8,
-                                    "linestyle": "--" if goto else "-", "color": "black",
-                                    "connectionstyle": f"arc3,rad={rad}", "shrinkA": 1, "shrinkB": 1})
-            ax.text(x1 + 0.06, y1 + 0.02, f"{e.counters.packets} pkts", family=FONT, fontsize=6, va="bottom",
-                    ha="left", zorder=5, bbox={"boxstyle": "square,pad=0.03", "facecolor": "white",
-                                               "edgecolor": "none"})
+            n = e.counters.packets
+            width_ = 1.6 if n else 0.8
+            style = "--" if goto else "-"
+            label = f"#{i}: {n} pkt" + ("" if n == 1 else "s")
+            if x2 > x1 + 0.1:
+                ax.annotate("", xy=(x2, y2), xytext=(x1, y1), zorder=4,
+                            arrowprops={"arrowstyle": "-|>", "linewidth": width_, "linestyle": style,
+                                        "color": "black", "shrinkA": 1, "shrinkB": 1})
+                lx, ly = x1 + 0.35 * (x2 - x1), y1 + 0.35 * (y2 - y1)
+            else:  # a chain in a later band (or to the left): go round, orthogonally
+                xo = x1 + 0.15 + 0.09 * (lane % 5)
+                lane += 1
+                ym = y2 + 0.32
+                pts = [(x1, y1), (xo, y1), (xo, ym), (x2 - 0.2, ym), (x2 - 0.2, y2)]
+                ax.plot([p[0] for p in pts], [p[1] for p in pts], color="black", linewidth=width_,
+                        linestyle=style, zorder=4)
+                ax.annotate("", xy=(x2, y2), xytext=(x2 - 0.2, y2), zorder=4,
+                            arrowprops={"arrowstyle": "-|>", "linewidth": width_, "color": "black",
+                                        "shrinkA": 0, "shrinkB": 1})
+                lx, ly = xo, y1 - 0.12
+            ax.text(lx, ly, label, family=FONT, fontsize=6, va="center", ha="center", zorder=5,
+                    bbox={"boxstyle": "square,pad=0.03", "facecolor": "white", "edgecolor": "none"})
         y_top -= h
     ax.text(0.15, 0.15, "columns: #N packets rule.  solid box: built-in chain (policy), dashed: user chain.  "
             "arrow: -j (solid) or -g (dashed), thick when packets took it", family=FONT, fontsize=6.5,

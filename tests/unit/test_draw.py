@@ -112,7 +112,7 @@ def test_chains_counts_the_jumps(chapter: simnet.Report) -> None:
     assert "DOCKER  (user chain)" in words
     assert "PREROUTING  (policy ACCEPT, 2 pkts)" in words
     assert "#1     2 -m addrtype --dst-type LOCAL -j DOCKER" in words
-    assert "2 pkts" in words.splitlines()
+    assert "#1: 2 pkts" in words.splitlines()
     with pytest.raises(KeyError):
         draw.chains(chapter.world, "nowhere")
 

@@ -1,0 +1,29 @@
+#!/bin/sh
+# Solution of exercise 05-docker-user: The published registry must stay reachable from the admin LAN (eth1) but not from the client's (eth0).
+ip netns add h1
+ip netns add client
+ip netns add admin
+ip -n h1 link set lo up
+ip -n client link set lo up
+ip -n admin link set lo up
+ip -n h1 link add eth0 type veth peer name eth0 netns client
+ip -n h1 addr add 203.0.113.10/24 dev eth0
+ip -n client addr add 203.0.113.20/24 dev eth0
+ip -n h1 link set eth0 up
+ip -n client link set eth0 up
+ip -n h1 link add eth1 type veth peer name eth0 netns admin
+ip -n h1 addr add 198.51.100.10/24 dev eth1
+ip -n admin addr add 198.51.100.20/24 dev eth0
+ip -n h1 link set eth1 up
+ip -n admin link set eth0 up
+ip netns exec h1 dockerd &
+ip netns exec h1 docker run -d -p 1180:5000 --name registry registry:2
+
+# >>> solution
+ip netns exec h1 iptables -I DOCKER-USER -i eth0 -m conntrack --ctstate NEW --ctorigdstport 1180 -j DROP
+# <<< solution
+
+ip netns exec client nc -z -w 1 203.0.113.10 1180
+# expect: timeout
+ip netns exec admin nc -z -w 1 198.51.100.10 1180
+# expect: connected from 198.51.100.20
