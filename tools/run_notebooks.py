@@ -31,7 +31,8 @@ def execute(path: Path, timeout: int = 600) -> Any:
         if cell.cell_type == "code":
             cell.outputs = []
             cell.execution_count = None
-    NotebookClient(nb, timeout=timeout, kernel_name="python3", allow_errors=False,
+            cell.metadata.pop("execution", None)  # timings would change the file on every run
+    NotebookClient(nb, timeout=timeout, kernel_name="python3", allow_errors=False, record_timing=False,
                    resources={"metadata": {"path": str(path.parent)}}).execute()
     return nb
 

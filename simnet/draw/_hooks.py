@@ -238,7 +238,7 @@ def _walk(n: int, trace: Trace, netns: str, fr: dict[str, _Frame]) -> _Path:
                     path.marks.append((cur, "nat", "nat"))
                     path.labels.append((cur, "nat", f"{manip.upper()} {_nat_change(diffs)}"))
             case RouteLookup(route=route, result=result, dst=dst):
-                if cur == "output" or cur in _BRIDGE_ROW[1:]:
+                if cur in ("output", "bpre", "bfwd", "bpost"):
                     where = cur  # a re-route after OUTPUT, or br_netfilter's lookup: stays put
                 else:
                     where = "rt_out" if result == "output" or cur == "local" else "rt_in"
@@ -249,7 +249,7 @@ def _walk(n: int, trace: Trace, netns: str, fr: dict[str, _Frame]) -> _Path:
                         k = words.index(drop)
                         del words[k:k + 2]
                 path.notes.append(f"route {dst}: {' '.join(words)} ({result})")
-                if result not in ("local", "forward", "output"):
+                if route is None or any(w in result for w in ("unreachable", "prohibit", "blackhole", "no route")):
                     path.marks.append((where, "", "drop"))
             case BridgeDecision(action=action, ports=ports, bridge=bridge, in_port=in_port):
                 go("bxmit" if in_port == bridge and "bxmit" in fr else "bdec")

@@ -162,7 +162,9 @@ def sequence(probe: Any, *, world: "World | None" = None, max_packets: int = 24)
             else:
                 ax.plot([x], [y + ROW - 0.12], marker="X", markersize=10, color="black", markerfacecolor="white",
                         zorder=7)
-                ax.text(x + 0.12, y + ROW - 0.3, text[:70], family=FONT, fontsize=6.5, va="center")
+                last_lane = len(lanes) > 1 and x == max(x_of.values())
+                ax.text(x - 0.12 if last_lane else x + 0.12, y + ROW - 0.3, text[:70], family=FONT, fontsize=6.5,
+                        va="center", ha="right" if last_lane else "left")
         y -= 0.12
     ax.text(0.12, 0.18, "arrows: one per wire a packet crossed, labelled as it was on that wire;  "
             "NAT: a rewrite  !: a verdict  dot: delivered  big X: dropped", family=FONT, fontsize=6.5, va="center")
