@@ -34,12 +34,27 @@ def execute(path: Path, timeout: int = 600) -> Any:
             cell.metadata.pop("execution", None)  # timings would change the file on every run
     NotebookClient(nb, timeout=timeout, kernel_name="python3", allow_errors=False, record_timing=False,
                    resources={"metadata": {"path": str(path.parent)}}).execute()
+    for cell in nb.cells:
+        if cell.cell_type == "code":
+            cell.outputs = coalesce(cell.outputs)
     return nb
+
+
+def coalesce(outputs: list[Any]) -> list[Any]:
+    """Consecutive stream outputs of one name merged: how the kernel chunks a cell's prints varies."""
+    out: list[Any] = []
+    for o in outputs:
+        if out and o["output_type"] == "stream" and out[-1]["output_type"] == "stream" \
+                and out[-1]["name"] == o["name"]:
+            out[-1]["text"] += o["text"]
+        else:
+            out.append(o)
+    return out
 
 
 def text_outputs(cell: Any) -> list[str]:
     out = []
-    for o in cell.get("outputs", []):
+    for o in coalesce([dict(x) for x in cell.get("outputs", [])]):
         if o["output_type"] == "stream":
             out.append(f"{o['name']}: {o['text']}")
         elif o["output_type"] in ("execute_result", "display_data"):
