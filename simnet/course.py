@@ -102,7 +102,11 @@ def check(name: str, commands: str) -> Result:
         hint = None
         if not p.ok:
             diagnoses = explain(report, line=p.line)
-            hint = diagnoses[0].reason if diagnoses and diagnoses[0].kind != "unknown" else _why(p)
+            d = diagnoses[0] if diagnoses else None
+            if d is not None and d.kind not in ("reached", "unknown") and d.reason:
+                hint = d.reason
+            else:  # it got through (or explain found no stop): how it went is the hint
+                hint = (getattr(d, "path", "") if d is not None else "") or _why(p)
         goals.append(Goal(p.line, p.command, _wanted(p.expect), _got(p), bool(p.ok), hint))
     return Result(name, tuple(goals))
 
@@ -112,8 +116,9 @@ def _wanted(expect: object) -> str:
     out = data["outcome"]
     if data.get("errno"):
         out += f" {data['errno']}"
-    if data.get("source"):
-        out += f" from {data['source']}" + (f":{data['sport']}" if data.get("sport") else "")
+    source = data.get("from") or data.get("source")  # the report's word for it changed from source to from
+    if source:
+        out += f" from {source}" + (f":{data['sport']}" if data.get("sport") else "")
     if data.get("via"):
         out += f" via {data['via']}"
     return out
