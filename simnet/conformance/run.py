@@ -5,11 +5,7 @@ from __future__ import annotations
 import json
 import os
 import re
-import shutil
-import signal
-import subprocess
 import sys
-import tempfile
 from typing import Any
 
 from simnet.conformance.inside.common import (BOOT, RUN_TIMEOUT, TOOLS, KernelRunError, _ALLOWED_IN_NS, _Cmd,
@@ -121,6 +117,8 @@ def _check_ip_args(cmd: Any, argv: tuple[str, ...], created: set[str]) -> None:
 
 
 def _missing_tools() -> list[str]:
+    import shutil
+
     return [t for t in TOOLS if shutil.which(t) is None]
 
 
@@ -133,6 +131,14 @@ def run_on_kernel(path_or_text: str | os.PathLike[str], *, filename: str | None 
     runner refuses (before running anything) and :class:`KernelRunError` when a
     command fails, a helper misbehaves or the run exceeds ``timeout`` seconds.
     """
+    if not sys.platform.startswith("linux"):
+        # e.g. Pyodide in a browser ("emscripten"): no processes, no namespaces
+        raise KernelRunError(f"kernel-run needs a Linux host (root, iproute2, iptables); this is {sys.platform}")
+    # host-only modules, imported here so that importing simnet never needs them
+    import signal
+    import subprocess
+    import tempfile
+
     from simnet.script.lexer import lex
     from simnet.script.shell import expand
 

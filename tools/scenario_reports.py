@@ -1,0 +1,64 @@
+"""Every scenario's JSON report, produced the same way under CPython and under Pyodide.
+
+Run as a script (``python tools/scenario_reports.py``) or from Pyodide (tests/browser), it prints
+one JSON document: ``{"import_s", "platform", "reports": {path: report}, "seconds": {path: s},
+"draw": ...}``. A scenario that stops with a ScriptError reports ``{"error": message}``, so the
+two sides must agree on failures too. Only the standard library and simnet are used.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from pathlib import Path
+
+
+def scenario_paths(root: Path) -> list[str]:
+    """All scenarios under ``scenarios/``, as repository-relative POSIX paths, sorted."""
+    return sorted(p.relative_to(root).as_posix() for p in (root / "scenarios").rglob("*.sh"))
+
+
+def draw_status() -> dict[str, str]:
+    """What the pictures can do here: simnet.draw present? matplotlib importable?"""
+    status = {}
+    for name in ("matplotlib", "simnet.draw"):
+        try:
+            __import__(name)
+            status[name] = "ok"
+        except ImportError as e:
+            status[name] = f"{type(e).__name__}: {e}"
+    return status
+
+
+def collect(root: Path, only: list[str] | None = None) -> dict:
+    t0 = time.perf_counter()
+    import simnet
+    from simnet.script.expect import ScriptError
+
+    import_s = time.perf_counter() - t0
+    reports: dict[str, object] = {}
+    seconds: dict[str, float] = {}
+    for rel in only or scenario_paths(root):
+        text = (root / rel).read_text()
+        t0 = time.perf_counter()
+        try:
+            reports[rel] = simnet.run_script(text, filename=rel).to_json()
+        except ScriptError as e:
+            reports[rel] = {"error": str(e)}
+        seconds[rel] = time.perf_counter() - t0
+    return {"import_s": import_s, "platform": sys.platform, "python": sys.version.split()[0],
+            "reports": reports, "seconds": seconds}
+
+
+def canonical(report: object) -> str:
+    """The text two reports must share: sorted keys, no whitespace games."""
+    return json.dumps(report, sort_keys=True, indent=1)
+
+
+if __name__ == "__main__":
+    repo = Path(__file__).resolve().parents[1] if "__file__" in globals() else Path.cwd()
+    only = sys.argv[1:] or None
+    result = collect(repo, only)
+    result["draw"] = draw_status()
+    print(json.dumps(result))
