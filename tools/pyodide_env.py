@@ -72,7 +72,8 @@ def build_wheel(out: Path) -> Path:
     wheels = sorted(out.glob("simnet-*.whl"))
     if done.returncode != 0 or not wheels:
         raise RuntimeError(f"building simnet's wheel failed:\n{done.stderr}")
-    shutil.rmtree(ROOT / "build", ignore_errors=True)  # setuptools' scratch folder
+    for scratch in (*(ROOT / "build").glob("lib*"), *(ROOT / "build").glob("bdist*")):  # setuptools' leftovers
+        shutil.rmtree(scratch, ignore_errors=True)
     return wheels[0]
 
 
