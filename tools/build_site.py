@@ -30,7 +30,10 @@ import venv
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-import pyodide_env  # noqa: E402
+try:
+    from tools import pyodide_env
+except ImportError:  # run as a script: tools/ is sys.path[0]
+    import pyodide_env  # type: ignore[no-redef]
 
 ROOT = pyodide_env.ROOT
 OUTPUT = ROOT / "build" / "site"
@@ -95,7 +98,7 @@ def local_pyodide(dest: Path, wheels: list[Path]) -> None:
     (dest / "pyodide-lock.json").write_text(json.dumps(lock, indent=1) + "\n")
 
 
-def build(output: Path = OUTPUT) -> Path:
+def build(output: Path = OUTPUT, notebooks: Path = ROOT / "notebooks") -> Path:
     python = lite_python()
     shutil.rmtree(LITE_SRC, ignore_errors=True)
     (LITE_SRC / "pypi").mkdir(parents=True)
@@ -108,12 +111,13 @@ def build(output: Path = OUTPUT) -> Path:
             shutil.copy2(w, LITE_SRC / "pypi" / w.name)
     local_pyodide(LITE_SRC / "static" / "pyodide", wheels)
     files = LITE_SRC / "files"
-    shutil.copytree(ROOT / "notebooks", files / "notebooks", ignore=shutil.ignore_patterns(".ipynb_checkpoints"))
+    shutil.copytree(notebooks, files / "notebooks", ignore=shutil.ignore_patterns(".ipynb_checkpoints"))
     shutil.copytree(ROOT / "scenarios", files / "scenarios")
     (LITE_SRC / "jupyter-lite.json").write_text(json.dumps({
         "jupyter-lite-schema-version": 0,
         "jupyter-config-data": {
             "appName": "simnet course",
+            "exposeAppInBrowser": True,  # window.jupyterapp: the smoke test drives the notebook with it
             "litePluginSettings": {KERNEL_PLUGIN: {"disablePyPIFallback": True}},
         },
     }, indent=1) + "\n")
@@ -134,9 +138,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--output", type=Path, default=OUTPUT)
     parser.add_argument("--serve", action="store_true", help="then serve it on http://127.0.0.1:PORT/")
     parser.add_argument("--port", type=int, default=8000)
+    parser.add_argument("--notebooks", type=Path, default=ROOT / "notebooks", help="the notebooks to bundle")
     args = parser.parse_args(argv)
     try:
-        out = build(args.output)
+        out = build(args.output, args.notebooks)
     except pyodide_env.Unavailable as e:
         print(f"build_site: {e}", file=sys.stderr)
         return 2
