@@ -44,7 +44,8 @@ def cpython_once() -> dict:
 
 def summary(r: dict) -> dict:
     return {"import_s": r["import_s"], "chapter_s": r["seconds"][CHAPTER], "all_s": sum(r["seconds"].values()),
-            "scenarios": len(r["seconds"]), "boot_s": r.get("_boot_s")}
+            "import_cpu_s": r["import_cpu_s"], "chapter_cpu_s": r["cpu_seconds"][CHAPTER],
+            "all_cpu_s": sum(r["cpu_seconds"].values()), "scenarios": len(r["seconds"]), "boot_s": r.get("_boot_s")}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -67,18 +68,22 @@ def main(argv: list[str] | None = None) -> int:
     print(f"Python {sys.version.split()[0]} vs Pyodide {pyodide_env.PYODIDE_VERSION} (Node {_node()}), "
           f"{os.cpu_count()} cores; 1-min load average {min(load):.1f}-{max(load):.1f} during the runs")
     print()
+    print("wall clock (CPU time of the process in brackets)\n")
     print("| run | side | Pyodide boot | import simnet | chapter scenario | all scenarios |")
     print("|---|---|---|---|---|---|")
     for i, row in enumerate(rows, 1):
         for side in ("cpython", "pyodide"):
             s = row[side]
             boot = f"{s['boot_s']:.2f} s" if s["boot_s"] else "-"
-            print(f"| {i} | {side} | {boot} | {s['import_s']:.2f} s | {s['chapter_s']:.3f} s | "
-                  f"{s['all_s']:.2f} s ({s['scenarios']}) |")
+            print(f"| {i} | {side} | {boot} | {s['import_s']:.2f} s ({s['import_cpu_s']:.2f}) | "
+                  f"{s['chapter_s']:.3f} s ({s['chapter_cpu_s']:.3f}) | "
+                  f"{s['all_s']:.2f} s ({s['all_cpu_s']:.2f}; {s['scenarios']} scenarios) |")
+    keys = ("import_s", "import_cpu_s", "chapter_s", "chapter_cpu_s", "all_s", "all_cpu_s")
     for side in ("cpython", "pyodide"):
-        med = {k: statistics.median(r[side][k] for r in rows) for k in ("import_s", "chapter_s", "all_s")}
-        print(f"\nmedian {side}: import {med['import_s']:.2f} s, chapter {med['chapter_s']:.3f} s, "
-              f"all {med['all_s']:.2f} s")
+        med = {k: statistics.median(r[side][k] for r in rows) for k in keys}
+        print(f"\nmedian {side}: import {med['import_s']:.2f} s ({med['import_cpu_s']:.2f} CPU), chapter "
+              f"{med['chapter_s']:.3f} s ({med['chapter_cpu_s']:.3f} CPU), all {med['all_s']:.2f} s "
+              f"({med['all_cpu_s']:.2f} CPU)")
     return 0
 
 
