@@ -68,6 +68,47 @@ def collect(root: Path, only: list[str] | None = None) -> dict:
             "python": sys.version.split()[0], "reports": reports, "seconds": seconds, "cpu_seconds": cpu}
 
 
+def tour(root: Path) -> dict:
+    """What a notebook does besides running scenarios, as text both sides must share.
+
+    The chapter's report, its world tree and nat table rendered by rich (no colour, 110 columns),
+    the diagnoses ``explain`` gives for the two-host scenario, and a Hypothesis property over
+    random worlds (a namespace dropping all INPUT is unreachable), derandomized so both sides draw
+    the same examples.
+    """
+    import io
+
+    from hypothesis import given, settings
+    from rich.console import Console
+
+    import simnet
+    from simnet import strategies
+    from simnet.render import ruleset_table, world_tree
+
+    chapter = simnet.run_script((root / "scenarios/docker-1.9-single-host.sh").read_text(),
+                                filename="scenarios/docker-1.9-single-host.sh")
+    out = io.StringIO()
+    console = Console(file=out, width=110, color_system=None, force_terminal=False)
+    console.print(chapter)
+    console.print(world_tree(chapter.world))
+    console.print(ruleset_table(chapter.world["host"], "nat"))
+    cross = simnet.run_script((root / "scenarios/cross-host-same-subnet.sh").read_text(),
+                              filename="scenarios/cross-host-same-subnet.sh")
+    checked = []
+
+    @settings(max_examples=15, derandomize=True, deadline=None, database=None)
+    @given(strategies.worlds(max_netns=3))
+    def drop_all_isolates(world: simnet.World) -> None:
+        world["n1"].ruleset.table("filter").append("INPUT", simnet.Rule.parse("! -i lo -j DROP"))
+        for addr in [a.address for a in world["n1"].addrs if a.dev != "lo"]:
+            simnet.assert_unreachable(world, "n0", addr)
+            checked.append(str(addr))
+
+    drop_all_isolates()
+    return {"rendered": out.getvalue(), "explained": [d.text() for p in cross.probes for d in simnet.explain(cross, line=p.line)],
+            "property_checked": checked}
+
+
 def canonical(report: object) -> str:
     """The text two reports must share: sorted keys, no whitespace games."""
     return json.dumps(report, sort_keys=True, indent=1)

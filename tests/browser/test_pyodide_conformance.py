@@ -12,7 +12,10 @@ one test. It skips only when node/npm or the registries are unreachable.
 from __future__ import annotations
 
 import difflib
+import fcntl
 import json
+import os
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -36,6 +39,7 @@ result["simnet_file"] = simnet.__file__
 result["host_only_loaded"] = sorted(m for m in set(sys.modules) - before if m.split(".")[0] in HOST_ONLY
                                     or m.startswith("simnet.conformance"))
 result["draw"] = scenario_reports.draw_status()
+result["tour"] = scenario_reports.tour(Path("/repo"))
 
 # the real-kernel runner refuses with a clear error, from Python and from the CLI
 from simnet.conformance import KernelRunError, run_on_kernel
@@ -54,15 +58,31 @@ print(json.dumps(result))
 """
 
 
-@pytest.fixture(scope="module")
-def pyodide_result(tmp_path_factory: pytest.TempPathFactory) -> dict:
+def _run_once() -> dict:
     try:
         pyodide = pyodide_env.pyodide_dir()
         deps = pyodide_env.dependency_wheels()
     except pyodide_env.Unavailable as e:
-        pytest.skip(str(e))
-    wheel = pyodide_env.build_wheel(tmp_path_factory.mktemp("wheel"))
-    return pyodide_env.run_in_node(pyodide, [wheel, *deps], PYODIDE_CODE)
+        return {"skip": str(e)}
+    with tempfile.TemporaryDirectory() as tmp:
+        wheel = pyodide_env.build_wheel(Path(tmp))
+        return pyodide_env.run_in_node(pyodide, [wheel, *deps], PYODIDE_CODE)
+
+
+@pytest.fixture(scope="module")
+def pyodide_result(tmp_path_factory: pytest.TempPathFactory) -> dict:
+    """One Node run per test session, shared by the xdist workers through a locked file."""
+    base = tmp_path_factory.getbasetemp()
+    shared = base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
+    with open(shared / "pyodide-run.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        cached = shared / "pyodide-run.json"
+        if not cached.exists():
+            cached.write_text(json.dumps(_run_once()))
+        result = json.loads(cached.read_text())
+    if "skip" in result:
+        pytest.skip(result["skip"])
+    return result
 
 
 def test_every_scenario_reports_the_same_under_pyodide(pyodide_result: dict) -> None:
@@ -91,6 +111,17 @@ def test_every_scenario_reports_the_same_under_pyodide(pyodide_result: dict) -> 
     assert pyodide_result["kernel_run"].startswith("kernel-run needs a Linux host")
     status, message = pyodide_result["cli_kernel_run"]
     assert status == 2 and message.startswith("error: kernel-run needs a Linux host"), message
+
+
+def test_rendering_explain_and_hypothesis_agree_under_pyodide(pyodide_result: dict) -> None:
+    """A notebook's other tools give the same text there: rich rendering, explain, a property test."""
+    cpython = scenario_reports.tour(ROOT)
+    browser = pyodide_result["tour"]
+    assert "nat/POSTROUTING" in cpython["rendered"] or "POSTROUTING" in cpython["rendered"]
+    assert browser["rendered"] == cpython["rendered"]
+    assert cpython["explained"] and browser["explained"] == cpython["explained"]
+    assert len(cpython["property_checked"]) > 5
+    assert browser["property_checked"] == cpython["property_checked"]
 
 
 def test_pictures_under_pyodide(pyodide_result: dict) -> None:
