@@ -108,7 +108,8 @@ def run_in_node(pyodide: Path, wheels: list[Path], code: str, *, timeout: float 
     """Run Python ``code`` in Pyodide under Node with ``wheels`` installed; return what it printed as JSON.
 
     The repository is mounted at ``/repo`` (for its scenarios; it is not the working directory,
-    so ``import simnet`` finds the installed wheel, not the source tree); ``code`` must print one JSON document on its last line of stdout. The result also
+    so ``import simnet`` finds the installed wheel, not the source tree); ``code`` must print one
+    JSON document on its last line of stdout. The result also
     carries ``"_boot_s"`` (Pyodide's own start) and ``"_install_s"`` (unpacking the wheels).
     """
     if shutil.which("node") is None:

@@ -105,7 +105,8 @@ def tour(root: Path) -> dict:
             checked.append(str(addr))
 
     drop_all_isolates()
-    return {"rendered": out.getvalue(), "explained": [d.text() for p in cross.probes for d in simnet.explain(cross, line=p.line)],
+    explained = [d.text() for p in cross.probes for d in simnet.explain(cross, line=p.line)]
+    return {"rendered": out.getvalue(), "explained": explained,
             "property_checked": checked}
 
 

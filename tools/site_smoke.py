@@ -106,7 +106,10 @@ try {
   // every request the page makes that is not to the site itself (there must be none)
   const origin = new URL(req.url).origin;
   result.external = [];
-  page.on("request", (r) => { if (!r.url().startsWith(origin) && !r.url().startsWith("data:") && !r.url().startsWith("blob:")) result.external.push(r.url()); });
+  page.on("request", (r) => {
+    const url = r.url();
+    if (!url.startsWith(origin) && !url.startsWith("data:") && !url.startsWith("blob:")) result.external.push(url);
+  });
   await page.goto(req.url, { timeout: req.timeout_ms });
   // the notebook open, its kernel known to the app (window.jupyterapp: exposeAppInBrowser)
   await page.waitForFunction(() => {

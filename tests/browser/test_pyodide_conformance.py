@@ -40,6 +40,20 @@ result["host_only_loaded"] = sorted(m for m in set(sys.modules) - before if m.sp
                                     or m.startswith("simnet.conformance"))
 result["draw"] = scenario_reports.draw_status()
 result["tour"] = scenario_reports.tour(Path("/repo"))
+if result["draw"]["simnet.draw"] == "ok":  # the course's pictures, once simnet.draw is in the wheel
+    import simnet.draw
+    chapter = simnet.run_script(open("/repo/scenarios/docker-1.9-single-host.sh").read())
+    drawn = {}
+    for kind, call in [("hooks", lambda: simnet.draw.hooks(chapter.probes[0], world=chapter.world)),
+                       ("topology", lambda: simnet.draw.topology(chapter.world)),
+                       ("sequence", lambda: simnet.draw.sequence(chapter.probes[0], world=chapter.world)),
+                       ("chains", lambda: simnet.draw.chains(chapter.world, "host"))]:
+        try:
+            fig = call()
+            drawn[kind] = type(fig).__name__ + f" {len(fig.axes)} axes"
+        except Exception as e:
+            drawn[kind] = f"{type(e).__name__}: {e}"
+    result["drawn"] = drawn
 
 # the real-kernel runner refuses with a clear error, from Python and from the CLI
 from simnet.conformance import KernelRunError, run_on_kernel
@@ -133,11 +147,17 @@ def test_pictures_under_pyodide(pyodide_result: dict) -> None:
     changes (matplotlib imports there), this test asserts the pictures draw instead.
     """
     draw = pyodide_result["draw"]
+    drawn = pyodide_result.get("drawn", {})
     lock = json.loads((pyodide_env.pyodide_dir() / "pyodide-lock.json").read_text())
     wheel = pyodide_env.pyodide_dir() / lock["packages"]["matplotlib"]["file_name"]
     if draw["matplotlib"] != "ok":
         assert not wheel.exists(), f"{wheel.name} is in the npm package but did not import: {draw['matplotlib']}"
         assert draw["matplotlib"].startswith("ModuleNotFoundError")
+        # without matplotlib, each picture fails with an ImportError that names it, not a crash
+        for kind, outcome in drawn.items():
+            assert outcome.startswith(("ImportError", "ModuleNotFoundError")), (kind, outcome)
+            assert "matplotlib" in outcome, (kind, outcome)
         pytest.skip(f"no matplotlib in the offline npm pyodide package ({wheel.name} is only in its lock); "
-                    "pictures are tested under CPython")
+                    f"pictures are tested under CPython (simnet.draw there: {draw['simnet.draw']})")
     assert draw["simnet.draw"] == "ok", draw
+    assert drawn and all(o.startswith("Figure") for o in drawn.values()), drawn

@@ -113,8 +113,9 @@ def test_core_runs_every_scenario_without_host_only_modules() -> None:
 
 def test_the_blocks_have_teeth() -> None:
     """The harness does catch a host-only use: a subprocess import is reported, not silently allowed."""
-    probe = CHILD.replace("import simnet\n", "import simnet\ntry:\n    import subprocess\nexcept ImportError:\n    pass\n"
-                          "try:\n    open('/proc/self/status')\nexcept OSError:\n    pass\n", 1)
+    misuse = ("try:\n    import subprocess\nexcept ImportError:\n    pass\n"
+              "try:\n    open('/proc/self/status')\nexcept OSError:\n    pass\n")
+    probe = CHILD.replace("import simnet\n", "import simnet\n" + misuse, 1)
     done = subprocess.run([sys.executable, "-c", probe, str(ROOT)], capture_output=True, text=True, timeout=300,
                           cwd=ROOT, check=False)
     assert done.returncode == 0, done.stderr[-3000:]
