@@ -3,7 +3,7 @@
 ``python tools/site_smoke.py [--notebook notebooks/NAME.ipynb] [--screenshot FILE.png]`` serves
 build/site (``python tools/build_site.py`` first) on 127.0.0.1, drives Debian's Chromium
 (/usr/bin/chromium) through playwright-core (npm, cached beside Pyodide; it uses the browser that
-is there and downloads none), opens the notebook in JupyterLab, runs all its cells and prints one
+is there and downloads none), opens the notebook in JupyterLab, runs its cells one by one and prints one
 JSON document: every code cell's execution count and outputs (from the notebook model), the number
 and text of output areas in the page (DOM), the kernel's log lines, any request that left the site
 (``external``), and the seconds it took. The first
@@ -117,18 +117,27 @@ try {
     return w && w.content && w.content.widgets && w.sessionContext && w.sessionContext.session;
   }, null, { timeout: req.timeout_ms, polling: 500 });
   result.opened_s = (Date.now() - t0) / 1000;
-  await page.evaluate(() => window.jupyterapp.commands.execute("notebook:run-all-cells"));
-  // done when the kernel is idle, a cell has run and none is still queued or running (an error
-  // stops a run-all: the cells after it are never run), the same for two polls in a row
-  const settled = () => page.waitForFunction(() => {
+  // run the cells one by one, each after the kernel is idle again, so that a cell's error (a
+  // picture without matplotlib) does not cancel the cells after it, as run-all would
+  const idle = () => page.waitForFunction(() => {
     const w = window.jupyterapp.shell.currentWidget;
-    const cells = w.content.widgets.filter((c) => c.model.type === "code");
-    return w.sessionContext.kernelDisplayStatus === "idle" && cells.some((c) => c.model.executionCount)
-      && cells.every((c) => c.model.executionState !== "running");
-  }, null, { timeout: Math.max(30000, req.timeout_ms - (Date.now() - t0)), polling: 1000 });
-  await settled();
-  await page.waitForTimeout(2000);
-  await settled();
+    return w.sessionContext.kernelDisplayStatus === "idle"
+      && w.content.widgets.every((c) => c.model.type !== "code" || c.model.executionState !== "running");
+  }, null, { timeout: Math.max(30000, req.timeout_ms - (Date.now() - t0)), polling: 500 });
+  const n = await page.evaluate(() => {
+    const w = window.jupyterapp.shell.currentWidget;
+    w.content.activeCellIndex = 0;
+    return w.content.widgets.length;
+  });
+  for (let i = 0; i < n; i++) {
+    await page.evaluate(async (i) => {
+      const w = window.jupyterapp.shell.currentWidget;
+      w.content.activeCellIndex = i;
+      await window.jupyterapp.commands.execute("notebook:run-cell");
+    }, i);
+    await page.waitForTimeout(200);
+    await idle();
+  }
   result.ran_s = (Date.now() - t0) / 1000;
   result.cells = await page.evaluate(() => {
     const w = window.jupyterapp.shell.currentWidget;
