@@ -5,9 +5,10 @@ What the site holds, all served from itself (no CDN, no PyPI at run time):
 * JupyterLite (jupyterlite-core + jupyterlite-pyodide-kernel, pinned, and jupyter-server, installed
   from PyPI into a virtual environment in the cache, ``SIMNET_BROWSER_CACHE``, default ``~/.cache/simnet/browser``);
 * Pyodide from the npm ``pyodide`` package (the version the kernel is built for) in
-  ``static/pyodide/``. Its lock is cut down to what the site serves: micropip and packaging, as
-  pure wheels from PyPI. Pyodide's compiled packages (numpy, matplotlib, ...) are not in the npm
-  package and not on PyPI, so the site has none of them: ``simnet.draw`` cannot draw there;
+  ``static/pyodide/``, with micropip and packaging as pure wheels from PyPI beside it. Pyodide's
+  compiled packages (numpy, matplotlib, ...) are in neither the npm package nor PyPI: the lock
+  points them at Pyodide's CDN (absolute URLs, which the browser's loader honours), so a browser
+  online can load matplotlib for ``simnet.draw``; ``--offline`` drops them (no picture can draw);
 * piplite wheels in ``pypi/``: simnet's wheel (built fresh from this tree), its dependencies and
   the kernel's own (ipython, jedi, comm, ...), all pure-Python wheels pip downloads for Python 3.14;
   PyPI fallback is switched off, so ``await piplite.install(["simnet"])`` takes the bundled one;
@@ -23,6 +24,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
+import re
 import shutil
 import subprocess
 import sys
@@ -43,6 +45,7 @@ KERNEL_DEPS = ("ipython==9.12.0", "jedi==0.19.2", "comm")
 # what Pyodide itself loads from its lock before piplite exists
 LOCK_KEEP = ("micropip", "packaging")
 KERNEL_PLUGIN = "@jupyterlite/pyodide-kernel-extension:kernel"
+PYODIDE_CDN = f"https://cdn.jsdelivr.net/pyodide/v{pyodide_env.PYODIDE_VERSION}/full"
 
 
 def lite_python() -> Path:
@@ -79,26 +82,43 @@ def _sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def local_pyodide(dest: Path, wheels: list[Path]) -> None:
-    """The npm package's Pyodide in ``dest`` with a lock that names only wheels served beside it."""
+def _norm(name: str) -> str:
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def local_pyodide(dest: Path, wheels: list[Path], served: set[str], *, offline: bool) -> None:
+    """The npm package's Pyodide in ``dest``, with a lock fitted to the site.
+
+    micropip and packaging are served beside it; what piplite serves is dropped from the lock
+    (micropip prefers the lock, whose networkx would pull numpy and matplotlib); every other entry
+    (numpy, matplotlib, ... compiled for Pyodide, which no registry here carries) points at
+    Pyodide's CDN, so a browser online can still load them, or is dropped with ``offline``.
+    """
     src = pyodide_env.pyodide_dir()
     dest.mkdir(parents=True, exist_ok=True)
     for f in src.iterdir():
         if f.is_file() and not f.name.endswith((".map", ".d.ts", ".html", ".md")) and f.name != "package.json":
             shutil.copy2(f, dest / f.name)
     lock = json.loads((src / "pyodide-lock.json").read_text())
-    kept = {}
-    for name in LOCK_KEEP:
-        entry = dict(lock["packages"][name])
-        wheel = next(w for w in wheels if w.name.split("-")[0].lower() == name)
-        shutil.copy2(wheel, dest / wheel.name)
-        entry.update(file_name=wheel.name, version=wheel.name.split("-")[1], sha256=_sha256(wheel), depends=[])
-        kept[name] = entry
-    lock["packages"] = kept
+    packages = {}
+    for name, entry in lock["packages"].items():
+        entry = dict(entry)
+        if name in LOCK_KEEP:
+            wheel = next(w for w in wheels if _norm(w.name.split("-")[0]) == name)
+            shutil.copy2(wheel, dest / wheel.name)
+            entry.update(file_name=wheel.name, version=wheel.name.split("-")[1], sha256=_sha256(wheel))
+        elif _norm(name) in served or offline:
+            continue
+        else:
+            entry["file_name"] = f"{PYODIDE_CDN}/{entry['file_name']}"
+        packages[name] = entry
+    for entry in packages.values():
+        entry["depends"] = [d for d in entry.get("depends", []) if d in packages]
+    lock["packages"] = packages
     (dest / "pyodide-lock.json").write_text(json.dumps(lock, indent=1) + "\n")
 
 
-def build(output: Path = OUTPUT, notebooks: Path = ROOT / "notebooks") -> Path:
+def build(output: Path = OUTPUT, notebooks: Path = ROOT / "notebooks", *, offline: bool = False) -> Path:
     python = lite_python()
     shutil.rmtree(LITE_SRC, ignore_errors=True)
     (LITE_SRC / "pypi").mkdir(parents=True)
@@ -106,10 +126,12 @@ def build(output: Path = OUTPUT, notebooks: Path = ROOT / "notebooks") -> Path:
     deps = [f"{name}=={pyodide_env.metadata.version(name)}" for name in pyodide_env.RUNTIME_DEPS]
     wheels = pure_wheels(sorted(deps + list(KERNEL_DEPS) + list(LOCK_KEEP)),
                          pyodide_env.cache_dir() / "site-wheels")
+    served = {"simnet"}
     for w in wheels:
-        if w.name.split("-")[0].lower() not in LOCK_KEEP:
+        if _norm(w.name.split("-")[0]) not in LOCK_KEEP:
             shutil.copy2(w, LITE_SRC / "pypi" / w.name)
-    local_pyodide(LITE_SRC / "static" / "pyodide", wheels)
+            served.add(_norm(w.name.split("-")[0]))
+    local_pyodide(LITE_SRC / "static" / "pyodide", wheels, served, offline=offline)
     files = LITE_SRC / "files"
     shutil.copytree(notebooks, files / "notebooks", ignore=shutil.ignore_patterns(".ipynb_checkpoints"))
     shutil.copytree(ROOT / "scenarios", files / "scenarios")
@@ -139,9 +161,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--serve", action="store_true", help="then serve it on http://127.0.0.1:PORT/")
     parser.add_argument("--port", type=int, default=8000)
     parser.add_argument("--notebooks", type=Path, default=ROOT / "notebooks", help="the notebooks to bundle")
+    parser.add_argument("--offline", action="store_true",
+                        help="no CDN entries in Pyodide's lock: nothing compiled (numpy, matplotlib) can load")
     args = parser.parse_args(argv)
     try:
-        out = build(args.output, args.notebooks)
+        out = build(args.output, args.notebooks, offline=args.offline)
     except pyodide_env.Unavailable as e:
         print(f"build_site: {e}", file=sys.stderr)
         return 2

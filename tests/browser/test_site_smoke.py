@@ -24,7 +24,7 @@ pytestmark = pytest.mark.skipif(os.environ.get("SIMNET_BROWSER_SMOKE") != "1",
 
 def test_first_notebook_runs_in_headless_chromium(tmp_path: Path) -> None:
     try:
-        site = build_site.build()
+        site = build_site.build(offline=True)  # nothing may leave the site here
         result = site_smoke.smoke(f"notebooks/{NOTEBOOKS[0].name}", site=site, screenshot=tmp_path / "site.png")
     except pyodide_env.Unavailable as e:
         pytest.skip(str(e))
