@@ -31,7 +31,6 @@ import sys
 import venv
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
 try:
     from tools import pyodide_env
 except ImportError:  # run as a script: tools/ is sys.path[0]

@@ -22,7 +22,6 @@ import sys
 import threading
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
 try:
     from tools import pyodide_env
 except ImportError:  # run as a script: tools/ is sys.path[0]
