@@ -274,9 +274,9 @@ def _run(cmd: "Command", ns: str | None, args: list[str]) -> _STEP:
     image, command = o.rest[0], tuple(o.rest[1:])
     for spec in o.get("publish", []):
         try:
-            PortBinding.parse(spec)
-        except ValueError:
-            raise _err(cmd, f"docker: Invalid containerPort: {spec}.\nSee 'docker run --help'.") from None
+            PortBinding.parse_spec(spec)
+        except ValueError as e:  # the CLI parses -p before it talks to the daemon
+            raise _err(cmd, f"docker: {e}.\nSee 'docker run --help'.") from None
     for e in o.get("expose", []):
         if not re.fullmatch(r"\d+(/(tcp|udp))?", e):
             raise _err(cmd, f"docker: Invalid range format for --expose: {e}.\nSee 'docker run --help'.")

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any, Iterable
 
 from simnet.addresses import MacAddress
 from simnet.docker.firewall import ERAS, Firewaller, NetConfig, PortBinding
+from simnet.docker.portalloc import AllocationError, PortAllocator
 from simnet.docker.proxy import DockerProxy
 from simnet.errors import SimnetError
 from simnet.routing import Route
@@ -36,6 +37,11 @@ BRIDGE_OPT = "com.docker.network.bridge."
 
 class DockerError(SimnetError):
     """What the docker CLI prints as ``docker: Error response from daemon: ...``."""
+
+
+class StartError(DockerError):
+    """Starting a created container failed: it stays, as Created (or Exited), with nothing of its
+    sandbox left (daemon/start.go's cleanup: the sandbox, endpoints, rules and proxies go)."""
 
 
 IMAGES: dict[str, dict[str, Any]] = {
@@ -85,6 +91,15 @@ def container_listeners(image: str, command: Iterable[str]) -> list[tuple[int, s
         ports = [w for w in argv[3:] if w.isdigit()]
         return [(int(ports[0]) if ports else 8000, "tcp")]
     return []
+
+
+def _port_list(text: str) -> list[int]:
+    """``ip_local_reserved_ports``: ``8080,9000-9002``."""
+    out: list[int] = []
+    for part in filter(None, text.replace(" ", "").split(",")):
+        lo, _, hi = part.partition("-")
+        out += range(int(lo), int(hi or lo) + 1)
+    return out
 
 
 def _default_pools() -> list[IPv4Network]:
@@ -157,6 +172,12 @@ class Container:
     """Endpoints added by ``docker network connect`` (network name -> endpoint)."""
     created: float = 0.0
     restart_on_boot: bool = False
+    started_once: bool = False
+    """It has run at least once (``docker ps`` says Exited, not Created, when it is down)."""
+    gw_net: "Network | None" = None
+    """The network whose endpoint holds the NAT port bindings (the container's gateway endpoint)."""
+    error: str = ""
+    """The last start failure (``State.Error``)."""
 
 
 class DockerDaemon:
@@ -186,6 +207,8 @@ class DockerDaemon:
         """What the daemon did, as (namespace, shell command) pairs in real tool syntax (for export)."""
         self.warnings: list[str] = []
         self.started = False
+        self.allocator = PortAllocator(32768, 60999)
+        """The port allocator of the daemon process (made anew at each start)."""
 
     # -- helpers -------------------------------------------------------------------------
     def _hex(self, n: int) -> str:
@@ -225,6 +248,9 @@ class DockerDaemon:
         restart) and the default ``bridge`` network."""
         if self.started:
             raise DockerError("the daemon is already running (pid file /var/run/docker.pid exists)")
+        lo, hi = (int(x) for x in str(self.host.sysctls.get("net.ipv4.ip_local_port_range")).split())
+        reserved = str(self.host.sysctls.get("net.ipv4.ip_local_reserved_ports") or "")
+        self.allocator = PortAllocator(lo, hi, frozenset(_port_list(reserved)))
         if self.iptables:
             self.fw.init()
         if self.era in ("1.9", "27"):
@@ -336,10 +362,22 @@ class DockerDaemon:
     def run(self, name: str | None = None, *, network: str = "bridge", publish: Iterable[str] = (),
             ip: str | None = None, mac: str | None = None, image: str = "busybox", command: Iterable[str] = (),
             publish_all: bool = False, restart: str = "no", expose: Iterable[str] = ()) -> Container:
-        """``docker run -d --name NAME [--network N] [-p ...] [-P] [--ip IP] [--mac-address MAC] IMAGE [CMD]``."""
+        """``docker run -d --name NAME [--network N] [-p ...] [-P] [--ip IP] [--mac-address MAC] IMAGE [CMD]``.
+
+        Everything that can be checked is checked before anything is created (the CLI parses
+        ``-p``, the daemon validates the config at create time).  A failure while starting leaves the
+        container as Created with nothing of its sandbox left, as Docker does (:class:`StartError`).
+        """
         if not self.started:
             raise DockerError("Cannot connect to the Docker daemon at unix:///var/run/docker.sock. "
                               "Is the docker daemon running?")
+        publish = tuple(publish)
+        specs: list[PortBinding] = []
+        try:
+            for p in publish:
+                specs += PortBinding.parse_spec(p)
+        except ValueError as e:
+            raise DockerError(str(e)) from None
         cid = self._hex(64)
         if name is None:
             name = self._random_name()
@@ -347,38 +385,46 @@ class DockerDaemon:
             raise DockerError(f'Conflict. The container name "/{name}" is already in use by container '
                               f'"{self.containers[name].id}". You have to remove (or rename) that container to '
                               "be able to reuse that name.")
-        publish = tuple(publish)
-        try:
-            for p in publish:
-                PortBinding.parse(p)
-        except ValueError as e:
-            raise DockerError(str(e)) from None
         if network.startswith("container:"):
             if publish or publish_all:
                 raise DockerError("conflicting options: port publishing and the container type network mode")
             self._container(network.split(":", 1)[1])
         elif network not in ("host", "none"):
-            self._network(network)
+            net = self._network(network)
+            if ip:
+                self._check_requested_ip(net, ip)
         if restart.split(":")[0] not in ("no", "always", "unless-stopped", "on-failure"):
             raise DockerError(f"invalid restart policy '{restart}'")
         exposed = list(IMAGES.get(_image_key(image), {}).get("expose", ()))
         for e in expose:
             port, _, proto = e.partition("/")
             exposed.append((int(port), proto or "tcp"))
-        for p in publish:
-            b = PortBinding.parse(p)
+        for b in specs:
             if (b.container_port, b.proto) not in exposed:
                 exposed.append((b.container_port, b.proto))
         c = Container(name=name, id=cid, network_mode=network, netns="", image=image, command=tuple(command),
                       publish_specs=publish, publish_all=publish_all, requested_ip=ip, requested_mac=mac,
                       restart=restart, exposed=tuple(exposed), created=self.world.now, running=False)
         self.containers[name] = c
-        try:
-            self._start_container(c)
-        except DockerError:
-            del self.containers[name]
-            raise
+        self._start_container(c)
         return c
+
+    def _check_requested_ip(self, net: Network, ip: str) -> None:
+        """``--ip``: create-time checks (daemon/container_operations.go, verifyNetworkingConfig)."""
+        try:
+            IPv4Address(ip)
+        except ValueError:
+            raise DockerError(f"invalid IPv4 address: {ip}") from None
+        if net.name == "bridge":
+            raise DockerError("user specified IP address is supported on user defined networks only")
+        if not net.user_subnet and not self._ip_without_subnet():
+            raise DockerError("user specified IP address is supported only when connecting to networks with "
+                              "user configured subnets")
+
+    def _ip_without_subnet(self) -> bool:
+        """From 29.1 ``--ip`` is accepted on a network created without ``--subnet`` (it must be in the
+        subnet the daemon picked); earlier eras refuse it."""
+        return self.era == "29"
 
     def _random_name(self) -> str:
         left = ("admiring", "brave", "eager", "focused", "happy", "jolly", "nifty", "quirky", "relaxed", "vibrant")
@@ -388,20 +434,15 @@ class DockerDaemon:
             if n not in self.containers:
                 return n
 
-    def _bindings(self, c: Container) -> tuple[PortBinding, ...]:
-        out = [PortBinding.parse(p) for p in c.publish_specs]
+    def _requested(self, c: Container) -> list[PortBinding]:
+        """The container's port bindings as requested: ``-p`` specs, then ``-P`` (host port 0) for every
+        exposed port not published."""
+        out = [b for p in c.publish_specs for b in PortBinding.parse_spec(p)]
         if c.publish_all:
-            taken = {b.host_port for x in self.containers.values() if x.running for b in x.ports}
-            taken |= {b.host_port for b in out}
-            port = 32768
             for cp, proto in c.exposed:
-                if any(b.container_port == cp and b.proto == proto for b in out):
-                    continue
-                while port in taken:
-                    port += 1
-                taken.add(port)
-                out.append(PortBinding(proto=proto, host_ip=None, host_port=port, container_port=cp))
-        return tuple(out)
+                if not any(b.container_port == cp and b.proto == proto for b in out):
+                    out.append(PortBinding(proto=proto, host_ip=None, host_port=0, container_port=cp))
+        return out
 
     def start_container(self, name: str) -> None:
         """``docker start NAME``."""
@@ -411,10 +452,9 @@ class DockerDaemon:
 
     def _start_container(self, c: Container) -> None:
         network, name = c.network_mode, c.name
-        ports = self._bindings(c)
-        c.running = True
         if network == "host":
-            if ports:
+            c.running = c.started_once = True
+            if self._requested(c):
                 self.warnings.append("WARNING: Published ports are discarded when using host network mode")
             c.netns = self.host.name
             self._processes(c)
@@ -422,8 +462,8 @@ class DockerDaemon:
         if network.startswith("container:"):
             other = self._container(network.split(":", 1)[1])
             if not other.running:
-                c.running = False
-                raise DockerError(f"cannot join network of a non running container: {other.id}")
+                raise StartError(f"cannot join network of a non running container: {other.id}")
+            c.running = c.started_once = True
             c.netns, c.network, c.address, c.mac, c.shares_with = (other.netns, other.network, other.address,
                                                                    other.mac, other.name)
             self._processes(c)
@@ -434,25 +474,199 @@ class DockerDaemon:
         cns.set_up("lo", True)
         self._cmd(ns_name, f"ip -n {ns_name} link set lo up")
         c.netns = ns_name
+        c.running = True
         if network == "none":
+            c.started_once = True
             self._processes(c)
             return
-        net = self._network(network)
         try:
+            net = self._network(network)
             ep = self._attach(c, net, "eth0", c.requested_ip, c.requested_mac)
-        except DockerError:
-            self.world.del_netns(ns_name)
-            self._cmd(ns_name, f"ip netns del {ns_name}")
-            c.running = False
-            raise
-        c.network, c.address, c.mac, c.veth, c.ports = net, ep.address, ep.mac, ep.veth, ports
-        if self.iptables and ports and not net.internal:
-            self.fw.add_ports(net.config, ep.address, list(ports), nat=net.config.gateway_mode != "routed")
-        if self.userland_proxy and not net.internal and net.config.gateway_mode != "routed":
-            for b in ports:
-                c.proxies.append(DockerProxy.start(self.host, b, ep.address))
-                self._cmd(self.host.name, "# " + c.proxies[-1].argv)
+            c.network, c.address, c.mac, c.veth = net, ep.address, ep.mac, ep.veth
+            self._update_gateway(c)
+        except DockerError as e:
+            self._teardown(c)
+            c.error = self._start_error(c, str(e))
+            raise StartError(c.error) from None
+        c.started_once = True
+        c.error = ""
         self._processes(c)
+
+    def _teardown(self, c: Container) -> None:
+        """Undo a partial start: bindings, endpoints, the namespace (nothing of the sandbox stays)."""
+        self._revoke(c)
+        for ep in list(c.extra.values()):
+            self._detach(c, ep.network, ep.address, ep.veth)
+        c.extra.clear()
+        if c.network is not None and c.address is not None:
+            self._detach(c, c.network, c.address, c.veth)
+        c.network, c.address, c.veth, c.ports, c.running = None, None, None, (), False
+        if c.netns in self.world.namespaces:
+            self.world.del_netns(c.netns)
+            self._cmd(c.netns, f"ip netns del {c.netns}")
+
+    # -- external connectivity: the gateway endpoint and its port bindings -------------------------
+    def _endpoints(self, c: Container) -> list[tuple[Network, IPv4Address, str]]:
+        """(network, address, interface) of each endpoint of the container."""
+        out = []
+        if c.network is not None and c.address is not None and c.shares_with is None:
+            out.append((c.network, c.address, "eth0"))
+        out += [(ep.network, ep.address, ep.ifname) for ep in c.extra.values()]
+        return out
+
+    def _gateway_endpoint(self, c: Container) -> tuple[Network, IPv4Address, str] | None:
+        """libnetwork's ``selectGatewayEndpoint`` over the sandbox's endpoints in ``Endpoint.Less`` order:
+        non-internal networks first, then by network name; the first that has a gateway."""
+        eps = sorted(self._endpoints(c), key=lambda e: (e[0].internal, e[0].name))
+        for net, addr, ifname in eps:
+            if not net.internal and net.gateway is not None:
+                return net, addr, ifname
+        return None
+
+    def _update_gateway(self, c: Container) -> None:
+        """Move the default route and the NAT port bindings to the gateway endpoint (sandbox
+        ``updateGateway`` + ``programExternalConnectivity``), if it changed."""
+        gw = self._gateway_endpoint(c)
+        if (gw[0] if gw else None) is c.gw_net:
+            return
+        self._revoke(c)
+        cns = self.world.netns(c.netns)
+        default = [r for r in cns.fib.routes(None) if r.dst.prefixlen == 0 and r.table == 254]
+        target = (gw[0].gateway, gw[2]) if gw else None
+        if default and (target is None or (default[0].via, default[0].dev) != target):
+            cns.route_del(IPv4Network("0.0.0.0/0"))
+            self._cmd(c.netns, f"ip -n {c.netns} route del default")
+            default = []
+        if target is not None and not default:
+            cns.route_add(Route(dst=IPv4Network("0.0.0.0/0"), via=target[0], dev=target[1]))
+            self._cmd(c.netns, f"ip -n {c.netns} route add default via {target[0]} dev {target[1]}")
+        if gw is not None:
+            self._program(c, gw[0], gw[1])
+
+    def _host_ip(self, net: Network, b: PortBinding) -> IPv4Address | None:
+        """The binding's host address: the one given, else the network's ``host_binding_ipv4``; None
+        for all addresses (0.0.0.0 given or defaulted means every address, as no address does)."""
+        ip = b.host_ip
+        if ip is None:
+            default = net.options.get(BRIDGE_OPT + "host_binding_ipv4")
+            ip = IPv4Address(default) if default else None
+        return None if ip is None or ip.is_unspecified else ip
+
+    def _bind_error(self, b: PortBinding, addr: IPv4Address) -> str | None:
+        """What binding the host port says if a host socket holds it (None: free).  28+: the daemon
+        binds it itself; earlier, docker-proxy does (so only with the proxy on)."""
+        if self.era not in ("28", "29") and not self.userland_proxy:
+            return None
+        try:
+            probe = self.host.sockets.listen(b.proto, b.host_port, b.host_ip)
+        except SimnetError:
+            hip = b.host_ip or "0.0.0.0"
+            if self.era in ("28", "29"):
+                return (f"failed to bind host port for {hip}:{b.host_port}:{addr}:{b.container_port}/{b.proto}: "
+                        "address already in use")
+            fam = "4" if self.era == "27" else ""
+            return f"Error starting userland proxy: listen {b.proto}{fam} {hip}:{b.host_port}: bind: address already in use"
+        self.host.sockets.listeners.remove(probe)
+        return None
+
+    def _allocate(self, net: Network, addr: IPv4Address, req: PortBinding) -> PortBinding:
+        """One binding's host port: the allocator, then the bind (retried for a picked port, as
+        ``bindHostPorts`` does up to 10 times)."""
+        from dataclasses import replace
+
+        hip = self._host_ip(net, req)
+        err = ""
+        for _ in range(10):
+            try:
+                port = self.allocator.request(hip, req.proto, req.host_port, req.host_port_end)
+            except AllocationError as e:
+                raise DockerError(str(e)) from None
+            b = PortBinding(proto=req.proto, host_ip=hip, host_port=port, container_port=req.container_port)
+            bind_err = self._bind_error(b, addr)
+            if bind_err is None:
+                return b
+            self.allocator.release(hip, req.proto, port)
+            err = bind_err
+            if req.host_port and not req.host_port_end:
+                break
+        raise DockerError(err)
+
+    def _external_error(self, c: Container, net: Network, msg: str) -> str:
+        """A port-binding failure in the era's words (endpoint.go's programExternalConnectivity)."""
+        if self.era == "1.9":
+            return f"failed to create endpoint {c.name} on network {net.name}: {msg}"
+        return (f"driver failed programming external connectivity on endpoint {c.name} "
+                f"({self._endpoint_id(c, net)}): {msg}")
+
+    def _start_error(self, c: Container, msg: str) -> str:
+        """How ``docker start``/``run`` reports a networking failure: 28.1+ wraps it
+        (daemon/start_linux.go, errSetupNetworking), 1.9 names the container."""
+        if self.era == "1.9":
+            return f"Cannot start container {c.id}: {msg}"
+        return f"failed to set up container networking: {msg}" if self.era in ("28", "29") else msg
+
+    def _program(self, c: Container, net: Network, addr: IPv4Address) -> None:
+        """ProgramExternalConnectivity on the gateway endpoint: host ports, rules, proxies."""
+        routed = net.config.gateway_mode == "routed"
+        bindings: list[PortBinding] = []
+        try:
+            for req in self._requested(c):
+                if routed:  # no NAT: the host port is ignored, the container port opened
+                    bindings.append(PortBinding(proto=req.proto, host_ip=None, host_port=req.container_port,
+                                                container_port=req.container_port))
+                else:
+                    bindings.append(self._allocate(net, addr, req))
+        except DockerError as e:
+            for b in bindings:
+                if not routed:
+                    self.allocator.release(b.host_ip, b.proto, b.host_port)
+            raise DockerError(self._external_error(c, net, str(e))) from None
+        c.ports, c.gw_net = tuple(bindings), net
+        if self.iptables and bindings:
+            self.fw.add_ports(net.config, addr, bindings, nat=not routed)
+        if self.userland_proxy and not routed:
+            for b in bindings:
+                c.proxies.append(DockerProxy.start(self.host, b, addr))
+                self._cmd(self.host.name, "# " + c.proxies[-1].argv)
+        self._clear_conntrack(addr, [b.host_port for b in bindings if b.proto == "udp" and not routed])
+
+    def _revoke(self, c: Container) -> None:
+        """RevokeExternalConnectivity on the gateway endpoint."""
+        net = c.gw_net
+        for p in c.proxies:
+            p.stop()
+        c.proxies.clear()
+        if net is None:
+            c.ports = ()
+            return
+        addr = next((a for n, a, _ in self._endpoints(c) if n is net), None)
+        if addr is not None and self.iptables and c.ports:
+            self.fw.del_ports(net.config, addr, list(c.ports))
+        if net.config.gateway_mode != "routed":
+            for b in c.ports:
+                self.allocator.release(b.host_ip, b.proto, b.host_port)
+        c.ports, c.gw_net = (), None
+        if addr is not None:
+            self._clear_conntrack(addr, [])
+
+    def _clear_conntrack(self, addr: IPv4Address, udp_ports: list[int]) -> None:
+        """clearConntrackEntries (20.10+): the host's flows whose reply tuple has the endpoint's address
+        as source or destination (netlink's ConntrackNatAnyIP), and UDP flows to its host ports."""
+        if self.era == "1.9":
+            return
+        table = self.host.conntrack
+        for key, pick in (("-r", lambda t: t.reply.src == addr), ("-q", lambda t: t.reply.dst == addr)):
+            doomed = [conn for conn in table if pick(conn)]
+            for conn in doomed:
+                table.remove(conn)
+            if doomed:
+                self._cmd(self.host.name, f"conntrack -D {key} {addr}")
+        for port in udp_ports:
+            doomed = [conn for conn in table if conn.orig.proto == 17 and conn.orig.dport == port]
+            for conn in doomed:
+                table.remove(conn)
+            if doomed:
+                self._cmd(self.host.name, f"conntrack -D -p udp --dport {port}")
 
     def _attach(self, c: Container, net: Network, ifname: str, ip: str | None, mac: str | None) -> Endpoint:
         """A veth pair from the network's bridge into the container: address, MAC, routes, rules."""
@@ -462,11 +676,6 @@ class DockerDaemon:
             addr = IPv4Address(ip) if ip else self._lowest_free(net)
         except ValueError:
             raise DockerError(f"invalid IPv4 address: {ip}") from None
-        if ip and net.name == "bridge":
-            raise DockerError("user specified IP address is supported on user defined networks only")
-        if ip and not net.user_subnet:
-            raise DockerError("user specified IP address is supported only when connecting to networks with "
-                              "user configured subnets")
         if addr in net.endpoints.values():
             raise DockerError(f"Address already in use")
         if addr == net.gateway or addr not in net.subnet:
@@ -502,10 +711,6 @@ class DockerDaemon:
         cns.set_up(ifname, True)
         self._cmd(ns_name, f"ip -n {ns_name} addr add {iface} dev {ifname}")
         self._cmd(ns_name, f"ip -n {ns_name} link set {ifname} up")
-        has_default = any(r.dst.prefixlen == 0 for r in cns.fib.routes(None))
-        if not net.internal and net.gateway is not None and not has_default:
-            cns.route_add(Route(dst=IPv4Network("0.0.0.0/0"), via=net.gateway, dev=ifname))
-            self._cmd(ns_name, f"ip -n {ns_name} route add default via {net.gateway} dev {ifname}")
         net.endpoints[c.name] = addr
         if self.iptables:
             self.fw.add_endpoint(net.config, addr)
@@ -543,25 +748,35 @@ class DockerDaemon:
             raise DockerError(f"endpoint with name {name} already exists in network {network}")
         if not c.running:
             raise DockerError(f"Container {c.id} is not running")
+        if ip:
+            self._check_requested_ip(net, ip)
         ifname = f"eth{1 + len(c.extra)}"
         c.extra[network] = self._attach(c, net, ifname, ip, None)
+        try:
+            self._update_gateway(c)
+        except DockerError:
+            ep = c.extra.pop(network)
+            self._detach(c, net, ep.address, ep.veth)
+            self._update_gateway(c)
+            raise
 
     def network_disconnect(self, network: str, name: str) -> None:
         """``docker network disconnect NETWORK CONTAINER``."""
         net = self._network(network)
         c = self._container(name)
         if network in c.extra:
+            if c.gw_net is net:
+                self._revoke(c)
             ep = c.extra.pop(network)
             self._detach(c, net, ep.address, ep.veth)
+            self._update_gateway(c)
             return
         if c.network is net and c.running:
-            for b in c.proxies:
-                b.stop()
-            c.proxies.clear()
-            if self.iptables and c.ports and not net.internal and c.address is not None:
-                self.fw.del_ports(net.config, c.address, list(c.ports))
+            if c.gw_net is net:
+                self._revoke(c)
             self._detach(c, net, c.address, c.veth)  # type: ignore[arg-type]
-            c.network, c.address, c.veth, c.ports = None, None, None, ()
+            c.network, c.address, c.veth = None, None, None
+            self._update_gateway(c)
             return
         raise DockerError(f"container {c.id} is not connected to network {network}")
 
@@ -586,9 +801,8 @@ class DockerDaemon:
         if not c.running:
             return
         c.running = False
-        for p in c.proxies:
-            p.stop()
-        c.proxies.clear()
+        if c.shares_with is None and c.network_mode not in ("host", "none"):
+            self._revoke(c)
         for lst in c.listeners:
             lst.open = False
             ns = self.world.namespaces.get(c.netns)
@@ -606,8 +820,6 @@ class DockerDaemon:
         c.extra.clear()
         net, addr = c.network, c.address
         if net is not None and addr is not None:
-            if self.iptables and c.ports and not net.internal:
-                self.fw.del_ports(net.config, addr, list(c.ports))
             self._detach(c, net, addr, c.veth)
         c.network, c.address, c.veth, c.ports = None, None, None, ()
         if c.netns in self.world.namespaces:
@@ -675,7 +887,8 @@ class DockerDaemon:
     def ps(self, all: bool = False) -> list[dict[str, Any]]:
         """``docker ps [-a]``: containers, newest first, as the CLI's template fields."""
         return [{"ID": c.id[:12], "Image": c.image, "Command": self.command_text(c), "Names": c.name,
-                 "Status": "Up Less than a second" if c.running else "Exited (137) Less than a second ago",
+                 "Status": "Up Less than a second" if c.running else
+                 ("Exited (137) Less than a second ago" if c.started_once else "Created"),
                  "Ports": self.ports_text(c) if c.running else "", "Networks": c.network_mode}
                 for c in sorted(self.containers.values(), key=lambda c: -c.created)
                 if all or c.running]
@@ -704,12 +917,11 @@ class DockerDaemon:
                 {"HostIp": str(b.host_ip or "0.0.0.0"), "HostPort": str(b.host_port)}]
         return {
             "Id": c.id, "Name": "/" + c.name,
-            "State": {"Status": "running" if c.running else "exited", "Running": c.running},
+            "State": {"Status": "running" if c.running else ("exited" if c.started_once else "created"),
+                      "Running": c.running, "Error": c.error},
             "Config": {"Image": c.image, "Cmd": list(c.command) or self.command_text(c).split()},
             "HostConfig": {"NetworkMode": c.network_mode, "RestartPolicy": {"Name": c.restart},
-                           "PortBindings": {f"{b.container_port}/{b.proto}": [
-                               {"HostIp": str(b.host_ip or ""), "HostPort": str(b.host_port)}]
-                               for b in (PortBinding.parse(p) for p in c.publish_specs)},
+                           "PortBindings": self._port_bindings_config(c),
                            "PublishAllPorts": c.publish_all},
             "NetworkSettings": {
                 "SandboxKey": f"/var/run/docker/netns/{c.netns}" if c.running and c.network_mode != "host"
@@ -721,6 +933,14 @@ class DockerDaemon:
                 "Networks": nets if c.running else {},
             },
         }
+
+    def _port_bindings_config(self, c: Container) -> dict[str, list[dict[str, str]]]:
+        """``HostConfig.PortBindings``: the ``-p`` specs as given (one list per container port)."""
+        out: dict[str, list[dict[str, str]]] = {}
+        for b in (b for p in c.publish_specs for b in PortBinding.parse_spec(p)):
+            out.setdefault(f"{b.container_port}/{b.proto}", []).append(
+                {"HostIp": str(b.host_ip or ""), "HostPort": b.hostconfig_port})
+        return out
 
     def _endpoint_id(self, c: Container, net: Network | None = None) -> str:
         import hashlib

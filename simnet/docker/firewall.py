@@ -49,31 +49,113 @@ class NetConfig:
     """``com.docker.network.host_ipv4``: SNAT to this address instead of MASQUERADE."""
 
 
+def _u16(text: str) -> int:
+    """``strconv.ParseUint(text, 10, 16)``: digits only, at most 65535, however many digits."""
+    if not re.fullmatch(r"[0-9]+", text) or len(text.lstrip("0")) > 5 or int(text) > 65535:
+        raise ValueError(text)
+    return int(text)
+
+
+def _parse_port_range(text: str) -> tuple[int, int]:
+    """go-connections ``ParsePortRange``: ``N`` or ``N-M`` (0 allowed), M >= N."""
+    if "-" not in text:
+        start = _u16(text)
+        return start, start
+    parts = text.split("-")
+    start, end = _u16(parts[0]), _u16(parts[1])
+    if end < start:
+        raise ValueError(text)
+    return start, end
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class PortBinding:
-    """One ``-p [HOSTIP:]HP:CP[/PROTO]``."""
+    """One ``-p [[HOSTIP:][HOSTPORT]:]PORT[/PROTO]`` mapping.
+
+    ``host_ip`` None: no address given (the network's ``host_binding_ipv4``, else all addresses);
+    ``host_port`` 0: the daemon picks one (from ``host_port``..``host_port_end`` when a range was
+    given, else from the ephemeral range).
+    """
 
     proto: str
     host_ip: IPv4Address | None
     host_port: int
     container_port: int
+    host_port_end: int = 0
+    """The end of a host port range to pick from (``-p 8000-8010:80``), else 0."""
+
+    @classmethod
+    def parse_spec(cls, spec: str) -> list["PortBinding"]:
+        """``docker run -p SPEC`` as go-connections' ``ParsePortSpec`` reads it: ranges expand to one
+        binding per container port; the error text is the CLI's (``invalid containerPort: X``)."""
+        body = spec
+        parts = body.split(":")
+        container = parts[-1]
+        if len(parts) == 1:
+            ip, host = "", ""
+        elif len(parts) == 2:
+            ip, host = "", parts[0]
+        else:
+            ip, host = ":".join(parts[:-2]), parts[-2]
+        container, _, proto = container.partition("/")
+        proto = proto or "tcp"
+        if ip.startswith("["):
+            if not ip.endswith("]"):
+                raise ValueError(f"invalid IP address {ip}: address {ip}:: missing ']' in address")
+            ip = ip[1:-1]
+        if ip:
+            try:
+                host_ip: IPv4Address | None = IPv4Address(ip)
+            except ValueError:
+                if re.fullmatch(r"[0-9a-fA-F:.]+", ip) and ":" in ip:
+                    raise ValueError(f"IPv6 host address {ip}: simnet models IPv4 only (publish on an IPv4 "
+                                     "address, or on none for all)") from None
+                raise ValueError(f"invalid IP address: {ip}") from None
+        else:
+            host_ip = None
+        if not container:
+            raise ValueError(f"no port specified: {spec}<empty>")
+        try:
+            cstart, cend = _parse_port_range(container)
+        except ValueError:
+            raise ValueError(f"invalid containerPort: {container}") from None
+        hstart = hend = 0
+        if host:
+            try:
+                hstart, hend = _parse_port_range(host)
+            except ValueError:
+                raise ValueError(f"invalid hostPort: {host}") from None
+        if host and cend - cstart != hend - hstart and cend != cstart:
+            raise ValueError(f"invalid ranges specified for container and host Ports: {container} and {host}")
+        if proto.lower() not in ("tcp", "udp", "sctp"):
+            raise ValueError(f"invalid proto: {proto}")
+        proto = proto.lower()
+        out = []
+        for i in range(cend - cstart + 1):
+            if cstart == cend and hstart != hend:  # one container port, a host range to pick from
+                out.append(cls(proto=proto, host_ip=host_ip, host_port=hstart, container_port=cstart,
+                               host_port_end=hend))
+            else:
+                out.append(cls(proto=proto, host_ip=host_ip, host_port=hstart + i if host else 0,
+                               container_port=cstart + i))
+        return out
 
     @classmethod
     def parse(cls, spec: str) -> "PortBinding":
-        """``[ip:]HP:CP[/proto]``, as ``docker run -p`` reads it."""
-        body, _, proto = spec.partition("/")
-        parts = body.split(":")
-        if len(parts) == 3:
-            ip, hp, cp = parts
-            host_ip = IPv4Address(ip) if ip else None
-        elif len(parts) == 2:
-            host_ip, (hp, cp) = None, parts
-        else:
-            raise ValueError(f"invalid port specification: {spec!r} (want [ip:]hostPort:containerPort[/proto])")
-        proto = proto or "tcp"
-        if proto not in ("tcp", "udp", "sctp"):
-            raise ValueError(f"invalid proto: {proto}")
-        return cls(proto=proto, host_ip=host_ip, host_port=int(hp), container_port=int(cp))
+        """The first binding of ``spec`` (see :meth:`parse_spec`)."""
+        return cls.parse_spec(spec)[0]
+
+    @property
+    def all_addresses(self) -> bool:
+        """No host address, or the unspecified one (``0.0.0.0``): every address of the host."""
+        return self.host_ip is None or self.host_ip.is_unspecified
+
+    @property
+    def hostconfig_port(self) -> str:
+        """``HostPort`` as ``HostConfig.PortBindings`` keeps it: empty, N or N-M."""
+        if self.host_port_end and self.host_port_end != self.host_port:
+            return f"{self.host_port}-{self.host_port_end}"
+        return str(self.host_port) if self.host_port else ""
 
     def __str__(self) -> str:
         ip = f"{self.host_ip}:" if self.host_ip else ""
@@ -345,7 +427,7 @@ class Firewaller:
         does for ``gateway_mode_ipv4=routed``; moby's iptabler test always asks for NAT)."""
         br = net.bridge
         for b in bindings:
-            hip = f"{b.host_ip}/32" if b.host_ip else "0/0"
+            hip = "0/0" if b.all_addresses else f"{b.host_ip}/32"
             p, hp, cp = b.proto, str(b.host_port), str(b.container_port)
             in_br = () if self.hairpin else ("!", "-i", br)
             dnat = (*in_br, "-p", p, "-d", hip, "--dport", hp, "-j", "DNAT", "--to-destination", f"{addr}:{cp}")
@@ -370,7 +452,7 @@ class Firewaller:
         """Undo :meth:`add_ports` (``docker stop``)."""
         br = net.bridge
         for b in bindings:
-            hip = f"{b.host_ip}/32" if b.host_ip else "0/0"
+            hip = "0/0" if b.all_addresses else f"{b.host_ip}/32"
             p, hp, cp = b.proto, str(b.host_port), str(b.container_port)
             in_br = () if self.hairpin else ("!", "-i", br)
             self.delete("nat", "DOCKER", *in_br, "-p", p, "-d", hip, "--dport", hp, "-j", "DNAT",

@@ -15,7 +15,8 @@ __all__ = ["compile_conntrack"]
 _CT_FILTERS = {"-s": "src", "--src": "src", "--orig-src": "src", "-d": "dst", "--dst": "dst", "--orig-dst": "dst",
                "-p": "proto", "--proto": "proto", "--sport": "sport", "--orig-port-src": "sport",
                "--dport": "dport", "--orig-port-dst": "dport",
-               "-w": "zone", "--zone": "zone", "--orig-zone": "zone-orig", "--reply-zone": "zone-reply"}
+               "-w": "zone", "--zone": "zone", "--orig-zone": "zone-orig", "--reply-zone": "zone-reply",
+               "-r": "reply-src", "--reply-src": "reply-src", "-q": "reply-dst", "--reply-dst": "reply-dst"}
 """conntrack-tools 1.4.7 compares a zone filter with the entry's zone attribute of that name,
 0 where the entry has none (seen on 6.18: ``-w 0`` lists a zone-orig=5 entry, ``--orig-zone 0``
 a zone=5 one)."""
@@ -37,7 +38,7 @@ def compile_conntrack(cmd: Command, ns: str | None, argv: tuple[str, ...]) -> Co
         if w in _CT_FILTERS and i + 1 < len(args):
             key, val = _CT_FILTERS[w], args[i + 1]
             try:
-                if key in ("src", "dst"):
+                if key in ("src", "dst", "reply-src", "reply-dst"):
                     filters[key] = IPv4Address(val)
                 elif key == "proto":
                     filters[key] = _PROTOS[val] if val in _PROTOS else int(val)
@@ -56,7 +57,8 @@ def compile_conntrack(cmd: Command, ns: str | None, argv: tuple[str, ...]) -> Co
     def selected(conn: Any) -> bool:
         o = conn.orig
         zones = {w.split("=")[0]: int(w.split("=")[1]) for w in conn.zone.listing() if w}
-        return all((zones.get(k, 0) if k.startswith("zone") else getattr(o, k)) == v for k, v in filters.items())
+        return all((zones.get(k, 0) if k.startswith("zone") else getattr(conn.reply, k[6:]) if k.startswith("reply-")
+                    else getattr(o, k)) == v for k, v in filters.items())
 
     def step(run: ToolRun) -> None:
         table = run.ns(ns).conntrack
