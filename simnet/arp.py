@@ -134,3 +134,46 @@ class NeighbourTable:
         """In ``ip neigh`` order: most recently created first, as the kernel's hash dump shows
         for small tables; simnet sorts by address then device for determinism."""
         return sorted(self._entries.values(), key=lambda e: (int(e.address), e.dev))
+
+
+# -- unsolicited and gratuitous ARP (arp_process's "Update our ARP tables"; issue 19.7) -----------
+LOCKTIME = 1.0
+"""``neigh/default/locktime`` (1 s): within it only a gratuitous ARP may replace a valid lladdr."""
+
+
+def arp_accept(ns: Any, ifname: str, sip: IPv4Address) -> bool:
+    """``arp_accept`` (net/ipv4/arp.c): 0 never create an entry from unsolicited ARP, 1 always,
+    2 only for a sender inside one of the device's subnets (inet_confirm_addr)."""
+    mode = ns.sysctls.conf(ifname, "arp_accept")
+    if mode == 1:
+        return True
+    if mode == 2:
+        return any(a.dev == ifname and sip in a.interface.network for a in ns.addrs)
+    return False
+
+
+def arp_update(ns: Any, ifname: str, *, reply: bool, sip: IPv4Address, tip: IPv4Address, sha: MacAddress,
+               tha: MacAddress | None, to_host: bool, now: float) -> NeighbourEntry | None:
+    """The sender's entry after an ARP packet that was not a request we answered.
+
+    Gratuitous (``sip == tip``, a reply also with ``tha == sha``, sender a unicast address):
+    overrides a valid entry even within :data:`LOCKTIME`; an entry is created only when
+    :func:`arp_accept` allows (for a gratuitous ARP, or a reply from a unicast address).  A
+    broadcast or a request leaves it STALE, a reply to us REACHABLE.  Seen on Linux 6.18 with
+    raw ARP frames between two namespaces (docs: /work/notes/docker.md).
+    """
+    from simnet.netfilter.context import AddrType
+
+    entry = ns.neigh.get(sip, ifname)
+    accept = arp_accept(ns, ifname, sip)
+    unicast = ns.addr_type(sip, ifname) is AddrType.UNICAST
+    garp = (entry is not None or accept) and sip == tip and (not reply or tha == sha) and unicast
+    if entry is None:
+        if not (accept and (garp or (reply and unicast))):
+            return None
+        entry = ns.neigh.create(sip, ifname, now)
+    override = garp or now > entry.updated + LOCKTIME or entry.lladdr is None
+    if not override and entry.lladdr != sha and entry.state not in (NudState.INCOMPLETE, NudState.FAILED):
+        return entry  # __neigh_update: a different lladdr without OVERRIDE is ignored
+    state = NudState.REACHABLE if reply and to_host else NudState.STALE
+    return ns.neigh.update(sip, ifname, sha, state, now)

@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Callable
 
 from simnet import redirect, vxlan
 from simnet.addresses import IPProto, MacAddress
-from simnet.arp import MCAST_SOLICIT, RETRANS_TIME, NudState
+from simnet.arp import MCAST_SOLICIT, RETRANS_TIME, NudState, arp_update
 from simnet.link import Device, LinkKind
 from simnet.netfilter.context import AddrType
 from simnet.netfilter import targets as T
@@ -307,17 +307,17 @@ def arp_rcv(ns: "NetNamespace", dev: Device, packet: Packet, tid: int) -> None:
             rtid = tracer.new(reply, ns.name, caused_by=tid)
             dev_xmit(ns, dev, reply, rtid)
             return
-        entry = ns.neigh.get(arp.spa, dev.ifname)
-        if entry is not None:
-            ns.neigh.update(arp.spa, dev.ifname, arp.sha, NudState.STALE, now)
+        arp_update(ns, dev.ifname, reply=False, sip=arp.spa, tip=arp.tpa, sha=arp.sha, tha=arp.tha,
+                   to_host=False, now=now)
+        _resume_queue(ns, dev.ifname, arp.spa)
         _drop(ns, tid, f"arp who-has {arp.tpa}: not a local address", Disposition.NOT_FOR_US)
         return
-    entry = ns.neigh.get(arp.spa, dev.ifname)
+    entry = arp_update(ns, dev.ifname, reply=True, sip=arp.spa, tip=arp.tpa, sha=arp.sha, tha=arp.tha,
+                       to_host=packet.eth is not None and packet.eth.dst == dev.lladdr, now=now)
     if entry is None:
-        _drop(ns, tid, "unsolicited arp reply (arp_accept=0)", Disposition.NOT_FOR_US)
+        _drop(ns, tid, "unsolicited arp reply (arp_accept)", Disposition.NOT_FOR_US)
         return
-    ns.neigh.update(arp.spa, dev.ifname, arp.sha, NudState.REACHABLE, now)
-    tracer.step(tid, Delivered(netns=ns.name, to=f"neigh {arp.spa} lladdr {arp.sha} REACHABLE"))
+    tracer.step(tid, Delivered(netns=ns.name, to=f"neigh {arp.spa} lladdr {entry.lladdr} {entry.state}"))
     tracer.end(tid, Disposition.DELIVERED)
     _resume_queue(ns, dev.ifname, arp.spa)
 

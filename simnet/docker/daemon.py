@@ -15,6 +15,7 @@ iptables rules issued through :class:`~simnet.docker.firewall.Firewaller`.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from ipaddress import IPv4Address, IPv4Interface, IPv4Network
 from typing import TYPE_CHECKING, Any, Iterable
@@ -91,6 +92,19 @@ def container_listeners(image: str, command: Iterable[str]) -> list[tuple[int, s
         ports = [w for w in argv[3:] if w.isdigit()]
         return [(int(ports[0]) if ports else 8000, "tcp")]
     return []
+
+
+def _check_advertise_options(options: dict[str, str]) -> None:
+    """libnetwork's validatedAdvertiseAddrNMsgs/Interval (28+), with its words."""
+    for key, unit, lo, hi in (("com.docker.network.advertise_addr_nmsgs", "an integer", 0, 3),
+                              ("com.docker.network.advertise_addr_ms", "integer milliseconds", 100, 2000)):
+        if key not in options:
+            continue
+        text = options[key]
+        if not re.fullmatch(r"[+-]?[0-9]{1,18}", text):
+            raise DockerError(f'value for option {key} "{text}" must be {unit}')
+        if not lo <= int(text) <= hi:
+            raise DockerError(f"{key} must be in the range {lo} to {hi}")
 
 
 def _port_list(text: str) -> list[int]:
@@ -290,6 +304,8 @@ class DockerDaemon:
                               "Is the docker daemon running?")
         if name in self.networks or name in ("host", "none", "bridge"):
             raise DockerError(f"network with name {name} already exists")
+        if self.era in ("28", "29"):
+            _check_advertise_options(options)
         net_id = self._hex(64)
         sub = IPv4Network(subnet) if subnet else self._allocate_subnet()
         for n in self.networks.values():
@@ -714,7 +730,44 @@ class DockerDaemon:
         net.endpoints[c.name] = addr
         if self.iptables:
             self.fw.add_endpoint(net.config, addr)
+        self._announce(cns, ifname, addr, lladdr, net)
         return Endpoint(network=net, address=addr, mac=lladdr, veth=veth, ifname=ifname)
+
+    def _announce(self, cns: "NetNamespace", ifname: str, addr: IPv4Address, mac: MacAddress, net: Network) -> None:
+        """28+: unsolicited ARP for a new endpoint's address (libnetwork osl ``advertiseAddrs``): a
+        broadcast request with sender = target = the address, target MAC zero, sent from the
+        container's interface ``advertise_addr_nmsgs`` times (default 3), ``advertise_addr_ms`` apart
+        (default 1000); the first at once.  Neighbours holding an entry for the address take the new
+        MAC (see :func:`simnet.arp.arp_update`).  The kernel runner cannot send raw ARP: the export
+        replays the first message's effect on each neighbour table as ``ip neigh replace``."""
+        if self.era not in ("28", "29"):
+            return
+        from simnet.datapath import dev_xmit
+        from simnet.packet import Arp, ArpOp, Ethernet, EtherType, Packet
+
+        nmsgs = int(net.options.get("com.docker.network.advertise_addr_nmsgs", "3"))
+        interval = int(net.options.get("com.docker.network.advertise_addr_ms", "1000")) / 1000
+        frame = Packet(eth=Ethernet(src=mac, dst=MacAddress.BROADCAST, ethertype=EtherType.ARP),
+                       arp=Arp(op=ArpOp.REQUEST, sha=mac, spa=addr, tha=MacAddress(0), tpa=addr))
+
+        def send() -> None:
+            dev = cns.devices.get(ifname)
+            if dev is not None and dev.lladdr == mac and cns.name in self.world.namespaces:
+                dev_xmit(cns, dev, frame, self.world.tracer.new(frame, cns.name))
+        if nmsgs == 0:
+            return
+        before = {ns.name: {(e.address, e.dev): (e.lladdr, e.state) for e in ns.neigh.entries()}
+                  for ns in self.world.namespaces.values()}
+        send()
+        self.world.run(until=self.world.now)
+        for ns in self.world.namespaces.values():
+            for e in ns.neigh.entries():
+                if e.address == addr and before.get(ns.name, {}).get((e.address, e.dev)) != (e.lladdr, e.state) \
+                        and e.lladdr is not None:
+                    self._cmd(ns.name, f"ip -n {ns.name} neigh replace {addr} lladdr {e.lladdr} dev {e.dev} "
+                                       f"nud {str(e.state).lower()}")
+        for k in range(1, nmsgs):
+            self.world.schedule(k * interval, send)
 
     def _detach(self, c: Container, net: Network, addr: IPv4Address, veth: str | None) -> None:
         if self.iptables:
