@@ -491,33 +491,26 @@ def _network(cmd: "Command", ns: str | None, args: list[str]) -> _STEP:
     if sub == "create":
         o = _Opts(cmd, "docker network create", rest,
                   values={"--subnet": "subnet", "-o": "opt", "--opt": "opt", "-d": "driver", "--driver": "driver",
-                          "--gateway": "gateway"},
-                  flags={"--internal": "internal", "--attachable": "attachable"}, multi=("opt",))
+                          "--gateway": "gateway", "--ip-range": "ip_range", "--aux-address": "aux"},
+                  flags={"--internal": "internal", "--attachable": "attachable"},
+                  multi=("opt", "subnet", "gateway", "ip_range", "aux"))
         if len(o.rest) != 1:
             raise _err(cmd, '"docker network create" requires exactly 1 argument.')
         if o.get("driver", "bridge") != "bridge":
             raise _err(cmd, f"docker network create: driver {o.get('driver')!r} is not simulated (bridge only)")
-        if o.get("gateway") is not None:
-            raise _err(cmd, "docker network create: --gateway is not simulated (the gateway is the subnet's first "
-                            "address)")
         options = {}
         for kv in o.get("opt", []):
             k, eq, v = kv.partition("=")
             if not eq:
                 raise _err(cmd, f"invalid key/value pair format in driver options: {kv}")
             options[k] = v
-        subnet = o.get("subnet")
-        if subnet is not None:
-            from ipaddress import IPv4Network
-
-            try:
-                IPv4Network(subnet)
-            except ValueError:
-                raise _err(cmd, f"Error response from daemon: invalid CIDR address: {subnet}") from None
+        ipam = _ipam_config(cmd, o.get("subnet", []), o.get("ip_range", []), o.get("gateway", []), o.get("aux", []))
+        subnet, ip_range, gateway, aux = ipam
 
         def create(run: Any) -> None:
             d = _daemon(run, ns)
-            net = d.network_create(o.rest[0], subnet=subnet, internal="internal" in o.flags, options=options)
+            net = d.network_create(o.rest[0], subnet=subnet, internal="internal" in o.flags, options=options,
+                                   gateway=gateway, ip_range=ip_range, aux_addresses=aux)
             run.output(cmd, net.id + "\n")
         return _guard(cmd, "", create)
     if sub in ("connect", "disconnect"):
@@ -577,6 +570,46 @@ def _network(cmd: "Command", ns: str | None, args: list[str]) -> _STEP:
     raise _err(cmd, f"docker network: unknown command \"{sub}\"; use create, connect, disconnect, inspect, ls, rm")
 
 
+def _ipam_config(cmd: "Command", subnets: list[str], ranges: list[str], gateways: list[str],
+                 aux: list[str]) -> tuple[str | None, str | None, str | None, dict[str, str]]:
+    """The CLI's createIPAMConfig: each ``--ip-range``/``--gateway``/``--aux-address`` must fall in a
+    ``--subnet`` (its words); simnet's networks have one IPv4 subnet."""
+    from ipaddress import IPv4Address, IPv4Network
+
+    def fail(msg: str) -> ScriptError:
+        return _err(cmd, msg)
+    if len(subnets) < len(ranges) or len(subnets) < len(gateways):
+        raise fail("every ip-range or gateway must have a corresponding subnet")
+    if len(subnets) > 1:
+        raise fail("docker network create: simnet's bridge networks have one IPv4 subnet (--subnet given "
+                   f"{len(subnets)} times)")
+    net = None
+    if subnets:
+        try:
+            net = IPv4Network(subnets[0])
+        except ValueError:
+            raise fail(f"Error response from daemon: invalid CIDR address: {subnets[0]}") from None
+
+    def inside(text: str, what: str) -> str:
+        try:
+            addr = IPv4Network(text, strict=False) if "/" in text else IPv4Network(f"{IPv4Address(text)}/32")
+        except ValueError:
+            raise fail(f'invalid argument "{text}" for "--{what}" flag: invalid {"CIDR" if "/" in text else "IP"}'
+                       f" address: {text}") from None
+        if net is None or not addr.subnet_of(net):
+            raise fail(f"no matching subnet for {'range' if what == 'ip-range' else what} {text}")
+        return text
+    ip_range = inside(ranges[0], "ip-range") if ranges else None
+    gateway = inside(gateways[0], "gateway") if gateways else None
+    aux_map: dict[str, str] = {}
+    for kv in aux:
+        name, eq, value = kv.partition("=")
+        if not eq:
+            raise fail(f'invalid argument "{kv}" for "--aux-address" flag: bad format for key=value: {kv}')
+        aux_map[name] = inside(value, "aux-address")
+    return subnets[0] if subnets else None, ip_range, gateway, aux_map
+
+
 def _exec(cmd: "Command", ns: str | None, args: list[str],
           compile_inner: Callable[["Command"], tuple[_STEP, bool]]) -> tuple[_STEP, bool]:
     o = _Opts(cmd, "docker exec", args, values={"-e": "env", "--env": "env", "-u": "user", "-w": "workdir"},
@@ -587,8 +620,13 @@ def _exec(cmd: "Command", ns: str | None, args: list[str],
     name, inner = o.rest[0], tuple(o.rest[1:])
     detach = "detach" in o.flags
 
+    # -i attaches the command's standard input to the docker CLI's; without it the command reads
+    # nothing (Docker leaves its stdin closed), whatever is piped into docker.
+    stdin = cmd.stdin if "i" in o.flags or cmd.stdin is None else ""
+
     def inner_cmd(netns: str) -> "Command":
-        return replace(cmd, argv=("ip", "netns", "exec", netns, *inner), background=detach)
+        return replace(cmd, argv=("ip", "netns", "exec", netns, *inner), background=detach, stdin=stdin,
+                       pipe_from=cmd.pipe_from if stdin else None)
 
     # Check the inner command's words now, with the namespace the container will most likely have.
     _, is_job = compile_inner(inner_cmd(f"{ns or 'root'}-{name}"))

@@ -139,6 +139,10 @@ class Network:
     """container name -> its address."""
     user_subnet: bool = False
     """Created with ``--subnet`` (``--ip`` is allowed only then)."""
+    ip_range: IPv4Network | None = None
+    """``--ip-range``: where addresses are picked from (``--ip`` may be anywhere in the subnet)."""
+    aux_addresses: dict[str, IPv4Address] = field(default_factory=dict)
+    """``--aux-address NAME=IP``: reserved, never given to a container."""
 
 
 @dataclass(slots=True, eq=False)
@@ -278,7 +282,7 @@ class DockerDaemon:
         for n in stored:  # restored from the store, in key (network ID) order
             net = self._create(n.name, bridge=n.bridge, subnet=n.subnet, gateway=n.gateway, internal=n.internal,
                                options=n.options, net_id=n.id)
-            net.user_subnet = n.user_subnet
+            net.user_subnet, net.ip_range, net.aux_addresses = n.user_subnet, n.ip_range, n.aux_addresses
         if stale is not None and self.era != "1.9" and self.iptables:
             self.fw.del_network(stale.config)  # "Clear stale bridge network", then create it anew
         if self.default_bridge != "none":
@@ -296,8 +300,10 @@ class DockerDaemon:
                          net_id=stale.id if stale is not None and self.era == "1.9" else self._hex(64))
 
     def network_create(self, name: str, *, subnet: str | None = None, internal: bool = False,
-                       options: dict[str, str] | None = None) -> Network:
-        """``docker network create [--subnet S] [--internal] [-o K=V ...] NAME``."""
+                       options: dict[str, str] | None = None, gateway: str | None = None,
+                       ip_range: str | None = None, aux_addresses: dict[str, str] | None = None) -> Network:
+        """``docker network create [--subnet S [--gateway G] [--ip-range R] [--aux-address N=IP ...]]
+        [--internal] [-o K=V ...] NAME``."""
         options = dict(options or {})
         if not self.started:
             raise DockerError("Cannot connect to the Docker daemon at unix:///var/run/docker.sock. "
@@ -312,9 +318,14 @@ class DockerDaemon:
             if n.subnet.overlaps(sub):
                 raise DockerError("invalid pool request: Pool overlaps with other one on this address space")
         bridge = options.get(BRIDGE_OPT + "name", f"br-{net_id[:12]}")
-        net = self._create(name, bridge=bridge, subnet=sub, gateway=next(sub.hosts()), internal=internal,
+        aux = {k: IPv4Address(v.split("/")[0]) for k, v in (aux_addresses or {}).items()}
+        gw = IPv4Address(gateway.split("/")[0]) if gateway else next(
+            a for a in sub.hosts() if a not in aux.values())  # the IPAM's first free address
+        net = self._create(name, bridge=bridge, subnet=sub, gateway=gw, internal=internal,
                            options=options, net_id=net_id)
         net.user_subnet = subnet is not None
+        net.ip_range = IPv4Network(ip_range, strict=False) if ip_range else None
+        net.aux_addresses = aux
         return net
 
     def _create(self, name: str, *, bridge: str, subnet: IPv4Network, gateway: IPv4Address, internal: bool,
@@ -692,8 +703,8 @@ class DockerDaemon:
             addr = IPv4Address(ip) if ip else self._lowest_free(net)
         except ValueError:
             raise DockerError(f"invalid IPv4 address: {ip}") from None
-        if addr in net.endpoints.values():
-            raise DockerError(f"Address already in use")
+        if addr in net.endpoints.values() or addr in net.aux_addresses.values():
+            raise DockerError("Address already in use")
         if addr == net.gateway or addr not in net.subnet:
             raise DockerError(f"no available IPv4 addresses on this network's address pools: {net.name} "
                               f"({addr} is not usable in {net.subnet})")
@@ -834,8 +845,10 @@ class DockerDaemon:
         raise DockerError(f"container {c.id} is not connected to network {network}")
 
     def _lowest_free(self, net: Network) -> IPv4Address:
-        used = set(net.endpoints.values()) | {net.gateway}
-        for a in net.subnet.hosts():
+        used = set(net.endpoints.values()) | {net.gateway} | set(net.aux_addresses.values())
+        for a in net.ip_range or net.subnet:  # a range's own first and last addresses are usable
+            if a == net.subnet.network_address or a == net.subnet.broadcast_address:
+                continue
             if a not in used:
                 return a
         raise DockerError(f"no available IPv4 addresses on this network's address pools: {net.name}")
@@ -1014,6 +1027,17 @@ class DockerDaemon:
                  {"NETWORK ID": self._pseudo_id("none")[:12], "NAME": "none", "DRIVER": "null", "SCOPE": "local"}]
         return sorted(rows, key=lambda r: r["NAME"])
 
+    @staticmethod
+    def _ipam_json(n: Network) -> dict[str, Any]:
+        """One ``IPAM.Config`` entry (IPRange and AuxiliaryAddresses only when set)."""
+        out: dict[str, Any] = {"Subnet": str(n.subnet)}
+        if n.ip_range is not None:
+            out["IPRange"] = str(n.ip_range)
+        out["Gateway"] = str(n.gateway) if n.gateway else ""
+        if n.aux_addresses:
+            out["AuxiliaryAddresses"] = {k: str(v) for k, v in n.aux_addresses.items()}
+        return out
+
     def network_inspect(self, name: str) -> dict[str, Any]:
         """``docker network inspect NAME``: the network, its endpoints and their sandboxes (CNM)."""
         n = self._network(name)
@@ -1028,8 +1052,7 @@ class DockerDaemon:
                              "IPv4Address": f"{a}/{n.subnet.prefixlen}", "IPv6Address": ""}
         return {
             "Name": n.name, "Id": n.id, "Scope": "local", "Driver": "bridge", "Internal": n.internal,
-            "IPAM": {"Driver": "default", "Config": [{"Subnet": str(n.subnet),
-                                                      "Gateway": str(n.gateway) if n.gateway else ""}]},
+            "IPAM": {"Driver": "default", "Config": [self._ipam_json(n)]},
             "Containers": members,
             "Options": opts,
         }

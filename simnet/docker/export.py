@@ -141,8 +141,10 @@ def export_scenario(text_or_path: "str | os.PathLike[str]", *, filename: str | N
             host = run.ns(ns).name if ns is not None else "root"
             c = run.docker[host]._container(o.rest[0])
             inner = " ".join(shell_word(w) for w in o.rest[1:])
-            prefix = f"echo {shell_word((cmd.stdin or '').rstrip(chr(10)))} | " if cmd.stdin is not None else ""
-            line = f"{prefix}ip netns exec {c.netns} {inner}" + (" &" if "detach" in o.flags else "")
+            attached = cmd.stdin is not None and "i" in o.flags
+            prefix = f"echo {shell_word((cmd.stdin or '').rstrip(chr(10)))} | " if attached else ""
+            closed = " < /dev/null" if cmd.stdin is not None and not attached else ""
+            line = f"{prefix}ip netns exec {c.netns} {inner}{closed}" + (" &" if "detach" in o.flags else "")
         else:
             line = cmd.text
             if argv and argv[0] == "kill" and len(argv) == 2:

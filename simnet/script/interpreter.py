@@ -208,7 +208,7 @@ def _compile(cmd: Command, jobs: int) -> tuple[_STEP, bool]:
         if cmd.expect is not None and argv[1:2] != ("exec",):
             raise _err(cmd, f"'# expect:' follows {' '.join(argv[:2])!r}, which is not a probe (ping, nc, curl; "
                             "in a container: docker exec NAME ping ...)")
-        if cmd.stdin is not None or cmd.redirect is not None:
+        if (cmd.stdin is not None and argv[:2] != ("docker", "exec")) or cmd.redirect is not None:
             raise _err(cmd, f"{argv[0]} does not read standard input or redirect its output here")
         from simnet.docker.cli import compile_docker  # lazily: the core never imports simnet.docker
 
