@@ -192,24 +192,48 @@ def _guard(cmd: "Command", prefix: str, fn: Callable[[Any], None]) -> _STEP:
 
 
 _DAEMON_FLAGS = {"--icc": "icc", "--userland-proxy": "userland_proxy", "--iptables": "iptables",
-                 "--ip-masq": "ip_masq", "--ip-forward": "ip_forward", "--live-restore": "live_restore"}
+                 "--ip-masq": "ip_masq", "--ip-forward": "ip_forward", "--live-restore": "live_restore",
+                 "--ip-forward-no-drop": "ip_forward_no_drop", "--allow-direct-routing": "allow_direct_routing"}
+_DAEMON_DEFAULTS = {"icc": True, "userland_proxy": True, "iptables": True, "ip_masq": True, "ip_forward": True,
+                    "live_restore": False, "ip_forward_no_drop": False, "allow_direct_routing": False}
+_DAEMON_SINCE = {"--live-restore": "27", "--ip-forward-no-drop": "28", "--allow-direct-routing": "28",
+                 "--default-network-opt": "27"}
+"""The era that first has each dockerd option (1.12, 28.0, 28.2, 27.x); earlier eras refuse it."""
+_ERA_ORDER = {"1.9": 0, "27": 1, "28": 2, "29": 3}
 
 
 def _compile_dockerd(cmd: "Command", ns: str | None, args: list[str]) -> _STEP:
-    o = _Opts(cmd, "dockerd", args, values={"--era": "era", "--bip": "bip", "--bridge": "bridge", "-b": "bridge"},
-              flags=_DAEMON_FLAGS)
+    env: dict[str, str] = {}
+    if args[:1] == ["--env-prefix"]:  # env VAR=VALUE ... dockerd (see compile_docker)
+        n = int(args[1])
+        env = dict(kv.split("=", 1) for kv in args[2:2 + n])
+        args = args[2 + n:]
+    o = _Opts(cmd, "dockerd", args, values={"--era": "era", "--bip": "bip", "--bridge": "bridge", "-b": "bridge",
+                                            "--default-network-opt": "netopt"},
+              flags=_DAEMON_FLAGS, multi=("netopt",))
     if o.rest:
         raise _err(cmd, f'dockerd: "dockerd" accepts no arguments (got {o.rest[0]!r})')
     era = o.get("era", "29")
     if era not in ERAS:
         raise _err(cmd, f"dockerd: --era {era}: simnet models Docker {', '.join(ERAS)} (1.9 = the chapter's; "
                         "27 = 20.10-27.x; 28 = 28.x; 29 = current)")
-    if "live_restore" in o.flags:
-        raise _err(cmd, "dockerd: --live-restore is not simulated")
-    options: dict[str, Any] = {"era": era, "bip": o.get("bip"), "default_bridge": o.get("bridge", "docker0")}
+    given = {w.split("=")[0] for w in args if w.startswith("--")}
+    for flag, since in _DAEMON_SINCE.items():
+        if flag in given and _ERA_ORDER[era] < _ERA_ORDER[since]:
+            raise _err(cmd, f"unknown flag: {flag}")
+    netopts: dict[str, str] = {}
+    for kv in o.get("netopt", []):
+        driver, eq, opt = kv.partition("=")
+        key, eq2, value = opt.partition("=")
+        if not eq or not eq2:
+            raise _err(cmd, f'invalid argument "{kv}" for "--default-network-opt" flag: vals must be of the '
+                            "form: <driver>=<key>=<value>")
+        if driver == "bridge":
+            netopts[key] = value
+    options: dict[str, Any] = {"era": era, "bip": o.get("bip"), "default_bridge": o.get("bridge", "docker0"),
+                               "default_network_opts": netopts, "env": env}
     for flag, key in _DAEMON_FLAGS.items():
-        if key != "live_restore":
-            options[key] = "no-" + key not in o.flags
+        options[key] = ("no-" + key not in o.flags) if _DAEMON_DEFAULTS[key] else (key in o.flags)
     if options["bip"] is not None:
         try:
             from ipaddress import IPv4Interface
@@ -222,14 +246,19 @@ def _compile_dockerd(cmd: "Command", ns: str | None, args: list[str]) -> _STEP:
     def fn(run: Any) -> None:
         host = _host(run, ns)
         d = run.docker.get(host)
-        if d is None:
-            kw = dict(options)
-            kw["bridge"] = kw.pop("default_bridge")
-            d = DockerDaemon(run.world, host, **kw)
-            run.docker[host] = d
-            d.start()
-        else:  # dockerd again: a restart, with the options of this command line
-            d.restart(**options)
+        try:
+            if d is None:
+                kw = dict(options)
+                kw["bridge"] = kw.pop("default_bridge")
+                d = DockerDaemon(run.world, host, **kw)
+                run.docker[host] = d
+                d.start()
+            else:  # dockerd again: a restart, with the options of this command line
+                d.restart(**options)
+        except DockerError as e:
+            if str(e).startswith("failed to start daemon"):
+                raise _err(cmd, str(e)) from None  # dockerd's own stderr, exit status 1
+            raise
     return _guard(cmd, "dockerd: ", fn)
 
 
@@ -259,14 +288,14 @@ def _compile_systemctl(cmd: "Command", ns: str | None, args: list[str]) -> _STEP
 _RUN_VALUES = {"--name": "name", "-p": "publish", "--publish": "publish", "--network": "network",
                "--net": "network", "--ip": "ip", "--mac-address": "mac", "--restart": "restart",
                "--expose": "expose", "-e": "env", "--env": "env", "-v": "volume", "--volume": "volume",
-               "-h": "hostname", "--hostname": "hostname", "--entrypoint": "entrypoint"}
+               "-h": "hostname", "--hostname": "hostname", "--entrypoint": "entrypoint", "--sysctl": "sysctl"}
 _RUN_FLAGS = {"-d": "detach", "--detach": "detach", "-i": "i", "--interactive": "i", "-t": "t", "--tty": "t",
               "--rm": "rm", "-P": "publish_all", "--publish-all": "publish_all", "--privileged": "privileged"}
 
 
 def _run(cmd: "Command", ns: str | None, args: list[str]) -> _STEP:
     o = _Opts(cmd, "docker run", args, values=_RUN_VALUES, flags=_RUN_FLAGS,
-              multi=("publish", "expose", "env", "volume"), stop_at_positional=True)
+              multi=("publish", "expose", "env", "volume", "sysctl"), stop_at_positional=True)
     if not o.rest:
         raise _err(cmd, '"docker run" requires at least 1 argument.\nSee \'docker run --help\'.')
     if "detach" not in o.flags:
@@ -280,9 +309,14 @@ def _run(cmd: "Command", ns: str | None, args: list[str]) -> _STEP:
     for e in o.get("expose", []):
         if not re.fullmatch(r"\d+(/(tcp|udp))?", e):
             raise _err(cmd, f"docker: Invalid range format for --expose: {e}.\nSee 'docker run --help'.")
-    network = o.get("network", "bridge")
-    if network == "default":
-        network = "bridge"
+    network = o.get("network", "default")
+    sysctls: dict[str, str] = {}
+    for kv in o.get("sysctl", []):
+        key, eq, value = kv.partition("=")
+        if not eq:
+            raise _err(cmd, f'docker: invalid argument "{kv}" for "--sysctl" flag: invalid value {kv}: sysctls '
+                            "must be in the form key=value.\nSee 'docker run --help'.")
+        sysctls[key] = value
     name = o.get("name")
     if name is not None and not re.fullmatch(r"[a-zA-Z0-9][a-zA-Z0-9_.-]*", name):
         raise _err(cmd, f'docker: Error response from daemon: Invalid container name ({name}), only '
@@ -290,9 +324,11 @@ def _run(cmd: "Command", ns: str | None, args: list[str]) -> _STEP:
 
     def fn(run: Any) -> None:
         d = _daemon(run, ns)
+        if sysctls and d.era == "1.9":
+            raise _err(cmd, "docker run: unknown flag: --sysctl")
         c = d.run(name, network=network, publish=o.get("publish", []), ip=o.get("ip"), mac=o.get("mac"),
                   image=image, command=command, publish_all="publish_all" in o.flags,
-                  restart=o.get("restart", "no"), expose=o.get("expose", []))
+                  restart=o.get("restart", "no"), expose=o.get("expose", []), sysctls=sysctls)
         out = c.id + "\n"
         if network == "host" and c.ports == () and (o.get("publish") or "publish_all" in o.flags):
             out = "WARNING: Published ports are discarded when using host network mode\n" + out

@@ -94,6 +94,15 @@ def container_listeners(image: str, command: Iterable[str]) -> list[tuple[int, s
     return []
 
 
+def _parse_bool(label: str, value: str) -> bool:
+    """strconv.ParseBool, with the bridge driver's parseErr words."""
+    if value in ("1", "t", "T", "TRUE", "true", "True"):
+        return True
+    if value in ("0", "f", "F", "FALSE", "false", "False"):
+        return False
+    raise DockerError(f'failed to parse {label} value: {value} (strconv.ParseBool: parsing "{value}": invalid syntax)')
+
+
 def _check_advertise_options(options: dict[str, str]) -> None:
     """libnetwork's validatedAdvertiseAddrNMsgs/Interval (28+), with its words."""
     for key, unit, lo, hi in (("com.docker.network.advertise_addr_nmsgs", "an integer", 0, 3),
@@ -196,6 +205,8 @@ class Container:
     """The network whose endpoint holds the NAT port bindings (the container's gateway endpoint)."""
     error: str = ""
     """The last start failure (``State.Error``)."""
+    sysctls: tuple[tuple[str, str], ...] = ()
+    """``--sysctl K=V``: set in the container's namespace once its interfaces exist."""
 
 
 class DockerDaemon:
@@ -203,7 +214,9 @@ class DockerDaemon:
 
     def __init__(self, world: "World", host_ns_name: str, *, era: str = "29", iptables: bool = True,
                  ip_forward: bool = True, icc: bool = True, ip_masq: bool = True, userland_proxy: bool = True,
-                 bip: str | None = None, bridge: str = "docker0") -> None:
+                 bip: str | None = None, bridge: str = "docker0", live_restore: bool = False,
+                 ip_forward_no_drop: bool = False, allow_direct_routing: bool = False,
+                 default_network_opts: dict[str, str] | None = None, env: dict[str, str] | None = None) -> None:
         if era not in ERAS:
             raise DockerError(f"unknown era {era!r}: choose one of {', '.join(ERAS)}")
         self.world = world
@@ -217,8 +230,17 @@ class DockerDaemon:
         self.bip = IPv4Interface(bip) if bip else None
         self.default_bridge = bridge
         """``--bridge``: ``none`` starts the daemon without the default network."""
-        self.fw = Firewaller(self.host, era, hairpin=not userland_proxy)
-        self.fw.sink = self._fw_sink
+        self.live_restore = live_restore
+        """``--live-restore``: containers keep running (and their endpoints and rules) across a restart."""
+        self.ip_forward_no_drop = ip_forward_no_drop
+        """``--ip-forward-no-drop`` (28+): turning ip_forward on leaves the FORWARD policy alone."""
+        self.allow_direct_routing = allow_direct_routing
+        """``--allow-direct-routing`` (28.2+): no raw-table DROP for direct access to containers."""
+        self.default_network_opts = dict(default_network_opts or {})
+        """``--default-network-opt bridge=K=V``: driver options of networks created without them."""
+        self.env = dict(env or {})
+        """The daemon's environment (``DOCKER_INSECURE_NO_IPTABLES_RAW=1``: no raw-table rules, 28.1+)."""
+        self.fw = self._firewaller()
         self.networks: dict[str, Network] = {}
         self.containers: dict[str, Container] = {}
         self.commands: list[tuple[str, str]] = []
@@ -229,6 +251,14 @@ class DockerDaemon:
         """The port allocator of the daemon process (made anew at each start)."""
 
     # -- helpers -------------------------------------------------------------------------
+    def _firewaller(self) -> Firewaller:
+        fw = Firewaller(self.host, self.era, hairpin=not self.userland_proxy,
+                        direct_routing=self.era in ("28", "29") and self.allow_direct_routing,
+                        raw_disabled=self.era in ("28", "29") and self.env.get("DOCKER_INSECURE_NO_IPTABLES_RAW")
+                        == "1")
+        fw.sink = self._fw_sink
+        return fw
+
     def _hex(self, n: int) -> str:
         return "".join(f"{self.world.rng.getrandbits(4):x}" for _ in range(n))
 
@@ -248,7 +278,7 @@ class DockerDaemon:
         if not self.ip_forward or self.host.sysctls.get_int("net.ipv4.ip_forward") == 1:
             return
         self._sysctl("net.ipv4.ip_forward", 1)
-        if self.iptables and self.era != "1.9":
+        if self.iptables and self.era != "1.9" and not (self.ip_forward_no_drop and self.era in ("28", "29")):
             self.fw._run(["-t", "filter", "-P", "FORWARD", "DROP"])
 
     def _allocate_subnet(self) -> IPv4Network:
@@ -285,6 +315,13 @@ class DockerDaemon:
             net.user_subnet, net.ip_range, net.aux_addresses = n.user_subnet, n.ip_range, n.aux_addresses
         if stale is not None and self.era != "1.9" and self.iptables:
             self.fw.del_network(stale.config)  # "Clear stale bridge network", then create it anew
+        if self.default_bridge != "docker0" and self.default_bridge != "none" \
+                and self.default_bridge not in self.host.devices:
+            self.started = False  # setupDevice: a bridge named with -b must exist
+            words = "Error creating" if self.era == "1.9" else "error creating"
+            raise DockerError(f"failed to start daemon: Error initializing network controller: {words} default "
+                              f'"bridge" network: bridge device with non default name {self.default_bridge} must '
+                              "be created manually")
         if self.default_bridge != "none":
             existing = [a for a in self.host.addrs if a.dev == self.default_bridge]
             if self.bip is not None:
@@ -304,7 +341,7 @@ class DockerDaemon:
                        ip_range: str | None = None, aux_addresses: dict[str, str] | None = None) -> Network:
         """``docker network create [--subnet S [--gateway G] [--ip-range R] [--aux-address N=IP ...]]
         [--internal] [-o K=V ...] NAME``."""
-        options = dict(options or {})
+        options = {**self.default_network_opts, **(options or {})} if self.era != "1.9" else dict(options or {})
         if not self.started:
             raise DockerError("Cannot connect to the Docker daemon at unix:///var/run/docker.sock. "
                               "Is the docker daemon running?")
@@ -332,21 +369,34 @@ class DockerDaemon:
                 options: dict[str, str], net_id: str) -> Network:
         host_ipv4 = options.get("com.docker.network.host_ipv4")
         icc = options.get(BRIDGE_OPT + "enable_icc", "true") == "true"
+        mode = options.get(BRIDGE_OPT + "gateway_mode_ipv4", "nat") if self.era != "1.9" else "nat"
+        modes = {"27": ("nat", "routed")}.get(self.era, ("nat", "nat-unprotected", "routed", "isolated"))
+        if mode not in modes:
+            raise DockerError(f"failed to parse {BRIDGE_OPT}gateway_mode_ipv4 value: {mode} (unknown gateway mode "
+                              f"{mode})")
+        if mode == "isolated" and not internal:
+            raise DockerError("gateway mode 'isolated' can only be used for an internal network")
+        if mode != "nat" and self.era == "27":
+            raise DockerError(f"gateway_mode_ipv4={mode} is not simulated for era 27")
+        inhibit = False
+        if self.era != "1.9" and BRIDGE_OPT + "inhibit_ipv4" in options:
+            inhibit = _parse_bool(BRIDGE_OPT + "inhibit_ipv4", options[BRIDGE_OPT + "inhibit_ipv4"])
+        trusted = tuple(x for x in options.get(BRIDGE_OPT + "trusted_host_interfaces", "").split(":") if x) \
+            if self.era in ("28", "29") else ()
         cfg = NetConfig(bridge=bridge, subnet=subnet, internal=internal, icc=icc,
                         masq=options.get(BRIDGE_OPT + "enable_ip_masquerade", "true") == "true",
-                        gateway_mode=options.get(BRIDGE_OPT + "gateway_mode_ipv4", "nat"),
-                        host_ipv4=IPv4Address(host_ipv4) if host_ipv4 else None)
-        if cfg.gateway_mode not in ("nat", "nat-unprotected", "routed"):
-            raise DockerError(f"invalid gateway mode {cfg.gateway_mode!r}")
-        if cfg.gateway_mode != "nat" and self.era in ("1.9", "27"):
-            raise DockerError(f"gateway_mode_ipv4={cfg.gateway_mode} is not simulated for era {self.era}")
+                        gateway_mode=mode, host_ipv4=IPv4Address(host_ipv4) if host_ipv4 else None,
+                        trusted=trusted)
+        if mode == "isolated" or (inhibit and internal):  # no gateway at all (bridge_linux.go)
+            gateway = None  # type: ignore[assignment]
         net = Network(name=name, id=net_id, bridge=bridge, subnet=subnet, gateway=gateway, internal=internal,
                       options=options, config=cfg)
         h = self.host.name
         if bridge not in self.host.devices:  # setupDevice
             self.host.link_add(bridge, "bridge")
             self._cmd(h, f"ip link add {bridge} type bridge")
-        if not any(a.dev == bridge and a.address == gateway for a in self.host.addrs):  # setupBridgeIPv4
+        if gateway is not None and not inhibit and not any(a.dev == bridge and a.address == gateway
+                                                           for a in self.host.addrs):  # setupBridgeIPv4
             iface = IPv4Interface(f"{gateway}/{subnet.prefixlen}")
             self.host.addr_add(bridge, iface)
             self._cmd(h, f"ip addr add {iface} dev {bridge}")
@@ -386,9 +436,10 @@ class DockerDaemon:
             raise DockerError(f"network {name} not found") from None
 
     # -- containers ------------------------------------------------------------------------------
-    def run(self, name: str | None = None, *, network: str = "bridge", publish: Iterable[str] = (),
+    def run(self, name: str | None = None, *, network: str = "default", publish: Iterable[str] = (),
             ip: str | None = None, mac: str | None = None, image: str = "busybox", command: Iterable[str] = (),
-            publish_all: bool = False, restart: str = "no", expose: Iterable[str] = ()) -> Container:
+            publish_all: bool = False, restart: str = "no", expose: Iterable[str] = (),
+            sysctls: dict[str, str] | None = None) -> Container:
         """``docker run -d --name NAME [--network N] [-p ...] [-P] [--ip IP] [--mac-address MAC] IMAGE [CMD]``.
 
         Everything that can be checked is checked before anything is created (the CLI parses
@@ -398,6 +449,8 @@ class DockerDaemon:
         if not self.started:
             raise DockerError("Cannot connect to the Docker daemon at unix:///var/run/docker.sock. "
                               "Is the docker daemon running?")
+        if network == "default":  # no --network: the default bridge, or none when started with -b none
+            network = "bridge" if "bridge" in self.networks else "none"
         publish = tuple(publish)
         specs: list[PortBinding] = []
         try:
@@ -431,7 +484,8 @@ class DockerDaemon:
                 exposed.append((b.container_port, b.proto))
         c = Container(name=name, id=cid, network_mode=network, netns="", image=image, command=tuple(command),
                       publish_specs=publish, publish_all=publish_all, requested_ip=ip, requested_mac=mac,
-                      restart=restart, exposed=tuple(exposed), created=self.world.now, running=False)
+                      restart=restart, exposed=tuple(exposed), created=self.world.now, running=False,
+                      sysctls=tuple((sysctls or {}).items()))
         self.containers[name] = c
         self._start_container(c)
         return c
@@ -502,15 +556,14 @@ class DockerDaemon:
         self._cmd(ns_name, f"ip -n {ns_name} link set lo up")
         c.netns = ns_name
         c.running = True
-        if network == "none":
-            c.started_once = True
-            self._processes(c)
-            return
         try:
-            net = self._network(network)
-            ep = self._attach(c, net, "eth0", c.requested_ip, c.requested_mac)
-            c.network, c.address, c.mac, c.veth = net, ep.address, ep.mac, ep.veth
-            self._update_gateway(c)
+            if network != "none":
+                net = self._network(network)
+                ep = self._attach(c, net, "eth0", c.requested_ip, c.requested_mac)
+                c.network, c.address, c.mac, c.veth = net, ep.address, ep.mac, ep.veth
+            self._sysctls(c, cns)
+            if network != "none":
+                self._update_gateway(c)
         except DockerError as e:
             self._teardown(c)
             c.error = self._start_error(c, str(e))
@@ -518,6 +571,15 @@ class DockerDaemon:
         c.started_once = True
         c.error = ""
         self._processes(c)
+
+    def _sysctls(self, c: Container, cns: "NetNamespace") -> None:
+        """``--sysctl``: written in the container's namespace (per-interface keys once eth0 exists)."""
+        for key, value in c.sysctls:
+            try:
+                cns.sysctls.set(key, value)
+            except SimnetError as e:
+                raise DockerError(f"failed to set sysctl {key}={value}: {e}") from None
+            self._cmd(cns.name, f"sysctl -w {key}={value}")
 
     def _teardown(self, c: Container) -> None:
         """Undo a partial start: bindings, endpoints, the namespace (nothing of the sandbox stays)."""
@@ -906,7 +968,9 @@ class DockerDaemon:
         """The daemon stops (``systemctl stop docker``): without live-restore its containers stop too;
         networks, bridges and their rules stay."""
         for c in list(self.containers.values()):
-            if c.running:
+            if c.running and self.live_restore and self.era != "1.9":
+                c.restart_on_boot = False  # it keeps running
+            elif c.running:
                 self._stop_container(c)
                 c.restart_on_boot = c.restart in ("always", "unless-stopped")
             else:
@@ -931,13 +995,37 @@ class DockerDaemon:
                 raise DockerError(f"unknown era {value!r}: choose one of {', '.join(ERAS)}")
             setattr(self, key, value)
         owned = self.fw.owned
-        self.fw = Firewaller(self.host, self.era, hairpin=not self.userland_proxy)
+        self.fw = self._firewaller()
         self.fw.owned = owned
-        self.fw.sink = self._fw_sink
         self.start()
+        for c in sorted(self.containers.values(), key=lambda c: c.created):
+            if c.running:
+                self._restore(c)
         for c in sorted(self.containers.values(), key=lambda c: c.created):
             if c.restart_on_boot:
                 self._start_container(c)
+
+    def _restore(self, c: Container) -> None:
+        """Live restore: a container that kept running gets its endpoints back on the re-created
+        networks, with their rules, and its published ports (docker-proxy kept running)."""
+        if c.network is not None and c.shares_with is None:
+            c.network = self.networks[c.network.name]
+        for ep in c.extra.values():
+            ep.network = self.networks[ep.network.name]
+        for net, addr, _ in self._endpoints(c):
+            net.endpoints[c.name] = addr
+            if self.iptables:
+                self.fw.add_endpoint(net.config, addr)
+        if c.gw_net is not None:
+            net = self.networks[c.gw_net.name]
+            addr = next(a for n, a, _ in self._endpoints(c) if n is net)
+            c.gw_net = net
+            routed = net.config.gateway_mode == "routed"
+            for b in c.ports:
+                if not routed:
+                    self.allocator.request(b.host_ip, b.proto, b.host_port)
+            if self.iptables and c.ports:
+                self.fw.add_ports(net.config, addr, list(c.ports), nat=not routed)
 
     # -- inspection ----------------------------------------------------------------------------------
     def ports_text(self, c: Container) -> str:

@@ -66,7 +66,7 @@ class Exported:
 
 
 def _is_docker(argv: tuple[str, ...]) -> bool:
-    return bool(argv) and argv[0] in ("docker", "dockerd", "systemctl")
+    return bool(argv) and (argv[0] in ("docker", "dockerd", "systemctl") or argv[0] == "env" and "dockerd" in argv)
 
 
 def _heredoc_delim(text: str) -> str:

@@ -47,6 +47,9 @@ class NetConfig:
     """``com.docker.network.bridge.gateway_mode_ipv4``: nat, nat-unprotected or routed."""
     host_ipv4: IPv4Address | None = None
     """``com.docker.network.host_ipv4``: SNAT to this address instead of MASQUERADE."""
+    trusted: tuple[str, ...] = ()
+    """``com.docker.network.bridge.trusted_host_interfaces`` (28.2+): host interfaces treated as the
+    bridge itself by the direct-access filter."""
 
 
 def _u16(text: str) -> int:
@@ -170,6 +173,10 @@ class Firewaller:
     era: str = "29"
     hairpin: bool = False
     """``--userland-proxy=false``."""
+    direct_routing: bool = False
+    """``--allow-direct-routing`` (28.2+): no direct-access filter."""
+    raw_disabled: bool = False
+    """``DOCKER_INSECURE_NO_IPTABLES_RAW=1`` (28.1+): no raw-table rules at all."""
     log: list[str] = field(default_factory=list)
     """Every iptables command that changed something, in order."""
     owned: dict[str, list[tuple[str, str, tuple[str, ...]]]] = field(default_factory=dict)
@@ -417,8 +424,12 @@ class Firewaller:
 
     # -- endpoints and ports --------------------------------------------------------------
     def add_endpoint(self, net: NetConfig, addr: IPv4Address) -> None:
-        """28+: ``filterDirectAccess``, the raw-table DROP for direct access."""
-        if self.era in ("28", "29") and net.gateway_mode == "nat" and not net.internal:
+        """28+: ``filterDirectAccess``, the raw-table DROP for direct access (after an ACCEPT per
+        trusted host interface); none with direct routing allowed or raw rules disabled."""
+        if self.era in ("28", "29") and net.gateway_mode == "nat" and not net.internal \
+                and not self.direct_routing and not self.raw_disabled:
+            for ifname in net.trusted:
+                self.append("raw", "PREROUTING", "-d", f"{addr}/32", "-i", ifname, "-j", "ACCEPT")
             self.append("raw", "PREROUTING", "-d", f"{addr}/32", "!", "-i", net.bridge, "-j", "DROP")
 
     def add_ports(self, net: NetConfig, addr: IPv4Address, bindings: list[PortBinding], *,
@@ -438,7 +449,7 @@ class Firewaller:
                 self.append("filter", "DOCKER", *accept)
                 self.append("nat", "POSTROUTING", *selfmasq)
                 continue
-            if b.host_ip is not None and b.host_ip.is_loopback:
+            if b.host_ip is not None and b.host_ip.is_loopback and not self.raw_disabled:
                 self.append("raw", "PREROUTING", "-d", hip, "!", "-i", "lo", "-p", p, "-m", p, "--dport", hp,
                             "-j", "DROP")
             if nat:
@@ -466,5 +477,7 @@ class Firewaller:
                             "-j", "DROP")
 
     def del_endpoint(self, net: NetConfig, addr: IPv4Address) -> None:
+        for ifname in net.trusted:
+            self.delete("raw", "PREROUTING", "-d", f"{addr}/32", "-i", ifname, "-j", "ACCEPT")
         self.delete("raw", "PREROUTING", "-d", f"{addr}/32", "!", "-i", net.bridge, "-j", "DROP")
 

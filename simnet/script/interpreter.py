@@ -204,6 +204,10 @@ def _compile(cmd: Command, jobs: int) -> tuple[_STEP, bool]:
     ns, argv = netns_exec(cmd)
     if not argv:
         raise _err(cmd, "'ip netns exec NS' needs a command to run")
+    if argv[0] == "env" and "dockerd" in argv and all("=" in w for w in argv[1:argv.index("dockerd")]):
+        # env VAR=VALUE ... dockerd: the daemon's environment (docker's hunk)
+        k = argv.index("dockerd")
+        argv = ("dockerd", "--env-prefix", str(k - 1), *argv[1:k], *argv[k + 1:])
     if argv[0] in ("docker", "dockerd", "systemctl"):
         if cmd.expect is not None and argv[1:2] != ("exec",):
             raise _err(cmd, f"'# expect:' follows {' '.join(argv[:2])!r}, which is not a probe (ping, nc, curl; "
