@@ -55,10 +55,8 @@ ip netns exec h1 docker exec registry nc -z -w 1 203.0.113.20 8080
 # Publish: docker run -p 1180:5000 adds a DNAT in nat DOCKER and an ACCEPT in filter DOCKER.
 ip netns exec h1 docker rm -f registry
 ip netns exec h1 docker run -d -p 1180:5000 --name registry registry:2
-# The new container has 172.17.0.2 again but a new random MAC; h1 still caches the old one.
-# Docker 28+ announces the new MAC with unsolicited ARPs (advertise_addr_nmsgs), which simnet
-# does not send yet, so flush the cache as those ARPs would have updated it.
-ip -n h1 neigh flush dev docker0
+# The new container has 172.17.0.2 again but a new random MAC; h1 still caches the old one,
+# until Docker 28+'s unsolicited ARP for the new endpoint (advertise_addr_nmsgs) updates it.
 ip netns exec h1 docker ps
 ip netns exec h1 iptables -t nat -S DOCKER
 ip netns exec h1 iptables -S DOCKER

@@ -672,7 +672,7 @@ def _exec(cmd: "Command", ns: str | None, args: list[str],
             d = _daemon(run, ns)
             c = d._container(name)
             if not c.running:
-                raise DockerError(f"Container {c.id} is not running")
+                raise DockerError(d.not_running(c))
         except DockerError as e:
             msg = str(e)
             raise _err(cmd, msg if msg == _NOT_RUNNING else f"Error response from daemon: {msg}") from None

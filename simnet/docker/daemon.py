@@ -422,6 +422,10 @@ class DockerDaemon:
         """``docker network rm NAME``: its rules and its bridge go."""
         net = self._network(name)
         if net.endpoints:
+            if self.era in ("28", "29"):  # ActiveEndpointsError lists them from 28
+                eps = ", ".join(f'name:"{cn}" id:"{self._endpoint_id(self.containers[cn], net)[:12]}"'
+                                for cn in net.endpoints)
+                raise DockerError(f"error while removing network: network {name} has active endpoints ({eps})")
             raise DockerError(f"error while removing network: network {name} id {net.id} has active endpoints")
         if self.iptables:
             self.fw.del_network(net.config)
@@ -873,7 +877,7 @@ class DockerDaemon:
         if net is c.network or network in c.extra:
             raise DockerError(f"endpoint with name {name} already exists in network {network}")
         if not c.running:
-            raise DockerError(f"Container {c.id} is not running")
+            raise DockerError(self.not_running(c))
         if ip:
             self._check_requested_ip(net, ip)
         ifname = f"eth{1 + len(c.extra)}"
@@ -905,6 +909,10 @@ class DockerDaemon:
             self._update_gateway(c)
             return
         raise DockerError(f"container {c.id} is not connected to network {network}")
+
+    def not_running(self, c: Container) -> str:
+        """errNotRunning: lower case from 17.x on."""
+        return f"{'Container' if self.era == '1.9' else 'container'} {c.id} is not running"
 
     def _lowest_free(self, net: Network) -> IPv4Address:
         used = set(net.endpoints.values()) | {net.gateway} | set(net.aux_addresses.values())

@@ -224,3 +224,29 @@ def test_a_udp_flow_older_than_the_binding_is_deleted(era: str, reached: bool) -
     srv = world[c.netns].sockets.listen("udp", 53)
     udp_send(world, "client", "10.0.0.1", 5353, sport=40000)
     assert bool(srv.seen) is reached
+
+
+@pytest.mark.parametrize("era,words", [
+    ("29", r'error while removing network: network n has active endpoints \(name:"a" id:"[0-9a-f]{12}"\)$'),
+    ("27", r"error while removing network: network n id [0-9a-f]{64} has active endpoints$"),
+])
+def test_network_rm_with_endpoints_in_the_eras_words(era: str, words: str) -> None:
+    world, d = _host(era)
+    d.network_create("n")
+    d.run("a", network="n")
+    with pytest.raises(DockerError, match=words):
+        d.network_rm("n")
+
+
+def test_script_errors_read_as_the_cli_prints_them() -> None:
+    base = ("ip netns add h1\nip netns exec h1 dockerd &\n"
+            "ip netns exec h1 docker run -d -p 8080:80 --name a busybox\n")
+    with pytest.raises(ScriptError, match=r"s\.sh:4: docker: Error response from daemon: failed to set up container "
+                                          r"networking: driver failed programming external connectivity on endpoint "
+                                          r"b \([0-9a-f]{64}\): Bind for 0\.0\.0\.0:8080 failed: port is already "
+                                          r"allocated$"):
+        run_script(base + "ip netns exec h1 docker run -d -p 8080:80 --name b busybox\n", filename="s.sh")
+    with pytest.raises(ScriptError, match=r"s\.sh:5: Error response from daemon: container [0-9a-f]{64} is not "
+                                          r"running$"):
+        run_script(base + "ip netns exec h1 docker stop a\nip netns exec h1 docker exec a ping -c 1 1.1.1.1\n",
+                   filename="s.sh")
