@@ -205,6 +205,8 @@ class Container:
     """The network whose endpoint holds the NAT port bindings (the container's gateway endpoint)."""
     error: str = ""
     """The last start failure (``State.Error``)."""
+    routed: dict[str, tuple[PortBinding, ...]] = field(default_factory=dict)
+    """29: routed-mode bindings on endpoints other than the gateway (network name -> bindings)."""
     sysctls: tuple[tuple[str, str], ...] = ()
     """``--sysctl K=V``: set in the container's namespace once its interfaces exist."""
 
@@ -588,6 +590,7 @@ class DockerDaemon:
     def _teardown(self, c: Container) -> None:
         """Undo a partial start: bindings, endpoints, the namespace (nothing of the sandbox stays)."""
         self._revoke(c)
+        self._sync_routed(c, drop_all=True)
         for ep in list(c.extra.values()):
             self._detach(c, ep.network, ep.address, ep.veth)
         c.extra.clear()
@@ -621,6 +624,7 @@ class DockerDaemon:
         ``updateGateway`` + ``programExternalConnectivity``), if it changed."""
         gw = self._gateway_endpoint(c)
         if (gw[0] if gw else None) is c.gw_net:
+            self._sync_routed(c)
             return
         self._revoke(c)
         cns = self.world.netns(c.netns)
@@ -635,6 +639,30 @@ class DockerDaemon:
             self._cmd(c.netns, f"ip -n {c.netns} route add default via {target[0]} dev {target[1]}")
         if gw is not None:
             self._program(c, gw[0], gw[1])
+        self._sync_routed(c)
+
+    def _sync_routed(self, c: Container, *, drop_all: bool = False) -> None:
+        """29 programs every endpoint, not only the gateway (``portBindingMode{routed: true}``): the
+        routed-mode bindings of a routed network's endpoint exist whether or not it is the gateway."""
+        if self.era != "29" and not c.routed:
+            return
+        want = {} if drop_all or self.era != "29" else {
+            net.name: (net, addr) for net, addr, _ in self._endpoints(c)
+            if net.config.gateway_mode == "routed" and net is not c.gw_net and not net.internal}
+        for name in [n for n in c.routed if n not in want]:
+            bindings = c.routed.pop(name)
+            net = self.networks.get(name)
+            addr = next((a for n, a, _ in self._endpoints(c) if n is net), None)
+            if net is not None and addr is not None and self.iptables:
+                self.fw.del_ports(net.config, addr, list(bindings))
+        for name, (net, addr) in want.items():
+            if name in c.routed:
+                continue
+            bindings = tuple(PortBinding(proto=r.proto, host_ip=None, host_port=r.container_port,
+                                         container_port=r.container_port) for r in self._requested(c))
+            c.routed[name] = bindings
+            if self.iptables and bindings:
+                self.fw.add_ports(net.config, addr, list(bindings), nat=False)
 
     def _host_ip(self, net: Network, b: PortBinding) -> IPv4Address | None:
         """The binding's host address: the one given, else the network's ``host_binding_ipv4``; None
@@ -897,6 +925,10 @@ class DockerDaemon:
         if network in c.extra:
             if c.gw_net is net:
                 self._revoke(c)
+            if network in c.routed:
+                bindings = c.routed.pop(network)
+                if self.iptables:
+                    self.fw.del_ports(net.config, c.extra[network].address, list(bindings))
             ep = c.extra.pop(network)
             self._detach(c, net, ep.address, ep.veth)
             self._update_gateway(c)
@@ -904,6 +936,10 @@ class DockerDaemon:
         if c.network is net and c.running:
             if c.gw_net is net:
                 self._revoke(c)
+            if network in c.routed and c.address is not None:
+                bindings = c.routed.pop(network)
+                if self.iptables:
+                    self.fw.del_ports(net.config, c.address, list(bindings))
             self._detach(c, net, c.address, c.veth)  # type: ignore[arg-type]
             c.network, c.address, c.veth = None, None, None
             self._update_gateway(c)
@@ -939,6 +975,7 @@ class DockerDaemon:
         c.running = False
         if c.shares_with is None and c.network_mode not in ("host", "none"):
             self._revoke(c)
+            self._sync_routed(c, drop_all=True)
         for lst in c.listeners:
             lst.open = False
             ns = self.world.namespaces.get(c.netns)

@@ -8,7 +8,7 @@ Facts from moby (read, not copied): go-connections ``ParsePortSpec`` (the CLI's 
 
 from __future__ import annotations
 
-from ipaddress import IPv4Address
+from ipaddress import IPv4Address, IPv4Network
 
 import pytest
 from hypothesis import given, strategies as st
@@ -17,6 +17,7 @@ from simnet.docker import DockerDaemon, DockerError, PortBinding
 from simnet.docker.portalloc import AllocationError, PortAllocator
 from simnet.netfilter.iptables import iptables, iptables_save
 from simnet.probe import tcp_connect, udp_send
+from simnet.routing import Route
 from simnet.script.expect import ScriptError
 from simnet.script.interpreter import run_script
 from simnet.world import World
@@ -250,3 +251,22 @@ def test_script_errors_read_as_the_cli_prints_them() -> None:
                                           r"running$"):
         run_script(base + "ip netns exec h1 docker stop a\nip netns exec h1 docker exec a ping -c 1 1.1.1.1\n",
                    filename="s.sh")
+
+
+@pytest.mark.parametrize("era,reached", [("28", False), ("29", True)])
+def test_routed_bindings_on_a_non_gateway_endpoint_from_29(era: str, reached: bool) -> None:
+    """29 programs routed-mode mappings on every endpoint; 28.5 only on the gateway endpoint."""
+    world, d = _host(era)
+    world["client"].route_add(Route(dst=IPv4Network("10.77.0.0/24"), via=IPv4Address("10.0.0.1"), dev="eth0"))
+    d.host.sysctls.set("net.ipv4.ip_forward", 1)
+    d.network_create("anat")
+    d.network_create("routed", subnet="10.77.0.0/24",
+                     options={"com.docker.network.bridge.gateway_mode_ipv4": "routed"})
+    c = d.run("web", network="anat", publish=["8080:80"])
+    world[c.netns].sockets.listen("tcp", 80)
+    d.network_connect("routed", "web")  # 'anat' sorts first: it stays the gateway
+    assert c.gw_net is d.networks["anat"]
+    r = tcp_connect(world, "client", c.extra["routed"].address, 80)
+    assert (r.outcome == "connected") is reached
+    d.network_disconnect("routed", "web")
+    assert "10.77.0.2" not in iptables(d.host.ruleset, ["-S", "DOCKER"])
