@@ -455,8 +455,10 @@ class DockerDaemon:
         if not self.started:
             raise DockerError("Cannot connect to the Docker daemon at unix:///var/run/docker.sock. "
                               "Is the docker daemon running?")
-        if network == "default":  # no --network: the default bridge, or none when started with -b none
-            network = "bridge" if "bridge" in self.networks else "none"
+        if network in ("default", "bridge") and self.default_bridge == "none":
+            network = "none"  # connectToNetwork: bridge disabled -> NetworkDisabled, the container gets only lo
+        elif network == "default":
+            network = "bridge"
         publish = tuple(publish)
         specs: list[PortBinding] = []
         try:
