@@ -499,16 +499,27 @@ class DockerDaemon:
         return c
 
     def _check_requested_ip(self, net: Network, ip: str) -> None:
-        """``--ip``: create-time checks (daemon/container_operations.go, verifyNetworkingConfig)."""
+        """``--ip``: create-time checks (validateEndpointSettings), in each era's words: from 20.10
+        they come as ``invalid endpoint settings:`` and the reasons on the next line; 29 accepts
+        networks without a user subnet and hyphenates its words."""
+        reasons = []
         try:
-            IPv4Address(ip)
+            addr: IPv4Address | None = IPv4Address(ip)
         except ValueError:
-            raise DockerError(f"invalid IPv4 address: {ip}") from None
+            addr = None
+            reasons.append(f"invalid IPv4 address: {ip}")
         if net.name == "bridge":
-            raise DockerError("user specified IP address is supported on user defined networks only")
-        if not net.user_subnet and not self._ip_without_subnet():
-            raise DockerError("user specified IP address is supported only when connecting to networks with "
-                              "user configured subnets")
+            reasons.append("user-specified IP address is supported on user-defined networks only" if self.era == "29"
+                           else "user specified IP address is supported on user defined networks only")
+        elif addr is not None and not net.user_subnet and not self._ip_without_subnet():
+            reasons.append("user specified IP address is supported only when connecting to networks with user "
+                           "configured subnets")
+        elif addr is not None and addr not in net.subnet:
+            reasons.append(f"no configured subnet contains IP address {ip}" if self.era == "29" else
+                           f"no configured subnet or ip-range contain the IP address {ip}")
+        if reasons:
+            raise DockerError("\n".join(reasons) if self.era == "1.9" else
+                              "invalid endpoint settings:\n" + "\n".join(reasons))
 
     def _ip_without_subnet(self) -> bool:
         """From 29.1 ``--ip`` is accepted on a network created without ``--subnet`` (it must be in the

@@ -55,13 +55,22 @@ def test_bridge_none_has_no_default_network() -> None:
 @pytest.mark.parametrize("era,ok", [("27", False), ("28", False), ("29", True)])
 def test_ip_without_subnet_from_29_1(era: str, ok: bool) -> None:
     script = (HOST + f"ip netns exec h1 dockerd --era {era} &\nip netns exec h1 docker network create n\n"
-              "ip netns exec h1 docker run -d --network n --ip 172.18.0.50 --name a busybox\n")
+              "ip netns exec h1 docker run -d --network n --ip {ip} --name a busybox\n")
     if ok:
-        assert str(run_script(script).docker["h1"].containers["a"].address) == "172.18.0.50"
+        assert str(run_script(script.format(ip="172.18.0.50")).docker["h1"].containers["a"].address) == "172.18.0.50"
+        with pytest.raises(ScriptError, match="Error response from daemon: invalid endpoint settings:\n"
+                                              "no configured subnet contains IP address 10.9.9.9$"):
+            run_script(script.format(ip="10.9.9.9"))
     else:
-        with pytest.raises(ScriptError, match="user specified IP address is supported only when connecting to "
-                                              "networks with user configured subnets"):
-            run_script(script)
+        with pytest.raises(ScriptError, match="Error response from daemon: invalid endpoint settings:\n"
+                                              "user specified IP address is supported only when connecting to "
+                                              "networks with user configured subnets$"):
+            run_script(script.format(ip="172.18.0.50"))
+    with pytest.raises(ScriptError, match="invalid endpoint settings:\nuser.specified IP address is supported on "
+                                          "user.defined networks only$"):
+        run_script(HOST + f"ip netns exec h1 dockerd --era {era} &\n"
+                   "ip netns exec h1 docker run -d --ip 172.17.0.9 --name a busybox\n")
+    assert True
 
 
 def test_ip_forward_no_drop() -> None:
