@@ -304,10 +304,10 @@ def _run(cmd: "Command", ns: str | None, args: list[str]) -> _STEP:
     for spec in o.get("publish", []):
         try:
             PortBinding.parse_spec(spec)
-        except ValueError as e:  # the CLI parses -p before it talks to the daemon
-            raise _err(cmd, f"docker: {e}.\nSee 'docker run --help'.") from None
+        except ValueError as bad:  # the CLI parses -p before it talks to the daemon
+            raise _err(cmd, f"docker: {bad}.\nSee 'docker run --help'.") from None
     for e in o.get("expose", []):
-        if not re.fullmatch(r"\d+(/(tcp|udp))?", e):
+        if not re.fullmatch(r"0*\d{1,5}(/(tcp|udp))?", e) or int(e.split("/")[0]) > 65535:
             raise _err(cmd, f"docker: Invalid range format for --expose: {e}.\nSee 'docker run --help'.")
     network = o.get("network", "default")
     sysctls: dict[str, str] = {}

@@ -367,7 +367,7 @@ class DockerDaemon:
         net.aux_addresses = aux
         return net
 
-    def _create(self, name: str, *, bridge: str, subnet: IPv4Network, gateway: IPv4Address, internal: bool,
+    def _create(self, name: str, *, bridge: str, subnet: IPv4Network, gateway: IPv4Address | None, internal: bool,
                 options: dict[str, str], net_id: str) -> Network:
         host_ipv4 = options.get("com.docker.network.host_ipv4")
         icc = options.get(BRIDGE_OPT + "enable_icc", "true") == "true"
@@ -390,7 +390,7 @@ class DockerDaemon:
                         gateway_mode=mode, host_ipv4=IPv4Address(host_ipv4) if host_ipv4 else None,
                         trusted=trusted)
         if mode == "isolated" or (inhibit and internal):  # no gateway at all (bridge_linux.go)
-            gateway = None  # type: ignore[assignment]
+            gateway = None
         net = Network(name=name, id=net_id, bridge=bridge, subnet=subnet, gateway=gateway, internal=internal,
                       options=options, config=cfg)
         h = self.host.name
@@ -464,8 +464,8 @@ class DockerDaemon:
         try:
             for p in publish:
                 specs += PortBinding.parse_spec(p)
-        except ValueError as e:
-            raise DockerError(str(e)) from None
+        except ValueError as bad:
+            raise DockerError(str(bad)) from None
         cid = self._hex(64)
         if name is None:
             name = self._random_name()
