@@ -56,7 +56,9 @@ ip netns exec h1 docker exec registry nc -z -w 1 203.0.113.20 8080
 ip netns exec h1 docker rm -f registry
 ip netns exec h1 docker run -d -p 1180:5000 --name registry registry:2
 # The new container has 172.17.0.2 again but a new random MAC; h1 still caches the old one,
-# until Docker 28+'s unsolicited ARP for the new endpoint (advertise_addr_nmsgs) updates it.
+# until Docker 28+'s unsolicited ARP for the new endpoint (advertise_addr_nmsgs) updates it:
+# the kernel takes a gratuitous ARP for an entry it already has whatever arp_accept says, so
+# the next connection goes to the new MAC.
 ip netns exec h1 docker ps
 ip netns exec h1 iptables -t nat -S DOCKER
 ip netns exec h1 iptables -S DOCKER

@@ -52,7 +52,8 @@ ip netns exec admin nc -z -w 1 198.51.100.10 1180
 ip netns exec h1 systemctl restart docker
 ip netns exec h1 docker run -d -p 1180:5000 --name registry2 registry:2
 # registry2 got 172.17.0.2 again with a new random MAC: Docker 28+ announces it with an
-# unsolicited ARP, which updates h1's cached entry for 172.17.0.2.
+# unsolicited ARP (advertise_addr_nmsgs), which updates h1's cached entry for 172.17.0.2
+# (the kernel takes a gratuitous ARP for an existing entry whatever arp_accept says).
 ip netns exec h1 iptables -S FORWARD
 ip netns exec h1 iptables -S DOCKER-USER
 ip netns exec client nc -z -w 1 203.0.113.10 1180
