@@ -204,7 +204,8 @@ _ERA_ORDER = {"1.9": 0, "27": 1, "28": 2, "29": 3}
 
 def _compile_dockerd(cmd: "Command", ns: str | None, args: list[str]) -> _STEP:
     env: dict[str, str] = {}
-    if args[:1] == ["--env-prefix"]:  # env VAR=VALUE ... dockerd (see compile_docker)
+    if args[:1] == ["--env-prefix"] and len(args) > 1 and args[1].isdigit() and int(args[1]) <= len(args) - 2 \
+            and all("=" in kv for kv in args[2:2 + int(args[1])]):  # env VAR=VALUE ... dockerd (interpreter)
         n = int(args[1])
         env = dict(kv.split("=", 1) for kv in args[2:2 + n])
         args = args[2 + n:]

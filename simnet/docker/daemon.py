@@ -481,6 +481,10 @@ class DockerDaemon:
             net = self._network(network)
             if ip:
                 self._check_requested_ip(net, ip)
+        elif ip:  # host and none are predefined networks too
+            self._check_requested_ip(Network(name=network, id="", bridge="", subnet=IPv4Network("0.0.0.0/32"),
+                                             gateway=None, internal=True, options={},
+                                             config=NetConfig(bridge="", subnet=IPv4Network("0.0.0.0/32"))), ip)
         if restart.split(":")[0] not in ("no", "always", "unless-stopped", "on-failure"):
             raise DockerError(f"invalid restart policy '{restart}'")
         exposed = list(IMAGES.get(_image_key(image), {}).get("expose", ()))
@@ -508,7 +512,7 @@ class DockerDaemon:
         except ValueError:
             addr = None
             reasons.append(f"invalid IPv4 address: {ip}")
-        if net.name == "bridge":
+        if net.name in ("bridge", "host", "none"):
             reasons.append("user-specified IP address is supported on user-defined networks only" if self.era == "29"
                            else "user specified IP address is supported on user defined networks only")
         elif addr is not None and not net.user_subnet and not self._ip_without_subnet():
