@@ -100,11 +100,20 @@ def _source(ns: "NetNamespace", dst: IPv4Address, src: IPv4Address | None, oif: 
     return ns.source_for(route, dst)
 
 
-def _all_seen(world: "World") -> list[Seen]:
+def _seen_since(world: "World", before: int) -> list[Seen]:
+    """What applications saw after sequence number ``before`` (namespace, listener, arrival
+    order): nothing to scan when nothing was seen, else only each listener's newest arrivals."""
+    if world.seen_seq == before:
+        return []
     out: list[Seen] = []
     for ns in world.namespaces.values():
         for lst in ns.sockets.listeners:
-            out.extend(lst.seen)
+            new: list[Seen] = []
+            for s in reversed(lst.seen):
+                if s.seq <= before:
+                    break
+                new.append(s)
+            out.extend(reversed(new))
     return out
 
 
@@ -130,7 +139,7 @@ def ping(world: "World", netns: str, dst: IPv4Address | str, *, count: int = 1, 
 
     ns = world.netns(netns)
     dst = IPv4Address(dst)
-    first = world.tracer.next_id
+    first = world.tracer.begin()
     start = world.now
     saddr = _source(ns, dst, src, interface)
     ident = world.rng.randint(1, 0xFFFF)
@@ -190,9 +199,9 @@ def tcp_connect(world: "World", netns: str, dst: IPv4Address | str, dport: int, 
 
     ns = world.netns(netns)
     dst = IPv4Address(dst)
-    first = world.tracer.next_id
+    first = world.tracer.begin()
     start = world.now
-    before = {s.seq for s in _all_seen(world)}
+    before = world.seen_seq
     base = dict(proto="tcp", netns=netns, dst=dst, dport=dport)
     # tcp_v4_connect: only the route lookup (ip_route_connect) fails the connect itself
     try:
@@ -252,7 +261,7 @@ def tcp_connect(world: "World", netns: str, dst: IPv4Address | str, dport: int, 
     world.run(until=world.now)
     del ns.sockets.clients[key]
     traces = _collect(world, first)
-    seen = next((s for s in _all_seen(world) if s.seq not in before and s.dport is not None), None)
+    seen = next((s for s in _seen_since(world, before) if s.dport is not None), None)
     if sock.state == "established":
         return ProbeResult(outcome="connected", received=seen, traces=traces, **base)  # type: ignore[arg-type]
     if sock.state == "reset":
@@ -273,9 +282,9 @@ def udp_send(world: "World", netns: str, dst: IPv4Address | str, dport: int, dat
 
     ns = world.netns(netns)
     dst = IPv4Address(dst)
-    first = world.tracer.next_id
+    first = world.tracer.begin()
     start = world.now
-    before = {s.seq for s in _all_seen(world)}
+    before = world.seen_seq
     saddr = _source(ns, dst, src)
     base = dict(proto="udp", netns=netns, dst=dst, dport=dport)
     lport = sport or ns.sockets.ephemeral_port("udp")
@@ -295,7 +304,7 @@ def udp_send(world: "World", netns: str, dst: IPv4Address | str, dport: int, dat
     world.run(until=world.now if err or sock.errors else deadline)
     del ns.sockets.clients[key]
     traces = _collect(world, first)
-    seen = next((s for s in _all_seen(world) if s.seq not in before), None)
+    seen = next(iter(_seen_since(world, before)), None)
     if err and not sock.errors:
         return ProbeResult(outcome="error", errno=err, traces=traces, **base)  # type: ignore[arg-type]
     if err:  # a REJECT in this host's OUTPUT: send fails with EPERM, its ICMP error is queued

@@ -91,6 +91,8 @@ class Route:
     onlink: bool = False
     linkdown: bool = False
     """Display only: the device has no carrier (the kernel's RTNH_F_LINKDOWN)."""
+    _text: str | None = field(default=None, init=False, repr=False, compare=False, hash=False)
+    """``str(self)``, built once: a route lookup's trace step names its route on every packet."""
 
     def key(self) -> tuple[object, ...]:
         """What makes two routes the same entry (``ip route add`` says EEXIST)."""
@@ -124,7 +126,9 @@ class Route:
         return " ".join(words) + " "
 
     def __str__(self) -> str:
-        return self.format().rstrip()
+        if self._text is None:
+            object.__setattr__(self, "_text", self.format().rstrip())
+        return self._text  # type: ignore[return-value]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -11,7 +11,8 @@ from __future__ import annotations
 import heapq
 import itertools
 import random
-from typing import TYPE_CHECKING, Any, Callable
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any, Callable, Iterator
 
 from simnet.addresses import MacAddress
 from simnet.errors import KernelError, NoSuchNamespace
@@ -25,28 +26,40 @@ if TYPE_CHECKING:
 
 
 class Tracer:
-    """Collects the steps of every packet in flight, by trace id."""
+    """Collects the steps of every packet in flight, by trace id.
 
-    def __init__(self, clock: Callable[[], float] = lambda: 0.0) -> None:
-        self._ids = itertools.count(1)
+    Ids are consecutive, so a probe collects its own traces by range (its cost does not grow
+    with the traces recorded before it).  With ``recording`` off (``World(trace=False)`` or
+    :meth:`World.untraced`) no step is kept and a probe forgets the packets before it: only
+    what the datapath itself needs (the L2 loop bound) is held, for the current probe.
+    """
+
+    def __init__(self, clock: Callable[[], float] = lambda: 0.0, *, recording: bool = True) -> None:
+        self._last = 0
         self._open: dict[int, dict[str, Any]] = {}
         self._clock = clock
+        self.recording = recording
 
     def new(self, packet: Packet, origin: str, caused_by: int | None = None) -> int:
-        tid = next(self._ids)
+        self._last = tid = self._last + 1
         self._open[tid] = {"packet": packet, "origin": origin, "steps": [], "ends": [],
                            "caused_by": caused_by, "visited": set(), "budget": 512, "time": self._clock()}
         return tid
 
     def step(self, tid: int, step: Step) -> None:
-        self._open[tid]["steps"].append(step)
+        if self.recording:
+            self._open[tid]["steps"].append(step)
 
     def end(self, tid: int, disposition: Disposition) -> None:
-        self._open[tid]["ends"].append(disposition)
+        if self.recording:
+            self._open[tid]["ends"].append(disposition)
 
     def first_visit(self, tid: int, key: tuple[Any, ...]) -> bool:
         """False when this (netns, device, packet) was seen before in this trace: an L2 loop."""
-        rec = self._open[tid]
+        rec = self._open.get(tid)
+        if rec is None:  # forgotten by an untraced sweep while still in flight: start its bound afresh
+            rec = self._open[tid] = {"packet": None, "origin": "", "steps": [], "ends": [], "caused_by": None,
+                                     "visited": set(), "budget": 512, "time": self._clock()}
         rec["budget"] -= 1
         if key in rec["visited"] or rec["budget"] <= 0:
             return False
@@ -63,11 +76,20 @@ class Tracer:
         return [self.trace(t) for t in self._open]
 
     def ids_since(self, first: int) -> list[int]:
-        return [t for t in self._open if t >= first]
+        """The ids of the traces from ``first`` on, in order (by range: independent of history)."""
+        if not self.recording:
+            return []
+        return [t for t in range(first, self._last + 1) if t in self._open]
+
+    def begin(self) -> int:
+        """Where a probe's traces start; an untraced sweep forgets everything before it."""
+        if not self.recording:
+            self._open.clear()
+        return self._last + 1
 
     @property
     def next_id(self) -> int:
-        return max(self._open, default=0) + 1
+        return self._last + 1
 
 
 def _overall(ends: list[Disposition]) -> Disposition:
@@ -83,12 +105,12 @@ def _overall(ends: list[Disposition]) -> Disposition:
 class World:
     """All namespaces of one simulation, with one clock and one RNG."""
 
-    def __init__(self, seed: int = 0) -> None:
+    def __init__(self, seed: int = 0, *, trace: bool = True) -> None:
         self.seed = seed
         self.rng = random.Random(seed)
         self.now = 0.0
         self.namespaces: dict[str, NetNamespace] = {}
-        self.tracer = Tracer(clock=lambda: self.now)
+        self.tracer = Tracer(clock=lambda: self.now, recording=trace)
         self._queue: list[tuple[float, int, Callable[..., None], tuple[Any, ...]]] = []
         self._seq = itertools.count()
         self.seen_seq = 0
@@ -151,6 +173,17 @@ class World:
             fn(*args)
         if until is not None:
             self.now = max(self.now, until)
+
+    @contextmanager
+    def untraced(self) -> Iterator[None]:
+        """Probes inside record no trace (``ProbeResult.traces`` is empty) and hold no memory
+        of earlier probes' packets: for sweeps.  Outcomes are the same as with traces."""
+        before = self.tracer.recording
+        self.tracer.recording = False
+        try:
+            yield
+        finally:
+            self.tracer.recording = before
 
     def pending(self) -> bool:
         return bool(self._queue)

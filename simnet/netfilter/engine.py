@@ -127,6 +127,8 @@ def evaluate(ns: "NetNamespace", table: str, hook: Hook, skb: "Skb", tid: int) -
             text = f"-P {hit.chain} {hit.verdict}"
         else:
             hit.entry.counters.add(length)
+            if not tracer.recording:  # an untraced sweep: the rule's text is never read
+                continue
             text = f"-A {hit.chain} {hit.rule}"
         tracer.step(tid, RuleHit(netns=ns.name, table=table, chain=hit.chain, index=hit.index, rule=text,
                                  verdict=hit.verdict))
@@ -163,9 +165,10 @@ def conntrack_in(ns: "NetNamespace", hook: Hook, skb: "Skb", tid: int) -> HookRe
     conn, info = ns.conntrack.classify(skb)
     if conn is not None and info is not None and conn.status & CtStatus.CONFIRMED:
         ns.conntrack.seen(conn, info, skb.packet)
-    ns.world.tracer.step(tid, ConntrackLookup(
-        netns=ns.name, state=info.state.value if info else "INVALID",
-        direction=info.direction.value if info else "-", entry=format_conn(conn) if conn else "no entry"))
+    if ns.world.tracer.recording:  # the entry's text is costly; an untraced sweep never reads it
+        ns.world.tracer.step(tid, ConntrackLookup(
+            netns=ns.name, state=info.state.value if info else "INVALID",
+            direction=info.direction.value if info else "-", entry=format_conn(conn) if conn else "no entry"))
     # the entry (or nothing: INVALID) replaces the CT template (nf_conntrack_in resets _nfct)
     return HookResult(Verdict.ACCEPT, skb.evolve(ct=conn, ctinfo=info, ct_template=None))
 
