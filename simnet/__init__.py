@@ -16,6 +16,7 @@ from simnet.netfilter.rule import Rule
 from simnet.netfilter.ruleset import Ruleset
 from simnet.netns import NetNamespace
 from simnet.probe import ProbeResult, ping, tcp_connect, udp_send
+from simnet.reach import reach as reachability_matrix
 from simnet.script.expect import ScriptError
 from simnet.script.interpreter import Report, run_script
 from simnet.testing import assert_reachable, assert_unreachable, reachability
@@ -41,6 +42,6 @@ __all__ = [
     "ConfigError", "Diagnosis", "Disposition", "DockerDaemon", "KernelError", "NetNamespace",
     "ProbeResult", "Report", "Rule", "RuleSyntaxError", "Ruleset", "ScriptError", "SimnetError",
     "Trace", "World", "assert_reachable", "assert_unreachable", "describe", "explain", "ping",
-    "reachability", "run_script", "tcp_connect", "udp_send",
+    "reachability", "reachability_matrix", "run_script", "tcp_connect", "udp_send",
 ]
 __version__ = "0.1.0"

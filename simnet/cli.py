@@ -60,6 +60,16 @@ def _parser() -> argparse.ArgumentParser:
     exp = sub.add_parser("export", help="rewrite a docker-using script as plain ip/iptables (for kernel-run)")
     exp.add_argument("script")
     exp.add_argument("-o", "--output", default=None)
+    rc = sub.add_parser("reach", help="who reaches whom (a matrix), each probe from the set-up state")
+    rc.add_argument("script", help=script_help)
+    rc.add_argument("--from", dest="sources", nargs="+", default=None, metavar="NS")
+    rc.add_argument("--to", nargs="+", default=None, metavar="NS|ADDR")
+    rc.add_argument("--proto", choices=("tcp", "udp", "icmp"), default="tcp")
+    rc.add_argument("--ports", default="all", help="22,80,8000-8100 or all (probed once per port class)")
+    rc.add_argument("--jobs", type=int, default=None, help="worker processes (default: one per CPU)")
+    rc.add_argument("--shared", action="store_true", help="probes share conntrack/ARP state (in order)")
+    rc.add_argument("--json", action="store_true")
+    rc.add_argument("-o", "--output", default=None, help="FILE.png | FILE.svg: the matrix as a picture")
     kr = sub.add_parser("kernel-run", help="run the script on the real kernel (root; throwaway namespaces)")
     kr.add_argument("script")
     kr.add_argument("--json", action="store_true")
@@ -97,6 +107,8 @@ def _main(argv: Sequence[str] | None) -> int:
         from simnet.capture.command import run as capture_run
 
         return capture_run(args)
+    if args.command == "reach":
+        return _reach(args)
     if args.command == "kernel-run":
         from simnet import conformance
         from simnet.script.expect import ScriptError
@@ -139,6 +151,29 @@ def _main(argv: Sequence[str] | None) -> int:
     if args.command == "draw":
         return _draw(report, args)
     return _graph(report, args, console)
+
+
+def _reach(args: argparse.Namespace) -> int:
+    from simnet.reach import reach
+    from simnet.script.expect import ScriptError
+
+    try:
+        text = sys.stdin.read() if args.script == "-" else Path(args.script).read_text()
+        matrix = reach(text, filename="<stdin>" if args.script == "-" else args.script, sources=args.sources,
+                       to=args.to, proto=args.proto, ports=args.ports, jobs=args.jobs, shared=args.shared)
+        if args.output:
+            matrix.figure().savefig(args.output)
+    except (ScriptError, ValueError) as e:
+        print(str(e), file=sys.stderr)
+        return 2
+    except OSError as e:
+        print(f"simnet: {e.filename or args.script}: {e.strerror or e}", file=sys.stderr)
+        return 2
+    if args.json:
+        print(json.dumps(matrix.to_json(), indent=2))
+    else:
+        _console().print(matrix)
+    return 0
 
 
 class _Console(Console):

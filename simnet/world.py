@@ -39,14 +39,20 @@ class Tracer:
         self._open: dict[int, dict[str, Any]] = {}
         self._clock = clock
         self.recording = recording
+        self.touched: set[str] | None = None
+        """When a set, the namespaces packets were seen in (for :mod:`simnet.reach`'s restore)."""
 
     def new(self, packet: Packet, origin: str, caused_by: int | None = None) -> int:
+        if self.touched is not None:
+            self.touched.add(origin)
         self._last = tid = self._last + 1
         self._open[tid] = {"packet": packet, "origin": origin, "steps": [], "ends": [],
                            "caused_by": caused_by, "visited": set(), "budget": 512, "time": self._clock()}
         return tid
 
     def step(self, tid: int, step: Step) -> None:
+        if self.touched is not None:
+            self.touched.add(step.netns)
         if self.recording:
             self._open[tid]["steps"].append(step)
 
@@ -110,7 +116,7 @@ class World:
         self.rng = random.Random(seed)
         self.now = 0.0
         self.namespaces: dict[str, NetNamespace] = {}
-        self.tracer = Tracer(clock=lambda: self.now, recording=trace)
+        self.tracer = Tracer(clock=self._now, recording=trace)
         self._queue: list[tuple[float, int, Callable[..., None], tuple[Any, ...]]] = []
         self._seq = itertools.count()
         self.seen_seq = 0
@@ -118,6 +124,9 @@ class World:
         self.last_ping_seen: object = None
         self.forced: dict[object, bool] | None = None
         """Forced outcomes for ``-m statistic --mode random`` (by rule identity), to explore branches."""
+
+    def _now(self) -> float:
+        return self.now  # a method, not a lambda: a copied or pickled world keeps its own clock
 
     def __repr__(self) -> str:
         return f"World(seed={self.seed}, namespaces={list(self.namespaces)})"
