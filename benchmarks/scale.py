@@ -1,0 +1,171 @@
+"""Scale benchmarks (issue #16): per-probe cost against history and world size, a warm ping,
+building a large world, ``simnet run`` start-up, and a reach sweep with 1 and 2 processes.
+
+Usage::
+
+    python benchmarks/scale.py [--probes 20000] [--big 40x25] [--huge 100x100] [--json] [--only NAME ...]
+
+Every figure is a wall-clock time on whatever the machine is doing at the time: the
+output starts with ``uptime``'s load so the figures can be read against it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "benchmarks"))
+
+from fleet import container_ip, fleet_script  # noqa: E402
+
+from simnet import run_script  # noqa: E402
+from simnet.probe import ping  # noqa: E402
+
+
+def _per_probe_ms(world, src: str, dst: str, n: int) -> float:  # type: ignore[no-untyped-def]
+    start = time.perf_counter()
+    for _ in range(n):
+        ping(world, src, dst)
+    return (time.perf_counter() - start) / n * 1e3
+
+
+def _best(fn, runs: int = 3) -> float:  # type: ignore[no-untyped-def]
+    return min(fn() for _ in range(runs))
+
+
+def history(probes: int) -> dict[str, object]:
+    """The same warm ping in a 13-namespace fleet at probe 1 and after ``probes`` probes."""
+    out: dict[str, object] = {}
+    for mode in ("traced", "untraced"):
+        world = run_script(fleet_script(2, 5)).world
+        if mode == "untraced":
+            world.tracer.recording = False
+        src, dst = "c0x0", container_ip(1, 0)
+        ping(world, src, dst)  # warm ARP
+        first = _best(lambda: _per_probe_ms(world, src, dst, 200))
+        done = 601
+        while done < probes:
+            step = min(2000, probes - done)
+            _per_probe_ms(world, src, dst, step)
+            done += step
+        last = _best(lambda: _per_probe_ms(world, src, dst, 200))
+        out[mode] = {"first_ms": round(first, 3), f"after_{done}_ms": round(last, 3),
+                     "ratio": round(last / first, 3), "traces_held": len(world.tracer._open)}
+    return out
+
+
+def world_size(big: tuple[int, int]) -> dict[str, object]:
+    """The same warm container-to-container ping across two hosts among 13 and among N namespaces."""
+    out: dict[str, object] = {}
+    for h, c in ((2, 5), big):
+        world = run_script(fleet_script(h, c, listeners=False)).world
+        src, dst = "c0x0", container_ip(1, 0)
+        ping(world, src, dst)
+        traced = _best(lambda: _per_probe_ms(world, src, dst, 300))
+        with world.untraced():
+            untraced = _best(lambda: _per_probe_ms(world, src, dst, 300))
+        out[f"{len(world.namespaces)} namespaces"] = {"traced_ms": round(traced, 3), "untraced_ms": round(untraced, 3)}
+    return out
+
+
+def warm_ping() -> dict[str, object]:
+    """quickstart.sh: a (10.0.0.1) to s (10.0.1.2), across the bridge br0 and the router r."""
+    text = (ROOT / "scenarios" / "quickstart.sh").read_text()
+    world = run_script(text).world
+    ping(world, "a", "10.0.1.2")
+    traced = _best(lambda: _per_probe_ms(world, "a", "10.0.1.2", 500))
+    with world.untraced():
+        untraced = _best(lambda: _per_probe_ms(world, "a", "10.0.1.2", 500))
+    return {"traced_ms": round(traced, 3), "untraced_ms": round(untraced, 3)}
+
+
+def build(sizes: list[tuple[int, int]]) -> dict[str, object]:
+    out: dict[str, object] = {}
+    for h, c in sizes:
+        text = fleet_script(h, c)
+        start = time.perf_counter()
+        world = run_script(text).world
+        out[f"{len(world.namespaces)} namespaces ({len(text.splitlines())} lines)"] = \
+            round(time.perf_counter() - start, 2)
+    return out
+
+
+def startup(runs: int = 5) -> dict[str, object]:
+    """``simnet run scenarios/quickstart.sh``, the whole process, best and median of ``runs``."""
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    times = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        subprocess.run([sys.executable, "-c", "import sys; from simnet.cli import main; sys.exit(main())",
+                        "run", str(ROOT / "scenarios" / "quickstart.sh")], env=env, check=True,
+                       stdout=subprocess.DEVNULL)
+        times.append(time.perf_counter() - start)
+    times.sort()
+    bare = min(_timed([sys.executable, "-c", "pass"]) for _ in range(3))
+    return {"best_s": round(times[0], 3), "median_s": round(times[len(times) // 2], 3),
+            "python_alone_s": round(bare, 3)}
+
+
+def _timed(argv: list[str]) -> float:
+    start = time.perf_counter()
+    subprocess.run(argv, check=True)
+    return time.perf_counter() - start
+
+
+def sweep(fleet: tuple[int, int]) -> dict[str, object]:
+    from simnet.reach import reach
+
+    text = fleet_script(*fleet)
+    out: dict[str, object] = {}
+    results = {}
+    for proto in ("icmp", "tcp"):
+        for jobs in (1, 2):
+            start = time.perf_counter()
+            m = reach(text, proto=proto, jobs=jobs)
+            took = time.perf_counter() - start
+            results[proto, jobs] = m
+            out[f"{proto} jobs={jobs}"] = {"s": round(took, 2), "probes": m.probes,
+                                           "ms_per_probe": round(took / m.probes * 1e3, 2)}
+        out[f"{proto} jobs=2 equals jobs=1"] = results[proto, 2] == results[proto, 1]
+    return out
+
+
+def main() -> None:
+    p = argparse.ArgumentParser()
+    p.add_argument("--probes", type=int, default=20_000)
+    p.add_argument("--big", default="40x25")
+    p.add_argument("--huge", default="100x100")
+    p.add_argument("--fleet", default="4x5", help="the reach sweep's fleet")
+    p.add_argument("--only", nargs="*", default=None)
+    p.add_argument("--json", action="store_true")
+    a = p.parse_args()
+    size = lambda s: tuple(int(x) for x in s.split("x"))  # noqa: E731
+    load = subprocess.run(["uptime"], capture_output=True, text=True).stdout.strip()
+    benches = {
+        "history": lambda: history(a.probes),
+        "world_size": lambda: world_size(size(a.big)),
+        "warm_ping": warm_ping,
+        "build": lambda: build([size(a.big), size(a.huge)]),
+        "startup": startup,
+        "sweep": lambda: sweep(size(a.fleet)),
+    }
+    results: dict[str, object] = {"uptime_before": load}
+    for name, fn in benches.items():
+        if a.only and name not in a.only:
+            continue
+        results[name] = fn()
+        if not a.json:
+            print(name, json.dumps(results[name]), flush=True)
+    results["uptime_after"] = subprocess.run(["uptime"], capture_output=True, text=True).stdout.strip()
+    print(json.dumps(results, indent=2) if a.json else results["uptime_after"])
+
+
+if __name__ == "__main__":
+    main()
