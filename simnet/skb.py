@@ -8,8 +8,9 @@ matches but never transmitted.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, fields, replace
 from enum import Enum
+from operator import attrgetter
 from typing import TYPE_CHECKING
 
 from simnet.packet import Packet
@@ -56,4 +57,19 @@ class Skb:
     nf_trace: bool = False
 
     def evolve(self, **changes: object) -> "Skb":
-        return replace(self, **changes)  # type: ignore[arg-type]
+        """A copy with ``changes``: ``dataclasses.replace`` without its per-call field walk
+        (every hook evolves the skb; this halves the cost)."""
+        if not changes.keys() <= _FIELD_SET:
+            return replace(self, **changes)  # type: ignore[arg-type]  # its TypeError names the field
+        new = object.__new__(Skb)
+        for name, value in zip(_FIELDS, _get_fields(self)):
+            _set(new, name, value)
+        for name, value in changes.items():
+            _set(new, name, value)
+        return new
+
+
+_FIELDS = tuple(f.name for f in fields(Skb))
+_FIELD_SET = frozenset(_FIELDS)
+_get_fields = attrgetter(*_FIELDS)
+_set = object.__setattr__
