@@ -30,8 +30,11 @@ if TYPE_CHECKING:
 __all__ = ["Cell", "Matrix", "Target", "parse_ports", "port_classes", "reach", "targets"]
 
 PROTOS = ("tcp", "udp", "icmp")
-_DYNAMIC = ("neigh", "fdbs", "conntrack", "sockets", "match_state", "fib", "ipsets", "_ct_cache")
+_DYNAMIC = ("neigh", "fdbs", "conntrack", "sockets", "match_state", "ipsets", "_ct_cache")
 """A namespace's state that packets change (restored between probes); its rules and devices are not."""
+_FIB_DYNAMIC = ("exceptions", "peers")
+"""The FIB's part that packets change: redirect exceptions and the per-peer rate state (the routes
+themselves, the costly part to copy, do not change)."""
 _PROTO_OPTION = re.compile(r"(?:^|\s)(!\s+)?-p\s+(\w+)")
 _PORT_OPTION = re.compile(r"--(?:dports?|destination-ports?|ports)\s+(?:!\s+)?([0-9:,]+)")
 
@@ -225,7 +228,9 @@ class _Sweeper:
 
     def _save(self, ns: "NetNamespace") -> dict[str, Any]:
         memo: dict[int, Any] = {id(ns): ns, id(self.world): self.world}
-        return {attr: copy.deepcopy(getattr(ns, attr), memo) for attr in _DYNAMIC}
+        saved = {attr: copy.deepcopy(getattr(ns, attr), memo) for attr in _DYNAMIC}
+        saved.update({f"fib.{attr}": copy.deepcopy(getattr(ns.fib, attr), _route_memo(ns)) for attr in _FIB_DYNAMIC})
+        return saved
 
     def _restore(self) -> None:
         world = self.world
@@ -235,7 +240,11 @@ class _Sweeper:
             if ns is not None:
                 memo: dict[int, Any] = {id(ns): ns, id(world): world}
                 for attr, value in self._snapshot[name].items():
-                    setattr(ns, attr, copy.deepcopy(value, memo))
+                    if attr.startswith("fib."):
+                        if value or getattr(ns.fib, attr[4:]):  # mostly empty both: nothing to copy
+                            setattr(ns.fib, attr[4:], copy.deepcopy(value, _route_memo(ns)))
+                    else:
+                        setattr(ns, attr, copy.deepcopy(value, memo))
         touched.clear()
         now, rng, queue, seen = self._clock
         world.now, world.seen_seq = now, seen
@@ -249,6 +258,11 @@ class _Sweeper:
         if not self.shared:
             self._restore()
         return outcome
+
+
+def _route_memo(ns: "NetNamespace") -> dict[int, Any]:
+    """A deepcopy memo that keeps the namespace's (immutable) routes as they are."""
+    return {id(r): r for routes in ns.fib.tables.values() for r in routes}
 
 
 _WORKER: _Sweeper | None = None
