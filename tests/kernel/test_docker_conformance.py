@@ -16,10 +16,11 @@ import pytest
 
 from simnet.docker.export import export_scenario
 from simnet.script.interpreter import run_script
-from tests.kernel.tools import skip_reason
+from tests.kernel.tools import missing_link_kinds, skip_reason
 
 ROOT = Path(__file__).resolve().parents[2]
-SCENARIOS = sorted((ROOT / "scenarios" / "docker").glob("*.sh"))
+SCENARIOS = sorted((ROOT / "scenarios" / "docker").glob("*.sh")) + sorted(
+    p for p in (ROOT / "scenarios" / "exercises").glob("*.sh") if "dockerd" in p.read_text())
 
 pytestmark = pytest.mark.kernel
 
@@ -33,6 +34,8 @@ def test_docker_scenario_agrees_with_the_kernel(path: Path, tmp_path: Path) -> N
     reason = skip_reason()
     if reason:
         pytest.skip(reason)
+    if lacking := missing_link_kinds(path.read_text()):
+        pytest.skip(f"this kernel's build lacks the link kind(s) {', '.join(lacking)}")
     from simnet.conformance import compare, run_on_kernel
 
     sim = run_script(path.read_text(), filename=str(path)).to_json()

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import functools
 import os
+import re
 import shutil
+import subprocess
 
 TOOLS = ("ip", "iptables", "iptables-restore", "iptables-save", "unshare", "conntrack", "nft")
 
@@ -16,3 +19,21 @@ def skip_reason() -> str | None:
         if shutil.which(tool) is None:
             return f"needs {tool} (apt-get install iproute2 iptables nftables conntrack util-linux)"
     return None
+
+
+@functools.cache
+def _link_kind_available(kind: str) -> bool:
+    """Whether this kernel can create a link of ``kind`` (tried in a throwaway namespace)."""
+    try:
+        proc = subprocess.run(["unshare", "--net", "ip", "link", "add", "x", "type", kind],
+                              capture_output=True, timeout=10)
+    except (OSError, subprocess.TimeoutExpired):
+        return False
+    return proc.returncode == 0
+
+
+def missing_link_kinds(script: str) -> list[str]:
+    """The link kinds a script creates that this kernel's build lacks (``dummy`` without
+    CONFIG_DUMMY, say): a kernel test reports them as a skip, it does not fail on them."""
+    kinds = sorted(set(re.findall(r"\blink add\b.*?\btype (\w+)", script)))
+    return [k for k in kinds if not _link_kind_available(k)]
