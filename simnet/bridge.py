@@ -11,9 +11,20 @@ on (``br_allowed_egress`` / ``should_deliver``).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
 
+from simnet import arp, datapath
 from simnet.addresses import MacAddress
+from simnet.link import Device
+from simnet.netfilter.hooks import Hook
+from simnet.packet import Packet
+from simnet.routing import route_input
+from simnet.skb import PktType, Skb
+from simnet.trace import BridgeDecision, Disposition
+
+if TYPE_CHECKING:
+    from simnet.netns import NetNamespace
 
 AGEING_TIME = 300.0
 
@@ -66,3 +77,138 @@ class Fdb:
 
     def entries(self) -> list[FdbEntry]:
         return sorted(self._entries.values(), key=lambda e: (e.port, int(e.mac)))
+
+
+# -- the bridge device's packet path (br_input.c, br_forward.c, br_device.c) ----------------
+def br_handle_frame(ns: "NetNamespace", port: Device, packet: Packet, tid: int) -> None:
+    """A frame entered a bridge port (br_handle_frame_finish, with br_netfilter)."""
+    tracer = ns.world.tracer
+    br = ns.devices[port.master]  # type: ignore[index]
+    fdb = ns.fdbs[br.ifname]
+    if not br.admin_up:
+        tracer.step(tid, BridgeDecision(netns=ns.name, bridge=br.ifname, in_port=port.ifname,
+                                        action="drop", reason="bridge is down"))
+        tracer.end(tid, Disposition.LINK_DOWN)
+        return
+    eth = packet.eth
+    assert eth is not None
+    if port.learning:
+        fdb.learn(eth.src, port.ifname, ns.world.now)
+
+    skb: Skb | None = None
+    if packet.ip is not None and ns.sysctls.bridge_nf_call_iptables:
+        skb = Skb(packet=packet.without_eth(), indev=br.ifname, physindev=port.ifname, bridged=True,
+                  pkt_type=datapath.eth_type_trans(br, eth) if eth.dst != br.lladdr else PktType.HOST)
+        skb = datapath.nf_hook(ns, Hook.PRE_ROUTING, skb, tid, bridged=True)
+        if skb is None:
+            return
+        if skb.packet.ip != packet.ip:
+            assert skb.packet.ip is not None and packet.ip is not None
+            dnat = skb.packet.ip.dst != packet.ip.dst
+            packet = replace(packet, ip=skb.packet.ip, l4=skb.packet.l4)
+            if dnat:
+                # br_nf_pre_routing_finish: DNAT changed the destination and ip_route_input
+                # decides. Forwarded out of this same bridge, the frame stays bridged (no
+                # ip_forward, no TTL decrement): br_nf_pre_routing_finish_bridge gives it the
+                # new next hop's MAC and bridging resumes from the ingress port, hairpin rule
+                # included. Anything else goes up to be routed (dst MAC := the bridge's).
+                kind, route = route_input(ns, skb, br)
+                if kind == "forward" and route is not None and route.dev == br.ifname:
+                    nexthop = route.via if route.via is not None else skb.packet.ip.dst
+                    arp.neigh_resolve(ns, br, nexthop, packet, tid, skb.packet.ip.src,
+                                   lambda lladdr: br_handle_frame_finish(
+                                       ns, br, port, replace(packet, eth=replace(eth, dst=lladdr)), tid, skb))
+                    return
+                packet = replace(packet, eth=replace(eth, dst=br.lladdr))
+    br_handle_frame_finish(ns, br, port, packet, tid, skb)
+
+
+def br_handle_frame_finish(ns: "NetNamespace", br: Device, port: Device, packet: Packet, tid: int,
+                           skb: Skb | None) -> None:
+    """br_handle_frame_finish: the FDB decides (local, one port, flood) for a frame from a port."""
+    tracer = ns.world.tracer
+    eth = packet.eth
+    assert eth is not None
+    entry = ns.fdbs[br.ifname].lookup(eth.dst, ns.world.now)
+    if eth.dst.is_multicast:
+        ports = [p for p in br.ports if p != port.ifname or port.hairpin]
+        tracer.step(tid, BridgeDecision(netns=ns.name, bridge=br.ifname, in_port=port.ifname,
+                                        action="flood", ports=tuple(ports) + (br.ifname,),
+                                        reason="broadcast/multicast"))
+        br_pass_frame_up(ns, br, packet, tid, skb)
+        for p in ports:
+            br_forward(ns, br, port, ns.devices[p], packet, tid, skb)
+        return
+    if entry is not None and entry.local:
+        tracer.step(tid, BridgeDecision(netns=ns.name, bridge=br.ifname, in_port=port.ifname,
+                                        action="local", reason=f"{eth.dst} is the bridge's own address"))
+        br_pass_frame_up(ns, br, packet, tid, skb)
+        return
+    if entry is not None:
+        if entry.port == port.ifname and not port.hairpin:
+            tracer.step(tid, BridgeDecision(netns=ns.name, bridge=br.ifname, in_port=port.ifname,
+                                            action="drop", reason=f"{eth.dst} is behind the ingress port "
+                                            "and hairpin mode is off"))
+            tracer.end(tid, Disposition.DROPPED)
+            return
+        tracer.step(tid, BridgeDecision(netns=ns.name, bridge=br.ifname, in_port=port.ifname,
+                                        action="forward", ports=(entry.port,), reason=f"fdb: {eth.dst}"))
+        br_forward(ns, br, port, ns.devices[entry.port], packet, tid, skb)
+        return
+    ports = [p for p in br.ports if p != port.ifname or port.hairpin]
+    tracer.step(tid, BridgeDecision(netns=ns.name, bridge=br.ifname, in_port=port.ifname, action="flood",
+                                    ports=tuple(ports), reason=f"{eth.dst} unknown"))
+    if not ports:
+        tracer.end(tid, Disposition.NOT_FOR_US)
+    for p in ports:
+        br_forward(ns, br, port, ns.devices[p], packet, tid, skb)
+
+
+def br_pass_frame_up(ns: "NetNamespace", br: Device, packet: Packet, tid: int, prerouted: Skb | None) -> None:
+    """br_pass_frame_up: the bridge device's own stack receives the frame."""
+    if prerouted is not None:
+        prerouted = prerouted.evolve(bridged=False, physoutdev=None, pkt_type=datapath.eth_type_trans(br, packet.eth))
+    datapath.l2_deliver(ns, br, packet, tid, prerouted=prerouted)
+
+
+def br_forward(ns: "NetNamespace", br: Device, inport: Device | None, out: Device, packet: Packet,
+               tid: int, skb: Skb | None) -> None:
+    """br_forward: FORWARD and POST_ROUTING (br_netfilter) then out of one port."""
+    if packet.ip is not None and ns.sysctls.bridge_nf_call_iptables:
+        fwd = (skb or Skb(packet=packet.without_eth(), indev=br.ifname, bridged=True)).evolve(
+            outdev=br.ifname, physoutdev=out.ifname, physindev=inport.ifname if inport else None,
+            indev=br.ifname if inport else None, bridged=True)
+        if inport is not None:
+            fwd = datapath.nf_hook(ns, Hook.FORWARD, fwd, tid, bridged=True)
+            if fwd is None:
+                return
+        fwd = datapath.nf_hook(ns, Hook.POST_ROUTING, fwd, tid, bridged=True)
+        if fwd is None:
+            return
+        packet = replace(packet, ip=fwd.packet.ip, l4=fwd.packet.l4)
+    datapath.dev_xmit(ns, out, packet, tid)
+
+
+def br_dev_xmit(ns: "NetNamespace", brname: str, packet: Packet, tid: int) -> None:
+    """The bridge device transmits: FDB lookup or flood to every port (no netfilter again)."""
+    tracer = ns.world.tracer
+    br = ns.devices.get(brname)
+    if br is None:
+        ns.world.tracer.drop(tid, ns.name, f"bridge {brname} vanished", Disposition.LINK_DOWN)
+        return
+    eth = packet.eth
+    assert eth is not None
+    entry = None if eth.dst.is_multicast else ns.fdbs[brname].lookup(eth.dst, ns.world.now)
+    if entry is not None and not entry.local:
+        tracer.step(tid, BridgeDecision(netns=ns.name, bridge=brname, in_port=brname, action="forward",
+                                        ports=(entry.port,), reason=f"fdb: {eth.dst}"))
+        datapath.dev_xmit(ns, ns.devices[entry.port], packet, tid)
+        return
+    ports = list(br.ports)
+    tracer.step(tid, BridgeDecision(netns=ns.name, bridge=brname, in_port=brname, action="flood",
+                                    ports=tuple(ports), reason="broadcast" if eth.dst.is_multicast
+                                    else f"{eth.dst} unknown"))
+    if not ports:
+        tracer.end(tid, Disposition.NOT_FOR_US)
+    for p in ports:
+        datapath.dev_xmit(ns, ns.devices[p], packet, tid)

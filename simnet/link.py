@@ -12,12 +12,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import Enum
 from ipaddress import IPv4Address, IPv4Interface
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, Callable
 
 from simnet.addresses import MacAddress
 
 if TYPE_CHECKING:
     from simnet.netns import NetNamespace
+    from simnet.packet import Packet
     from simnet.vxlan import VxlanDev
 
 
@@ -82,12 +83,32 @@ class IfAddr:
         return out + f" {self.dev}"
 
 
+XmitFn = Callable[["NetNamespace", "Device", "Packet", int, Any], None]
+"""``ndo_start_xmit``: (netns, device, frame, trace id, the looped-back skb's conntrack reference)."""
+PortRxFn = Callable[["NetNamespace", "Device", "Packet", int], None]
+"""A master's ``rx_handler``: (netns, the port the frame arrived on, frame, trace id)."""
+
+
+@dataclass(frozen=True, slots=True)
+class LinkOps:
+    """What a kind of device's driver does with frames (``net_device_ops`` and ``rx_handler``).
+
+    The datapath calls these and names no driver: ``xmit`` takes every frame sent on a device
+    of this kind; ``port_rx``, for a kind that has ports (a bridge), takes every frame that
+    arrives on one of its ports (``br_add_if`` registers ``br_handle_frame`` so).  The drivers'
+    table is :data:`simnet.drivers.LINK_OPS`; a device gets its entry when it is created.
+    """
+
+    xmit: XmitFn
+    port_rx: PortRxFn | None = None
+
+
 class Device:
     """A network device in one namespace (``struct net_device``); mutable, owned by its netns."""
 
     __slots__ = ("ifindex", "ifname", "kind", "lladdr", "mtu", "admin_up", "master",
                  "peer", "netns", "hairpin", "mac_set", "mtu_set", "ports", "learning", "flood", "activated",
-                 "vxlan", "promisc")
+                 "vxlan", "promisc", "ops")
 
     def __init__(self, *, ifindex: int, ifname: str, kind: LinkKind, lladdr: MacAddress,
                  netns: "NetNamespace", mtu: int = 1500) -> None:
@@ -116,6 +137,8 @@ class Device:
         """For a VXLAN device: its configuration and FDB (``struct vxlan_dev``)."""
         self.promisc = False
         """``ip link set DEV promisc on``: shown as PROMISC; changes no IP delivery (see ip.py)."""
+        self.ops: LinkOps | None = None
+        """Its driver's entry points (:data:`simnet.drivers.LINK_OPS`), set by the namespace."""
 
     @property
     def carrier(self) -> bool:

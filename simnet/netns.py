@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Iterator
 from simnet.addresses import MacAddress
 from simnet.arp import NeighbourTable
 from simnet.bridge import Fdb
+from simnet.drivers import LINK_OPS
 from simnet.errors import ConfigError, DeviceExists, KernelError, NoSuchDevice
 from simnet.link import Device, IfAddr, LinkKind, Scope
 from simnet.netfilter.context import AddrType
@@ -136,6 +137,7 @@ class NetNamespace:
                     ifindex: int | None = None) -> Device:
         dev = Device(ifindex=self._new_ifindex(ifindex), ifname=ifname, kind=kind,
                      lladdr=lladdr, netns=self, mtu=mtu)
+        dev.ops = LINK_OPS[kind]
         self.devices[ifname] = dev
         self.sysctls.add_device(ifname)
         if kind is LinkKind.BRIDGE:

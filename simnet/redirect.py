@@ -18,7 +18,7 @@ from __future__ import annotations
 from ipaddress import IPv4Address
 from typing import TYPE_CHECKING
 
-from simnet.arp import NudState
+from simnet import arp, datapath
 from simnet.netfilter.context import AddrType
 from simnet.packet import Icmp, IcmpType, Tcp, Udp
 from simnet.routing import REDIRECT_LOAD, REDIRECT_NUMBER, REDIRECT_SILENCE, Route, RouteType
@@ -68,8 +68,6 @@ def ip_rt_send_redirect(ns: "NetNamespace", skb: "Skb", route: Route, tid: int) 
     """Send a host redirect (the gateway: this route's next hop) to the packet's source, unless
     the per-peer backoff holds it back: the first at once, then only after 20 ms << the number
     already sent, none after 9 until the peer has been quiet for 20.48 s."""
-    from simnet.datapath import icmp_send
-
     ip = skb.packet.ip
     assert ip is not None
     gateway = route.via if route.via is not None else ip.dst  # rt_nexthop
@@ -95,7 +93,7 @@ def ip_rt_send_redirect(ns: "NetNamespace", skb: "Skb", route: Route, tid: int) 
     decide(True, f"{ip.dst} leaves {route.dev}, where it came in")
     peer.rate_last = now
     peer.n_redirects += 1
-    icmp_send(ns, skb, IcmpType.REDIRECT, REDIR_HOST, tid, gateway=gateway,
+    datapath.icmp_send(ns, skb, IcmpType.REDIRECT, REDIR_HOST, tid, gateway=gateway,
               reason=f"redirect: {ip.dst} is reachable via {gateway} on {route.dev}")
 
 
@@ -122,8 +120,6 @@ def icmp_redirect(ns: "NetNamespace", skb: "Skb", tid: int) -> str:
 
 def _do_redirect(ns: "NetNamespace", skb: "Skb", tid: int) -> str | None:
     """__ip_do_redirect: learn the new gateway for the quoted destination; why not, or None."""
-    from simnet.datapath import SendError, _arp_solicit, route_output
-
     ip, icmp = skb.packet.ip, skb.packet.l4
     assert ip is not None and isinstance(icmp, Icmp) and icmp.quoted is not None
     q = icmp.quoted.ip
@@ -132,8 +128,8 @@ def _do_redirect(ns: "NetNamespace", skb: "Skb", tid: int) -> str | None:
         return f"code {icmp.code} is not a redirect code"
     try:
         # the route this host uses for the quoted datagram, exceptions included
-        route = route_output(ns, q.dst, src=q.src)
-    except SendError:
+        route = datapath.route_output(ns, q.dst, src=q.src)
+    except datapath.SendError:
         return f"no route to {q.dst}"
     old_gw, new_gw, dev = ip.src, icmp.gateway, skb.indev
     if route.type is not RouteType.UNICAST or route.via != old_gw:
@@ -158,9 +154,9 @@ def _do_redirect(ns: "NetNamespace", skb: "Skb", tid: int) -> str | None:
     if ns.neigh.usable(new_gw, route.dev, ns.world.now) is None:
         # neigh_event_send: resolve the new gateway first; the redirect itself is not learnt
         entry = ns.neigh.get(new_gw, route.dev)
-        if entry is None or entry.state is NudState.FAILED:
+        if entry is None or entry.state is arp.NudState.FAILED:
             entry = ns.neigh.create(new_gw, route.dev, ns.world.now)
-            _arp_solicit(ns, out, new_gw, None, entry)
+            arp.arp_solicit(ns, out, new_gw, None, entry)
         return f"no valid neighbour entry for {new_gw} yet (ARP started)"
     fib_route = ns.fib.lookup(q.dst, src=q.src, usable=ns.route_usable)
     if fib_route is None:

@@ -11,12 +11,17 @@ from __future__ import annotations
 
 import errno
 from dataclasses import dataclass, field
+from dataclasses import replace as _replace
 from enum import Enum
 from ipaddress import IPv4Address, IPv4Network
-from typing import Callable, Iterable, Sequence
+from typing import TYPE_CHECKING, Callable, Iterable, Sequence
 
 from simnet.errors import KernelError
-from simnet.link import IfAddr, Scope
+from simnet.link import Device, IfAddr, LinkKind, Scope
+
+if TYPE_CHECKING:
+    from simnet.netns import NetNamespace
+    from simnet.skb import Skb
 
 
 class RouteType(Enum):
@@ -300,8 +305,6 @@ class Fib:
         return removed
 
     def rename_dev(self, old: str, new: str) -> None:
-        from dataclasses import replace as _replace
-
         for table, entries in self.tables.items():
             self.tables[table] = [_replace(r, dev=new) if r.dev == old else r for r in entries]
         self._prune_exceptions()
@@ -422,3 +425,74 @@ def select_source(addrs: Sequence[IfAddr], dev: str | None, towards: IPv4Address
         if not a.secondary and a.scope.value <= scope.value:
             return a.address
     return None
+
+
+# -- input routing (net/ipv4/route.c, fib_frontend.c) ------------------------------------------
+
+
+def route_input(ns: "NetNamespace", skb: "Skb", dev: Device) -> tuple[str, Route | None]:
+    """ip_route_input_slow: local, forward, or why not."""
+    ip = skb.packet.ip
+    assert ip is not None
+    if ip.src.is_multicast or ip.src.is_loopback and dev.kind is not LinkKind.LOOPBACK and \
+            not ns.sysctls.conf(dev.ifname, "route_localnet"):
+        return "martian", None
+    if int(ip.dst) == 0xFFFFFFFF:
+        return ("broadcast" if int(ip.src) == 0 or fib_validate_source(ns, skb, dev) else "martian"), None
+    route = ns.lookup(ip.dst, src=ip.src, iif=dev.ifname, mark=skb.mark)
+    if route is not None and route.type is RouteType.LOCAL:
+        if ip.dst.is_loopback and dev.kind is not LinkKind.LOOPBACK and \
+                not ns.sysctls.conf(dev.ifname, "route_localnet"):
+            return "martian", route
+        if not fib_validate_source(ns, skb, dev):
+            return "martian", route
+        return "local", route
+    if route is not None and route.type is RouteType.BROADCAST:
+        return ("broadcast" if int(ip.src) == 0 or fib_validate_source(ns, skb, dev) else "martian"), route
+    if ip.dst.is_loopback and dev.kind is not LinkKind.LOOPBACK and not ns.sysctls.conf(dev.ifname, "route_localnet"):
+        return "martian", route
+    if not ns.sysctls.conf(dev.ifname, "forwarding"):
+        return "forwarding off", route
+    if route is None:
+        return "no route", None
+    if route.type in (RouteType.UNREACHABLE, RouteType.PROHIBIT, RouteType.BLACKHOLE):
+        return str(route.type), route
+    if not fib_validate_source(ns, skb, dev, oif=route.dev):
+        return "martian", route
+    return "forward", route
+
+
+def fib_validate_source(ns: "NetNamespace", skb: "Skb", dev: Device, oif: str | None = None) -> bool:
+    """fib_validate_source: is the source of a packet received on ``dev`` acceptable?
+
+    With rp_filter off (and no redirect to decide: ``oif`` is the forward route's device),
+    the kernel only refuses one of the namespace's own addresses, unless accept_local.  But
+    once the namespace has had a user-added local route or an ``ip rule`` (flags never
+    cleared), and always with rp_filter on, it looks the source up in the FIB instead
+    (__fib_validate_source): an own address is then refused because its route is local, so
+    an own address without a local route (127.0.0.1 after ``ip route del local 127.0.0.0/8``)
+    passes, and a source whose route is broadcast is refused.
+    """
+    ip = skb.packet.ip
+    assert ip is not None
+    if dev.kind is LinkKind.LOOPBACK:
+        return True
+    conf = ns.sysctls.conf
+    rpf = conf(dev.ifname, "rp_filter")
+    accept_local = bool(conf(dev.ifname, "accept_local"))
+    if not rpf and (oif != dev.ifname or not conf(dev.ifname, "send_redirects")):
+        if accept_local:
+            return True
+        if not (ns.fib.custom_local_routes or ns.fib.custom_rules):
+            return not any(a.address == ip.src for a in ns.addrs)
+    mark = skb.mark if conf(dev.ifname, "src_valid_mark") else 0
+    back = ns.lookup(ip.src, src=ip.dst, iif=oif or "lo", mark=mark)
+    if back is None or back.type in (RouteType.UNREACHABLE, RouteType.PROHIBIT, RouteType.BLACKHOLE):
+        return not rpf  # fib_lookup failed: last_resort
+    if back.type is not RouteType.UNICAST and (back.type is not RouteType.LOCAL or not accept_local):
+        return False
+    if back.dev == dev.ifname:
+        return True
+    if not any(a.dev == dev.ifname for a in ns.addrs):
+        return not rpf  # no_addr: last_resort
+    return rpf != 1

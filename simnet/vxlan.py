@@ -244,7 +244,7 @@ def vxlan_xmit(ns: "NetNamespace", ifname: str, frame: Packet, tid: int) -> None
     """ndo_start_xmit of a VXLAN device: one encapsulated copy per remote of the frame's FDB entry."""
     dev = ns.devices.get(ifname)
     if dev is None or dev.vxlan is None:
-        datapath._drop(ns, tid, f"device {ifname} vanished", Disposition.LINK_DOWN)
+        ns.world.tracer.drop(tid, ns.name, f"device {ifname} vanished", Disposition.LINK_DOWN)
         return
     vx = dev.vxlan
     eth = frame.eth
@@ -255,7 +255,7 @@ def vxlan_xmit(ns: "NetNamespace", ifname: str, frame: Packet, tid: int) -> None
         entry = vx.fdb.lookup(ZERO_MAC, ns.world.now, vx.config.ageing)
         why = f"default entry {ZERO_MAC}"
     if entry is None or not entry.remotes:
-        datapath._drop(ns, tid, f"{ifname}: no VXLAN FDB entry for {eth.dst} and no default entry "
+        ns.world.tracer.drop(tid, ns.name, f"{ifname}: no VXLAN FDB entry for {eth.dst} and no default entry "
                        f"(00:00:00:00:00:00): nowhere to send it", Disposition.NO_ROUTE)
         return
     for remote in list(entry.remotes):
@@ -268,26 +268,26 @@ def vxlan_xmit_one(ns: "NetNamespace", dev: Device, frame: Packet, remote: IPv4A
     cfg = dev.vxlan.config  # type: ignore[union-attr]
     tracer = ns.world.tracer
     if int(remote) == 0:
-        datapath._drop(ns, tid, f"{dev.ifname}: the FDB entry's remote is 0.0.0.0", Disposition.DROPPED)
+        ns.world.tracer.drop(tid, ns.name, f"{dev.ifname}: the FDB entry's remote is 0.0.0.0", Disposition.DROPPED)
         return
     lower = lower_dev(ns, cfg)
     try:
         route = datapath.route_output(ns, remote, src=cfg.local, oif=lower.ifname if lower else None)
     except datapath.SendError as err:
         tracer.step(tid, RouteLookup(netns=ns.name, dst=str(remote), route=None, result=str(err)))
-        datapath._drop(ns, tid, f"{dev.ifname}: no route to remote VTEP {remote}: {err}", Disposition.NO_ROUTE)
+        ns.world.tracer.drop(tid, ns.name, f"{dev.ifname}: no route to remote VTEP {remote}: {err}", Disposition.NO_ROUTE)
         return
     tracer.step(tid, RouteLookup(netns=ns.name, dst=str(remote), route=str(route), result="output"))
     if route.dev == dev.ifname:
         # udp_tunnel_dst_lookup: -ELOOP
-        datapath._drop(ns, tid, f"{dev.ifname}: circular route to {remote} (through the VXLAN device itself)")
+        ns.world.tracer.drop(tid, ns.name, f"{dev.ifname}: circular route to {remote} (through the VXLAN device itself)")
         return
     if ns.is_local(remote):
         _encap_bypass(ns, dev, frame, tid)
         return
     saddr = cfg.local or ns.source_for(route, remote)
     if saddr is None:
-        datapath._drop(ns, tid, f"{dev.ifname}: no source address towards {remote}", Disposition.NO_ROUTE)
+        ns.world.tracer.drop(tid, ns.name, f"{dev.ifname}: no source address towards {remote}", Disposition.NO_ROUTE)
         return
     inner_ttl = frame.ip.ttl if frame.ip is not None else 64
     ttl = cfg.ttl if cfg.ttl else (inner_ttl if cfg.ttl is None else ns.sysctls.get_int("net.ipv4.ip_default_ttl"))
@@ -324,7 +324,7 @@ def _encap_bypass(ns: "NetNamespace", dev: Device, frame: Packet, tid: int) -> N
     peer = next((d for d in vxlan_devices(ns) if d.vxlan.config.vni == cfg.vni  # type: ignore[union-attr]
                  and d.vxlan.config.dstport == cfg.dstport), None)  # type: ignore[union-attr]
     if peer is None:
-        datapath._drop(ns, tid, f"{dev.ifname}: the remote is local and no device here has VNI {cfg.vni}")
+        ns.world.tracer.drop(tid, ns.name, f"{dev.ifname}: the remote is local and no device here has VNI {cfg.vni}")
         return
     ns.world.tracer.step(tid, Note(netns=ns.name, message=f"{dev.ifname}: the remote is local: "
                                                           f"straight to {peer.ifname} (encap bypass)"))
@@ -339,20 +339,20 @@ def vxlan_rcv(ns: "NetNamespace", port: int, skb: Skb, tid: int) -> None:
     outer = skb.packet
     tracer = ns.world.tracer
     if outer.vxlan is None:
-        datapath._drop(ns, tid, f"UDP port {port} belongs to VXLAN and this is no VXLAN datagram")
+        ns.world.tracer.drop(tid, ns.name, f"UDP port {port} belongs to VXLAN and this is no VXLAN datagram")
         return
     assert outer.ip is not None
     vni, frame = outer.vxlan.vni, outer.vxlan.frame
     dev = next((d for d in vxlan_devices(ns) if d.admin_up and d.vxlan.config.vni == vni  # type: ignore[union-attr]
                 and d.vxlan.config.dstport == port), None)  # type: ignore[union-attr]
     if dev is None or dev.vxlan is None:
-        datapath._drop(ns, tid, f"no VXLAN device with VNI {vni} on port {port}")
+        ns.world.tracer.drop(tid, ns.name, f"no VXLAN device with VNI {vni} on port {port}")
         return
     eth = frame.eth
     assert eth is not None
     if eth.src == dev.lladdr:
         # vxlan_set_mac: our own frame came back (a loop, or multicast echo)
-        datapath._drop(ns, tid, f"{dev.ifname}: inner source {eth.src} is the device's own address")
+        ns.world.tracer.drop(tid, ns.name, f"{dev.ifname}: inner source {eth.src} is the device's own address")
         return
     learned = None
     if dev.vxlan.config.learning:
@@ -360,7 +360,7 @@ def vxlan_rcv(ns: "NetNamespace", port: int, skb: Skb, tid: int) -> None:
         old = before.remotes[0] if before is not None and before.remotes else None
         refused = dev.vxlan.fdb.snoop(eth.src, outer.ip.src, ns.world.now)
         if refused is not None:
-            datapath._drop(ns, tid, f"{dev.ifname}: {refused}")
+            ns.world.tracer.drop(tid, ns.name, f"{dev.ifname}: {refused}")
             return
         if old != outer.ip.src and not eth.src.is_multicast:
             learned = f"{eth.src} -> {outer.ip.src}"

@@ -19,7 +19,7 @@ from simnet.errors import KernelError, NoSuchNamespace
 from simnet.link import LinkKind
 from simnet.netns import NetNamespace
 from simnet.packet import Packet
-from simnet.trace import Disposition, Step, Trace
+from simnet.trace import Disposition, Dropped, Step, Trace
 
 if TYPE_CHECKING:
     import networkx as nx
@@ -59,6 +59,11 @@ class Tracer:
     def end(self, tid: int, disposition: Disposition) -> None:
         if self.recording:
             self._open[tid]["ends"].append(disposition)
+
+    def drop(self, tid: int, netns: str, reason: str, disposition: Disposition = Disposition.DROPPED) -> None:
+        """The packet stops here: a :class:`Dropped` step saying why, then the end of its trace."""
+        self._open[tid]["steps"].append(Dropped(netns=netns, reason=reason, disposition=disposition))
+        self._open[tid]["ends"].append(disposition)
 
     def first_visit(self, tid: int, key: tuple[Any, ...]) -> bool:
         """False when this (netns, device, packet) was seen before in this trace: an L2 loop."""

@@ -29,7 +29,7 @@ from dataclasses import dataclass, fields
 from ipaddress import IPv4Address, IPv4Network
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from simnet.addresses import MacAddress
+from simnet.addresses import AddressValueError, MacAddress
 from simnet.netfilter.context import AddrType
 from simnet.netfilter.conntrack import Conn, CtDir, CtState, CtStatus, template_conn
 from simnet.packet import Icmp, Tcp, Udp
@@ -954,7 +954,6 @@ class MacMatch(Match):
 
     @classmethod
     def build(cls, opts: Opts, proto: int | None) -> "MacMatch":
-        from simnet.addresses import AddressValueError
 
         o = opts.get("--mac-source")
         if o is None:

@@ -18,7 +18,7 @@ status of ``iptables`` 1.8.9 (nf_tables).
 from __future__ import annotations
 
 import errno as _errno
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from typing import Iterable, Iterator
 
@@ -534,7 +534,6 @@ class TableState:
 
 
 def _retarget(rule: Rule, chain: str) -> Rule:
-    from dataclasses import replace
 
     t = rule.target
     return replace(rule, target=type(t)(chain=chain))

@@ -15,7 +15,7 @@ from ipaddress import IPv4Address, IPv4Interface
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from simnet.datapath import fib_validate_source
+from simnet.routing import fib_validate_source
 from simnet.link import LinkKind
 from simnet.netfilter.context import AddrType
 from simnet.packet import IPv4, Packet
