@@ -1,0 +1,84 @@
+"""tos and dscp: the IP TOS byte. Kernel: xt_dscp.c (both matches)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import ClassVar, TYPE_CHECKING
+
+from simnet.netfilter.matches.base import Match, _MaskedMatch, _bang
+from simnet.netfilter.xtables import Opts, err, parse_int
+
+if TYPE_CHECKING:
+    from simnet.netfilter.context import MatchContext
+    from simnet.skb import Skb
+
+
+TOS_NAMES = {"minimize-delay": 0x10, "maximize-throughput": 0x08, "maximize-reliability": 0x04,
+             "minimize-cost": 0x02, "normal-service": 0x00}
+
+
+def parse_tos(text: str) -> tuple[int, int]:
+    """``value[/mask]`` (default mask 0xff) or a symbolic name (mask 0x3f)."""
+    if text.lower() in TOS_NAMES:
+        return TOS_NAMES[text.lower()], 0x3F
+    value, _, mask = text.partition("/")
+    return parse_int(value, "TOS", 0, 255), (parse_int(mask, "TOS", 0, 255) if mask else 0xFF)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TosMatch(_MaskedMatch):
+    """``-m tos --tos V[/M]``: ``(ip.tos & M) == V``. Kernel: xt_dscp.c tos_mt()."""
+
+    mask: int = 0xFF
+
+    module: ClassVar[str] = "tos"
+    OPTION: ClassVar[str] = "--tos"
+    OPTIONS: ClassVar[dict[str, int]] = {"--tos": 1}
+
+    @staticmethod
+    def _parse(text: str) -> tuple[int, int]:
+        return parse_tos(text)
+
+    def _text(self) -> str:
+        return f"0x{self.value:02x}/0x{self.mask:02x}"
+
+    def _field(self, skb: "Skb") -> int | None:
+        ip = skb.packet.ip
+        return None if ip is None else ip.tos
+
+
+DSCP_CLASSES = {"CS0": 0, "CS1": 8, "CS2": 16, "CS3": 24, "CS4": 32, "CS5": 40, "CS6": 48, "CS7": 56,
+                "BE": 0, "AF11": 10, "AF12": 12, "AF13": 14, "AF21": 18, "AF22": 20, "AF23": 22,
+                "AF31": 26, "AF32": 28, "AF33": 30, "AF41": 34, "AF42": 36, "AF43": 38, "EF": 46}
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DscpMatch(Match):
+    """``-m dscp --dscp V`` / ``--dscp-class C``: ``ip.tos >> 2``. Kernel: xt_dscp.c."""
+
+    dscp: int
+    invert: bool = False
+
+    module: ClassVar[str] = "dscp"
+    OPTIONS: ClassVar[dict[str, int]] = {"--dscp": 1, "--dscp-class": 1}
+
+    @classmethod
+    def build(cls, opts: Opts, proto: int | None) -> "DscpMatch":
+        if len(opts) != 1:
+            raise err("dscp match: Parameter --dscp or --dscp-class is required")
+        (name, (inv, args)), = opts.items()
+        if name == "--dscp-class":
+            if args[0].upper() not in DSCP_CLASSES:
+                raise err(f"Invalid DSCP value `{args[0]}'")
+            return cls(dscp=DSCP_CLASSES[args[0].upper()], invert=inv)
+        return cls(dscp=parse_int(args[0], "DSCP", 0, 63), invert=inv)
+
+    def save(self) -> str:
+        return f"{_bang(self.invert)} --dscp 0x{self.dscp:02x}"
+
+    def describe(self, numeric: bool) -> str:
+        return f"DSCP match {'!' if self.invert else ''}0x{self.dscp:02x}"
+
+    def matches(self, skb: "Skb", ctx: "MatchContext") -> bool:
+        ip = skb.packet.ip
+        return ip is not None and (((ip.tos >> 2) == self.dscp) != self.invert)
