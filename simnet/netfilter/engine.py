@@ -23,7 +23,7 @@ from simnet.netfilter.evaluate import ChainResult
 from simnet.netfilter.hooks import Hook, Priority
 from simnet.netfilter.nat import DST, SRC, bind, nat_packet
 from simnet.packet import Icmp, IcmpType
-from simnet.trace import ConntrackLookup, Disposition, Dropped, HookEntered, Logged, RuleHit, Translated
+from simnet.trace import ConntrackLookup, Disposition, Dropped, HookEntered, Logged, Note, RuleHit, Translated
 
 if TYPE_CHECKING:
     from simnet.netns import NetNamespace
@@ -132,6 +132,9 @@ def evaluate(ns: "NetNamespace", table: str, hook: Hook, skb: "Skb", tid: int) -
             text = f"-A {hit.chain} {hit.rule}"
         tracer.step(tid, RuleHit(netns=ns.name, table=table, chain=hit.chain, index=hit.index, rule=text,
                                  verdict=hit.verdict))
+        if hit.rule is not None and isinstance(hit.rule.target, T.Opaque):
+            tracer.step(tid, Note(netns=ns.name, message=f"{hit.rule.target.name}{hit.rule.target.save()}: "
+                                  f"simnet parses this target but does not apply it (the packet is unchanged)"))
     for line in result.logs:
         tracer.step(tid, Logged(netns=ns.name, line=line))
     if result.ct_mark is not None and result.skb.ct is not None:

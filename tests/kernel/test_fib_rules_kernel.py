@@ -2,7 +2,7 @@
 
 A world of masked marks is run by ``simnet kernel-run`` and by simnet: every ``ip rule show`` and
 ``ip route get ... mark M`` line must be the same. ``ip rule del`` is run by the real iproute2 in
-an anonymous namespace for each case of tests/unit/test_fib_rule_fwmark.py: same exit status, same
+an anonymous namespace for each case of tests/behaviour/test_fib_rule_fwmark.py: same exit status, same
 message, same rules left.
 """
 
@@ -14,7 +14,7 @@ import pytest
 
 from simnet.script.interpreter import run_script
 from tests.kernel.tools import skip_reason
-from tests.unit.test_fib_rule_fwmark import ROUTE_GET, SETUP
+from tests.behaviour.test_fib_rule_fwmark import ROUTE_GET, SETUP
 
 pytestmark = pytest.mark.kernel
 

@@ -36,7 +36,6 @@ class Match:
     OPTIONS: ClassVar[dict[str, int]]
     """Accepted long options -> number of arguments; aliases via ALIASES."""
     ALIASES: ClassVar[dict[str, str]] = {}
-    INVERTIBLE: ClassVar[frozenset[str]] = frozenset()
 
     @classmethod
     def build(cls, opts: Opts, proto: int | None) -> "Match":  # pragma: no cover - abstract

@@ -221,3 +221,17 @@ def test_udp_stream_is_assured_only_after_two_seconds(world: World) -> None:
     world.run(until=world.now + 2.2)
     assert "[ASSURED]" in exchange()[0]
     assert [c.timeout for c in world["a"].conntrack] == [120]
+
+
+def test_a_target_simnet_does_not_apply_says_so_in_the_trace() -> None:
+    """TTL/TOS/DSCP/CLASSIFY are parsed and counted, but the packet is unchanged: the trace says so."""
+    from simnet.trace import Note
+
+    world = World()
+    pair(world, "a", "b", "10.0.0.1/24", "10.0.0.2/24")
+    ns = world["b"]
+    ns.ruleset.table("mangle").append("INPUT", Rule.parse("-p icmp -j TTL --ttl-set 9"))
+    result = ping(world, "a", "10.0.0.2")
+    notes = [s.message for t in result.traces for s in t.steps if isinstance(s, Note)]
+    assert "TTL --ttl-set 9: simnet parses this target but does not apply it (the packet is unchanged)" in notes
+    assert result.outcome == "reply"
