@@ -19,9 +19,10 @@ from simnet import datapath
 from simnet.addresses import MacAddress
 from simnet.errors import KernelError
 from simnet.link import Device, LinkKind
+from simnet.netfilter.conntrack import CtRef
 from simnet.netfilter.context import AddrType
 from simnet.packet import Arp, ArpOp, Ethernet, EtherType, IcmpType, IPv4, Packet, UnreachCode
-from simnet.routing import route_input, select_source
+from simnet.routing import RouteInput, route_input, select_source
 from simnet.skb import Skb
 from simnet.trace import Delivered, Disposition, NeighbourLookup
 
@@ -229,7 +230,7 @@ def arp_target_local(ns: "NetNamespace", dev: Device, spa: IPv4Address, tpa: IPv
     if int(spa) == 0:
         return ns.addr_type(tpa) is AddrType.LOCAL
     skb = Skb(packet=Packet(ip=IPv4(src=spa, dst=tpa, proto=0)), indev=dev.ifname)
-    return route_input(ns, skb, dev)[0] == "local"
+    return route_input(ns, skb, dev)[0] is RouteInput.LOCAL
 
 
 def arp_ignore_allows(ns: "NetNamespace", dev: Device, target: IPv4Address) -> bool:
@@ -263,7 +264,7 @@ def neigh_output(ns: "NetNamespace", dev: Device, nexthop: IPv4Address, skb: Skb
     if dev.kind is LinkKind.LOOPBACK:
         # an untracked skb stays untracked too (nf_conntrack_in ignores IP_CT_UNTRACKED)
         datapath.dev_xmit(ns, dev, packet.without_eth(), tid,
-                 ct=(skb.ct, skb.ctinfo) if skb.ctinfo is not None else None)
+                 ct=CtRef(skb.ct, skb.ctinfo) if skb.ctinfo is not None else None)
         return
     if dev.kind is LinkKind.DUMMY:
         datapath.dev_xmit(ns, dev, packet, tid)

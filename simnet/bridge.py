@@ -19,7 +19,7 @@ from simnet.addresses import MacAddress
 from simnet.link import Device
 from simnet.netfilter.hooks import Hook
 from simnet.packet import Packet
-from simnet.routing import route_input
+from simnet.routing import RouteInput, route_input
 from simnet.skb import PktType, Skb
 from simnet.trace import BridgeDecision, Disposition
 
@@ -113,7 +113,7 @@ def br_handle_frame(ns: "NetNamespace", port: Device, packet: Packet, tid: int) 
                 # new next hop's MAC and bridging resumes from the ingress port, hairpin rule
                 # included. Anything else goes up to be routed (dst MAC := the bridge's).
                 kind, route = route_input(ns, skb, br)
-                if kind == "forward" and route is not None and route.dev == br.ifname:
+                if kind is RouteInput.FORWARD and route is not None and route.dev == br.ifname:
                     nexthop = route.via if route.via is not None else skb.packet.ip.dst
                     arp.neigh_resolve(ns, br, nexthop, packet, tid, skb.packet.ip.src,
                                    lambda lladdr: br_handle_frame_finish(
@@ -179,13 +179,14 @@ def br_forward(ns: "NetNamespace", br: Device, inport: Device | None, out: Devic
             outdev=br.ifname, physoutdev=out.ifname, physindev=inport.ifname if inport else None,
             indev=br.ifname if inport else None, bridged=True)
         if inport is not None:
-            fwd = datapath.nf_hook(ns, Hook.FORWARD, fwd, tid, bridged=True)
-            if fwd is None:
+            forwarded = datapath.nf_hook(ns, Hook.FORWARD, fwd, tid, bridged=True)
+            if forwarded is None:
                 return
-        fwd = datapath.nf_hook(ns, Hook.POST_ROUTING, fwd, tid, bridged=True)
-        if fwd is None:
+            fwd = forwarded
+        posted = datapath.nf_hook(ns, Hook.POST_ROUTING, fwd, tid, bridged=True)
+        if posted is None:
             return
-        packet = replace(packet, ip=fwd.packet.ip, l4=fwd.packet.l4)
+        packet = replace(packet, ip=posted.packet.ip, l4=posted.packet.l4)
     datapath.dev_xmit(ns, out, packet, tid)
 
 

@@ -17,26 +17,32 @@ trace never revisits the same (namespace, device, frame).
 
 from __future__ import annotations
 
+import errno
 from dataclasses import replace
 from ipaddress import IPv4Address
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, assert_never
 
 from simnet import arp, redirect
 from simnet.addresses import IPProto
+from simnet.errors import SendError
 from simnet.link import Device, LinkKind
-from simnet.netfilter.conntrack import CtDir, CtInfo, CtState
+from simnet.netfilter.conntrack import CtDir, CtInfo, CtRef, CtState
 from simnet.netfilter.context import AddrType
 from simnet.netfilter import targets as T
 from simnet.netfilter.engine import Verdict
 from simnet.netfilter.engine import nf_hook as _netfilter
 from simnet.netfilter.hooks import Hook
 from simnet.packet import Ethernet, Icmp, IcmpType, IPv4, Packet, Tcp, TcpFlags, UnreachCode
-from simnet.routing import Route, RouteType, route_input
+from simnet.routing import Route, RouteInput, RouteType, route_input
 from simnet.skb import PktType, Skb
 from simnet.trace import Disposition, IcmpSent, Note, Received, RouteLookup, Transmitted
 
 if TYPE_CHECKING:
     from simnet.netns import NetNamespace
+
+__all__ = ["SendError", "nf_hook", "dev_xmit", "netif_receive", "l2_deliver", "ip_rcv", "ip_forward", "ip_output",
+           "ip_local_deliver", "route_output", "ip_local_out", "send_ip", "icmp_send", "send_tcp_reset",
+           "eth_type_trans"]
 
 
 def nf_hook(ns: "NetNamespace", hook: Hook, skb: Skb, tid: int, *, bridged: bool = False) -> Skb | None:
@@ -67,7 +73,7 @@ def _send_reject(ns: "NetNamespace", rej: T.Reject, skb: Skb, tid: int) -> None:
 
 
 # -- the wire ---------------------------------------------------------------------------
-def dev_xmit(ns: "NetNamespace", dev: Device, packet: Packet, tid: int, *, ct: tuple | None = None) -> None:
+def dev_xmit(ns: "NetNamespace", dev: Device, packet: Packet, tid: int, *, ct: CtRef | None = None) -> None:
     """dev_queue_xmit: put a frame on a device's wire.
 
     ``ct``: (entry, ctinfo) a looped-back skb keeps (``loopback_xmit`` does not reset
@@ -83,7 +89,7 @@ def dev_xmit(ns: "NetNamespace", dev: Device, packet: Packet, tid: int, *, ct: t
     dev.ops.xmit(ns, dev, packet, tid, ct)
 
 
-def netif_receive(ns: "NetNamespace", ifname: str, packet: Packet, tid: int, ct: tuple | None = None) -> None:
+def netif_receive(ns: "NetNamespace", ifname: str, packet: Packet, tid: int, ct: CtRef | None = None) -> None:
     """A frame arrives on a device."""
     tracer = ns.world.tracer
     dev = ns.devices.get(ifname)
@@ -117,7 +123,7 @@ def eth_type_trans(dev: Device, eth: Ethernet | None) -> PktType:
 
 
 def l2_deliver(ns: "NetNamespace", dev: Device, packet: Packet, tid: int, *,
-               prerouted: Skb | None = None, ct: tuple | None = None) -> None:
+               prerouted: Skb | None = None, ct: CtRef | None = None) -> None:
     """eth_type_trans + the protocol handlers: ARP or IPv4."""
     pkt_type = eth_type_trans(dev, packet.eth)
     if pkt_type is PktType.OTHERHOST:
@@ -132,7 +138,7 @@ def l2_deliver(ns: "NetNamespace", dev: Device, packet: Packet, tid: int, *,
         return
     skb = prerouted or Skb(packet=packet, indev=dev.ifname, pkt_type=pkt_type)
     if ct is not None and prerouted is None:
-        skb = skb.evolve(ct=ct[0], ctinfo=ct[1])
+        skb = skb.evolve(ct=ct.conn, ctinfo=ct.info)
     ip_rcv(ns, dev, skb, tid, prerouted=prerouted is not None)
 
 
@@ -140,37 +146,43 @@ def l2_deliver(ns: "NetNamespace", dev: Device, packet: Packet, tid: int, *,
 def ip_rcv(ns: "NetNamespace", dev: Device, skb: Skb, tid: int, *, prerouted: bool = False) -> None:
     tracer = ns.world.tracer
     if not prerouted:
-        skb = nf_hook(ns, Hook.PRE_ROUTING, skb, tid)  # type: ignore[assignment]
-        if skb is None:
+        passed = nf_hook(ns, Hook.PRE_ROUTING, skb, tid)
+        if passed is None:
             return
+        skb = passed
     ip = skb.packet.ip
     assert ip is not None
     kind, route = route_input(ns, skb, dev)
     tracer.step(tid, RouteLookup(netns=ns.name, dst=str(ip.dst), route=str(route) if route else None,
-                                 result=kind))
-    if kind in ("local", "broadcast"):
-        # a broadcast destination is delivered locally too (ip_route_input_slow's brd_input):
-        # INPUT runs, and each protocol decides what a broadcast gets (SocketTable.deliver)
-        ip_local_deliver(ns, skb, tid)
-        return
-    if kind == "forwarding off":
-        ns.world.tracer.drop(tid, ns.name, f"{ip.dst} is not local and net.ipv4.ip_forward is 0 (forwarding on {dev.ifname} is off)",
-              Disposition.NOT_FOR_US)
-        return
-    if kind == "martian":
-        ns.world.tracer.drop(tid, ns.name, f"martian source {ip.src} (rp_filter or invalid source)", Disposition.DROPPED)
-        return
-    if route is None or kind in ("unreachable", "prohibit", "blackhole", "no route"):
-        code = {"unreachable": UnreachCode.HOST, "prohibit": UnreachCode.ADMIN_PROHIBITED,
-                "no route": UnreachCode.NET}.get(kind)
-        ns.world.tracer.drop(tid, ns.name, f"no usable route to {ip.dst} ({kind})", Disposition.NO_ROUTE)
-        if code is not None and ns.fib.error_allowed(ip.src, ns.world.now):
-            icmp_send(ns, skb, IcmpType.DEST_UNREACH, code, tid, reason=f"route: {kind}")
-        elif code is not None:
-            tracer.step(tid, Note(netns=ns.name, message=f"ip_error: no ICMP to {ip.src}, its token "
-                                  "bucket is empty (1 s per error, refilled since its last error or redirect)"))
-        return
-    ip_forward(ns, skb, route, tid)
+                                 result=str(kind)))
+    match kind:
+        case RouteInput.LOCAL | RouteInput.BROADCAST:
+            # a broadcast destination is delivered locally too (ip_route_input_slow's brd_input):
+            # INPUT runs, and each protocol decides what a broadcast gets (SocketTable.deliver)
+            ip_local_deliver(ns, skb, tid)
+        case RouteInput.FORWARDING_OFF:
+            tracer.drop(tid, ns.name, f"{ip.dst} is not local and net.ipv4.ip_forward is 0 "
+                        f"(forwarding on {dev.ifname} is off)", Disposition.NOT_FOR_US)
+        case RouteInput.MARTIAN:
+            tracer.drop(tid, ns.name, f"martian source {ip.src} (rp_filter or invalid source)", Disposition.DROPPED)
+        case RouteInput.UNREACHABLE | RouteInput.PROHIBIT | RouteInput.BLACKHOLE | RouteInput.NO_ROUTE:
+            code = _ROUTE_ERRORS.get(kind)
+            tracer.drop(tid, ns.name, f"no usable route to {ip.dst} ({kind})", Disposition.NO_ROUTE)
+            if code is not None and ns.fib.error_allowed(ip.src, ns.world.now):
+                icmp_send(ns, skb, IcmpType.DEST_UNREACH, code, tid, reason=f"route: {kind}")
+            elif code is not None:
+                tracer.step(tid, Note(netns=ns.name, message=f"ip_error: no ICMP to {ip.src}, its token "
+                                      "bucket is empty (1 s per error, refilled since its last error or redirect)"))
+        case RouteInput.FORWARD:
+            assert route is not None
+            ip_forward(ns, skb, route, tid)
+        case _:
+            assert_never(kind)
+
+
+_ROUTE_ERRORS = {RouteInput.UNREACHABLE: UnreachCode.HOST, RouteInput.PROHIBIT: UnreachCode.ADMIN_PROHIBITED,
+                 RouteInput.NO_ROUTE: UnreachCode.NET}
+"""ip_error's ICMP answer per route kind (a blackhole answers nothing)."""
 
 
 def ip_forward(ns: "NetNamespace", skb: Skb, route: Route, tid: int) -> None:
@@ -184,10 +196,10 @@ def ip_forward(ns: "NetNamespace", skb: Skb, route: Route, tid: int) -> None:
     if skb.indev == route.dev and redirect.wanted(ns, skb, route):
         # ip_forward: the redirect goes before the FORWARD hook (sent even if FORWARD drops)
         redirect.ip_rt_send_redirect(ns, skb, route, tid)
-    skb = nf_hook(ns, Hook.FORWARD, skb, tid)  # type: ignore[assignment]
-    if skb is None:
+    passed = nf_hook(ns, Hook.FORWARD, skb, tid)
+    if passed is None:
         return
-    ip_output(ns, skb, route, tid)
+    ip_output(ns, passed, route, tid)
 
 
 def ip_output(ns: "NetNamespace", skb: Skb, route: Route, tid: int) -> None:
@@ -214,34 +226,26 @@ def ip_local_deliver(ns: "NetNamespace", skb: Skb, tid: int) -> None:
     ns.sockets.deliver(out, tid)
 
 
-class SendError(Exception):
-    """A local send failed before leaving the socket (the errno an application sees)."""
-
-    def __init__(self, errno_name: str, message: str) -> None:
-        super().__init__(message)
-        self.errno_name = errno_name
-
-
 def route_output(ns: "NetNamespace", dst: IPv4Address, *, src: IPv4Address | None = None,
                  oif: str | None = None, mark: int = 0) -> Route:
     """ip_route_output_key: the route for a locally generated packet, or the errno."""
     route = ns.lookup(dst, src=src, oif=oif, mark=mark)
     if route is None:
-        raise SendError("ENETUNREACH", "Network is unreachable")
+        raise SendError(errno.ENETUNREACH, "Network is unreachable")
     match route.type:
         case RouteType.BLACKHOLE:
-            raise SendError("EINVAL", "Invalid argument")
+            raise SendError(errno.EINVAL, "Invalid argument")
         case RouteType.UNREACHABLE:
-            raise SendError("EHOSTUNREACH", "No route to host")
+            raise SendError(errno.EHOSTUNREACH, "No route to host")
         case RouteType.PROHIBIT:
-            raise SendError("EACCES", "Permission denied")
+            raise SendError(errno.EACCES, "Permission denied")
     if route.type is RouteType.LOCAL:
         return replace(route, dev="lo")
     out = ns.devices.get(route.dev) if route.dev is not None else None
     if src is not None and src.is_loopback and out is not None and out.kind is not LinkKind.LOOPBACK and \
             not ns.sysctls.conf(out.ifname, "route_localnet"):
         # __mkroute_output: a loopback source may leave by a real device only with route_localnet
-        raise SendError("EINVAL", "Invalid argument")
+        raise SendError(errno.EINVAL, "Invalid argument")
     return route
 
 
@@ -267,7 +271,7 @@ def ip_local_out(ns: "NetNamespace", skb: Skb, route: Route, tid: int) -> str | 
 
 
 def send_ip(ns: "NetNamespace", packet: Packet, tid: int, *, oif: str | None = None, mark: int = 0,
-            ct: object = None) -> str | None:
+            ct: CtRef | None = None) -> str | None:
     """Route and send a locally generated datagram; returns an errno name on local failure."""
     ip = packet.ip
     assert ip is not None
@@ -280,7 +284,7 @@ def send_ip(ns: "NetNamespace", packet: Packet, tid: int, *, oif: str | None = N
     ns.world.tracer.step(tid, RouteLookup(netns=ns.name, dst=str(ip.dst), route=str(route), result="output"))
     skb = Skb(packet=packet, mark=mark)
     if ct is not None:
-        skb = skb.evolve(ct=ct[0], ctinfo=ct[1])  # type: ignore[index]
+        skb = skb.evolve(ct=ct.conn, ctinfo=ct.info)
     return ip_local_out(ns, skb, route, tid)
 
 
@@ -323,7 +327,7 @@ def icmp_send(ns: "NetNamespace", skb: Skb, type_: int, code: int, tid: int, *, 
     etid = ns.world.tracer.new(icmp, ns.name, caused_by=tid)
     ct = None
     if skb.ct is not None:
-        ct = (skb.ct, CtInfo(CtState.RELATED, CtDir.REPLY if skb.ctinfo and skb.ctinfo.direction.value == "ORIGINAL"
+        ct = CtRef(skb.ct, CtInfo(CtState.RELATED, CtDir.REPLY if skb.ctinfo and skb.ctinfo.direction is CtDir.ORIGINAL
                              else CtDir.ORIGINAL))
     send_ip(ns, icmp, etid, ct=ct)
 
@@ -352,8 +356,8 @@ def send_tcp_reset(ns: "NetNamespace", skb: Skb, tid: int, *, reason: str, attac
     rtid = ns.world.tracer.new(rst, ns.name, caused_by=tid)
     ct = None
     if skb.ct is not None and attach_ct:
-        ct = (skb.ct, CtInfo(CtState.RELATED, CtDir.REPLY if skb.ctinfo and
-                             skb.ctinfo.direction.value == "ORIGINAL" else CtDir.ORIGINAL))
+        ct = CtRef(skb.ct, CtInfo(CtState.RELATED, CtDir.REPLY if skb.ctinfo and
+                             skb.ctinfo.direction is CtDir.ORIGINAL else CtDir.ORIGINAL))
         # nf_send_reset: nf_ct_set_closing(), the segment's entry is closing now
         ns.conntrack.set_closing(skb.ct)
     send_ip(ns, rst, rtid, ct=ct)

@@ -9,7 +9,7 @@ when the namespace creates it; the datapath only calls ``dev.ops``.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from simnet import bridge, datapath, vxlan
 from simnet.link import Device, LinkKind, LinkOps
@@ -17,32 +17,33 @@ from simnet.trace import Disposition
 
 if TYPE_CHECKING:
     from simnet.netns import NetNamespace
+    from simnet.netfilter.conntrack import CtRef
     from simnet.packet import Packet
 
 
-def veth_xmit(ns: "NetNamespace", dev: Device, packet: "Packet", tid: int, ct: Any) -> None:
+def veth_xmit(ns: "NetNamespace", dev: Device, packet: "Packet", tid: int, ct: "CtRef | None") -> None:
     """veth_xmit: the frame is received on the peer, in the peer's namespace."""
     assert dev.peer is not None
     ns.world.schedule(0.0, datapath.netif_receive, dev.peer.netns, dev.peer.ifname, packet, tid)
 
 
-def loopback_xmit(ns: "NetNamespace", dev: Device, packet: "Packet", tid: int, ct: Any) -> None:
+def loopback_xmit(ns: "NetNamespace", dev: Device, packet: "Packet", tid: int, ct: "CtRef | None") -> None:
     """loopback_xmit: received again on lo; it does not reset the skb's conntrack reference."""
     ns.world.schedule(0.0, datapath.netif_receive, ns, dev.ifname, packet, tid, ct)
 
 
-def dummy_xmit(ns: "NetNamespace", dev: Device, packet: "Packet", tid: int, ct: Any) -> None:
+def dummy_xmit(ns: "NetNamespace", dev: Device, packet: "Packet", tid: int, ct: "CtRef | None") -> None:
     """dummy_xmit: the frame is counted and freed."""
     ns.world.tracer.drop(tid, ns.name, f"{dev.ifname} is a dummy device: it discards what it sends",
                          Disposition.NOT_FOR_US)
 
 
-def bridge_xmit(ns: "NetNamespace", dev: Device, packet: "Packet", tid: int, ct: Any) -> None:
+def bridge_xmit(ns: "NetNamespace", dev: Device, packet: "Packet", tid: int, ct: "CtRef | None") -> None:
     """br_dev_xmit: the bridge's own stack sends into the bridge."""
     ns.world.schedule(0.0, bridge.br_dev_xmit, ns, dev.ifname, packet, tid)
 
 
-def vxlan_xmit(ns: "NetNamespace", dev: Device, packet: "Packet", tid: int, ct: Any) -> None:
+def vxlan_xmit(ns: "NetNamespace", dev: Device, packet: "Packet", tid: int, ct: "CtRef | None") -> None:
     ns.world.schedule(0.0, vxlan.vxlan_xmit, ns, dev.ifname, packet, tid)
 
 

@@ -33,6 +33,32 @@ class KernelError(SimnetError, OSError):
         return str(self.strerror)
 
 
+class SendError(KernelError):
+    """A local send failed before leaving the host: the errno the application sees.
+
+    Kernel: ``ip_route_output_key`` and ``__mkroute_output`` (ENETUNREACH, EHOSTUNREACH,
+    EACCES, EINVAL); ``str()`` is strerror's text.
+    """
+
+    @property
+    def errno_name(self) -> str:
+        """The errno's symbolic name (``ENETUNREACH``), as probes report it."""
+        assert self.errno is not None
+        return _errno.errorcode[self.errno]
+
+
+class ToolError(SimnetError):
+    """A userspace tool's failure as the tool reports it.
+
+    ``str()`` is what it prints on stderr, ``exit_code`` its exit status: the one base of
+    the ``ip``, ``iptables``, ``iptables-restore``, ``ipset`` and ``sysctl`` errors.
+    """
+
+    def __init__(self, message: str, exit_code: int = 1) -> None:
+        super().__init__(message)
+        self.exit_code = exit_code
+
+
 class NoSuchDevice(KernelError, LookupError):
     """ENODEV: ``Cannot find device "eth9"``."""
 

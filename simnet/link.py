@@ -12,12 +12,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import Enum
 from ipaddress import IPv4Address, IPv4Interface
-from typing import TYPE_CHECKING, Any, Callable
+from typing import TYPE_CHECKING, Callable
 
 from simnet.addresses import MacAddress
 
 if TYPE_CHECKING:
     from simnet.netns import NetNamespace
+    from simnet.netfilter.conntrack import CtRef
     from simnet.packet import Packet
     from simnet.vxlan import VxlanDev
 
@@ -83,7 +84,7 @@ class IfAddr:
         return out + f" {self.dev}"
 
 
-XmitFn = Callable[["NetNamespace", "Device", "Packet", int, Any], None]
+XmitFn = Callable[["NetNamespace", "Device", "Packet", int, "CtRef | None"], None]
 """``ndo_start_xmit``: (netns, device, frame, trace id, the looped-back skb's conntrack reference)."""
 PortRxFn = Callable[["NetNamespace", "Device", "Packet", int], None]
 """A master's ``rx_handler``: (netns, the port the frame arrived on, frame, trace id)."""

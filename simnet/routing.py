@@ -12,7 +12,7 @@ from __future__ import annotations
 import errno
 from dataclasses import dataclass, field
 from dataclasses import replace as _replace
-from enum import Enum
+from enum import Enum, StrEnum
 from ipaddress import IPv4Address, IPv4Network
 from typing import TYPE_CHECKING, Callable, Iterable, Sequence
 
@@ -428,38 +428,50 @@ def select_source(addrs: Sequence[IfAddr], dev: str | None, towards: IPv4Address
 
 
 # -- input routing (net/ipv4/route.c, fib_frontend.c) ------------------------------------------
+class RouteInput(StrEnum):
+    """What ``ip_route_input_slow`` decided for a received packet (the value is the trace's word)."""
+
+    LOCAL = "local"
+    BROADCAST = "broadcast"
+    FORWARD = "forward"
+    MARTIAN = "martian"
+    FORWARDING_OFF = "forwarding off"
+    NO_ROUTE = "no route"
+    UNREACHABLE = "unreachable"
+    PROHIBIT = "prohibit"
+    BLACKHOLE = "blackhole"
 
 
-def route_input(ns: "NetNamespace", skb: "Skb", dev: Device) -> tuple[str, Route | None]:
+def route_input(ns: "NetNamespace", skb: "Skb", dev: Device) -> tuple[RouteInput, Route | None]:
     """ip_route_input_slow: local, forward, or why not."""
     ip = skb.packet.ip
     assert ip is not None
     if ip.src.is_multicast or ip.src.is_loopback and dev.kind is not LinkKind.LOOPBACK and \
             not ns.sysctls.conf(dev.ifname, "route_localnet"):
-        return "martian", None
+        return RouteInput.MARTIAN, None
     if int(ip.dst) == 0xFFFFFFFF:
-        return ("broadcast" if int(ip.src) == 0 or fib_validate_source(ns, skb, dev) else "martian"), None
+        return (RouteInput.BROADCAST if int(ip.src) == 0 or fib_validate_source(ns, skb, dev) else RouteInput.MARTIAN), None
     route = ns.lookup(ip.dst, src=ip.src, iif=dev.ifname, mark=skb.mark)
     if route is not None and route.type is RouteType.LOCAL:
         if ip.dst.is_loopback and dev.kind is not LinkKind.LOOPBACK and \
                 not ns.sysctls.conf(dev.ifname, "route_localnet"):
-            return "martian", route
+            return RouteInput.MARTIAN, route
         if not fib_validate_source(ns, skb, dev):
-            return "martian", route
-        return "local", route
+            return RouteInput.MARTIAN, route
+        return RouteInput.LOCAL, route
     if route is not None and route.type is RouteType.BROADCAST:
-        return ("broadcast" if int(ip.src) == 0 or fib_validate_source(ns, skb, dev) else "martian"), route
+        return (RouteInput.BROADCAST if int(ip.src) == 0 or fib_validate_source(ns, skb, dev) else RouteInput.MARTIAN), route
     if ip.dst.is_loopback and dev.kind is not LinkKind.LOOPBACK and not ns.sysctls.conf(dev.ifname, "route_localnet"):
-        return "martian", route
+        return RouteInput.MARTIAN, route
     if not ns.sysctls.conf(dev.ifname, "forwarding"):
-        return "forwarding off", route
+        return RouteInput.FORWARDING_OFF, route
     if route is None:
-        return "no route", None
+        return RouteInput.NO_ROUTE, None
     if route.type in (RouteType.UNREACHABLE, RouteType.PROHIBIT, RouteType.BLACKHOLE):
-        return str(route.type), route
+        return RouteInput(str(route.type)), route
     if not fib_validate_source(ns, skb, dev, oif=route.dev):
-        return "martian", route
-    return "forward", route
+        return RouteInput.MARTIAN, route
+    return RouteInput.FORWARD, route
 
 
 def fib_validate_source(ns: "NetNamespace", skb: "Skb", dev: Device, oif: str | None = None) -> bool:

@@ -35,7 +35,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from importlib import resources
 
-from simnet.errors import SimnetError
+from simnet.errors import ToolError
 
 __all__ = [
     "Sysctls",
@@ -59,7 +59,7 @@ _INT_RE = re.compile(r"-?\d+")
 _C_INT_MIN, _C_INT_MAX = -(2**31), 2**31 - 1
 
 
-class SysctlError(SimnetError):
+class SysctlError(ToolError):
     """A failed sysctl read or write, with procps-ng's message and exit status.
 
     Attributes:
@@ -72,9 +72,8 @@ class SysctlError(SimnetError):
     def __init__(
         self, message: str, *, exit_code: int = 1, errno: int | None = None, stdout: str = ""
     ) -> None:
-        super().__init__(message)
+        super().__init__(message, exit_code)
         self.message = message
-        self.exit_code = exit_code
         self.errno = errno
         self.stdout = stdout
 

@@ -11,10 +11,13 @@ looked up in, so one flow can be two connections in two zones.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from enum import Enum, IntFlag
 from ipaddress import IPv4Address
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar, NamedTuple
+
+if TYPE_CHECKING:
+    from simnet.netfilter.nat import Manip
 
 
 class CtState(Enum):
@@ -148,7 +151,7 @@ class Conn:
     related_to: "Conn | None" = None
     stream_ts: float = 0.0
     """UDP: after this time, traffic both ways makes the entry ASSURED (first packet + 2 s)."""
-    nat_bound: set[str] = field(default_factory=set)
+    nat_bound: "set[Manip]" = field(default_factory=set)
     """Which NAT manips ('src', 'dst') have been decided (incl. the null binding)."""
 
 
@@ -159,3 +162,12 @@ def template_conn(zone: CtZone) -> Conn:
     """The CT target's template as matches see it in raw before conntrack-in (xt_ct_tg_check:
     nf_ct_tmpl_alloc, IPS_CONFIRMED set): zeroed tuples, mark 0, the rule's zone."""
     return Conn(id=0, orig=_ZERO_TUPLE, reply=_ZERO_TUPLE, status=CtStatus.CONFIRMED, zone=zone)
+
+
+class CtRef(NamedTuple):
+    """A typed ``skb->_nfct``: the entry (None when untracked) and the ctinfo that go with a
+    packet where the stack hands them on (a looped-back skb, a REJECT's or an ICMP error's
+    answer attached to the entry it answers)."""
+
+    conn: "Conn | None"
+    info: CtInfo

@@ -10,7 +10,7 @@ RELATED to the connection whose packet they quote).
 from __future__ import annotations
 
 import itertools
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Iterator
 
 from simnet.netfilter.conntrack import DEFAULT_ZONE, Conn, CtDir, CtInfo, CtState, CtStatus, CtTuple, CtZone
 from simnet.packet import Icmp, IcmpType, Packet, Tcp, TcpFlags, Udp
@@ -55,13 +55,13 @@ class ConntrackTable:
     def __len__(self) -> int:
         return len(self._conns)
 
-    def __iter__(self):  # type: ignore[no-untyped-def]
+    def __iter__(self) -> Iterator[Conn]:
         now = self.ns.world.now
         for conn in [c for c in self._conns.values() if c.expires <= now]:
             self.remove(conn)
         return iter(sorted(self._conns.values(), key=lambda c: c.id))
 
-    def _equal(self, t: CtTuple, zone_id: int, zone: CtZone):  # type: ignore[no-untyped-def]
+    def _equal(self, t: CtTuple, zone_id: int, zone: CtZone) -> Iterator[tuple[Conn, CtDir]]:
         """The live entries of one bucket that nf_ct_key_equal accepts for ``zone``, newest first.
 
         Every entry there has ``t`` keyed by ``zone_id`` in its direction; it is equal when the
@@ -152,6 +152,7 @@ class ConntrackTable:
             case Tcp(flags=f):
                 if f & TcpFlags.RST or (f & TcpFlags.SYN and f & TcpFlags.ACK) or f & TcpFlags.FIN:
                     return None, None  # tcp_new: no connection starts with these
+                state: str | None
                 if f & TcpFlags.SYN:
                     state = "SYN_SENT"
                 else:

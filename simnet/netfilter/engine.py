@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import Enum
-from typing import TYPE_CHECKING, Callable
+from typing import TYPE_CHECKING, Callable, cast
 
 from simnet.netfilter import targets as T
 from simnet.netfilter.conntrack import CtState, CtStatus
@@ -26,6 +26,7 @@ from simnet.packet import Icmp, IcmpType
 from simnet.trace import ConntrackLookup, Disposition, Dropped, HookEntered, Logged, Note, RuleHit, Translated
 
 if TYPE_CHECKING:
+    from simnet.netfilter.ruleset import TableState
     from simnet.netns import NetNamespace
     from simnet.skb import Skb
 
@@ -115,7 +116,7 @@ def match_context(ns: "NetNamespace", hook: Hook) -> MatchContext:
 
 def evaluate(ns: "NetNamespace", table: str, hook: Hook, skb: "Skb", tid: int) -> ChainResult | None:
     """Evaluate a table's built-in chain for ``hook``, count the hits and trace them."""
-    state = ns.ruleset.tables.get(table)
+    state = cast("dict[str, TableState]", ns.ruleset.tables).get(table)
     if state is None or hook.chain not in state.chains:
         return None
     result = ns.evaluator(state, hook.chain, skb, match_context(ns, hook))
@@ -196,8 +197,9 @@ def nat_hook(ns: "NetNamespace", hook: Hook, skb: "Skb", tid: int) -> HookResult
     if conn is None or info is None or info.state is CtState.UNTRACKED:
         return HookResult(Verdict.ACCEPT, skb)
     manip = DST if hook in (Hook.PRE_ROUTING, Hook.LOCAL_OUT) else SRC
-    related_error = info.state is CtState.RELATED and isinstance(skb.packet.l4, Icmp)
-    if related_error and skb.packet.l4.type == IcmpType.REDIRECT and "nat" in ns.ruleset.tables and (
+    l4 = skb.packet.l4
+    related_error = info.state is CtState.RELATED and isinstance(l4, Icmp)
+    if isinstance(l4, Icmp) and related_error and l4.type == IcmpType.REDIRECT and "nat" in ns.ruleset.tables and (
             conn.nat_bound != {SRC, DST} or conn.status & (CtStatus.SRC_NAT | CtStatus.DST_NAT)):
         # nf_nat_icmp_reply_translation drops a redirect about a NATed connection, or one whose
         # NAT is not finished: a new connection's SNAT is decided at POSTROUTING, after
@@ -214,8 +216,8 @@ def nat_hook(ns: "NetNamespace", hook: Hook, skb: "Skb", tid: int) -> HookResult
         if result is not None:
             skb = result.skb
             target = result.target
-            wanted = (isinstance(target, (T.Dnat, T.Redirect)) and manip == DST) or (
-                isinstance(target, (T.Snat, T.Masquerade)) and manip == SRC)
+            wanted = (isinstance(target, (T.Dnat, T.Redirect)) and manip is DST) or (
+                isinstance(target, (T.Snat, T.Masquerade)) and manip is SRC)
             if wanted and not bind(ns, conn, manip, target, skb):
                 ns.world.tracer.step(tid, Dropped(netns=ns.name, reason=f"{target.name}: no address to use"))
                 return HookResult(Verdict.DROP, skb)
@@ -224,7 +226,7 @@ def nat_hook(ns: "NetNamespace", hook: Hook, skb: "Skb", tid: int) -> HookResult
                 return HookResult(Verdict.DROP, skb)
     packet, diffs = nat_packet(conn, info.direction, manip, skb.packet)
     if diffs:
-        ns.world.tracer.step(tid, Translated(netns=ns.name, manip="dnat" if manip == DST else "snat", diffs=diffs))
+        ns.world.tracer.step(tid, Translated(netns=ns.name, manip="dnat" if manip is DST else "snat", diffs=diffs))
         skb = skb.evolve(packet=packet)
     return HookResult(Verdict.ACCEPT, skb)
 

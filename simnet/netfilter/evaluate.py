@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from ipaddress import IPv4Address
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, assert_never
 
 from simnet.netfilter import targets as T
 from simnet.netfilter.conntrack import UNTRACKED, CtInfo, CtState, CtZone
@@ -108,7 +108,7 @@ def _proto(p: int) -> str:
     return {1: "ICMP", 6: "TCP", 17: "UDP"}.get(p, str(p))
 
 
-def apply_target(target: Any, skb: Skb, ctx: MatchContext, logs: list[str],
+def apply_target(target: "T.Target | None", skb: Skb, ctx: MatchContext, logs: list[str],
                  ct_mark: int | None) -> tuple[str, Skb, int | None]:
     """Run the target of a rule that matched: ``(verdict, skb, ct_mark)``.
 
@@ -154,10 +154,10 @@ def apply_target(target: Any, skb: Skb, ctx: MatchContext, logs: list[str],
             return "continue", skb.evolve(ctinfo=TEMPLATE, ct_template=zone), ct_mark
         case T.Accept() | T.Drop() | T.Reject() | T.Dnat() | T.Snat() | T.Masquerade() | T.Redirect():
             return target.name, skb, ct_mark
+        case T.Tcpmss() | T.Checksum() | T.Opaque():
+            return "continue", skb, ct_mark  # parsed and printed, not applied (engine notes Opaque)
         case _:
-            if getattr(target, "terminal", False):
-                return target.name, skb, ct_mark
-            return "continue", skb, ct_mark
+            assert_never(target)
 
 
 def evaluate_chain(table: "TableState", chain: str, skb: Skb, ctx: MatchContext) -> ChainResult:
@@ -192,9 +192,11 @@ def evaluate_chain(table: "TableState", chain: str, skb: Skb, ctx: MatchContext)
             if len(stack) >= MAX_JUMPS:
                 raise RuntimeError("iptables chain stack overflow")
             stack.append((name, i + 1))
+            assert isinstance(target, T.Jump)
             name, i = target.chain, 0
             entries = table.chains[name].entries
         elif verdict == "goto":
+            assert isinstance(target, T.Goto)
             name, i = target.chain, 0
             entries = table.chains[name].entries
         elif verdict == "RETURN":

@@ -36,13 +36,14 @@ from itertools import chain as _chain
 from typing import TYPE_CHECKING, Any
 
 from simnet.netfilter import matches as M
+from simnet.netfilter import targets as T
 from simnet.netfilter.context import MatchContext
 from simnet.netfilter.evaluate import MAX_JUMPS, ChainResult, Hit, apply_target, rule_matches
 from simnet.packet import Tcp, Udp
 from simnet.skb import Skb
 
 if TYPE_CHECKING:
-    from simnet.netfilter.ruleset import Chain, TableState
+    from simnet.netfilter.ruleset import Chain, Entry, TableState
 
 __all__ = ["fast_evaluate_chain", "CompiledChain", "compile_chain", "clear_cache"]
 
@@ -59,7 +60,7 @@ class CompiledChain:
 
     __slots__ = ("entries", "size", "prefixes", "by_dport", "by_proto", "by_iface", "residual", "memo", "plain")
 
-    def __init__(self, entries: list, size: int, prefixes: tuple[tuple[int, dict[int, list[int]]], ...],
+    def __init__(self, entries: list[Entry], size: int, prefixes: tuple[tuple[int, dict[int, list[int]]], ...],
                  by_dport: dict[tuple[type, int], list[int]], by_proto: dict[int, list[int]],
                  by_iface: dict[str, list[int]], residual: list[int]) -> None:
         self.entries = entries
@@ -70,7 +71,7 @@ class CompiledChain:
         self.by_proto = by_proto
         self.by_iface = by_iface
         self.residual = residual
-        self.memo: dict[tuple, list[int] | tuple[int, ...]] = {}
+        self.memo: dict[tuple[Any, ...], list[int] | tuple[int, ...]] = {}
         self.plain = None if (prefixes or by_dport or by_proto or by_iface) else residual
         """Every position, when nothing is indexed (the candidates never depend on the packet)."""
         """Candidate lists already merged, by packet key (bounded by ``_MEMO_MAX``)."""
@@ -125,7 +126,7 @@ def _dport_key(rule: Any) -> tuple[type, int] | None:
     return None
 
 
-def compile_chain(entries: list) -> CompiledChain:
+def compile_chain(entries: list[Entry]) -> CompiledChain:
     """Bucket the rules of one chain (see the module docstring for the order of preference)."""
     by_prefix: dict[int, dict[int, list[int]]] = {}
     by_dport: dict[tuple[type, int], list[int]] = {}
@@ -233,13 +234,15 @@ def fast_evaluate_chain(table: "TableState", chain: str, skb: Skb, ctx: MatchCon
             if len(stack) >= MAX_JUMPS:
                 raise RuntimeError("iptables chain stack overflow")
             stack.append((name, cc, cands, k + 1))
+            assert isinstance(target, T.Jump)
             name = target.chain
-            cc = compiled.get(name)
-            if cc is None or cc.size != len(cc.entries) or cc.entries is not chains[name].entries:
-                cc = _chain_index(compiled, chains[name])
+            found = compiled.get(name)
+            cc = found if found is not None and found.size == len(found.entries) and \
+                found.entries is chains[name].entries else _chain_index(compiled, chains[name])
             cands = cc.candidates(dst, dkey, proto, iface)
             k = 0
         elif verdict == "goto":
+            assert isinstance(target, T.Goto)
             name = target.chain
             cc = _chain_index(compiled, chains[name])
             cands = cc.candidates(dst, dkey, proto, iface)

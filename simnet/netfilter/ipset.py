@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from ipaddress import IPv4Address, IPv4Network
-from typing import TYPE_CHECKING, Sequence
+from typing import TYPE_CHECKING, Any, Sequence
 
-from simnet.errors import SimnetError
+from simnet.errors import ToolError
 from simnet.packet import Tcp, Udp
 
 if TYPE_CHECKING:
@@ -25,15 +25,14 @@ _PROTOS = {"tcp": 6, "udp": 17}
 _PROTO_NAMES = {6: "tcp", 17: "udp"}
 
 
-class IpsetError(SimnetError):
+class IpsetError(ToolError):
     """A failed ipset command: ``str()`` is ipset's stderr, ``exit_code`` its status."""
 
     def __init__(self, message: str, exit_code: int = 1) -> None:
-        super().__init__(f"{PROG}: {message}")
-        self.exit_code = exit_code
+        super().__init__(f"{PROG}: {message}", exit_code)
 
 
-Member = tuple  # (net, nomatch) / (ip, proto, port) / (net, iface, nomatch)
+Member = tuple[Any, ...]  # (net, nomatch) / (ip, proto, port) / (net, iface, nomatch)
 
 
 @dataclass(slots=True)
@@ -42,10 +41,10 @@ class IpSet:
 
     name: str
     type: str
-    members: set[tuple] = field(default_factory=set)
+    members: set[Member] = field(default_factory=set)
     references: int = 0
 
-    def parse_entry(self, text: str) -> tuple:
+    def parse_entry(self, text: str) -> Member:
         nomatch = False
         parts = text.split()
         if len(parts) == 2 and parts[1] == "nomatch" and self.type in ("hash:net", "hash:net,iface"):
@@ -68,7 +67,7 @@ class IpSet:
             return (_addr(first), proto, int(port_s))
         return (_net(first), second, nomatch)
 
-    def entry_text(self, m: tuple) -> str:
+    def entry_text(self, m: Member) -> str:
         if self.type == "hash:ip":
             return str(m[0])
         if self.type == "hash:net":
@@ -77,7 +76,7 @@ class IpSet:
             return f"{m[0]},{_PROTO_NAMES[m[1]]}:{m[2]}"
         return f"{_net_text(m[0])},{m[1]}" + (" nomatch" if m[2] else "")
 
-    def _key(self, m: tuple) -> tuple:
+    def _key(self, m: Member) -> Member:
         return m[:1] if self.type == "hash:net" else m[:2] if self.type == "hash:net,iface" else m
 
     def add(self, entry: str, exist: bool = False) -> None:
@@ -157,7 +156,7 @@ class IpSet:
         return sorted((self.entry_text(m) for m in self.members), key=_sort_key)
 
 
-def _sort_key(text: str) -> tuple:
+def _sort_key(text: str) -> tuple[int, str]:
     head = text.split(",")[0].split("/")[0].split()[0]
     try:
         return (int(IPv4Address(head)), text)
@@ -165,7 +164,7 @@ def _sort_key(text: str) -> tuple:
         return (0, text)
 
 
-def _addr(text: str) -> IPv4Address | IPv4Network:  # type: ignore[return]
+def _addr(text: str) -> IPv4Address | IPv4Network:
     try:
         if "/" in text or "-" in text:
             return IPv4Network(text, strict=False)

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from typing import Sequence
 
-from simnet.errors import RuleSyntaxError, SimnetError
+from simnet.errors import RuleSyntaxError, ToolError
 from simnet.netfilter.rule import Rule
 from simnet.netfilter.ruleset import PROG, TRY_HELP, Counters, Ruleset, RulesetError
 from simnet.netfilter.syntax import (RestoreError, apply_restore, format_list, format_rule_verbose, format_rules,
@@ -35,12 +35,8 @@ _GENERIC_LONG = frozenset({
 """Generic long options without an argument (the word after them is not their value)."""
 
 
-class IptablesError(SimnetError):
+class IptablesError(ToolError):
     """A failed iptables command: ``str()`` is its stderr, ``exit_code`` its status."""
-
-    def __init__(self, message: str, exit_code: int = 1) -> None:
-        super().__init__(message)
-        self.exit_code = exit_code
 
 
 def _param(text: str) -> IptablesError:
@@ -254,24 +250,25 @@ def _run(rs: Ruleset, table: str, cmd: str, word: str, cargs: list[str], rest: l
         return format_rule_verbose(rule) + "\n" if verbose else ""
     if rest:
         raise IptablesError(f"Bad argument `{rest[0]}'\n{TRY_HELP}", 2)
-    chain = cargs[0] if cargs else None
+    target_chain = cargs[0] if cargs else None
     if cmd == "D":
-        assert chain is not None and num is not None
-        t.delete_at(chain, num)
+        assert target_chain is not None and num is not None
+        t.delete_at(target_chain, num)
     elif cmd == "N":
-        if chain in EXTENSION_TARGETS:
+        if target_chain in EXTENSION_TARGETS:
             raise _param("chain name may not clash with target name")
-        t.new_chain(chain)  # type: ignore[arg-type]
+        assert target_chain is not None
+        t.new_chain(target_chain)
     elif cmd in ("X", "F", "Z"):
         # with -v, iptables-nft names each chain it flushes, zeroes or deletes
-        names = [chain] if chain is not None else [
+        names = [target_chain] if target_chain is not None else [
             c.name for c in t.ordered_chains() if cmd != "X" or not c.builtin]
         if cmd == "X":
-            t.delete_chain(chain)
+            t.delete_chain(target_chain)
         elif cmd == "F":
-            t.flush(chain)
+            t.flush(target_chain)
         else:
-            t.zero(chain, num)
+            t.zero(target_chain, num)
         if verbose and num is None:
             verb = {"X": "Deleting", "F": "Flushing", "Z": "Zeroing"}[cmd]
             return "".join(f"{verb} chain `{name}'\n" for name in names)
@@ -280,12 +277,12 @@ def _run(rs: Ruleset, table: str, cmd: str, word: str, cargs: list[str], rest: l
     elif cmd == "E":
         t.rename_chain(cargs[0], cargs[1])
     elif cmd in ("L", "S"):
-        if chain is not None and chain not in t.chains:
-            raise IptablesError(f"{PROG}: chain `{chain}' in table `{table}' is incompatible, use 'nft' tool.", 1)
+        if target_chain is not None and target_chain not in t.chains:
+            raise IptablesError(f"{PROG}: chain `{target_chain}' in table `{table}' is incompatible, use 'nft' tool.", 1)
         if cmd == "L":
-            return format_list(rs, table, chain, verbose=verbose, numeric=numeric, expanded=expanded,
+            return format_list(rs, table, target_chain, verbose=verbose, numeric=numeric, expanded=expanded,
                                linenumbers=linenumbers, rulenum=num)
-        return format_rules(rs, table, chain, counters=verbose, rulenum=num)
+        return format_rules(rs, table, target_chain, counters=verbose, rulenum=num)
     return ""
 
 

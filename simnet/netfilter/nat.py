@@ -12,6 +12,7 @@ too (``nf_nat_icmp_reply_translation``).
 from __future__ import annotations
 
 from dataclasses import replace
+from enum import Enum
 from ipaddress import IPv4Address
 from typing import TYPE_CHECKING, Any
 
@@ -26,18 +27,25 @@ if TYPE_CHECKING:
     from simnet.netns import NetNamespace
     from simnet.skb import Skb
 
-SRC, DST = "src", "dst"
+class Manip(Enum):
+    """``enum nf_nat_manip_type``: which end of the tuple a NAT binding rewrites."""
+
+    SRC = "src"
+    DST = "dst"
+
+
+SRC, DST = Manip.SRC, Manip.DST
 
 
 def _with(t: CtTuple, **kw: Any) -> CtTuple:
     return replace(t, **kw)
 
 
-def bind(ns: "NetNamespace", conn: Conn, manip: str, target: Any, skb: "Skb") -> bool:
+def bind(ns: "NetNamespace", conn: Conn, manip: Manip, target: Any, skb: "Skb") -> bool:
     """Set up the binding a NAT target asks for; False when no address can be had."""
     cur = conn.reply.inverted()  # the original tuple as it will look after earlier manips
     proto = cur.proto
-    if manip == DST:
+    if manip is DST:
         if isinstance(target, T.Redirect):
             if skb.indev is None:
                 addr: IPv4Address | None = IPv4Address("127.0.0.1")
@@ -125,11 +133,11 @@ def _unique_source_port(ns: "NetNamespace", conn: Conn, new: CtTuple, lo: int | 
     return new
 
 
-def nat_packet(conn: Conn, direction: CtDir, manip: str, pkt: Packet) -> tuple[Packet, tuple[FieldDiff, ...]]:
+def nat_packet(conn: Conn, direction: CtDir, manip: Manip, pkt: Packet) -> tuple[Packet, tuple[FieldDiff, ...]]:
     """nf_nat_packet: rewrite one packet of a NATed connection for one manip type."""
-    statusbit = CtStatus.SRC_NAT if manip == SRC else CtStatus.DST_NAT
+    statusbit = CtStatus.SRC_NAT if manip is SRC else CtStatus.DST_NAT
     if direction is CtDir.REPLY:
-        statusbit = CtStatus.DST_NAT if manip == SRC else CtStatus.SRC_NAT
+        statusbit = CtStatus.DST_NAT if manip is SRC else CtStatus.SRC_NAT
     if not conn.status & statusbit:
         return pkt, ()
     other = conn.reply if direction is CtDir.ORIGINAL else conn.orig
@@ -139,35 +147,35 @@ def nat_packet(conn: Conn, direction: CtDir, manip: str, pkt: Packet) -> tuple[P
     return _manip(pkt, manip, target)
 
 
-def _manip(pkt: Packet, manip: str, target: CtTuple) -> tuple[Packet, tuple[FieldDiff, ...]]:
+def _manip(pkt: Packet, manip: Manip, target: CtTuple) -> tuple[Packet, tuple[FieldDiff, ...]]:
     ip = pkt.ip
     assert ip is not None
     diffs: list[FieldDiff] = []
-    if manip == DST:
+    if manip is DST:
         addr, port = target.dst, target.dport
         old_addr, old_port = ip.dst, pkt.dport
     else:
         addr, port = target.src, target.sport
         old_addr, old_port = ip.src, pkt.sport
     if addr != old_addr:
-        pkt = pkt.with_ip(**{manip: addr})
-        diffs.append(FieldDiff(field=manip, old=str(old_addr), new=str(addr)))
+        pkt = pkt.with_ip(**{manip.value: addr})
+        diffs.append(FieldDiff(field=manip.value, old=str(old_addr), new=str(addr)))
     if isinstance(pkt.l4, (Tcp, Udp)) and old_port is not None and port != old_port:
-        pkt = pkt.with_l4(**{"dport" if manip == DST else "sport": port})
-        diffs.append(FieldDiff(field="dport" if manip == DST else "sport", old=str(old_port), new=str(port)))
-    if isinstance(pkt.l4, Icmp) and not pkt.l4.is_error and manip == SRC and pkt.l4.id != target.sport:
+        pkt = pkt.with_l4(**{"dport" if manip is DST else "sport": port})
+        diffs.append(FieldDiff(field="dport" if manip is DST else "sport", old=str(old_port), new=str(port)))
+    if isinstance(pkt.l4, Icmp) and not pkt.l4.is_error and manip is SRC and pkt.l4.id != target.sport:
         diffs.append(FieldDiff(field="icmp id", old=str(pkt.l4.id), new=str(target.sport)))
         pkt = pkt.with_l4(id=target.sport)
     return pkt, tuple(diffs)
 
 
-def _icmp_error(conn: Conn, direction: CtDir, manip: str, pkt: Packet, target: CtTuple
+def _icmp_error(conn: Conn, direction: CtDir, manip: Manip, pkt: Packet, target: CtTuple
                 ) -> tuple[Packet, tuple[FieldDiff, ...]]:
     """nf_nat_icmp_reply_translation: the quoted header with the opposite manip, then the outer one."""
     icmp = pkt.l4
     assert isinstance(icmp, Icmp) and icmp.quoted is not None
     inner_target = conn.reply if direction is CtDir.ORIGINAL else conn.orig
-    inner, inner_diffs = _manip(icmp.quoted, SRC if manip == DST else DST, inner_target)
+    inner, inner_diffs = _manip(icmp.quoted, SRC if manip is DST else DST, inner_target)
     pkt = replace(pkt, l4=replace(icmp, quoted=inner))
     outer_target = CtTuple(target.src, target.dst, 1, 0, 0)
     pkt, outer_diffs = _manip(pkt, manip, outer_target)

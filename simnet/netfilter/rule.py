@@ -23,7 +23,7 @@ from typing import Any, Sequence
 
 from simnet.errors import RuleSyntaxError
 from simnet.netfilter.matches import MATCH_MODULES, Match, TcpMatch, UdpMatch
-from simnet.netfilter.targets import OPAQUE_TARGETS, TARGETS, Goto, Jump, Opaque
+from simnet.netfilter.targets import OPAQUE_TARGETS, TARGETS, Goto, Jump, Opaque, Target
 from simnet.netfilter.xtables import Opts, check_iface, iface_matches, parse_network, parse_proto, proto_name, split_words
 
 __all__ = ["Rule", "iface_matches", "split_words", "parse_proto", "proto_name", "check_iface"]
@@ -52,7 +52,7 @@ class Rule:
     proto_invert: bool = False
     fragment: bool | None = None
     matches: tuple[Match, ...] = ()
-    target: Any = None
+    target: Target | None = None
     _text: str = field(default="", compare=False, repr=False)
 
 
@@ -213,7 +213,7 @@ def _parse_fast(words: list[str]) -> Rule | None:
     return _finish(kw, tuple(matches), tgt)
 
 
-def _build_segment(cls: Any, table: dict[str, tuple[str, int]], words: list[str], i: int, j: int,
+def _build_segment(cls: type[Match], table: dict[str, tuple[str, int]], words: list[str], i: int, j: int,
                    proto: int | None) -> Match | None:
     opts: Opts = {}
     while i < j:

@@ -321,8 +321,8 @@ class TableState:
         bad, allowed, base_only = shape
         if bad == "DROP":
             raise RulesetError.param('\nThe "nat" table is not intended for filtering, the use of DROP is therefore inhibited.\n')
-        if bad or (rule.src_invert and rule.src.prefixlen == 0) or (  # type: ignore[union-attr]
-                rule.dst_invert and rule.dst.prefixlen == 0):  # type: ignore[union-attr]
+        if bad or (rule.src_invert and rule.src is not None and rule.src.prefixlen == 0) or (
+                rule.dst_invert and rule.dst is not None and rule.dst.prefixlen == 0):
             raise RulesetError.nft(op, _errno.EINVAL, f"rule in chain {chain}")
         if builtin:
             if allowed is not None and chain not in allowed:
@@ -369,8 +369,8 @@ class TableState:
                     raise JumpGraphError.nft(op, _errno.EINVAL, f"rule in chain {culprit or name}")
                 sub = kids.get(name)
                 if sub is None:
-                    ch = chains.get(name)
-                    sub = kids[name] = list(dict.fromkeys(_children(ch))) if ch is not None else []
+                    found = chains.get(name)
+                    sub = kids[name] = list(dict.fromkeys(_children(found))) if found is not None else []
                 stack.extend(sub)
 
     # ------------------------------------------------------------ operations
@@ -429,9 +429,9 @@ class TableState:
         """``iptables -D chain rule-spec``: the first equal rule."""
         ch = self.chains.get(chain)
         idx = self.find(chain, rule) if ch is not None else None
-        if idx is None:
+        if ch is None or idx is None:
             raise RulesetError.plain(_errno.ENOENT, "Bad rule (does a matching rule exist in that chain?).")
-        del ch.entries[idx]  # type: ignore[union-attr]
+        del ch.entries[idx]
         self._bump()
 
     def delete_at(self, chain: str, index: int) -> None:
@@ -534,8 +534,8 @@ class TableState:
 
 
 def _retarget(rule: Rule, chain: str) -> Rule:
-
     t = rule.target
+    assert isinstance(t, (Jump, Goto))
     return replace(rule, target=type(t)(chain=chain))
 
 

@@ -16,9 +16,10 @@ from __future__ import annotations
 
 import errno as _errno
 import gc
+from ipaddress import IPv4Network
 from typing import Iterable, Sequence
 
-from simnet.errors import RuleSyntaxError, SimnetError
+from simnet.errors import RuleSyntaxError, ToolError
 from simnet.netfilter.rule import Rule
 from simnet.netfilter.xtables import (ULONG_MAX, decimal, is_digits, parse_rulenumber, proto_name, scan_ull,
                                       split_words)
@@ -32,7 +33,7 @@ __all__ = ["RestoreError", "parse_save", "apply_restore", "format_save", "format
 SAVE_VERSION = "iptables-save v1.8.9 (nf_tables)"
 
 
-class RestoreError(SimnetError, ValueError):
+class RestoreError(ToolError, ValueError):
     """``iptables-restore: line N failed``, with the precise reason, file and line.
 
     ``later`` holds the further ``(line, reason)`` failures iptables-restore reports with the
@@ -44,9 +45,9 @@ class RestoreError(SimnetError, ValueError):
         self.reason = reason
         self.line = line
         self.filename = filename
-        self.exit_code = exit_code
         self.later = later
-        super().__init__("\n".join(f"iptables-restore: line {n} failed: {r}" for n, r in ((line, reason), *later)))
+        super().__init__("\n".join(f"iptables-restore: line {n} failed: {r}" for n, r in ((line, reason), *later)),
+                         exit_code)
 
 
 def parse_save(text: str, *, filename: str = "<stdin>") -> Ruleset:
@@ -202,7 +203,7 @@ def _replay(start: TableState, lines: list[tuple[int, str]], counters: bool, nof
                 t.check_graph(op, chain)
         except RulesetError as e:
             failed.append((lineno, e.reason))
-            exit_code, errno = e.exit_code, e.errno
+            exit_code, errno = e.exit_code, e.errno or 0
     if not failed:  # pragma: no cover - the replay refuses what the commit refused
         raise AssertionError("COMMIT refused a table its replay accepts")
     (first, reason), *later = failed
@@ -301,20 +302,20 @@ def _command(t: TableState, line: str, counters: bool, lineno: int, filename: st
     if cmd in ("-I", "--insert", "-R", "--replace", "-D", "--delete"):
         if len(words) < 2:
             raise RestoreError(f"option \"{cmd}\" requires an argument", line=lineno, filename=filename, exit_code=2)
-        chain, rest = words[1], words[2:]
+        cname, rest = words[1], words[2:]
         num = None
         if rest and not rest[0].startswith("-") and rest[0] != "!":  # xs_has_arg
             num, rest = parse_rulenumber(rest[0]), rest[1:]
         if cmd in ("-I", "--insert"):
-            t.insert(chain, Rule.parse(rest), num or 1, cnt)
+            t.insert(cname, Rule.parse(rest), num or 1, cnt)
         elif cmd in ("-R", "--replace"):
             if num is None:
                 raise RestoreError("-R requires a rule number", line=lineno, filename=filename, exit_code=2)
-            t.replace(chain, num, Rule.parse(rest), cnt)
+            t.replace(cname, num, Rule.parse(rest), cnt)
         elif num is not None and not rest:
-            t.delete_at(chain, num)
+            t.delete_at(cname, num)
         else:
-            t.delete(chain, Rule.parse(rest))
+            t.delete(cname, Rule.parse(rest))
         return
     arg = words[1] if len(words) > 1 else None
     if cmd in ("-N", "--new-chain") and arg:
@@ -443,12 +444,12 @@ def _num(n: int, expanded: bool, notable: bool = False) -> str:
     return f"{n}T " if notable else f"{n:4d}T "
 
 
-def _addr(net: object, inv: bool, numeric: bool) -> str:
+def _addr(net: IPv4Network | None, inv: bool, numeric: bool) -> str:
     s = "!" if inv else " "
     if net is None:
         text = "0.0.0.0/0" if numeric else "anywhere"
     else:
-        text = str(net.network_address) if net.prefixlen == 32 else str(net)  # type: ignore[attr-defined]
+        text = str(net.network_address) if net.prefixlen == 32 else str(net)
     return s + f"{text:<19s} "
 
 
@@ -501,10 +502,10 @@ def format_rule_verbose(rule: Rule) -> str:
     s += f"in {'!' if rule.in_invert else ''}{rule.in_iface or '*'} "
     s += f"out {'!' if rule.out_invert else ''}{rule.out_iface or '*'} "
 
-    def addr(net: object) -> str:
+    def addr(net: IPv4Network | None) -> str:
         if net is None:
             return "0.0.0.0/0"
-        return str(net.network_address) if net.prefixlen == 32 else str(net)  # type: ignore[attr-defined]
+        return str(net.network_address) if net.prefixlen == 32 else str(net)
     s += ("!" if rule.src_invert else " ") + addr(rule.src) + " "
     s += ("!" if rule.dst_invert else " ") + "-> " + addr(rule.dst) + "  "
     if isinstance(rule.target, Goto):

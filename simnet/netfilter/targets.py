@@ -418,11 +418,11 @@ class NatRange:
             if proto not in (6, 17, 132, 33, 136):
                 raise _err("Need TCP, UDP, SCTP or DCCP with port specification")
             lo_s, dash, hi_s = port_s.partition("-")
-            lo = parse_int(lo_s, "port", 0, 65535) if lo_s.isdigit() else -1
-            hi = (parse_int(hi_s, "port", 0, 65535) if hi_s.isdigit() else -1) if dash else lo
-            if lo < 0 or hi < 0 or hi < lo:
+            plo = parse_int(lo_s, "port", 0, 65535) if lo_s.isdigit() else -1
+            phi = (parse_int(hi_s, "port", 0, 65535) if hi_s.isdigit() else -1) if dash else plo
+            if plo < 0 or phi < 0 or phi < plo:
                 raise _err(f"Port range `{port_s}' invalid")
-            kw.update(min_port=lo, max_port=hi)
+            kw.update(min_port=plo, max_port=phi)
         if not kw:
             raise _err(f"Bad IP address \"{text}\"")
         return cls(**kw)

@@ -243,9 +243,10 @@ def parse_network(text: str) -> IPv4Network:
             raise err(f"non-contiguous mask `{mask}' is not supported by simnet")
         plen = 32 - inv.bit_length()
     else:
-        plen = strtoui(mask, 32) if mask else None
-        if plen is None:
+        given = strtoui(mask, 32) if mask else None
+        if given is None:
             raise err(f"invalid mask `{mask}' specified")
+        plen = given
     net = IPv4Network((ip & ((U32 << (32 - plen)) & U32), plen))
     if len(_NETS) >= 1 << 18:
         _NETS.clear()
@@ -261,7 +262,7 @@ def net_text(net: IPv4Network) -> str:
 @lru_cache(maxsize=4096)
 def parse_port(text: str, proto: str = "tcp") -> int:
     """xtables_parse_port: a number (base 0, up to 65535) or a service name."""
-    value = strtoui(text, 65535)
+    value: int | None = strtoui(text, 65535)
     if value is None:
         value = _services(proto)[0].get(text)
     if value is None:
@@ -317,10 +318,10 @@ for _item in _ETC_PROTOCOLS.split():
     _num, _name = _item.split(":")
     _PROTO_BY_NAME.setdefault(_name, int(_num))
     _PROTO_NAME.setdefault(int(_num), _name)
-for _name, _num in _CHAIN_PROTOS.items():
-    _PROTO_BY_NAME[_name] = _num
-    if _num:
-        _PROTO_NAME[_num] = _name
+for _cname, _cnum in _CHAIN_PROTOS.items():
+    _PROTO_BY_NAME[_cname] = _cnum
+    if _cnum:
+        _PROTO_NAME[_cnum] = _cname
 
 
 def parse_proto(text: str) -> int | None:
@@ -330,10 +331,10 @@ def parse_proto(text: str) -> int | None:
         if num > 255:
             raise RuleSyntaxError(f"unknown protocol \"{text}\" specified")
         return num or None
-    num = _PROTO_BY_NAME.get(text.lower())
-    if num is None:
+    named = _PROTO_BY_NAME.get(text.lower())
+    if named is None:
         raise RuleSyntaxError(f"unknown protocol \"{text}\" specified")
-    return num or None
+    return named or None
 
 
 def proto_name(num: int) -> str:

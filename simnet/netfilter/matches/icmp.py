@@ -71,15 +71,15 @@ class IcmpMatch(Match):
             t, lo, hi = ICMP_NAMES[found]
             return cls(type=t, code_min=lo, code_max=hi, invert=o[0])
         t_s, slash, c_s = text.partition("/")
-        t = strtoui(t_s, 255)
-        if t is None:
+        num = strtoui(t_s, 255)
+        if num is None:
             raise err(f"Unknown ICMP type `{text}'")
         if slash:
             c = strtoui(c_s, 255)
             if c is None:
                 raise err(f"Unknown ICMP code `{text}'")
-            return cls(type=t, code_min=c, code_max=c, invert=o[0])
-        return cls(type=t, invert=o[0])
+            return cls(type=num, code_min=c, code_max=c, invert=o[0])
+        return cls(type=num, invert=o[0])
 
     def _type_text(self) -> str:
         if self.type == 0xFF:

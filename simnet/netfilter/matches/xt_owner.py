@@ -68,7 +68,7 @@ class OwnerMatch(Match):
         return "owner" + self.save().replace(" --", " ").replace("-owner", "-match").replace("socket-exists", "socket exists")
 
     def matches(self, skb: "Skb", ctx: "MatchContext") -> bool:
-        tests = [(self.uid, self.uid_invert), (self.gid, self.gid_invert)]
+        tests: list[tuple[object, bool]] = [(self.uid, self.uid_invert), (self.gid, self.gid_invert)]
         if self.socket_exists is not None:
             tests.append((True, not self.socket_exists))
         return all(inv for given, inv in tests if given is not None)

@@ -8,7 +8,7 @@ from ipaddress import AddressValueError, IPv4Address, IPv4Interface, IPv4Network
 from typing import Callable, Sequence, TYPE_CHECKING
 
 from simnet.addresses import MacAddress
-from simnet.errors import ConfigError, KernelError, NoSuchDevice, NoSuchNamespace, SimnetError
+from simnet.errors import ConfigError, KernelError, NoSuchDevice, NoSuchNamespace, ToolError
 from simnet.link import Device, LinkKind
 from simnet.routing import RouteTable
 
@@ -28,12 +28,8 @@ ROOT = "root"
 INCOMPLETE = 'Command line is not complete. Try option "help"'
 
 
-class IpError(SimnetError):
+class IpError(ToolError):
     """A failed ``ip``/``bridge`` call: ``str()`` is its stderr, ``exit_code`` its status."""
-
-    def __init__(self, message: str, exit_code: int = 1) -> None:
-        super().__init__(message)
-        self.exit_code = exit_code
 
 
 class Unsupported(IpError):
