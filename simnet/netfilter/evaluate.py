@@ -12,9 +12,8 @@ terminal targets (MARK, CONNMARK, LOG, CT, TRACE, ...) act and continue.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
-from ipaddress import IPv4Address
-from typing import TYPE_CHECKING, Any, assert_never
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Callable, Sequence, assert_never
 
 from simnet.netfilter import targets as T
 from simnet.netfilter.conntrack import UNTRACKED, CtInfo, CtState, CtZone
@@ -23,7 +22,7 @@ from simnet.netfilter.rule import Rule
 from simnet.skb import Skb
 
 if TYPE_CHECKING:
-    from simnet.netfilter.ruleset import Entry, TableState
+    from simnet.netfilter.ruleset import TableState
 
 MAX_JUMPS = 1024
 TEMPLATE = CtInfo(CtState.NEW)
@@ -160,53 +159,73 @@ def apply_target(target: "T.Target | None", skb: Skb, ctx: MatchContext, logs: l
             assert_never(target)
 
 
-def evaluate_chain(table: "TableState", chain: str, skb: Skb, ctx: MatchContext) -> ChainResult:
-    """Walk ``chain`` of ``table`` for ``skb``: the reference (linear) evaluator."""
+Positions = Callable[[str], Sequence[int]]
+"""Which positions of a chain to try, in order: every one (the reference) or an index's candidates."""
+
+
+def walk_chain(table: "TableState", chain: str, skb: Skb, ctx: MatchContext, positions: Positions) -> ChainResult:
+    """ipt_do_table's traversal of ``chain`` for ``skb``: jumps, gotos, RETURN, the policy.
+
+    ``positions(name)`` names the rules of chain ``name`` worth trying, in rule order; a rule
+    left out must be one that would not match (see :mod:`simnet.netfilter.fastpath`), so every
+    caller gets the same hits, verdict and skb as the linear walk.
+    """
+    chains = table.chains
     hits: list[Hit] = []
     logs: list[str] = []
-    stack: list[tuple[str, int]] = []
+    stack: list[tuple[str, Sequence[int], int]] = []
     ct_mark: int | None = None
-    name, i = chain, 0
-    entries = table.chains[name].entries
+    name = chain
+    entries = chains[name].entries
+    cands = positions(name)
+    k = 0
     for _ in range(MAX_JUMPS * 64):
-        if i >= len(entries):
+        if k >= len(cands):
             if stack:
-                name, i = stack.pop()
-                entries = table.chains[name].entries
+                name, cands, k = stack.pop()
+                entries = chains[name].entries
                 continue
-            policy = table.chains[chain].policy or "ACCEPT"
-            hits.append(Hit(chain, 0, None, policy))
-            return ChainResult(policy, None, tuple(hits), skb, tuple(logs), ct_mark)
+            break
+        i = cands[k]
         entry = entries[i]
         rule = entry.rule
         ctx.rule_key = id(entry)
         if not rule_matches(rule, skb, ctx):
-            i += 1
+            k += 1
             continue
         target = rule.target
         verdict, skb, ct_mark = apply_target(target, skb, ctx, logs, ct_mark)
         hits.append(Hit(name, i + 1, rule, verdict, entry))
         if verdict == "continue":
-            i += 1
+            k += 1
         elif verdict == "jump":
             if len(stack) >= MAX_JUMPS:
                 raise RuntimeError("iptables chain stack overflow")
-            stack.append((name, i + 1))
+            stack.append((name, cands, k + 1))
             assert isinstance(target, T.Jump)
-            name, i = target.chain, 0
-            entries = table.chains[name].entries
+            name, k = target.chain, 0
+            entries = chains[name].entries
+            cands = positions(name)
         elif verdict == "goto":
             assert isinstance(target, T.Goto)
-            name, i = target.chain, 0
-            entries = table.chains[name].entries
+            name, k = target.chain, 0
+            entries = chains[name].entries
+            cands = positions(name)
         elif verdict == "RETURN":
-            if stack:
-                name, i = stack.pop()
-                entries = table.chains[name].entries
-            else:
-                name = chain
-                entries = table.chains[chain].entries
-                i = len(entries)
+            if not stack:
+                break  # RETURN from the base chain: its policy
+            name, cands, k = stack.pop()
+            entries = chains[name].entries
         else:
             return ChainResult(verdict, target, tuple(hits), skb, tuple(logs), ct_mark)
-    raise RuntimeError("iptables evaluation did not terminate")
+    else:
+        raise RuntimeError("iptables evaluation did not terminate")
+    policy = chains[chain].policy or "ACCEPT"
+    hits.append(Hit(chain, 0, None, policy))
+    return ChainResult(policy, None, tuple(hits), skb, tuple(logs), ct_mark)
+
+
+def evaluate_chain(table: "TableState", chain: str, skb: Skb, ctx: MatchContext) -> ChainResult:
+    """Walk ``chain`` of ``table`` for ``skb``: the reference (linear) evaluator, every rule tried."""
+    chains = table.chains
+    return walk_chain(table, chain, skb, ctx, lambda name: range(len(chains[name].entries)))

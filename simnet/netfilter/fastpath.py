@@ -33,12 +33,11 @@ terminal NAT targets end the walk.
 from __future__ import annotations
 
 from itertools import chain as _chain
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Sequence
 
 from simnet.netfilter import matches as M
-from simnet.netfilter import targets as T
 from simnet.netfilter.context import MatchContext
-from simnet.netfilter.evaluate import MAX_JUMPS, ChainResult, Hit, apply_target, rule_matches
+from simnet.netfilter.evaluate import ChainResult, Hit, walk_chain
 from simnet.packet import Tcp, Udp
 from simnet.skb import Skb
 
@@ -191,7 +190,8 @@ def _chain_index(compiled: dict[str, CompiledChain], ch: "Chain") -> CompiledCha
 
 
 def fast_evaluate_chain(table: "TableState", chain: str, skb: Skb, ctx: MatchContext) -> ChainResult:
-    """Walk ``chain`` of ``table`` for ``skb`` like ``evaluate_chain``, trying only indexed candidates."""
+    """Walk ``chain`` of ``table`` for ``skb`` like ``evaluate_chain``, trying only indexed candidates:
+    the same :func:`~simnet.netfilter.evaluate.walk_chain`, given each chain's candidates."""
     chains = table.chains
     ip = skb.packet.ip
     if ip is None:  # rule_matches refuses every rule: straight to the policy
@@ -204,58 +204,7 @@ def fast_evaluate_chain(table: "TableState", chain: str, skb: Skb, ctx: MatchCon
     dkey = (type(l4), l4.dport) if isinstance(l4, (Tcp, Udp)) else None
     iface = skb.indev or ""
 
-    hits: list[Hit] = []
-    logs: list[str] = []
-    stack: list[tuple[str, CompiledChain, Any, int]] = []
-    ct_mark: int | None = None
-    name = chain
-    cc = _chain_index(compiled, chains[name])
-    cands = cc.candidates(dst, dkey, proto, iface)
-    k = 0
-    for _ in range(MAX_JUMPS * 64):
-        if k >= len(cands):
-            if stack:
-                name, cc, cands, k = stack.pop()
-                continue
-            break
-        i = cands[k]
-        entry = cc.entries[i]
-        rule = entry.rule
-        ctx.rule_key = id(entry)
-        if not rule_matches(rule, skb, ctx):
-            k += 1
-            continue
-        target = rule.target
-        verdict, skb, ct_mark = apply_target(target, skb, ctx, logs, ct_mark)
-        hits.append(Hit(name, i + 1, rule, verdict, entry))
-        if verdict == "continue":
-            k += 1
-        elif verdict == "jump":
-            if len(stack) >= MAX_JUMPS:
-                raise RuntimeError("iptables chain stack overflow")
-            stack.append((name, cc, cands, k + 1))
-            assert isinstance(target, T.Jump)
-            name = target.chain
-            found = compiled.get(name)
-            cc = found if found is not None and found.size == len(found.entries) and \
-                found.entries is chains[name].entries else _chain_index(compiled, chains[name])
-            cands = cc.candidates(dst, dkey, proto, iface)
-            k = 0
-        elif verdict == "goto":
-            assert isinstance(target, T.Goto)
-            name = target.chain
-            cc = _chain_index(compiled, chains[name])
-            cands = cc.candidates(dst, dkey, proto, iface)
-            k = 0
-        elif verdict == "RETURN":
-            if stack:
-                name, cc, cands, k = stack.pop()
-            else:
-                break  # RETURN with nothing to return to: the base chain's policy
-        else:
-            return ChainResult(verdict, target, tuple(hits), skb, tuple(logs), ct_mark)
-    else:
-        raise RuntimeError("iptables evaluation did not terminate")
-    policy = chains[chain].policy or "ACCEPT"
-    hits.append(Hit(chain, 0, None, policy))
-    return ChainResult(policy, None, tuple(hits), skb, tuple(logs), ct_mark)
+    def positions(name: str) -> Sequence[int]:
+        return _chain_index(compiled, chains[name]).candidates(dst, dkey, proto, iface)
+
+    return walk_chain(table, chain, skb, ctx, positions)
