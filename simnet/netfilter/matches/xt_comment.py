@@ -5,12 +5,19 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import ClassVar, TYPE_CHECKING
 
-from simnet.netfilter.matches.base import Match, _no_invert
-from simnet.netfilter.xtables import Opts, err, save_string
+from simnet.netfilter.matches.base import Match, Option
+from simnet.netfilter.xtables import err, save_string
 
 if TYPE_CHECKING:
     from simnet.netfilter.context import MatchContext
     from simnet.skb import Skb
+
+
+def _comment(text: str) -> str:
+    """XTTYPE_STRING with a 256-byte buffer: at most 255 bytes."""
+    if len(text.encode()) > 255:
+        raise err("comment: option \"--comment\" value too long")
+    return text
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -20,17 +27,7 @@ class CommentMatch(Match):
     comment: str
 
     module: ClassVar[str] = "comment"
-    OPTIONS: ClassVar[dict[str, int]] = {"--comment": 1}
-
-    @classmethod
-    def build(cls, opts: Opts, proto: int | None) -> "CommentMatch":
-        _no_invert("comment", opts, "--comment")
-        o = opts.get("--comment")
-        if o is None:
-            raise err("comment: option \"--comment\" must be specified")
-        if len(o[1][0].encode()) > 255:
-            raise err(f"comment: option \"--comment\" value too long")
-        return cls(comment=o[1][0])
+    OPTION_TABLE: ClassVar[tuple[Option, ...]] = (Option("--comment", "comment", _comment, mandatory=True),)
 
     def save(self) -> str:
         return f" --comment {save_string(self.comment)}"

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import ClassVar, TYPE_CHECKING
 
-from simnet.netfilter.matches.base import Match, _MaskedMatch, _bang
+from simnet.netfilter.matches.base import Match, Option, _MaskedMatch, _bang, masked_option
 from simnet.netfilter.xtables import Opts, err, parse_int
 
 if TYPE_CHECKING:
@@ -33,11 +33,7 @@ class TosMatch(_MaskedMatch):
 
     module: ClassVar[str] = "tos"
     OPTION: ClassVar[str] = "--tos"
-    OPTIONS: ClassVar[dict[str, int]] = {"--tos": 1}
-
-    @staticmethod
-    def _parse(text: str) -> tuple[int, int]:
-        return parse_tos(text)
+    OPTION_TABLE: ClassVar[tuple[Option, ...]] = masked_option("--tos", lambda text: parse_tos(text))
 
     def _text(self) -> str:
         return f"0x{self.value:02x}/0x{self.mask:02x}"

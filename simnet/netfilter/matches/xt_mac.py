@@ -6,12 +6,19 @@ from dataclasses import dataclass
 from typing import ClassVar, TYPE_CHECKING
 
 from simnet.addresses import AddressValueError, MacAddress
-from simnet.netfilter.matches.base import Match, _bang
-from simnet.netfilter.xtables import Opts, err
+from simnet.netfilter.matches.base import Match, Option, _bang
+from simnet.netfilter.xtables import err
 
 if TYPE_CHECKING:
     from simnet.netfilter.context import MatchContext
     from simnet.skb import Skb
+
+
+def _mac(text: str) -> MacAddress:
+    try:
+        return MacAddress(text)
+    except AddressValueError:
+        raise err(f"Bad mac address \"{text}\"") from None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -22,18 +29,9 @@ class MacMatch(Match):
     invert: bool = False
 
     module: ClassVar[str] = "mac"
-    OPTIONS: ClassVar[dict[str, int]] = {"--mac-source": 1}
-
-    @classmethod
-    def build(cls, opts: Opts, proto: int | None) -> "MacMatch":
-
-        o = opts.get("--mac-source")
-        if o is None:
-            raise err("mac: option \"--mac-source\" must be specified")
-        try:
-            return cls(mac=MacAddress(o[1][0]), invert=o[0])
-        except AddressValueError:
-            raise err(f"Bad mac address \"{o[1][0]}\"") from None
+    OPTION_TABLE: ClassVar[tuple[Option, ...]] = (
+        Option("--mac-source", "mac", _mac, invert="invert", mandatory=True),
+    )
 
     def save(self) -> str:
         return f"{_bang(self.invert)} --mac-source {self.mac}"

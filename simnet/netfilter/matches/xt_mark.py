@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import ClassVar, TYPE_CHECKING
 
-from simnet.netfilter.matches.base import _MaskedMatch
+from simnet.netfilter.matches.base import Option, _MaskedMatch, masked_option
 from simnet.netfilter.matches.xt_conntrack import _nfct
 
 if TYPE_CHECKING:
@@ -17,7 +17,7 @@ class MarkMatch(_MaskedMatch):
     """``-m mark --mark V[/M]``: ``(skb.mark & M) == V``. Kernel: xt_mark.c."""
 
     module: ClassVar[str] = "mark"
-    OPTIONS: ClassVar[dict[str, int]] = {"--mark": 1}
+    OPTION_TABLE: ClassVar[tuple[Option, ...]] = masked_option("--mark")
 
     def _field(self, skb: "Skb") -> int | None:
         return skb.mark
@@ -28,7 +28,7 @@ class ConnmarkMatch(_MaskedMatch):
     """``-m connmark --mark V[/M]`` on the conntrack entry's mark; no entry never matches."""
 
     module: ClassVar[str] = "connmark"
-    OPTIONS: ClassVar[dict[str, int]] = {"--mark": 1}
+    OPTION_TABLE: ClassVar[tuple[Option, ...]] = masked_option("--mark")
 
     def _field(self, skb: "Skb") -> int | None:
         ct = _nfct(skb)

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, ClassVar, TYPE_CHECKING
+from typing import ClassVar, TYPE_CHECKING
 
-from simnet.netfilter.matches.base import Match, _bang
+from simnet.netfilter.matches.base import Match, Option, _bang
 from simnet.netfilter.xtables import Opts, err, parse_int, parse_port_range, port_name, range_text
 from simnet.packet import Tcp, Udp
 
@@ -26,6 +26,14 @@ def parse_tcp_flags(text: str) -> int:
         except KeyError:
             raise err(f"Unknown TCP flag `{word}'") from None
     return value
+
+
+def _tcp_ports(text: str) -> tuple[int, int]:
+    return parse_port_range(text, "tcp")
+
+
+def _udp_ports(text: str) -> tuple[int, int]:
+    return parse_port_range(text, "udp")
 
 
 def tcp_flags_text(flags: int) -> str:
@@ -50,16 +58,17 @@ class TcpMatch(Match):
     option_invert: bool = False
 
     module: ClassVar[str] = "tcp"
-    OPTIONS: ClassVar[dict[str, int]] = {"--sport": 1, "--dport": 1, "--tcp-flags": 2, "--syn": 0, "--tcp-option": 1}
-    ALIASES: ClassVar[dict[str, str]] = {"--source-port": "--sport", "--destination-port": "--dport"}
+    OPTION_TABLE: ClassVar[tuple[Option, ...]] = (
+        Option("--sport", "sport", _tcp_ports, invert="sport_invert", aliases=("--source-port",)),
+        Option("--dport", "dport", _tcp_ports, invert="dport_invert", aliases=("--destination-port",)),
+        Option("--tcp-flags", None, nargs=2),  # with --syn: read below
+        Option("--syn", None, nargs=0),
+        Option("--tcp-option", None),
+    )
 
     @classmethod
     def build(cls, opts: Opts, proto: int | None) -> "TcpMatch":
-        kw: dict[str, Any] = {}
-        for name, field in (("--sport", "sport"), ("--dport", "dport")):
-            if (o := opts.get(name)) is not None:
-                kw[field] = parse_port_range(o[1][0], "tcp")
-                kw[field + "_invert"] = o[0]
+        kw = cls.parse_options(opts)
         if (o := opts.get("--tcp-flags")) is not None:
             if "--syn" in opts:
                 raise err("tcp: \"--syn\" and \"--tcp-flags\" cannot be used together")
@@ -127,17 +136,10 @@ class UdpMatch(Match):
     dport_invert: bool = False
 
     module: ClassVar[str] = "udp"
-    OPTIONS: ClassVar[dict[str, int]] = {"--sport": 1, "--dport": 1}
-    ALIASES: ClassVar[dict[str, str]] = {"--source-port": "--sport", "--destination-port": "--dport"}
-
-    @classmethod
-    def build(cls, opts: Opts, proto: int | None) -> "UdpMatch":
-        kw: dict[str, Any] = {}
-        for name, field in (("--sport", "sport"), ("--dport", "dport")):
-            if (o := opts.get(name)) is not None:
-                kw[field] = parse_port_range(o[1][0], "udp")
-                kw[field + "_invert"] = o[0]
-        return cls(**kw)
+    OPTION_TABLE: ClassVar[tuple[Option, ...]] = (
+        Option("--sport", "sport", _udp_ports, invert="sport_invert", aliases=("--source-port",)),
+        Option("--dport", "dport", _udp_ports, invert="dport_invert", aliases=("--destination-port",)),
+    )
 
     def save(self) -> str:
         s = ""

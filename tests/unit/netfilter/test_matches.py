@@ -115,3 +115,24 @@ def test_set_match_asks_the_ipset():
     assert m("-m set --match-set s src").matches(tcp(), c)
     assert not m("-m set --match-set s dst").matches(tcp(), c)
     assert not m("-m set --match-set missing src").matches(tcp(), c)
+
+
+def test_options_declared_as_data_give_the_parser_its_tables_and_iptables_words() -> None:
+    """A module's OPTION_TABLE (flag, field, type, invert, mandatory, aliases) is what the rule
+    parser looks options up in, and the generic builder words errors as xtables does."""
+    import pytest
+
+    from simnet.errors import RuleSyntaxError
+    from simnet.netfilter.matches import CommentMatch, MarkMatch, TcpMatch, UdpMatch
+
+    assert TcpMatch.OPTIONS == {"--sport": 1, "--dport": 1, "--tcp-flags": 2, "--syn": 0, "--tcp-option": 1}
+    assert UdpMatch.ALIASES == {"--source-port": "--sport", "--destination-port": "--dport"}
+    assert str(Rule.parse("-p udp --destination-port 53 ! --sport 1:2")) == "-p udp -m udp ! --sport 1:2 --dport 53"
+    assert MarkMatch.build({"--mark": (True, ("0x4000/0x4000",))}, None) == MarkMatch(
+        value=0x4000, mask=0x4000, invert=True)
+    for opts, message in (({"--comment": (True, ("x",))}, 'comment: option "--comment" cannot be inverted.'),
+                          ({}, 'comment: option "--comment" must be specified'),
+                          ({"--comment": (False, ("x" * 256,))}, 'comment: option "--comment" value too long')):
+        with pytest.raises(RuleSyntaxError) as e:
+            CommentMatch.build(opts, None)
+        assert str(e.value) == message
