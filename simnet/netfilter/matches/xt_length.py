@@ -5,12 +5,22 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import ClassVar, TYPE_CHECKING
 
-from simnet.netfilter.matches.base import Match, _bang
-from simnet.netfilter.xtables import Opts, err, parse_int, range_text
+from simnet.netfilter.matches.base import Match, Option, _bang
+from simnet.netfilter.xtables import err, parse_int, range_text
 
 if TYPE_CHECKING:
     from simnet.netfilter.context import MatchContext
     from simnet.skb import Skb
+
+
+def _length_range(text: str) -> tuple[int, int]:
+    """XTTYPE_UINT16RC: ``a[:b]``, an empty side meaning 0 or 65535."""
+    lo_s, colon, hi_s = text.partition(":")
+    lo = parse_int(lo_s, "length", 0, 65535) if lo_s else 0
+    hi = (parse_int(hi_s, "length", 0, 65535) if hi_s else 65535) if colon else lo
+    if lo > hi:
+        raise err(f"length: Bad value for option \"--length\", \"{text}\"")
+    return lo, hi
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -22,19 +32,9 @@ class LengthMatch(Match):
     invert: bool = False
 
     module: ClassVar[str] = "length"
-    OPTIONS: ClassVar[dict[str, int]] = {"--length": 1}
-
-    @classmethod
-    def build(cls, opts: Opts, proto: int | None) -> "LengthMatch":
-        o = opts.get("--length")
-        if o is None:
-            raise err("length: option \"--length\" must be specified")
-        lo_s, colon, hi_s = o[1][0].partition(":")
-        lo = parse_int(lo_s, "length", 0, 65535) if lo_s else 0
-        hi = (parse_int(hi_s, "length", 0, 65535) if hi_s else 65535) if colon else lo
-        if lo > hi:
-            raise err(f"length: Bad value for option \"--length\", \"{o[1][0]}\"")
-        return cls(min=lo, max=hi, invert=o[0])
+    OPTION_TABLE: ClassVar[tuple[Option, ...]] = (
+        Option("--length", ("min", "max"), _length_range, invert="invert", mandatory=True),
+    )
 
     def save(self) -> str:
         return f"{_bang(self.invert)} --length {range_text(self.min, self.max)}"

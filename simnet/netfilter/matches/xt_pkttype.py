@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import ClassVar, TYPE_CHECKING
 
-from simnet.netfilter.matches.base import Match, _bang
-from simnet.netfilter.xtables import Opts, err
+from simnet.netfilter.matches.base import Match, Option, _bang
+from simnet.netfilter.xtables import err
 from simnet.skb import PktType
 
 if TYPE_CHECKING:
@@ -20,6 +20,13 @@ _PKTTYPE_NAME = {PktType.HOST: "unicast", PktType.BROADCAST: "broadcast",
                  PktType.MULTICAST: "multicast", PktType.OTHERHOST: "otherhost"}
 
 
+def _pkt_type(text: str) -> PktType:
+    t = _PKTTYPES.get(text.lower())
+    if t is None:
+        raise err(f"Bad packet type '{text}'")
+    return t
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class PktTypeMatch(Match):
     """``-m pkttype --pkt-type``: ``skb.pkt_type``. Kernel: xt_pkttype.c."""
@@ -28,17 +35,9 @@ class PktTypeMatch(Match):
     invert: bool = False
 
     module: ClassVar[str] = "pkttype"
-    OPTIONS: ClassVar[dict[str, int]] = {"--pkt-type": 1}
-
-    @classmethod
-    def build(cls, opts: Opts, proto: int | None) -> "PktTypeMatch":
-        o = opts.get("--pkt-type")
-        if o is None:
-            raise err("pkttype: option \"--pkt-type\" must be specified")
-        t = _PKTTYPES.get(o[1][0].lower())
-        if t is None:
-            raise err(f"Bad packet type '{o[1][0]}'")
-        return cls(pkt_type=t, invert=o[0])
+    OPTION_TABLE: ClassVar[tuple[Option, ...]] = (
+        Option("--pkt-type", "pkt_type", _pkt_type, invert="invert", mandatory=True),
+    )
 
     def save(self) -> str:
         return f"{_bang(self.invert)} --pkt-type {_PKTTYPE_NAME[self.pkt_type]}"
