@@ -19,7 +19,7 @@ from simnet.netfilter import targets as T
 from simnet.netfilter.conntrack import CtState, CtStatus
 from simnet.netfilter.conntrack_table import format_conn
 from simnet.netfilter.context import MatchContext
-from simnet.netfilter.evaluate import ChainResult
+from simnet.netfilter.evaluate import ChainResult, ChainVerdict
 from simnet.netfilter.hooks import Hook, Priority
 from simnet.netfilter.nat import DST, SRC, bind, nat_packet
 from simnet.packet import Icmp, IcmpType
@@ -125,14 +125,14 @@ def evaluate(ns: "NetNamespace", table: str, hook: Hook, skb: "Skb", tid: int) -
     for hit in result.hits:
         if hit.index == 0:
             state.chains[hit.chain].policy_counters.add(length)
-            text = f"-P {hit.chain} {hit.verdict}"
+            text = f"-P {hit.chain} {hit.verdict.value}"
         else:
             hit.entry.counters.add(length)
             if not tracer.recording:  # an untraced sweep: the rule's text is never read
                 continue
             text = f"-A {hit.chain} {hit.rule}"
         tracer.step(tid, RuleHit(netns=ns.name, table=table, chain=hit.chain, index=hit.index, rule=text,
-                                 verdict=hit.verdict))
+                                 verdict=hit.verdict.value))
         if hit.rule is not None and isinstance(hit.rule.target, T.Opaque):
             tracer.step(tid, Note(netns=ns.name, message=f"{hit.rule.target.name}{hit.rule.target.save()}: "
                                   f"simnet parses this target but does not apply it (the packet is unchanged)"))
@@ -153,7 +153,7 @@ def run_table(ns: "NetNamespace", table: str, hook: Hook, skb: "Skb", tid: int) 
             ns.world.tracer.step(tid, Dropped(netns=ns.name, reason=f"REJECT --reject-with {rej.with_}",
                                               disposition=Disposition.REJECTED))
             return HookResult(Verdict.STOLEN, skb, rej)
-    if result.verdict == "DROP":
+    if result.verdict is ChainVerdict.DROP:
         ns.world.tracer.step(tid, Dropped(netns=ns.name, reason=f"{table} {hook.chain}: DROP"))
         return HookResult(Verdict.DROP, skb)
     return HookResult(Verdict.ACCEPT, skb)
@@ -221,7 +221,7 @@ def nat_hook(ns: "NetNamespace", hook: Hook, skb: "Skb", tid: int) -> HookResult
             if wanted and not bind(ns, conn, manip, target, skb):
                 ns.world.tracer.step(tid, Dropped(netns=ns.name, reason=f"{target.name}: no address to use"))
                 return HookResult(Verdict.DROP, skb)
-            if result.verdict == "DROP":
+            if result.verdict is ChainVerdict.DROP:
                 ns.world.tracer.step(tid, Dropped(netns=ns.name, reason=f"nat {hook.chain}: DROP"))
                 return HookResult(Verdict.DROP, skb)
     packet, diffs = nat_packet(conn, info.direction, manip, skb.packet)

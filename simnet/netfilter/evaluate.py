@@ -13,6 +13,7 @@ terminal targets (MARK, CONNMARK, LOG, CT, TRACE, ...) act and continue.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from enum import StrEnum
 from typing import TYPE_CHECKING, Any, Callable, Sequence, assert_never
 
 from simnet.netfilter import targets as T
@@ -30,6 +31,23 @@ TEMPLATE = CtInfo(CtState.NEW)
 _ZONE_DIRS = {None: CtZone.ORIG | CtZone.REPLY, "orig": CtZone.ORIG, "reply": CtZone.REPLY}
 
 
+class ChainVerdict(StrEnum):
+    """What a matched rule (or a chain's end) tells the walk: go on, move in the chain graph, or
+    stop with a verdict (the terminal target's name; a policy is ACCEPT or DROP)."""
+
+    CONTINUE = "continue"
+    JUMP = "jump"
+    GOTO = "goto"
+    RETURN = "RETURN"
+    ACCEPT = "ACCEPT"
+    DROP = "DROP"
+    REJECT = "REJECT"
+    DNAT = "DNAT"
+    SNAT = "SNAT"
+    MASQUERADE = "MASQUERADE"
+    REDIRECT = "REDIRECT"
+
+
 @dataclass(frozen=True, slots=True)
 class Hit:
     """One rule (or policy) that matched, in evaluation order."""
@@ -38,15 +56,14 @@ class Hit:
     index: int
     """1-based position in the chain; 0 for the policy."""
     rule: Rule | None
-    verdict: str
-    """ACCEPT, DROP, REJECT, RETURN, DNAT, SNAT, MASQUERADE, REDIRECT, jump, goto, continue."""
+    verdict: ChainVerdict
     entry: Any = None
 
 
 @dataclass(frozen=True, slots=True)
 class ChainResult:
-    verdict: str
-    """ACCEPT, DROP, or the name of the terminal target (REJECT, DNAT, SNAT, MASQUERADE, REDIRECT)."""
+    verdict: ChainVerdict
+    """ACCEPT, DROP, or the terminal target's (REJECT, DNAT, SNAT, MASQUERADE, REDIRECT)."""
     target: Any
     hits: tuple[Hit, ...]
     skb: Skb
@@ -108,7 +125,7 @@ def _proto(p: int) -> str:
 
 
 def apply_target(target: "T.Target | None", skb: Skb, ctx: MatchContext, logs: list[str],
-                 ct_mark: int | None) -> tuple[str, Skb, int | None]:
+                 ct_mark: int | None) -> tuple[ChainVerdict, Skb, int | None]:
     """Run the target of a rule that matched: ``(verdict, skb, ct_mark)``.
 
     ``verdict`` is ``"continue"``, ``"jump"``, ``"goto"``, ``"RETURN"`` (the
@@ -118,49 +135,52 @@ def apply_target(target: "T.Target | None", skb: Skb, ctx: MatchContext, logs: l
     """
     match target:
         case None:
-            return "continue", skb, ct_mark
+            return ChainVerdict.CONTINUE, skb, ct_mark
         case T.Jump():
-            return "jump", skb, ct_mark
+            return ChainVerdict.JUMP, skb, ct_mark
         case T.Goto():
-            return "goto", skb, ct_mark
+            return ChainVerdict.GOTO, skb, ct_mark
         case T.Return():
-            return "RETURN", skb, ct_mark
+            return ChainVerdict.RETURN, skb, ct_mark
         case T.Mark():
-            return "continue", skb.evolve(mark=target.apply(skb.mark)), ct_mark
+            return ChainVerdict.CONTINUE, skb.evolve(mark=target.apply(skb.mark)), ct_mark
         case T.Connmark():
             cur = ct_mark if ct_mark is not None else (skb.ct.mark if skb.ct is not None else 0)
             new_mark, new_ct = target.apply(skb.mark, cur)
             skb = skb.evolve(mark=new_mark)
             if skb.ct is not None:
                 ct_mark = new_ct
-            return "continue", skb, ct_mark
+            return ChainVerdict.CONTINUE, skb, ct_mark
         case T.Log() | T.Nflog():
             logs.append(log_line(target, skb, ctx))
-            return "continue", skb, ct_mark
+            return ChainVerdict.CONTINUE, skb, ct_mark
         case T.Trace():
-            return "continue", skb.evolve(nf_trace=True), ct_mark
+            return ChainVerdict.CONTINUE, skb.evolve(nf_trace=True), ct_mark
         case T.Notrack() | T.Ct() if skb.ctinfo is not None:
             # xt_CT: "Previously seen (loopback)? Ignore." A looped-back skb keeps its entry
-            return "continue", skb, ct_mark
+            return ChainVerdict.CONTINUE, skb, ct_mark
         case T.Notrack():
-            return "continue", skb.evolve(ct=None, ctinfo=UNTRACKED), ct_mark
+            return ChainVerdict.CONTINUE, skb.evolve(ct=None, ctinfo=UNTRACKED), ct_mark
         case T.Ct():
             if target.notrack:
-                return "continue", skb.evolve(ct=None, ctinfo=UNTRACKED), ct_mark
+                return ChainVerdict.CONTINUE, skb.evolve(ct=None, ctinfo=UNTRACKED), ct_mark
             # xt_ct_target: every other CT target attaches its template (nf_ct_set(skb, tmpl,
             # IP_CT_NEW)), with or without a zone; conntrack-in looks the packet up in its zone
             zone = CtZone(target.zone or 0, _ZONE_DIRS[target.zone_dir], target.zone_mark)
-            return "continue", skb.evolve(ctinfo=TEMPLATE, ct_template=zone), ct_mark
+            return ChainVerdict.CONTINUE, skb.evolve(ctinfo=TEMPLATE, ct_template=zone), ct_mark
         case T.Accept() | T.Drop() | T.Reject() | T.Dnat() | T.Snat() | T.Masquerade() | T.Redirect():
-            return target.name, skb, ct_mark
+            return _TERMINAL[target.name], skb, ct_mark
         case T.Tcpmss() | T.Checksum() | T.Opaque():
-            return "continue", skb, ct_mark  # parsed and printed, not applied (engine notes Opaque)
+            return ChainVerdict.CONTINUE, skb, ct_mark  # parsed and printed, not applied (engine notes Opaque)
         case _:
             assert_never(target)
 
 
 Positions = Callable[[str], Sequence[int]]
 """Which positions of a chain to try, in order: every one (the reference) or an index's candidates."""
+
+
+_TERMINAL = {v.value: v for v in ChainVerdict}
 
 
 def walk_chain(table: "TableState", chain: str, skb: Skb, ctx: MatchContext, positions: Positions) -> ChainResult:
@@ -196,9 +216,9 @@ def walk_chain(table: "TableState", chain: str, skb: Skb, ctx: MatchContext, pos
         target = rule.target
         verdict, skb, ct_mark = apply_target(target, skb, ctx, logs, ct_mark)
         hits.append(Hit(name, i + 1, rule, verdict, entry))
-        if verdict == "continue":
+        if verdict is ChainVerdict.CONTINUE:
             k += 1
-        elif verdict == "jump":
+        elif verdict is ChainVerdict.JUMP:
             if len(stack) >= MAX_JUMPS:
                 raise RuntimeError("iptables chain stack overflow")
             stack.append((name, cands, k + 1))
@@ -206,12 +226,12 @@ def walk_chain(table: "TableState", chain: str, skb: Skb, ctx: MatchContext, pos
             name, k = target.chain, 0
             entries = chains[name].entries
             cands = positions(name)
-        elif verdict == "goto":
+        elif verdict is ChainVerdict.GOTO:
             assert isinstance(target, T.Goto)
             name, k = target.chain, 0
             entries = chains[name].entries
             cands = positions(name)
-        elif verdict == "RETURN":
+        elif verdict is ChainVerdict.RETURN:
             if not stack:
                 break  # RETURN from the base chain: its policy
             name, cands, k = stack.pop()
@@ -220,7 +240,7 @@ def walk_chain(table: "TableState", chain: str, skb: Skb, ctx: MatchContext, pos
             return ChainResult(verdict, target, tuple(hits), skb, tuple(logs), ct_mark)
     else:
         raise RuntimeError("iptables evaluation did not terminate")
-    policy = chains[chain].policy or "ACCEPT"
+    policy = ChainVerdict.DROP if chains[chain].policy == "DROP" else ChainVerdict.ACCEPT
     hits.append(Hit(chain, 0, None, policy))
     return ChainResult(policy, None, tuple(hits), skb, tuple(logs), ct_mark)
 

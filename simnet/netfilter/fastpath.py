@@ -37,7 +37,7 @@ from typing import TYPE_CHECKING, Any, Sequence
 
 from simnet.netfilter import matches as M
 from simnet.netfilter.context import MatchContext
-from simnet.netfilter.evaluate import ChainResult, Hit, walk_chain
+from simnet.netfilter.evaluate import ChainResult, ChainVerdict, Hit, walk_chain
 from simnet.packet import Tcp, Udp
 from simnet.skb import Skb
 
@@ -195,7 +195,7 @@ def fast_evaluate_chain(table: "TableState", chain: str, skb: Skb, ctx: MatchCon
     chains = table.chains
     ip = skb.packet.ip
     if ip is None:  # rule_matches refuses every rule: straight to the policy
-        policy = chains[chain].policy or "ACCEPT"
+        policy = ChainVerdict.DROP if chains[chain].policy == "DROP" else ChainVerdict.ACCEPT
         return ChainResult(policy, None, (Hit(chain, 0, None, policy),), skb, (), None)
     compiled = _tables(table)
     dst = int(ip.dst)
