@@ -12,12 +12,26 @@ looked up in, so one flow can be two connections in two zones.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from enum import Enum, IntFlag
+from enum import Enum, IntFlag, StrEnum
 from ipaddress import IPv4Address
 from typing import TYPE_CHECKING, ClassVar, NamedTuple
 
 if TYPE_CHECKING:
     from simnet.netfilter.nat import Manip
+
+
+class TcpCtState(StrEnum):
+    """``enum tcp_conntrack``: the TCP tracker's states simnet walks through (their
+    ``conntrack -L`` words)."""
+
+    SYN_SENT = "SYN_SENT"
+    SYN_RECV = "SYN_RECV"
+    ESTABLISHED = "ESTABLISHED"
+    FIN_WAIT = "FIN_WAIT"
+    CLOSE_WAIT = "CLOSE_WAIT"
+    LAST_ACK = "LAST_ACK"
+    TIME_WAIT = "TIME_WAIT"
+    CLOSE = "CLOSE"
 
 
 class CtState(Enum):
@@ -141,7 +155,7 @@ class Conn:
     orig: CtTuple
     reply: CtTuple
     status: CtStatus = CtStatus(0)
-    tcp_state: str | None = None
+    tcp_state: "TcpCtState | None" = None
     mark: int = 0
     zone: CtZone = DEFAULT_ZONE
     """The zone the entry was created in: its tuples are keyed by ``zone.id_for(direction)``."""

@@ -12,7 +12,8 @@ from __future__ import annotations
 import itertools
 from typing import TYPE_CHECKING, Iterator
 
-from simnet.netfilter.conntrack import DEFAULT_ZONE, Conn, CtDir, CtInfo, CtState, CtStatus, CtTuple, CtZone
+from simnet.netfilter.conntrack import (DEFAULT_ZONE, Conn, CtDir, CtInfo, CtState, CtStatus, CtTuple, CtZone,
+                                       TcpCtState)
 from simnet.packet import Icmp, IcmpType, Packet, Tcp, TcpFlags, Udp
 
 if TYPE_CHECKING:
@@ -20,9 +21,14 @@ if TYPE_CHECKING:
     from simnet.skb import Skb
 
 ICMP_REQUESTS = {IcmpType.ECHO_REQUEST: IcmpType.ECHO_REPLY, IcmpType.TIMESTAMP_REQUEST: IcmpType.TIMESTAMP_REPLY}
-TIMEOUTS = {"SYN_SENT": 120, "SYN_RECV": 60, "ESTABLISHED": 432000, "FIN_WAIT": 120, "CLOSE_WAIT": 60,
-            "LAST_ACK": 30, "TIME_WAIT": 120, "CLOSE": 10, "udp": 30, "udp-stream": 120, "icmp": 30}
+TIMEOUTS: dict[str, int] = {
+    TcpCtState.SYN_SENT: 120, TcpCtState.SYN_RECV: 60, TcpCtState.ESTABLISHED: 432000, TcpCtState.FIN_WAIT: 120,
+    TcpCtState.CLOSE_WAIT: 60, TcpCtState.LAST_ACK: 30, TcpCtState.TIME_WAIT: 120, TcpCtState.CLOSE: 10,
+    "udp": 30, "udp-stream": 120, "icmp": 30}
 PROTO_NAMES = {1: "icmp", 6: "tcp", 17: "udp"}
+_AFTER_FIN = {TcpCtState.ESTABLISHED: TcpCtState.FIN_WAIT, TcpCtState.FIN_WAIT: TcpCtState.LAST_ACK,
+              TcpCtState.CLOSE_WAIT: TcpCtState.LAST_ACK}
+"""A FIN's transition (simplified tcp_conntracks table); from any other state, TIME_WAIT."""
 
 
 def packet_tuple(pkt: Packet) -> CtTuple | None:
@@ -135,7 +141,7 @@ class ConntrackTable:
             conn, direction = found
             if isinstance(pkt.l4, Tcp):
                 if pkt.l4.flags & TcpFlags.SYN and not pkt.l4.flags & TcpFlags.ACK and direction is CtDir.ORIGINAL \
-                        and conn.tcp_state in ("CLOSE", "TIME_WAIT"):
+                        and conn.tcp_state in (TcpCtState.CLOSE, TcpCtState.TIME_WAIT):
                     self.remove(conn)  # a new SYN re-opens a closed connection
                     return self._new(t, pkt, zone)
                 if not self._tcp_valid(conn, direction, pkt.l4):
@@ -152,11 +158,11 @@ class ConntrackTable:
             case Tcp(flags=f):
                 if f & TcpFlags.RST or (f & TcpFlags.SYN and f & TcpFlags.ACK) or f & TcpFlags.FIN:
                     return None, None  # tcp_new: no connection starts with these
-                state: str | None
+                state: TcpCtState | None
                 if f & TcpFlags.SYN:
-                    state = "SYN_SENT"
+                    state = TcpCtState.SYN_SENT
                 else:
-                    state = "ESTABLISHED"  # nf_conntrack_tcp_loose=1 picks up mid-stream
+                    state = TcpCtState.ESTABLISHED  # nf_conntrack_tcp_loose=1 picks up mid-stream
             case Icmp(type=ty):
                 if ty not in ICMP_REQUESTS:
                     return None, None  # icmp_new: only requests start a connection
@@ -187,8 +193,9 @@ class ConntrackTable:
     def _tcp_valid(self, conn: Conn, direction: CtDir, tcp: Tcp) -> bool:
         state = conn.tcp_state
         if tcp.flags & TcpFlags.SYN and tcp.flags & TcpFlags.ACK:
-            return direction is CtDir.REPLY and state in ("SYN_SENT", "SYN_RECV", "ESTABLISHED")
-        if tcp.flags & TcpFlags.RST and state == "SYN_SENT" and direction is CtDir.ORIGINAL \
+            return direction is CtDir.REPLY and state in (TcpCtState.SYN_SENT, TcpCtState.SYN_RECV,
+                                                          TcpCtState.ESTABLISHED)
+        if tcp.flags & TcpFlags.RST and state is TcpCtState.SYN_SENT and direction is CtDir.ORIGINAL \
                 and not conn.status & CtStatus.SEEN_REPLY:
             # tcp_in_window: nothing of the other side seen (its SYN-ACK went untracked), so the
             # RST's acknowledgement cannot be checked: INVALID, the entry stays SYN_SENT (seen)
@@ -198,9 +205,9 @@ class ConntrackTable:
     def set_closing(self, conn: Conn) -> None:
         """nf_conntrack_tcp_set_closing: a REJECT sent a RST for this connection (Linux 6.2+):
         a confirmed entry goes to CLOSE with CLOSE's timeout."""
-        if conn.orig.proto != 6 or not conn.status & CtStatus.CONFIRMED or conn.tcp_state == "CLOSE":
+        if conn.orig.proto != 6 or not conn.status & CtStatus.CONFIRMED or conn.tcp_state is TcpCtState.CLOSE:
             return
-        conn.tcp_state = "CLOSE"
+        conn.tcp_state = TcpCtState.CLOSE
         self._refresh(conn)
 
     # -- after the packet passed (conntrack state updates and confirmation) ------------------
@@ -228,18 +235,17 @@ class ConntrackTable:
     def _tcp_state(self, conn: Conn, direction: CtDir, f: TcpFlags) -> None:
         state = conn.tcp_state
         if f & TcpFlags.RST:
-            conn.tcp_state = "CLOSE"
+            conn.tcp_state = TcpCtState.CLOSE
             if not conn.status & CtStatus.ASSURED and conn.id:
                 self.remove(conn)  # a refused connection is forgotten at once
             return
-        if f & TcpFlags.SYN and f & TcpFlags.ACK and direction is CtDir.REPLY and state == "SYN_SENT":
-            conn.tcp_state = "SYN_RECV"
-        elif f & TcpFlags.ACK and not f & TcpFlags.SYN and direction is CtDir.ORIGINAL and state == "SYN_RECV":
-            conn.tcp_state = "ESTABLISHED"
+        if f & TcpFlags.SYN and f & TcpFlags.ACK and direction is CtDir.REPLY and state is TcpCtState.SYN_SENT:
+            conn.tcp_state = TcpCtState.SYN_RECV
+        elif f & TcpFlags.ACK and not f & TcpFlags.SYN and direction is CtDir.ORIGINAL and state is TcpCtState.SYN_RECV:
+            conn.tcp_state = TcpCtState.ESTABLISHED
             conn.status |= CtStatus.ASSURED
         elif f & TcpFlags.FIN:
-            conn.tcp_state = {"ESTABLISHED": "FIN_WAIT", "FIN_WAIT": "LAST_ACK", "CLOSE_WAIT": "LAST_ACK"}.get(
-                state or "", "TIME_WAIT")
+            conn.tcp_state = _AFTER_FIN.get(state, TcpCtState.TIME_WAIT) if state else TcpCtState.TIME_WAIT
 
     def confirm(self, conn: Conn) -> bool:
         """__nf_conntrack_confirm: insert a new entry; False when another entry took a tuple.
