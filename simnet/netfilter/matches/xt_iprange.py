@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from ipaddress import IPv4Address
-from typing import Any, ClassVar, TYPE_CHECKING
+from typing import ClassVar, TYPE_CHECKING
 
-from simnet.netfilter.matches.base import Match, _bang
+from simnet.netfilter.matches.base import Match, Option, _bang
 from simnet.netfilter.xtables import Opts, err
 
 if TYPE_CHECKING:
@@ -34,15 +34,14 @@ class IpRangeMatch(Match):
     dst_invert: bool = False
 
     module: ClassVar[str] = "iprange"
-    OPTIONS: ClassVar[dict[str, int]] = {"--src-range": 1, "--dst-range": 1}
+    OPTION_TABLE: ClassVar[tuple[Option, ...]] = (
+        Option("--src-range", "src_range", _parse_range, invert="src_invert"),
+        Option("--dst-range", "dst_range", _parse_range, invert="dst_invert"),
+    )
 
     @classmethod
     def build(cls, opts: Opts, proto: int | None) -> "IpRangeMatch":
-        kw: dict[str, Any] = {}
-        if (o := opts.get("--src-range")) is not None:
-            kw.update(src_range=_parse_range(o[1][0]), src_invert=o[0])
-        if (o := opts.get("--dst-range")) is not None:
-            kw.update(dst_range=_parse_range(o[1][0]), dst_invert=o[0])
+        kw = cls.parse_options(opts)
         if not kw:
             raise err("iprange match: You must specify `--src-range' or `--dst-range'")
         return cls(**kw)
