@@ -152,7 +152,7 @@ LOCKTIME = 1.0
 """``neigh/default/locktime`` (1 s): within it only a gratuitous ARP may replace a valid lladdr."""
 
 
-def arp_accept(ns: Any, ifname: str, sip: IPv4Address) -> bool:
+def arp_accept(ns: "NetNamespace", ifname: str, sip: IPv4Address) -> bool:
     """``arp_accept`` (net/ipv4/arp.c): 0 never create an entry from unsolicited ARP, 1 always,
     2 only for a sender inside one of the device's subnets (inet_confirm_addr)."""
     mode = ns.sysctls.conf(ifname, "arp_accept")
@@ -163,7 +163,7 @@ def arp_accept(ns: Any, ifname: str, sip: IPv4Address) -> bool:
     return False
 
 
-def arp_update(ns: Any, ifname: str, *, reply: bool, sip: IPv4Address, tip: IPv4Address, sha: MacAddress,
+def arp_update(ns: "NetNamespace", ifname: str, *, reply: bool, sip: IPv4Address, tip: IPv4Address, sha: MacAddress,
                tha: MacAddress | None, to_host: bool, now: float) -> NeighbourEntry | None:
     """The sender's entry after an ARP packet that was not a request we answered.
 
