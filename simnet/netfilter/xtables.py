@@ -270,12 +270,15 @@ def parse_port(text: str, proto: str = "tcp") -> int:
     return value
 
 
-def parse_port_range(text: str, proto: str = "tcp") -> tuple[int, int]:
+def parse_port_range(text: str, proto: str = "tcp", reversed_msg: str = "invalid portrange (min > max)"
+                     ) -> tuple[int, int]:
+    """libxt_tcp's parse_tcp_ports (libxt_sctp's alike): ``[lo]:[hi]``; min > max refused with ``reversed_msg``
+    (libxt_multiport words it "invalid portrange specified")."""
     lo_s, colon, hi_s = text.partition(":")
     lo = parse_port(lo_s, proto) if lo_s else 0
     hi = (parse_port(hi_s, proto) if hi_s else 65535) if colon else lo
     if lo > hi:
-        raise err(f"invalid portrange `{text}' specified")
+        raise err(reversed_msg)
     return lo, hi
 
 

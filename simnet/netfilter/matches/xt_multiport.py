@@ -35,7 +35,7 @@ class MultiportMatch(Match):
             raise err("multiport: can only specify one option" if opts else "multiport expects an option")
         (name, (inv, args)), = opts.items()
         pname = "udp" if proto == 17 else "tcp"
-        ports = tuple(parse_port_range(p, pname) for p in args[0].split(","))
+        ports = tuple(parse_port_range(p, pname, "invalid portrange specified") for p in args[0].split(","))
         if sum(1 if lo == hi else 2 for lo, hi in ports) > 15:
             raise err("too many ports specified")
         return cls(direction=name[2:], ports=ports, invert=inv)

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from typing import ClassVar, TYPE_CHECKING
 
 from simnet.netfilter.matches.base import Match, Option, _bang
-from simnet.netfilter.xtables import Opts, err, parse_int, parse_port_range, port_name, range_text
+from simnet.netfilter.xtables import Opts, err, parse_int, parse_mport, parse_port_range, port_name, range_text
 from simnet.packet import Tcp, Udp
 
 if TYPE_CHECKING:
@@ -33,7 +33,7 @@ def _tcp_ports(text: str) -> tuple[int, int]:
 
 
 def _udp_ports(text: str) -> tuple[int, int]:
-    return parse_port_range(text, "udp")
+    return parse_udp_ports(text)
 
 
 def tcp_flags_text(flags: int) -> str:
@@ -114,6 +114,16 @@ class TcpMatch(Match):
         if self.option is not None and not self.option_invert:
             return False
         return True
+
+
+def parse_udp_ports(text: str) -> tuple[int, int]:
+    """libxt_udp's XTTYPE_PORTRC: ``[lo]:[hi]`` through getaddrinfo (``70000`` is 4464), no order check:
+    ``--dport 60000:29`` loads and never matches (xt_tcpudp's port_match), as on the kernel."""
+    lo_s, colon, hi_s = text.partition(":")
+    lo = parse_mport(lo_s)[0] if lo_s else 0
+    if not colon:
+        return lo, lo
+    return lo, parse_mport(hi_s)[0] if hi_s else 65535
 
 
 def _describe_ports(label: str, rng: tuple[int, int] | None, inv: bool, proto: str, numeric: bool) -> str:

@@ -1,0 +1,61 @@
+"""The real-world match modules of issue #13: parsing, refusals worded as iptables 1.8.9, iptables-save text, verdicts."""
+
+from ipaddress import IPv4Address as A
+
+import pytest
+
+from simnet.errors import RuleSyntaxError
+from simnet.netfilter.context import AddrType, MatchContext
+from simnet.netfilter.hooks import Hook
+from simnet.netfilter.rule import Rule
+from simnet.netfilter.syntax import format_save, parse_save
+from simnet.packet import IPv4, Packet, Udp
+from simnet.skb import Skb
+
+
+def ctx(**kw):
+    return MatchContext(hook=Hook.LOCAL_IN, addr_type=lambda ip, dev: AddrType.LOCAL if str(ip) == "10.0.0.1"
+                        else AddrType.UNICAST, **kw)
+
+
+def udp(sport=5, dport=53, src="10.0.0.2", dst="10.0.0.1", **skb):
+    return Skb(packet=Packet(ip=IPv4(src=A(src), dst=A(dst), proto=17), l4=Udp(sport=sport, dport=dport)), **skb)
+
+
+def m(spec):
+    return Rule.parse(spec).matches[0]
+
+
+def saved(*rules, table="filter", chains=("INPUT", "FORWARD", "OUTPUT")):
+    """iptables-save's text for ``rules`` restored into ``table`` (rule lines only)."""
+    text = f"*{table}\n" + "".join(f":{c} ACCEPT [0:0]\n" for c in chains) + "".join(r + "\n" for r in rules) + "COMMIT\n"
+    return [line for line in format_save(parse_save(text)).splitlines() if line.startswith("-A ")]
+
+
+def refused(spec):
+    with pytest.raises(RuleSyntaxError) as e:
+        Rule.parse(spec)
+    return str(e.value).strip()
+
+
+# -- udp ranges with min > max (libxt_udp parses with XTTYPE_PORTRC: no order check) --------------------------------
+
+def test_udp_range_min_above_max_loads_prints_back_and_never_matches():
+    assert saved("-A INPUT -p udp -m udp --dport 60000:29 -j ACCEPT", "-A INPUT -p udp ! --sport 5:4",
+                 "-A INPUT -p udp --dport 60000:", "-A INPUT -p udp --dport :29") == [
+        "-A INPUT -p udp -m udp --dport 60000:29 -j ACCEPT", "-A INPUT -p udp -m udp ! --sport 5:4",
+        "-A INPUT -p udp -m udp --dport 60000:65535", "-A INPUT -p udp -m udp --dport 0:29"]
+    c = ctx()
+    for port in (0, 29, 30, 59999, 60000, 65535):
+        assert not m("-p udp --dport 60000:29").matches(udp(dport=port), c)
+        assert m("-p udp ! --dport 60000:29").matches(udp(dport=port), c)
+
+
+def test_udp_port_is_cut_to_16_bits_as_getaddrinfo_does():
+    assert saved("-A INPUT -p udp --dport 70000") == ["-A INPUT -p udp -m udp --dport 4464"]
+
+
+def test_tcp_and_multiport_refuse_min_above_max_in_their_own_words():
+    assert refused("-p tcp --dport 60000:29") == "invalid portrange (min > max)"
+    assert refused("-p udp -m multiport --dports 5:4") == "invalid portrange specified"
+    assert refused("-p udp --dport 29abc") == 'Port "29abc" does not resolve to anything.'
