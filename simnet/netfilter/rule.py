@@ -28,8 +28,10 @@ from simnet.netfilter.xtables import Opts, check_iface, iface_matches, parse_net
 
 __all__ = ["Rule", "iface_matches", "split_words", "parse_proto", "proto_name", "check_iface"]
 
-_IMPLICIT = {6: "tcp", 17: "udp", 1: "icmp"}
+_IMPLICIT = {6: "tcp", 17: "udp", 1: "icmp", 132: "sctp"}
 _NATIVE_L4 = (TcpMatch, UdpMatch)
+# the words libxt_tcp and libxt_sctp use when a two-word option's second word is missing or an option
+_TWO_ARGS = {"--tcp-flags": "--tcp-flags requires two args.", "--chunk-types": "--chunk-types requires two args"}
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Rule:
@@ -355,6 +357,8 @@ def _parse(words: list[str]) -> Rule:
                 opts = owner.opts  # type: ignore[union-attr]
                 if canon in opts:
                     raise RuleSyntaxError(f"multiple {canon} flags not allowed")
+                if nargs == 2 and i < n and (i + 1 == n or words[i + 1][:1] in ("-", "!")):
+                    raise RuleSyntaxError(_TWO_ARGS.get(canon, f"{canon} requires two args"))
                 if i + nargs > n:
                     raise RuleSyntaxError(f"option \"{w}\" requires an argument")
                 opts[canon] = (invert, tuple(words[i:i + nargs]) if nargs else ())

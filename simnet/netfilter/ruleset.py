@@ -23,7 +23,7 @@ from enum import StrEnum
 from typing import Iterable, Iterator
 
 from simnet.errors import KernelError
-from simnet.netfilter.matches import (AddrTypeMatch, IcmpMatch, MacMatch, MultiportMatch, OwnerMatch,
+from simnet.netfilter.matches import (AddrTypeMatch, IcmpMatch, SctpMatch, MacMatch, MultiportMatch, OwnerMatch,
                                       PhysdevMatch, TcpMatch, UdpMatch)
 from simnet.netfilter.rule import Rule
 from simnet.netfilter.targets import Goto, Jump, Tcpmss
@@ -95,7 +95,7 @@ _STRERROR = {_errno.EBUSY: "Device or resource busy", _errno.EMLINK: "Too many l
              _errno.ENOENT: "No such file or directory", _errno.EEXIST: "File exists"}
 
 
-_PROTO_OF_MATCH: dict[type, int] = {TcpMatch: 6, UdpMatch: 17, IcmpMatch: 1}
+_PROTO_OF_MATCH: dict[type, int] = {TcpMatch: 6, UdpMatch: 17, IcmpMatch: 1, SctpMatch: 132}
 
 
 _JUMPS = (Jump, Goto)

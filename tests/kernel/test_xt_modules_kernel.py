@@ -22,7 +22,22 @@ UDP = [
     "-A INPUT -p tcp --dport 60000:29", "-A INPUT -p tcp -m tcp --sport 5:4",
     "-A INPUT -p udp -m multiport --dports 5:4", "-A INPUT -p udp -m udp --dport 65535:0",
 ]
-CASES = UDP
+SCTP = [
+    "-A INPUT -p sctp -m sctp --sport 80 --dport 1000:2000 --chunk-types any DATA,INIT -j ACCEPT",
+    "-A INPUT -p sctp ! --chunk-types only DATA:Be,ABORT:T,SHUTDOWN_COMPLETE:t,INIT_ACK -j DROP",
+    "-A INPUT -p sctp --chunk-types any I_DATA:IUbe,DATA:I,PAD", "-A INPUT -p sctp --chunk-types all ALL",
+    "-A INPUT -p sctp --chunk-types only FORWARD_TSN,ASCONF,ASCONF_ACK,I_FORWARD_TSN,RE_CONFIG",
+    "-A INPUT -p sctp --chunk-types all none", "-A INPUT -p sctp --chunk-types ANY data:iE,data:U,abort:T",
+    "-A INPUT -p sctp --chunk-types any DATA,DATA:B", "-A INPUT -p sctp ! --sport 0:65535 ! --dport 5:6",
+    "-A INPUT -p sctp -m sctp", "-A INPUT -p sctp --chunk-types any DATA: -m sctp --dport 5",
+    "-A INPUT -p sctp --chunk-types any ,DATA:-", "-A INPUT -p sctp --dport 5:4", "-A INPUT -p sctp --dport http",
+    "-A INPUT -p sctp --dport 99999", "-A INPUT -p sctp --sport amqp:", "-A INPUT -p tcp --tcp-flags SYN -j DROP", "-A INPUT -p sctp --chunk-types any DATA:X", "-A INPUT -p sctp --chunk-types some DATA",
+    "-A INPUT -p sctp --chunk-types any FOO", "-A INPUT -p sctp --chunk-types any", "-A INPUT -m sctp --dport 5",
+    "-A INPUT -p tcp -m sctp --dport 5", "-A INPUT -p sctp --chunk-types any DATA::",
+    "-A INPUT -p sctp --chunk-types any DATA:I,ABORT:T,SHUTDOWN_COMPLETE:T,I_DATA:B,DATA:U",
+    "-A INPUT -p sctp --chunk-types any DATA:I,ABORT:T,SHUTDOWN_COMPLETE:T,I_DATA:B,PAD:-",
+]
+CASES = UDP + SCTP
 
 
 def _chain(argv: str) -> tuple[str, str]:

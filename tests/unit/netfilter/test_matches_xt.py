@@ -59,3 +59,34 @@ def test_tcp_and_multiport_refuse_min_above_max_in_their_own_words():
     assert refused("-p tcp --dport 60000:29") == "invalid portrange (min > max)"
     assert refused("-p udp -m multiport --dports 5:4") == "invalid portrange specified"
     assert refused("-p udp --dport 29abc") == 'Port "29abc" does not resolve to anything.'
+
+
+# -- sctp -------------------------------------------------------------------------------------------------------------
+
+def test_sctp_ports_and_chunk_types_print_as_iptables_save():
+    assert saved("-A INPUT -p sctp --sport 80 --dport 1000:2000 --chunk-types any DATA,INIT -j ACCEPT",
+                 "-A INPUT -p sctp ! --chunk-types only DATA:Be,ABORT:T,SHUTDOWN_COMPLETE:t,INIT_ACK",
+                 "-A INPUT -p sctp --chunk-types ANY data:iE,data:U,abort:T", "-A INPUT -p sctp --chunk-types all none",
+                 "-A INPUT -p sctp --chunk-types any I_DATA:IUbe,DATA:I,PAD", "-A INPUT -p sctp -m sctp") == [
+        "-A INPUT -p sctp -m sctp --sport 80 --dport 1000:2000 --chunk-types any DATA,INIT -j ACCEPT",
+        "-A INPUT -p sctp -m sctp ! --chunk-types only DATA:Be,INIT_ACK,ABORT:T,SHUTDOWN_COMPLETE:t",
+        "-A INPUT -p sctp -m sctp --chunk-types any DATA:iUE,ABORT:T", "-A INPUT -p sctp -m sctp --chunk-types all NONE",
+        # libxt_sctp keys flags by its table index: I_DATA's flags are kept under index 15 and never printed
+        "-A INPUT -p sctp -m sctp --chunk-types any DATA:I,I_DATA,PAD", "-A INPUT -p sctp -m sctp"]
+    mt = m("-p sctp --chunk-types only DATA:Be,INIT")
+    assert mt.chunkmap == 0b11 and mt.flag_info == ((0, 0b10, 0b11),)
+
+
+def test_sctp_refusals_are_libxt_sctps_words():
+    assert refused("-p sctp --dport 5:4") == "invalid portrange (min > max)"
+    assert refused("-p sctp --dport http") == "invalid port/service `http' specified"
+    assert refused("-p sctp --chunk-types any DATA:X") == "Invalid flags for chunk type 0"
+    assert refused("-p sctp --chunk-types some DATA") == 'Match type has to be one of "ALL", "ANY" or "ONLY"'
+    assert refused("-p sctp --chunk-types any FOO") == "Unknown sctp chunk `FOO'"
+    assert refused("-p sctp --chunk-types any -j ACCEPT") == "--chunk-types requires two args"
+    assert refused("-p tcp --tcp-flags SYN") == "--tcp-flags requires two args."
+
+
+def test_sctp_never_matches_a_simulated_packet_which_has_no_sctp_header():
+    assert not m("-p sctp -m sctp").matches(udp(), ctx())
+    assert not m("-p sctp ! --dport 5").matches(udp(), ctx())
