@@ -53,5 +53,7 @@ class MatchContext:
     """Per-rule private match state, keyed by the rule's identity."""
     forced: Mapping[object, bool] | None = None
     """Optional forced outcomes of random matches (explore every branch)."""
+    netns: Any = None
+    """The namespace, for matches that ask its FIB or conntrack table (``-m rpfilter``, ``-m connlimit``)."""
     rule_key: object = None
     """Identity of the rule being evaluated (set by the evaluator before its matches run)."""

@@ -111,7 +111,7 @@ def nf_hook(ns: "NetNamespace", hook: Hook, skb: "Skb", tid: int, *, bridged: bo
 
 def match_context(ns: "NetNamespace", hook: Hook) -> MatchContext:
     return MatchContext(hook=hook, addr_type=ns.addr_type, ipsets=ns.ipsets, now=ns.world.now,
-                        rng=ns.world.rng, state=ns.match_state, forced=ns.world.forced)
+                        rng=ns.world.rng, state=ns.match_state, forced=ns.world.forced, netns=ns)
 
 
 def evaluate(ns: "NetNamespace", table: str, hook: Hook, skb: "Skb", tid: int) -> ChainResult | None:

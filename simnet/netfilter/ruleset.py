@@ -23,7 +23,7 @@ from enum import StrEnum
 from typing import Iterable, Iterator
 
 from simnet.errors import KernelError
-from simnet.netfilter.matches import (AddrTypeMatch, IcmpMatch, SctpMatch, MacMatch, MultiportMatch, OwnerMatch,
+from simnet.netfilter.matches import (AddrTypeMatch, IcmpMatch, SctpMatch, RpfilterMatch, MacMatch, MultiportMatch, OwnerMatch,
                                       PhysdevMatch, TcpMatch, UdpMatch)
 from simnet.netfilter.rule import Rule
 from simnet.netfilter.targets import Goto, Jump, Tcpmss
@@ -116,8 +116,9 @@ _TARGET_HOOKS: dict[str, frozenset[str]] = {
     "CLASSIFY": frozenset({_FWD, _OUT, _POST}),
 }
 _MATCH_HOOKS: dict[type, frozenset[str]] = {
-    OwnerMatch: frozenset({_OUT, _POST}), MacMatch: frozenset({_PRE, _IN, _FWD}),
+    OwnerMatch: frozenset({_OUT, _POST}), MacMatch: frozenset({_PRE, _IN, _FWD}), RpfilterMatch: frozenset({_PRE}),
 }
+_MATCH_TABLES: dict[type, frozenset[Table]] = {RpfilterMatch: frozenset({Table.RAW, Table.MANGLE})}
 # Checked by the module's checkentry against the base chain it is put in only (a rule in a user
 # chain passes, whatever jumps there): TCPMSS --clamp-mss-to-pmtu, addrtype --limit-iface-in/out,
 # physdev --physdev-out/--physdev-is-out without --physdev-is-bridged.
@@ -137,6 +138,8 @@ def _shape(table: Table, rule: Rule) -> tuple[str | bool, frozenset[str] | None,
     if need is not None and need is not table:
         bad = True
     for m in rule.matches:
+        if (tables := _MATCH_TABLES.get(type(m))) is not None and table not in tables:
+            bad = True
         p = _PROTO_OF_MATCH.get(type(m))
         if p is not None and (rule.proto != p or rule.proto_invert):
             bad = True

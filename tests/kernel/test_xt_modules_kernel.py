@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import shlex
 import subprocess
+from pathlib import Path
 
 import pytest
 
@@ -37,7 +38,13 @@ SCTP = [
     "-A INPUT -p sctp --chunk-types any DATA:I,ABORT:T,SHUTDOWN_COMPLETE:T,I_DATA:B,DATA:U",
     "-A INPUT -p sctp --chunk-types any DATA:I,ABORT:T,SHUTDOWN_COMPLETE:T,I_DATA:B,PAD:-",
 ]
-CASES = UDP + SCTP
+RPFILTER = [
+    "-t raw -A PREROUTING -m rpfilter", "-t raw -A PREROUTING -m rpfilter --invert --accept-local --validmark --loose -j DROP",
+    "-t mangle -A PREROUTING -m rpfilter --loose", "-t filter -A INPUT -m rpfilter", "-t mangle -A INPUT -m rpfilter",
+    "-t raw -A OUTPUT -m rpfilter", "-t raw -A PREROUTING -m rpfilter ! --loose",
+    "-t raw -A PREROUTING -m rpfilter --loose --loose", "-t raw -A PREROUTING -m rpfilter --lo",
+]
+CASES = UDP + SCTP + RPFILTER
 
 
 def _chain(argv: str) -> tuple[str, str]:
@@ -93,3 +100,21 @@ def test_udp_reversed_range_verdicts_agree_with_the_kernel() -> None:
     c = ctx()
     sim = [sum(m(r.split(" ", 2)[2]).matches(udp(dport=p), c) for p in (29, 40000, 60000, 65000)) for r in rules]
     assert sim == kernel == [0, 4, 3]
+
+
+SCRIPTS = sorted((Path(__file__).parents[1] / "data" / "xt").glob("*.sh"))
+
+
+@pytest.mark.parametrize("path", SCRIPTS, ids=lambda p: p.stem)
+def test_module_scenarios_agree_with_the_kernel(path: Path) -> None:
+    """Probe outcomes and every rule counter of tests/data/xt/*.sh agree with the kernel (simnet.conformance)."""
+    reason = skip_reason()
+    if reason:
+        pytest.skip(reason)
+    from simnet.conformance import compare, run_on_kernel
+    from simnet.script.interpreter import run_script
+
+    sim = run_script(path.read_text(), filename=str(path)).to_json()
+    kernel = run_on_kernel(str(path))
+    assert not compare(sim, kernel), "\n".join(compare(sim, kernel))
+    assert all(p["expect"] is None or p["expect"]["ok"] for p in sim["probes"] + kernel["probes"])

@@ -12,6 +12,11 @@ if TYPE_CHECKING:
     from simnet.skb import Skb
 
 
+def _once(module: str, option: str) -> str:
+    """xtables_option_parse's words for an option repeated (libxtables' x6 parser, XTOPT_MULTI unset)."""
+    return f"{module}: option \"{option}\" can only be used once.\n"
+
+
 def _bang(inv: bool) -> str:
     return " !" if inv else ""
 
@@ -109,6 +114,11 @@ class Match:
         """The match from its parsed options (the generic builder; a module with options that
         depend on each other adds its checks around :meth:`parse_options`)."""
         return cls(**cls.parse_options(opts))
+
+    @classmethod
+    def duplicate(cls, option: str) -> str:
+        """The error for an option given twice (x6 modules: ``NAME: option "--X" can only be used once.``)."""
+        return f"multiple {option} flags not allowed"
 
     def save(self) -> str:  # pragma: no cover - abstract
         """Text after ``-m NAME`` as iptables-save prints it (leading space)."""

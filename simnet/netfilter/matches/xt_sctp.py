@@ -54,6 +54,10 @@ class SctpMatch(Match):
     ALIASES: ClassVar[dict[str, str]] = {"--source-port": "--sport", "--destination-port": "--dport"}
 
     @classmethod
+    def duplicate(cls, option: str) -> str:
+        return f"Only one `{ {'--sport': '--source-port', '--dport': '--destination-port'}.get(option, option)}' allowed"
+
+    @classmethod
     def build(cls, opts: Opts, proto: int | None) -> "SctpMatch":
         kw: dict[str, Any] = {}
         for name, field in (("--sport", "sport"), ("--dport", "dport")):

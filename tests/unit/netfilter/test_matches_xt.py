@@ -1,5 +1,6 @@
 """The real-world match modules of issue #13: parsing, refusals worded as iptables 1.8.9, iptables-save text, verdicts."""
 
+import pathlib
 from ipaddress import IPv4Address as A
 
 import pytest
@@ -90,3 +91,26 @@ def test_sctp_refusals_are_libxt_sctps_words():
 def test_sctp_never_matches_a_simulated_packet_which_has_no_sctp_header():
     assert not m("-p sctp -m sctp").matches(udp(), ctx())
     assert not m("-p sctp ! --dport 5").matches(udp(), ctx())
+
+
+# -- rpfilter -------------------------------------------------------------------------------------------------------
+
+def test_rpfilter_saves_its_flags_in_libxt_rpfilter_order_and_only_in_raw_or_mangle_prerouting():
+    assert saved("-A PREROUTING -m rpfilter --invert --accept-local --validmark --loose -j DROP",
+                 "-A PREROUTING -m rpfilter --lo", table="raw", chains=("PREROUTING", "OUTPUT")) == [
+        "-A PREROUTING -m rpfilter --loose --validmark --accept-local --invert -j DROP",
+        "-A PREROUTING -m rpfilter --loose"]
+    assert refused("-m rpfilter ! --loose") == 'rpfilter: option "--loose" cannot be inverted.'
+    assert refused("-m rpfilter --loose --loose") == 'rpfilter: option "--loose" can only be used once.'
+    with pytest.raises(Exception, match="RULE_APPEND failed"):
+        saved("-A INPUT -m rpfilter")
+
+
+def test_rpfilter_asks_the_fib_for_the_route_back_to_the_source():
+    from simnet import run_script
+    report = run_script(pathlib.Path(__file__).parents[2].joinpath("data", "xt", "rpfilter.sh"))
+    r = report.world.netns("r")
+    counts = [e.counters.packets for e in r.ruleset.tables["raw"].chains["PREROUTING"].entries]
+    # strict: only 10.0.0.1 routes back by ra; loose: 10.0.1.50 routes back (by rs) too; 10.0.9.9 has no route
+    assert counts == [1, 2, 2]
+    assert [p.to_json()["outcome"] for p in report.probes] == ["reply", "timeout", "timeout", "reply"]
