@@ -55,5 +55,7 @@ class MatchContext:
     """Optional forced outcomes of random matches (explore every branch)."""
     netns: Any = None
     """The namespace, for matches that ask its FIB or conntrack table (``-m rpfilter``, ``-m connlimit``)."""
+    notes: list[str] | None = None
+    """Trace notes matches leave (created by the first that has one: ``-m policy`` without IPsec)."""
     rule_key: object = None
     """Identity of the rule being evaluated (set by the evaluator before its matches run)."""

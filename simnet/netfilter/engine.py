@@ -119,8 +119,12 @@ def evaluate(ns: "NetNamespace", table: str, hook: Hook, skb: "Skb", tid: int) -
     state = cast("dict[str, TableState]", ns.ruleset.tables).get(table)
     if state is None or hook.chain not in state.chains:
         return None
-    result = ns.evaluator(state, hook.chain, skb, match_context(ns, hook))
+    ctx = match_context(ns, hook)
+    result = ns.evaluator(state, hook.chain, skb, ctx)
     tracer = ns.world.tracer
+    if ctx.notes:
+        for message in dict.fromkeys(ctx.notes):
+            tracer.step(tid, Note(netns=ns.name, message=message))
     length = skb.packet.length
     for hit in result.hits:
         if hit.index == 0:

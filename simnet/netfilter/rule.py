@@ -356,7 +356,9 @@ def _parse(words: list[str]) -> Rule:
                 canon, nargs = hit
                 opts = owner.opts  # type: ignore[union-attr]
                 if canon in opts:
-                    raise RuleSyntaxError(owner.cls.duplicate(canon))  # type: ignore[union-attr]
+                    if canon not in owner.cls.MULTI:  # type: ignore[union-attr]
+                        raise RuleSyntaxError(owner.cls.duplicate(canon))  # type: ignore[union-attr]
+                    canon = f"{canon}#{len(opts)}"
                 if nargs == 2 and i < n and (i + 1 == n or words[i + 1][:1] in ("-", "!")):
                     raise RuleSyntaxError(_TWO_ARGS.get(canon, f"{canon} requires two args"))
                 if i + nargs > n:

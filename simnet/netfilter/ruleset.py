@@ -327,6 +327,9 @@ class TableState:
         if bad or (rule.src_invert and rule.src is not None and rule.src.prefixlen == 0) or (
                 rule.dst_invert and rule.dst is not None and rule.dst.prefixlen == 0):
             raise RulesetError.nft(op, _errno.EINVAL, f"rule in chain {chain}")
+        for m in rule.matches:
+            if (h := m.hooks()) is not None:
+                allowed = h if allowed is None else allowed & h
         if builtin:
             if allowed is not None and chain not in allowed:
                 raise RulesetError.nft(op, _errno.EINVAL, f"rule in chain {chain}")

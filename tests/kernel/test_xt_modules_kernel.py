@@ -44,7 +44,23 @@ RPFILTER = [
     "-t raw -A OUTPUT -m rpfilter", "-t raw -A PREROUTING -m rpfilter ! --loose",
     "-t raw -A PREROUTING -m rpfilter --loose --loose", "-t raw -A PREROUTING -m rpfilter --lo",
 ]
-CASES = UDP + SCTP + RPFILTER
+POLICY = [
+    "-A INPUT -m policy --dir in --pol none", "-A INPUT -m policy --dir in --pol ipsec", "-A INPUT -m policy --dir in",
+    "-A FORWARD -m policy --pol ipsec --dir out --strict --reqid 5 --spi 0x10 --proto esp --mode tunnel "
+    "--tunnel-src 10.0.0.1/24 --tunnel-dst 10.0.0.2 --next ! --reqid 6 ! --proto 51 ! --mode transport",
+    "-A INPUT -m policy ! --dir in --pol none", "-A INPUT -m policy --pol none", "-A INPUT -m policy --dir out",
+    "-A OUTPUT -m policy --dir in --pol none", "-A INPUT -m policy --dir in --pol none --strict",
+    "-A INPUT -m policy --dir in --pol ipsec --strict", "-A INPUT -m policy --dir in --pol ipsec --proto tcp",
+    "-A INPUT -m policy --dir in --pol ipsec --mode transport --tunnel-src 1.2.3.4",
+    "-A INPUT -m policy --dir in --pol ipsec --next --reqid 1", "-A INPUT -m policy --dir in --pol ipsec --reqid 1 --reqid 2",
+    "-A INPUT -m policy --dir sideways", "-A INPUT -m policy --dir in --pol foo", "-A INPUT -m policy --dir in --dir out",
+    "-A INPUT -m policy --dir in --pol ipsec --proto ipcomp --spi 5 --reqid 0", "-A INPUT -m policy --dir in --pol ipsec --mode foo",
+    "-A INPUT -m policy --dir in --pol ipsec --spi 4294967296", "-A INPUT -m policy --dir in --pol none --reqid 1",
+    "-A INPUT -m policy --dir in --pol ipsec --mode tunnel --tunnel-dst 10.1.2.3/255.255.0.0",
+    "-A POSTROUTING -t mangle -m policy --dir out --pol ipsec --strict --mode tunnel --next --spi 1 --next --spi 2 --next --spi 3",
+    "-A POSTROUTING -t mangle -m policy --dir out --pol ipsec --strict --mode tunnel --next --spi 1 --next --spi 2 --next --spi 3 --next --spi 4",
+]
+CASES = UDP + SCTP + RPFILTER + POLICY
 
 
 def _chain(argv: str) -> tuple[str, str]:

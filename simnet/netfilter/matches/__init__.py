@@ -42,6 +42,7 @@ from simnet.netfilter.matches.xt_owner import OwnerMatch
 from simnet.netfilter.matches.xt_physdev import PhysdevMatch
 from simnet.netfilter.matches.xt_pkttype import PktTypeMatch
 from simnet.netfilter.matches.xt_recent import RecentMatch
+from simnet.netfilter.matches.xt_policy import PolicyMatch
 from simnet.netfilter.matches.xt_rpfilter import RpfilterMatch
 from simnet.netfilter.matches.xt_sctp import SctpMatch
 from simnet.netfilter.matches.xt_set import SetMatch
@@ -53,7 +54,7 @@ __all__ = [
     "Match", "Opts", "MATCH_MODULES", "AnyMatch", "TcpMatch", "UdpMatch", "IcmpMatch", "ConntrackMatch", "StateMatch",
     "AddrTypeMatch", "MultiportMatch", "CommentMatch", "MarkMatch", "ConnmarkMatch", "PhysdevMatch", "IpRangeMatch",
     "MacMatch", "StatisticMatch", "SetMatch", "LimitMatch", "RecentMatch", "OwnerMatch", "LengthMatch", "TtlMatch",
-    "TosMatch", "DscpMatch", "PktTypeMatch", "SctpMatch", "RpfilterMatch", "ICMP_NAMES", "ADDRTYPE_ORDER", "CT_STATE_ORDER", "CT_STATUS_ORDER",
+    "TosMatch", "DscpMatch", "PktTypeMatch", "SctpMatch", "RpfilterMatch", "PolicyMatch", "ICMP_NAMES", "ADDRTYPE_ORDER", "CT_STATE_ORDER", "CT_STATUS_ORDER",
     "DSCP_CLASSES", "TOS_NAMES", "parse_tos", "LIMIT_SCALE", "parse_rate", "rate_text", "parse_tcp_flags",
     "tcp_flags_text",
 ]
@@ -63,11 +64,11 @@ MATCH_MODULES: dict[str, type[Match]] = {
     for cls in (TcpMatch, UdpMatch, IcmpMatch, ConntrackMatch, StateMatch, AddrTypeMatch,
                 MultiportMatch, CommentMatch, MarkMatch, ConnmarkMatch, PhysdevMatch, IpRangeMatch,
                 MacMatch, StatisticMatch, SetMatch, LimitMatch, RecentMatch, OwnerMatch, LengthMatch,
-                TtlMatch, TosMatch, DscpMatch, PktTypeMatch, SctpMatch, RpfilterMatch)
+                TtlMatch, TosMatch, DscpMatch, PktTypeMatch, SctpMatch, RpfilterMatch, PolicyMatch)
 }
 """Every match module simnet understands, by ``-m`` name."""
 
 AnyMatch = (TcpMatch | UdpMatch | IcmpMatch | ConntrackMatch | StateMatch | AddrTypeMatch | MultiportMatch
             | CommentMatch | MarkMatch | ConnmarkMatch | PhysdevMatch | IpRangeMatch | MacMatch
             | StatisticMatch | SetMatch | LimitMatch | RecentMatch | OwnerMatch | LengthMatch | TtlMatch
-            | TosMatch | DscpMatch | PktTypeMatch | SctpMatch | RpfilterMatch)
+            | TosMatch | DscpMatch | PktTypeMatch | SctpMatch | RpfilterMatch | PolicyMatch)

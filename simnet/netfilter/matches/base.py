@@ -74,6 +74,8 @@ class Match:
     OPTIONS: ClassVar[dict[str, int]]
     """Accepted long options -> number of arguments; aliases via ALIASES."""
     ALIASES: ClassVar[dict[str, str]] = {}
+    MULTI: ClassVar[frozenset[str]] = frozenset()
+    """Options that may repeat (XTOPT_MULTI): the n-th repeat arrives in ``opts`` as ``"--opt#n"``, in order."""
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -119,6 +121,10 @@ class Match:
     def duplicate(cls, option: str) -> str:
         """The error for an option given twice (x6 modules: ``NAME: option "--X" can only be used once.``)."""
         return f"multiple {option} flags not allowed"
+
+    def hooks(self) -> frozenset[str] | None:
+        """Built-in chains this match's checkentry allows given its values (None: as the class allows)."""
+        return None
 
     def save(self) -> str:  # pragma: no cover - abstract
         """Text after ``-m NAME`` as iptables-save prints it (leading space)."""

@@ -114,3 +114,40 @@ def test_rpfilter_asks_the_fib_for_the_route_back_to_the_source():
     # strict: only 10.0.0.1 routes back by ra; loose: 10.0.1.50 routes back (by rs) too; 10.0.9.9 has no route
     assert counts == [1, 2, 2]
     assert [p.to_json()["outcome"] for p in report.probes] == ["reply", "timeout", "timeout", "reply"]
+
+
+# -- policy -----------------------------------------------------------------------------------------------------------
+
+def test_policy_prints_elements_in_libxt_policy_order_with_next_between():
+    assert saved("-A FORWARD -m policy --pol ipsec --dir out --strict --reqid 5 --spi 0x10 --proto esp --mode tunnel "
+                 "--tunnel-src 10.0.0.1/24 --tunnel-dst 10.0.0.2 --next ! --reqid 6 ! --proto 51 ! --mode transport",
+                 "-A INPUT -m policy --dir in", "-A INPUT -m policy --dir in --pol none --reqid 1") == [
+        "-A INPUT -m policy --dir in --pol ipsec", "-A INPUT -m policy --dir in --pol none",
+        "-A FORWARD -m policy --dir out --pol ipsec --strict --reqid 5 --spi 0x10 --proto esp --mode tunnel "
+        "--tunnel-dst 10.0.0.2 --tunnel-src 10.0.0.1/24 --next ! --reqid 6 ! --proto ah ! --mode transport"]
+
+
+def test_policy_refusals_and_direction_hooks():
+    assert refused("-m policy --pol none") == "policy match: neither --dir in nor --dir out specified"
+    assert refused("-m policy --dir in --pol ipsec --next --reqid 1") == 'policy: option "--next" also requires "--strict".'
+    assert refused("-m policy --dir in --pol ipsec --reqid 1 --reqid 2") == "policy match: double --reqid option"
+    assert refused("-m policy --dir in --pol ipsec --tunnel-dst 1.2.3.4") == (
+        "policy match: --tunnel-src/--tunnel-dst is only valid in tunnel mode")
+    assert refused("-m policy --dir in --pol none --strict") == "policy match: policy none but --strict given"
+    with pytest.raises(Exception, match="RULE_APPEND failed"):
+        saved("-A INPUT -m policy --dir out --pol none")
+    with pytest.raises(Exception, match="RULE_APPEND failed"):
+        saved("-A OUTPUT -m policy --dir in --pol none")
+
+
+def test_policy_without_ipsec_none_matches_every_packet_ipsec_none_and_the_trace_says_so():
+    c = ctx()
+    assert m("-m policy --dir in --pol none").matches(udp(), c)
+    assert not m("-m policy --dir in --pol ipsec").matches(udp(), c)
+    assert c.notes and "simnet models no IPsec" in c.notes[-1] and "--pol ipsec matches none" in c.notes[-1]
+    from simnet import run_script
+    report = run_script(pathlib.Path(__file__).parents[2].joinpath("data", "xt", "policy.sh"))
+    assert report.probes[0].to_json()["outcome"] == "reply"
+    steps = [s.text() for s in report.probes[0].result.traces[0].steps]
+    assert "-m policy --dir in --pol none: simnet models no IPsec, so no packet has a policy: " \
+           "--pol none matches every packet" in steps
