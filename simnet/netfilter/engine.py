@@ -221,7 +221,7 @@ def nat_hook(ns: "NetNamespace", hook: Hook, skb: "Skb", tid: int) -> HookResult
             skb = result.skb
             target = result.target
             wanted = (isinstance(target, (T.Dnat, T.Redirect)) and manip is DST) or (
-                isinstance(target, (T.Snat, T.Masquerade)) and manip is SRC)
+                isinstance(target, (T.Snat, T.Masquerade)) and manip is SRC) or isinstance(target, T.Netmap)
             if wanted and not bind(ns, conn, manip, target, skb):
                 ns.world.tracer.step(tid, Dropped(netns=ns.name, reason=f"{target.name}: no address to use"))
                 return HookResult(Verdict.DROP, skb)

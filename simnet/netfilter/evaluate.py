@@ -46,6 +46,7 @@ class ChainVerdict(StrEnum):
     SNAT = "SNAT"
     MASQUERADE = "MASQUERADE"
     REDIRECT = "REDIRECT"
+    NETMAP = "NETMAP"
 
 
 @dataclass(frozen=True, slots=True)
@@ -168,7 +169,7 @@ def apply_target(target: "T.Target | None", skb: Skb, ctx: MatchContext, logs: l
             # IP_CT_NEW)), with or without a zone; conntrack-in looks the packet up in its zone
             zone = CtZone(target.zone or 0, _ZONE_DIRS[target.zone_dir], target.zone_mark)
             return ChainVerdict.CONTINUE, skb.evolve(ctinfo=TEMPLATE, ct_template=zone), ct_mark
-        case T.Accept() | T.Drop() | T.Reject() | T.Dnat() | T.Snat() | T.Masquerade() | T.Redirect():
+        case T.Accept() | T.Drop() | T.Reject() | T.Dnat() | T.Snat() | T.Masquerade() | T.Redirect() | T.Netmap():
             return _TERMINAL[target.name], skb, ct_mark
         case T.Tcpmss() | T.Checksum() | T.Opaque():
             return ChainVerdict.CONTINUE, skb, ct_mark  # parsed and printed, not applied (engine notes Opaque)

@@ -45,6 +45,9 @@ def bind(ns: "NetNamespace", conn: Conn, manip: Manip, target: Any, skb: "Skb") 
     """Set up the binding a NAT target asks for; False when no address can be had."""
     cur = conn.reply.inverted()  # the original tuple as it will look after earlier manips
     proto = cur.proto
+    if isinstance(target, T.Netmap):  # netmap_tg4: one address, mapped from the tuple's own
+        target = (T.Dnat(ranges=(target.mapped(cur.dst),)) if manip is DST
+                  else T.Snat(ranges=(target.mapped(cur.src),)))
     if manip is DST:
         if isinstance(target, T.Redirect):
             if skb.indev is None:

@@ -105,7 +105,7 @@ _JUMPS = (Jump, Goto)
 # ``.table`` (refused in any chain of another table) and ``.hooks`` (refused in a base chain of
 # another hook, and in a user chain reachable from one: nf_tables validates through jumps).
 _TARGET_TABLE: dict[str, Table] = {
-    "DNAT": Table.NAT, "SNAT": Table.NAT, "MASQUERADE": Table.NAT, "REDIRECT": Table.NAT,
+    "DNAT": Table.NAT, "SNAT": Table.NAT, "MASQUERADE": Table.NAT, "REDIRECT": Table.NAT, "NETMAP": Table.NAT,
     "NOTRACK": Table.RAW, "CT": Table.RAW, "REJECT": Table.FILTER,
     "CHECKSUM": Table.MANGLE, "DSCP": Table.MANGLE, "TOS": Table.MANGLE, "TTL": Table.MANGLE,
 }

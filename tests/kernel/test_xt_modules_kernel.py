@@ -60,7 +60,14 @@ POLICY = [
     "-A POSTROUTING -t mangle -m policy --dir out --pol ipsec --strict --mode tunnel --next --spi 1 --next --spi 2 --next --spi 3",
     "-A POSTROUTING -t mangle -m policy --dir out --pol ipsec --strict --mode tunnel --next --spi 1 --next --spi 2 --next --spi 3 --next --spi 4",
 ]
-CASES = UDP + SCTP + RPFILTER + POLICY
+NETMAP = [
+    "-t nat -A PREROUTING -d 10.9.0.0/24 -j NETMAP --to 10.1.0.7/24", "-t nat -A POSTROUTING -j NETMAP --to 10.1.0.0/255.255.0.0",
+    "-t nat -A OUTPUT -j NETMAP --to 10.1.0.1", "-t nat -A INPUT -j NETMAP --to 10.1.0.1/32", "-t nat -A INPUT -j NETMAP",
+    "-t filter -A INPUT -j NETMAP --to 1.2.3.0/24", "-t nat -A INPUT -j NETMAP --to 1.2.3.0/33",
+    "-t nat -A INPUT -j NETMAP --to 1.2.3.0/0", "-t nat -A INPUT -j NETMAP ! --to 1.2.3.4",
+    "-t nat -A INPUT -j NETMAP --to 1.2.3.4 --to 1.2.3.5", "-t nat -A INPUT -j NETMAP --to 1.2.3.4/255.0.255.0",
+]
+CASES = UDP + SCTP + RPFILTER + POLICY + NETMAP
 
 
 def _chain(argv: str) -> tuple[str, str]:

@@ -21,17 +21,18 @@ from simnet.netfilter.targets.xt_ct import CT_EVENTS, Ct, Notrack
 from simnet.netfilter.targets.xt_log import LOG_LEVELS, Log, Nflog
 from simnet.netfilter.targets.xt_mark import Connmark, Mark
 from simnet.netfilter.targets.xt_nat import Dnat, Masquerade, NatRange, Redirect, Snat
+from simnet.netfilter.targets.xt_netmap import Netmap
 
 __all__ = [
     "Accept", "Drop", "Return", "Jump", "Goto", "Reject", "Log", "Nflog", "Mark", "Connmark",
-    "NatRange", "Dnat", "Snat", "Masquerade", "Redirect", "Notrack", "Ct", "Trace", "Tcpmss",
+    "NatRange", "Dnat", "Snat", "Masquerade", "Redirect", "Netmap", "Notrack", "Ct", "Trace", "Tcpmss",
     "Checksum", "Opaque", "Target", "TARGETS", "OPAQUE_TARGETS", "REJECT_TYPES", "EXTENSION_TARGETS",
     "NAT_ONLY", "RAW_ONLY", "CT_EVENTS", "LOG_LEVELS",
 ]
 
 
 Target = (Accept | Drop | Return | Jump | Goto | Reject | Log | Nflog | Mark | Connmark | Dnat | Snat
-          | Masquerade | Redirect | Notrack | Ct | Trace | Tcpmss | Checksum | Opaque)
+          | Masquerade | Redirect | Netmap | Notrack | Ct | Trace | Tcpmss | Checksum | Opaque)
 """The closed union the evaluator dispatches on."""
 
 EXTENSION_TARGETS = frozenset({
@@ -46,9 +47,9 @@ allow one) can never be jumped to."""
 
 TARGETS: dict[str, type] = {
     cls.name: cls for cls in (Accept, Drop, Return, Reject, Log, Nflog, Mark, Connmark, Dnat, Snat,
-                              Masquerade, Redirect, Notrack, Ct, Trace, Tcpmss, Checksum)
+                              Masquerade, Redirect, Netmap, Notrack, Ct, Trace, Tcpmss, Checksum)
 }
 """Extension and standard targets by ``-j`` name (anything else names a chain)."""
 
-NAT_ONLY = frozenset({"DNAT", "SNAT", "MASQUERADE", "REDIRECT"})
+NAT_ONLY = frozenset({"DNAT", "SNAT", "MASQUERADE", "REDIRECT", "NETMAP"})
 RAW_ONLY = frozenset({"NOTRACK", "CT"})

@@ -18,6 +18,12 @@ class _Base:
     terminal: ClassVar[bool] = False
     OPTIONS: ClassVar[dict[str, int]] = {}
     ALIASES: ClassVar[dict[str, str]] = {}
+    MULTI: ClassVar[frozenset[str]] = frozenset()
+
+    @classmethod
+    def duplicate(cls, option: str) -> str:
+        """The error for an option given twice."""
+        return f"multiple {option} flags not allowed"
 
     @classmethod
     def build(cls, opts: Opts, proto: int | None) -> Any:

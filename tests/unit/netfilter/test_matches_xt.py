@@ -151,3 +151,29 @@ def test_policy_without_ipsec_none_matches_every_packet_ipsec_none_and_the_trace
     steps = [s.text() for s in report.probes[0].result.traces[0].steps]
     assert "-m policy --dir in --pol none: simnet models no IPsec, so no packet has a policy: " \
            "--pol none matches every packet" in steps
+
+
+# -- NETMAP -----------------------------------------------------------------------------------------------------------
+
+NAT_CHAINS = ("PREROUTING", "INPUT", "OUTPUT", "POSTROUTING")
+
+
+def test_netmap_masks_its_network_and_prints_a_prefix_length():
+    assert saved("-A PREROUTING -d 10.9.0.0/24 -j NETMAP --to 10.1.0.7/24", "-A POSTROUTING -j NETMAP --to 10.1.0.0/255.255.0.0",
+                 "-A OUTPUT -j NETMAP --to 10.1.0.1", "-A INPUT -j NETMAP --to 1.2.3.0/33", table="nat", chains=NAT_CHAINS) == [
+        "-A PREROUTING -d 10.9.0.0/24 -j NETMAP --to 10.1.0.0/24", "-A INPUT -j NETMAP --to 1.2.3.0/32",
+        "-A OUTPUT -j NETMAP --to 10.1.0.1/32", "-A POSTROUTING -j NETMAP --to 10.1.0.0/16"]
+    assert refused("-j NETMAP") == 'NETMAP: option "--to" must be specified'
+    assert refused("-j NETMAP --to 1.2.3.4 --to 1.2.3.5") == 'NETMAP: option "--to" can only be used once.'
+    with pytest.raises(Exception, match="RULE_APPEND failed"):
+        saved("-A INPUT -j NETMAP --to 1.2.3.0/24")
+    t = Rule.parse("-j NETMAP --to 10.8.0.0/16").target
+    assert str(t.mapped(A("192.168.7.9")).min_ip) == "10.8.7.9"
+
+
+def test_netmap_maps_destination_in_prerouting_and_source_in_postrouting_keeping_host_parts():
+    from simnet import run_script
+    report = run_script(pathlib.Path(__file__).parents[2].joinpath("data", "xt", "netmap.sh"))
+    nc, ping, missing = (p.to_json() for p in report.probes)
+    assert nc["outcome"] == "connected" and nc["received"]["src"].startswith("10.8.0.1")
+    assert ping["outcome"] == "reply" and missing["outcome"] == "timeout"
