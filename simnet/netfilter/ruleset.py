@@ -91,6 +91,7 @@ class JumpGraphError(RulesetError):
 
 
 _STRERROR = {_errno.EBUSY: "Device or resource busy", _errno.EMLINK: "Too many links",
+             _errno.ERANGE: "Numerical result out of range",
              _errno.EOPNOTSUPP: "Operation not supported", _errno.EINVAL: "Invalid argument",
              _errno.ENOENT: "No such file or directory", _errno.EEXIST: "File exists"}
 
@@ -330,6 +331,8 @@ class TableState:
         for m in rule.matches:
             if (h := m.hooks()) is not None:
                 allowed = h if allowed is None else allowed & h
+            if (errno_ := m.checkentry()) is not None:
+                raise RulesetError.nft(op, errno_, f"rule in chain {chain}")
         if builtin:
             if allowed is not None and chain not in allowed:
                 raise RulesetError.nft(op, _errno.EINVAL, f"rule in chain {chain}")

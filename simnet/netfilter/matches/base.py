@@ -122,6 +122,10 @@ class Match:
         """The error for an option given twice (x6 modules: ``NAME: option "--X" can only be used once.``)."""
         return f"multiple {option} flags not allowed"
 
+    def checkentry(self) -> int | None:
+        """The errno the kernel's checkentry refuses these values with (None: accepted)."""
+        return None
+
     def hooks(self) -> frozenset[str] | None:
         """Built-in chains this match's checkentry allows given its values (None: as the class allows)."""
         return None

@@ -177,3 +177,39 @@ def test_netmap_maps_destination_in_prerouting_and_source_in_postrouting_keeping
     nc, ping, missing = (p.to_json() for p in report.probes)
     assert nc["outcome"] == "connected" and nc["received"]["src"].startswith("10.8.0.1")
     assert ping["outcome"] == "reply" and missing["outcome"] == "timeout"
+
+
+# -- hashlimit --------------------------------------------------------------------------------------------------------
+
+def test_hashlimit_prints_as_libxt_hashlimit_rev3_with_its_defaults_and_rewrites():
+    assert saved("-A INPUT -m hashlimit --hashlimit 10/sec --hashlimit-name foo",
+                 "-A INPUT -m hashlimit --hashlimit-above 5/min --hashlimit-burst 10 --hashlimit-mode dstport,srcip "
+                 "--hashlimit-name x --hashlimit-srcmask 24 --hashlimit-htable-expire 60000 --hashlimit-htable-gcinterval 500",
+                 "-A INPUT -m hashlimit ! --hashlimit-upto 3/m --hashlimit-name y",
+                 "-A INPUT -m hashlimit --hashlimit-upto 512b/s --hashlimit-name b --hashlimit-burst 2mb",
+                 "-A INPUT -m hashlimit --hashlimit-upto 3/min --hashlimit-name r --hashlimit-rate-match") == [
+        "-A INPUT -m hashlimit --hashlimit-upto 10/sec --hashlimit-burst 5 --hashlimit-name foo",
+        "-A INPUT -m hashlimit --hashlimit-above 5/min --hashlimit-burst 10 --hashlimit-mode srcip,dstport --hashlimit-name x "
+        "--hashlimit-htable-gcinterval 500 --hashlimit-srcmask 24",
+        "-A INPUT -m hashlimit --hashlimit-above 3/min --hashlimit-burst 5 --hashlimit-name y",
+        "-A INPUT -m hashlimit --hashlimit-upto 512b/s --hashlimit-burst 2mb --hashlimit-name b",
+        "-A INPUT -m hashlimit --hashlimit-upto 3/sec --hashlimit-burst 5 --hashlimit-name r --hashlimit-htable-expire 60000 "
+        "--hashlimit-rate-match --hashlimit-rate-interval 60"]
+    assert refused("-m hashlimit --hashlimit-upto 10/sec") == 'hashlimit: option "--hashlimit-name" must be specified'
+    assert refused("-m hashlimit --hashlimit-name foo") == "You have to specify --hashlimit"
+    assert refused("-m hashlimit --hashlimit-upto 1kb/s --hashlimit-name x --hashlimit-burst 5") == (
+        "burst cannot be smaller than 1024b")
+    with pytest.raises(Exception, match=r"RULE_APPEND failed \(Numerical result out of range\)"):
+        saved("-A INPUT -m hashlimit --hashlimit-upto 1/day --hashlimit-name d")  # credits overflow, as on the kernel
+
+
+def test_hashlimit_buckets_per_group_in_simulated_time():
+    mt = m("-m hashlimit --hashlimit-upto 1/sec --hashlimit-burst 2 --hashlimit-mode srcip --hashlimit-name t")
+    c = ctx()
+    assert [mt.matches(udp(src="10.0.0.2"), c) for _ in range(3)] == [True, True, False]
+    assert mt.matches(udp(src="10.0.0.3"), c)  # its own group
+    c.now = 1.0
+    assert mt.matches(udp(src="10.0.0.2"), c) and not mt.matches(udp(src="10.0.0.2"), c)
+    from simnet import run_script
+    report = run_script(pathlib.Path(__file__).parents[2].joinpath("data", "xt", "hashlimit.sh"))
+    assert [p.to_json()["outcome"] for p in report.probes] == ["reply", "reply", "timeout", "reply"]
