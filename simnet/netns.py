@@ -624,7 +624,7 @@ class NetNamespace:
         return [self.devices[p] for p in self.dev(bridge).ports]
 
 
-_STATEFUL_MATCHES = frozenset({"conntrack", "state", "connmark"})
+_STATEFUL_MATCHES = frozenset({"conntrack", "state", "connmark", "connlimit"})
 _STATEFUL_TARGETS = frozenset({"CONNMARK", "CT", "DNAT", "SNAT", "MASQUERADE", "REDIRECT", "NETMAP"})
 
 

@@ -29,6 +29,7 @@ from simnet.netfilter.matches.base import Match
 from simnet.netfilter.matches.icmp import ICMP_NAMES, IcmpMatch
 from simnet.netfilter.matches.xt_addrtype import ADDRTYPE_ORDER, AddrTypeMatch
 from simnet.netfilter.matches.xt_comment import CommentMatch
+from simnet.netfilter.matches.xt_connlimit import ConnlimitMatch
 from simnet.netfilter.matches.xt_conntrack import CT_STATE_ORDER, CT_STATUS_ORDER, ConntrackMatch, StateMatch
 from simnet.netfilter.matches.xt_dscp import DSCP_CLASSES, TOS_NAMES, DscpMatch, TosMatch, parse_tos
 from simnet.netfilter.matches.xt_hashlimit import HashlimitMatch
@@ -55,7 +56,7 @@ __all__ = [
     "Match", "Opts", "MATCH_MODULES", "AnyMatch", "TcpMatch", "UdpMatch", "IcmpMatch", "ConntrackMatch", "StateMatch",
     "AddrTypeMatch", "MultiportMatch", "CommentMatch", "MarkMatch", "ConnmarkMatch", "PhysdevMatch", "IpRangeMatch",
     "MacMatch", "StatisticMatch", "SetMatch", "LimitMatch", "RecentMatch", "OwnerMatch", "LengthMatch", "TtlMatch",
-    "TosMatch", "DscpMatch", "PktTypeMatch", "SctpMatch", "RpfilterMatch", "PolicyMatch", "HashlimitMatch", "ICMP_NAMES", "ADDRTYPE_ORDER", "CT_STATE_ORDER", "CT_STATUS_ORDER",
+    "TosMatch", "DscpMatch", "PktTypeMatch", "SctpMatch", "RpfilterMatch", "PolicyMatch", "HashlimitMatch", "ConnlimitMatch", "ICMP_NAMES", "ADDRTYPE_ORDER", "CT_STATE_ORDER", "CT_STATUS_ORDER",
     "DSCP_CLASSES", "TOS_NAMES", "parse_tos", "LIMIT_SCALE", "parse_rate", "rate_text", "parse_tcp_flags",
     "tcp_flags_text",
 ]
@@ -65,11 +66,11 @@ MATCH_MODULES: dict[str, type[Match]] = {
     for cls in (TcpMatch, UdpMatch, IcmpMatch, ConntrackMatch, StateMatch, AddrTypeMatch,
                 MultiportMatch, CommentMatch, MarkMatch, ConnmarkMatch, PhysdevMatch, IpRangeMatch,
                 MacMatch, StatisticMatch, SetMatch, LimitMatch, RecentMatch, OwnerMatch, LengthMatch,
-                TtlMatch, TosMatch, DscpMatch, PktTypeMatch, SctpMatch, RpfilterMatch, PolicyMatch, HashlimitMatch)
+                TtlMatch, TosMatch, DscpMatch, PktTypeMatch, SctpMatch, RpfilterMatch, PolicyMatch, HashlimitMatch, ConnlimitMatch)
 }
 """Every match module simnet understands, by ``-m`` name."""
 
 AnyMatch = (TcpMatch | UdpMatch | IcmpMatch | ConntrackMatch | StateMatch | AddrTypeMatch | MultiportMatch
             | CommentMatch | MarkMatch | ConnmarkMatch | PhysdevMatch | IpRangeMatch | MacMatch
             | StatisticMatch | SetMatch | LimitMatch | RecentMatch | OwnerMatch | LengthMatch | TtlMatch
-            | TosMatch | DscpMatch | PktTypeMatch | SctpMatch | RpfilterMatch | PolicyMatch | HashlimitMatch)
+            | TosMatch | DscpMatch | PktTypeMatch | SctpMatch | RpfilterMatch | PolicyMatch | HashlimitMatch | ConnlimitMatch)

@@ -213,3 +213,26 @@ def test_hashlimit_buckets_per_group_in_simulated_time():
     from simnet import run_script
     report = run_script(pathlib.Path(__file__).parents[2].joinpath("data", "xt", "hashlimit.sh"))
     assert [p.to_json()["outcome"] for p in report.probes] == ["reply", "reply", "timeout", "reply"]
+
+
+# -- connlimit --------------------------------------------------------------------------------------------------------
+
+def test_connlimit_prints_its_defaults_and_folds_inversion_into_upto_or_above():
+    assert saved("-A INPUT -p tcp --syn -m connlimit --connlimit-above 2", "-A INPUT -m connlimit ! --connlimit-above 2",
+                 "-A INPUT -m connlimit ! --connlimit-upto 2 --connlimit-daddr",
+                 "-A INPUT -m connlimit --connlimit-above 0x10 --connlimit-mask 33") == [
+        "-A INPUT -p tcp -m tcp --tcp-flags FIN,SYN,RST,ACK SYN -m connlimit --connlimit-above 2 --connlimit-mask 32 --connlimit-saddr",
+        "-A INPUT -m connlimit --connlimit-upto 2 --connlimit-mask 32 --connlimit-saddr",
+        "-A INPUT -m connlimit --connlimit-above 2 --connlimit-mask 32 --connlimit-daddr",
+        "-A INPUT -m connlimit --connlimit-above 16 --connlimit-mask 32 --connlimit-saddr"]
+    assert refused("-m connlimit") == 'You must specify "--connlimit-above" or "--connlimit-upto".'
+    assert refused("-m connlimit --connlimit-above 1 --connlimit-saddr --connlimit-daddr") == (
+        'connlimit: option "--connlimit-saddr" cannot be used together with "--connlimit-daddr".')
+
+
+def test_connlimit_counts_the_tracked_connections_it_has_seen_per_masked_source():
+    from simnet import run_script
+    report = run_script(pathlib.Path(__file__).parents[2].joinpath("data", "xt", "connlimit.sh"))
+    # each ping is a connection alive in conntrack: a's third exceeds 2; c is counted apart
+    assert [p.to_json()["outcome"] for p in report.probes] == ["reply", "reply", "timeout", "reply"]
+    assert len(list(report.world.netns("s").conntrack)) == 3
