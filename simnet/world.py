@@ -120,6 +120,8 @@ class World:
         self.seed = seed
         self.rng = random.Random(seed)
         self.now = 0.0
+        self.epoch = 1767225600.0
+        """Wall-clock seconds (UTC, since 1970) at simulated time 0, for ``-m time``: 2026-01-01T00:00:00 by default."""
         self.namespaces: dict[str, NetNamespace] = {}
         self.tracer = Tracer(clock=self._now, recording=trace)
         self._queue: list[tuple[float, int, Callable[..., None], tuple[Any, ...]]] = []

@@ -69,7 +69,8 @@ NETMAP = [
 ]
 HASHLIMIT = [f"-A INPUT -m hashlimit {a}" for a in ['--hashlimit-upto 10/sec --hashlimit-name foo', '--hashlimit 10/sec --hashlimit-name foo', '--hashlimit-above 5/min --hashlimit-burst 10 --hashlimit-mode srcip,dstport --hashlimit-name x --hashlimit-srcmask 24 --hashlimit-dstmask 16 --hashlimit-htable-size 1024 --hashlimit-htable-max 2048 --hashlimit-htable-expire 60000 --hashlimit-htable-gcinterval 500', '--hashlimit-upto 1/hour --hashlimit-name y --hashlimit-mode dstip,srcip,srcport', '--hashlimit-upto 100kb/s --hashlimit-name b', '--hashlimit-upto 1/day --hashlimit-name d --hashlimit-htable-expire 10000', '--hashlimit-upto 10/sec', '--hashlimit-name foo', '--hashlimit-upto 10/sec --hashlimit-above 5/sec --hashlimit-name foo', '--hashlimit-upto 0/sec --hashlimit-name foo', '--hashlimit-upto 10/sec --hashlimit-name foo --hashlimit-mode foo', '--hashlimit-upto 10/sec --hashlimit-name foo --hashlimit-srcmask 33', '--hashlimit-upto 10 --hashlimit-name foo', '--hashlimit-upto 3/m --hashlimit-name foo --hashlimit-burst 1', '--hashlimit-upto 10/s --hashlimit-name foo --hashlimit-rate-match --hashlimit-rate-interval 5', '--hashlimit-upto 10/sec --hashlimit-name foo --hashlimit-srcmask 32 --hashlimit-dstmask 32', '--hashlimit-upto 20000/sec --hashlimit-name foo', '--hashlimit-upto 1/sec --hashlimit-burst 1000000 --hashlimit-name foo', '--hashlimit-upto 512b/s --hashlimit-name foo --hashlimit-burst 2mb', '! --hashlimit-upto 10/sec --hashlimit-name foo', '--hashlimit-upto 1/day --hashlimit-name d', '--hashlimit-upto 2/day --hashlimit-name d', '--hashlimit-upto 5/min --hashlimit-name x --hashlimit-htable-expire 0', '--hashlimit-upto 5/min --hashlimit-name x --hashlimit-htable-gcinterval 0', '--hashlimit-upto 3/min --hashlimit-name x --hashlimit-rate-match', '--hashlimit-upto 1kb/s --hashlimit-name x --hashlimit-burst 5', '--hashlimit-upto 1mb/s --hashlimit-name x', '--hashlimit-upto 10/hour --hashlimit-name x --hashlimit-burst 1000001', "! --hashlimit-above 7/h --hashlimit-name x --hashlimit-mode 'srcport|dstport'", '--hashlimit-upto 10/sec --hashlimit-name x --hashlimit-burst 0']]
 CONNLIMIT = [f"-A INPUT {a}" for a in ['-p tcp --syn -m connlimit --connlimit-above 2', '-m connlimit --connlimit-upto 5', '-m connlimit --connlimit-above 2 --connlimit-mask 24', '-m connlimit ! --connlimit-above 2', '-m connlimit ! --connlimit-upto 2 --connlimit-daddr', '-m connlimit --connlimit-above 2 --connlimit-saddr', '-m connlimit', '-m connlimit --connlimit-above 2 --connlimit-upto 3', '-m connlimit --connlimit-above 2 --connlimit-mask 33', '-m connlimit --connlimit-above 2 --connlimit-mask 0', '-m connlimit --connlimit-above -1', '-m connlimit --connlimit-above 4294967295', '-m connlimit --connlimit-above 2 --connlimit-saddr --connlimit-daddr', '-m connlimit --connlimit-above 0x10 --connlimit-mask 0x10', '-m connlimit --connlimit-above 1 --connlimit-mask 129', '-m connlimit --connlimit-above 1 ! --connlimit-mask 8']]
-CASES = UDP + SCTP + RPFILTER + POLICY + NETMAP + HASHLIMIT + CONNLIMIT
+TIME = [f"-A INPUT -m time {a}" for a in ['--timestart 08:00 --timestop 17:30', '--timestart 8:0:5 --timestop 23:59:59 --weekdays Mon,Tue,Fri', '--weekdays 1,2,7', '--weekdays Mo,Sun', '--monthdays 1,15,31', '--datestart 2024-01-01 --datestop 2025-06-30T12:00:00', '--datestart 2024-01-01T10', '--kerneltz --timestart 22:00 --timestop 06:00 --contiguous', '--timestart 22:00 --timestop 06:00', '--utc --timestart 1:00', '! --weekdays Sat,Sun', '! --monthdays 1', '--timestart 25:00', '--timestart 8:61', '--timestart 8:30:60', '--weekdays Foo', '--monthdays 32', '--datestart 2040-01-01', '--datestart 1969-01-01', '--contiguous', '', '! --timestart 8:00', '--weekdays 1,1,2', '--monthdays 0', '--timestart 08:00 --timestop 08:00', '--datestop 2038-01-19T03:14:07', '--datestop 2038-01-19T03:14:08', '--weekdays Monday', '--datestart 2024-13', '--datestart 2024-02-30', '--datestart 2024-1-2T3:4:5', '--datestart 1970', '--weekdays 0', '--weekdays 8', '--weekdays Mo,', '--weekdays ,Mo', '--monthdays 1,', '--monthdays 3,,4']]
+CASES = UDP + SCTP + RPFILTER + POLICY + NETMAP + HASHLIMIT + CONNLIMIT + TIME
 
 
 def _chain(argv: str) -> tuple[str, str]:
@@ -143,3 +144,29 @@ def test_module_scenarios_agree_with_the_kernel(path: Path) -> None:
     kernel = run_on_kernel(str(path))
     assert not compare(sim, kernel), "\n".join(compare(sim, kernel))
     assert all(p["expect"] is None or p["expect"]["ok"] for p in sim["probes"] + kernel["probes"])
+
+
+def test_time_verdicts_agree_with_the_kernel_clock() -> None:
+    """-m time rules built around the current UTC time: the kernel's counters and simnet's verdicts at that instant."""
+    reason = skip_reason()
+    if reason:
+        pytest.skip(reason)
+    import time
+
+    from tests.unit.netfilter.test_matches_xt import ctx, m, udp
+    now = time.time()
+    t = time.gmtime(now)
+    day = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")[t.tm_wday]
+    hms = lambda s: time.strftime("%H:%M:%S", time.gmtime(s))  # noqa: E731
+    date = lambda s: time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(s))  # noqa: E731
+    specs = [f"--datestop {date(now - 86400)}", f"--datestart {date(now - 86400)}", f"--weekdays {day}",
+             f"! --weekdays {day}", f"--monthdays {t.tm_mday}", f"! --monthdays {t.tm_mday}",
+             f"--timestart {hms(now - 600)} --timestop {hms(now + 600)}",
+             f"--timestart {hms(now + 3600)} --timestop {hms(now + 7200)}"]
+    rules = [f"-A OUTPUT -p udp -m time {s}" for s in specs]
+    send = "import socket\nsocket.socket(socket.AF_INET, socket.SOCK_DGRAM).sendto(b'x', ('127.0.0.1', 9))"
+    kernel = _kernel_counters(rules, send)
+    c = ctx()
+    c.now = time.time()
+    assert [int(m(r.split(" ", 2)[2]).matches(udp(dport=9), c)) for r in rules] == kernel
+    assert kernel[:6] == [0, 1, 1, 0, 1, 0]

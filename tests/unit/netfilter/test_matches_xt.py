@@ -236,3 +236,37 @@ def test_connlimit_counts_the_tracked_connections_it_has_seen_per_masked_source(
     # each ping is a connection alive in conntrack: a's third exceeds 2; c is counted apart
     assert [p.to_json()["outcome"] for p in report.probes] == ["reply", "reply", "timeout", "reply"]
     assert len(list(report.world.netns("s").conntrack)) == 3
+
+
+# -- time -------------------------------------------------------------------------------------------------------------
+
+def test_time_prints_full_times_dates_and_the_default_datestop():
+    assert saved("-A INPUT -m time --timestart 8:0:5 --timestop 17:30 --weekdays Mo,Tuesday,7",
+                 "-A INPUT -m time ! --monthdays 1 --datestart 2024-01-01T10",
+                 "-A INPUT -m time --localtz --timestart 22:00 --timestop 06:00 --contiguous") == [
+        "-A INPUT -m time --timestart 08:00:05 --timestop 17:30:00 --weekdays Mon,Tue,Sun --datestop 2038-01-19T03:14:07",
+        "-A INPUT -m time --monthdays " + ",".join(str(d) for d in range(2, 32))
+        + " --datestart 2024-01-01T10:00:00 --datestop 2038-01-19T03:14:07",
+        "-A INPUT -m time --timestart 22:00:00 --timestop 06:00:00 --datestop 2038-01-19T03:14:07 --kerneltz --contiguous"]
+    assert refused("-m time --timestart 8:61") == (
+        'invalid time "61" specified, should be hh:mm[:ss] format and within the boundaries')
+    assert refused("-m time --datestart 2040-01-01") == (
+        'Invalid date "2040-01-01" specified. Should be YYYY[-MM[-DD[Thh[:mm[:ss]]]]]')
+    assert refused("-m time --weekdays 0") == "No, the week does NOT begin with Sunday."
+    assert refused("-m time --contiguous") == "time: --contiguous only makes sense when stoptime is smaller than starttime"
+
+
+def test_time_decides_on_the_world_clock():
+    c = ctx()
+    c.now = 1767225600 + 9 * 3600  # 2026-01-01T09:00:00Z, a Thursday
+    assert m("-m time --timestart 08:00 --timestop 17:00 --weekdays Thu").matches(udp(), c)
+    assert not m("-m time --weekdays Fri").matches(udp(), c)
+    assert m("-m time --monthdays 1 --datestart 2026-01-01").matches(udp(), c)
+    assert not m("-m time --datestop 2025-12-31T23:59:59").matches(udp(), c)
+    night = m("-m time --timestart 22:00 --timestop 06:00 --weekdays Wed --contiguous")
+    assert not night.matches(udp(), c)
+    c.now = 1767225600 + 3 * 3600  # 03:00 Thursday: the night that began on Wednesday
+    assert night.matches(udp(), c)
+    assert not m("-m time --timestart 22:00 --timestop 06:00 --weekdays Wed").matches(udp(), c)
+    from simnet import World
+    assert World().epoch == 1767225600.0
