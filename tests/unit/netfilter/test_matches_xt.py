@@ -270,3 +270,32 @@ def test_time_decides_on_the_world_clock():
     assert not m("-m time --timestart 22:00 --timestop 06:00 --weekdays Wed").matches(udp(), c)
     from simnet import World
     assert World().epoch == 1767225600.0
+
+
+# -- string -----------------------------------------------------------------------------------------------------------
+
+def test_string_prints_printable_patterns_as_strings_and_others_as_hex():
+    assert saved("-A INPUT -m string --algo kmp --string \"GET /index\" --from 40 --to 100",
+                 "-A INPUT -m string --algo bm --hex-string a|42|c", "-A INPUT -m string --algo bm --hex-string |0102|",
+                 "-A INPUT -m string --algo bm ! --string \"a\\\"b\" --icase") == [
+        '-A INPUT -m string --string "GET /index" --algo kmp --from 40 --to 100',
+        '-A INPUT -m string --string "aBc" --algo bm', '-A INPUT -m string --hex-string "|0102|" --algo bm',
+        '-A INPUT -m string ! --string "a\\"b" --algo bm --icase']
+    assert refused("-m string --string foo") == 'string: option "--algo" must be specified'
+    assert refused("-m string --algo bm --hex-string |4|") == "Invalid hex block"
+    with pytest.raises(Exception, match=r"No such file or directory"):
+        saved("-A INPUT -m string --algo xx --string foo")
+
+
+def test_string_searches_the_packet_from_its_ip_header_within_from_and_to():
+    pkt = udp(dport=5000)
+    data = Skb(packet=pkt.packet.__class__(ip=pkt.packet.ip, l4=pkt.packet.l4, payload=b"my SeCrEt\n"))
+    c = ctx()
+    assert m("-m string --algo bm --string secret --icase").matches(data, c)
+    assert not m("-m string --algo bm --string secret").matches(data, c)
+    assert m("-m string --algo kmp --string SeCrEt --from 28").matches(data, c)  # 20 (IP) + 8 (UDP): the payload
+    assert not m("-m string --algo kmp --string SeCrEt --to 32").matches(data, c)  # the pattern ends at byte 36
+    assert m("-m string --algo kmp --string SeCrEt --to 36").matches(data, c)
+    from simnet import run_script
+    report = run_script(pathlib.Path(__file__).parents[2].joinpath("data", "xt", "string.sh"))
+    assert [p.to_json()["outcome"] for p in report.probes] == ["delivered", "lost"]
