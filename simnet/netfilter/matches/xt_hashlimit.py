@@ -284,10 +284,11 @@ class HashlimitMatch(Match):
             window, count = (now, 0) if entry is None or now - entry[0] >= self.interval else (entry[0], entry[2])
             count += skb.packet.length if self.bytes_mode else 1
             table[key] = (window, now, count)
-            limit = (self.avg if self.bytes_mode else SCALE // max(self.avg, 1)) * self.interval + self.burst
+            per_sec = _cost_to_bytes(self.avg) if self.bytes_mode else SCALE // max(self.avg, 1)
+            limit = per_sec * self.interval + self.burst
             return (count <= limit) != self.invert
         if self.bytes_mode:
-            rate = _cost_to_bytes(self.avg)  # bytes per second
+            rate = float(_cost_to_bytes(self.avg))  # bytes per second
             cap = rate * max(self.burst, 1)
             cost = float(skb.packet.length)
         else:
