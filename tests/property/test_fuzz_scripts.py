@@ -39,7 +39,7 @@ from simnet.world import World
 
 ROOT = Path(__file__).resolve().parents[2]
 SCENARIOS = sorted(p for p in (ROOT / "scenarios").rglob("*.sh") if "exercises" not in p.parts)
-CI_EXAMPLES = 40
+CI_EXAMPLES = 150
 LONG_EXAMPLES = 20_000
 MAX_EVENTS = 2_000_000
 """The simulated work one run may do: events scheduled on the world's clock."""
