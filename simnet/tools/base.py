@@ -23,7 +23,8 @@ if TYPE_CHECKING:
     from simnet.netns import NetNamespace
     from simnet.world import World
 
-__all__ = ["INT_MAX", "LONG_MAX", "Compiled", "StepKind", "ToolRun", "decimal", "parse_ipv4", "parse_port", "parse_seconds", "script_error", "within"]
+__all__ = ["INT_MAX", "LONG_MAX", "Compiled", "StepKind", "ToolRun", "decimal", "parse_ipv4", "parse_port",
+           "parse_seconds", "script_error", "within"]
 
 
 class StepKind(Enum):

@@ -34,8 +34,8 @@ def compile_http_server(cmd: Command, ns: str | None, argv: tuple[str, ...]) -> 
     """``python3 -m http.server [--bind ADDR] [PORT] &``: a TCP listener (a background job)."""
     words = list(argv[1:])
     if words[:2] != ["-m", "http.server"]:
-        raise script_error(cmd, f"unsupported command {' '.join(argv[:3])!r}: of python only 'python3 -m http.server' is "
-                        "supported")
+        raise script_error(cmd, f"unsupported command {' '.join(argv[:3])!r}: of python only "
+                                "'python3 -m http.server' is supported")
     if not cmd.background:
         raise script_error(cmd, "python3 -m http.server must run in the background: end the line with '&'")
     port = 8000
