@@ -134,8 +134,9 @@ def _error_outcome(errors: list[tuple[int, int, IPv4Address]], *, ping: bool = T
     return "unreachable", report
 
 
-KEPT_ECHOES = 3
-"""A long ping keeps the traces of its first echoes (what a user reads above the summary)."""
+KEPT_ECHOES = 10
+"""A long ping keeps the traces of its first echoes and of what they caused (what a user reads
+above the summary); a ping of up to this many echoes keeps them all."""
 
 _SETTLED = 60.0
 """Seconds after which an echo's packets are certainly done (ARP gives up after 3 s)."""
@@ -213,7 +214,7 @@ def ping(world: "World", netns: str, dst: IPv4Address | str, *, count: int = 1, 
         # forget the traces of settled echoes past the first few
         while len(sent) > 1 and sent[1][0] <= world.now - _SETTLED:
             _, tid = sent.pop(0)
-            world.tracer.discard(tid, sent[0][1])
+            world.tracer.discard(tid, sent[0][1], keep_caused_before=tally["kept_until"])
         return tally["replies"] + tally["errors"] + len(sock.replies) + len(sock.errors)
 
     if saddr is None:
@@ -232,7 +233,8 @@ def ping(world: "World", netns: str, dst: IPv4Address | str, *, count: int = 1, 
     seen = getattr(world, "last_ping_seen", None)
     traces = _collect(world, first)
     if tally["kept_until"]:
-        traces = tuple(t for t in traces if t.id < tally["kept_until"])
+        kept = tally["kept_until"]
+        traces = tuple(t for t in traces if t.id < kept or t.caused_by is not None and t.caused_by < kept)
     stats = PingStats(transmitted=tally["sent"], received=tally["replies"] + len(sock.replies),
                       errors=tally["errors"] + len(sock.errors))
     base = dict(proto="icmp", netns=netns, dst=dst, dport=None, traces=traces, ping=stats)
