@@ -57,6 +57,8 @@ class ProbeResult:
     errno: str | None = None
     received: Seen | None = None
     traces: tuple[Trace, ...] = ()
+    ping: "PingStats | None" = None
+    """ping's summary (transmitted, received, errors) for a ping probe."""
 
     @property
     def ok(self) -> bool:
@@ -69,6 +71,7 @@ class ProbeResult:
             "received": None if self.received is None else {
                 "ns": self.received.ns, "src": str(self.received.src), "sport": self.received.sport},
             "trace": [t.to_json() for t in self.traces],
+            **({"ping": self.ping.to_json()} if self.ping is not None else {}),
         }
 
     def __rich__(self) -> Any:
@@ -131,10 +134,46 @@ def _error_outcome(errors: list[tuple[int, int, IPv4Address]], *, ping: bool = T
     return "unreachable", report
 
 
+KEPT_ECHOES = 10
+"""A long ping keeps the traces of its first echoes and of what they caused (what a user reads
+above the summary); a ping of up to this many echoes keeps them all."""
+
+_SETTLED = 60.0
+"""Seconds after which an echo's packets are certainly done (ARP gives up after 3 s)."""
+
+
+@dataclass(frozen=True, slots=True)
+class PingStats:
+    """ping's summary line: ``N packets transmitted, M received, +E errors, X% packet loss``."""
+
+    transmitted: int
+    received: int
+    errors: int
+
+    @property
+    def loss(self) -> int:
+        """The loss percentage as ping prints it (rounded down)."""
+        return (self.transmitted - self.received) * 100 // self.transmitted if self.transmitted else 0
+
+    def __str__(self) -> str:
+        errors = f", +{self.errors} errors" if self.errors else ""
+        return (f"{self.transmitted} packets transmitted, {self.received} received{errors}, "
+                f"{self.loss}% packet loss")
+
+    def to_json(self) -> dict[str, int]:
+        return {"transmitted": self.transmitted, "received": self.received, "errors": self.errors,
+                "loss": self.loss}
+
+
 def ping(world: "World", netns: str, dst: IPv4Address | str, *, count: int = 1, timeout: float = 1.0,
          src: IPv4Address | None = None, interface: str | None = None, interval: float = 1.0,
          ttl: int = 64) -> ProbeResult:
-    """``ping -c COUNT -W TIMEOUT [-I SRC] DST``: echo requests one interval apart."""
+    """``ping -c COUNT -W TIMEOUT [-I SRC] DST``: echo requests one interval apart.
+
+    Each request is sent when the clock reaches it (the next one is scheduled then), and only
+    the first :data:`KEPT_ECHOES` echoes keep their traces and replies, so a long ping costs
+    time in proportion to its count but memory and report size that do not grow with it.
+    """
     from simnet.datapath import send_ip
 
     ns = world.netns(netns)
@@ -147,32 +186,58 @@ def ping(world: "World", netns: str, dst: IPv4Address | str, *, count: int = 1, 
     ns.sockets.pings[ident] = sock
     world.last_ping_seen = None  # type: ignore[attr-defined]
     errno_name: list[str] = []
+    sent: list[tuple[float, int]] = []  # (when, first trace id) of the echoes not yet settled
+    tally = {"sent": 0, "replies": 0, "errors": 0, "kept_until": 0}
 
     def send(seq: int) -> None:
         pkt = Packet(ip=IPv4(src=saddr or IPv4Address(0), dst=dst, proto=IPProto.ICMP, ttl=ttl),
                      l4=Icmp(type=IcmpType.ECHO_REQUEST, id=ident, seq=seq), payload=b"\0" * 56)
         tid = world.tracer.new(pkt, ns.name)
+        tally["sent"] += 1
+        if seq == KEPT_ECHOES + 1:
+            tally["kept_until"] = tid
+        if seq > KEPT_ECHOES:
+            sent.append((world.now, tid))
+        if seq < count:
+            world.schedule_at(start + seq * interval, send, seq + 1)
         world.tracer.step(tid, Sent(netns=ns.name, packet=pkt, by="ping"))
         err = send_ip(ns, pkt, tid, oif=interface)
-        if err:
+        if err and not errno_name:
             errno_name.append(err)
 
+    def answered() -> int:
+        # keep the first reply and error (the outcome comes from them), count the rest
+        for key, got in (("replies", sock.replies), ("errors", sock.errors)):
+            if len(got) > 1:
+                tally[key] += len(got) - 1
+                del got[1:]
+        # forget the traces of settled echoes past the first few
+        while len(sent) > 1 and sent[1][0] <= world.now - _SETTLED:
+            _, tid = sent.pop(0)
+            world.tracer.discard(tid, sent[0][1], keep_caused_before=tally["kept_until"])
+        return tally["replies"] + tally["errors"] + len(sock.replies) + len(sock.errors)
+
     if saddr is None:
+        count = 1
         send(1)
     else:
-        for seq in range(1, count + 1):
-            world.schedule((seq - 1) * interval, send, seq)
+        world.schedule_at(start, send, 1)
     deadline = start + (count - 1) * interval + _bounded(timeout)
     # ping exits as soon as every request it sent has been answered (a reply or an error)
-    while world.pending() and world._queue[0][0] < deadline - 1e-9 and \
-            len(sock.replies) + len(sock.errors) < count:
+    while world.pending() and world._queue[0][0] < deadline - 1e-9 and answered() < count:
         world.run(until=world._queue[0][0])
-    if len(sock.replies) + len(sock.errors) < count:
+    if answered() < count:
         world.run(until=deadline - 1e-9)
+    answered()
     del ns.sockets.pings[ident]
     seen = getattr(world, "last_ping_seen", None)
     traces = _collect(world, first)
-    base = dict(proto="icmp", netns=netns, dst=dst, dport=None, traces=traces)
+    if tally["kept_until"]:
+        kept = tally["kept_until"]
+        traces = tuple(t for t in traces if t.id < kept or t.caused_by is not None and t.caused_by < kept)
+    stats = PingStats(transmitted=tally["sent"], received=tally["replies"] + len(sock.replies),
+                      errors=tally["errors"] + len(sock.errors))
+    base = dict(proto="icmp", netns=netns, dst=dst, dport=None, traces=traces, ping=stats)
     if sock.replies:
         # as the kernel runner reports it: the echo reply's type, code and sender
         echo = IcmpReport(type=int(IcmpType.ECHO_REPLY), code=0, src=sock.replies[0][0])

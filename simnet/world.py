@@ -53,12 +53,22 @@ class Tracer:
     def step(self, tid: int, step: Step) -> None:
         if self.touched is not None:
             self.touched.add(step.netns)
-        if self.recording:
-            self._open[tid]["steps"].append(step)
+        rec = self._open.get(tid) if self.recording else None
+        if rec is not None:  # None: discarded (a long ping keeps only the echoes a user reads)
+            rec["steps"].append(step)
 
     def end(self, tid: int, disposition: Disposition) -> None:
-        if self.recording:
-            self._open[tid]["ends"].append(disposition)
+        rec = self._open.get(tid) if self.recording else None
+        if rec is not None:
+            rec["ends"].append(disposition)
+
+    def discard(self, first: int, last: int, *, keep_caused_before: int = 0) -> None:
+        """Forget the traces with ids first..last-1, but those caused by a trace before
+        ``keep_caused_before``; callers discard only packets long done."""
+        for tid in range(first, last):
+            rec = self._open.get(tid)
+            if rec is not None and not (rec["caused_by"] is not None and rec["caused_by"] < keep_caused_before):
+                del self._open[tid]
 
     def drop(self, tid: int, netns: str, reason: str, disposition: Disposition = Disposition.DROPPED) -> None:
         """The packet stops here: a :class:`Dropped` step saying why, then the end of its trace."""
@@ -175,6 +185,10 @@ class World:
     # -- time and events -------------------------------------------------------
     def schedule(self, delay: float, fn: Callable[..., None], *args: Any) -> None:
         heapq.heappush(self._queue, (self.now + delay, next(self._seq), fn, args))
+
+    def schedule_at(self, when: float, fn: Callable[..., None], *args: Any) -> None:
+        """Run ``fn(*args)`` at time ``when`` (not before now)."""
+        heapq.heappush(self._queue, (max(when, self.now), next(self._seq), fn, args))
 
     def run(self, until: float | None = None, *, max_events: int = 1_000_000) -> None:
         """Process events in order until none is left or the next is after ``until``."""

@@ -52,8 +52,8 @@ OUTCOMES: frozenset[str] = frozenset(
 TABLES: frozenset[str] = frozenset({"raw", "mangle", "nat", "filter", "security"})
 
 _ERRNO_NAMES = frozenset(_errno.errorcode.values())
-_VIA = re.compile(r"(?P<table>[a-z]+)/(?P<chain>[A-Za-z0-9_.:+-]+)#(?P<rule>\d+)")
-_FROM = re.compile(r"(?P<addr>[0-9.]+)(?::(?P<port>\d+))?")
+_VIA = re.compile(r"(?P<table>[a-z]+)/(?P<chain>[A-Za-z0-9_.:+-]+)#(?P<rule>[0-9]{1,9})")
+_FROM = re.compile(r"(?P<addr>[0-9.]+)(?::(?P<port>[0-9]+))?")
 
 
 class ScriptError(ConfigError):
@@ -131,9 +131,10 @@ class Expectation:
                 except AddressValueError:
                     raise fail(f"{m['addr']!r} is not an IPv4 address") from None
                 if m["port"] is not None:
-                    sport = int(m["port"])
-                    if not 0 < sport < 65536:
-                        raise fail(f"port {sport} is out of range 1-65535")
+                    digits = m["port"].lstrip("0")
+                    if not digits or len(digits) > 5 or int(digits) > 65535:
+                        raise fail(f"port {m['port']} is out of range 1-65535")
+                    sport = int(digits)
             else:
                 m = _VIA.fullmatch(value)
                 if not m:

@@ -24,6 +24,7 @@ Example:
 
 from __future__ import annotations
 
+import math
 import os
 import re
 from dataclasses import dataclass, field
@@ -34,10 +35,11 @@ from simnet.errors import SimnetError
 from simnet.probe import ProbeResult
 from simnet.script.expect import Expectation, ScriptError
 from simnet.script.lexer import Command, lex, netns_exec
-from simnet.script.shell import expand
+from simnet.script.shell import expand, parse_duration
 from simnet.tools import TOOLS, StepKind
-from simnet.tools.base import parse_seconds
+from simnet.tools.base import decimal
 from simnet.tools.ip import IpError, root_netns
+from simnet.tools.ip.netns import check_name
 from simnet.world import World
 
 __all__ = ["ProbeRecord", "Report", "compile_script", "run_script", "rule_counters"]
@@ -66,6 +68,8 @@ class ProbeRecord:
         out["counters"] = self.counters
         out["conntrack"] = self.conntrack
         out["trace"] = r["trace"]
+        if "ping" in r:
+            out["ping"] = r["ping"]  # ping's summary: a long ping's trace keeps only its first echoes
         return out
 
 
@@ -202,8 +206,15 @@ _BACKGROUND = frozenset(name for name, t in TOOLS.items() if t.background)
 
 def _compile(cmd: Command, jobs: int) -> tuple[_STEP, bool]:
     ns, argv = netns_exec(cmd)
+    if ns is not None:
+        try:
+            check_name(ns)
+        except IpError as e:
+            raise _err(cmd, f"ip netns exec: {e}") from None
+    if argv[:3] == ("ip", "netns", "exec"):
+        raise _err(cmd, "ip netns exec: No netns name specified")
     if not argv:
-        raise _err(cmd, "'ip netns exec NS' needs a command to run")
+        raise _err(cmd, f"ip netns exec {ns}: No command specified")
     if argv[0] == "env" and "dockerd" in argv and all("=" in w for w in argv[1:argv.index("dockerd")]):
         # env VAR=VALUE ... dockerd: the daemon's environment (docker's hunk)
         k = argv.index("dockerd")
@@ -264,8 +275,13 @@ def _compile(cmd: Command, jobs: int) -> tuple[_STEP, bool]:
 def _compile_sleep(cmd: Command, argv: tuple[str, ...]) -> _STEP:
     if len(argv) != 2:
         raise _err(cmd, "sleep takes one duration in seconds")
-    secs = parse_seconds(cmd, argv[1], "sleep")
+    try:
+        secs = parse_duration(argv[1])  # coreutils' sleep reads its NUMBER[SUFFIX] as timeout does
+    except ValueError:
+        raise _err(cmd, f"sleep: invalid time interval '{argv[1]}'") from None
     secs = secs if cmd.limit is None else min(secs, cmd.limit)
+    if math.isinf(secs):
+        raise _err(cmd, f"sleep {argv[1]} never returns: simnet runs a script to its end")
     return lambda run: run.world.run(until=run.world.now + secs)
 
 
@@ -309,9 +325,9 @@ def _compile_kill(cmd: Command, argv: tuple[str, ...], jobs: int) -> _STEP:
         if jobs == 0:
             raise _err(cmd, "kill $!: no background job has been started yet")
         job: int | None = None
-    elif re.fullmatch(r"%\d+", target):
-        job = int(target[1:])
-        if not 1 <= job <= jobs:
+    elif re.fullmatch(r"%[0-9]+", target):
+        job = decimal(target[1:])
+        if job is None or not 1 <= job <= jobs:
             raise _err(cmd, f"kill {target}: no such job")
     else:
         raise _err(cmd, f"unsupported kill target {target!r}: use %N or $!")

@@ -277,7 +277,8 @@ class _Lexer:
                 raise self.unsupported(c, "subshells and grouping are not supported; " + _ONE_PER_LINE)
             else:
                 word = self.word()
-                if word.isdigit() and self.peek() in ("<", ">") and self.src[self.i - 1] not in "'\"":
+                if (word.isascii() and word.isdigit() and self.peek() in ("<", ">")
+                        and self.src[self.i - 1] not in "'\""):
                     raise self.unsupported(word + self.peek(), "only '>' and '>>' of stdout to a file are supported")
                 tokens.append(("word", word, line))
         end_line = self.line

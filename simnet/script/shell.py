@@ -48,7 +48,7 @@ def parse_duration(word: str) -> float:
     Raises:
         ValueError: with timeout's message, for anything else.
     """
-    m = re.fullmatch(r"((?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?|inf(?:inity)?)([smhd]?)", word)
+    m = re.fullmatch(r"((?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][-+]?[0-9]+)?|inf(?:inity)?)([smhd]?)", word)
     if not m:
         raise ValueError(f"timeout: invalid time interval '{word}'")
     return float(m[1]) * _UNITS[m[2]]
@@ -74,7 +74,7 @@ def _timeout(cmd: Command, words: tuple[str, ...]) -> tuple[float | None, tuple[
                 value = words[i]
             if name in ("-s", "--signal"):
                 sig = value.upper().removeprefix("SIG")
-                if sig not in _SIGNALS and not (sig.isdigit() and 0 < int(sig) < 65):
+                if sig not in _SIGNALS and not (re.fullmatch(r"[0-9]{1,3}", sig) and 0 < int(sig) < 65):
                     raise ScriptError(cmd.file, cmd.line, f"timeout: '{value}': invalid signal")
             else:
                 _duration(cmd, value)
@@ -107,6 +107,8 @@ def _unwrap(cmd: Command) -> Command:
             limit, argv = _timeout(cmd, argv)
             if limit is not None:
                 limits.append(limit)
+        elif len(argv) < 4:
+            raise ScriptError(cmd.file, cmd.line, "ip netns exec: No netns name specified")
         else:
             ns, argv = netns_exec(argv)
     if not wrapped:

@@ -9,6 +9,8 @@ here as :class:`ToolRun`.
 
 from __future__ import annotations
 
+import math
+import re
 from dataclasses import dataclass
 from enum import Enum
 from ipaddress import AddressValueError, IPv4Address
@@ -21,7 +23,8 @@ if TYPE_CHECKING:
     from simnet.netns import NetNamespace
     from simnet.world import World
 
-__all__ = ["Compiled", "StepKind", "ToolRun", "parse_ipv4", "parse_port", "parse_seconds", "script_error", "within"]
+__all__ = ["INT_MAX", "LONG_MAX", "Compiled", "StepKind", "ToolRun", "decimal", "parse_ipv4", "parse_port",
+           "parse_seconds", "script_error", "within"]
 
 
 class StepKind(Enum):
@@ -60,6 +63,28 @@ class ToolRun(Protocol):
         """Whether the listener on ``ns:port`` answers HTTP (http.server, an HTTP image's process)."""
 
 
+INT_MAX = (1 << 31) - 1
+LONG_MAX = (1 << 63) - 1
+_BEYOND = 10 ** 30
+"""Stands for any decimal longer than 30 digits: beyond every range a tool checks, so a number of
+any length is compared without converting all its digits (Python refuses beyond 4,300)."""
+
+
+def decimal(word: str) -> int | None:
+    """A whole word read as C's ``strtol(word, &end, 10)`` reads it (leading blanks, a sign, digits
+    and nothing after), or None; a number longer than 30 digits reads as +/-10**30.
+
+    >>> decimal("42"), decimal(" +7"), decimal("-0012"), decimal("0x10"), decimal("9" * 5000) == 10 ** 30
+    (42, 7, -12, None, True)
+    """
+    m = re.fullmatch(r"[ \t\n\v\f\r]*([+-]?)0*(\d+)", word) if word[:1].isspace() or word[:1] in "+-0123456789" \
+        else None
+    if m is None or not m[2].isascii():
+        return None
+    value = _BEYOND if len(m[2]) > 30 else int(m[2])
+    return -value if m[1] == "-" else value
+
+
 def script_error(cmd: Command, message: str) -> ScriptError:
     """A refusal of ``cmd``'s line, naming its file and line."""
     return ScriptError(cmd.file, cmd.line, message)
@@ -67,11 +92,10 @@ def script_error(cmd: Command, message: str) -> ScriptError:
 
 def parse_seconds(cmd: Command, word: str, what: str) -> float:
     """A non-negative number of seconds (``sleep``, ``nc -w``, ``ping -W``, ``curl -m``)."""
-    try:
-        value = float(word)
-    except ValueError:
-        raise script_error(cmd, f"{what}: invalid time {word!r}") from None
-    if value < 0:
+    if not re.fullmatch(r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?", word):
+        raise script_error(cmd, f"{what}: invalid time {word!r}")
+    value = float(word)
+    if value < 0 or math.isinf(value):
         raise script_error(cmd, f"{what}: invalid time {word!r}")
     return value
 
@@ -86,9 +110,10 @@ def parse_ipv4(cmd: Command, word: str, tool: str) -> IPv4Address:
 
 def parse_port(cmd: Command, word: str, tool: str) -> int:
     """A TCP/UDP port 1-65535."""
-    if not word.isdigit() or not 0 < int(word) < 65536:
+    value = decimal(word) if word.isascii() and word.isdigit() else None
+    if value is None or not 0 < value < 65536:
         raise script_error(cmd, f"{tool}: port number invalid: {word}")
-    return int(word)
+    return value
 
 
 def within(cmd: Command, own: float | None) -> float:

@@ -7,10 +7,31 @@ import re
 from simnet.probe import MAX_TIMEOUT, ProbeResult, _write_out_tokens, curl_write_out, tcp_connect
 from simnet.script.lexer import Command
 from simnet.tools.base import (
-    Compiled, StepKind, ToolRun, parse_ipv4, parse_port, parse_seconds, script_error, within,
+    Compiled, StepKind, ToolRun, decimal, parse_ipv4, parse_port, script_error, within,
 )
 
 __all__ = ["compile_curl"]
+
+def _max_time(cmd: Command, option: str, word: str) -> float:
+    """``-m SECONDS`` as curl 7.88's str2udouble reads it, with its words."""
+    opt = "-m" if not option.startswith("--") else option
+    if not re.fullmatch(r"[+-]?(?:\d+\.?\d*|\.\d+)", word):
+        raise script_error(cmd, f"curl: option {opt}: expected a proper numerical parameter")
+    if word.startswith("-"):
+        raise script_error(cmd, f"curl: option {opt}: expected a positive numerical parameter")
+    value = float(word)
+    if value > (1 << 63) / 1000:  # curl keeps milliseconds in a 64-bit timediff_t
+        raise script_error(cmd, f"curl: option {opt}: too large number")
+    return value
+
+
+def _url_port(cmd: Command, word: str) -> int:
+    """The URL's port: curl's URL parser refuses one above 65535 (exit 3)."""
+    value = decimal(word)
+    if value is None or value > 65535:
+        raise script_error(cmd, "curl: (3) URL using bad/illegal format or missing URL")
+    return parse_port(cmd, word.lstrip("0") or "0", "curl")
+
 
 _URL = re.compile(r"(?:http://)?(?P<host>[0-9.]+)(?::(?P<port>\d+))?(?:/.*)?")
 
@@ -51,7 +72,7 @@ def compile_curl(cmd: Command, ns: str | None, argv: tuple[str, ...]) -> Compile
                 attached = words[i]
                 i += 1
             if letters[-1] == "m":
-                timeout = parse_seconds(cmd, attached, "curl")
+                timeout = _max_time(cmd, w, attached)
             elif letters[-1] == "o" and attached != "/dev/null":
                 raise script_error(cmd, f"curl -o {attached}: simnet writes no files; use -o /dev/null")
             elif letters[-1] == "w":
@@ -70,7 +91,7 @@ def compile_curl(cmd: Command, ns: str | None, argv: tuple[str, ...]) -> Compile
     if not m:
         raise script_error(cmd, f"curl: cannot use URL {url!r}: give http://ADDR[:PORT]/ with an IPv4 address")
     dst = parse_ipv4(cmd, m["host"], "curl")
-    dport = parse_port(cmd, m["port"], "curl") if m["port"] else 80
+    dport = _url_port(cmd, m["port"]) if m["port"] else 80
     wait = min(within(cmd, timeout), MAX_TIMEOUT)
 
     def probe(run: ToolRun) -> ProbeResult:

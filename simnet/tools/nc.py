@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from ipaddress import IPv4Address
 from typing import Any
 
@@ -9,11 +10,38 @@ from simnet.errors import KernelError
 from simnet.probe import MAX_TIMEOUT, ProbeResult, tcp_connect, udp_connect, udp_send
 from simnet.script.lexer import Command
 from simnet.tools.base import (
-    Compiled, StepKind, ToolRun, parse_ipv4, parse_port, parse_seconds, script_error, within,
+    INT_MAX, Compiled, StepKind, ToolRun, decimal, parse_ipv4, script_error, within,
 )
 from simnet.tools.ip.common import IpError
 
 __all__ = ["compile_nc"]
+
+
+def _strtonum(cmd: Command, what: str, word: str, low: int, high: int) -> int:
+    """OpenBSD's strtonum with nc's ``errx(1, "WHAT %s: %s", errstr, word)``."""
+    value = decimal(word)
+    if value is None:
+        raise script_error(cmd, f"nc: {what} invalid: {word}")
+    if value < low:
+        raise script_error(cmd, f"nc: {what} too small: {word}")
+    if value > high:
+        raise script_error(cmd, f"nc: {what} too large: {word}")
+    return value
+
+
+def _port(cmd: Command, word: str) -> int:
+    """nc's strtoport: 1-65535."""
+    return _strtonum(cmd, "port number", word, 1, 65535)
+
+
+def _timeout(cmd: Command, word: str) -> float:
+    """``-w``: whole seconds 0..INT_MAX/1000 as nc reads them; simnet also takes a fraction
+    (``-w 0.5``), which OpenBSD nc calls invalid."""
+    if re.fullmatch(r"\d*\.\d+|\d+\.", word):
+        if float(word) > INT_MAX // 1000:
+            raise script_error(cmd, f"nc: timeout too large: {word}")
+        return float(word)
+    return float(_strtonum(cmd, "timeout", word, 0, INT_MAX // 1000))
 
 
 def compile_nc(cmd: Command, ns: str | None, argv: tuple[str, ...]) -> Compiled:
@@ -38,9 +66,9 @@ def compile_nc(cmd: Command, ns: str | None, argv: tuple[str, ...]) -> Compiled:
                     if not w[j + 1:]:
                         i += 1
                     if c == "w":
-                        timeout = parse_seconds(cmd, val, "nc")
+                        timeout = _timeout(cmd, val)
                     elif c == "p":
-                        sport = parse_port(cmd, val, "nc")
+                        sport = _port(cmd, val)
                     else:
                         src = parse_ipv4(cmd, val, "nc")
                     break
@@ -61,7 +89,7 @@ def compile_nc(cmd: Command, ns: str | None, argv: tuple[str, ...]) -> Compiled:
         if not cmd.background:
             raise script_error(cmd, "a listener (nc -l) must run in the background: end the line with '&'")
         if len(pos) == 1:
-            port = parse_port(cmd, pos[0], "nc")
+            port = _port(cmd, pos[0])
         elif not pos and sport is not None:
             port = sport
         else:
@@ -80,7 +108,7 @@ def compile_nc(cmd: Command, ns: str | None, argv: tuple[str, ...]) -> Compiled:
         raise script_error(cmd, "only listeners may run in the background")
     if len(pos) != 2:
         raise script_error(cmd, "nc needs a destination and a port: nc [-z] [-w s] DST PORT")
-    dst, dport = parse_ipv4(cmd, pos[0], "nc"), parse_port(cmd, pos[1], "nc")
+    dst, dport = parse_ipv4(cmd, pos[0], "nc"), _port(cmd, pos[1])
     wait = min(within(cmd, timeout), MAX_TIMEOUT)
     if proto == "udp" and ("z" in flags or cmd.stdin == ""):
         def probe(run: ToolRun) -> ProbeResult:  # nc writes no datagram: nothing to send, or -z

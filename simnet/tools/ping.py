@@ -2,19 +2,54 @@
 
 from __future__ import annotations
 
+import math
 import re
 from ipaddress import AddressValueError, IPv4Address
 
 from simnet.probe import MAX_TIMEOUT, ProbeResult, ping
 from simnet.script.lexer import Command
 from simnet.script.shell import ping_within
-from simnet.tools.base import Compiled, StepKind, ToolRun, parse_ipv4, parse_seconds, script_error
+from simnet.tools.base import INT_MAX, LONG_MAX, Compiled, StepKind, ToolRun, decimal, parse_ipv4, script_error
 
-__all__ = ["compile_ping"]
+__all__ = ["MAX_ECHOES", "compile_ping"]
+
+MAX_ECHOES = 1000
+"""The most echo requests one ping may send in simnet (after ``timeout`` cut it): each is a
+full trip through the simulated stack, about a millisecond of CPU."""
+
+
+def _strtol(cmd: Command, word: str, low: int, high: int) -> int:
+    """iputils' strtol_or_err(word, "invalid argument", low, high), with its words."""
+    value = decimal(word)
+    if value is None:
+        raise script_error(cmd, f"ping: invalid argument: '{word}'")
+    if not -LONG_MAX - 1 <= value <= LONG_MAX:
+        raise script_error(cmd, f"ping: invalid argument: '{word}': Numerical result out of range")
+    if not low <= value <= high:
+        raise script_error(cmd, f"ping: invalid argument: '{word}': out of range: {low} <= value <= {high}")
+    return value
+
+
+def _strtod(cmd: Command, word: str, what: str, low: float) -> float:
+    """iputils' ping_strtod for -i and -W: a number up to INT_MAX/1000 seconds, or ping's exit 2.
+
+    A word with garbage after the number (``-W 1x``) only draws a warning from ping 20221126
+    ("this will become fatal error in the future"); simnet refuses it with that warning.
+    """
+    m = re.fullmatch(r"\s*[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?", word)
+    if m is None:
+        raise script_error(cmd, f"ping: option argument contains garbage: {word}")
+    value = float(word)
+    if math.isinf(value):
+        raise script_error(cmd, f"ping: {what}: {word}: Numerical result out of range")
+    if value < low or value > INT_MAX // 1000:
+        raise script_error(cmd, f"ping: {what}: {word}")
+    return value
 
 
 def compile_ping(cmd: Command, ns: str | None, argv: tuple[str, ...]) -> Compiled:
-    """``ping -c N [-W S] [-w S] [-i S] [-t TTL] [-I ADDR|DEV] [-q] [-n] [-4] DST`` (iputils' words)."""
+    """``ping -c N [-W S] [-w S] [-i S] [-t TTL] [-I ADDR|DEV] [-q] [-n] [-4] DST`` (iputils 20221126's
+    checks and words; ``-w`` bounds the wait like ``-W``)."""
     count, src, dev, interval, ttl = 1, None, None, 1.0, 64
     timeout: float | None = None
     dst: IPv4Address | None = None
@@ -23,7 +58,7 @@ def compile_ping(cmd: Command, ns: str | None, argv: tuple[str, ...]) -> Compile
     count_given = False
     while i < len(words):
         w = words[i]
-        m = re.fullmatch(r"-([cWIiwt])(.*)", w)
+        m = re.fullmatch(r"-([cWIiwt])(.*)", w, re.S)
         if m:
             flag, val = m.group(1), m.group(2)
             if not val:
@@ -32,15 +67,17 @@ def compile_ping(cmd: Command, ns: str | None, argv: tuple[str, ...]) -> Compile
                 i += 1
                 val = words[i]
             if flag == "c":
-                if not val.isdigit() or int(val) < 1:
-                    raise script_error(cmd, f"ping: invalid argument: '{val}'")
-                count, count_given = int(val), True
-            elif flag in ("W", "w"):
-                timeout = parse_seconds(cmd, val, "ping")
+                count, count_given = _strtol(cmd, val, 1, LONG_MAX), True
+            elif flag == "W":
+                timeout = _strtod(cmd, val, "bad linger time", 0.0)
+            elif flag == "w":
+                timeout = float(_strtol(cmd, val, 0, INT_MAX))
             elif flag == "i":
-                interval = parse_seconds(cmd, val, "ping")
+                interval = _strtod(cmd, val, "bad timing interval", -math.inf)
+                if interval < 0:
+                    raise script_error(cmd, f"ping -i {val}: simnet does not model a negative interval")
             elif flag == "t":
-                ttl = int(val) if val.isdigit() else 64
+                ttl = _strtol(cmd, val, 0, 255)
             else:
                 try:
                     src = IPv4Address(val)
@@ -60,6 +97,10 @@ def compile_ping(cmd: Command, ns: str | None, argv: tuple[str, ...]) -> Compile
     if not count_given:
         raise script_error(cmd, "ping without -c would run forever: give a count, e.g. ping -c 1")
     count, timeout = ping_within(cmd.limit, count, interval, timeout)
+    if count > MAX_ECHOES:
+        raise script_error(cmd, f"ping -c {count}: simnet simulates at most {MAX_ECHOES} echo requests per ping "
+                                "(a bound on its work: each is a full trip through the stack); give a smaller "
+                                "-c, or cut it with timeout N")
     wait = min(timeout, MAX_TIMEOUT)
 
     def probe(run: ToolRun) -> ProbeResult:

@@ -82,6 +82,9 @@ def compile_ip(argv: Sequence[str]) -> IpCommand:
             if not words:
                 raise IpError(INCOMPLETE, 255)
             netns = words.pop(0)
+            if not netns:
+                # netns_switch opens /run/netns/ itself, a directory setns refuses (iproute2 6.1 on 6.18)
+                raise IpError('setting the network namespace "" failed: Invalid argument', 255)
         elif o in ("br", "brief") or (len(o) > 1 and "brief".startswith(o)):
             opts.brief = True
         elif o in ("d",) or (len(o) > 1 and "details".startswith(o)):

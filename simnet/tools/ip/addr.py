@@ -91,8 +91,12 @@ def compile_addr(args: Args, opts: Opts) -> Callable[["World", "NetNamespace"], 
                     scope = Scope.parse(word)
                 except ValueError:
                     raise invarg("invalid scope value.", word) from None
+            elif w == "nodad":
+                # IFA_F_NODAD: the kernel adds an IPv4 address anyway, warning on stderr "Warning: nodad
+                # option can be set only for IPv6 addresses" (exit 0; iproute2 6.1 on 6.18)
+                args.take()
             elif w in ("label", "peer", "anycast", "valid_lft", "preferred_lft", "noprefixroute", "metric",
-                       "home", "nodad", "mngtmpaddr", "autojoin", "proto"):
+                       "home", "mngtmpaddr", "autojoin", "proto"):
                 raise Unsupported(f"ip addr {sub} ... {w}")
             else:
                 if iface is not None:

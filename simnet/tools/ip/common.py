@@ -19,7 +19,8 @@ if TYPE_CHECKING:
 __all__ = [
     "Args", "INCOMPLETE", "IpCommand", "IpError", "Opts", "ROOT", "Unsupported", "any_addr", "brief_link",
     "devices", "garbage", "get_integer", "inet_addr", "inet_iface", "inet_prefix", "invarg", "link_details",
-    "link_ether", "link_header", "ll_addr", "matches", "peer_name", "qdisc", "root_netns", "subcommand", "table_id",
+    "link_ether", "link_header", "ll_addr", "matches", "peer_name", "peer_nsid", "qdisc", "root_netns",
+    "subcommand", "table_id",
 ]
 
 ROOT = "root"
@@ -216,13 +217,24 @@ def link_header(ns: "NetNamespace", dev: Device, *, mode: bool) -> str:
             f"state {dev.operstate}{tail} group default qlen 1000\n")
 
 
+def peer_nsid(ns: "NetNamespace", other: str) -> int:
+    """The id ``ns`` knows namespace ``other`` by: peernet2id_alloc numbers peers from 0 as links
+    to them appear, which simnet reads in ifindex order (a namespace whose first veth peer sits
+    in ``b`` and whose second in the root namespace calls the root 1; seen on 6.18)."""
+    ids: dict[str, int] = {}
+    for d in devices(ns):
+        if d.peer is not None and d.peer.netns is not ns:
+            ids.setdefault(d.peer.netns.name, len(ids))
+    return ids.get(other, 0)
+
+
 def link_ether(ns: "NetNamespace", dev: Device) -> str:
     if dev.kind is LinkKind.LOOPBACK:
         return f"    link/loopback {dev.lladdr} brd 00:00:00:00:00:00\n"
     out = f"    link/ether {dev.lladdr} brd ff:ff:ff:ff:ff:ff"
     if dev.peer is not None and dev.peer.netns is not ns:
         other = dev.peer.netns.name
-        out += " link-netnsid 0" if other == ROOT else f" link-netns {other}"
+        out += f" link-netnsid {peer_nsid(ns, other)}" if other == ROOT else f" link-netns {other}"
     return out + "\n"
 
 

@@ -9,7 +9,7 @@ from simnet.addresses import MacAddress
 from simnet.errors import KernelError, NoSuchNamespace
 from simnet.link import LinkKind
 from simnet.tools.ip.common import (
-    Args, brief_link, devices, garbage, get_integer, INCOMPLETE, invarg, IpError, link_details, link_ether,
+    ROOT, Args, brief_link, devices, garbage, get_integer, INCOMPLETE, invarg, IpError, link_details, link_ether,
     link_header, ll_addr, Opts, subcommand, Unsupported,
 )
 from simnet.tools.ip.vxlan import parse_vxlan, vxlan_add
@@ -94,6 +94,18 @@ def compile_link(args: Args, opts: Opts) -> Callable[["World", "NetNamespace"], 
     raise Unsupported(f"ip link {sub}")
 
 
+def _netns_name(word: str) -> str:
+    if word.isascii() and word.isdigit():
+        raise Unsupported(f"netns {word} (a process id: simnet has no processes; name the namespace)")
+    return word
+
+
+def _netns(world: "World", name: str) -> "NetNamespace":
+    if name not in world.namespaces or name == ROOT:  # ROOT: simnet's own name for the script's namespace
+        raise invarg('Invalid "netns" value', name)
+    return world.namespaces[name]
+
+
 def _compile_link_add(args: Args) -> Callable[["World", "NetNamespace"], str]:
     name: str | None = None
     kind: str | None = None
@@ -104,6 +116,7 @@ def _compile_link_add(args: Args) -> Callable[["World", "NetNamespace"], str]:
     peer_addr: MacAddress | None = None
     vxlan_opts: dict[str, object] | None = None
     vlan_filtering = False
+    link_ns: str | None = None
     while args.more():
         w = args.peek()
         if kind is None:
@@ -115,8 +128,13 @@ def _compile_link_add(args: Args) -> Callable[["World", "NetNamespace"], str]:
                 address = ll_addr(args.next_arg())
             elif w == "mtu":
                 mtu = get_integer(args.next_arg(), "mtu")
+            elif w == "netns":
+                word = args.next_arg()
+                if link_ns is not None:
+                    raise IpError(f'Error: duplicate "netns": "{word}" is the second value.', 255)
+                link_ns = _netns_name(word)
             elif w in ("link", "txqueuelen", "txqlen", "qlen", "numtxqueues", "numrxqueues", "group",
-                       "netns", "index", "alias"):
+                       "index", "alias"):
                 raise Unsupported(f"ip link add ... {w}")
             else:
                 if name is not None:
@@ -130,7 +148,10 @@ def _compile_link_add(args: Args) -> Callable[["World", "NetNamespace"], str]:
                 if p in ("name", "dev"):
                     peer = args.next_arg()
                 elif p == "netns":
-                    peer_ns = args.next_arg()
+                    word = args.next_arg()
+                    if peer_ns is not None:
+                        raise IpError(f'Error: duplicate "netns": "{word}" is the second value.', 255)
+                    peer_ns = _netns_name(word)
                 elif p == "address":
                     peer_addr = ll_addr(args.next_arg())
                 elif p == "mtu":
@@ -156,6 +177,9 @@ def _compile_link_add(args: Args) -> Callable[["World", "NetNamespace"], str]:
     if name is None:
         raise Unsupported("ip link add without a name (the kernel would pick one)")
     if kind == "vxlan":
+        if link_ns is not None:
+            # its UDP socket stays in the namespace that created it (vxlan->net)
+            raise Unsupported("creating a VXLAN device in another namespace")
         return vxlan_add(name, vxlan_opts, address, mtu)
 
     def add(world: "World", ns: "NetNamespace") -> str:
@@ -167,14 +191,13 @@ def _compile_link_add(args: Args) -> Callable[["World", "NetNamespace"], str]:
             raise IpError("Error: Unknown device type.", 2)
         if vlan_filtering:
             raise no_vlan_filtering()
-        pns = None
-        if peer_ns is not None:
-            try:
-                pns = world.netns(peer_ns)
-            except NoSuchNamespace as e:
-                raise IpError(str(e), 1) from None
-        ns.link_add(name, lk, peer=peer, peer_netns=pns, address=address,  # type: ignore[arg-type]
-                    peer_address=peer_addr, mtu=mtu)
+        # netns_get_fd fails while ip parses its words (nothing created): argument ... is wrong
+        target = ns if link_ns is None else _netns(world, link_ns)
+        # a veth peer without its own netns is made where ip runs, not beside the link (veth_newlink
+        # resolves it against the request's source net; seen on 6.18)
+        pns = ns if peer_ns is None else _netns(world, peer_ns)
+        target.link_add(name, lk, peer=peer, peer_netns=pns if lk is LinkKind.VETH else None,  # type: ignore[arg-type]
+                        address=address, peer_address=peer_addr, mtu=mtu)
         return ""
     return add
 

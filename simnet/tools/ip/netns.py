@@ -10,7 +10,14 @@ if TYPE_CHECKING:
     from simnet.netns import NetNamespace
     from simnet.world import World
 
-__all__ = ["compile_netns"]
+__all__ = ["check_name", "compile_netns"]
+
+
+def check_name(name: str) -> str:
+    """ipnetns.c's is_valid_netns_name: not empty, no '/', not '.' or '..' (checked on 6.18 with iproute2 6.1)."""
+    if not name or "/" in name or name in (".", ".."):
+        raise IpError(f'Invalid netns name "{name}"', 255)
+    return name
 
 def compile_netns(args: Args) -> Callable[["World", "NetNamespace"], str]:
     sub = subcommand(args, ("list", "add", "attach", "set", "delete", "identify", "pids", "exec", "monitor",
@@ -29,7 +36,7 @@ def compile_netns(args: Args) -> Callable[["World", "NetNamespace"], str]:
     if sub in ("add", "delete"):
         if not args.more():
             raise IpError("No netns name specified", 255)
-        name = args.take()
+        name = check_name(args.take())
         if args.more():
             raise Unsupported(f"ip netns {sub} with more than a name")
 

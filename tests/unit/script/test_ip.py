@@ -204,3 +204,39 @@ def test_bridge_mtu_follows_its_smallest_port_until_set_by_hand() -> None:
         run(w, line)
         if br is not None:
             assert f" mtu {mtu} " in run(w, f"link show {br}"), line
+
+
+# ----------------------------------------------------------------------------- issue #19.8's forms
+
+
+def test_link_add_in_another_namespace_as_iproute2_does() -> None:
+    # checked against iproute2 6.1 on 6.18 (tests/kernel/test_ip_link_netns_kernel.py)
+    w = World()
+    ip(w, ["netns", "add", "a"])
+    ip(w, ["netns", "add", "b"])
+    ip(w, ["link", "add", "va", "netns", "a", "type", "veth", "peer", "name", "vb", "netns", "b"])
+    ip(w, ["link", "add", "vc", "netns", "a", "type", "veth", "peer", "name", "vd"])  # the peer stays here
+    ip(w, ["link", "add", "br0", "netns", "b", "type", "bridge"])
+    assert sorted(w.namespaces["a"].devices) == ["lo", "va", "vc"]
+    assert sorted(w.namespaces["b"].devices) == ["br0", "lo", "vb"]
+    assert sorted(w.namespaces["root"].devices) == ["lo", "vd"]
+    assert w.namespaces["a"].devices["va"].peer is w.namespaces["b"].devices["vb"]
+    # the root namespace is the second peer namespace a links to: nsid 1
+    assert "vc@if2:" in ip(w, ["-n", "a", "link"]) and "link-netnsid 1" in ip(w, ["-n", "a", "link"])
+    with pytest.raises(IpError) as e:
+        ip(w, ["link", "add", "ve", "netns", "nope", "type", "veth", "peer", "name", "vf"])
+    assert (str(e.value), e.value.exit_code) == ('Error: argument "nope" is wrong: Invalid "netns" value\n', 255)
+    with pytest.raises(IpError) as e:
+        ip(w, ["link", "add", "va", "netns", "a", "type", "veth", "peer", "name", "vx"])
+    assert (str(e.value), e.value.exit_code) == ("RTNETLINK answers: File exists", 2)
+    assert "vx" not in w.namespaces["root"].devices  # nothing half-made
+    with pytest.raises(IpError) as e:
+        compile_ip(["link", "add", "vi", "netns", "a", "netns", "b", "type", "veth"])
+    assert str(e.value) == 'Error: duplicate "netns": "b" is the second value.'
+
+
+def test_addr_add_nodad_is_accepted_for_ipv4() -> None:
+    w = World()
+    ip(w, ["link", "add", "d0", "type", "dummy"])
+    ip(w, ["addr", "add", "10.0.0.1/24", "dev", "d0", "nodad"])
+    assert "inet 10.0.0.1/24 scope global d0" in ip(w, ["addr", "show", "d0"])
