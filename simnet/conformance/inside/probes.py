@@ -79,8 +79,7 @@ def _helper_ping(a: dict[str, Any]) -> dict[str, Any]:
     if a.get("src"):
         s.bind((a["src"], 0))
     ident = a["id"]
-    payload = bytes(range(a["size"] % 256)) * (a["size"] // 256) + bytes(range(a["size"] % 256))
-    payload = payload[: a["size"]]
+    payload = bytes(i & 0xFF for i in range(a["size"]))  # ping -s: exactly SIZE data bytes
     reply = None
     error_icmp = None
     local_errno = None
