@@ -184,7 +184,7 @@ def world_script(world: "World") -> str:
         out += _sysctl_lines(ns, devices=False)
     done: set[int] = set()
     for ns in spaces:
-        for dev in ns.devices.values():
+        for dev in sorted(ns.devices.values(), key=lambda d: d.ifname):
             if id(dev) in done or dev.kind is LinkKind.LOOPBACK:
                 continue
             done.add(id(dev))
@@ -264,17 +264,22 @@ def _sysctl_lines(ns: "NetNamespace", *, devices: bool) -> list[str]:
         quoted = f"'{value}'" if any(c.isspace() for c in value) else value
         lines.append(f"ip netns exec {ns.name} sysctl -q -w {key}={quoted}")
 
-    for key in globals_:
-        write(key)
+    # forwarding first: writing it resets other keys (inet_forward_change turns accept_redirects
+    # off), so a later value of those is written after it; then again until nothing differs
+    first = sorted(globals_, key=lambda k: "forwarding" not in k and k != "net.ipv4.ip_forward")
+    for _ in range(3):
+        for key in first:
+            write(key)
     if not devices:
         return lines
     lines.clear()
     for name in ns.devices:
         if name not in ref.devices:
             ref.link_add(name, "dummy")
-    for key in mine.keys():
-        if key not in globals_ and ".ipv6." not in key:
-            write(key)
+    for _ in range(3):
+        for key in mine.keys():
+            if key not in globals_ and ".ipv6." not in key:
+                write(key)
     return lines
 
 
