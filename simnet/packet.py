@@ -116,12 +116,30 @@ class TcpOptions:
         """Bytes on the wire, padded to 32-bit words as Linux lays them out."""
         n = 4 if self.mss is not None else 0
         if self.timestamps:
-            n += 12  # SACK_PERM + TS (10) + ... share two words with it, else NOP NOP TS
+            n += 12  # TS (10) after SACK_PERM (2) or after NOP NOP: three words either way
         elif self.sack_perm:
             n += 4  # NOP NOP SACK_PERM
         if self.wscale is not None:
             n += 4  # NOP WS
         return n
+
+    @property
+    def kinds(self) -> frozenset[int]:
+        """The option kinds on the wire, NOP (1) included, as ``--tcp-option N`` finds them
+        (tcp_options_write: MSS 2, SACK_PERM 4 right before TS 8 or after two NOPs, NOP WS 3)."""
+        out = set()
+        if self.mss is not None:
+            out.add(2)
+        if self.sack_perm:
+            out.add(4)
+        if self.timestamps:
+            out.add(8)
+        if (self.timestamps and not self.sack_perm) or (self.sack_perm and not self.timestamps) or \
+                self.wscale is not None:
+            out.add(1)
+        if self.wscale is not None:
+            out.add(3)
+        return frozenset(out)
 
 
 NO_TCP_OPTIONS = TcpOptions()

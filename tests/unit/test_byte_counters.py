@@ -153,3 +153,14 @@ def test_compare_reports_a_byte_difference_when_the_packets_agree() -> None:
         "line 3 `ip netns exec a nc -z 10.0.0.2 80`: counter b filter/INPUT#1 bytes: simulator 40, kernel 60"]
     assert compare(report(60), report(60)) == []
     assert compare(report(None), report(60)) == []  # a report from before bytes were recorded
+
+
+def test_tcp_option_matches_the_kinds_each_segment_carries() -> None:
+    """``--tcp-option N`` (xt_tcpudp's tcp_find_option): MSS 2, SACK_PERM 4 and window scale 3 on
+    SYN and SYN-ACK only, timestamps 8 and NOP 1 on every segment of a timestamped connection."""
+    (p,) = _probes("ip netns exec a iptables -A OUTPUT -p tcp --tcp-option 2\n"
+                   "ip netns exec a iptables -A OUTPUT -p tcp --tcp-option 8\n"
+                   "ip netns exec a iptables -A OUTPUT -p tcp ! --tcp-option 3\n"
+                   "ip netns exec b nc -l -k -p 80 &\nip netns exec a nc -z -w 1 10.0.0.2 80\n")
+    rows = _rows(p)
+    assert (rows[("OUTPUT", 1)], rows[("OUTPUT", 2)], rows[("OUTPUT", 3)]) == ((1, 60), (3, 164), (2, 104))

@@ -5,6 +5,7 @@
 # quotes the whole datagram up to 576 bytes). simnet counted a SYN as 40 and every ICMP error as 56.
 # c turns timestamps and window scaling off (a 48-byte SYN: MSS, NOP NOP SACK-permitted; b answers
 # with the same, and the ACK and RST carry no timestamps: 40); r forwards and sends a time-exceeded.
+# --tcp-option N finds the option kinds on each segment (NOP 1 included); simnet never matched.
 ip netns add a
 ip netns add b
 ip netns add r
@@ -42,6 +43,10 @@ ip netns exec r iptables -A FORWARD -p icmp --icmp-type echo-request
 ip netns exec r iptables -A FORWARD -p icmp --icmp-type echo-reply
 ip netns exec r iptables -A FORWARD -p icmp --icmp-type destination-unreachable
 ip netns exec r iptables -A FORWARD -p udp
+ip netns exec r iptables -A FORWARD -p tcp --tcp-option 8
+ip netns exec r iptables -A FORWARD -p tcp --tcp-option 3
+ip netns exec r iptables -A FORWARD -p tcp ! --tcp-option 4
+ip netns exec r iptables -A FORWARD -p tcp --tcp-option 1
 ip netns exec r iptables -A OUTPUT -p icmp
 ip netns exec r iptables -A INPUT -p icmp
 ip netns exec b iptables -A INPUT -p tcp --dport 81 -j REJECT --reject-with tcp-reset
