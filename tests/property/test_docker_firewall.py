@@ -71,7 +71,7 @@ def test_hypothesis_finds_and_shrinks_the_dport_guard_mistake(tmp_path, capsys) 
     path.write_text(script)
     assert simnet_main(["run", str(path)]) == 1
     out = capsys.readouterr().out
-    assert re.search(r"→ connected, received in host-c0 from 203\.0\.113\.20:\d+ +expect timeout: FAILED", out)
+    assert re.search(r"→ connected .*host-c0.* +expect timeout: FAILED", out)
     (probe,) = run_script(script).probes
     assert (probe.result.outcome, probe.ok) == ("connected", False)
     # and the documented fix makes the same script pass
