@@ -590,7 +590,7 @@ def _docker_host(draw: st.DrawFn, eras: tuple[str, ...], max_networks: int, max_
     nets = tuple(DockerNetwork(name=f"net{i}", subnet=f"10.10.{i}.0/24", internal=internal, icc=not no_icc)
                  for i, (internal, no_icc) in enumerate(draw(st.lists(st.tuples(st.booleans(), st.booleans()),
                                                                        max_size=max_networks), label="networks")))
-    drawn = draw(st.lists(_docker_container(max(len(nets), 0), host_ports), max_size=max_containers),
+    drawn = draw(st.lists(_docker_container(len(nets), host_ports), max_size=max_containers),
                  label="containers")
     taken: set[tuple[str, str]] = set()
     containers = []
@@ -602,8 +602,7 @@ def _docker_host(draw: st.DrawFn, eras: tuple[str, ...], max_networks: int, max_
             if key not in taken:
                 taken.add(key)
                 publish.append(spec)
-        network = c.network if c.network == "bridge" or int(c.network[3:]) < len(nets) else "bridge"
-        containers.append(DockerContainer(name=f"c{i}", image=c.image, network=network, publish=tuple(publish),
+        containers.append(DockerContainer(name=f"c{i}", image=c.image, network=c.network, publish=tuple(publish),
                                           restart=c.restart))
     return DockerHost(era=era, options=opts, networks=nets, containers=tuple(containers))
 

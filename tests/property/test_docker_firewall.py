@@ -90,6 +90,20 @@ def test_the_conntrack_guard_holds_for_any_docker_host(host: DockerHost) -> None
     assert failure is None, replay_script(host.script(firewall=GUARDED), failure)
 
 
+def test_docker_hosts_checks_its_bounds_and_writes_docker_commands() -> None:
+    import pytest
+    from hypothesis.errors import InvalidArgument
+
+    for bad in ({"eras": ("30",)}, {"max_containers": -1}, {"host_ports": (0,)}):
+        with pytest.raises(InvalidArgument):
+            sst.docker_hosts(**bad).example()
+    net = sst.DockerNetwork(name="back", subnet="10.10.0.0/24", internal=True, icc=False)
+    assert net.command() == ("docker network create --subnet 10.10.0.0/24 --internal "
+                             "-o com.docker.network.bridge.enable_icc=false back")
+    c = DockerContainer(name="db", image="redis", network="back", publish=("127.0.0.1:6379:6379",), restart="always")
+    assert c.command() == "docker run -d --name db --network back -p 127.0.0.1:6379:6379 --restart always redis"
+
+
 # ----------------------------------------------------------------------------- a stateful machine
 
 
