@@ -9,7 +9,7 @@ turned into a script that simnet run replays with the same failure.
 from __future__ import annotations
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from simnet import strategies as sst
@@ -32,7 +32,7 @@ def _sweep(world: World) -> list[tuple[str, str, str]]:
     return out
 
 
-@settings(max_examples=15, deadline=None)
+@settings(max_examples=15, deadline=None, suppress_health_check=list(HealthCheck))  # large draws on a loaded machine
 @given(sst.worlds(max_netns=4), st.data())
 def test_a_world_written_as_a_script_builds_the_same_world(world: World, data: st.DataObject) -> None:
     for ns in world.namespaces.values():
