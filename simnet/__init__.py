@@ -19,7 +19,7 @@ from simnet.probe import ProbeResult, ping, tcp_connect, udp_send
 from simnet.reach import reach as reachability_matrix
 from simnet.script.expect import ScriptError
 from simnet.script.interpreter import Report, run_script
-from simnet.testing import assert_reachable, assert_unreachable, reachability
+from simnet.testing import assert_reachable, assert_unreachable, reachability, replay_script, world_script
 from simnet.trace import Disposition, Trace
 from simnet.world import World
 
@@ -42,6 +42,7 @@ __all__ = [
     "ConfigError", "Diagnosis", "Disposition", "DockerDaemon", "KernelError", "NetNamespace",
     "ProbeResult", "Report", "Rule", "RuleSyntaxError", "Ruleset", "ScriptError", "SimnetError",
     "Trace", "World", "assert_reachable", "assert_unreachable", "describe", "explain", "ping",
-    "reachability", "reachability_matrix", "run_script", "tcp_connect", "udp_send",
+    "reachability", "reachability_matrix", "replay_script", "run_script", "tcp_connect", "udp_send",
+    "world_script",
 ]
 __version__ = "0.1.0"

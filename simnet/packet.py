@@ -97,14 +97,69 @@ class IPv4:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class TcpOptions:
+    """The options Linux puts on a segment (``tcp_options_write``); iptables counts their bytes.
+
+    Measured on 6.18 with the default sysctls: a SYN and its SYN-ACK carry MSS, SACK-permitted,
+    timestamps and window scale (20 bytes: 60-byte segments), and once both sides agreed on
+    timestamps every other segment, the ACK, data, FIN and an abort RST, carries them (12
+    bytes: NOP, NOP, TS; 52-byte ACK). A RST the stack or REJECT sends for no socket has none.
+    """
+
+    mss: int | None = None
+    sack_perm: bool = False
+    timestamps: bool = False
+    wscale: int | None = None
+
+    @property
+    def length(self) -> int:
+        """Bytes on the wire, padded to 32-bit words as Linux lays them out."""
+        n = 4 if self.mss is not None else 0
+        if self.timestamps:
+            n += 12  # TS (10) after SACK_PERM (2) or after NOP NOP: three words either way
+        elif self.sack_perm:
+            n += 4  # NOP NOP SACK_PERM
+        if self.wscale is not None:
+            n += 4  # NOP WS
+        return n
+
+    @property
+    def kinds(self) -> frozenset[int]:
+        """The option kinds on the wire, NOP (1) included, as ``--tcp-option N`` finds them
+        (tcp_options_write: MSS 2, SACK_PERM 4 right before TS 8 or after two NOPs, NOP WS 3)."""
+        out = set()
+        if self.mss is not None:
+            out.add(2)
+        if self.sack_perm:
+            out.add(4)
+        if self.timestamps:
+            out.add(8)
+        if (self.timestamps and not self.sack_perm) or (self.sack_perm and not self.timestamps) or \
+                self.wscale is not None:
+            out.add(1)
+        if self.wscale is not None:
+            out.add(3)
+        return frozenset(out)
+
+
+NO_TCP_OPTIONS = TcpOptions()
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Tcp:
     sport: int
     dport: int
     flags: TcpFlags = TcpFlags.SYN
     seq: int = 0
     ack: int = 0
+    options: TcpOptions = NO_TCP_OPTIONS
 
     header_len = 20
+
+    @property
+    def length(self) -> int:
+        """Header with its options (the data offset in bytes)."""
+        return self.header_len + self.options.length
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -122,7 +177,8 @@ class Icmp:
     id: int = 0
     seq: int = 0
     quoted: "Packet | None" = None
-    """For an error: the offending datagram (IP header + first 8 bytes), as a packet without Ethernet."""
+    """For an error: the offending datagram as it arrived, as a packet without Ethernet; the
+    error carries as much of it as fits in 576 bytes (:data:`ICMP_ERROR_MAX`)."""
     gateway: IPv4Address | None = None
     """For a redirect: the better next hop (the header's ``un.gateway``)."""
 
@@ -134,6 +190,11 @@ class Icmp:
 
 
 L4 = Tcp | Udp | Icmp
+
+#: icmp_send quotes the offending datagram up to a 576-byte error (RFC 1812 4.3.2.3), not just
+#: its header and 8 bytes: a 1028-byte echo request's host-unreachable counted 576 bytes on
+#: 6.18, a 34-byte UDP datagram's port-unreachable 62.
+ICMP_ERROR_MAX = 576
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -165,18 +226,26 @@ class Packet:
 
     @property
     def length(self) -> int:
-        """IP total length in bytes (what iptables byte counters add up); 28 for ARP."""
+        """IP total length in bytes (what iptables byte counters add up); 28 for ARP.
+
+        >>> from ipaddress import IPv4Address as A
+        >>> ip = IPv4(src=A("10.0.0.1"), dst=A("10.0.0.2"), proto=1)
+        >>> echo = Packet(ip=ip, l4=Icmp(type=IcmpType.ECHO_REQUEST), payload=bytes(56))
+        >>> echo.length, Packet(ip=ip, l4=Icmp(type=3, code=1, quoted=echo)).length
+        (84, 112)
+        """
         if self.arp is not None:
             return 28
         size = 20 + len(self.payload)
         match self.l4:
-            case Tcp():
-                size += 20
+            case Tcp() as t:
+                size += t.length
             case Udp():
                 size += 8 + (self.vxlan.length if self.vxlan is not None else 0)
-            case Icmp(quoted=q):
-                # an echo carries its data in payload (ping: 56 bytes); without one assume ping's 56
-                size += 8 + (28 if q is not None else (0 if self.payload else 56))
+            case Icmp(quoted=q) if q is not None:
+                size += 8 + min(q.length, ICMP_ERROR_MAX - 28)
+            case Icmp():
+                size += 8
             case None:
                 pass
         return size

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from simnet.addresses import IPProto
 from simnet.packet import Icmp, IcmpType, IPv4, Packet, Tcp, TcpFlags, Udp, UnreachCode
-from simnet.socket import ClientSocket, Seen
+from simnet.socket import ClientSocket, Seen, syn_options
 from simnet.trace import Sent, Trace
 
 if TYPE_CHECKING:
@@ -165,10 +165,17 @@ class PingStats:
                 "loss": self.loss}
 
 
+PING_DATA = 56
+"""iputils ping's default ``-s``: 56 data bytes, an 84-byte echo request."""
+PING_MAX_UNFRAGMENTED = 1472
+"""The largest ``-s`` whose echo request fits a 1500-byte MTU (simnet fragments nothing)."""
+
+
 def ping(world: "World", netns: str, dst: IPv4Address | str, *, count: int = 1, timeout: float = 1.0,
          src: IPv4Address | None = None, interface: str | None = None, interval: float = 1.0,
-         ttl: int = 64) -> ProbeResult:
-    """``ping -c COUNT -W TIMEOUT [-I SRC] DST``: echo requests one interval apart.
+         ttl: int = 64, size: int = PING_DATA) -> ProbeResult:
+    """``ping -c COUNT -W TIMEOUT [-I SRC] [-s SIZE] DST``: echo requests one interval apart, each
+    with SIZE data bytes after its 8-byte ICMP header (the reply echoes them).
 
     Each request is sent when the clock reaches it (the next one is scheduled then), and only
     the first :data:`KEPT_ECHOES` echoes keep their traces and replies, so a long ping costs
@@ -191,7 +198,7 @@ def ping(world: "World", netns: str, dst: IPv4Address | str, *, count: int = 1, 
 
     def send(seq: int) -> None:
         pkt = Packet(ip=IPv4(src=saddr or IPv4Address(0), dst=dst, proto=IPProto.ICMP, ttl=ttl),
-                     l4=Icmp(type=IcmpType.ECHO_REQUEST, id=ident, seq=seq), payload=b"\0" * 56)
+                     l4=Icmp(type=IcmpType.ECHO_REQUEST, id=ident, seq=seq), payload=bytes(size))
         tid = world.tracer.new(pkt, ns.name)
         tally["sent"] += 1
         if seq == KEPT_ECHOES + 1:
@@ -289,7 +296,7 @@ def tcp_connect(world: "World", netns: str, dst: IPv4Address | str, dport: int, 
         if sock.state != "syn-sent":
             return
         pkt = Packet(ip=IPv4(src=saddr, dst=dst, proto=IPProto.TCP),
-                     l4=Tcp(sport=lport, dport=dport, flags=TcpFlags.SYN, seq=sock.isn))
+                     l4=Tcp(sport=lport, dport=dport, flags=TcpFlags.SYN, seq=sock.isn, options=syn_options(ns)))
         tid = world.tracer.new(pkt, ns.name)
         world.tracer.step(tid, Sent(netns=ns.name, packet=pkt, by="tcp connect"))
         # tcp_connect ignores what tcp_transmit_skb returns (but ECONNREFUSED): a SYN that
@@ -319,7 +326,7 @@ def tcp_connect(world: "World", netns: str, dst: IPv4Address | str, dport: int, 
         synack = next(p.l4 for _, p in sock.replies if isinstance(p.l4, Tcp) and p.l4.flags & TcpFlags.SYN)
         rst = Packet(ip=IPv4(src=saddr, dst=dst, proto=IPProto.TCP),
                      l4=Tcp(sport=lport, dport=dport, flags=TcpFlags.RST | TcpFlags.ACK, seq=sock.isn + 1,
-                            ack=synack.seq + 1))
+                            ack=synack.seq + 1, options=sock.options))
         tid = world.tracer.new(rst, ns.name)
         world.tracer.step(tid, Sent(netns=ns.name, packet=rst, by="tcp close (abort)"))
         send_ip(ns, rst, tid)

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Callable
 
 from simnet.addresses import IPProto
 from simnet.netfilter.context import AddrType
-from simnet.packet import Icmp, IcmpType, IPv4, Packet, Tcp, TcpFlags, Udp, UnreachCode
+from simnet.packet import NO_TCP_OPTIONS, Icmp, IcmpType, IPv4, Packet, Tcp, TcpFlags, TcpOptions, Udp, UnreachCode
 from simnet.skb import Skb
 from simnet.trace import Delivered, Disposition, Dropped
 
@@ -25,6 +25,34 @@ EPHEMERAL = (32768, 60999)
 TCP_TIMEOUT_INIT = 1.0
 """The first SYN and SYN-ACK retransmission timeout (include/net/tcp.h)."""
 TCP_RTO_MAX = 120.0
+TCP_MSS_DEFAULT = 1460
+"""An Ethernet device's advertised MSS (MTU 1500 less 40): only the option's size is modelled."""
+
+#: What an established connection's segments carry once timestamps were agreed (NOP NOP TS).
+TCP_TS_OPTIONS = TcpOptions(timestamps=True)
+
+
+def syn_options(ns: "NetNamespace") -> TcpOptions:
+    """tcp_syn_options: MSS always, then SACK-permitted, timestamps and window scale as this
+    namespace's ``tcp_sack``, ``tcp_timestamps`` and ``tcp_window_scaling`` allow (all on by
+    default: a 60-byte SYN on 6.18)."""
+    on = ns.sysctls.get_int
+    return TcpOptions(mss=TCP_MSS_DEFAULT, sack_perm=on("net.ipv4.tcp_sack") != 0,
+                      timestamps=on("net.ipv4.tcp_timestamps") != 0,
+                      wscale=7 if on("net.ipv4.tcp_window_scaling") else None)
+
+
+def synack_options(ns: "NetNamespace", syn: TcpOptions) -> TcpOptions:
+    """tcp_synack_options: MSS, and each option the SYN offered that this listener's sysctls allow."""
+    mine = syn_options(ns)
+    return TcpOptions(mss=TCP_MSS_DEFAULT, sack_perm=syn.sack_perm and mine.sack_perm,
+                      timestamps=syn.timestamps and mine.timestamps,
+                      wscale=mine.wscale if syn.wscale is not None and mine.wscale is not None else None)
+
+
+def established_options(synack: TcpOptions) -> TcpOptions:
+    """tcp_established_options: timestamps on every segment once the handshake agreed on them."""
+    return TCP_TS_OPTIONS if synack.timestamps else NO_TCP_OPTIONS
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,6 +100,8 @@ class ClientSocket:
     replies: list[tuple[IPv4Address, Packet]] = field(default_factory=list)
     errors: list[tuple[int, int, IPv4Address]] = field(default_factory=list)
     isn: int = 0
+    options: TcpOptions = NO_TCP_OPTIONS
+    """tcp: what its segments carry after the SYN (timestamps, when the SYN-ACK agreed)."""
 
 
 @dataclass(slots=True, eq=False)
@@ -97,6 +127,8 @@ class RequestSock:
     """The trace of the SYN that opened it: retransmitted SYN-ACKs are caused by it."""
     generation: int = 0
     """Bumped whenever the timer is re-armed; a stale timer event is ignored."""
+    syn_options: TcpOptions = NO_TCP_OPTIONS
+    """The options the SYN offered: the SYN-ACK answers with those this host allows too."""
 
     def timeout(self) -> float:
         """reqsk_timeout: the initial timeout doubled per expiry, at most TCP_RTO_MAX."""
@@ -297,11 +329,12 @@ class SocketTable:
                 return
             if client.state == "syn-sent" and tcp.flags & TcpFlags.SYN and tcp.flags & TcpFlags.ACK:
                 client.state = "established"
+                client.options = established_options(tcp.options)
                 client.replies.append((ip.src, skb.packet))
                 self._done(tid, f"tcp socket {ip.dst}:{tcp.dport} (connected)")
                 ack = Packet(ip=IPv4(src=ip.dst, dst=ip.src, proto=IPProto.TCP),
                              l4=Tcp(sport=tcp.dport, dport=tcp.sport, flags=TcpFlags.ACK,
-                                    seq=client.isn + 1, ack=tcp.seq + 1))
+                                    seq=client.isn + 1, ack=tcp.seq + 1, options=client.options))
                 atid = self.ns.world.tracer.new(ack, self.ns.name, caused_by=tid)
                 send_ip(self.ns, ack, atid)
                 return
@@ -332,7 +365,8 @@ class SocketTable:
         if listener is not None and tcp.flags & TcpFlags.SYN and not tcp.flags & TcpFlags.ACK:
             self._done(tid, f"tcp {listener.addr or '0.0.0.0'}:{listener.port} listen (answers SYN-ACK)")
             req = RequestSock(listener=listener, laddr=ip.dst, lport=tcp.dport, raddr=ip.src, rport=tcp.sport,
-                              rcv_isn=tcp.seq, snt_isn=self.ns.world.rng.getrandbits(32), tid=tid)
+                              rcv_isn=tcp.seq, snt_isn=self.ns.world.rng.getrandbits(32), tid=tid,
+                              syn_options=tcp.options)
             self.requests[key] = req
             # tcp_conn_request: the request is hashed and its timer armed before the SYN-ACK is
             # sent; an error sending this first SYN-ACK is ignored (the timer retries)
@@ -387,7 +421,8 @@ class SocketTable:
 
         synack = Packet(ip=IPv4(src=req.laddr, dst=req.raddr, proto=IPProto.TCP),
                         l4=Tcp(sport=req.lport, dport=req.rport, flags=TcpFlags.SYN | TcpFlags.ACK,
-                               seq=req.snt_isn, ack=req.rcv_isn + 1))
+                               seq=req.snt_isn, ack=req.rcv_isn + 1,
+                               options=synack_options(self.ns, req.syn_options)))
         stid = self.ns.world.tracer.new(synack, self.ns.name, caused_by=req.tid if tid is None else tid)
         if tid is None:
             from simnet.trace import Sent

@@ -4,10 +4,13 @@ Importable without pytest.  Every strategy takes keyword-only bounds and
 validates them eagerly, raising :class:`hypothesis.errors.InvalidArgument`.
 
 Sections: netfilter (rules and rulesets); addresses and packets; routes;
-worlds (whole topologies of namespaces, veths, bridges, addresses and routes).
+worlds (whole topologies of namespaces, veths, bridges, addresses and routes);
+Docker hosts (a daemon with networks and containers, as the script that sets them up).
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 from hypothesis import strategies as st
 from hypothesis.errors import InvalidArgument
@@ -15,7 +18,8 @@ from hypothesis.errors import InvalidArgument
 from simnet.netfilter.targets import EXTENSION_TARGETS
 
 __all__ = ["matches", "targets", "rules", "chains", "rulesets", "mac_addresses", "ports", "ipv4_addresses",
-           "packets", "routes", "routing_tables", "worlds"]
+           "packets", "routes", "routing_tables", "worlds", "docker_hosts", "DockerHost", "DockerNetwork",
+           "DockerContainer"]
 
 
 # =========================================================================== netfilter
@@ -467,3 +471,160 @@ def worlds(*, min_netns: int = 2, max_netns: int = 6, subnets: int = 4, bridge: 
     if not 1 <= subnets <= 256:
         raise InvalidArgument(f"{subnets=} must be in 1..256")
     return _world(min_netns, max_netns, subnets, bridge)
+
+
+# =========================================================================== Docker hosts
+
+#: Images with what their default process listens on (simnet.docker.daemon.IMAGES), listeners first
+#: so that shrinking ends on one that answers.
+DOCKER_IMAGES: dict[str, int | None] = {"nginx": 80, "redis": 6379, "registry:2": 5000, "httpd": 80,
+                                        "busybox": None}
+#: Daemon options drawn (dockerd's flags as a script gives them).
+DOCKERD_OPTIONS = ("--userland-proxy=false", "--icc=false", "--ip-masq=false", "--iptables=false")
+
+
+@dataclass(frozen=True, slots=True)
+class DockerNetwork:
+    """``docker network create --subnet SUBNET [--internal] [-o ...enable_icc=false] NAME``."""
+
+    name: str
+    subnet: str
+    internal: bool = False
+    icc: bool = True
+
+    def command(self) -> str:
+        words = ["docker network create", f"--subnet {self.subnet}"]
+        if self.internal:
+            words.append("--internal")
+        if not self.icc:
+            words.append("-o com.docker.network.bridge.enable_icc=false")
+        return " ".join(words + [self.name])
+
+
+@dataclass(frozen=True, slots=True)
+class DockerContainer:
+    """``docker run -d --name NAME [--network NET] [-p SPEC ...] [--restart R] IMAGE``."""
+
+    name: str
+    image: str
+    network: str = "bridge"
+    publish: tuple[str, ...] = ()
+    restart: str = "no"
+
+    def command(self) -> str:
+        words = ["docker run -d", f"--name {self.name}"]
+        if self.network != "bridge":
+            words.append(f"--network {self.network}")
+        words += [f"-p {p}" for p in self.publish]
+        if self.restart != "no":
+            words.append(f"--restart {self.restart}")
+        return " ".join(words + [self.image])
+
+
+@dataclass(frozen=True, slots=True)
+class DockerHost:
+    """A Docker host on a LAN with one outside machine, as a script.
+
+    ``host`` (``eth0`` = ``host_addr``/24) and ``outside`` (``outside_addr``) share a veth
+    link; the host runs ``dockerd`` of ``era`` with ``options``, then ``firewall`` (lines;
+    a bare ``iptables ...`` runs in the host), then creates ``networks`` and runs
+    ``containers``. :meth:`script` is the text, :meth:`build` runs it.
+    """
+
+    era: str = "29"
+    options: tuple[str, ...] = ()
+    networks: tuple[DockerNetwork, ...] = ()
+    containers: tuple[DockerContainer, ...] = ()
+    host: str = "host"
+    outside: str = "outside"
+    host_addr: str = "203.0.113.10"
+    outside_addr: str = "203.0.113.20"
+
+    def script(self, *, firewall: str = "", before_docker: str = "") -> str:
+        """The set-up script; ``before_docker`` lines run in the host before the daemon starts
+        (a host service such as ``nc -l -k -p 22 &``), ``firewall`` lines right after it."""
+        h, o = self.host, self.outside
+        lines = [f"ip netns add {h}", f"ip netns add {o}", f"ip -n {h} link set lo up", f"ip -n {o} link set lo up",
+                 f"ip -n {h} link add eth0 type veth peer name eth0 netns {o}",
+                 f"ip -n {h} addr add {self.host_addr}/24 dev eth0", f"ip -n {o} addr add {self.outside_addr}/24 dev eth0",
+                 f"ip -n {h} link set eth0 up", f"ip -n {o} link set eth0 up"]
+        lines += [self._in_host(x) for x in before_docker.splitlines() if x.strip()]
+        lines.append(f"ip netns exec {h} dockerd --era {self.era}{''.join(' ' + o for o in self.options)} &")
+        lines += [self._in_host(x) for x in firewall.splitlines() if x.strip()]
+        lines += [f"ip netns exec {h} {n.command()}" for n in self.networks]
+        lines += [f"ip netns exec {h} {c.command()}" for c in self.containers]
+        return "\n".join(lines) + "\n"
+
+    def _in_host(self, line: str) -> str:
+        line = line.strip()
+        return line if line.startswith(("ip ", "#")) else f"ip netns exec {self.host} {line}"
+
+    def build(self, *, firewall: str = "", before_docker: str = "") -> "object":
+        """Run :meth:`script`: the :class:`~simnet.script.interpreter.Report` (its ``world``)."""
+        from simnet.script.interpreter import run_script
+
+        return run_script(self.script(firewall=firewall, before_docker=before_docker), filename="<docker host>")
+
+
+@st.composite
+def _docker_container(draw: st.DrawFn, networks: int, host_ports: tuple[int, ...]) -> DockerContainer:
+    image = draw(st.sampled_from(list(DOCKER_IMAGES)), label="image")
+    network = draw(st.integers(-1, networks - 1), label="network")  # -1: the default bridge
+    publish = []
+    for proto, port, other, cport, local in draw(st.lists(
+            st.tuples(st.sampled_from(["tcp", "tcp", "tcp", "tcp", "udp"]), st.sampled_from(host_ports),
+                      st.booleans(), st.sampled_from(host_ports), st.booleans()), max_size=2), label="publish"):
+        own = DOCKER_IMAGES[image]
+        target = cport if other or own is None else own
+        publish.append(f"{'127.0.0.1:' if local else ''}{port}:{target}{'/udp' if proto == 'udp' else ''}")
+    restart = draw(st.sampled_from(["no", "always", "unless-stopped"]), label="restart")
+    return DockerContainer(name="", image=image, network="bridge" if network < 0 else f"net{network}",
+                           publish=tuple(publish), restart=restart)
+
+
+@st.composite
+def _docker_host(draw: st.DrawFn, eras: tuple[str, ...], max_networks: int, max_containers: int,
+                 host_ports: tuple[int, ...], options: bool) -> DockerHost:
+    era = draw(st.sampled_from(eras), label="era")
+    opts = tuple(o for o in DOCKERD_OPTIONS if options and draw(st.booleans(), label=o))
+    nets = tuple(DockerNetwork(name=f"net{i}", subnet=f"10.10.{i}.0/24", internal=internal, icc=not no_icc)
+                 for i, (internal, no_icc) in enumerate(draw(st.lists(st.tuples(st.booleans(), st.booleans()),
+                                                                       max_size=max_networks), label="networks")))
+    drawn = draw(st.lists(_docker_container(len(nets), host_ports), max_size=max_containers),
+                 label="containers")
+    taken: set[tuple[str, str]] = set()
+    containers = []
+    for i, c in enumerate(drawn):
+        # the daemon refuses a host port published twice ("port is already allocated"): keep the first
+        publish = []
+        for spec in c.publish:
+            key = (spec.split(":")[-2], "udp" if spec.endswith("/udp") else "tcp")
+            if key not in taken:
+                taken.add(key)
+                publish.append(spec)
+        containers.append(DockerContainer(name=f"c{i}", image=c.image, network=c.network, publish=tuple(publish),
+                                          restart=c.restart))
+    return DockerHost(era=era, options=opts, networks=nets, containers=tuple(containers))
+
+
+def docker_hosts(*, eras: tuple[str, ...] = ("29", "28", "27"), max_networks: int = 2, max_containers: int = 3,
+                 host_ports: tuple[int, ...] = (22, 80, 443, 2222, 8080), options: bool = True
+                 ) -> st.SearchStrategy[DockerHost]:
+    """Random Docker hosts (:class:`DockerHost`): an era, daemon options (``--userland-proxy=false``,
+    ``--icc=false``, ``--ip-masq=false``, ``--iptables=false``), up to ``max_networks`` user
+    networks (internal or not, ICC or not) and up to ``max_containers`` containers of images
+    that listen (nginx, redis, registry, httpd) or not (busybox), on the default bridge or a user
+    network, each publishing up to two ports (``[127.0.0.1:]HOST:CONTAINER[/udp]``, host ports from
+    ``host_ports``, never one taken twice), with a restart policy.
+
+    Shrinks towards the first era, no options, no networks, fewer containers, nginx publishing
+    its own port 80.
+    """
+    if not eras or any(e not in ("1.9", "27", "28", "29") for e in eras):
+        raise InvalidArgument(f"eras must name Docker eras among 1.9, 27, 28, 29, got {eras!r}")
+    if not 0 <= max_networks <= 200 or not 0 <= max_containers <= 50:
+        raise InvalidArgument(f"need 0 <= max_networks <= 200 and 0 <= max_containers <= 50, got "
+                              f"{max_networks=} {max_containers=}")
+    if not host_ports or any(not 0 < p < 65536 for p in host_ports):
+        raise InvalidArgument(f"host_ports must be TCP/UDP ports, got {host_ports!r}")
+    return _docker_host(tuple(eras), max_networks, max_containers, tuple(host_ports), options)

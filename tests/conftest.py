@@ -37,3 +37,10 @@ def pair(world: World, a: str, b: str, addr_a: str, addr_b: str, *, dev_a: str =
 @pytest.fixture
 def world() -> World:
     return World(seed=7)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """simnet's pytest plugin ships as its ``pytest11`` entry point; an installation made before
+    the entry point existed (an older editable install) does not load it, so load it here."""
+    if not config.pluginmanager.has_plugin("simnet.pytest_plugin"):
+        config.pluginmanager.import_plugin("simnet.pytest_plugin")

@@ -11,7 +11,7 @@ def compare(sim: dict[str, Any], kernel: dict[str, Any]) -> list[str]:
 
     Compares outcome, ICMP type/code/from, errno, received ns/src/sport, and,
     when both probes carry them (the key is present), the per-rule counter
-    increases and the conntrack entries. Probes are matched by script line. The
+    increases (packets, and bytes when both rows carry them) and the conntrack entries. Probes are matched by script line. The
     received ``sport`` is compared only when the script chose it (``nc -p N``):
     otherwise it is an ephemeral port or an echo id that each side picks freely.
 
@@ -50,9 +50,12 @@ def compare(sim: dict[str, Any], kernel: dict[str, Any]) -> list[str]:
             diff(f"received {key}", sr.get(key), kr.get(key))
         if "counters" in s and "counters" in k:
             sc, kc = _counter_set(s["counters"] or {}), _counter_set(k["counters"] or {})
-            for ns, table, chain, rule in sorted(set(sc) | set(kc)):
-                diff(f"counter {ns} {table}/{chain}#{rule} packets", sc.get((ns, table, chain, rule), 0),
-                     kc.get((ns, table, chain, rule), 0))
+            for key in sorted(set(sc) | set(kc)):
+                ns, table, chain, rule = key
+                (sp, sb), (kp, kb) = sc.get(key, (0, 0)), kc.get(key, (0, 0))
+                diff(f"counter {ns} {table}/{chain}#{rule} packets", sp, kp)
+                if sp == kp and sb is not None and kb is not None:
+                    diff(f"counter {ns} {table}/{chain}#{rule} bytes", sb, kb)
         if "conntrack" in s and "conntrack" in k:
             for ns in sorted(set(s["conntrack"]) | set(k["conntrack"])):
                 a = Counter(_ct_key(e, fixed_ports) for e in s["conntrack"].get(ns, []))
@@ -86,8 +89,10 @@ def _ct_key(entry: str, pinned: set[int]) -> str:
     return re.sub(r"\b(sport|dport)=(\d+)", port, " ".join(entry.split()))
 
 
-def _counter_set(counters: dict[str, list[dict[str, Any]]]) -> dict[tuple[str, str, str, int], int]:
-    return {(ns, c["table"], c["chain"], c["rule"]): c["packets"] for ns, cs in counters.items() for c in cs}
+def _counter_set(counters: dict[str, list[dict[str, Any]]]) -> dict[tuple[str, str, str, int], tuple[int, int | None]]:
+    """(ns, table, chain, rule) -> (packets, bytes); bytes None in a report that has none (an older one)."""
+    return {(ns, c["table"], c["chain"], c["rule"]): (c["packets"], c.get("bytes"))
+            for ns, cs in counters.items() for c in cs}
 
 
 def _show(v: Any) -> str:

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 
 from simnet.addresses import IPProto
 from simnet.packet import IPv4, Packet, Tcp, TcpFlags, Udp
-from simnet.socket import ClientSocket, Listener, Seen
+from simnet.socket import ClientSocket, Listener, Seen, syn_options
 
 if TYPE_CHECKING:
     from simnet.docker.firewall import PortBinding
@@ -92,6 +92,6 @@ class DockerProxy:
                                 isn=world.rng.getrandbits(32))
             ns.sockets.clients[("tcp", src, lport, dst, dport)] = sock
             pkt = Packet(ip=IPv4(src=src, dst=dst, proto=IPProto.TCP),
-                         l4=Tcp(sport=lport, dport=dport, flags=TcpFlags.SYN, seq=sock.isn))
+                         l4=Tcp(sport=lport, dport=dport, flags=TcpFlags.SYN, seq=sock.isn, options=syn_options(ns)))
         tid = world.tracer.new(pkt, ns.name)
         send_ip(ns, pkt, tid)

@@ -119,27 +119,29 @@ class Report:
 # ----------------------------------------------------------------------------- counters
 
 
-def rule_counters(world: World) -> dict[tuple[str, str, str, int], int]:
-    """Every existing rule's and policy's packet counter: (ns, table, chain, rule) -> packets."""
-    out: dict[tuple[str, str, str, int], int] = {}
+def rule_counters(world: World) -> dict[tuple[str, str, str, int], tuple[int, int]]:
+    """Every existing rule's and policy's counters: (ns, table, chain, rule) -> (packets, bytes)."""
+    out: dict[tuple[str, str, str, int], tuple[int, int]] = {}
     for ns in world.namespaces.values():
         for table in ns.ruleset.existing():
             for chain in table.ordered_chains():
                 if chain.builtin:
-                    out[(ns.name, str(table.name), chain.name, 0)] = chain.policy_counters.packets
+                    pc = chain.policy_counters
+                    out[(ns.name, str(table.name), chain.name, 0)] = (pc.packets, pc.bytes)
                 for i, e in enumerate(chain.entries, 1):
-                    out[(ns.name, str(table.name), chain.name, i)] = e.counters.packets
+                    out[(ns.name, str(table.name), chain.name, i)] = (e.counters.packets, e.counters.bytes)
     return out
 
 
-def _counter_delta(before: dict[tuple[str, str, str, int], int],
-                   after: dict[tuple[str, str, str, int], int]) -> dict[str, list[dict[str, Any]]]:
+def _counter_delta(before: dict[tuple[str, str, str, int], tuple[int, int]],
+                   after: dict[tuple[str, str, str, int], tuple[int, int]]) -> dict[str, list[dict[str, Any]]]:
     out: dict[str, list[dict[str, Any]]] = {}
-    for key, n in after.items():
-        d = n - before.get(key, 0)
-        if d > 0:
+    for key, (n, b) in after.items():
+        n0, b0 = before.get(key, (0, 0))
+        if n - n0 > 0:
             ns, table, chain, rule = key
-            out.setdefault(ns, []).append({"table": table, "chain": chain, "rule": rule, "packets": d})
+            out.setdefault(ns, []).append({"table": table, "chain": chain, "rule": rule, "packets": n - n0,
+                                           "bytes": b - b0})
     return out
 
 

@@ -6,7 +6,7 @@ import math
 import re
 from ipaddress import AddressValueError, IPv4Address
 
-from simnet.probe import MAX_TIMEOUT, ProbeResult, ping
+from simnet.probe import MAX_TIMEOUT, PING_DATA, PING_MAX_UNFRAGMENTED, ProbeResult, ping
 from simnet.script.lexer import Command
 from simnet.script.shell import ping_within
 from simnet.tools.base import INT_MAX, LONG_MAX, Compiled, StepKind, ToolRun, decimal, parse_ipv4, script_error
@@ -48,9 +48,9 @@ def _strtod(cmd: Command, word: str, what: str, low: float) -> float:
 
 
 def compile_ping(cmd: Command, ns: str | None, argv: tuple[str, ...]) -> Compiled:
-    """``ping -c N [-W S] [-w S] [-i S] [-t TTL] [-I ADDR|DEV] [-q] [-n] [-4] DST`` (iputils 20221126's
+    """``ping -c N [-W S] [-w S] [-i S] [-t TTL] [-s SIZE] [-I ADDR|DEV] [-q] [-n] [-4] DST`` (iputils 20221126's
     checks and words; ``-w`` bounds the wait like ``-W``)."""
-    count, src, dev, interval, ttl = 1, None, None, 1.0, 64
+    count, src, dev, interval, ttl, size = 1, None, None, 1.0, 64, PING_DATA
     timeout: float | None = None
     dst: IPv4Address | None = None
     words = list(argv[1:])
@@ -58,7 +58,7 @@ def compile_ping(cmd: Command, ns: str | None, argv: tuple[str, ...]) -> Compile
     count_given = False
     while i < len(words):
         w = words[i]
-        m = re.fullmatch(r"-([cWIiwt])(.*)", w, re.S)
+        m = re.fullmatch(r"-([cWIiwts])(.*)", w, re.S)
         if m:
             flag, val = m.group(1), m.group(2)
             if not val:
@@ -78,6 +78,8 @@ def compile_ping(cmd: Command, ns: str | None, argv: tuple[str, ...]) -> Compile
                     raise script_error(cmd, f"ping -i {val}: simnet does not model a negative interval")
             elif flag == "t":
                 ttl = _strtol(cmd, val, 0, 255)
+            elif flag == "s":
+                size = _size(cmd, val)
             else:
                 try:
                     src = IPv4Address(val)
@@ -106,5 +108,16 @@ def compile_ping(cmd: Command, ns: str | None, argv: tuple[str, ...]) -> Compile
     def probe(run: ToolRun) -> ProbeResult:
         name = run.ns(ns).name
         return ping(run.world, name, dst, count=count, timeout=wait, src=src, interface=dev,  # type: ignore[arg-type]
-                    interval=interval, ttl=ttl)
+                    interval=interval, ttl=ttl, size=size)
     return Compiled(probe, StepKind.PROBE)
+
+
+def _size(cmd: Command, val: str) -> int:
+    """``-s N``: N data bytes (iputils' words for a bad one); simnet fragments nothing, so the
+    request must fit a 1500-byte MTU."""
+    if not val.isdigit():
+        raise script_error(cmd, f"ping: invalid argument: '{val}'")
+    if int(val) > PING_MAX_UNFRAGMENTED:
+        raise script_error(cmd, f"ping -s {val}: a {int(val) + 28}-byte echo request would be fragmented, and "
+                                f"simnet models no IP fragmentation (at most -s {PING_MAX_UNFRAGMENTED})")
+    return int(val)

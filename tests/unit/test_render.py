@@ -69,7 +69,7 @@ def test_ruleset_routes_and_world() -> None:
     assert [line.rstrip() for line in render(ruleset_table(w["b"])).splitlines()[:5]] == [
         "b filter: Chain INPUT (policy ACCEPT 0 packets, 0 bytes)",
         "num  pkts  bytes  target  rule",
-        "  1     1     40  DROP    -p tcp -m tcp --dport 80 -j DROP",
+        "  1     1     60  DROP    -p tcp -m tcp --dport 80 -j DROP",  # a SYN with its options
         "b filter: Chain FORWARD (policy ACCEPT 0 packets, 0 bytes)",
         "num  pkts  bytes  target  rule",
     ]

@@ -412,9 +412,9 @@ def normalise_conntrack(text: str) -> list[str]:
     return sorted(out)
 
 
-def _parse_counters(text: str) -> dict[tuple[str, str, int], int]:
-    """``iptables-save -c`` → {(table, chain, rule): packets}; rule 0 is the chain policy."""
-    counters: dict[tuple[str, str, int], int] = {}
+def _parse_counters(text: str) -> dict[tuple[str, str, int], tuple[int, int]]:
+    """``iptables-save -c`` → {(table, chain, rule): (packets, bytes)}; rule 0 is the chain policy."""
+    counters: dict[tuple[str, str, int], tuple[int, int]] = {}
     table = ""
     index: dict[str, int] = {}
     for line in text.splitlines():
@@ -423,24 +423,26 @@ def _parse_counters(text: str) -> dict[tuple[str, str, int], int]:
         elif line.startswith(":"):
             m = re.match(r":(\S+) (\S+) \[(\d+):(\d+)\]", line)
             if m and m[2] != "-":
-                counters[(table, m[1], 0)] = int(m[3])
+                counters[(table, m[1], 0)] = (int(m[3]), int(m[4]))
         elif line.startswith("["):
             m = re.match(r"\[(\d+):(\d+)\] -A (\S+)", line)
             if m:
                 index[m[3]] = index.get(m[3], 0) + 1
-                counters[(table, m[3], index[m[3]])] = int(m[1])
+                counters[(table, m[3], index[m[3]])] = (int(m[1]), int(m[2]))
     return counters
 
 
-def _counter_delta(before: dict[str, dict[tuple[str, str, int], int]],
-                   after: dict[str, dict[tuple[str, str, int], int]]) -> dict[str, list[dict[str, Any]]]:
+def _counter_delta(before: dict[str, dict[tuple[str, str, int], tuple[int, int]]],
+                   after: dict[str, dict[tuple[str, str, int], tuple[int, int]]]) -> dict[str, list[dict[str, Any]]]:
+    """Per namespace, the rules whose packet counter rose: their packet and byte increases."""
     out: dict[str, list[dict[str, Any]]] = {}
     for ns in sorted(after):
         rows = []
-        for key, packets in after[ns].items():
-            delta = packets - before.get(ns, {}).get(key, 0)
-            if delta > 0:
-                rows.append({"table": key[0], "chain": key[1], "rule": key[2], "packets": delta})
+        for key, (packets, nbytes) in after[ns].items():
+            p0, b0 = before.get(ns, {}).get(key, (0, 0))
+            if packets - p0 > 0:
+                rows.append({"table": key[0], "chain": key[1], "rule": key[2], "packets": packets - p0,
+                             "bytes": nbytes - b0})
         if rows:
             out[ns] = sorted(rows, key=lambda r: (r["table"], r["chain"], r["rule"]))
     return out

@@ -79,12 +79,12 @@ def _helper_ping(a: dict[str, Any]) -> dict[str, Any]:
     if a.get("src"):
         s.bind((a["src"], 0))
     ident = a["id"]
-    payload = bytes(range(a["size"] % 256)) * (a["size"] // 256) + bytes(range(a["size"] % 256))
-    payload = payload[: a["size"]]
+    payload = bytes(i & 0xFF for i in range(a["size"]))  # ping -s: exactly SIZE data bytes
     reply = None
     error_icmp = None
     local_errno = None
     sent_all_at = None
+    answered: set[int] = set()
     for seq in range(1, a["count"] + 1):
         hdr = struct.pack("!BBHHH", 8, 0, 0, ident, seq)
         pkt = struct.pack("!BBHHH", 8, 0, _checksum(hdr + payload), ident, seq) + payload
@@ -100,7 +100,9 @@ def _helper_ping(a: dict[str, Any]) -> dict[str, Any]:
         sent_all_at = time.monotonic()
         while True:
             left = end - time.monotonic()
-            if left <= 0 or reply or error_icmp:  # ping -c1 stops at the first error too
+            # ping sends a request every interval whatever came back, exits once every request
+            # is answered, and (-c 1) stops at the first error too
+            if left <= 0 or error_icmp or len(answered) >= a["count"]:
                 break
             r, _, _ = select.select([s], [], [], left)
             if not r:
@@ -112,7 +114,8 @@ def _helper_ping(a: dict[str, Any]) -> dict[str, Any]:
                 continue
             itype, icode = icmp[0], icmp[1]
             if itype == 0 and struct.unpack_from("!H", icmp, 4)[0] == ident:
-                reply = {"type": 0, "code": 0, "from": peer}
+                reply = reply or {"type": 0, "code": 0, "from": peer}
+                answered.add(struct.unpack_from("!H", icmp, 6)[0])
             elif itype in (3, 4, 5, 11, 12) and len(icmp) >= 8 + 20 + 8:
                 inner = icmp[8:]
                 iihl = (inner[0] & 0x0F) * 4
@@ -120,8 +123,6 @@ def _helper_ping(a: dict[str, Any]) -> dict[str, Any]:
                 if inner[9] == 1 and len(quoted) >= 8 and quoted[0] == 8 and \
                         struct.unpack_from("!H", quoted, 4)[0] == ident and itype != 5:
                     error_icmp = error_icmp or {"type": itype, "code": icode, "from": peer}
-        if reply:
-            break
     del sent_all_at
     if reply:
         return {"outcome": "reply", "icmp": reply, "errno": None}

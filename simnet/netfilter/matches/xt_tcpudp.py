@@ -54,7 +54,7 @@ class TcpMatch(Match):
     flags_comp: int = 0
     flags_invert: bool = False
     option: int | None = None
-    """``--tcp-option N``: simulated packets carry no TCP options, so it never is present."""
+    """``--tcp-option N``: the segment carries an option of kind N (tcp_find_option)."""
     option_invert: bool = False
 
     module: ClassVar[str] = "tcp"
@@ -111,7 +111,7 @@ class TcpMatch(Match):
             return False
         if self.flags_mask is not None and (((int(l4.flags) & self.flags_mask) == self.flags_comp) == self.flags_invert):
             return False
-        if self.option is not None and not self.option_invert:
+        if self.option is not None and (self.option in l4.options.kinds) == self.option_invert:
             return False
         return True
 

@@ -68,8 +68,10 @@ ip netns exec a ping -c 1 10.0.1.2
                            "received", "expect", "counters", "conntrack", "trace", "ping"]
     assert probe["ping"] == {"transmitted": 1, "received": 1, "errors": 0, "loss": 0}
     assert probe["outcome"] == "reply" and probe["expect"]["ok"] is True
-    assert probe["counters"] == {"r": [{"table": "filter", "chain": "FORWARD", "rule": 1, "packets": 1},
-                                       {"table": "filter", "chain": "FORWARD", "rule": 2, "packets": 1}]}
+    assert probe["counters"] == {"r": [{"table": "filter", "chain": "FORWARD", "rule": 1, "packets": 1,
+                                        "bytes": 84},
+                                       {"table": "filter", "chain": "FORWARD", "rule": 2, "packets": 1,
+                                        "bytes": 84}]}
     assert list(probe["conntrack"]) == ["r"] and probe["conntrack"]["r"][0].startswith("icmp 1 src=10.0.0.1")
     assert doc["outputs"] == [{"line": 16, "command": "ip netns exec r sysctl -w net.ipv4.ip_forward=1",
                                "stdout": "net.ipv4.ip_forward = 1\n"}]

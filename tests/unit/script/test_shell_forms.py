@@ -197,7 +197,7 @@ def test_sh_c_runs_its_commands_in_the_outer_namespace() -> None:
     assert [o["stdout"] for o in report.outputs if o["line"] == 10] == ["-P INPUT ACCEPT\n-A INPUT -p icmp -j DROP\n"]
     (p,) = [p.to_json() for p in report.probes]
     assert p["line"] == 11 and p["outcome"] == "timeout" and p["expect"]["ok"]
-    assert p["counters"]["a"] == [{"table": "filter", "chain": "INPUT", "rule": 1, "packets": 1}]
+    assert p["counters"]["a"] == [{"table": "filter", "chain": "INPUT", "rule": 1, "packets": 1, "bytes": 84}]
 
 
 def test_sh_c_background_listener_and_a_namespace_entered_inside() -> None:
@@ -273,7 +273,7 @@ def test_nc_reading_dev_null_writes_no_datagram() -> None:
         ("lost", None), ("lost", None), ("lost", None), ("delivered", None), ("error", "ENETUNREACH"),
         ("refused", "ECONNREFUSED")]
     assert [p["counters"] for p in ps[:3]] == [{}, {}, {}]
-    assert ps[3]["counters"]["a"] == [{"table": "filter", "chain": "INPUT", "rule": 1, "packets": 1}]
+    assert ps[3]["counters"]["a"] == [{"table": "filter", "chain": "INPUT", "rule": 1, "packets": 1, "bytes": 30}]
 
 
 def test_input_from_any_other_file_is_refused() -> None:
@@ -340,7 +340,8 @@ def test_promisc_shows_in_the_flags_and_changes_no_delivery() -> None:
                         + "ip -n r link show br0\nip -n r link set br0 promisc off\nip -n r link show br0\n")
     (p,), (q,) = plain.probes, report.probes
     assert p.result.outcome == q.result.outcome == "reply"
-    assert p.counters == q.counters == {"r": [{"table": "filter", "chain": "FORWARD", "rule": 1, "packets": 2}]}
+    assert p.counters == q.counters == {"r": [{"table": "filter", "chain": "FORWARD", "rule": 1, "packets": 2,
+                                                              "bytes": 168}]}
     shown = [o["stdout"].split("\n")[0] for o in report.outputs]
     assert "br0: <BROADCAST,MULTICAST,PROMISC,UP,LOWER_UP>" in shown[0]
     assert "br0: <BROADCAST,MULTICAST,UP,LOWER_UP>" in shown[1]
