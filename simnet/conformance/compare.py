@@ -50,9 +50,9 @@ def compare(sim: dict[str, Any], kernel: dict[str, Any]) -> list[str]:
             diff(f"received {key}", sr.get(key), kr.get(key))
         if "counters" in s and "counters" in k:
             sc, kc = _counter_set(s["counters"] or {}), _counter_set(k["counters"] or {})
-            for key in sorted(set(sc) | set(kc)):
-                ns, table, chain, rule = key
-                (sp, sb), (kp, kb) = sc.get(key, (0, 0)), kc.get(key, (0, 0))
+            for where_counted in sorted(set(sc) | set(kc)):
+                ns, table, chain, rule = where_counted
+                (sp, sb), (kp, kb) = sc.get(where_counted, (0, 0)), kc.get(where_counted, (0, 0))
                 diff(f"counter {ns} {table}/{chain}#{rule} packets", sp, kp)
                 if sp == kp and sb is not None and kb is not None:
                     diff(f"counter {ns} {table}/{chain}#{rule} bytes", sb, kb)

@@ -6,7 +6,7 @@ import subprocess
 
 import pytest
 
-from tests.kernel.tools import skip_reason
+from tests.kernel.machine import skip_reason
 from tests.unit.script.test_ip import _MTU_STEPS
 
 pytestmark = pytest.mark.kernel

@@ -15,7 +15,7 @@ import pytest
 
 from simnet.script.interpreter import run_script
 from tests.kernel.capture_docker_host import capture_docker_like_host
-from tests.kernel.tools import skip_reason
+from tests.kernel.machine import skip_reason
 
 pytestmark = pytest.mark.kernel
 

@@ -50,7 +50,7 @@ from hypothesis import HealthCheck, Phase, event, given, seed, settings
 from hypothesis import strategies as st
 
 from simnet.script.interpreter import run_script
-from tests.kernel.tools import skip_reason
+from tests.kernel.machine import skip_reason
 
 pytestmark = pytest.mark.kernel
 

@@ -17,7 +17,7 @@ import pytest
 
 from simnet.docker.export import export_scenario
 from simnet.script.interpreter import run_script
-from tests.kernel.tools import missing_link_kinds, skip_reason
+from tests.kernel.machine import missing_link_kinds, skip_reason
 
 ROOT = Path(__file__).resolve().parents[2]
 SCENARIOS = sorted((ROOT / "scenarios" / "docker").glob("*.sh")) + sorted(

@@ -10,7 +10,7 @@ import textwrap
 
 import pytest
 
-from tests.kernel.tools import skip_reason
+from tests.kernel.machine import skip_reason
 
 pytestmark = pytest.mark.kernel
 

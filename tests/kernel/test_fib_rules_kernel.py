@@ -13,7 +13,7 @@ import subprocess
 import pytest
 
 from simnet.script.interpreter import run_script
-from tests.kernel.tools import skip_reason
+from tests.kernel.machine import skip_reason
 from tests.behaviour.test_fib_rule_fwmark import ROUTE_GET, SETUP
 
 pytestmark = pytest.mark.kernel

@@ -15,7 +15,7 @@ from ipaddress import IPv4Address, IPv4Interface
 
 import pytest
 
-from tests.kernel.tools import skip_reason
+from tests.kernel.machine import skip_reason
 
 pytestmark = pytest.mark.kernel
 

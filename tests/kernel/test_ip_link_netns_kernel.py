@@ -13,7 +13,7 @@ import pytest
 
 from simnet.tools.ip import IpError, ip
 from simnet.world import World
-from tests.kernel.tools import skip_reason
+from tests.kernel.machine import skip_reason
 
 pytestmark = pytest.mark.skipif(skip_reason() is not None, reason=str(skip_reason()))
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from simnet.report_schema import load_schema
-from tests.kernel.tools import skip_reason
+from tests.kernel.machine import skip_reason
 from tests.unit.test_report_schema import errors
 
 ROOT = Path(__file__).resolve().parents[2]

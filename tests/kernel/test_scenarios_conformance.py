@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from simnet.script.interpreter import run_script
-from tests.kernel.tools import missing_link_kinds, skip_reason
+from tests.kernel.machine import missing_link_kinds, skip_reason
 
 ROOT = Path(__file__).resolve().parents[2]
 # scenarios/docker/ and every script that starts dockerd hold docker lines the kernel runner refuses:

@@ -17,7 +17,7 @@ import re
 import pytest
 
 from simnet.script.interpreter import run_script
-from tests.kernel.tools import skip_reason
+from tests.kernel.machine import skip_reason
 
 pytestmark = pytest.mark.kernel
 

@@ -12,7 +12,7 @@ import pytest
 
 from simnet.netfilter.iptables import IptablesError, iptables
 from simnet.netfilter.ruleset import Ruleset
-from tests.kernel.tools import skip_reason
+from tests.kernel.machine import skip_reason
 
 pytestmark = pytest.mark.kernel
 
