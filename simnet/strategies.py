@@ -475,7 +475,7 @@ def worlds(*, min_netns: int = 2, max_netns: int = 6, subnets: int = 4, bridge: 
 
 # =========================================================================== Docker hosts
 
-#: Images with what their default process listens on (simnet.docker.daemon.IMAGES), listeners first
+#: Images with what their default process listens on (simnet.docker.images.IMAGES), listeners first
 #: so that shrinking ends on one that answers.
 DOCKER_IMAGES: dict[str, int | None] = {"nginx": 80, "redis": 6379, "registry:2": 5000, "httpd": 80,
                                         "busybox": None}

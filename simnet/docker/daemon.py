@@ -16,12 +16,14 @@ iptables rules issued through :class:`~simnet.docker.firewall.Firewaller`.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
 from ipaddress import IPv4Address, IPv4Interface, IPv4Network
 from typing import TYPE_CHECKING, Any, Iterable
 
 from simnet.addresses import MacAddress
 from simnet.docker.firewall import ERAS, Firewaller, NetConfig, PortBinding
+from simnet.docker.images import IMAGES, container_listeners, serves_http
+from simnet.docker.images import image_key as _image_key
+from simnet.docker.model import Container, Endpoint, Network
 from simnet.docker.portalloc import AllocationError, PortAllocator
 from simnet.docker.proxy import DockerProxy
 from simnet.errors import SimnetError
@@ -31,7 +33,8 @@ if TYPE_CHECKING:
     from simnet.netns import NetNamespace
     from simnet.world import World
 
-__all__ = ["Container", "DockerDaemon", "DockerError", "Network"]
+__all__ = ["IMAGES", "Container", "DockerDaemon", "DockerError", "Endpoint", "Network", "container_listeners",
+           "serves_http"]
 
 BRIDGE_OPT = "com.docker.network.bridge."
 
@@ -43,55 +46,6 @@ class DockerError(SimnetError):
 class StartError(DockerError):
     """Starting a created container failed: it stays, as Created (or Exited), with nothing of its
     sandbox left (daemon/start.go's cleanup: the sandbox, endpoints, rules and proxies go)."""
-
-
-IMAGES: dict[str, dict[str, Any]] = {
-    "registry": {"expose": ((5000, "tcp"),), "listen": ((5000, "tcp"),), "http": True,
-                 "cmd": "/entrypoint.sh /etc/docker/registry/config.yml"},
-    "nginx": {"expose": ((80, "tcp"),), "listen": ((80, "tcp"),), "http": True,
-              "cmd": "/docker-entrypoint.sh nginx -g 'daemon off;'"},
-    "httpd": {"expose": ((80, "tcp"),), "listen": ((80, "tcp"),), "http": True, "cmd": "httpd-foreground"},
-    "caddy": {"expose": ((80, "tcp"), (443, "tcp"), (443, "udp"), (2019, "tcp")), "listen": ((80, "tcp"),),
-              "http": True, "cmd": "caddy run --config /etc/caddy/Caddyfile --adapter caddyfile"},
-    "whoami": {"expose": ((80, "tcp"),), "listen": ((80, "tcp"),), "http": True, "cmd": "/whoami"},
-    "redis": {"expose": ((6379, "tcp"),), "listen": ((6379, "tcp"),), "cmd": "docker-entrypoint.sh redis-server"},
-    "busybox": {"cmd": "sh"},
-    "alpine": {"cmd": "/bin/sh"},
-    "ubuntu": {"cmd": "/bin/bash"},
-}
-"""The few images scenarios use: what they EXPOSE, what their default process listens on, whether it
-answers HTTP (``curl`` gets 200 from it), their CMD (``traefik/whoami`` is ``whoami``)."""
-
-
-def serves_http(image: str, command: Iterable[str]) -> bool:
-    """Whether the container's main process answers HTTP: an HTTP image's default, or http.server."""
-    argv = list(command)
-    if argv:
-        return argv[0] in ("python3", "python") and argv[1:3] == ["-m", "http.server"]
-    return bool(IMAGES.get(_image_key(image), {}).get("http"))
-
-
-def _image_key(image: str) -> str:
-    """``registry:2`` -> ``registry``; ``docker.io/library/nginx:1.27`` -> ``nginx``."""
-    return image.rsplit("/", 1)[-1].split(":", 1)[0].split("@", 1)[0]
-
-
-def container_listeners(image: str, command: Iterable[str]) -> list[tuple[int, str]]:
-    """The sockets a container's main process listens on: its command when that is a listener
-    (``nc -l [-k] [-u] [-p] PORT``, ``python3 -m http.server [PORT]``), else the image's default."""
-    argv = list(command)
-    if not argv:
-        return list(IMAGES.get(_image_key(image), {}).get("listen", ()))
-    if argv[0] in ("nc", "ncat", "netcat"):
-        flags = "".join(w[1:] for w in argv[1:] if w.startswith("-") and not w[1:].isdigit())
-        ports = [w for w in argv[1:] if w.isdigit()]
-        if "l" in flags and ports:
-            return [(int(ports[-1]), "udp" if "u" in flags else "tcp")]
-        return []
-    if argv[0] in ("python3", "python") and argv[1:3] == ["-m", "http.server"]:
-        ports = [w for w in argv[3:] if w.isdigit()]
-        return [(int(ports[0]) if ports else 8000, "tcp")]
-    return []
 
 
 def _parse_bool(label: str, value: str) -> bool:
@@ -130,85 +84,6 @@ def _default_pools() -> list[IPv4Network]:
     pools = [IPv4Network(f"172.{i}.0.0/16") for i in range(17, 32)]
     pools += [IPv4Network(f"192.168.{i}.0/20") for i in range(0, 256, 16)]
     return pools
-
-
-@dataclass(slots=True, eq=False)
-class Network:
-    """A libnetwork network (CNM): a Linux bridge, its subnet and its endpoints."""
-
-    name: str
-    id: str
-    bridge: str
-    subnet: IPv4Network
-    gateway: IPv4Address | None
-    internal: bool
-    options: dict[str, str]
-    config: NetConfig
-    endpoints: dict[str, IPv4Address] = field(default_factory=dict)
-    """container name -> its address."""
-    user_subnet: bool = False
-    """Created with ``--subnet`` (``--ip`` is allowed only then)."""
-    ip_range: IPv4Network | None = None
-    """``--ip-range``: where addresses are picked from (``--ip`` may be anywhere in the subnet)."""
-    aux_addresses: dict[str, IPv4Address] = field(default_factory=dict)
-    """``--aux-address NAME=IP``: reserved, never given to a container."""
-
-
-@dataclass(slots=True, eq=False)
-class Endpoint:
-    """One extra interface of a container (``docker network connect``)."""
-
-    network: Network
-    address: IPv4Address
-    mac: MacAddress
-    veth: str
-    ifname: str
-
-
-@dataclass(slots=True, eq=False)
-class Container:
-    """One container: its sandbox (namespace), endpoint and published ports."""
-
-    name: str
-    id: str
-    network_mode: str
-    netns: str
-    network: Network | None = None
-    address: IPv4Address | None = None
-    mac: MacAddress | None = None
-    veth: str | None = None
-    """The host end of the veth pair (``vethXXXXXXX``)."""
-    ports: tuple[PortBinding, ...] = ()
-    proxies: list[DockerProxy] = field(default_factory=list)
-    running: bool = True
-    shares_with: str | None = None
-    """``container:NAME`` mode: the container whose namespace this one joined."""
-    image: str = "busybox"
-    command: tuple[str, ...] = ()
-    publish_specs: tuple[str, ...] = ()
-    """``-p`` as given (kept for restarts)."""
-    publish_all: bool = False
-    requested_ip: str | None = None
-    requested_mac: str | None = None
-    restart: str = "no"
-    exposed: tuple[tuple[int, str], ...] = ()
-    """The image's EXPOSE ports plus ``--expose``: (port, proto)."""
-    listeners: list[Any] = field(default_factory=list)
-    """Sockets the container's process listens on (from the image or the command)."""
-    extra: dict[str, "Endpoint"] = field(default_factory=dict)
-    """Endpoints added by ``docker network connect`` (network name -> endpoint)."""
-    created: float = 0.0
-    restart_on_boot: bool = False
-    started_once: bool = False
-    """It has run at least once (``docker ps`` says Exited, not Created, when it is down)."""
-    gw_net: "Network | None" = None
-    """The network whose endpoint holds the NAT port bindings (the container's gateway endpoint)."""
-    error: str = ""
-    """The last start failure (``State.Error``)."""
-    routed: dict[str, tuple[PortBinding, ...]] = field(default_factory=dict)
-    """29: routed-mode bindings on endpoints other than the gateway (network name -> bindings)."""
-    sysctls: tuple[tuple[str, str], ...] = ()
-    """``--sysctl K=V``: set in the container's namespace once its interfaces exist."""
 
 
 class DockerDaemon:
