@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any, Callable
 
 from simnet.docker.daemon import DockerDaemon, DockerError
 from simnet.docker.firewall import ERAS, PortBinding
+from simnet.docker.resolver import DnsSettings
 from simnet.script.expect import ScriptError
 
 if TYPE_CHECKING:
@@ -289,14 +290,17 @@ def _compile_systemctl(cmd: "Command", ns: str | None, args: list[str]) -> _STEP
 _RUN_VALUES = {"--name": "name", "-p": "publish", "--publish": "publish", "--network": "network",
                "--net": "network", "--ip": "ip", "--mac-address": "mac", "--restart": "restart",
                "--expose": "expose", "-e": "env", "--env": "env", "-v": "volume", "--volume": "volume",
-               "-h": "hostname", "--hostname": "hostname", "--entrypoint": "entrypoint", "--sysctl": "sysctl"}
+               "-h": "hostname", "--hostname": "hostname", "--entrypoint": "entrypoint", "--sysctl": "sysctl",
+               "--dns": "dns", "--dns-search": "dns_search", "--dns-option": "dns_option", "--dns-opt": "dns_option",
+               "--add-host": "add_host", "--network-alias": "alias", "--net-alias": "alias", "--link": "link"}
 _RUN_FLAGS = {"-d": "detach", "--detach": "detach", "-i": "i", "--interactive": "i", "-t": "t", "--tty": "t",
               "--rm": "rm", "-P": "publish_all", "--publish-all": "publish_all", "--privileged": "privileged"}
 
 
 def _run(cmd: "Command", ns: str | None, args: list[str]) -> _STEP:
     o = _Opts(cmd, "docker run", args, values=_RUN_VALUES, flags=_RUN_FLAGS,
-              multi=("publish", "expose", "env", "volume", "sysctl"), stop_at_positional=True)
+              multi=("publish", "expose", "env", "volume", "sysctl", "dns", "dns_search", "dns_option", "add_host",
+                     "alias", "link"), stop_at_positional=True)
     if not o.rest:
         raise _err(cmd, '"docker run" requires at least 1 argument.\nSee \'docker run --help\'.')
     if "detach" not in o.flags:
@@ -318,6 +322,7 @@ def _run(cmd: "Command", ns: str | None, args: list[str]) -> _STEP:
             raise _err(cmd, f'docker: invalid argument "{kv}" for "--sysctl" flag: invalid value {kv}: sysctls '
                             "must be in the form key=value.\nSee 'docker run --help'.")
         sysctls[key] = value
+    names = _dns_settings(cmd, o)
     name = o.get("name")
     if name is not None and not re.fullmatch(r"[a-zA-Z0-9][a-zA-Z0-9_.-]*", name):
         raise _err(cmd, f'docker: Error response from daemon: Invalid container name ({name}), only '
@@ -327,14 +332,65 @@ def _run(cmd: "Command", ns: str | None, args: list[str]) -> _STEP:
         d = _daemon(run, ns)
         if sysctls and d.era == "1.9":
             raise _err(cmd, "docker run: unknown flag: --sysctl")
+        if o.get("alias") and network in ("default", "bridge", "host", "none"):
+            raise DockerError("network-scoped alias is supported only for containers in user defined networks")
         c = d.run(name, network=network, publish=o.get("publish", []), ip=o.get("ip"), mac=o.get("mac"),
                   image=image, command=command, publish_all="publish_all" in o.flags,
-                  restart=o.get("restart", "no"), expose=o.get("expose", []), sysctls=sysctls)
+                  restart=o.get("restart", "no"), expose=o.get("expose", []), sysctls=sysctls,
+                  names=_host_gateway(d, names), aliases=o.get("alias", []))
         out = c.id + "\n"
         if network == "host" and c.ports == () and (o.get("publish") or "publish_all" in o.flags):
             out = "WARNING: Published ports are discarded when using host network mode\n" + out
         run.output(cmd, out)
     return _guard(cmd, "docker: ", fn)
+
+
+def _dns_settings(cmd: "Command", o: _Opts) -> DnsSettings:
+    """``--hostname``, ``--dns``, ``--dns-search``, ``--dns-option``, ``--add-host``, ``--link`` as the CLI
+    checks them (opts.ValidateIPAddress, ValidateExtraHost, ValidateDNSSearch)."""
+    from ipaddress import ip_address
+
+    def bad(flag: str, value: str, why: str) -> ScriptError:
+        return _err(cmd, f'docker: invalid argument "{value}" for "{flag}" flag: {why}\nSee \'docker run --help\'.')
+    for d in o.get("dns", []):
+        try:
+            ip_address(d)
+        except ValueError:
+            raise bad("--dns", d, f"IP address is not correctly formatted: {d}") from None
+    for dom in o.get("dns_search", []):
+        if dom != "." and (dom.startswith(".") or not re.fullmatch(r"[A-Za-z0-9._-]{1,255}", dom)):
+            raise bad("--dns-search", dom, f"{dom} is not a valid domain")
+    hosts = []
+    for h in o.get("add_host", []):
+        name, sep, ip = h.partition("=") if "=" in h else h.partition(":")
+        if not sep or not name:
+            raise bad("--add-host", h, f'bad format for add-host: "{h}"')
+        if ip != "host-gateway":
+            try:
+                ip_address(ip.strip("[]"))
+            except ValueError:
+                raise bad("--add-host", h, f'invalid IP address in add-host: "{ip}"') from None
+        hosts.append((name, ip.strip("[]")))
+    links = []
+    for ln in o.get("link", []):
+        target, _, alias = ln.partition(":")
+        links.append((target.lstrip("/"), alias or target.lstrip("/")))
+    hostname = o.get("hostname")
+    if hostname is not None and not re.fullmatch(r"[A-Za-z0-9]([A-Za-z0-9.-]{0,62})?", hostname):
+        raise _err(cmd, f"docker: Error response from daemon: invalid hostname format: {hostname}")
+    return DnsSettings(hostname=hostname, dns=tuple(o.get("dns", [])), dns_search=tuple(o.get("dns_search", [])),
+                       dns_options=tuple(o.get("dns_option", [])), extra_hosts=tuple(hosts), links=tuple(links))
+
+
+def _host_gateway(d: DockerDaemon, s: DnsSettings) -> DnsSettings:
+    """``--add-host NAME:host-gateway``: the default bridge's gateway address (the daemon's HostGatewayIP)."""
+    if not any(ip == "host-gateway" for _, ip in s.extra_hosts):
+        return s
+    net = d.networks.get("bridge")
+    gw = str(net.gateway) if net is not None and net.gateway is not None else ""
+    if not gw:
+        raise DockerError("unable to derive the IP value for host-gateway")
+    return replace(s, extra_hosts=tuple((n, gw if ip == "host-gateway" else ip) for n, ip in s.extra_hosts))
 
 
 def _ps(cmd: "Command", ns: str | None, args: list[str]) -> _STEP:
@@ -551,14 +607,15 @@ def _network(cmd: "Command", ns: str | None, args: list[str]) -> _STEP:
             run.output(cmd, net.id + "\n")
         return _guard(cmd, "", create)
     if sub in ("connect", "disconnect"):
-        o = _Opts(cmd, f"docker network {sub}", rest, values={"--ip": "ip"}, flags={"-f": "force", "--force": "force"})
+        o = _Opts(cmd, f"docker network {sub}", rest, values={"--ip": "ip", "--alias": "alias"},
+                  flags={"-f": "force", "--force": "force"}, multi=("alias",))
         if len(o.rest) != 2:
             raise _err(cmd, f'"docker network {sub}" requires exactly 2 arguments.')
 
         def conn(run: Any) -> None:
             d = _daemon(run, ns)
             if sub == "connect":
-                d.network_connect(o.rest[0], o.rest[1], ip=o.get("ip"))
+                d.network_connect(o.rest[0], o.rest[1], ip=o.get("ip"), aliases=o.get("alias", []))
             else:
                 d.network_disconnect(o.rest[0], o.rest[1])
         return _guard(cmd, "", conn)

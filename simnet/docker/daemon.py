@@ -25,6 +25,7 @@ from simnet.docker.images import IMAGES, container_listeners, serves_http
 from simnet.docker.images import image_key as _image_key
 from simnet.docker.model import Container, Endpoint, Network
 from simnet.docker.portalloc import AllocationError, PortAllocator
+from simnet.docker import resolver
 from simnet.docker.proxy import DockerProxy
 from simnet.errors import SimnetError
 from simnet.routing import Route
@@ -320,7 +321,8 @@ class DockerDaemon:
     def run(self, name: str | None = None, *, network: str = "default", publish: Iterable[str] = (),
             ip: str | None = None, mac: str | None = None, image: str = "busybox", command: Iterable[str] = (),
             publish_all: bool = False, restart: str = "no", expose: Iterable[str] = (),
-            sysctls: dict[str, str] | None = None) -> Container:
+            sysctls: dict[str, str] | None = None, names: Any = None,
+            aliases: Iterable[str] = ()) -> Container:
         """``docker run -d --name NAME [--network N] [-p ...] [-P] [--ip IP] [--mac-address MAC] IMAGE [CMD]``.
 
         Everything that can be checked is checked before anything is created (the CLI parses
@@ -342,6 +344,7 @@ class DockerDaemon:
         except ValueError as bad:
             raise DockerError(str(bad)) from None
         cid = self._hex(64)
+        anonymous = name is None
         if name is None:
             name = self._random_name()
         if name in self.containers:
@@ -372,7 +375,8 @@ class DockerDaemon:
         c = Container(name=name, id=cid, network_mode=network, netns="", image=image, command=tuple(command),
                       publish_specs=publish, publish_all=publish_all, requested_ip=ip, requested_mac=mac,
                       restart=restart, exposed=tuple(exposed), created=self.world.now, running=False,
-                      sysctls=tuple((sysctls or {}).items()))
+                      sysctls=tuple((sysctls or {}).items()), names=names, anonymous=anonymous,
+                      aliases={network: tuple(aliases)} if aliases else {})
         self.containers[name] = c
         self._start_container(c)
         return c
@@ -468,6 +472,7 @@ class DockerDaemon:
             raise StartError(c.error) from None
         c.started_once = True
         c.error = ""
+        resolver.sandbox_ready(self, c)
         self._processes(c)
 
     def _sysctls(self, c: Container, cns: "NetNamespace") -> None:
@@ -489,6 +494,7 @@ class DockerDaemon:
         if c.network is not None and c.address is not None:
             self._detach(c, c.network, c.address, c.veth)
         c.network, c.address, c.veth, c.ports, c.running = None, None, None, (), False
+        resolver.sandbox_gone(self, c)
         if c.netns in self.world.namespaces:
             self.world.del_netns(c.netns)
             self._cmd(c.netns, f"ip netns del {c.netns}")
@@ -785,7 +791,7 @@ class DockerDaemon:
             flag = "-u " if proto == "udp" else ""
             self._cmd(c.netns, f"nc {flag}-l -k -p {port} &")
 
-    def network_connect(self, network: str, name: str, *, ip: str | None = None) -> None:
+    def network_connect(self, network: str, name: str, *, ip: str | None = None, aliases: Iterable[str] = ()) -> None:
         """``docker network connect NETWORK CONTAINER``: one more interface, eth1, eth2, ..."""
         net = self._network(network)
         c = self._container(name)
@@ -801,6 +807,8 @@ class DockerDaemon:
         if ip:
             self._check_requested_ip(net, ip)
         ifname = f"eth{1 + len(c.extra)}"
+        if aliases:
+            c.aliases[network] = tuple(aliases)
         c.extra[network] = self._attach(c, net, ifname, ip, None)
         try:
             self._update_gateway(c)
@@ -809,6 +817,7 @@ class DockerDaemon:
             self._detach(c, net, ep.address, ep.veth)
             self._update_gateway(c)
             raise
+        resolver.sandbox_ready(self, c)
 
     def network_disconnect(self, network: str, name: str) -> None:
         """``docker network disconnect NETWORK CONTAINER``."""
@@ -824,6 +833,7 @@ class DockerDaemon:
             ep = c.extra.pop(network)
             self._detach(c, net, ep.address, ep.veth)
             self._update_gateway(c)
+            resolver.sandbox_ready(self, c)
             return
         if c.network is net and c.running:
             if c.gw_net is net:
@@ -835,6 +845,7 @@ class DockerDaemon:
             self._detach(c, net, c.address, c.veth)  # type: ignore[arg-type]
             c.network, c.address, c.veth = None, None, None
             self._update_gateway(c)
+            resolver.sandbox_ready(self, c)
             return
         raise DockerError(f"container {c.id} is not connected to network {network}")
 
@@ -887,6 +898,7 @@ class DockerDaemon:
         if net is not None and addr is not None:
             self._detach(c, net, addr, c.veth)
         c.network, c.address, c.veth, c.ports = None, None, None, ()
+        resolver.sandbox_gone(self, c)
         if c.netns in self.world.namespaces:
             self.world.del_netns(c.netns)
             self._cmd(c.netns, f"ip netns del {c.netns}")

@@ -91,3 +91,13 @@ class Container:
     """29: routed-mode bindings on endpoints other than the gateway (network name -> bindings)."""
     sysctls: tuple[tuple[str, str], ...] = ()
     """``--sysctl K=V``: set in the container's namespace once its interfaces exist."""
+    names: Any = None
+    """``--hostname``, ``--dns*``, ``--add-host``, ``--link`` (:class:`~simnet.docker.resolver.DnsSettings`)."""
+    aliases: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    """``--network-alias``/``--alias`` per network name."""
+    anonymous: bool = False
+    """Started without ``--name`` (1.9 gives such containers no service records)."""
+    resolver: Any = None
+    """The embedded DNS server of its sandbox (:class:`~simnet.docker.resolver.EmbeddedResolver`)."""
+    etc: dict[str, str] = field(default_factory=dict)
+    """What Docker wrote for it: resolv.conf, hosts, hostname."""

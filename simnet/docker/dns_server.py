@@ -1,0 +1,143 @@
+"""The embedded resolver's server loop (libnetwork ``Resolver.serveDNS``) on simnet's DNS server.
+
+A query for a name the sandbox knows (:func:`~simnet.docker.resolver.resolve_name`) gets its A
+records (TTL 600, shuffled, RA set, not authoritative); an AAAA query for such a name gets an empty
+NOERROR answer; anything else is forwarded to the upstreams in order, each given 4 s
+(``extIOTimeout``), from the container's namespace, or from the host's for ``host(...)`` upstreams
+(28+: every server read from the host's resolv.conf; 27: its loopback ones); a reply with SERVFAIL or
+REFUSED moves on to the next; with none left the client gets SERVFAIL.  Every datagram is a packet
+through the namespaces' netfilter hooks, so the answer leaves from 127.0.0.11:PORT and conntrack
+turns it back into 127.0.0.11:53 (the DNAT of DOCKER_OUTPUT).
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from ipaddress import IPv4Address
+from typing import TYPE_CHECKING
+
+from simnet.dns.message import Message, QType, Rcode, Record, decode
+from simnet.dns.server import Client, DnsServer, send_udp
+from simnet.docker.resolver import RESOLVER_IP, RESP_TTL, EmbeddedResolver, ExtServer, resolve_name
+
+if TYPE_CHECKING:
+    from simnet.docker.daemon import DockerDaemon
+    from simnet.docker.model import Container
+    from simnet.netns import NetNamespace
+    from simnet.skb import Skb
+
+__all__ = ["EXT_IO_TIMEOUT", "serve"]
+
+EXT_IO_TIMEOUT = 4.0
+"""libnetwork's extIOTimeout: how long one upstream gets."""
+
+NAME = "dockerd embedded DNS"
+
+
+def serve(d: "DockerDaemon", c: "Container", res: EmbeddedResolver) -> DnsServer:
+    """Open the resolver's UDP socket on 127.0.0.11:``res.udp_port`` in the container's namespace."""
+    cns = d.world.netns(c.netns)
+
+    def answer(query: Message, client: Client) -> Message | None:
+        q = query.question
+        if q is None:
+            return None
+        reply = Message(id=query.id, qr=True, opcode=query.opcode, rd=query.rd, cd=query.cd, ra=True,
+                        questions=query.questions)
+        if q.qtype in (QType.A, QType.AAAA) and c.running:
+            addrs = resolve_name(d, c, q.name)
+            if addrs:
+                if q.qtype == QType.AAAA:
+                    return reply
+                order = list(addrs)
+                d.world.rng.shuffle(order)
+                return replace(reply, answers=tuple(Record(name=q.name, rtype=QType.A, ttl=RESP_TTL, data=a)
+                                                    for a in order))
+        _forward(d, cns, res, client, list(res.upstreams()), server.name)
+        return None
+
+    server = DnsServer(cns, answer, addresses=(RESOLVER_IP,), port=res.udp_port, name=NAME)
+    return server
+
+
+def _servfail(query: bytes) -> bytes:
+    m = decode(query)
+    return Message(id=m.id, qr=True, opcode=m.opcode, rd=m.rd, cd=m.cd, ra=False, rcode=Rcode.SERVFAIL,
+                   questions=m.questions).encode()
+
+
+def _forward(d: "DockerDaemon", cns: "NetNamespace", res: EmbeddedResolver, client: Client,
+             upstreams: list[ExtServer], name: str) -> None:
+    """forwardExtDNS: try each upstream in turn; relay the first usable reply, else SERVFAIL."""
+    from simnet.datapath import SendError, route_output
+
+    def answer_client(payload: bytes, caused_by: int | None) -> None:
+        if res.sockets and not all(s.open for s in res.sockets):
+            return  # the container stopped meanwhile
+        send_udp(cns, client.local, client.local_port, client.addr, client.port, payload,
+                 by=f"{name} (answer)", caused_by=caused_by)
+
+    if not upstreams:
+        answer_client(_servfail(client.query), None)
+        return
+    ext, rest = upstreams[0], upstreams[1:]
+    ns = d.host if ext.host_loopback else cns
+    server = IPv4Address(str(ext.addr)) if ext.addr.version == 4 else None
+    if server is None:
+        _forward(d, cns, res, client, rest, name)
+        return
+    try:
+        src = ns.source_for(route_output(ns, server), server)
+    except SendError:
+        _forward(d, cns, res, client, rest, name)  # "connect failed": next one at once
+        return
+    port = ns.sockets.ephemeral_port("udp")
+    sock = ns.sockets.listen("udp", port, None, keep=True)
+    state = {"done": False}
+
+    def close() -> None:
+        sock.open = False
+        if sock in ns.sockets.listeners:
+            ns.sockets.listeners.remove(sock)
+
+    def relay(skb: "Skb", rtid: int) -> None:
+        from simnet.packet import Udp
+        from simnet.trace import Delivered, Disposition
+
+        ip, udp = skb.packet.ip, skb.packet.l4
+        assert ip is not None and isinstance(udp, Udp)
+        tracer = d.world.tracer
+        tracer.step(rtid, Delivered(netns=ns.name, to=f"{name} upstream socket udp {src}:{port} "
+                                                      f"(reply from {ip.src}:{udp.sport})"))
+        tracer.end(rtid, Disposition.DELIVERED)
+        data = skb.packet.payload
+        if state["done"] or ip.src != server or udp.sport != 53 or data[:2] != client.query[:2]:
+            return
+        state["done"] = True
+        close()
+        try:
+            rcode = decode(data).rcode
+        except ValueError:
+            rcode = Rcode.SERVFAIL
+        if rcode in (Rcode.SERVFAIL, Rcode.REFUSED):
+            _forward(d, cns, res, client, rest, name)
+            return
+        answer_client(data, rtid)
+
+    def timeout() -> None:
+        if state["done"]:
+            return
+        state["done"] = True
+        close()
+        _forward(d, cns, res, client, rest, name)
+
+    sock.encap_rcv = relay
+    d.world.schedule(EXT_IO_TIMEOUT, timeout)
+    where = "host's" if ext.host_loopback else "container's"
+    err = send_udp(ns, src, port, server, 53, client.query, by=f"{name} (forward to {server}#53 from the "
+                                                                 f"{where} namespace)")
+    if err is not None:
+        state["done"] = True
+        close()
+        _forward(d, cns, res, client, rest, name)
+
