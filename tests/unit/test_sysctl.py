@@ -11,14 +11,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from simnet.errors import SimnetError
-from simnet.sysctl import (
-    CONF_COMBINE,
-    SysctlError,
-    Sysctls,
-    proc_sys_write,
-    run_sysctl,
-    sysctl_command,
-)
+from simnet.sysctl import CONF_COMBINE, SysctlError, Sysctls, proc_sys_write
+from simnet.tools.sysctl import run_sysctl, sysctl_command
 
 
 @pytest.fixture
