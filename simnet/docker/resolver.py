@@ -156,8 +156,8 @@ class _RC:
                 return v
         return None
 
-    def generate(self) -> str:
-        out = [HEADER, ""]
+    def generate(self, header: bool = True) -> str:
+        out = [HEADER, ""] if header else []
         out += [f"nameserver {ns}" for ns in self.nameservers]
         if self.search:
             out.append("search " + " ".join(self.search))
@@ -179,10 +179,10 @@ class _RC:
         return "\n".join(out) + "\n"
 
 
-def _origin(read: "Any") -> tuple[str | None, str]:
+def _origin(read: "Any", detect_systemd: bool = True) -> tuple[str | None, str]:
     """resolvconf.Path(): the host's file, or systemd-resolved's when /etc/resolv.conf names only 127.0.0.53."""
     text = read(RESOLV_CONF)
-    if text is not None and _RC.parse(text, RESOLV_CONF).nameservers == [SYSTEMD_RESOLVED]:
+    if detect_systemd and text is not None and _RC.parse(text, RESOLV_CONF).nameservers == [SYSTEMD_RESOLVED]:
         return read(SYSTEMD_RESOLV_CONF), SYSTEMD_RESOLV_CONF
     return text, RESOLV_CONF
 
@@ -208,13 +208,16 @@ def _legacy_19(text: str | None, s: DnsSettings) -> str:
     return cleaned
 
 
-def resolv_conf(era: str, read: "Any", s: DnsSettings, *, internal: bool) -> tuple[str, tuple[ExtServer, ...]]:
+def resolv_conf(era: str, read: "Any", s: DnsSettings, *, internal: bool, header: bool = True,
+                required: tuple[str, ...] = ("ndots:0",), detect_systemd: bool = True,
+                ) -> tuple[str, tuple[ExtServer, ...]]:
     """The container's resolv.conf and the resolver's upstreams.
 
     ``read(path)`` gives a host file's text (None if missing); ``internal``: the container has the
-    embedded resolver (an endpoint on a user-defined network, 1.10+).
+    embedded resolver (an endpoint on a user-defined network, 1.10+); ``header`` and ``required`` (the
+    options the resolver needs) are what the daemon passes, other values only reproduce moby's tests.
     """
-    text, source = _origin(read)
+    text, source = _origin(read, detect_systemd)
     if era == "1.9":
         return _legacy_19(text, s), ()
     rc = _RC.parse(text, source)
@@ -235,7 +238,7 @@ def resolv_conf(era: str, read: "Any", s: DnsSettings, *, internal: bool) -> tup
             if not rc.nameservers:
                 rc.nameservers = list(DEFAULT_NAMESERVERS)
                 rc.warnings.append("Used default nameservers.")
-        return rc.generate(), ()
+        return rc.generate(header), ()
     if era == "27":
         rc.ext = [ExtServer(a, not rc.ns_override and (a.is_loopback or a.version == 6)) for a in rc.nameservers]
         if not rc.ext:
@@ -244,14 +247,19 @@ def resolv_conf(era: str, read: "Any", s: DnsSettings, *, internal: bool) -> tup
     else:
         rc.ext = [ExtServer(a, not rc.ns_override) for a in rc.nameservers]
     rc.nameservers = [RESOLVER_IP]
-    rc.options = [o for o in rc.options if not (o.startswith("ndots") and not re.fullmatch(r"ndots:\d+", o))]
-    if rc.option("ndots") is None:
-        rc.options.append("ndots:0")
-        rc.ndots_from = "internal"
+    for opt in required:
+        name = opt.split(":", 1)[0]
+        if name == "ndots":
+            rc.options = [o for o in rc.options if not (o.split(":", 1)[0] == "ndots"
+                                                        and not re.fullmatch(r"ndots:\d+", o))]
+        if rc.option(name) is None:
+            rc.options.append(opt)
+            if name == "ndots":
+                rc.ndots_from = "internal"
     rc.transform = "internal resolver"
     if era != "27" and not rc.ext:
         rc.warnings.append("NO EXTERNAL NAMESERVERS DEFINED")
-    return rc.generate(), tuple(rc.ext)
+    return rc.generate(header), tuple(rc.ext)
 
 
 # ----------------------------------------------------------------------------- hosts
