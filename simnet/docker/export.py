@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from simnet.docker.resolver import STANDIN_KILL
 from simnet.netfilter.syntax import format_save
 
 if TYPE_CHECKING:
@@ -34,7 +35,7 @@ def export_script(daemon: "DockerDaemon") -> str:
            "set -e"]
     # iptables commands are replaced by one iptables-restore of the result below
     out += [line if line.startswith("#") else _in(ns, line) for ns, line in daemon.commands
-            if not line.startswith("iptables ")]
+            if not line.startswith(("iptables ", STANDIN_KILL))]
     if daemon.iptables:
         tables = [t for t in ("raw", "filter", "nat") if t in {x.name.value if hasattr(x.name, "value")
                                                              else str(x.name) for x in daemon.host.ruleset.existing()}]
@@ -92,7 +93,7 @@ def export_scenario(text_or_path: "str | os.PathLike[str]", *, filename: str | N
     out: list[str] = ["#!/bin/sh", f"# {name}, exported by simnet: every docker line replaced by what the daemon",
                       "# did to the kernel (docker-proxy cannot run here; probes that needed it say so)."]
     result = Exported(text="")
-    state: dict[str, Any] = {"jobs": 0, "job_map": {}, "last_job": None}
+    state: dict[str, Any] = {"jobs": 0, "job_map": {}, "last_job": None, "standins": {}}
     snap: dict[str, Any] = {}
     probe_at: dict[int, int] = {}  # index in `out` -> original line
 
@@ -126,9 +127,16 @@ def export_scenario(text_or_path: "str | os.PathLike[str]", *, filename: str | N
                     if line.startswith("#"):
                         emit(line)
                         continue
+                    if line.startswith(STANDIN_KILL):  # the embedded DNS stand-in of that namespace
+                        job = state["standins"].pop(line[len(STANDIN_KILL):], None)
+                        if job is not None:
+                            emit(f"kill %{job}")
+                        continue
                     emit(_in(cns, line))
                     if line.endswith("&"):
                         state["jobs"] += 1
+                        if line.startswith("dnsmasq "):
+                            state["standins"][cns] = state["jobs"]
             return
         if _is_docker(argv):  # docker exec NAME CMD...
             from simnet.docker.cli import _Opts

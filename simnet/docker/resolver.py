@@ -295,6 +295,8 @@ class EmbeddedResolver:
     proxy_dns: bool = True
     """False while the container has no network with a gateway (only ``--internal`` ones)."""
     sockets: list["Listener"] = field(default_factory=list)
+    standin: str = ""
+    """The kernel stand-in command last recorded for the export (:func:`standin_command`)."""
 
     def upstreams(self) -> tuple[ExtServer, ...]:
         """Who a forwarded query goes to, in order (host-loopback ones only with proxy_dns)."""
@@ -448,10 +450,12 @@ def start_resolver(d: "DockerDaemon", c: "Container") -> EmbeddedResolver | None
     return res
 
 
-def stop_resolver(c: "Container") -> None:
+def stop_resolver(d: "DockerDaemon", c: "Container") -> None:
     res: EmbeddedResolver | None = getattr(c, "resolver", None)
     if res is None:
         return
+    if res.standin:
+        d._cmd(c.netns, STANDIN_KILL + c.netns)
     for sock in res.sockets:
         sock.open = False
     c.resolver = None  # type: ignore[attr-defined]
@@ -471,11 +475,12 @@ def sandbox_ready(d: "DockerDaemon", c: "Container") -> None:
             if other is not c and other.running and other.netns and other.shares_with is None \
                     and other.network_mode != "host":
                 write_files(d, other)
+    refresh_standins(d)
 
 
 def sandbox_gone(d: "DockerDaemon", c: "Container") -> None:
     """The container stopped: its resolver and files go; 1.9 deletes its records elsewhere."""
-    stop_resolver(c)
+    stop_resolver(d, c)
     drop_files(d, c)
     c.etc = {}  # type: ignore[attr-defined]
     if d.era == "1.9":
@@ -483,3 +488,40 @@ def sandbox_gone(d: "DockerDaemon", c: "Container") -> None:
             if other is not c and other.running and other.netns and other.shares_with is None \
                     and other.network_mode != "host":
                 write_files(d, other)
+    refresh_standins(d)
+
+
+# ----------------------------------------------------------------------------- the kernel stand-in
+STANDIN_KILL = "kill %standin:"
+"""A daemon command the export turns into ``kill %N`` of the stand-in started for that namespace."""
+
+
+def standin_command(d: "DockerDaemon", c: "Container") -> str:
+    """What the kernel runner starts in place of the resolver (dockerd cannot run there): a dnsmasq
+    on the resolver's UDP port (the DNAT target) holding the names the resolver answers now, and
+    the upstreams reached from the container's namespace (host(...) ones have no stand-in)."""
+    res: EmbeddedResolver = c.resolver
+    words = ["dnsmasq", "-k", "--port", str(res.udp_port), "--no-resolv", "--no-hosts"]
+    for net in user_networks(d, c):
+        for other in d.containers.values():
+            addr = net.endpoints.get(other.name)
+            if addr is None or not other.running:
+                continue
+            for n in dns_names(other, net):
+                words += [f"--host-record={n},{addr}", f"--host-record={n}.{net.name},{addr}"]
+    words += [f"--server={e.addr}" for e in res.upstreams() if not e.host_loopback]
+    return " ".join(words) + " &"
+
+
+def refresh_standins(d: "DockerDaemon") -> None:
+    """Record a new stand-in for every resolver whose names or upstreams changed."""
+    for c in d.containers.values():
+        res: EmbeddedResolver | None = getattr(c, "resolver", None)
+        if res is None or not c.running:
+            continue
+        line = standin_command(d, c)
+        if line != res.standin:
+            if res.standin:
+                d._cmd(c.netns, STANDIN_KILL + c.netns)
+            res.standin = line
+            d._cmd(c.netns, line)
