@@ -26,6 +26,7 @@ from simnet.tools.curl import compile_curl
 from simnet.tools.dnsmasq import compile_dnsmasq
 from simnet.tools.dnsutils import compile_dig, compile_host, compile_nslookup
 from simnet.tools.getent import compile_getent
+from simnet.tools.files import compile_cat, compile_head, compile_mkdir, compile_rm, compile_truncate
 from simnet.tools.http_server import compile_http_server
 from simnet.tools.ip import compile_ip
 from simnet.tools.ipset import compile_ipset
@@ -94,5 +95,10 @@ TOOLS: dict[str, Tool] = {
     "nslookup": Tool(compile_nslookup, probe=True),
     "getent": Tool(compile_getent, probe=True),
     "dnsmasq": Tool(compile_dnsmasq, background=True),
+    "cat": Tool(compile_cat, stdin=True),
+    "head": Tool(compile_head, stdin=True),
+    "truncate": Tool(compile_truncate),
+    "mkdir": Tool(compile_mkdir),
+    "rm": Tool(compile_rm),
 }
 """Command name -> :class:`Tool`."""
