@@ -407,9 +407,16 @@ def write_files(d: "DockerDaemon", c: "Container") -> None:
     if files is None or not c.netns or c.netns == d.host.name:
         return
     base = f"/etc/netns/{c.netns}"
+    if not files.exists(base):
+        d._cmd(d.host.name, f"mkdir -p {base}")
     files.mkdir(base, parents=True)
     for name, text in c_files.items():
-        files.write(f"{base}/{name}", text.encode())
+        path = f"{base}/{name}"
+        if files.exists(path) and files.read_text(path) == text:
+            continue
+        files.write(path, text.encode())
+        # for the export: the same file written on the kernel runner's private /etc
+        d._cmd(d.host.name, f"cat > {path} <<'EOF'\n{text.rstrip(chr(10))}\nEOF")
 
 
 def drop_files(d: "DockerDaemon", c: "Container") -> None:
@@ -420,7 +427,8 @@ def drop_files(d: "DockerDaemon", c: "Container") -> None:
     try:
         files.rmtree(f"/etc/netns/{c.netns}")
     except OSError:
-        pass
+        return
+    d._cmd(d.host.name, f"rm -rf /etc/netns/{c.netns}")
 
 
 def start_resolver(d: "DockerDaemon", c: "Container") -> EmbeddedResolver | None:
