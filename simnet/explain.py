@@ -166,9 +166,12 @@ def _why(result: "ProbeResult", originals: list[Trace], base: dict[str, Any]) ->
     traces = {t.id: t for t in result.traces}
     if result.outcome in ("refused",):
         rst = next((t for t in result.traces if t.caused_by is not None and _rule_reject(t) is None), None)
+        what = "a TCP RST" if result.proto == "tcp" else "ICMP port unreachable"
+        short = "the RST" if result.proto == "tcp" else "the ICMP error"
         return Diagnosis(netns=str(result.dst), kind="refused",
-                         reason=f"{result.dst} answered with a TCP RST: nothing listens on port {result.dport}"
-                                + (f" there (the RST came from netns {rst.origin})." if rst else "."),
+                         reason=f"{result.dst} answered with {what}: nothing listens on "
+                                f"{'' if result.proto == 'tcp' else result.proto + ' '}port {result.dport}"
+                                + (f" there ({short} came from netns {rst.origin})." if rst else "."),
                          **base)  # type: ignore[arg-type]
     for t in originals:
         d = _stop(t, traces)

@@ -27,11 +27,25 @@ def compile_iptables_save(cmd: Command, ns: str | None, argv: tuple[str, ...]) -
 
 
 def compile_iptables_restore(cmd: Command, ns: str | None, argv: tuple[str, ...]) -> Compiled:
-    """``iptables-restore [--noflush] <<EOF``: the whole input or nothing."""
-    if cmd.stdin is None:
-        raise script_error(cmd, "iptables-restore needs its rules on standard input: use a here-document (<<EOF)")
+    """``iptables-restore [--noflush] <<EOF`` or ``iptables-restore [OPTIONS] FILE`` (a file of the
+    host's file model, e.g. what ``iptables-save > FILE`` wrote): the whole input or nothing."""
     args = list(argv[1:])
+    valued = ("-T", "--table", "-M", "--modprobe", "-w", "--wait", "-W", "--wait-interval")
+    path = next((w for i, w in enumerate(args) if not w.startswith("-") and not (i and args[i - 1] in valued)),
+                None)
+    if cmd.stdin is None and path is None:
+        raise script_error(cmd, "iptables-restore needs its rules on standard input: use a here-document (<<EOF)")
 
     def step(run: ToolRun) -> None:
-        run.output(cmd, iptables_restore(run.ns(ns).ruleset, args, cmd.stdin or "", filename=cmd.file))
+        text = cmd.stdin or ""
+        if cmd.stdin is None and path is not None:
+            from simnet.files import FileError
+            from simnet.netfilter.iptables import IptablesError
+
+            run.ns(ns)
+            try:
+                text = run.world.files.read_text(path, netns=ns)
+            except FileError as e:  # iptables-restore.c: "Can't open %s: %s"
+                raise IptablesError(f"Can't open {path}: {e.strerror}", 1) from None
+        run.output(cmd, iptables_restore(run.ns(ns).ruleset, args, text, filename=cmd.file))
     return Compiled(step)
