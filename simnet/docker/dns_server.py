@@ -134,6 +134,7 @@ def _forward(d: "DockerDaemon", cns: "NetNamespace", res: EmbeddedResolver, clie
     sock.encap_rcv = relay
     d.world.schedule(EXT_IO_TIMEOUT, timeout)
     where = "host's" if ext.host_loopback else "container's"
+    res.host_forwards += ext.host_loopback
     err = send_udp(ns, src, port, server, 53, client.query, by=f"{name} (forward to {server}#53 from the "
                                                                  f"{where} namespace)")
     if err is not None:

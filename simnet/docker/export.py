@@ -35,7 +35,7 @@ def export_script(daemon: "DockerDaemon") -> str:
            "set -e"]
     # iptables commands are replaced by one iptables-restore of the result below
     out += [line if line.startswith("#") else _in(ns, line) for ns, line in daemon.commands
-            if not line.startswith(("iptables ", STANDIN_KILL))]
+            if not line.startswith("iptables ") and not is_names_command(ns, line, daemon.host.name)]
     if daemon.iptables:
         tables = [t for t in ("raw", "filter", "nat") if t in {x.name.value if hasattr(x.name, "value")
                                                              else str(x.name) for x in daemon.host.ruleset.existing()}]
@@ -47,6 +47,19 @@ def export_script(daemon: "DockerDaemon") -> str:
 
 
 # ----------------------------------------------------------------------------- whole scenarios
+
+NAMES_RE = re.compile(r"\b(dig|nslookup|getent|dnsmasq)\b|/etc/(resolv\.conf|hosts)\b")
+"""A script that looks names up (or reads what Docker wrote for them)."""
+
+
+def is_names_command(ns: str, line: str, host: str) -> bool:
+    """A daemon command for names only: a container's files, the resolver's kernel stand-in."""
+    return line.startswith(("mkdir -p /etc/netns/", "cat > /etc/netns/", "rm -rf /etc/netns/", STANDIN_KILL)) \
+        or (ns != host and line.startswith("dnsmasq "))
+
+
+DNS_SKIP = ("Docker's embedded DNS forwarded it from the host's namespace (host(...) upstream); the kernel "
+            "runner's stand-in for the resolver (a dnsmasq in the container) can only forward from the container's")
 
 PROXY_SKIP = ("reached the container through docker-proxy (a userland process the kernel runner cannot start); "
               "on the kernel nothing listens on that host port")
@@ -90,6 +103,9 @@ def export_scenario(text_or_path: "str | os.PathLike[str]", *, filename: str | N
     from simnet.script.lexer import netns_exec
 
     source, name = _read(text_or_path, filename)
+    # The container's files and the resolver's stand-in only where the script looks names up: the
+    # runner needs its file and dnsmasq support for them, which scripts without names do not.
+    names = bool(NAMES_RE.search(source))
     out: list[str] = ["#!/bin/sh", f"# {name}, exported by simnet: every docker line replaced by what the daemon",
                       "# did to the kernel (docker-proxy cannot run here; probes that needed it say so)."]
     result = Exported(text="")
@@ -103,12 +119,17 @@ def export_scenario(text_or_path: "str | os.PathLike[str]", *, filename: str | N
     def emit(line: str) -> None:
         out.append(line)
 
+    def host_forwards(run: Any) -> int:
+        return sum(c.resolver.host_forwards for d in run.docker.values() for c in d.containers.values()
+                   if c.resolver is not None)
+
     def emit_probe(cmd: Any, line: str, run: Any) -> None:
         emit(line)
         probe_at[len(out) - 1] = cmd.line
-        if proxied(run) > snap["proxied"]:
-            result.skips[cmd.line] = PROXY_SKIP
-            emit(f"# kernel-skip: {PROXY_SKIP}" + (f" (simulator: expect {cmd.expect})" if cmd.expect else ""))
+        why = PROXY_SKIP if proxied(run) > snap["proxied"] else DNS_SKIP if host_forwards(run) > snap["fwd"] else ""
+        if why:
+            result.skips[cmd.line] = why
+            emit(f"# kernel-skip: {why}" + (f" (simulator: expect {cmd.expect})" if cmd.expect else ""))
         elif cmd.expect is not None:
             emit(f"# expect: {cmd.expect}")
 
@@ -116,6 +137,7 @@ def export_scenario(text_or_path: "str | os.PathLike[str]", *, filename: str | N
         if phase == "before":
             snap["counts"] = {h: len(d.commands) for h, d in run.docker.items()}
             snap["proxied"] = proxied(run)
+            snap["fwd"] = host_forwards(run)
             snap["started"] = run.started
             return
         ns, argv = netns_exec(cmd)
@@ -126,6 +148,8 @@ def export_scenario(text_or_path: "str | os.PathLike[str]", *, filename: str | N
                 for cns, line in d.commands[snap["counts"].get(host, 0):]:
                     if line.startswith("#"):
                         emit(line)
+                        continue
+                    if not names and is_names_command(cns, line, host):
                         continue
                     if line.startswith(STANDIN_KILL):  # the embedded DNS stand-in of that namespace
                         job = state["standins"].pop(line[len(STANDIN_KILL):], None)

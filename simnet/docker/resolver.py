@@ -295,6 +295,8 @@ class EmbeddedResolver:
     proxy_dns: bool = True
     """False while the container has no network with a gateway (only ``--internal`` ones)."""
     sockets: list["Listener"] = field(default_factory=list)
+    host_forwards: int = 0
+    """Queries forwarded from the host's namespace (the kernel stand-in cannot do that)."""
     standin: str = ""
     """The kernel stand-in command last recorded for the export (:func:`standin_command`)."""
 
