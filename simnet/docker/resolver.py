@@ -444,12 +444,9 @@ def start_resolver(d: "DockerDaemon", c: "Container") -> EmbeddedResolver | None
     cns = d.world.netns(c.netns)
     udp = cns.sockets.ephemeral_port("udp")
     res = EmbeddedResolver(netns=c.netns, udp_port=udp, tcp_port=0)
-    try:
-        from simnet.docker import dns_server
-    except ImportError:  # simnet.dns not merged yet
-        res.sockets.append(cns.sockets.listen("udp", udp, RESOLVER_IP, keep=True))
-    else:
-        res.sockets += dns_server.serve(d, c, res).listeners
+    from simnet.docker import dns_server
+
+    res.sockets += dns_server.serve(d, c, res).listeners
     res.tcp_port = cns.sockets.ephemeral_port("tcp")
     res.sockets.append(cns.sockets.listen("tcp", res.tcp_port, RESOLVER_IP, keep=True))
     c.resolver = res  # type: ignore[attr-defined]
