@@ -23,6 +23,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from ipaddress import AddressValueError, IPv4Address, IPv6Address
+from typing import Callable
 
 from simnet.dns.message import EdnsOption, Message, QType, Rcode, Record, opt_record
 from simnet.dns.resolver import parse_hosts, parse_resolv_conf
@@ -52,6 +53,9 @@ class DnsmasqConfig:
     no_hosts: bool = False
     addn_hosts: tuple[str, ...] = ()
     foreground: bool = False
+    min_port: int = 1024
+    max_port: int = 65535
+    """--min-port/--max-port: where forwarded queries' random source ports come from."""
 
 
 _FLAGS = {"-k": "foreground", "--no-daemon": "foreground", "--keep-in-foreground": "foreground",
@@ -65,7 +69,7 @@ _VALUED = {"-a": "--listen-address", "--listen-address": "--listen-address", "-p
            "--server": "--server", "--local": "--server", "-H": "--addn-hosts", "--addn-hosts": "--addn-hosts",
            "--log-facility": "", "-8": "", "--cache-size": "", "-c": "", "--pid-file": "", "-x": "",
            "--user": "", "-u": "", "--group": "", "-g": "", "--conf-file": "--conf-file", "-C": "--conf-file",
-           "--log-async": "", "--local-ttl": "", "-T": ""}
+           "--log-async": "", "--local-ttl": "", "-T": "", "--min-port": "--min-port", "--max-port": "--max-port"}
 _OPTIONAL_VALUE = {"--pid-file", "--conf-file", "--log-async", "-x", "-C"}
 
 
@@ -97,6 +101,7 @@ def parse_args(argv: tuple[str, ...]) -> DnsmasqConfig:
     domain_servers: list[tuple[str, tuple[IPv4Address, int] | None]] = []
     addn: list[str] = []
     port = 53
+    ports = [1024, 65535]
     flags: set[str] = set()
     words = list(argv[1:])
     i = 0
@@ -144,7 +149,8 @@ def parse_args(argv: tuple[str, ...]) -> DnsmasqConfig:
             addresses.extend((d, ip) for d in doms)
         elif kind == "--host-record":
             parts = value.split(",")
-            names, ips = [], []
+            names: list[str] = []
+            ips: list[IPv4Address | IPv6Address] = []
             for p in parts:
                 try:
                     ips.append(IPv4Address(p))
@@ -152,7 +158,7 @@ def parse_args(argv: tuple[str, ...]) -> DnsmasqConfig:
                 except AddressValueError:
                     pass
                 try:
-                    ips.append(IPv6Address(p))  # type: ignore[arg-type]
+                    ips.append(IPv6Address(p))
                     continue
                 except ValueError:
                     pass
@@ -169,13 +175,17 @@ def parse_args(argv: tuple[str, ...]) -> DnsmasqConfig:
                 domain_servers.extend((d, target) for d in doms)
             else:
                 servers.append(_server(value))
+        elif kind in ("--min-port", "--max-port"):
+            if not value.isdigit() or int(value) > 65535:
+                raise DnsmasqError("bad port")
+            ports[kind == "--max-port"] = int(value)
         elif kind == "--addn-hosts":
             addn.append(value)
         elif kind == "--conf-file":
             raise DnsmasqError("simnet's dnsmasq reads no configuration file: give the options on the command line")
     return DnsmasqConfig(tuple(listen), port, "bind_interfaces" in flags, tuple(addresses), tuple(records),
                          tuple(servers), tuple(domain_servers), "no_resolv" in flags, "no_hosts" in flags,
-                         tuple(addn), "foreground" in flags)
+                         tuple(addn), "foreground" in flags, ports[0], ports[1])
 
 
 @dataclass(frozen=True, slots=True)
@@ -188,7 +198,7 @@ class Records:
     log: tuple[str, ...] = field(default=())
 
 
-def records(config: DnsmasqConfig, read: "callable[[str], str | None]", local: frozenset[IPv4Address]) -> Records:  # type: ignore[valid-type]
+def records(config: DnsmasqConfig, read: Callable[[str], str | None], local: frozenset[IPv4Address]) -> Records:
     """Read the hosts files and resolv.conf as dnsmasq does when it starts (``read(path)`` is the
     file's text as the process sees it, None if absent); ``local`` are the namespace's addresses
     (a resolv.conf nameserver that is dnsmasq itself is ignored)."""
@@ -259,7 +269,7 @@ def answer(rec: Records, query: Message, client: Client) -> Message | Forward | 
     hits = tuple(rr(a) for a in known if a.version == want)
     if hits:
         return reply(answers=hits, aa=True)
-    dom = _best(name, config.domain_servers)  # type: ignore[arg-type]
+    dom = _best(name, config.domain_servers)
     if dom is not None:
         target = next(t for d, t in config.domain_servers if d == dom)
         if target is None:

@@ -325,7 +325,8 @@ class _Run:
         before = self.snapshot()
         try:
             p = subprocess.run(self.helper_argv(ns, args["kind"], args), capture_output=True, text=True,
-                               timeout=args["timeout"] * max(1, args.get("count", 1)) + 5)
+                               timeout=args["timeout"] * max(1, args.get("count", 1)) + 5
+                               + (0 if re.fullmatch(r"[0-9.]*", str(args.get("dst") or "")) else 70))
         except subprocess.TimeoutExpired:
             raise KernelRunError(f"{cmd.file}:{cmd.line}: the probe helper hung") from None
         try:
@@ -351,6 +352,8 @@ class _Run:
             "errno": res.get("errno"), "received": received, "expect": None,
             "counters": _counter_delta(before, after), "conntrack": self.conntrack(), "trace": [],
         }
+        if res.get("output"):  # dig, host, nslookup, getent: what the real tool printed
+            self.outputs.append({"line": cmd.line, "command": _one_line(cmd.text), "stdout": res["output"]})
         if args.get("write_out") is not None:  # curl -w: the calling side prints it (run.py)
             probe["curl"] = {"write_out": args["write_out"], "http_code": res.get("http_code", 0)}
         self.probes.append(probe)
