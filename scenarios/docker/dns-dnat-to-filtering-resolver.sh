@@ -20,7 +20,7 @@ echo "nameserver 203.0.113.20" > /etc/netns/h1/resolv.conf
 ip netns exec lan dnsmasq -k --no-resolv --no-hosts --listen-address 203.0.113.20 --address=/ads.example/198.51.100.66 --address=/git.example.com/198.51.100.7 &
 
 ip netns exec h1 dockerd --era 29 &
-ip netns exec h1 dnsmasq -k --no-resolv --no-hosts --listen-address 172.17.0.1 --port 5353 --address=/ads.example/0.0.0.0 --server=203.0.113.20 &
+ip netns exec h1 dnsmasq -k --no-resolv --no-hosts --listen-address 172.17.0.1 --port=5353 --address=/ads.example/0.0.0.0 --server=203.0.113.20 &
 ip netns exec h1 iptables -t nat -I PREROUTING -p udp --dport 53 -j DNAT --to-destination 172.17.0.1:5353
 ip netns exec h1 iptables -I INPUT -p udp -d 172.17.0.1 --dport 5353 -j ACCEPT
 ip netns exec h1 docker network create --subnet 10.10.0.0/24 front

@@ -32,7 +32,7 @@ ip netns exec h1 docker exec legacy cat /etc/resolv.conf
 # By name, by alias, by NAME.NETWORK: answered by 127.0.0.11 itself.
 ip netns exec h1 docker exec app dig +short web
 # expect: reply via nat/DOCKER_OUTPUT#2
-ip netns exec h1 docker exec app getent hosts www.front
+ip netns exec h1 docker exec app dig +short www.front
 # expect: reply
 ip netns exec h1 docker exec app nc -z -w 1 web 80
 # expect: connected from 10.10.0.3

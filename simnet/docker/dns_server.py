@@ -12,6 +12,7 @@ turns it back into 127.0.0.11:53 (the DNAT of DOCKER_OUTPUT).
 
 from __future__ import annotations
 
+import struct
 from dataclasses import replace
 from ipaddress import IPv4Address
 from typing import TYPE_CHECKING
@@ -43,21 +44,46 @@ def serve(d: "DockerDaemon", c: "Container", res: EmbeddedResolver) -> DnsServer
         if q is None:
             return None
         reply = Message(id=query.id, qr=True, opcode=query.opcode, rd=query.rd, cd=query.cd, ra=True,
-                        questions=query.questions)
+                        questions=query.questions[:1])
         if q.qtype in (QType.A, QType.AAAA) and c.running:
             addrs = resolve_name(d, c, q.name)
             if addrs:
-                if q.qtype == QType.AAAA:
-                    return reply
                 order = list(addrs)
                 d.world.rng.shuffle(order)
-                return replace(reply, answers=tuple(Record(name=q.name, rtype=QType.A, ttl=RESP_TTL, data=a)
-                                                    for a in order))
+                if q.qtype == QType.A:
+                    reply = replace(reply, answers=tuple(Record(name=q.name, rtype=QType.A, ttl=RESP_TTL, data=a)
+                                                         for a in order))
+                res.answered += 1
+                send_udp(cns, client.local, client.local_port, client.addr, client.port, encode_plain(reply),
+                         by=f"{NAME} (answer)")
+                return None
         _forward(d, cns, res, client, list(res.upstreams()), server.name)
         return None
 
     server = DnsServer(cns, answer, addresses=(RESOLVER_IP,), port=res.udp_port, name=NAME)
     return server
+
+
+def encode_plain(m: Message) -> bytes:
+    """A local answer's wire bytes as the resolver writes them: a fresh miekg/dns message (SetReply:
+    no OPT record even for an EDNS query) packed with ``Compress`` false, so names are written out
+    in full, not as pointers (dnsmasq, and the forwarded replies Docker relays, compress)."""
+    out = bytearray(struct.pack("!HHHHHH", m.id & 0xFFFF, m.flags(), len(m.questions), len(m.answers), 0, 0))
+
+    def name(n: str) -> None:
+        for label in (x for x in n.rstrip(".").split(".") if x):
+            raw = label.encode("ascii")
+            out.append(len(raw))
+            out.extend(raw)
+        out.append(0)
+    for q in m.questions:
+        name(q.name)
+        out.extend(struct.pack("!HH", q.qtype, q.qclass))
+    for r in m.answers:
+        name(r.name)
+        out.extend(struct.pack("!HHIH", r.rtype, r.rclass, r.ttl, 4))
+        out.extend(IPv4Address(str(r.data)).packed)
+    return bytes(out)
 
 
 def _servfail(query: bytes) -> bytes:

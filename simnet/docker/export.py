@@ -74,6 +74,10 @@ class Exported:
     """Line of each probe in :attr:`text` -> its line in the original script."""
     skips: dict[int, str] = field(default_factory=dict)
     """Original line of each probe the kernel cannot reproduce -> why."""
+    standin_answered: set[int] = field(default_factory=set)
+    """Original lines of probes that Docker's embedded DNS answered from its own records: on the
+    kernel its stand-in (dnsmasq) answers them with compressed names and an OPT record, which
+    Docker's resolver does not write, so only those answers' byte counts differ."""
 
     def original_line(self, line: int) -> int:
         return self.line_map.get(line, line)
@@ -119,14 +123,16 @@ def export_scenario(text_or_path: "str | os.PathLike[str]", *, filename: str | N
     def emit(line: str) -> None:
         out.append(line)
 
-    def host_forwards(run: Any) -> int:
-        return sum(c.resolver.host_forwards for d in run.docker.values() for c in d.containers.values()
+    def host_forwards(run: Any, what: str = "host_forwards") -> int:
+        return sum(getattr(c.resolver, what) for d in run.docker.values() for c in d.containers.values()
                    if c.resolver is not None)
 
     def emit_probe(cmd: Any, line: str, run: Any) -> None:
         emit(line)
         probe_at[len(out) - 1] = cmd.line
         why = PROXY_SKIP if proxied(run) > snap["proxied"] else DNS_SKIP if host_forwards(run) > snap["fwd"] else ""
+        if host_forwards(run, "answered") > snap["answered"]:
+            result.standin_answered.add(cmd.line)
         if why:
             result.skips[cmd.line] = why
             emit(f"# kernel-skip: {why}" + (f" (simulator: expect {cmd.expect})" if cmd.expect else ""))
@@ -138,6 +144,7 @@ def export_scenario(text_or_path: "str | os.PathLike[str]", *, filename: str | N
             snap["counts"] = {h: len(d.commands) for h, d in run.docker.items()}
             snap["proxied"] = proxied(run)
             snap["fwd"] = host_forwards(run)
+            snap["answered"] = host_forwards(run, "answered")
             snap["started"] = run.started
             return
         ns, argv = netns_exec(cmd)

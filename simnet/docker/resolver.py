@@ -295,6 +295,8 @@ class EmbeddedResolver:
     proxy_dns: bool = True
     """False while the container has no network with a gateway (only ``--internal`` ones)."""
     sockets: list["Listener"] = field(default_factory=list)
+    answered: int = 0
+    """Queries answered from its own records (the kernel stand-in's bytes differ for those)."""
     host_forwards: int = 0
     """Queries forwarded from the host's namespace (the kernel stand-in cannot do that)."""
     standin: str = ""
@@ -508,7 +510,7 @@ def standin_command(d: "DockerDaemon", c: "Container") -> str:
     on the resolver's UDP port (the DNAT target) holding the names the resolver answers now, and
     the upstreams reached from the container's namespace (host(...) ones have no stand-in)."""
     res: EmbeddedResolver = c.resolver
-    words = ["dnsmasq", "-k", "--port", str(res.udp_port), "--no-resolv", "--no-hosts"]
+    words = ["dnsmasq", "-k", f"--port={res.udp_port}", "--no-resolv", "--no-hosts"]
     for net in user_networks(d, c):
         for other in d.containers.values():
             addr = net.endpoints.get(other.name)

@@ -31,6 +31,16 @@ def _strip(probe: dict) -> dict:
     return {k: v for k, v in probe.items() if k != "conntrack"}
 
 
+def _bytes_aside(probe: dict, lines: set[int]) -> dict:
+    """Docker's embedded DNS answered this probe from its records: the kernel's stand-in (dnsmasq)
+    writes a longer answer (compressed names plus OPT), so compare packets, not bytes, there."""
+    if probe["line"] not in lines:
+        return probe
+    counters = {ns: [{k: v for k, v in c.items() if k != "bytes"} for c in cs]
+                for ns, cs in (probe.get("counters") or {}).items()}
+    return dict(probe, counters=counters)
+
+
 @pytest.mark.parametrize("path", SCENARIOS, ids=lambda p: p.name)
 def test_docker_scenario_agrees_with_the_kernel(path: Path, tmp_path: Path) -> None:
     reason = skip_reason()
@@ -52,9 +62,10 @@ def test_docker_scenario_agrees_with_the_kernel(path: Path, tmp_path: Path) -> N
                                      "may run in the background")):
             pytest.skip(f"the kernel runner cannot run this scenario yet: {e}")
         raise
-    ker = [dict(_strip(p), line=exported.original_line(p["line"])) for p in kernel["probes"]
-           if exported.original_line(p["line"]) not in exported.skips]
-    sims = [_strip(p) for p in sim["probes"] if p["line"] not in exported.skips]
+    ker = [_bytes_aside(dict(_strip(p), line=exported.original_line(p["line"])), exported.standin_answered)
+           for p in kernel["probes"] if exported.original_line(p["line"]) not in exported.skips]
+    sims = [_bytes_aside(_strip(p), exported.standin_answered) for p in sim["probes"]
+            if p["line"] not in exported.skips]
     assert not compare({"probes": sims}, {"probes": ker}), "\n".join(compare({"probes": sims}, {"probes": ker}))
 
 
