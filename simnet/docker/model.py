@@ -100,4 +100,4 @@ class Container:
     resolver: Any = None
     """The embedded DNS server of its sandbox (:class:`~simnet.docker.resolver.EmbeddedResolver`)."""
     etc: dict[str, str] = field(default_factory=dict)
-    """What Docker wrote for it: resolv.conf, hosts, hostname."""
+    """What Docker wrote for it: resolv.conf and hosts."""

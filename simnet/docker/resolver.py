@@ -374,7 +374,7 @@ def hostname_of(c: "Container") -> str:
 
 
 def _container_files(d: "DockerDaemon", c: "Container") -> dict[str, str]:
-    """What Docker writes for the container now: resolv.conf, hosts, hostname."""
+    """What Docker writes for the container now: resolv.conf and hosts."""
     s: DnsSettings = getattr(c, "names", None) or DnsSettings()
     res: EmbeddedResolver | None = getattr(c, "resolver", None)
     text, ext = resolv_conf(d.era, _read_host(d), s, internal=res is not None)
@@ -393,9 +393,10 @@ def _container_files(d: "DockerDaemon", c: "Container") -> dict[str, str]:
                 other = d.containers.get(other_name)
                 if other_name != c.name and other is not None and other.running and not _anonymous(other):
                     others += [(other_name, addr), (f"{other_name}.{net.name}", addr)]
+    # (no /etc/hostname: `ip netns exec` binds /etc/netns/NS/X only over an existing /etc/X, and a
+    # simulated host has none)
     return {"resolv.conf": text, "hosts": hosts_file(d.era, s, hostname_of(c), addrs[:1] if d.era == "1.9"
-                                                      else addrs, others),
-            "hostname": hostname_of(c) + "\n"}
+                                                      else addrs, others)}
 
 
 def _anonymous(c: "Container") -> bool:
@@ -404,7 +405,7 @@ def _anonymous(c: "Container") -> bool:
 
 def write_files(d: "DockerDaemon", c: "Container") -> None:
     """Write the container's files where ``ip netns exec NS`` (so ``docker exec``) finds them:
-    ``/etc/netns/NS/{resolv.conf,hosts,hostname}`` of the host's file system."""
+    ``/etc/netns/NS/{resolv.conf,hosts}`` of the host's file system."""
     files = getattr(d.world, "files", None)
     c_files = _container_files(d, c)
     c.etc = c_files  # type: ignore[attr-defined]

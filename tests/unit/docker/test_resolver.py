@@ -239,3 +239,61 @@ def test_dig_in_a_container_goes_through_the_dnat(era: str) -> None:
     assert "connection refused" in out[9] and "no servers could be reached" in out[11]
     ct = report["probes"][0]["conntrack"]["h1-app"][0]
     assert "dst=127.0.0.11" in ct and "dport=53" in ct and "sport=53" not in ct.split("src=127.0.0.11")[1]
+
+
+# -- the CLI's forms and words -------------------------------------------------------------------
+_HEAD = "ip netns add h1\nip netns exec h1 dockerd --era {era} &\n"
+
+
+def _run(body: str, era: str = "29") -> dict:  # type: ignore[type-arg]
+    return run_script(_HEAD.format(era=era) + body).to_json()
+
+
+@pytest.mark.parametrize("line,words", [
+    ("docker run -d --add-host nocolon busybox",
+     'docker: invalid argument "nocolon" for "--add-host" flag: bad format for add-host: "nocolon"'),
+    ("docker run -d --dns 10.0.0.300 busybox",
+     'docker: invalid argument "10.0.0.300" for "--dns" flag: IP address is not correctly formatted: 10.0.0.300'),
+    ("docker run -d --network-alias x busybox",
+     "docker: Error response from daemon: network-scoped alias is supported only for containers in user "
+     "defined networks"),
+])
+def test_run_name_options_are_checked_with_dockers_words(line: str, words: str) -> None:
+    from simnet.script.expect import ScriptError
+    with pytest.raises(ScriptError) as e:
+        _run(f"ip netns exec h1 {line}\n")
+    assert words in str(e.value)
+
+
+def test_docker_exec_cat_shows_what_docker_wrote() -> None:
+    out = _run("ip netns exec h1 docker network create --subnet 10.10.0.0/24 front\n"
+               "ip netns exec h1 docker run -d --network front --name app -h app.example.com "
+               "--add-host gw:host-gateway --dns 10.0.0.53 --dns-search lab --dns-option ndots:2 busybox\n"
+               "ip netns exec h1 docker exec app cat /etc/resolv.conf\n"
+               "ip netns exec h1 docker exec app cat /etc/hosts\n")
+    texts = {o["line"]: o["stdout"] for o in out["outputs"]}
+    assert texts[5].split("\n\n")[1] == "nameserver 127.0.0.11\nsearch lab\noptions ndots:2"
+    assert "# ExtServers: [10.0.0.53]\n# Overrides: [nameservers search options]\n# Option ndots from: override\n" \
+        in texts[5]
+    assert texts[6].endswith("172.17.0.1\tgw\n10.10.0.2\tapp.example.com app\n")
+
+
+def test_docker_19_link_writes_the_alias_line() -> None:
+    out = _run("ip netns exec h1 docker run -d --name db redis\n"
+               "ip netns exec h1 docker run -d --name web --link db:database busybox\n"
+               "ip netns exec h1 docker exec web cat /etc/hosts\n", era="1.9")
+    db_id, hosts = out["outputs"][0]["stdout"].strip(), out["outputs"][-1]["stdout"]
+    assert hosts.splitlines()[0].startswith("172.17.0.3\t")          # 1.9: its own line first
+    assert hosts.splitlines()[-1] == f"172.17.0.2\tdatabase {db_id[:12]} db"
+
+
+def test_iptables_restore_reads_a_saved_file_and_words_a_missing_one() -> None:
+    from simnet.script.expect import ScriptError
+    out = run_script("ip netns add a\nip netns exec a iptables -t nat -A OUTPUT -d 127.0.0.11 -j ACCEPT\n"
+                     "ip netns exec a iptables-save -t nat > /tmp/nat.rules\n"
+                     "ip netns exec a iptables -t nat -F\n"
+                     "ip netns exec a iptables-restore /tmp/nat.rules\n"
+                     "ip netns exec a iptables -t nat -S OUTPUT\n").to_json()
+    assert out["outputs"][-1]["stdout"] == "-P OUTPUT ACCEPT\n-A OUTPUT -d 127.0.0.11/32 -j ACCEPT\n"
+    with pytest.raises(ScriptError, match="Can't open /tmp/none.rules: No such file or directory"):
+        run_script("ip netns add a\nip netns exec a iptables-restore /tmp/none.rules\n")
