@@ -4,6 +4,7 @@ from simnet.docker.daemon import Container, DockerDaemon, DockerError, Network
 from simnet.docker.era import ERAS, Era
 from simnet.docker.export import export_script
 from simnet.docker.firewall import Firewaller, NetConfig, PortBinding
+from simnet.docker.resolver import DnsSettings
 
-__all__ = ["ERAS", "Container", "DockerDaemon", "DockerError", "Era", "Firewaller", "NetConfig", "Network",
+__all__ = ["ERAS", "Container", "DnsSettings", "DockerDaemon", "DockerError", "Era", "Firewaller", "NetConfig", "Network",
            "PortBinding", "export_script"]
