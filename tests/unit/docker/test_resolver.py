@@ -297,3 +297,33 @@ def test_iptables_restore_reads_a_saved_file_and_words_a_missing_one() -> None:
     assert out["outputs"][-1]["stdout"] == "-P OUTPUT ACCEPT\n-A OUTPUT -d 127.0.0.11/32 -j ACCEPT\n"
     with pytest.raises(ScriptError, match="Can't open /tmp/none.rules: No such file or directory"):
         run_script("ip netns add a\nip netns exec a iptables-restore /tmp/none.rules\n")
+
+
+FORWARD = """\
+ip netns add h1
+ip netns add lan
+ip -n h1 link set lo up
+ip -n h1 link add eth0 type veth peer name eth0 netns lan
+ip -n h1 addr add 203.0.113.10/24 dev eth0
+ip -n lan addr add 203.0.113.20/24 dev eth0
+ip -n h1 link set eth0 up
+ip -n lan link set eth0 up
+mkdir -p /etc/netns/h1
+echo "nameserver 203.0.113.20" > /etc/netns/h1/resolv.conf
+ip netns exec lan dnsmasq -k --no-resolv --no-hosts --listen-address 203.0.113.20 --address=/git.example.com/198.51.100.7 &
+ip netns exec h1 dockerd --era {era} &
+ip netns exec h1 docker network create --subnet 10.10.0.0/24 front
+ip netns exec h1 docker run -d --network front --name app busybox
+ip netns exec h1 docker exec app dig +short git.example.com
+"""
+
+
+@pytest.mark.parametrize("era,origin", [("27", "h1-app"), ("28", "h1"), ("29", "h1")])
+def test_forwarded_query_leaves_from_the_eras_namespace(era: str, origin: str) -> None:
+    """27 reaches a non-loopback host server from the container's namespace (MASQUERADEd on the
+    way out); 28+ from the host's own."""
+    report = run_script(FORWARD.format(era=era)).to_json()
+    probe = report["probes"][-1]
+    assert probe["outcome"] == "reply" and report["outputs"][-1]["stdout"] == "198.51.100.7\n"
+    forwards = [t for t in probe["trace"] if "> 203.0.113.20.53: UDP" in t["packet"]]
+    assert forwards and forwards[0]["origin"] == origin
