@@ -327,3 +327,39 @@ def test_forwarded_query_leaves_from_the_eras_namespace(era: str, origin: str) -
     assert probe["outcome"] == "reply" and report["outputs"][-1]["stdout"] == "198.51.100.7\n"
     forwards = [t for t in probe["trace"] if "> 203.0.113.20.53: UDP" in t["packet"]]
     assert forwards and forwards[0]["origin"] == origin
+
+
+ROOT = Path(__file__).resolve().parents[3]
+
+
+def test_explain_says_where_the_forgetful_firewall_killed_dns() -> None:
+    import simnet
+    path = ROOT / "scenarios" / "docker" / "dns-devcontainer-firewall.sh"
+    report = simnet.run_script(path.read_text())
+    assert report.ok
+    bad = next(p for p in report.probes if "bad dig" in p.command)
+    text = simnet.explain(report, line=bad.line)[0].text()
+    assert "delivered in h1-bad to kernel: no udp socket on 127.0.0.11:53" in text
+    assert "answered with ICMP port unreachable: nothing listens on udp port 53" in text
+    good = next(p for p in report.probes if "good dig" in p.command)
+    assert "nat/DOCKER_OUTPUT#2" in simnet.explain(report, line=good.line)[0].text()
+
+
+def test_export_stands_a_dnsmasq_in_for_the_resolver_and_restarts_it_when_names_change() -> None:
+    from simnet.docker.export import export_scenario
+    text = ("ip netns add h1\nip netns exec h1 dockerd --era 29 &\n"
+            "ip netns exec h1 docker network create --subnet 10.10.0.0/24 front\n"
+            "ip netns exec h1 docker run -d --network front --name a busybox\n"
+            "ip netns exec h1 docker run -d --network front --name b busybox\n"
+            "ip netns exec h1 docker rm -f b\n"
+            "ip netns exec h1 docker exec a dig +short b\n")
+    out = export_scenario(text).text.splitlines()
+    standins = [i for i, line in enumerate(out) if line.startswith("ip netns exec h1-a dnsmasq -k --port=")]
+    assert len(standins) == 3          # a alone, a+b, a again after b left
+    assert "--host-record=b,10.10.0.3" in out[standins[1]] and "--host-record=b," not in out[standins[2]]
+    kills = [line for line in out if line.startswith("kill %")]
+    assert len(kills) == 3             # a's first two stand-ins and b's own
+    assert "cat > /etc/netns/h1-a/resolv.conf <<'EOF'" in "\n".join(out)
+    # a script that looks no names up gets neither files nor stand-ins (the rules stay)
+    quiet = export_scenario(text.replace("dig +short b", "ip route")).text
+    assert "dnsmasq" not in quiet and "/etc/netns" not in quiet and "DOCKER_OUTPUT" in quiet
