@@ -279,7 +279,7 @@ def _compile_command(cmd: Command, jobs: int) -> tuple[_STEP, bool]:
                         "killed (kill %N)")
     if cmd.background and argv[0] not in _BACKGROUND:
         raise _err(cmd, f"unsupported background command {argv[0]!r}: only listeners (nc -l, python3 -m "
-                        "http.server) run in the background")
+                        "http.server, dnsmasq -k) run in the background")
     name = argv[0]
     if name == "set":
         return _compile_set(cmd, argv), False
@@ -295,6 +295,7 @@ def _compile_command(cmd: Command, jobs: int) -> tuple[_STEP, bool]:
     if tool is None:
         raise _err(cmd, f"unsupported command {name!r}: simnet interprets ip, bridge, sysctl, iptables, "
                         "iptables-save, iptables-restore, ipset, conntrack, ping, nc, curl, python3 -m http.server, "
+                        "dig, host, nslookup, getent hosts, dnsmasq, "
                         "ss, echo/printf [> FILE], cat, head, truncate, mkdir, rm, sleep, kill, set, modprobe, "
                         "timeout, sh -c, dockerd, docker and systemctl ... docker")
     try:

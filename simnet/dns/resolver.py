@@ -1,0 +1,331 @@
+"""The stub resolver of a namespace: glibc's reading of resolv.conf and /etc/hosts, and its queries.
+
+What a program run as ``ip netns exec NAME PROG`` resolves with: ``/etc/resolv.conf`` and
+``/etc/hosts`` as that command sees them (``/etc/netns/NAME/...`` bind-mounted over
+``/etc/...``; :mod:`simnet.files`), looked up as nsswitch's default ``hosts: files dns``
+does.  Queries are real UDP datagrams from the namespace (through its routing, netfilter,
+conntrack and NAT), sent as glibc 2.36 sends them: no EDNS unless ``options edns0``, the A
+and AAAA questions of a ``getaddrinfo(AF_UNSPEC)`` back to back on one socket, each
+nameserver ``timeout`` seconds, the list ``attempts`` times.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from ipaddress import AddressValueError, IPv4Address, IPv6Address
+from typing import TYPE_CHECKING
+
+from simnet.dns.message import DecodeError, Message, QType, Question, Rcode, decode, opt_record
+
+if TYPE_CHECKING:
+    from simnet.world import World
+
+__all__ = ["Exchange", "HostsEntry", "Lookup", "ResolvConf", "exchange", "getaddrinfo", "gethostbyname2",
+           "parse_hosts", "parse_resolv_conf", "read_etc"]
+
+MAXNS = 3
+"""glibc uses the first three nameserver lines (resolv.h MAXNS)."""
+RES_TIMEOUT = 5
+RES_DFLRETRY = 2
+GLIBC_EDNS_SIZE = 1200
+"""The UDP size glibc advertises under ``options edns0`` (RESOLV_EDNS_BUFFER_SIZE)."""
+
+
+@dataclass(frozen=True, slots=True)
+class ResolvConf:
+    """What glibc's res_init keeps of ``/etc/resolv.conf``."""
+
+    nameservers: tuple[IPv4Address, ...] = ()
+    search: tuple[str, ...] = ()
+    ndots: int = 1
+    timeout: int = RES_TIMEOUT
+    attempts: int = RES_DFLRETRY
+    edns0: bool = False
+
+    @property
+    def servers(self) -> tuple[IPv4Address, ...]:
+        """The servers asked: without any nameserver line, glibc asks the local host (127.0.0.1)."""
+        return self.nameservers or (IPv4Address("127.0.0.1"),)
+
+
+def parse_resolv_conf(text: str) -> ResolvConf:
+    """res_init's reading: the first three ``nameserver`` lines, the last ``search``/``domain``,
+    ``options ndots:N`` (at most 15), ``timeout:N`` (at most 30), ``attempts:N`` (at most 5), ``edns0``.
+
+    >>> parse_resolv_conf("nameserver 10.0.0.53\\nsearch lab example\\noptions ndots:2 timeout:1 attempts:9")
+    ResolvConf(nameservers=(IPv4Address('10.0.0.53'),), search=('lab', 'example'), ndots=2, timeout=1, attempts=5, edns0=False)
+    """
+    servers: list[IPv4Address] = []
+    search: tuple[str, ...] = ()
+    ndots, timeout, attempts, edns0 = 1, RES_TIMEOUT, RES_DFLRETRY, False
+    for line in text.splitlines():
+        words = line.split()
+        if not words or words[0][0] in "#;":
+            continue
+        key, args = words[0], words[1:]
+        if key == "nameserver" and args and len(servers) < MAXNS:
+            try:
+                servers.append(IPv4Address(args[0]))
+            except AddressValueError:
+                pass  # an IPv6 server: simnet's stack is IPv4 only
+        elif key == "domain" and args:
+            search = (args[0],)
+        elif key == "search":
+            search = tuple(args[:6])
+        elif key == "options":
+            for opt in args:
+                m = re.fullmatch(r"(ndots|timeout|attempts):(\d+)", opt)
+                if m and m[1] == "ndots":
+                    ndots = min(int(m[2]), 15)
+                elif m and m[1] == "timeout":
+                    timeout = min(int(m[2]), 30)
+                elif m and m[1] == "attempts":
+                    attempts = min(int(m[2]), 5)
+                elif opt == "edns0":
+                    edns0 = True
+    return ResolvConf(tuple(servers), search, ndots, timeout, attempts, edns0)
+
+
+@dataclass(frozen=True, slots=True)
+class HostsEntry:
+    """One line of a hosts file: an address and its names (canonical first)."""
+
+    addr: IPv4Address | IPv6Address
+    names: tuple[str, ...]
+
+
+def parse_hosts(text: str) -> tuple[HostsEntry, ...]:
+    """A hosts file's entries (comments and malformed lines skipped, as glibc skips them).
+
+    >>> parse_hosts("127.0.0.1 localhost  # loopback\\n10.0.0.5 web www\\nbad line\\n")[1]
+    HostsEntry(addr=IPv4Address('10.0.0.5'), names=('web', 'www'))
+    """
+    out: list[HostsEntry] = []
+    for line in text.splitlines():
+        words = line.split("#", 1)[0].split()
+        if len(words) < 2:
+            continue
+        try:
+            addr: IPv4Address | IPv6Address = IPv4Address(words[0])
+        except AddressValueError:
+            try:
+                addr = IPv6Address(words[0])
+            except ValueError:
+                continue
+        out.append(HostsEntry(addr, tuple(words[1:])))
+    return tuple(out)
+
+
+def read_etc(world: "World", name: str, netns: str | None) -> str | None:
+    """``/etc/NAME`` as a command run under ``ip netns exec NETNS`` reads it (None: absent)."""
+    files = getattr(world, "files", None)
+    if files is None:
+        return None
+    try:
+        return bytes(files.read(f"/etc/{name}", netns=netns)).decode("utf-8", "replace")
+    except (OSError, ValueError):
+        return None
+
+
+# ----------------------------------------------------------------------------- queries on the wire
+
+
+@dataclass(slots=True)
+class Exchange:
+    """What one socket's queries got: replies (by question type), ICMP errors, a local errno."""
+
+    replies: dict[int, Message] = field(default_factory=dict)
+    errors: list[tuple[int, int, IPv4Address]] = field(default_factory=list)
+    errno: str | None = None
+    sent: int = 0
+
+
+def exchange(world: "World", netns: str, server: IPv4Address, port: int, queries: list[Message], *,
+             timeout: float, by: str, stop_on_error: bool = True) -> Exchange:
+    """Send ``queries`` back to back from one connected UDP socket in ``netns`` and wait up to
+    ``timeout`` seconds for an answer to each (matched by id); an ICMP error ends the wait."""
+    from simnet.datapath import SendError, route_output
+    from simnet.dns.server import send_udp
+    from simnet.socket import ClientSocket
+
+    ns = world.netns(netns)
+    out = Exchange()
+    try:
+        route = route_output(ns, server)
+        src = ns.source_for(route, server) or IPv4Address(0)
+    except SendError as e:
+        out.errno = e.errno_name
+        return out
+    lport = ns.sockets.ephemeral_port("udp")
+    sock = ClientSocket(proto="udp", laddr=src, lport=lport, raddr=server, rport=port)
+    key = ("udp", src, lport, server, port)
+    ns.sockets.clients[key] = sock
+    want = {q.id: q for q in queries}
+    try:
+        for q in queries:
+            err = send_udp(ns, src, lport, server, port, q.encode(), by=by)
+            out.sent += 1
+            if err:
+                out.errno = err
+                break
+        deadline = world.now + timeout - 1e-9
+
+        def done() -> bool:
+            return len(out.replies) == len(queries) or bool(out.errno) or (stop_on_error and bool(sock.errors))
+
+        def take() -> None:
+            while sock.replies:
+                _, pkt = sock.replies.pop(0)
+                try:
+                    msg = decode(pkt.payload)
+                except DecodeError:
+                    continue
+                q = want.get(msg.id)
+                if q is not None and msg.qr and msg.question == q.question:
+                    out.replies[int(q.questions[0].qtype)] = msg
+
+        while not done() and world.pending() and world._queue[0][0] < deadline:
+            world.run(until=world._queue[0][0])
+            take()
+        if not done():
+            world.run(until=deadline)
+        take()
+        world.run(until=world.now)
+        out.errors = list(sock.errors)
+    finally:
+        del ns.sockets.clients[key]
+    return out
+
+
+# ----------------------------------------------------------------------------- glibc's lookups
+
+
+@dataclass(frozen=True, slots=True)
+class Lookup:
+    """A name lookup's result: addresses (IPv4 first as getaddrinfo sorts them here), the
+    canonical name, and on failure glibc's error (``EAI_NONAME``/``EAI_AGAIN``, h_errno's
+    ``HOST_NOT_FOUND``/``NO_DATA``/``TRY_AGAIN``)."""
+
+    name: str
+    addrs: tuple[IPv4Address | IPv6Address, ...] = ()
+    canonical: str = ""
+    aliases: tuple[str, ...] = ()
+    error: str | None = None
+    source: str = "dns"
+    """files or dns: where the answer came from."""
+
+    @property
+    def ok(self) -> bool:
+        return bool(self.addrs)
+
+    @property
+    def ipv4(self) -> IPv4Address | None:
+        return next((a for a in self.addrs if isinstance(a, IPv4Address)), None)
+
+    @property
+    def message(self) -> str:
+        """gai_strerror's text for the failure."""
+        return {"EAI_NONAME": "Name or service not known",
+                "EAI_AGAIN": "Temporary failure in name resolution",
+                "EAI_NODATA": "No address associated with hostname"}.get(self.error or "", "")
+
+
+def _files(world: "World", netns: str | None, name: str, family: int | None) -> Lookup | None:
+    hosts = parse_hosts(read_etc(world, "hosts", netns) or "")
+    want = name.rstrip(".").lower()
+    found = [e for e in hosts if any(n.lower() == want for n in e.names)
+             and (family is None or e.addr.version == family)]
+    if not found:
+        return None
+    first = found[0]
+    return Lookup(name, tuple(e.addr for e in found), first.names[0], first.names[1:], source="files")
+
+
+def _candidates(conf: ResolvConf, name: str) -> list[str]:
+    """res_search's order: as is first when it has ndots dots (or a trailing dot), else the
+    search domains first; a trailing dot means only the name itself."""
+    if name.endswith("."):
+        return [name.rstrip(".")]
+    domains = [f"{name}.{d.strip('.')}" for d in conf.search if d.strip(".")]
+    if name.count(".") >= conf.ndots:
+        return [name, *domains]
+    return [*domains, name]
+
+
+def _query(world: "World", ident: int, name: str, qtype: int, conf: ResolvConf) -> Message:
+    extra = (opt_record(udp_size=GLIBC_EDNS_SIZE),) if conf.edns0 else ()
+    return Message(id=ident, rd=True, questions=(Question(name, qtype),), additional=extra)
+
+
+def _addresses(reply: Message, qtype: int) -> tuple[tuple[IPv4Address | IPv6Address, ...], str]:
+    cname = reply.questions[0].name if reply.questions else ""
+    addrs = []
+    for r in reply.answers:
+        if r.rtype == QType.CNAME and r.name.lower() == cname.lower() and isinstance(r.data, str):
+            cname = r.data
+        elif r.rtype == qtype and isinstance(r.data, (IPv4Address, IPv6Address)):
+            addrs.append(r.data)
+    return tuple(addrs), cname
+
+
+def _dns(world: "World", netns: str, name: str, qtypes: tuple[int, ...], conf: ResolvConf,
+         by: str) -> Lookup:
+    """res_search over the candidates; each candidate asks every server ``attempts`` times."""
+    nxdomain_everywhere = True
+    for cand in _candidates(conf, name):
+        answered: dict[int, Message] = {}
+        for _attempt in range(conf.attempts):
+            for server in conf.servers:
+                pending = [q for q in qtypes if q not in answered]
+                queries = [_query(world, world.rng.randint(0, 0xFFFF), cand, q, conf) for q in pending]
+                got = exchange(world, netns, server, 53, queries, timeout=conf.timeout, by=by)
+                for qtype, reply in got.replies.items():
+                    if reply.rcode in (Rcode.NOERROR, Rcode.NXDOMAIN):
+                        answered[qtype] = reply
+                # send_dg: a SERVFAIL/REFUSED moves on to the next server unless the other
+                # question was answered, which is then used alone
+                if answered:
+                    break
+            if answered:
+                break
+        addrs: list[IPv4Address | IPv6Address] = []
+        canonical = ""
+        for q in qtypes:
+            if q in answered:
+                found, cn = _addresses(answered[q], q)
+                addrs.extend(found)
+                canonical = canonical or (cn if found else "")
+        if addrs:
+            return Lookup(name, tuple(addrs), canonical or cand)
+        if not answered:
+            return Lookup(name, error="EAI_AGAIN")
+        if any(r.rcode != Rcode.NXDOMAIN for r in answered.values()):
+            nxdomain_everywhere = False
+    return Lookup(name, error="EAI_NONAME" if nxdomain_everywhere else "EAI_NODATA")
+
+
+def _conf(world: "World", netns: str | None) -> ResolvConf:
+    return parse_resolv_conf(read_etc(world, "resolv.conf", netns) or "")
+
+
+def getaddrinfo(world: "World", netns: str, exec_ns: str | None, name: str, *, by: str) -> Lookup:
+    """``getaddrinfo(name, AF_UNSPEC)`` as ping, nc and curl call it: a literal address as is,
+    else /etc/hosts, else DNS (A and AAAA together)."""
+    try:
+        return Lookup(name, (IPv4Address(name),), name, source="literal")
+    except AddressValueError:
+        pass
+    found = _files(world, exec_ns, name, None)
+    if found is not None:
+        return found
+    return _dns(world, netns, name, (QType.A, QType.AAAA), _conf(world, exec_ns), by)
+
+
+def gethostbyname2(world: "World", netns: str, exec_ns: str | None, name: str, family: int, *, by: str) -> Lookup:
+    """``gethostbyname2(name, AF_INET or AF_INET6)`` (``getent hosts``): files, then DNS (A or AAAA)."""
+    found = _files(world, exec_ns, name, family)
+    if found is not None:
+        return found
+    return _dns(world, netns, name, (QType.A if family == 4 else QType.AAAA,), _conf(world, exec_ns), by)
+

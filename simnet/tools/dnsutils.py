@@ -1,0 +1,366 @@
+"""bind9-dnsutils 9.18 (``dig``, ``host``, ``nslookup``) as probes: real queries through the stack.
+
+Each tool sends its DNS queries in UDP datagrams from the namespace (so routing, netfilter,
+conntrack and NAT apply, and the packets show in the probe's trace and counters) and prints
+what the installed tools print (Debian 12's 9.18.49): the answer, NXDOMAIN/SERVFAIL/REFUSED,
+``connection refused`` for an ICMP port unreachable, and ``no servers could be reached`` when
+nothing answered.  dig's variable parts (id, query time, date, the client cookie) are whatever
+this run drew; :func:`stable_dig_lines` drops them for comparisons with the kernel.
+"""
+
+from __future__ import annotations
+
+import re
+from ipaddress import AddressValueError, IPv4Address
+
+
+from simnet.dns.message import EdnsOption, Message, QType, Question, Rcode, Record, opt_record
+from simnet.dns.resolver import exchange, parse_resolv_conf, read_etc
+from simnet.probe import IcmpReport, ProbeResult, _collect
+from simnet.script.lexer import Command
+from simnet.tools.base import Compiled, StepKind, ToolRun, script_error
+
+__all__ = ["DIG_VERSION", "compile_dig", "compile_host", "compile_nslookup", "stable_dig_lines"]
+
+DIG_VERSION = "9.18.49-1~deb12u3-Debian"
+"""What dig's banner names (the installed bind9-dnsutils on the reference machine)."""
+
+_TYPES = {t.name: int(t) for t in QType if t not in (QType.OPT,)}
+
+
+def _indent(line: str, col: int) -> str:
+    """BIND's column layout: tabs to column ``col``, or one space when already past it."""
+    width = len(line.expandtabs(8))
+    if width >= col:
+        return line + " "
+    while width < col:
+        line += "\t"
+        width = (width // 8 + 1) * 8
+    return line
+
+
+def _rdata(r: Record) -> str:
+    if isinstance(r.data, str):
+        return r.data.rstrip(".") + "."
+    if isinstance(r.data, bytes):
+        return "\\# " + str(len(r.data)) + (" " + r.data.hex().upper() if r.data else "")
+    return str(r.data)
+
+
+def _type_name(t: int) -> str:
+    return QType(t).name if t in _TYPES.values() else f"TYPE{t}"
+
+
+def record_line(r: Record) -> str:
+    """One record as dig prints it (``web.\\t\\t\\t0\\tIN\\tA\\t10.0.0.5``)."""
+    line = _indent(r.name.rstrip(".") + ".", 24) + str(r.ttl)
+    line = _indent(line, 32) + "IN"
+    line = _indent(line, 40) + _type_name(r.rtype)
+    return _indent(line, 48) + _rdata(r)
+
+
+def question_line(q: Question) -> str:
+    line = _indent(";" + q.name.rstrip(".") + ".", 32) + "IN"
+    return _indent(line, 40) + _type_name(q.qtype)
+
+
+_EDE = {14: "Not Ready", 0: "Other", 20: "Not Authoritative", 18: "Prohibited", 22: "No Reachable Authority"}
+
+
+def _flags(m: Message) -> str:
+    names = [n for n, on in (("qr", m.qr), ("aa", m.aa), ("tc", m.tc), ("rd", m.rd), ("ra", m.ra), ("ad", m.ad),
+                             ("cd", m.cd)) if on]
+    return " ".join(names)
+
+
+def _rcode(m: Message) -> str:
+    return Rcode(m.rcode).name if m.rcode in set(Rcode) else f"RESERVED{m.rcode}"
+
+
+def dig_answer_text(m: Message, size: int) -> list[str]:
+    """The ``;; Got answer:`` block up to the sections (dig's default output)."""
+    out = [";; Got answer:", f";; ->>HEADER<<- opcode: QUERY, status: {_rcode(m)}, id: {m.id}",
+           f";; flags: {_flags(m)}; QUERY: {len(m.questions)}, ANSWER: {len(m.answers)}, "
+           f"AUTHORITY: {len(m.authority)}, ADDITIONAL: {len(m.additional)}", ""]
+    opt = m.opt
+    if opt is not None:
+        out += [";; OPT PSEUDOSECTION:", f"; EDNS: version: 0, flags:; udp: {opt.rclass}"]
+        for o in opt.data:  # type: ignore[attr-defined]
+            if o.code == 15 and len(o.data) >= 2:
+                code = int.from_bytes(o.data[:2], "big")
+                out.append(f"; EDE: {code} ({_EDE.get(code, 'Unknown')})")
+            elif o.code == 10:
+                out.append(f"; COOKIE: {o.data.hex()}")
+    out += [";; QUESTION SECTION:", *(question_line(q) for q in m.questions), ""]
+    for title, section in (("ANSWER", m.answers), ("AUTHORITY", m.authority),
+                           ("ADDITIONAL", tuple(r for r in m.additional if r.rtype != QType.OPT))):
+        if section:
+            out += [f";; {title} SECTION:", *(record_line(r) for r in section), ""]
+    return out
+
+
+def stable_dig_lines(text: str) -> list[str]:
+    """dig/host/nslookup output without what differs run to run (id, query time, date, cookie).
+
+    >>> stable_dig_lines(";; ->>HEADER<<- opcode: QUERY, status: NOERROR, id: 6\\n;; Query time: 3 msec\\nx\\n")
+    [';; ->>HEADER<<- opcode: QUERY, status: NOERROR, id: *', 'x']
+    """
+    out = []
+    for line in text.splitlines():
+        if line.startswith((";; Query time:", ";; WHEN:", "; COOKIE:")):
+            continue
+        out.append(re.sub(r"(, id: )\d+", r"\1*", line))
+    return out
+
+
+# ----------------------------------------------------------------------------- shared sending
+
+
+def _servers(run: ToolRun, ns: str | None, server: IPv4Address | None) -> list[IPv4Address]:
+    if server is not None:
+        return [server]
+    return list(parse_resolv_conf(read_etc(run.world, "resolv.conf", ns) or "").servers)
+
+
+def _result(run: ToolRun, netns: str, dst: IPv4Address, port: int, first: int, outcome: str,
+            icmp: IcmpReport | None = None, errno: str | None = None) -> ProbeResult:
+    return ProbeResult(proto="udp", netns=netns, dst=dst, dport=port, outcome=outcome, icmp=icmp, errno=errno,
+                       traces=_collect(run.world, first))
+
+
+def _ask(run: ToolRun, netns: str, server: IPv4Address, port: int, query: Message, timeout: float, tries: int,
+         by: str, errors: list[str]) -> tuple[Message | None, int, str]:
+    """dig's loop over tries: (the reply, its size, how the last try ended)."""
+    how = "timeout"
+    for _ in range(max(tries, 1)):
+        got = exchange(run.world, netns, server, port, [query], timeout=timeout, by=by)
+        if got.replies:
+            reply = next(iter(got.replies.values()))
+            return reply, len(reply.encode()), "reply"
+        if got.errno == "ENETUNREACH":
+            errors.append(f";; UDP setup with {server}#{port}({server}) for {query.questions[0].name} failed: "
+                          "network unreachable.")
+            return None, 0, "error"
+        if got.errors:
+            type_, code, _src = got.errors[0]
+            how = "refused" if (type_, code) == (3, 3) else "unreachable"
+            errors.append(f";; communications error to {server}#{port}: "
+                          + ("connection refused" if how == "refused" else "host unreachable"))
+        else:
+            how = "timeout"
+            errors.append(f";; communications error to {server}#{port}: timed out")
+    return None, 0, how
+
+
+def _new_query(run: ToolRun, name: str, qtype: int, *, cookie: bool) -> Message:
+    rng = run.world.rng
+    opts = (EdnsOption(10, rng.getrandbits(64).to_bytes(8, "big")),) if cookie else ()
+    return Message(id=rng.randint(0, 0xFFFF), rd=True, ad=cookie, questions=(Question(name.rstrip("."), qtype),),
+                   additional=(opt_record(*opts),))
+
+
+# ----------------------------------------------------------------------------- dig
+
+
+def compile_dig(cmd: Command, ns: str | None, argv: tuple[str, ...]) -> Compiled:
+    """``dig [@SERVER] [-p PORT] NAME [TYPE] [+short] [+time=N] [+tries=N|+retry=N]``."""
+    server: IPv4Address | None = None
+    port, name, qtype, short, timeout, tries = 53, None, int(QType.A), False, 5, 3
+    words = list(argv[1:])
+    i = 0
+    while i < len(words):
+        w = words[i]
+        i += 1
+        if w.startswith("@"):
+            try:
+                server = IPv4Address(w[1:])
+            except AddressValueError:
+                raise script_error(cmd, f"dig: couldn't get address for '{w[1:]}': not found") from None
+        elif w == "-p" or (w.startswith("-p") and w[2:].isdigit()):
+            value = w[2:] or (words[i] if i < len(words) else "")
+            if not w[2:]:
+                i += 1
+            if not value.isdigit() or not 0 <= int(value) <= 65535:
+                raise script_error(cmd, f"dig: port number invalid: {value}" if value else "dig: option requires an argument -- 'p'")
+            port = int(value)
+        elif w.startswith("+"):
+            key, _, value = w[1:].partition("=")
+            if key in ("short",):
+                short = True
+            elif key in ("noshort",):
+                short = False
+            elif key in ("time", "timeout"):
+                if not value.isdigit():
+                    raise script_error(cmd, f"dig: extra argument {w}" if not value else f"dig: invalid timeout '{value}'")
+                timeout = max(int(value), 1)
+            elif key in ("tries", "retry"):
+                if not value.isdigit():
+                    raise script_error(cmd, f"dig: invalid {key} '{value}'")
+                tries = int(value) + (1 if key == "retry" else 0)
+            elif key in ("tcp", "vc"):
+                raise script_error(cmd, "dig +tcp: simnet's TCP carries no data yet (reqresp's request/response "
+                                        "model); ask over UDP")
+            elif key in ("cmd", "nocmd", "comments", "nocomments", "stats", "nostats", "search", "nosearch",
+                         "recurse", "norecurse", "edns", "cookie", "nocookie"):
+                raise script_error(cmd, f"dig {w}: simnet's dig prints its default form or +short")
+            else:
+                raise script_error(cmd, f"Invalid option: {w}")
+        elif w.startswith("-"):
+            raise script_error(cmd, f"Invalid option: {w}")
+        elif w.upper() in _TYPES and name is not None:
+            qtype = _TYPES[w.upper()]
+        elif name is None:
+            name = w
+        else:
+            raise script_error(cmd, f"dig: simnet's dig takes one name (extra argument {w!r})")
+    if name is None:
+        raise script_error(cmd, "dig: a name to look up is needed (dig without one asks for the root servers)")
+    args = " ".join(argv[1:])
+
+    def probe(run: ToolRun) -> ProbeResult:
+        netns = run.ns(ns).name
+        first = run.world.tracer.begin()
+        servers = _servers(run, ns, server)
+        query = _new_query(run, name, qtype, cookie=True)
+        errors: list[str] = []
+        head = ["", f"; <<>> DiG {DIG_VERSION} <<>> {args}"]
+        if server is not None:
+            head.append("; (1 server found)")
+        head.append(";; global options: +cmd")
+        reply, size, how, used = None, 0, "timeout", servers[0]
+        for srv in servers:
+            used = srv
+            reply, size, how = _ask(run, netns, srv, port, query, float(timeout), tries, "dig", errors)
+            if reply is not None:
+                break
+        if reply is None:
+            text = errors + (head + [";; no servers could be reached"] if how != "error" else
+                             [";; no servers could be reached"])
+            run.output(cmd, "\n".join(text) + "\n")
+            return _result(run, netns, used, port, first, "timeout" if how == "timeout" else how,
+                           errno={"refused": "ECONNREFUSED", "error": "ENETUNREACH"}.get(how))
+        if short:
+            lines = [_rdata(r) for r in reply.answers]
+        else:
+            lines = errors + head + dig_answer_text(reply, size) + [
+                ";; Query time: 0 msec", f";; SERVER: {used}#{port}({used}) (UDP)",
+                f";; WHEN: {_when(run)}", f";; MSG SIZE  rcvd: {size}", ""]
+        run.output(cmd, "\n".join(lines) + "\n" if lines else "")
+        return _result(run, netns, used, port, first, "reply")
+    return Compiled(probe, StepKind.PROBE)
+
+
+def _when(run: ToolRun) -> str:
+    """dig's WHEN line: the simulated clock from the epoch of simnet's world (a fixed date)."""
+    import time
+
+    return time.strftime("%a %b %d %H:%M:%S UTC %Y", time.gmtime(1_700_000_000 + run.world.now))
+
+
+# ----------------------------------------------------------------------------- host and nslookup
+
+
+def _name_server_args(cmd: Command, argv: tuple[str, ...], tool: str) -> tuple[str, IPv4Address | None, float | None]:
+    pos: list[str] = []
+    wait: float | None = None
+    words = list(argv[1:])
+    i = 0
+    while i < len(words):
+        w = words[i]
+        i += 1
+        if tool == "host" and w == "-W":
+            if i >= len(words) or not words[i].isdigit():
+                raise script_error(cmd, "host: invalid argument for -W")
+            wait = float(words[i])
+            i += 1
+        elif tool == "nslookup" and re.fullmatch(r"-timeout=\d+", w):
+            wait = float(w.split("=")[1])
+        elif w.startswith("-"):
+            raise script_error(cmd, f"unsupported {tool} option {w!r}")
+        else:
+            pos.append(w)
+    if not 1 <= len(pos) <= 2:
+        raise script_error(cmd, f"{tool}: give a name and optionally a server: {tool} NAME [SERVER]")
+    server = None
+    if len(pos) == 2:
+        try:
+            server = IPv4Address(pos[1])
+        except AddressValueError:
+            raise script_error(cmd, f"{tool}: simnet takes the server as an IPv4 address, not {pos[1]!r}") from None
+    return pos[0], server, wait
+
+
+def compile_host(cmd: Command, ns: str | None, argv: tuple[str, ...]) -> Compiled:
+    """``host [-W N] NAME [SERVER]``: A, then AAAA and MX, as ``host`` asks them."""
+    name, server, wait = _name_server_args(cmd, argv, "host")
+
+    def probe(run: ToolRun) -> ProbeResult:
+        netns = run.ns(ns).name
+        first = run.world.tracer.begin()
+        srv = _servers(run, ns, server)[0]
+        lines: list[str] = []
+        if server is not None:
+            lines += ["Using domain server:", f"Name: {server}", f"Address: {server}#53", "Aliases: ", ""]
+        outcome = "reply"
+        for qtype in (QType.A, QType.AAAA, QType.MX):
+            errors: list[str] = []
+            reply, _, how = _ask(run, netns, srv, 53, _new_query(run, name, qtype, cookie=False),
+                                 wait if wait is not None else 10.0, 2, "host", errors)
+            if reply is None:
+                run.output(cmd, "\n".join(errors + [";; no servers could be reached"]) + "\n")
+                return _result(run, netns, srv, 53, first, how)
+            if reply.rcode != Rcode.NOERROR:
+                lines.append(f"Host {name} not found: {reply.rcode}({_rcode(reply)})")
+                if reply.rcode == Rcode.NXDOMAIN:
+                    break
+                continue
+            for r in reply.answers:
+                owner = r.name.rstrip(".")
+                if r.rtype == QType.A:
+                    lines.append(f"{owner} has address {r.data}")
+                elif r.rtype == QType.AAAA:
+                    lines.append(f"{owner} has IPv6 address {r.data}")
+                elif r.rtype == QType.CNAME and qtype == QType.A:
+                    lines.append(f"{owner} is an alias for {_rdata(r)}")
+        run.output(cmd, "\n".join(lines) + "\n")
+        return _result(run, netns, srv, 53, first, outcome)
+    return Compiled(probe, StepKind.PROBE)
+
+
+def compile_nslookup(cmd: Command, ns: str | None, argv: tuple[str, ...]) -> Compiled:
+    """``nslookup [-timeout=N] NAME [SERVER]``: A, then AAAA unless the A answer was an error."""
+    name, server, wait = _name_server_args(cmd, argv, "nslookup")
+
+    def probe(run: ToolRun) -> ProbeResult:
+        netns = run.ns(ns).name
+        first = run.world.tracer.begin()
+        srv = _servers(run, ns, server)[0]
+        lines = [f"Server:\t\t{srv}", f"Address:\t{srv}#53", ""]
+        authoritative: bool | None = None
+        for qtype in (QType.A, QType.AAAA):
+            errors: list[str] = []
+            reply, _, how = _ask(run, netns, srv, 53, _new_query(run, name, qtype, cookie=False),
+                                 wait if wait is not None else 2.0, 2, "nslookup", errors)
+            if reply is None:
+                run.output(cmd, "\n".join(errors + [";; no servers could be reached", ""]) + "\n")
+                return _result(run, netns, srv, 53, first, how)
+            if reply.rcode != Rcode.NOERROR:
+                lines.append(f"** server can't find {name}: {_rcode(reply)}")
+                if qtype == QType.A:
+                    break
+                continue
+            for r in reply.answers:
+                if authoritative is None:
+                    authoritative = reply.aa
+                    if not reply.aa:
+                        lines.append("Non-authoritative answer:")
+                if r.rtype in (QType.A, QType.AAAA):
+                    lines += [f"Name:\t{r.name.rstrip('.')}", f"Address: {r.data}"]
+                elif r.rtype == QType.CNAME:
+                    lines.append(f"{r.name.rstrip('.')}\tcanonical name = {_rdata(r)}")
+        run.output(cmd, "\n".join(lines) + "\n\n")
+        return _result(run, netns, srv, 53, first, "reply")
+    return Compiled(probe, StepKind.PROBE)
+
+
+
