@@ -52,6 +52,8 @@ OUTCOMES: frozenset[str] = frozenset(
 TABLES: frozenset[str] = frozenset({"raw", "mangle", "nat", "filter", "security"})
 
 _ERRNO_NAMES = frozenset(_errno.errorcode.values())
+_EAI_NAMES = frozenset({"EAI_NONAME", "EAI_AGAIN", "EAI_NODATA"})
+"""getaddrinfo's errors: a probe given a host name that did not resolve (simnet.dns.names)."""
 _VIA = re.compile(r"(?P<table>[a-z]+)/(?P<chain>[A-Za-z0-9_.:+-]+)#(?P<rule>[0-9]{1,9})")
 _FROM = re.compile(r"(?P<addr>[0-9.]+)(?::(?P<port>[0-9]+))?")
 
@@ -107,9 +109,9 @@ class Expectation:
         source: IPv4Address | None = None
         sport: int | None = None
         via: tuple[str, str, int] | None = None
-        if rest and re.fullmatch(r"E[A-Z0-9]+", rest[0]):
+        if rest and re.fullmatch(r"E[A-Z0-9_]+", rest[0]):
             err = rest.pop(0)
-            if err not in _ERRNO_NAMES:
+            if err not in _ERRNO_NAMES | _EAI_NAMES:
                 raise fail(f"{err!r} is not an errno name (like ENETUNREACH)")
         seen: set[str] = set()
         while rest:

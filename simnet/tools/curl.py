@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import re
 
+from ipaddress import IPv4Address
+
+from simnet.dns.names import host_word, resolving
 from simnet.probe import MAX_TIMEOUT, ProbeResult, _write_out_tokens, curl_write_out, tcp_connect
 from simnet.script.lexer import Command
 from simnet.tools.base import (
@@ -33,7 +36,7 @@ def _url_port(cmd: Command, word: str) -> int:
     return parse_port(cmd, word.lstrip("0") or "0", "curl")
 
 
-_URL = re.compile(r"(?:http://)?(?P<host>[0-9.]+)(?::(?P<port>\d+))?(?:/.*)?")
+_URL = re.compile(r"(?:http://)?(?P<host>[A-Za-z0-9._-]+)(?::(?P<port>\d+))?(?:/.*)?")
 
 
 _CURL_LONG = {"--max-time": "m", "--connect-timeout": "m", "--output": "o", "--write-out": "w", "--silent": "s",
@@ -45,6 +48,7 @@ def compile_curl(cmd: Command, ns: str | None, argv: tuple[str, ...]) -> Compile
     timeout: float | None = None
     write_out: str | None = None
     url: str | None = None
+    seen_letters: set[str] = set()
     words = list(argv[1:])
     i = 0
     while i < len(words):
@@ -65,6 +69,7 @@ def compile_curl(cmd: Command, ns: str | None, argv: tuple[str, ...]) -> Compile
                 raise script_error(cmd, "curl: one URL only")
             url = w
             continue
+        seen_letters.update(letters)
         if letters and letters[-1] in "mow":
             if not attached:
                 if i >= len(words):
@@ -90,11 +95,27 @@ def compile_curl(cmd: Command, ns: str | None, argv: tuple[str, ...]) -> Compile
     m = _URL.fullmatch(url)
     if not m:
         raise script_error(cmd, f"curl: cannot use URL {url!r}: give http://ADDR[:PORT]/ with an IPv4 address")
-    dst = parse_ipv4(cmd, m["host"], "curl")
+    dst = host_word(cmd, m["host"], "curl")
     dport = _url_port(cmd, m["port"]) if m["port"] else 80
     wait = min(within(cmd, timeout), MAX_TIMEOUT)
 
+    quiet = "s" in seen_letters and "S" not in seen_letters
+
+    def failed(host: str, why: str) -> str:
+        if write_out is not None:
+            run_out.append(curl_write_out(write_out, outcome="error", dst=host, dport=dport, http_code=0))
+        return "" if quiet else f"curl: (6) Could not resolve host: {host}"
+
+    run_out: list[str] = []
+
     def probe(run: ToolRun) -> ProbeResult:
+        run_out.clear()
+        result = resolving(run, cmd, ns, dst, "curl", failed, lambda addr: connect(run, addr))
+        for text in run_out:
+            run.output(cmd, text)
+        return result
+
+    def connect(run: ToolRun, dst: IPv4Address) -> ProbeResult:
         result = tcp_connect(run.world, run.ns(ns).name, dst, dport, timeout=wait)
         if write_out is not None:
             seen = result.received if result.outcome == "connected" else None

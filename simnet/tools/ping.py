@@ -6,6 +6,7 @@ import math
 import re
 from ipaddress import AddressValueError, IPv4Address
 
+from simnet.dns.names import host_word, resolving
 from simnet.probe import MAX_TIMEOUT, PING_DATA, PING_MAX_UNFRAGMENTED, ProbeResult, ping
 from simnet.script.lexer import Command
 from simnet.script.shell import ping_within
@@ -52,7 +53,7 @@ def compile_ping(cmd: Command, ns: str | None, argv: tuple[str, ...]) -> Compile
     checks and words; ``-w`` bounds the wait like ``-W``)."""
     count, src, dev, interval, ttl, size = 1, None, None, 1.0, 64, PING_DATA
     timeout: float | None = None
-    dst: IPv4Address | None = None
+    dst: IPv4Address | str | None = None
     words = list(argv[1:])
     i = 0
     count_given = False
@@ -92,7 +93,7 @@ def compile_ping(cmd: Command, ns: str | None, argv: tuple[str, ...]) -> Compile
         else:
             if dst is not None:
                 raise script_error(cmd, f"ping: extra argument {w!r}")
-            dst = parse_ipv4(cmd, w, "ping")
+            dst = host_word(cmd, w, "ping")
         i += 1
     if dst is None:
         raise script_error(cmd, "ping: usage error: Destination address required")
@@ -107,8 +108,10 @@ def compile_ping(cmd: Command, ns: str | None, argv: tuple[str, ...]) -> Compile
 
     def probe(run: ToolRun) -> ProbeResult:
         name = run.ns(ns).name
-        return ping(run.world, name, dst, count=count, timeout=wait, src=src, interface=dev,  # type: ignore[arg-type]
-                    interval=interval, ttl=ttl, size=size)
+        assert dst is not None
+        return resolving(run, cmd, ns, dst, "ping", lambda host, why: f"ping: {host}: {why}",
+                         lambda addr: ping(run.world, name, addr, count=count, timeout=wait, src=src,
+                                           interface=dev, interval=interval, ttl=ttl, size=size))
     return Compiled(probe, StepKind.PROBE)
 
 
