@@ -57,6 +57,7 @@ def parse_resolv_conf(text: str) -> ResolvConf:
     ResolvConf(nameservers=(IPv4Address('10.0.0.53'),), search=('lab', 'example'), ndots=2, timeout=1, attempts=5, edns0=False)
     """
     servers: list[IPv4Address] = []
+    lines = 0
     search: tuple[str, ...] = ()
     ndots, timeout, attempts, edns0 = 1, RES_TIMEOUT, RES_DFLRETRY, False
     for line in text.splitlines():
@@ -64,7 +65,8 @@ def parse_resolv_conf(text: str) -> ResolvConf:
         if not words or words[0][0] in "#;":
             continue
         key, args = words[0], words[1:]
-        if key == "nameserver" and args and len(servers) < MAXNS:
+        if key == "nameserver" and args and lines < MAXNS:
+            lines += 1
             try:
                 servers.append(IPv4Address(args[0]))
             except AddressValueError:

@@ -1,0 +1,173 @@
+"""DNS in scripts: dnsmasq answering, dig/host/nslookup/getent printing as bind9-dnsutils 9.18 and
+glibc 2.36 print (texts captured from Debian 12 in a namespace), names in ping/nc/curl, and the
+queries' packets in counters."""
+
+from __future__ import annotations
+
+from ipaddress import IPv4Address
+
+import pytest
+
+from simnet.dns.message import EdnsOption, Message, QType, Question, Rcode, Record, decode, opt_record
+from simnet.dns.resolver import parse_hosts, parse_resolv_conf
+from simnet.script.expect import ScriptError
+from simnet.script.interpreter import run_script
+from simnet.tools.dnsutils import record_line, question_line, stable_dig_lines
+
+LAB = """\
+ip netns add a
+ip -n a link set lo up
+ip -n a addr add 10.0.0.5/8 dev lo
+ip netns exec a dnsmasq -k --listen-address=127.0.0.1 --no-resolv --address=/web/10.0.0.5 --host-record=db,10.0.0.6 --local=/lab/ --address=/gone/ --bind-interfaces &
+"""
+
+
+def _out(report, line: int) -> str:
+    return "".join(o["stdout"] for o in report.outputs if o["line"] == line)
+
+
+def test_sizes_as_on_the_wire() -> None:
+    """dig's query for db (cookie) is 43 bytes and dnsmasq's answer 47, as dig +qr printed them."""
+    q = Message(id=1, ad=True, questions=(Question("db"),), additional=(opt_record(EdnsOption(10, bytes(8))),))
+    a = Message(id=1, qr=True, aa=True, ra=True, questions=(Question("db"),),
+                answers=(Record("db", QType.A, 1, 0, IPv4Address("10.0.0.6")),), additional=(opt_record(),))
+    assert (len(q.encode()), len(a.encode())) == (43, 47)
+    assert a.encode()[-27:-23] == b"\xc0\x0c\x00\x01"  # the answer's owner is a pointer to the question
+
+
+def test_columns_as_dig_prints_them() -> None:
+    assert question_line(Question("web")) == ";web.\t\t\t\tIN\tA"
+    assert question_line(Question("ab.mid-size.lab")) == ";ab.mid-size.lab.\t\tIN\tA"
+    assert question_line(Question("averyveryverylongname.example.lab")) == \
+        ";averyveryverylongname.example.lab. IN\tA"
+    assert record_line(Record("web", QType.A, 1, 0, IPv4Address("10.0.0.5"))) == "web.\t\t\t0\tIN\tA\t10.0.0.5"
+    assert record_line(Record("averyveryverylongname.example.lab", QType.A, 1, 0, IPv4Address("10.0.0.6"))) == \
+        "averyveryverylongname.example.lab. 0 IN\tA\t10.0.0.6"
+
+
+def test_dig_answer_text() -> None:
+    r = run_script(LAB + "ip netns exec a dig @127.0.0.1 web\n")
+    assert stable_dig_lines(_out(r, 5)) == [
+        "", "; <<>> DiG 9.18.49-1~deb12u3-Debian <<>> @127.0.0.1 web", "; (1 server found)",
+        ";; global options: +cmd", ";; Got answer:",
+        ";; ->>HEADER<<- opcode: QUERY, status: NOERROR, id: *",
+        ";; flags: qr aa rd ra; QUERY: 1, ANSWER: 1, AUTHORITY: 0, ADDITIONAL: 1", "",
+        ";; OPT PSEUDOSECTION:", "; EDNS: version: 0, flags:; udp: 1232", ";; QUESTION SECTION:",
+        ";web.\t\t\t\tIN\tA", "", ";; ANSWER SECTION:", "web.\t\t\t0\tIN\tA\t10.0.0.5", "",
+        ";; SERVER: 127.0.0.1#53(127.0.0.1) (UDP)", ";; MSG SIZE  rcvd: 48", ""]
+    assert r.probes[0].result.outcome == "reply"
+
+
+@pytest.mark.parametrize(("name", "status", "size", "flags"), [
+    ("gone", "NXDOMAIN", 33, "qr rd ra"),        # --address=/gone/
+    ("nope.lab", "NXDOMAIN", 37, "qr rd ra"),    # --local=/lab/, unknown
+    ("nothing", "REFUSED", 42, "qr rd ra"),      # nowhere to forward: EDE 14
+    ("x.web", "NOERROR", 50, "qr aa rd ra"),     # under --address=/web/
+])
+def test_dnsmasq_rcodes_flags_sizes(name: str, status: str, size: int, flags: str) -> None:
+    """Each as dig printed it against dnsmasq 2.90 with these options."""
+    text = _out(run_script(LAB + f"ip netns exec a dig @127.0.0.1 {name}\n"), 5)
+    assert f"status: {status}," in text and f";; flags: {flags};" in text and f"MSG SIZE  rcvd: {size}\n" in text
+    assert ("; EDE: 14 (Not Ready)" in text) == (status == "REFUSED")
+
+
+def test_dig_short_refused_port_and_timeout() -> None:
+    r = run_script(LAB + "ip netns exec a dig @127.0.0.1 db +short\n"
+                         "ip netns exec a dig @127.0.0.1 -p 5353 web +time=1 +tries=1\n"
+                         "ip -n a link add v0 type veth peer name v1\nip -n a link set v0 up\n"
+                         "ip -n a link set v1 up\nip -n a addr add 192.168.9.1/24 dev v0\n"
+                         "ip netns exec a dig @192.168.9.9 web +time=1 +tries=2\n")
+    assert _out(r, 5) == "10.0.0.6\n"
+    assert _out(r, 6) == (";; communications error to 127.0.0.1#5353: connection refused\n\n"
+                          "; <<>> DiG 9.18.49-1~deb12u3-Debian <<>> @127.0.0.1 -p 5353 web +time=1 +tries=1\n"
+                          "; (1 server found)\n;; global options: +cmd\n;; no servers could be reached\n")
+    assert _out(r, 11).startswith(";; communications error to 192.168.9.9#53: timed out\n" * 2)
+    assert [p.result.outcome for p in r.probes] == ["reply", "refused", "timeout"]
+
+
+def test_host_and_nslookup() -> None:
+    r = run_script(LAB + "ip netns exec a host web 127.0.0.1\nip netns exec a nslookup gone 127.0.0.1\n"
+                         "ip netns exec a host gone 127.0.0.1\nip netns exec a nslookup web 127.0.0.1\n")
+    assert _out(r, 5) == ("Using domain server:\nName: 127.0.0.1\nAddress: 127.0.0.1#53\nAliases: \n\n"
+                          "web has address 10.0.0.5\nHost web not found: 5(REFUSED)\nHost web not found: 5(REFUSED)\n")
+    assert _out(r, 6) == "Server:\t\t127.0.0.1\nAddress:\t127.0.0.1#53\n\n** server can't find gone: NXDOMAIN\n\n"
+    assert _out(r, 7).endswith("Host gone not found: 3(NXDOMAIN)\n")
+    assert _out(r, 8) == ("Server:\t\t127.0.0.1\nAddress:\t127.0.0.1#53\n\nName:\tweb\nAddress: 10.0.0.5\n"
+                          "** server can't find web: REFUSED\n\n")
+
+
+def test_getent_and_names_in_probes() -> None:
+    r = run_script(LAB + """\
+ip netns exec a getent hosts web
+ip netns exec a ping -c 1 web
+# expect: reply
+ip netns exec a nc -z -w 1 nope.lab 80
+# expect: error EAI_NONAME
+ip netns exec a curl http://gone/
+""")
+    assert _out(r, 5) == "10.0.0.5        web\n"
+    assert _out(r, 8) == 'nc: getaddrinfo for host "nope.lab" port 80: Name or service not known\n'
+    assert _out(r, 10) == "curl: (6) Could not resolve host: gone\n"
+    assert r.ok
+    # ping web: an A and an AAAA query (21 bytes each: glibc sends no EDNS), then the echo
+    sent = [t for t in r.probes[1].result.traces if "getaddrinfo" in str(t.to_json())]
+    assert len(sent) == 2
+
+
+def test_queries_count_in_rules_and_a_drop_blocks_them() -> None:
+    r = run_script(LAB + """\
+ip netns exec a iptables -A OUTPUT -p udp --dport 53
+ip netns exec a iptables -A INPUT -p udp --dport 53 -s 127.0.0.1 -j DROP
+ip netns exec a ping -c 1 web
+# expect: error EAI_AGAIN
+ip netns exec a dig @127.0.0.1 web +time=1 +tries=1
+# expect: timeout
+""")
+    assert r.ok
+    rows = r.probes[0].counters["a"]
+    assert {(c["chain"], c["rule"]): (c["packets"], c["bytes"]) for c in rows if c["rule"]} == {
+        ("OUTPUT", 1): (4, 196), ("INPUT", 1): (4, 196)}  # 2 attempts x (A + AAAA) x 49 bytes
+    assert "no servers could be reached" in _out(r, 9)
+
+
+def test_forwarding_through_a_second_dnsmasq() -> None:
+    r = run_script("""\
+ip netns add a
+ip -n a link set lo up
+ip -n a addr add 127.0.0.2/8 dev lo
+ip netns exec a dnsmasq -k --listen-address=127.0.0.2 --no-resolv --host-record=hr,10.1.1.2 --address=/gone/ --bind-interfaces &
+ip netns exec a dnsmasq -k --listen-address=127.0.0.1 --no-resolv --server=127.0.0.2 --bind-interfaces &
+ip netns exec a iptables -A OUTPUT -d 127.0.0.2 -p udp --dport 53
+ip netns exec a dig @127.0.0.1 hr
+ip netns exec a dig @127.0.0.1 gone
+""")
+    text = _out(r, 7)
+    assert "hr.\t\t\t0\tIN\tA\t10.1.1.2" in text and "flags: qr aa rd ra;" in text and "rcvd: 47" in text
+    assert "status: NXDOMAIN" in _out(r, 8)
+    rows = r.probes[0].counters["a"]
+    assert [(c["packets"], c["bytes"]) for c in rows if c["chain"] == "OUTPUT" and c["rule"] == 1] == [(1, 71)]
+
+
+def test_bad_lines() -> None:
+    with pytest.raises(ScriptError, match=r"<script>:1: dnsmasq without -k"):
+        run_script("dnsmasq --port=53 &\n")
+    with pytest.raises(ScriptError, match=r"dnsmasq: bad address"):
+        run_script("dnsmasq -k --server=nowhere &\n")
+    with pytest.raises(ScriptError, match=r"Invalid option: \+bogus"):
+        run_script("dig @127.0.0.1 web +bogus\n")
+    with pytest.raises(ScriptError, match=r"neither an IPv4 address nor a host name"):
+        run_script("ping -c 1 'we b'\n")
+
+
+def test_resolv_conf_and_hosts_parsing() -> None:
+    c = parse_resolv_conf("nameserver 10.0.0.1\nnameserver ::1\nnameserver 10.0.0.2\nnameserver 10.0.0.3\n"
+                          "nameserver 10.0.0.4\ndomain x\nsearch a b\noptions timeout:99 attempts:0 ndots:3 edns0\n")
+    assert c.nameservers == tuple(IPv4Address(f"10.0.0.{i}") for i in (1, 2))  # MAXNS 3 lines, ::1 skipped
+    assert (c.search, c.timeout, c.attempts, c.ndots, c.edns0) == (("a", "b"), 30, 0, 3, True)
+    assert parse_resolv_conf("").servers == (IPv4Address("127.0.0.1"),)
+    assert [e.names for e in parse_hosts("10.0.0.1 a b # c\n#x\nzz\n::1 localhost\n")] == [("a", "b"), ("localhost",)]
+
+
+def test_decode_a_query_and_rcode() -> None:
+    m = decode(Message(id=7, rcode=Rcode.SERVFAIL, questions=(Question("x", QType.AAAA),)).encode())
+    assert (m.id, m.rcode, m.question) == (7, Rcode.SERVFAIL, Question("x", QType.AAAA))
