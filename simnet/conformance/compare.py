@@ -64,6 +64,34 @@ def compare(sim: dict[str, Any], kernel: dict[str, Any]) -> list[str]:
                     diffs.append(f"{where}: conntrack {ns}: only the simulator has {entry}")
                 for entry in sorted((b - a).elements()):
                     diffs.append(f"{where}: conntrack {ns}: only the kernel has {entry}")
+    diffs.extend(_dns_outputs(sim, kernel))
+    return diffs
+
+
+_DNS_TOOLS = re.compile(r"(?:^|\s)(?:dig|host|nslookup|getent)\s")
+
+
+def _dns_outputs(sim: dict[str, Any], kernel: dict[str, Any]) -> list[str]:
+    """What dig, host, nslookup and getent printed, line by line, without the parts that differ
+    run to run (query id, time, date: :func:`simnet.tools.dnsutils.stable_dig_lines`)."""
+    from simnet.tools.dnsutils import stable_dig_lines
+
+    def texts(report: dict[str, Any]) -> dict[int, tuple[str, str]]:
+        out: dict[int, tuple[str, str]] = {}
+        for o in report.get("outputs", []):
+            if _DNS_TOOLS.search(" " + o["command"] + " "):
+                cmd, text = out.get(o["line"], (o["command"], ""))
+                out[o["line"]] = (cmd, text + o["stdout"])
+        return out
+    diffs = []
+    s, k = texts(sim), texts(kernel)
+    for line in sorted(set(s) | set(k)):
+        cmd = (s.get(line) or k.get(line))[0]  # type: ignore[index]
+        a, b = stable_dig_lines(s.get(line, ("", ""))[1]), stable_dig_lines(k.get(line, ("", ""))[1])
+        if a != b:
+            first = next((i for i, (x, y) in enumerate(zip(a, b)) if x != y), min(len(a), len(b)))
+            diffs.append(f"line {line} `{cmd}`: output line {first + 1}: simulator "
+                         f"{a[first] if first < len(a) else '(end)'!r}, kernel {b[first] if first < len(b) else '(end)'!r}")
     return diffs
 
 

@@ -39,6 +39,8 @@ def validate(commands: tuple[Any, ...]) -> None:
                 check(inner or argv)
             except ValueError as e:
                 raise _script_error(cmd, str(e) or "modprobe failed (-q: no message)") from None
+        if ns is None and _etc_netns_file(cmd, created):
+            continue
         if ns is None:
             tool = argv[0]
             if tool in _RUNNER_BUILTINS:
@@ -105,6 +107,21 @@ def validate(commands: tuple[Any, ...]) -> None:
             _parse_probe(cmd, ns, inner)  # raises on unsupported options
         if cmd.pipe_from is not None and not (kind == "probe" and inner[0] == "nc"):
             raise _script_error(cmd, "a pipe is only supported into 'nc -u' (echo DATA | nc -u ...)")
+
+
+def _etc_netns_file(cmd: Any, created: set[str]) -> bool:
+    """``mkdir -p /etc/netns/NS`` and ``echo|printf ... > /etc/netns/NS/FILE`` for a script namespace:
+    allowed from the script's root, where the runner keeps them in an overlay of /etc that only
+    its private mount namespace sees (the machine's /etc is never written)."""
+    from simnet.conformance.inside.dnstools import etc_netns_path
+
+    argv = cmd.argv
+    if argv[:2] == ("mkdir", "-p") and len(argv) == 3 and etc_netns_path(argv[2], created):
+        return True
+    if cmd.redirect is not None and argv[0] in ("echo", "printf") and etc_netns_path(cmd.redirect[1], created) \
+            and os.path.normpath(cmd.redirect[1]).count("/") == 4:
+        return True
+    return False
 
 
 def _check_ip_args(cmd: Any, argv: tuple[str, ...], created: set[str]) -> None:

@@ -106,9 +106,10 @@ class KernelRunError(RuntimeError):
     """The real-kernel run failed: a command failed, a helper misbehaved, or it timed out."""
 
 
-_PROBES = ("ping", "nc", "curl")
+_PROBES = ("ping", "nc", "curl", "dig", "host", "nslookup", "getent")
 _ALLOWED_IN_NS = {"ip", "iptables", "iptables-restore", "iptables-save", "sysctl", "bridge",
-                  "ipset", "conntrack", "ping", "nc", "curl", "python3", "echo", "printf", "sleep", "ss"}
+                  "ipset", "conntrack", "ping", "nc", "curl", "python3", "echo", "printf", "sleep", "ss",
+                  "dig", "host", "nslookup", "getent", "dnsmasq"}
 _RUNNER_BUILTINS = {"set", "kill", "sleep", "wait", "true", ":", "modprobe"}
 
 
@@ -152,6 +153,8 @@ def classify(cmd: Any) -> str:
     if tool == "nc" and ("-l" in inner or any(re.fullmatch(r"-[a-zA-Z]*l[a-zA-Z]*", a) for a in inner[1:])):
         return "listener"
     if tool == "python3" and inner[1:3] == ("-m", "http.server"):
+        return "listener"
+    if tool == "dnsmasq":
         return "listener"
     if tool in _PROBES:
         return "probe"
@@ -339,10 +342,34 @@ def _parse_probe(cmd: Any, ns: str | None, inner: tuple[str, ...]) -> dict[str, 
                 "timeout": _within(cmd, None if timeout is None else _seconds(cmd, timeout, 0)),
                 "data": None, "http": True, "host": parts.netloc, "path": parts.path or "/",
                 "write_out": write_out}
+    if tool in ("dig", "host", "nslookup", "getent"):
+        return _parse_dns_client(cmd, inner)
     raise _script_error(cmd, f"{tool!r} is not a probe")
 
 
+def _parse_dns_client(cmd: Any, inner: tuple[str, ...]) -> dict[str, Any]:
+    """dig/host/nslookup/getent run as they are (simnet.conformance.inside.dnstools.client): the
+    server they ask and how long they may take (dig: +time x +tries; host, nslookup: their defaults)."""
+    words = inner[1:]
+    server = next((w[1:] for w in words if w.startswith("@")), None)
+    if inner[0] in ("host", "nslookup"):
+        pos = [w for w in words if not w.startswith("-")]
+        server = pos[1] if len(pos) > 1 else None
+    wait = 30.0
+    if inner[0] == "dig":
+        t = next((int(w.split("=")[1]) for w in words if re.fullmatch(r"\+time(?:out)?=\d+", w)), 5)
+        n = next((int(w.split("=")[1]) + (1 if w.startswith("+retry") else 0) for w in words
+                  if re.fullmatch(r"\+(?:tries|retry)=\d+", w)), 3)
+        wait = float(max(t, 1) * max(n, 1))
+    return {"kind": "dnsclient", "proto": "udp", "dst": server, "dport": 53 if inner[0] != "getent" else None,
+            "timeout": min(wait, 60.0), "argv": list(inner)}
+
+
 def _parse_listener(cmd: Any, inner: tuple[str, ...]) -> dict[str, Any]:
+    if inner[0] == "dnsmasq":
+        port = next((w.split("=", 1)[1] for w in inner if w.startswith("--port=")), "53")
+        return {"proto": "udp", "addr": "0.0.0.0", "port": _port(cmd, port), "keep": True, "http": False,
+                "dnsmasq": list(inner)}
     if inner[0] == "python3":
         args = list(inner[3:])
         port, bind = 8000, "0.0.0.0"

@@ -275,12 +275,22 @@ def main(argv: list[str]) -> int:
     kind, raw = argv
     a = json.loads(raw)
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    if kind == "listen" and a.get("dnsmasq"):
+        import dnstools
+        dnstools.dnsmasq(dict(a, argv=a["dnsmasq"]))
+        return 0
     if kind == "listen":
         _helper_listen(a)
+        return 0
+    if kind == "dnsclient":
+        import dnstools
+        print(json.dumps(dnstools.client(a)))
         return 0
     if kind == "sniff":
         _helper_sniff(a)
         return 0
     fn = {"ping": _helper_ping, "tcp": _helper_tcp, "udp": _helper_udp}[kind]
-    print(json.dumps(fn(a)))
+    import dnstools  # a host name: resolved first, as the tools' getaddrinfo does
+    failed = dnstools.resolve(a, socket.SOCK_DGRAM if kind == "udp" else socket.SOCK_STREAM)
+    print(json.dumps(failed or fn(a)))
     return 0

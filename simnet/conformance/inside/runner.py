@@ -92,7 +92,9 @@ class _Run:
             op, path = cmd.redirect
             data = cmd.data or ""
             code = "import sys; open(sys.argv[1], sys.argv[2]).write(sys.argv[3])"
-            self.call(cmd, self.in_ns(ns, [sys.executable, "-c", code, path, "a" if op == ">>" else "w", data]))
+            argv = [sys.executable, "-c", code, path, "a" if op == ">>" else "w", data]
+            # /etc/netns/NS/... from the script's root: the run's overlay of /etc (dnstools)
+            self.call(cmd, self.in_ns(ns, argv) if ns is not None else argv)
             return
         argv = cmd.argv
         if ns is None and argv[:3] == ("ip", "netns", "add"):
@@ -274,7 +276,8 @@ class _Run:
         before = self.snapshot()
         try:
             p = subprocess.run(self.helper_argv(ns, args["kind"], args), capture_output=True, text=True,
-                               timeout=args["timeout"] * max(1, args.get("count", 1)) + 5)
+                               timeout=args["timeout"] * max(1, args.get("count", 1)) + 5
+                               + (0 if re.fullmatch(r"[0-9.]*", str(args.get("dst") or "")) else 70))
         except subprocess.TimeoutExpired:
             raise KernelRunError(f"{cmd.file}:{cmd.line}: the probe helper hung") from None
         try:
@@ -300,6 +303,8 @@ class _Run:
             "errno": res.get("errno"), "received": received, "expect": None,
             "counters": _counter_delta(before, after), "conntrack": self.conntrack(), "trace": [],
         }
+        if res.get("output"):  # dig, host, nslookup, getent: what the real tool printed
+            self.outputs.append({"line": cmd.line, "command": _one_line(cmd.text), "stdout": res["output"]})
         if args.get("write_out") is not None:  # curl -w: the calling side prints it (run.py)
             probe["curl"] = {"write_out": args["write_out"], "http_code": res.get("http_code", 0)}
         self.probes.append(probe)
@@ -359,6 +364,9 @@ def _inner_main(script: str, outer: str) -> int:
             commands = tuple(_Cmd(d) for d in json.load(f))
         with tempfile.TemporaryDirectory(prefix="simnet-run-") as work:
             os.chmod(work, 0o755)
+            from dnstools import overlay_etc, touches_etc_netns
+            if touches_etc_netns(commands):
+                overlay_etc(work)  # /etc/netns/NS files live in this mount namespace only
             report = _Run(commands, work).run()
         print(json.dumps(report))
         return 0

@@ -1,0 +1,128 @@
+"""DNS on the kernel side of a conformance run: the real dig/host/nslookup/getent as probes,
+the real dnsmasq as a listener, names resolved by glibc in the probe helpers.
+
+Standard library only (run by bare name inside the run's namespaces, like ``probes``).
+Everything runs under ``ip netns exec NS``, so ``/etc/netns/NS/*`` is bound over ``/etc/*``
+as for any command; the runner keeps those files in an overlay of ``/etc`` that exists only
+in the run's private mount namespace (:func:`overlay_etc`), so the machine's ``/etc`` is
+never written.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import time
+from typing import Any
+
+DNS_CLIENTS = ("dig", "host", "nslookup", "getent")
+"""Tools the runner runs as they are, recording what they print."""
+
+GAI_ERRORS = {socket.EAI_NONAME: "EAI_NONAME", socket.EAI_AGAIN: "EAI_AGAIN",
+              getattr(socket, "EAI_NODATA", -5): "EAI_NODATA"}
+
+
+def touches_etc_netns(commands: Any) -> bool:
+    """Whether a script writes under /etc/netns (the runner then overlays /etc)."""
+    return any(any(str(w).startswith("/etc/netns") for w in cmd.argv) or
+               (cmd.redirect is not None and str(cmd.redirect[1]).startswith("/etc/netns")) for cmd in commands)
+
+
+def overlay_etc(workdir: str) -> None:
+    """Mount an overlay on /etc whose writes land in ``workdir`` (this private mount namespace only)."""
+    upper, work = os.path.join(workdir, "etc-upper"), os.path.join(workdir, "etc-work")
+    os.makedirs(upper)
+    os.makedirs(work)
+    subprocess.run(["mount", "-t", "overlay", "simnet-etc", "-o", f"lowerdir=/etc,upperdir={upper},workdir={work}",
+                    "/etc"], check=True, capture_output=True)
+
+
+def etc_netns_path(path: str, created: set[str]) -> bool:
+    """Whether ``path`` is /etc/netns, /etc/netns/NS or below it for a namespace of the script."""
+    parts = os.path.normpath(path).split("/")
+    return parts[:3] == ["", "etc", "netns"] and (len(parts) == 3 or parts[3] in created)
+
+
+def resolve(a: dict[str, Any], socktype: int) -> dict[str, Any] | None:
+    """Resolve a probe's destination as ping/nc/curl do (getaddrinfo AF_UNSPEC: A and AAAA
+    queries); on failure the probe's result (outcome error, errno EAI_*), else None with
+    ``a["dst"]`` replaced by the first IPv4 address."""
+    dst = a.get("dst") or ""
+    if re.fullmatch(r"[0-9.]+", dst):
+        return None
+    try:
+        infos = socket.getaddrinfo(dst, None, socket.AF_UNSPEC, socktype)
+    except socket.gaierror as e:
+        return {"outcome": "error", "icmp": None, "errno": GAI_ERRORS.get(e.errno, "EAI_FAIL")}
+    v4 = [i[4][0] for i in infos if i[0] == socket.AF_INET]
+    if not v4:
+        return {"outcome": "error", "icmp": None, "errno": "EAI_NODATA"}
+    a["dst"] = v4[0]
+    return None
+
+
+def client(a: dict[str, Any]) -> dict[str, Any]:
+    """Run dig/host/nslookup/getent; the outcome as simnet words it, and what it printed
+    (standard error first: piped, dig's error lines come before its buffered output)."""
+    p = subprocess.run(a["argv"], capture_output=True, text=True, timeout=a["timeout"] + 5)
+    out = p.stderr + p.stdout
+    if a["argv"][0] == "getent":
+        if p.returncode == 0:
+            return {"outcome": "reply", "icmp": None, "errno": None, "output": out}
+        return {"outcome": "error", "icmp": None, "errno": _getent_errno(a), "output": out}
+    if "connection refused" in out:
+        outcome, errno = "refused", "ECONNREFUSED"
+    elif "failed: network unreachable" in out:
+        outcome, errno = "error", "ENETUNREACH"
+    elif "no servers could be reached" in out:
+        outcome, errno = "timeout", None
+    else:
+        outcome, errno = "reply", None
+    return {"outcome": outcome, "icmp": None, "errno": errno, "output": out}
+
+
+def _getent_errno(a: dict[str, Any]) -> str | None:
+    try:
+        socket.getaddrinfo(a["argv"][2], None, socket.AF_INET)
+    except socket.gaierror as e:
+        return GAI_ERRORS.get(e.errno, "EAI_FAIL")
+    return None
+
+
+def dnsmasq(a: dict[str, Any]) -> None:
+    """Run dnsmasq in the foreground until SIGTERM; the log file appears once it listens."""
+    argv = list(a["argv"]) + ["--pid-file=", "--log-facility=" + a["log"] + ".dnsmasq"]
+    proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+
+    def stop(*_: Any) -> None:
+        if proc.poll() is None:
+            proc.terminate()
+            try:
+                proc.wait(timeout=2)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+        sys.exit(0)
+
+    signal.signal(signal.SIGTERM, stop)
+    port = int(a["port"])
+    deadline = time.monotonic() + 3
+    while time.monotonic() < deadline and proc.poll() is None and not _udp_bound(port):
+        time.sleep(0.02)
+    if proc.poll() is not None:
+        sys.stderr.write(proc.stderr.read().decode() if proc.stderr else "dnsmasq exited")
+        sys.exit(1)
+    with open(a["log"], "a"):
+        os.chmod(a["log"], 0o644)
+    proc.wait()
+
+
+def _udp_bound(port: int) -> bool:
+    try:
+        with open("/proc/net/udp") as f:
+            return any(int(line.split()[1].split(":")[1], 16) == port for line in f.readlines()[1:])
+    except (OSError, IndexError, ValueError):
+        return False
