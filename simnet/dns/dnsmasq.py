@@ -52,6 +52,9 @@ class DnsmasqConfig:
     no_hosts: bool = False
     addn_hosts: tuple[str, ...] = ()
     foreground: bool = False
+    min_port: int = 1024
+    max_port: int = 65535
+    """--min-port/--max-port: where forwarded queries' random source ports come from."""
 
 
 _FLAGS = {"-k": "foreground", "--no-daemon": "foreground", "--keep-in-foreground": "foreground",
@@ -65,7 +68,7 @@ _VALUED = {"-a": "--listen-address", "--listen-address": "--listen-address", "-p
            "--server": "--server", "--local": "--server", "-H": "--addn-hosts", "--addn-hosts": "--addn-hosts",
            "--log-facility": "", "-8": "", "--cache-size": "", "-c": "", "--pid-file": "", "-x": "",
            "--user": "", "-u": "", "--group": "", "-g": "", "--conf-file": "--conf-file", "-C": "--conf-file",
-           "--log-async": "", "--local-ttl": "", "-T": ""}
+           "--log-async": "", "--local-ttl": "", "-T": "", "--min-port": "--min-port", "--max-port": "--max-port"}
 _OPTIONAL_VALUE = {"--pid-file", "--conf-file", "--log-async", "-x", "-C"}
 
 
@@ -97,6 +100,7 @@ def parse_args(argv: tuple[str, ...]) -> DnsmasqConfig:
     domain_servers: list[tuple[str, tuple[IPv4Address, int] | None]] = []
     addn: list[str] = []
     port = 53
+    ports = [1024, 65535]
     flags: set[str] = set()
     words = list(argv[1:])
     i = 0
@@ -169,13 +173,17 @@ def parse_args(argv: tuple[str, ...]) -> DnsmasqConfig:
                 domain_servers.extend((d, target) for d in doms)
             else:
                 servers.append(_server(value))
+        elif kind in ("--min-port", "--max-port"):
+            if not value.isdigit() or int(value) > 65535:
+                raise DnsmasqError("bad port")
+            ports[kind == "--max-port"] = int(value)
         elif kind == "--addn-hosts":
             addn.append(value)
         elif kind == "--conf-file":
             raise DnsmasqError("simnet's dnsmasq reads no configuration file: give the options on the command line")
     return DnsmasqConfig(tuple(listen), port, "bind_interfaces" in flags, tuple(addresses), tuple(records),
                          tuple(servers), tuple(domain_servers), "no_resolv" in flags, "no_hosts" in flags,
-                         tuple(addn), "foreground" in flags)
+                         tuple(addn), "foreground" in flags, ports[0], ports[1])
 
 
 @dataclass(frozen=True, slots=True)

@@ -15,7 +15,7 @@ import re
 from ipaddress import AddressValueError, IPv4Address
 from typing import TYPE_CHECKING, Callable
 
-from simnet.dns.resolver import getaddrinfo
+from simnet.dns.resolver import getaddrinfo, parse_resolv_conf, read_etc
 
 if TYPE_CHECKING:
     from simnet.probe import ProbeResult
@@ -59,7 +59,9 @@ def resolving(run: "ToolRun", cmd: "Command", ns: str | None, host: IPv4Address 
         line = failed(host, found.message)
         if line:
             run.output(cmd, line + "\n")
-        return ProbeResult(proto="udp", netns=netns, dst=IPv4Address(0), dport=None, outcome="error",
+        # the probe is about the lookup then: its destination is the nameserver asked first
+        server = parse_resolv_conf(read_etc(world, "resolv.conf", ns) or "").servers[0]
+        return ProbeResult(proto="udp", netns=netns, dst=server, dport=53, outcome="error",
                            errno=found.error, traces=_collect(world, first))
     result = probe(addr)
     return dataclasses.replace(result, traces=_collect(world, first))

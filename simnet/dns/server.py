@@ -51,7 +51,8 @@ class Client:
 
 @dataclass(frozen=True, slots=True)
 class Forward:
-    """Relay the query to the first of ``servers`` (address, port)."""
+    """Relay the query to the first of ``servers`` (address, port); a REFUSED or SERVFAIL
+    from one sends it on to the next."""
 
     servers: tuple[tuple[IPv4Address, int], ...]
 
@@ -74,8 +75,10 @@ class DnsServer:
     """A DNS server bound to ``addresses`` (None: every address) on ``port`` in ``ns``."""
 
     def __init__(self, ns: "NetNamespace", answer: Answer, *, addresses: tuple[IPv4Address | None, ...] = (None,),
-                 port: int = 53, name: str = "dns server") -> None:
+                 port: int = 53, name: str = "dns server", forward_ports: tuple[int, int] | None = None) -> None:
         self.ns = ns
+        self.forward_ports = forward_ports
+        """Where forwarded queries' source ports are drawn from (None: the ephemeral range)."""
         self.answer = answer
         self.port = port
         self.name = name
@@ -122,20 +125,30 @@ class DnsServer:
             send_udp(self.ns, ip.dst, udp.dport, ip.src, udp.sport, reply.encode(), by=f"{self.name} (answer)",
                      caused_by=tid)
         elif isinstance(reply, Forward) and reply.servers:
-            self._forward(client, reply.servers[0], tid)
+            self._forward(client, reply.servers, tid)
 
-    def _forward(self, client: Client, upstream: tuple[IPv4Address, int], tid: int) -> None:
-        """Relay the query from a fresh ephemeral port with a new id (dnsmasq's forward_query)."""
+    def _forward(self, client: Client, servers: tuple[tuple[IPv4Address, int], ...], tid: int) -> None:
+        """Relay the query from a fresh port with a new id (dnsmasq's forward_query).
+
+        An upstream's REFUSED or SERVFAIL sends the query on to the next server, once around
+        the list and back to the first (dnsmasq 2.90 asked its only upstream twice before
+        relaying REFUSED, on Linux 6.18); the last answer is relayed whatever it says."""
         from simnet.datapath import SendError, route_output
 
         ns = self.ns
-        server, sport = upstream
+        tries = list(servers) + [servers[0]]
+        server, sport = tries.pop(0)
         try:
             route = route_output(ns, server)
             src = ns.source_for(route, server)
         except SendError:
             src = None
         port = ns.sockets.ephemeral_port("udp")
+        if self.forward_ports is not None:
+            used = {lst.port for lst in ns.sockets.listeners if lst.proto == "udp" and lst.open}
+            port = ns.world.rng.randint(*self.forward_ports)
+            while port in used:
+                port = ns.world.rng.randint(*self.forward_ports)
         sock = ns.sockets.listen("udp", port, None, keep=True)
         new_id = ns.world.rng.randint(0, 0xFFFF)
         old_id = client.query[:2]
@@ -148,11 +161,17 @@ class DnsServer:
         def relay(skb: "Skb", rtid: int) -> None:
             ip, udp = skb.packet.ip, skb.packet.l4
             assert ip is not None and isinstance(udp, Udp)
+            nonlocal server, sport
             data = skb.packet.payload
             if ip.src != server or udp.sport != sport or data[:2] != struct.pack("!H", new_id):
                 self._done(rtid, f"{self.name} forward socket udp 0.0.0.0:{port}: unexpected reply, ignored")
                 return
             self._done(rtid, f"{self.name} forward socket udp 0.0.0.0:{port} (reply from {server}:{sport})")
+            if len(data) > 3 and data[3] & 0xF in (2, 5) and tries:  # SERVFAIL, REFUSED: ask the next
+                server, sport = tries.pop(0)
+                send_udp(ns, src or IPv4Address(0), port, server, sport, struct.pack("!H", new_id) + client.query[2:],
+                         by=f"{self.name} (forward to {server}#{sport}, again)", caused_by=rtid)
+                return
             close()
             send_udp(ns, client.local, client.local_port, client.addr, client.port, old_id + data[2:],
                      by=f"{self.name} (relayed answer)", caused_by=rtid)

@@ -60,8 +60,10 @@ def record_line(r: Record) -> str:
 
 
 def question_line(q: Question) -> str:
-    line = _indent(";" + q.name.rstrip(".") + ".", 32) + "IN"
-    return _indent(line, 40) + _type_name(q.qtype)
+    """``;NAME.`` and the class and type in their columns, counted without the ``;`` (as dig
+    counts them: ``;up.lab.`` takes four tabs, like ``;web.``)."""
+    line = _indent(q.name.rstrip(".") + ".", 32) + "IN"
+    return ";" + _indent(line, 40) + _type_name(q.qtype)
 
 
 _EDE = {14: "Not Ready", 0: "Other", 20: "Not Authoritative", 18: "Prohibited", 22: "No Reachable Authority"}

@@ -35,7 +35,7 @@ def compile_getent(cmd: Command, ns: str | None, argv: tuple[str, ...]) -> Compi
             if entries:
                 run.output(cmd, f"{str(literal):<15} {' '.join(entries[0].names)}\n")
             return ProbeResult(proto="udp", netns=netns, dst=literal, dport=None,
-                               outcome="reply" if entries else "error", errno=None if entries else "HOST_NOT_FOUND")
+                               outcome="reply" if entries else "error")
         found = gethostbyname2(run.world, netns, ns, name, 6, by="getent (AAAA)")
         if not found.ok:
             found = gethostbyname2(run.world, netns, ns, name, 4, by="getent (A)")
@@ -44,6 +44,6 @@ def compile_getent(cmd: Command, ns: str | None, argv: tuple[str, ...]) -> Compi
         if found.ok:
             run.output(cmd, _line(found))
             return ProbeResult(proto="udp", netns=netns, dst=dst, dport=None, outcome="reply", traces=traces)
-        return ProbeResult(proto="udp", netns=netns, dst=dst, dport=None, outcome="error", errno=found.error,
-                           traces=traces)
+        # getent exits 2 whatever the reason (NXDOMAIN, timeout): no errno to tell them apart
+        return ProbeResult(proto="udp", netns=netns, dst=dst, dport=None, outcome="error", traces=traces)
     return Compiled(probe, StepKind.PROBE)

@@ -37,3 +37,15 @@ def missing_link_kinds(script: str) -> list[str]:
     CONFIG_DUMMY, say): a kernel test reports them as a skip, it does not fail on them."""
     kinds = sorted(set(re.findall(r"\blink add\b.*?\btype (\w+)", script)))
     return [k for k in kinds if not _link_kind_available(k)]
+
+
+_PROGRAMS = {"dnsmasq": "dnsmasq", "dig": "bind9-dnsutils", "host": "bind9-dnsutils", "nslookup": "bind9-dnsutils"}
+
+
+def missing_programs(script: str) -> list[str]:
+    """The Debian packages a script's commands need that this machine lacks (dnsmasq, dig: #14)."""
+    import re
+    import shutil
+
+    used = {m[1] for m in re.finditer(r"(?:^|\s)(dnsmasq|dig|host|nslookup)\s", script, re.M)}
+    return sorted({_PROGRAMS[p] for p in used if shutil.which(p) is None})

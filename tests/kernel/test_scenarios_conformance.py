@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from simnet.script.interpreter import run_script
-from tests.kernel.machine import missing_link_kinds, skip_reason
+from tests.kernel.machine import missing_link_kinds, missing_programs, skip_reason
 
 ROOT = Path(__file__).resolve().parents[2]
 # scenarios/docker/ and every script that starts dockerd hold docker lines the kernel runner refuses:
@@ -32,6 +32,8 @@ def test_scenario_agrees_with_the_kernel(path: Path) -> None:
         pytest.skip(reason)
     if lacking := missing_link_kinds(path.read_text()):
         pytest.skip(f"this kernel's build lacks the link kind(s) {', '.join(lacking)}")
+    if lacking := missing_programs(path.read_text()):
+        pytest.skip(f"not installed: {', '.join(lacking)} (.ci/run installs them)")
     from simnet.conformance import compare, run_on_kernel
 
     sim = run_script(path.read_text(), filename=str(path)).to_json()

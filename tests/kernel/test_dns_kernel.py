@@ -1,0 +1,79 @@
+"""DNS against the real kernel and the real tools (dnsmasq 2.90, dig 9.18, glibc 2.36).
+
+The scenarios in scenarios/dns/ run in test_scenarios_conformance.py; here, the forms a scenario
+does not cover, each compared on outcomes, every counter's packets and bytes, conntrack and the
+tools' output lines (:func:`simnet.conformance.compare`)."""
+
+from __future__ import annotations
+
+import pytest
+
+from simnet.script.interpreter import run_script
+from tests.kernel.machine import missing_programs, skip_reason
+
+pytestmark = pytest.mark.kernel
+
+LAB = """\
+ip netns add a
+ip netns add b
+ip -n a link add va type veth peer name vb netns b
+ip -n a link set lo up
+ip -n b link set lo up
+ip -n a link set va up
+ip -n b link set vb up
+ip -n a addr add 10.0.0.1/24 dev va
+ip -n b addr add 10.0.0.2/24 dev vb
+ip -n a addr add 127.0.0.2/8 dev lo
+mkdir -p /etc/netns/b
+printf "nameserver 10.0.0.1\\noptions timeout:1 attempts:2\\n" > /etc/netns/b/resolv.conf
+ip netns exec a iptables -A INPUT -p udp --dport 53
+ip netns exec a iptables -A OUTPUT -p udp --sport 53
+ip netns exec a iptables -A OUTPUT -p udp --dport 53
+"""
+
+CASES = {
+    "rcodes": LAB + """\
+ip netns exec a dnsmasq -k --listen-address=10.0.0.1 --bind-interfaces --no-resolv --no-hosts --address=/web/10.0.0.1 --address=/gone/ --local=/lab/ --host-record=up.lab,10.0.0.9 &
+ip netns exec b dig @10.0.0.1 web
+ip netns exec b dig @10.0.0.1 gone
+ip netns exec b dig @10.0.0.1 up.lab AAAA
+ip netns exec b dig @10.0.0.1 nothing
+ip netns exec b dig @10.0.0.1 x.web +short
+ip netns exec b dig @10.0.0.1 -p 5353 web +time=1 +tries=1
+ip netns exec b host gone 10.0.0.1
+ip netns exec b nslookup web 10.0.0.1
+ip netns exec b getent hosts nope.lab
+""",
+    "forwarding": LAB + """\
+ip netns exec a dnsmasq -k --listen-address=127.0.0.2 --bind-interfaces --no-resolv --no-hosts --host-record=hr,10.1.1.2 --address=/gone/ &
+ip netns exec a dnsmasq -k --listen-address=10.0.0.1 --bind-interfaces --no-resolv --no-hosts --server=127.0.0.2 --min-port=32768 --max-port=60999 &
+ip netns exec b dig @10.0.0.1 hr
+ip netns exec b dig @10.0.0.1 gone +short
+ip netns exec b ping -c 1 hr
+""",
+    "hosts file and search": LAB + """\
+printf "127.0.0.1 localhost\\n10.0.0.1 gw gateway\\n" > /etc/netns/b/hosts
+ip netns exec a dnsmasq -k --listen-address=10.0.0.1 --bind-interfaces --no-resolv --no-hosts --address=/lab/10.0.0.1 &
+ip netns exec b getent hosts gateway
+ip netns exec b ping -c 1 gw
+ip netns exec b ping -c 1 web.lab
+ip netns exec b nc -z -w 1 nothing.invalid 80
+""",
+}
+
+
+@pytest.mark.parametrize("name", CASES)
+def test_dns_agrees_with_the_kernel(name: str) -> None:
+    reason = skip_reason()
+    if reason:
+        pytest.skip(reason)
+    if lacking := missing_programs(CASES[name]):
+        pytest.skip(f"not installed: {', '.join(lacking)}")
+    from simnet.conformance import compare, run_on_kernel
+
+    sim = run_script(CASES[name]).to_json()
+    kernel = run_on_kernel(CASES[name])
+    assert [p["outcome"] for p in sim["probes"]] == [p["outcome"] for p in kernel["probes"]]
+    differences = compare(sim, kernel)
+    assert not differences, "\n".join(differences)
+    assert any(o["stdout"] for o in kernel["outputs"])
