@@ -141,12 +141,14 @@ class Exchange:
     errors: list[tuple[int, int, IPv4Address]] = field(default_factory=list)
     errno: str | None = None
     sent: int = 0
+    lport: int | None = None
 
 
 def exchange(world: "World", netns: str, server: IPv4Address, port: int, queries: list[Message], *,
-             timeout: float, by: str, stop_on_error: bool = True) -> Exchange:
+             timeout: float, by: str, stop_on_error: bool = True, lport: int | None = None) -> Exchange:
     """Send ``queries`` back to back from one connected UDP socket in ``netns`` and wait up to
-    ``timeout`` seconds for an answer to each (matched by id); an ICMP error ends the wait."""
+    ``timeout`` seconds for an answer to each (matched by id); an ICMP error ends the wait.
+    ``lport`` reuses a source port (a socket kept open across attempts)."""
     from simnet.datapath import SendError, route_output
     from simnet.dns.server import send_udp
     from simnet.socket import ClientSocket
@@ -159,7 +161,8 @@ def exchange(world: "World", netns: str, server: IPv4Address, port: int, queries
     except SendError as e:
         out.errno = e.errno_name
         return out
-    lport = ns.sockets.ephemeral_port("udp")
+    lport = lport or ns.sockets.ephemeral_port("udp")
+    out.lport = lport
     sock = ClientSocket(proto="udp", laddr=src, lport=lport, raddr=server, rport=port)
     key = ("udp", src, lport, server, port)
     ns.sockets.clients[key] = sock
@@ -244,17 +247,6 @@ def _files(world: "World", netns: str | None, name: str, family: int | None) -> 
     return Lookup(name, tuple(e.addr for e in found), first.names[0], first.names[1:], source="files")
 
 
-def _candidates(conf: ResolvConf, name: str) -> list[str]:
-    """res_search's order: as is first when it has ndots dots (or a trailing dot), else the
-    search domains first; a trailing dot means only the name itself."""
-    if name.endswith("."):
-        return [name.rstrip(".")]
-    domains = [f"{name}.{d.strip('.')}" for d in conf.search if d.strip(".")]
-    if name.count(".") >= conf.ndots:
-        return [name, *domains]
-    return [*domains, name]
-
-
 def _query(world: "World", ident: int, name: str, qtype: int, conf: ResolvConf) -> Message:
     extra = (opt_record(udp_size=GLIBC_EDNS_SIZE),) if conf.edns0 else ()
     return Message(id=ident, rd=True, questions=(Question(name, qtype),), additional=extra)
@@ -271,40 +263,97 @@ def _addresses(reply: Message, qtype: int) -> tuple[tuple[IPv4Address | IPv6Addr
     return tuple(addrs), cname
 
 
-def _dns(world: "World", netns: str, name: str, qtypes: tuple[int, ...], conf: ResolvConf,
-         by: str) -> Lookup:
-    """res_search over the candidates; each candidate asks every server ``attempts`` times."""
-    nxdomain_everywhere = True
-    for cand in _candidates(conf, name):
-        answered: dict[int, Message] = {}
-        for _attempt in range(conf.attempts):
-            for server in conf.servers:
-                pending = [q for q in qtypes if q not in answered]
-                queries = [_query(world, world.rng.randint(0, 0xFFFF), cand, q, conf) for q in pending]
-                got = exchange(world, netns, server, 53, queries, timeout=conf.timeout, by=by)
-                for qtype, reply in got.replies.items():
-                    if reply.rcode in (Rcode.NOERROR, Rcode.NXDOMAIN):
-                        answered[qtype] = reply
-                # send_dg: a SERVFAIL/REFUSED moves on to the next server unless the other
-                # question was answered, which is then used alone
-                if answered:
-                    break
+def _nquery(world: "World", netns: str, name: str, qtypes: tuple[int, ...], conf: ResolvConf,
+            by: str) -> tuple[Lookup | None, str, int]:
+    """res_nquery for one name: every server, ``attempts`` times, until an answer is accepted.
+
+    Returns (the lookup if it found addresses, h_errno, the rcode of the last answer).  A
+    SERVFAIL/REFUSED moves on to the next server unless the other question of an A+AAAA pair
+    was answered (send_dg), which is then used alone.  The pair keeps its socket across
+    attempts; a single question opens a new one each time (seen on glibc 2.36: a new source
+    port per attempt for getent's AAAA, the same one for getaddrinfo's pair).
+    """
+    answered: dict[int, Message] = {}
+    rcode = 0
+    lport: int | None = None
+    for _attempt in range(max(conf.attempts, 1)):
+        for server in conf.servers:
+            pending = [q for q in qtypes if q not in answered]
+            queries = [_query(world, world.rng.randint(0, 0xFFFF), name, q, conf) for q in pending]
+            got = exchange(world, netns, server, 53, queries, timeout=conf.timeout, by=by,
+                           lport=lport if len(qtypes) > 1 else None)
+            lport = got.lport
+            for qtype, reply in got.replies.items():
+                if reply.rcode in (Rcode.NOERROR, Rcode.NXDOMAIN):
+                    answered[qtype] = reply
+                else:
+                    rcode = int(reply.rcode)
             if answered:
                 break
-        addrs: list[IPv4Address | IPv6Address] = []
-        canonical = ""
-        for q in qtypes:
-            if q in answered:
-                found, cn = _addresses(answered[q], q)
-                addrs.extend(found)
-                canonical = canonical or (cn if found else "")
-        if addrs:
-            return Lookup(name, tuple(addrs), canonical or cand)
-        if not answered:
-            return Lookup(name, error="EAI_AGAIN")
-        if any(r.rcode != Rcode.NXDOMAIN for r in answered.values()):
-            nxdomain_everywhere = False
-    return Lookup(name, error="EAI_NONAME" if nxdomain_everywhere else "EAI_NODATA")
+        if answered:
+            break
+    if not answered:
+        return None, "TRY_AGAIN", rcode
+    addrs: list[IPv4Address | IPv6Address] = []
+    canonical = ""
+    for q in qtypes:
+        if q in answered:
+            found, cn = _addresses(answered[q], q)
+            addrs.extend(found)
+            canonical = canonical or (cn if found else "")
+    if addrs:
+        return Lookup(name, tuple(addrs), canonical or name), "", 0
+    if all(r.rcode == Rcode.NXDOMAIN for r in answered.values()):
+        return None, "HOST_NOT_FOUND", int(Rcode.NXDOMAIN)
+    return None, "NO_DATA", 0
+
+
+_EAI = {"HOST_NOT_FOUND": "EAI_NONAME", "TRY_AGAIN": "EAI_AGAIN", "NO_DATA": "EAI_NODATA"}
+
+
+def _dns(world: "World", netns: str, name: str, qtypes: tuple[int, ...], conf: ResolvConf,
+         by: str) -> Lookup:
+    """glibc's res_search (__res_context_search): the name as is first when it has ``ndots``
+    dots, then each search domain (a ``.`` domain means the name itself, and then it is not
+    tried as is again), stopping at an answer, or at an error other than NXDOMAIN, NODATA and
+    SERVFAIL; then the name as is if it was not tried.  The error is the first as-is query's,
+    else NODATA if any name had no data, else TRY_AGAIN after a SERVFAIL, else the last one's."""
+    dots = name.count(".")
+    if name.endswith("."):
+        found, herr, _ = _nquery(world, netns, name.rstrip("."), qtypes, conf, by)
+        return found or Lookup(name, error=_EAI[herr])
+    saved: str | None = None
+    tried_as_is = root_on_list = got_nodata = got_servfail = False
+    herr = "HOST_NOT_FOUND"
+    if dots >= conf.ndots:
+        found, herr, _ = _nquery(world, netns, name, qtypes, conf, by)
+        if found is not None:
+            return found
+        saved, tried_as_is = herr, True
+    for domain in conf.search:
+        bare = domain.strip(".")
+        root_on_list = root_on_list or not bare
+        found, herr, rcode = _nquery(world, netns, f"{name}.{bare}" if bare else name, qtypes, conf, by)
+        if found is not None:
+            return found
+        got_nodata = got_nodata or herr == "NO_DATA"
+        if herr in ("NO_DATA", "HOST_NOT_FOUND"):
+            continue
+        if herr == "TRY_AGAIN" and rcode == Rcode.SERVFAIL:
+            got_servfail = True
+            continue
+        break
+    if not (tried_as_is or root_on_list):
+        found, herr, _ = _nquery(world, netns, name, qtypes, conf, by)
+        if found is not None:
+            return found
+    if saved is not None:
+        herr = saved
+    elif got_nodata:
+        herr = "NO_DATA"
+    elif got_servfail:
+        herr = "TRY_AGAIN"
+    return Lookup(name, error=_EAI[herr])
 
 
 def _conf(world: "World", netns: str | None) -> ResolvConf:

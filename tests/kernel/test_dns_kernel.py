@@ -59,6 +59,24 @@ ip netns exec b ping -c 1 gw
 ip netns exec b ping -c 1 web.lab
 ip netns exec b nc -z -w 1 nothing.invalid 80
 """,
+    # glibc's res_search: "search ." (systemd-resolved's stub file) asks a dotted name twice and a
+    # bare one once; search domains first for a bare name, a REFUSED stops the list, the last
+    # error decides (Name or service not known / Temporary failure); edns0 adds an OPT record
+    "search, ndots and edns0": """\
+ip netns add a
+ip -n a link set lo up
+mkdir -p /etc/netns/a
+printf 'nameserver 127.0.0.1\\noptions edns0 trust-ad\\nsearch .\\n' > /etc/netns/a/resolv.conf
+ip netns exec a dnsmasq -k --listen-address=127.0.0.1 --bind-interfaces --no-resolv --no-hosts --address=/web/10.0.0.1 --address=/gone/ --local=/lab/ &
+ip netns exec a iptables -A OUTPUT -p udp --dport 53
+ip netns exec a iptables -A OUTPUT -p udp --sport 53
+ip netns exec a getent hosts web
+ip netns exec a ping -c 1 gone
+ip netns exec a ping -c 1 x.lab
+printf 'nameserver 127.0.0.1\\nsearch lab corp\\n' > /etc/netns/a/resolv.conf
+ip netns exec a ping -c 1 gone
+ip netns exec a ping -c 1 x.y
+""",
 }
 
 

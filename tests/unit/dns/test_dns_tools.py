@@ -174,3 +174,25 @@ def test_resolv_conf_and_hosts_parsing() -> None:
 def test_decode_a_query_and_rcode() -> None:
     m = decode(Message(id=7, rcode=Rcode.SERVFAIL, questions=(Question("x", QType.AAAA),)).encode())
     assert (m.id, m.rcode, m.question) == (7, Rcode.SERVFAIL, Question("x", QType.AAAA))
+
+
+def test_res_search_order_and_errors() -> None:
+    """Query counts and errors as glibc 2.36 made them against dnsmasq (Linux 6.18 counters)."""
+    r = run_script("""\
+ip netns add a
+ip -n a link set lo up
+mkdir -p /etc/netns/a
+printf 'nameserver 127.0.0.1\\noptions edns0 trust-ad\\nsearch .\\n' > /etc/netns/a/resolv.conf
+ip netns exec a dnsmasq -k --listen-address=127.0.0.1 --bind-interfaces --no-resolv --no-hosts --address=/web/10.0.0.1 --address=/gone/ --local=/lab/ &
+ip netns exec a iptables -A OUTPUT -p udp --dport 53
+ip netns exec a getent hosts web
+ip netns exec a ping -c 1 gone
+ip netns exec a ping -c 1 x.lab
+printf 'nameserver 127.0.0.1\\nsearch lab corp\\n' > /etc/netns/a/resolv.conf
+ip netns exec a ping -c 1 gone
+ip netns exec a ping -c 1 x.y
+""")
+    sent = [next(c["packets"] for c in p.counters["a"] if c["rule"] == 1) for p in r.probes]
+    assert sent == [3, 2, 4, 8, 10]
+    assert [p.result.errno for p in r.probes] == [None, "EAI_NONAME", "EAI_NONAME", "EAI_NONAME", "EAI_AGAIN"]
+    assert _out(r, 12) == "ping: x.y: Temporary failure in name resolution\n"
