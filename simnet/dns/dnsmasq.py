@@ -23,6 +23,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from ipaddress import AddressValueError, IPv4Address, IPv6Address
+from typing import Callable
 
 from simnet.dns.message import EdnsOption, Message, QType, Rcode, Record, opt_record
 from simnet.dns.resolver import parse_hosts, parse_resolv_conf
@@ -148,7 +149,8 @@ def parse_args(argv: tuple[str, ...]) -> DnsmasqConfig:
             addresses.extend((d, ip) for d in doms)
         elif kind == "--host-record":
             parts = value.split(",")
-            names, ips = [], []
+            names: list[str] = []
+            ips: list[IPv4Address | IPv6Address] = []
             for p in parts:
                 try:
                     ips.append(IPv4Address(p))
@@ -156,7 +158,7 @@ def parse_args(argv: tuple[str, ...]) -> DnsmasqConfig:
                 except AddressValueError:
                     pass
                 try:
-                    ips.append(IPv6Address(p))  # type: ignore[arg-type]
+                    ips.append(IPv6Address(p))
                     continue
                 except ValueError:
                     pass
@@ -196,7 +198,7 @@ class Records:
     log: tuple[str, ...] = field(default=())
 
 
-def records(config: DnsmasqConfig, read: "callable[[str], str | None]", local: frozenset[IPv4Address]) -> Records:  # type: ignore[valid-type]
+def records(config: DnsmasqConfig, read: Callable[[str], str | None], local: frozenset[IPv4Address]) -> Records:
     """Read the hosts files and resolv.conf as dnsmasq does when it starts (``read(path)`` is the
     file's text as the process sees it, None if absent); ``local`` are the namespace's addresses
     (a resolv.conf nameserver that is dnsmasq itself is ignored)."""
@@ -267,7 +269,7 @@ def answer(rec: Records, query: Message, client: Client) -> Message | Forward | 
     hits = tuple(rr(a) for a in known if a.version == want)
     if hits:
         return reply(answers=hits, aa=True)
-    dom = _best(name, config.domain_servers)  # type: ignore[arg-type]
+    dom = _best(name, config.domain_servers)
     if dom is not None:
         target = next(t for d, t in config.domain_servers if d == dom)
         if target is None:
