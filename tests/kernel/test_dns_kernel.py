@@ -59,6 +59,17 @@ ip netns exec b ping -c 1 gw
 ip netns exec b ping -c 1 web.lab
 ip netns exec b nc -z -w 1 nothing.invalid 80
 """,
+    # dnsmasq reads the hosts file its ip netns exec shows it, and --addn-hosts files
+    "dnsmasq's hosts files": LAB + """\
+mkdir -p /etc/netns/a
+printf "127.0.0.1 localhost\\n10.0.0.7 printer printer.lab\\n" > /etc/netns/a/hosts
+printf "10.0.0.8 scanner\\n" > /tmp/extra.hosts
+ip netns exec a dnsmasq -k --listen-address=10.0.0.1 --bind-interfaces --no-resolv --addn-hosts=/tmp/extra.hosts &
+ip netns exec b dig @10.0.0.1 printer.lab +short
+ip netns exec b dig @10.0.0.1 scanner
+ip netns exec b host printer 10.0.0.1
+ip netns exec b ping -c 1 localhost
+""",
     # glibc's res_search: "search ." (systemd-resolved's stub file) asks a dotted name twice and a
     # bare one once; search domains first for a bare name, a REFUSED stops the list, the last
     # error decides (Name or service not known / Temporary failure); edns0 adds an OPT record

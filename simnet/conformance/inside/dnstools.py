@@ -88,7 +88,9 @@ def client(a: dict[str, Any]) -> dict[str, Any]:
 
 def dnsmasq(a: dict[str, Any]) -> None:
     """Run dnsmasq in the foreground until SIGTERM; the log file appears once it listens."""
-    argv = list(a["argv"]) + ["--pid-file=", "--log-facility=" + a["log"] + ".dnsmasq"]
+    # no configuration file (simnet's dnsmasq reads none), no pid file, its log beside the job's
+    argv = [a["argv"][0], "--conf-file=/dev/null", *a["argv"][1:], "--pid-file=",
+            "--log-facility=" + a["log"] + ".dnsmasq"]
     proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
 
     def stop(*_: Any) -> None:

@@ -196,3 +196,28 @@ ip netns exec a ping -c 1 x.y
     assert sent == [3, 2, 4, 8, 10]
     assert [p.result.errno for p in r.probes] == [None, "EAI_NONAME", "EAI_NONAME", "EAI_NONAME", "EAI_AGAIN"]
     assert _out(r, 12) == "ping: x.y: Temporary failure in name resolution\n"
+
+
+def test_a_resolver_of_ones_own_servfail() -> None:
+    """The DnsServer API (what Docker's embedded resolver builds on): a SERVFAIL as the tools print it."""
+    from simnet.dns import DnsServer
+    from simnet.world import World
+
+    w = World()
+    a = w.add_netns("a")
+    a.set_up("lo")
+
+    def answer(q: Message, client: object) -> Message:
+        return Message(id=q.id, qr=True, rd=q.rd, ra=True, rcode=Rcode.SERVFAIL, questions=q.questions,
+                       additional=(opt_record(),) if q.opt is not None else ())
+    DnsServer(a, answer, addresses=(IPv4Address("127.0.0.1"),), name="broken")
+    r = run_script("ip netns exec a dig @127.0.0.1 web\nip netns exec a host web 127.0.0.1\n"
+                   "ip netns exec a nslookup web 127.0.0.1\nip netns exec a getent hosts web\n"
+                   "mkdir -p /etc/netns/a\necho nameserver 127.0.0.1 > /etc/netns/a/resolv.conf\n"
+                   "ip netns exec a ping -c 1 web\n", world=w)
+    assert "status: SERVFAIL," in _out(r, 1) and "flags: qr rd ra;" in _out(r, 1)
+    assert _out(r, 2).endswith("Host web not found: 2(SERVFAIL)\nHost web not found: 2(SERVFAIL)\n"
+                               "Host web not found: 2(SERVFAIL)\n")
+    assert "** server can't find web: SERVFAIL" in _out(r, 3)
+    assert _out(r, 7) == "ping: web: Temporary failure in name resolution\n"
+    assert r.probes[-1].result.errno == "EAI_AGAIN"
