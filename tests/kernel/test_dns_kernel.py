@@ -106,3 +106,43 @@ def test_dns_agrees_with_the_kernel(name: str) -> None:
     differences = compare(sim, kernel)
     assert not differences, "\n".join(differences)
     assert any(o["stdout"] for o in kernel["outputs"])
+
+
+def test_drawn_records_agree_with_the_kernel() -> None:
+    """Hypothesis draws a dnsmasq's records (--address and --host-record) and the names asked (dig,
+    getent, ping); the kernel and simnet agree on everything compare() looks at."""
+    reason = skip_reason()
+    if reason:
+        pytest.skip(reason)
+    if lacking := missing_programs("dnsmasq dig \n"):
+        pytest.skip(f"not installed: {', '.join(lacking)}")
+    from ipaddress import IPv4Address
+
+    from hypothesis import HealthCheck, Phase, given, settings
+    from hypothesis import strategies as st
+
+    from simnet.conformance import compare, run_on_kernel
+
+    label = st.text(alphabet="abcdefghijklmnopqrstuvwxyz", min_size=1, max_size=8)
+    names = st.lists(label, min_size=1, max_size=2).map(".".join)
+    addrs = st.integers(0x0A000001, 0x0A0000FE).map(IPv4Address)
+
+    # no shrinking: each example is a kernel run of a few seconds (the failure prints its script)
+    @settings(max_examples=4, deadline=None, suppress_health_check=list(HealthCheck),
+              phases=[Phase.explicit, Phase.generate], database=None)
+    @given(st.dictionaries(names, addrs, min_size=1, max_size=3), st.dictionaries(names, addrs, max_size=2),
+           st.lists(names, min_size=1, max_size=3), st.sampled_from(["dig", "getent", "ping"]))
+    def agree(records: dict[str, IPv4Address], domains: dict[str, IPv4Address], others: list[str],
+              tool: str) -> None:
+        opts = " ".join([*(f"--host-record={n},{a}" for n, a in records.items()),
+                         *(f"--address=/{d}/{a}" for d, a in domains.items())])
+        ask = {"dig": "dig @10.0.0.1 {} +short", "getent": "getent hosts {}", "ping": "ping -c 1 -W 1 {}"}[tool]
+        script = LAB + f"ip netns exec a dnsmasq -k --listen-address=10.0.0.1 --bind-interfaces --no-resolv " \
+                       f"--no-hosts {opts} &\n" + "".join(f"ip netns exec b {ask.format(n)}\n"
+                                                          for n in [*records, *others])
+        sim = run_script(script).to_json()
+        kernel = run_on_kernel(script)
+        differences = compare(sim, kernel)
+        assert not differences, script + "\n".join(differences)
+
+    agree()

@@ -221,3 +221,12 @@ def test_a_resolver_of_ones_own_servfail() -> None:
     assert "** server can't find web: SERVFAIL" in _out(r, 3)
     assert _out(r, 7) == "ping: web: Temporary failure in name resolution\n"
     assert r.probes[-1].result.errno == "EAI_AGAIN"
+
+
+def test_dig_reads_type_words_anywhere() -> None:
+    """`dig @S a` asks the root for A (a Hypothesis draw found it on the kernel: 40-byte query)."""
+    r = run_script(LAB + "ip netns exec a iptables -A INPUT -p udp --dport 53\n"
+                         "ip netns exec a dig @127.0.0.1 a +short\nip netns exec a dig @127.0.0.1 MX web +short\n"
+                         "ip netns exec a dig @127.0.0.1\n")
+    assert [next(c["bytes"] for c in p.counters["a"] if c["rule"] == 1) for p in r.probes] == [68, 72, 68]
+    assert ";.\t\t\t\tIN\tNS" in _out(r, 10)
