@@ -252,15 +252,19 @@ def _query(world: "World", ident: int, name: str, qtype: int, conf: ResolvConf) 
     return Message(id=ident, rd=True, questions=(Question(name, qtype),), additional=extra)
 
 
-def _addresses(reply: Message, qtype: int) -> tuple[tuple[IPv4Address | IPv6Address, ...], str]:
+def _addresses(reply: Message, qtype: int) -> tuple[tuple[IPv4Address | IPv6Address, ...], str, tuple[str, ...]]:
+    """The answer's addresses of ``qtype``, the canonical name (the CNAME chain's end) and the
+    aliases on the way (glibc's h_aliases: ``getent hosts www`` prints ``10.0.0.6  db www``)."""
     cname = reply.questions[0].name if reply.questions else ""
+    aliases: list[str] = []
     addrs = []
     for r in reply.answers:
         if r.rtype == QType.CNAME and r.name.lower() == cname.lower() and isinstance(r.data, str):
-            cname = r.data
+            aliases.append(r.name.rstrip("."))
+            cname = r.data.rstrip(".")
         elif r.rtype == qtype and isinstance(r.data, (IPv4Address, IPv6Address)):
             addrs.append(r.data)
-    return tuple(addrs), cname
+    return tuple(addrs), cname, tuple(aliases)
 
 
 def _nquery(world: "World", netns: str, name: str, qtypes: tuple[int, ...], conf: ResolvConf,
@@ -296,13 +300,15 @@ def _nquery(world: "World", netns: str, name: str, qtypes: tuple[int, ...], conf
         return None, "TRY_AGAIN", rcode
     addrs: list[IPv4Address | IPv6Address] = []
     canonical = ""
+    aliases: tuple[str, ...] = ()
     for q in qtypes:
         if q in answered:
-            found, cn = _addresses(answered[q], q)
+            found, cn, al = _addresses(answered[q], q)
             addrs.extend(found)
-            canonical = canonical or (cn if found else "")
+            if found and not canonical:
+                canonical, aliases = cn, al
     if addrs:
-        return Lookup(name, tuple(addrs), canonical or name), "", 0
+        return Lookup(name, tuple(addrs), canonical or name, aliases), "", 0
     if all(r.rcode == Rcode.NXDOMAIN for r in answered.values()):
         return None, "HOST_NOT_FOUND", int(Rcode.NXDOMAIN)
     return None, "NO_DATA", 0

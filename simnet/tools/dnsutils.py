@@ -312,15 +312,16 @@ def compile_host(cmd: Command, ns: str | None, argv: tuple[str, ...]) -> Compile
         if server is not None:
             lines += ["Using domain server:", f"Name: {server}", f"Address: {server}#53", "Aliases: ", ""]
         outcome = "reply"
+        asked = name  # after a CNAME, host asks the canonical name for AAAA and MX (seen on 9.18)
         for qtype in (QType.A, QType.AAAA, QType.MX):
             errors: list[str] = []
-            reply, _, how = _ask(run, netns, srv, 53, _new_query(run, name, qtype, edns=False),
+            reply, _, how = _ask(run, netns, srv, 53, _new_query(run, asked, qtype, edns=False),
                                  wait if wait is not None else 10.0, 2, "host", errors)
             if reply is None:
                 run.output(cmd, "\n".join(errors + [";; no servers could be reached"]) + "\n")
                 return _result(run, netns, srv, 53, first, how)
             if reply.rcode != Rcode.NOERROR:
-                lines.append(f"Host {name} not found: {reply.rcode}({_rcode(reply)})")
+                lines.append(f"Host {asked} not found: {reply.rcode}({_rcode(reply)})")
                 if reply.rcode == Rcode.NXDOMAIN:
                     break
                 continue
@@ -332,6 +333,7 @@ def compile_host(cmd: Command, ns: str | None, argv: tuple[str, ...]) -> Compile
                     lines.append(f"{owner} has IPv6 address {r.data}")
                 elif r.rtype == QType.CNAME and qtype == QType.A:
                     lines.append(f"{owner} is an alias for {_rdata(r)}")
+                    asked = _rdata(r).rstrip(".")
         run.output(cmd, "\n".join(lines) + "\n")
         return _result(run, netns, srv, 53, first, outcome)
     return Compiled(probe, StepKind.PROBE)
@@ -347,15 +349,16 @@ def compile_nslookup(cmd: Command, ns: str | None, argv: tuple[str, ...]) -> Com
         srv = _servers(run, ns, server)[0]
         lines = [f"Server:\t\t{srv}", f"Address:\t{srv}#53", ""]
         authoritative: bool | None = None
+        asked = name  # after a CNAME, the AAAA question is for the canonical name (seen on 9.18)
         for qtype in (QType.A, QType.AAAA):
             errors: list[str] = []
-            reply, _, how = _ask(run, netns, srv, 53, _new_query(run, name, qtype, edns=False),
+            reply, _, how = _ask(run, netns, srv, 53, _new_query(run, asked, qtype, edns=False),
                                  wait if wait is not None else 2.0, 2, "nslookup", errors)
             if reply is None:
                 run.output(cmd, "\n".join(errors + [";; no servers could be reached", ""]) + "\n")
                 return _result(run, netns, srv, 53, first, how)
             if reply.rcode != Rcode.NOERROR:
-                lines.append(f"** server can't find {name}: {_rcode(reply)}")
+                lines.append(f"** server can't find {asked}: {_rcode(reply)}")
                 if qtype == QType.A:
                     break
                 continue
@@ -366,8 +369,9 @@ def compile_nslookup(cmd: Command, ns: str | None, argv: tuple[str, ...]) -> Com
                         lines.append("Non-authoritative answer:")
                 if r.rtype in (QType.A, QType.AAAA):
                     lines += [f"Name:\t{r.name.rstrip('.')}", f"Address: {r.data}"]
-                elif r.rtype == QType.CNAME:
+                elif r.rtype == QType.CNAME and qtype == QType.A:
                     lines.append(f"{r.name.rstrip('.')}\tcanonical name = {_rdata(r)}")
+                    asked = _rdata(r).rstrip(".")
         run.output(cmd, "\n".join(lines) + "\n\n")
         return _result(run, netns, srv, 53, first, "reply")
     return Compiled(probe, StepKind.PROBE)

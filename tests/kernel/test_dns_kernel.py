@@ -70,6 +70,18 @@ ip netns exec b dig @10.0.0.1 scanner
 ip netns exec b host printer 10.0.0.1
 ip netns exec b ping -c 1 localhost
 """,
+    # --cname chains: dig's sections, getent's canonical name and aliases, host/nslookup asking the
+    # canonical name next
+    "cname": LAB + """\
+ip netns exec a dnsmasq -k --listen-address=10.0.0.1 --bind-interfaces --no-resolv --no-hosts --host-record=db,10.0.0.6 --cname=www,db --cname=alias2,www &
+ip netns exec b dig @10.0.0.1 www
+ip netns exec b dig @10.0.0.1 alias2 +short
+ip netns exec b dig @10.0.0.1 www AAAA
+ip netns exec b getent hosts alias2
+ip netns exec b host www 10.0.0.1
+ip netns exec b nslookup www 10.0.0.1
+ip netns exec b ping -c 1 alias2
+""",
     # glibc's res_search: "search ." (systemd-resolved's stub file) asks a dotted name twice and a
     # bare one once; search domains first for a bare name, a REFUSED stops the list, the last
     # error decides (Name or service not known / Temporary failure); edns0 adds an OPT record

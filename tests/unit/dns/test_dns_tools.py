@@ -230,3 +230,19 @@ def test_dig_reads_type_words_anywhere() -> None:
                          "ip netns exec a dig @127.0.0.1\n")
     assert [next(c["bytes"] for c in p.counters["a"] if c["rule"] == 1) for p in r.probes] == [68, 72, 68]
     assert ";.\t\t\t\tIN\tNS" in _out(r, 10)
+
+
+def test_cname_chains() -> None:
+    """--cname as dnsmasq 2.90 answers it and the tools print it (texts from Debian 12)."""
+    r = run_script(LAB.replace("--bind-interfaces &", "--bind-interfaces --cname=www,db --cname=alias2,www &") + """\
+ip netns exec a dig @127.0.0.1 alias2 +short
+ip netns exec a getent hosts alias2
+ip netns exec a nslookup www 127.0.0.1
+ip netns exec a dig @127.0.0.1 www
+""")
+    assert _out(r, 7) == "www.\ndb.\n10.0.0.6\n"
+    assert _out(r, 8) == "10.0.0.6        db alias2 www\n"
+    assert _out(r, 9) == ("Server:\t\t127.0.0.1\nAddress:\t127.0.0.1#53\n\nwww\tcanonical name = db.\nName:\tdb\n"
+                          "Address: 10.0.0.6\n** server can't find db: REFUSED\n\n")
+    assert "www.\t\t\t0\tIN\tCNAME\tdb.\ndb.\t\t\t0\tIN\tA\t10.0.0.6\n" in _out(r, 10)
+    assert "MSG SIZE  rcvd: 64" in _out(r, 10)  # the A record's owner points into the CNAME's data
