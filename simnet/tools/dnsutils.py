@@ -322,7 +322,7 @@ def compile_host(cmd: Command, ns: str | None, argv: tuple[str, ...]) -> Compile
                 return _result(run, netns, srv, 53, first, how)
             if reply.rcode != Rcode.NOERROR:
                 lines.append(f"Host {asked} not found: {reply.rcode}({_rcode(reply)})")
-                if reply.rcode == Rcode.NXDOMAIN:
+                if qtype == QType.A:  # host asks no more after the A question fails (seen on 9.18)
                     break
                 continue
             for r in reply.answers:

@@ -82,6 +82,16 @@ ip netns exec b host www 10.0.0.1
 ip netns exec b nslookup www 10.0.0.1
 ip netns exec b ping -c 1 alias2
 """,
+    # AAAA-only names: dig and getent show them, ping/nc cannot connect (IPv6 is off), host stops
+    # after the failed A question
+    "ipv6 only": LAB + """\
+ip netns exec a dnsmasq -k --listen-address=10.0.0.1 --bind-interfaces --no-resolv --no-hosts --host-record=six,fd00::6 &
+ip netns exec b dig @10.0.0.1 six AAAA
+ip netns exec b getent hosts six
+ip netns exec b ping -c 1 six
+ip netns exec b nc -z -w 1 six 80
+ip netns exec b host six 10.0.0.1
+""",
     # glibc's res_search: "search ." (systemd-resolved's stub file) asks a dotted name twice and a
     # bare one once; search domains first for a bare name, a REFUSED stops the list, the last
     # error decides (Name or service not known / Temporary failure); edns0 adds an OPT record

@@ -59,8 +59,8 @@ def resolve(a: dict[str, Any], socktype: int) -> dict[str, Any] | None:
     except socket.gaierror as e:
         return {"outcome": "error", "icmp": None, "errno": GAI_ERRORS.get(e.errno, "EAI_FAIL")}
     v4 = [i[4][0] for i in infos if i[0] == socket.AF_INET]
-    if not v4:
-        return {"outcome": "error", "icmp": None, "errno": "EAI_NODATA"}
+    if not v4:  # IPv6 only: the run's namespaces have IPv6 disabled (ping: Cannot assign requested address)
+        return {"outcome": "error", "icmp": None, "errno": "EADDRNOTAVAIL"}
     a["dst"] = v4[0]
     return None
 
