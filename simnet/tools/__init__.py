@@ -23,9 +23,9 @@ from simnet.tools.base import Compiled, StepKind, ToolRun
 from simnet.tools.bridge import compile_bridge
 from simnet.tools.conntrack import compile_conntrack
 from simnet.tools.curl import compile_curl
-from simnet.tools.files import compile_cat, compile_head, compile_mkdir, compile_rm, compile_truncate
 from simnet.tools.dnsmasq import compile_dnsmasq
 from simnet.tools.dnsutils import compile_dig, compile_host, compile_nslookup
+from simnet.tools.files import compile_cat, compile_head, compile_mkdir, compile_rm, compile_truncate
 from simnet.tools.getent import compile_getent
 from simnet.tools.http_server import compile_http_server
 from simnet.tools.ip import compile_ip

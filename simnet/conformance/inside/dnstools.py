@@ -3,9 +3,8 @@ the real dnsmasq as a listener, names resolved by glibc in the probe helpers.
 
 Standard library only (run by bare name inside the run's namespaces, like ``probes``).
 Everything runs under ``ip netns exec NS``, so ``/etc/netns/NS/*`` is bound over ``/etc/*``
-as for any command; the runner keeps those files in an overlay of ``/etc`` that exists only
-in the run's private mount namespace (:func:`overlay_etc`), so the machine's ``/etc`` is
-never written.
+as for any command (the runner's sandbox keeps /etc in an overlay that only its private mount
+namespace sees: runner.py's ``_sandbox_files``).
 """
 
 from __future__ import annotations
@@ -24,27 +23,6 @@ DNS_CLIENTS = ("dig", "host", "nslookup", "getent")
 
 GAI_ERRORS = {socket.EAI_NONAME: "EAI_NONAME", socket.EAI_AGAIN: "EAI_AGAIN",
               getattr(socket, "EAI_NODATA", -5): "EAI_NODATA"}
-
-
-def touches_etc_netns(commands: Any) -> bool:
-    """Whether a script writes under /etc/netns (the runner then overlays /etc)."""
-    return any(any(str(w).startswith("/etc/netns") for w in cmd.argv) or
-               (cmd.redirect is not None and str(cmd.redirect[1]).startswith("/etc/netns")) for cmd in commands)
-
-
-def overlay_etc(workdir: str) -> None:
-    """Mount an overlay on /etc whose writes land in ``workdir`` (this private mount namespace only)."""
-    upper, work = os.path.join(workdir, "etc-upper"), os.path.join(workdir, "etc-work")
-    os.makedirs(upper)
-    os.makedirs(work)
-    subprocess.run(["mount", "-t", "overlay", "simnet-etc", "-o", f"lowerdir=/etc,upperdir={upper},workdir={work}",
-                    "/etc"], check=True, capture_output=True)
-
-
-def etc_netns_path(path: str, created: set[str]) -> bool:
-    """Whether ``path`` is /etc/netns, /etc/netns/NS or below it for a namespace of the script."""
-    parts = os.path.normpath(path).split("/")
-    return parts[:3] == ["", "etc", "netns"] and (len(parts) == 3 or parts[3] in created)
 
 
 def resolve(a: dict[str, Any], socktype: int) -> dict[str, Any] | None:

@@ -95,9 +95,7 @@ class _Run:
             op, path = cmd.redirect
             data = cmd.data or ""
             code = "import sys; open(sys.argv[1], sys.argv[2]).write(sys.argv[3])"
-            argv = [sys.executable, "-c", code, path, "a" if op == ">>" else "w", data]
-            # /etc/netns/NS/... from the script's root: the run's overlay of /etc (dnstools)
-            self.call(cmd, self.in_ns(ns, argv) if ns is not None else argv)
+            self.call(cmd, self.in_ns(ns, [sys.executable, "-c", code, path, "a" if op == ">>" else "w", data]))
             return
         argv = cmd.argv
         if ns is None and argv[:3] == ("ip", "netns", "add"):
@@ -450,9 +448,6 @@ def _inner_main(script: str, outer: str, etc: str | None = None) -> int:
         _sandbox_files(etc_files)
         with tempfile.TemporaryDirectory(prefix="simnet-run-") as work:
             os.chmod(work, 0o755)
-            from dnstools import overlay_etc, touches_etc_netns
-            if touches_etc_netns(commands):
-                overlay_etc(work)  # /etc/netns/NS files live in this mount namespace only
             report = _Run(commands, work).run()
         print(json.dumps(report))
         return 0
