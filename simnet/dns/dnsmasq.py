@@ -296,10 +296,10 @@ def answer(rec: Records, query: Message, client: Client) -> Message | Forward | 
         return reply(answers=hits, aa=True)
     dom = _best(name, config.domain_servers)
     if dom is not None:
-        target = next(t for d, t in config.domain_servers if d == dom)
-        if target is None:
+        upstream = next(t for d, t in config.domain_servers if d == dom)
+        if upstream is None:
             return reply(Rcode.NOERROR if known else Rcode.NXDOMAIN)
-        return Forward((target,))
+        return Forward((upstream,))
     if rec.upstreams:
         return Forward(rec.upstreams)
     return reply(Rcode.REFUSED, ede=EDE_NOT_READY)
