@@ -79,13 +79,22 @@ def _rcode(m: Message) -> str:
     return Rcode(m.rcode).name if m.rcode in set(Rcode) else f"RESERVED{m.rcode}"
 
 
-def dig_answer_text(m: Message, size: int) -> list[str]:
-    """The ``;; Got answer:`` block up to the sections (dig's default output)."""
-    out = [";; Got answer:", f";; ->>HEADER<<- opcode: QUERY, status: {_rcode(m)}, id: {m.id}",
-           f";; flags: {_flags(m)}; QUERY: {len(m.questions)}, ANSWER: {len(m.answers)}, "
-           f"AUTHORITY: {len(m.authority)}, ADDITIONAL: {len(m.additional)}", ""]
+DIG_SECTIONS = ("cmd", "comments", "question", "answer", "authority", "additional", "stats")
+"""dig's display options (+[no]NAME, +[no]all): what parts of its output it prints."""
+
+
+def dig_answer_text(m: Message, shown: frozenset[str] = frozenset(DIG_SECTIONS)) -> list[str]:
+    """The answer as dig prints it under its display options (``shown``), from ``;; Got answer:``
+    to the last section: the comments are the header, the OPT pseudo-section, the section titles
+    and the blank line after each section (as 9.18 prints ``+noall +comments``, ``+nocomments``)."""
+    comments = "comments" in shown
+    out: list[str] = []
+    if comments:
+        out += [";; Got answer:", f";; ->>HEADER<<- opcode: QUERY, status: {_rcode(m)}, id: {m.id}",
+                f";; flags: {_flags(m)}; QUERY: {len(m.questions)}, ANSWER: {len(m.answers)}, "
+                f"AUTHORITY: {len(m.authority)}, ADDITIONAL: {len(m.additional)}", ""]
     opt = m.opt
-    if opt is not None:
+    if opt is not None and comments:
         out += [";; OPT PSEUDOSECTION:", f"; EDNS: version: 0, flags:; udp: {opt.rclass}"]
         for o in opt.data:  # type: ignore[attr-defined]
             if o.code == 15 and len(o.data) >= 2:
@@ -93,11 +102,12 @@ def dig_answer_text(m: Message, size: int) -> list[str]:
                 out.append(f"; EDE: {code} ({_EDE.get(code, 'Unknown')})")
             elif o.code == 10:
                 out.append(f"; COOKIE: {o.data.hex()}")
-    out += [";; QUESTION SECTION:", *(question_line(q) for q in m.questions), ""]
+    if "question" in shown:
+        out += [";; QUESTION SECTION:"] * comments + [question_line(q) for q in m.questions] + [""] * comments
     for title, section in (("ANSWER", m.answers), ("AUTHORITY", m.authority),
                            ("ADDITIONAL", tuple(r for r in m.additional if r.rtype != QType.OPT))):
-        if section:
-            out += [f";; {title} SECTION:", *(record_line(r) for r in section), ""]
+        if section and title.lower() in shown:
+            out += [f";; {title} SECTION:"] * comments + [record_line(r) for r in section] + [""] * comments
     return out
 
 
@@ -167,10 +177,12 @@ def _new_query(run: ToolRun, name: str, qtype: int, *, edns: bool) -> Message:
 
 
 def compile_dig(cmd: Command, ns: str | None, argv: tuple[str, ...]) -> Compiled:
-    """``dig [@SERVER] [-p PORT] NAME [TYPE] [+short] [+time=N] [+tries=N|+retry=N]``."""
+    """``dig [@SERVER] [-p PORT] NAME [TYPE] [+short] [+time=N] [+tries=N|+retry=N] [+[no]all|cmd|comments|
+    question|answer|authority|additional|stats]``."""
     server: IPv4Address | None = None
     port, name, qtype, short, timeout, tries = 53, None, int(QType.A), False, 5, 3
     typed = False
+    shown = set(DIG_SECTIONS)
     words = list(argv[1:])
     i = 0
     while i < len(words):
@@ -205,9 +217,13 @@ def compile_dig(cmd: Command, ns: str | None, argv: tuple[str, ...]) -> Compiled
             elif key in ("tcp", "vc"):
                 raise script_error(cmd, "dig +tcp: simnet's TCP carries no data yet (reqresp's request/response "
                                         "model); ask over UDP")
-            elif key in ("cmd", "nocmd", "comments", "nocomments", "stats", "nostats", "search", "nosearch",
-                         "recurse", "norecurse", "edns", "cookie", "nocookie"):
-                raise script_error(cmd, f"dig {w}: simnet's dig prints its default form or +short")
+            elif key in DIG_SECTIONS or key.startswith("no") and key[2:] in DIG_SECTIONS:
+                (shown.discard if key.startswith("no") else shown.add)(key.removeprefix("no"))
+            elif key in ("all", "noall"):
+                shown.clear() if key == "noall" else shown.update(DIG_SECTIONS)
+            elif key in ("search", "nosearch", "recurse", "norecurse", "edns", "noedns", "cookie", "nocookie"):
+                raise script_error(cmd, f"dig {w}: simnet's dig sends its default query (EDNS0 with a cookie, "
+                                        "recursion desired, no search list)")
             else:
                 raise script_error(cmd, f"Invalid option: {w}")
         elif w.startswith("-"):
@@ -252,9 +268,10 @@ def compile_dig(cmd: Command, ns: str | None, argv: tuple[str, ...]) -> Compiled
         if short:
             lines = [_rdata(r) for r in reply.answers]
         else:
-            lines = errors + head + dig_answer_text(reply, size) + [
-                ";; Query time: 0 msec", f";; SERVER: {used}#{port}({used}) (UDP)",
-                f";; WHEN: {_when(run)}", f";; MSG SIZE  rcvd: {size}", ""]
+            lines = errors + (head if "cmd" in shown else []) + dig_answer_text(reply, frozenset(shown))
+            if "stats" in shown:
+                lines += [";; Query time: 0 msec", f";; SERVER: {used}#{port}({used}) (UDP)",
+                          f";; WHEN: {_when(run)}", f";; MSG SIZE  rcvd: {size}", ""]
         run.output(cmd, "\n".join(lines) + "\n" if lines else "")
         return _result(run, netns, used, port, first, "reply")
     return Compiled(probe, StepKind.PROBE)

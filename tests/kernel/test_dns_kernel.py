@@ -92,6 +92,18 @@ ip netns exec b ping -c 1 six
 ip netns exec b nc -z -w 1 six 80
 ip netns exec b host six 10.0.0.1
 """,
+    # dig's display options
+    "dig +[no]sections": LAB + """\
+ip netns exec a dnsmasq -k --listen-address=10.0.0.1 --bind-interfaces --no-resolv --no-hosts --host-record=db,10.0.0.6 --cname=www,db &
+ip netns exec b dig @10.0.0.1 www +noall +answer
+ip netns exec b dig @10.0.0.1 www +nocmd
+ip netns exec b dig @10.0.0.1 www +nocomments
+ip netns exec b dig @10.0.0.1 www +noall +comments
+ip netns exec b dig @10.0.0.1 www +noquestion +nostats
+ip netns exec b dig @10.0.0.1 www +noall +answer +stats
+ip netns exec b dig @10.0.0.1 www +noall
+ip netns exec b dig @10.0.0.9 www +noall +answer +time=1 +tries=1
+""",
     # glibc's res_search: "search ." (systemd-resolved's stub file) asks a dotted name twice and a
     # bare one once; search domains first for a bare name, a REFUSED stops the list, the last
     # error decides (Name or service not known / Temporary failure); edns0 adds an OPT record

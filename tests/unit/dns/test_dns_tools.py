@@ -245,3 +245,13 @@ ip netns exec a dig @127.0.0.1 www
                           "Address: 10.0.0.6\n** server can't find db: REFUSED\n\n")
     assert "www.\t\t\t0\tIN\tCNAME\tdb.\ndb.\t\t\t0\tIN\tA\t10.0.0.6\n" in _out(r, 10)
     assert "MSG SIZE  rcvd: 64" in _out(r, 10)  # the A record's owner points into the CNAME's data
+
+
+def test_dig_display_options() -> None:
+    """+noall +answer, +nocomments, +noall +comments as dig 9.18 prints them."""
+    r = run_script(LAB + "ip netns exec a dig @127.0.0.1 web +noall +answer\n"
+                         "ip netns exec a dig @127.0.0.1 web +nocomments +nocmd +nostats\n"
+                         "ip netns exec a dig @127.0.0.1 web +noall\n")
+    assert _out(r, 7) == "web.\t\t\t0\tIN\tA\t10.0.0.5\n"
+    assert _out(r, 8) == ";web.\t\t\t\tIN\tA\nweb.\t\t\t0\tIN\tA\t10.0.0.5\n"
+    assert _out(r, 9) == ""
