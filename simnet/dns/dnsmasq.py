@@ -12,6 +12,8 @@
 4. else forwarded (``--server=/DOMAIN/IP`` for its domain first, then ``--server=IP[#PORT]``
    and, without ``--no-resolv``, the nameservers of ``/etc/resolv.conf``); the upstream's
    reply is relayed as it came (dnsmasq relays the client's query bytes with a new id);
+PTR questions for in-addr.arpa names are answered from the hosts files and ``--host-record``.
+
 5. with nowhere to forward: REFUSED, with an Extended DNS Error 14 (Not Ready) when the
    query had EDNS.
 
@@ -269,6 +271,15 @@ def answer(rec: Records, query: Message, client: Client) -> Message | Forward | 
         return Record(q.name, QType.A if addr.version == 4 else QType.AAAA, 1, 0, addr)
 
     want = 4 if q.qtype == QType.A else 6 if q.qtype == QType.AAAA else None
+    if q.qtype == QType.PTR and name.endswith(".in-addr.arpa"):
+        # reverse lookups from the hosts files and --host-record (not --address), first name first
+        try:
+            addr = IPv4Address(".".join(reversed(name[:-len(".in-addr.arpa")].split("."))))
+        except AddressValueError:
+            addr = None
+        owner = next((n for n, a in rec.hosts if a == addr), None)
+        if owner is not None:
+            return reply(answers=(Record(q.name, QType.PTR, 1, 0, owner),), aa=True)
     dom = _best(name, config.addresses)
     if dom is not None:
         ips = [ip for d, ip in config.addresses if d == dom]

@@ -21,7 +21,8 @@ from simnet.dns.message import DecodeError, Message, QType, Question, Rcode, dec
 if TYPE_CHECKING:
     from simnet.world import World
 
-__all__ = ["Exchange", "HostsEntry", "Lookup", "ResolvConf", "exchange", "getaddrinfo", "gethostbyname2",
+__all__ = ["Exchange", "HostsEntry", "Lookup", "ResolvConf", "exchange", "getaddrinfo", "gethostbyaddr",
+           "gethostbyname2", "reverse_name",
            "parse_hosts", "parse_resolv_conf", "read_etc"]
 
 MAXNS = 3
@@ -360,6 +361,35 @@ def _dns(world: "World", netns: str, name: str, qtypes: tuple[int, ...], conf: R
     elif got_servfail:
         herr = "TRY_AGAIN"
     return Lookup(name, error=_EAI[herr])
+
+
+def reverse_name(addr: IPv4Address) -> str:
+    """The in-addr.arpa name of an address (``10.0.0.6`` -> ``6.0.0.10.in-addr.arpa``)."""
+    return ".".join(reversed(str(addr).split("."))) + ".in-addr.arpa"
+
+
+def gethostbyaddr(world: "World", netns: str, exec_ns: str | None, addr: IPv4Address, *, by: str) -> Lookup:
+    """``gethostbyaddr`` (``getent hosts ADDR``): the hosts file, then a PTR question."""
+    entries = [e for e in parse_hosts(read_etc(world, "hosts", exec_ns) or "") if e.addr == addr]
+    if entries:
+        return Lookup(str(addr), (addr,), entries[0].names[0], entries[0].names[1:], source="files")
+    conf = _conf(world, exec_ns)
+    answered: Message | None = None
+    for _attempt in range(max(conf.attempts, 1)):
+        for server in conf.servers:
+            got = exchange(world, netns, server, 53, [_query(world, world.rng.randint(0, 0xFFFF),
+                                                             reverse_name(addr), QType.PTR, conf)],
+                           timeout=conf.timeout, by=by)
+            reply = next(iter(got.replies.values()), None)
+            if reply is not None and reply.rcode in (Rcode.NOERROR, Rcode.NXDOMAIN):
+                answered = reply
+                break
+        if answered is not None:
+            break
+    names = [str(r.data).rstrip(".") for r in (answered.answers if answered else ()) if r.rtype == QType.PTR]
+    if names:
+        return Lookup(str(addr), (addr,), names[0], tuple(names[1:]))
+    return Lookup(str(addr), error="EAI_AGAIN" if answered is None else "EAI_NONAME")
 
 
 def _conf(world: "World", netns: str | None) -> ResolvConf:

@@ -15,7 +15,7 @@ from ipaddress import AddressValueError, IPv4Address
 
 
 from simnet.dns.message import EdnsOption, Message, QType, Question, Rcode, Record, opt_record
-from simnet.dns.resolver import exchange, parse_resolv_conf, read_etc
+from simnet.dns.resolver import exchange, parse_resolv_conf, read_etc, reverse_name
 from simnet.probe import IcmpReport, ProbeResult, _collect
 from simnet.script.lexer import Command
 from simnet.tools.base import Compiled, StepKind, ToolRun, script_error
@@ -200,6 +200,14 @@ def compile_dig(cmd: Command, ns: str | None, argv: tuple[str, ...]) -> Compiled
             if not value.isdigit() or not 0 <= int(value) <= 65535:
                 raise script_error(cmd, f"dig: port number invalid: {value}" if value else "dig: option requires an argument -- 'p'")
             port = int(value)
+        elif w == "-x":
+            if i >= len(words):
+                raise script_error(cmd, "dig: option requires an argument -- 'x'")
+            try:
+                name, qtype, typed = reverse_name(IPv4Address(words[i])), int(QType.PTR), True
+            except AddressValueError:
+                raise script_error(cmd, f"dig: '{words[i]}' is not a legal IPv4 address (simnet's dig -x)") from None
+            i += 1
         elif w.startswith("+"):
             key, _, value = w[1:].partition("=")
             if key in ("short",):
@@ -317,9 +325,18 @@ def _name_server_args(cmd: Command, argv: tuple[str, ...], tool: str) -> tuple[s
     return pos[0], server, wait
 
 
+def _reverse(name: str) -> str | None:
+    """host and nslookup turn an IPv4 address into its in-addr.arpa name (a PTR question)."""
+    try:
+        return reverse_name(IPv4Address(name))
+    except AddressValueError:
+        return None
+
+
 def compile_host(cmd: Command, ns: str | None, argv: tuple[str, ...]) -> Compiled:
     """``host [-W N] NAME [SERVER]``: A, then AAAA and MX, as ``host`` asks them."""
     name, server, wait = _name_server_args(cmd, argv, "host")
+    reverse = _reverse(name)
 
     def probe(run: ToolRun) -> ProbeResult:
         netns = run.ns(ns).name
@@ -329,9 +346,21 @@ def compile_host(cmd: Command, ns: str | None, argv: tuple[str, ...]) -> Compile
         if server is not None:
             lines += ["Using domain server:", f"Name: {server}", f"Address: {server}#53", "Aliases: ", ""]
         outcome = "reply"
+        errors: list[str] = []
+        if reverse is not None:  # host ADDR: one PTR question
+            reply, _, how = _ask(run, netns, srv, 53, _new_query(run, reverse, QType.PTR, edns=False),
+                                 wait if wait is not None else 10.0, 2, "host", errors)
+            if reply is None:
+                run.output(cmd, "\n".join(errors + [";; no servers could be reached"]) + "\n")
+                return _result(run, netns, srv, 53, first, how)
+            if reply.rcode != Rcode.NOERROR:
+                lines.append(f"Host {reverse} not found: {reply.rcode}({_rcode(reply)})")
+            lines += [f"{reverse} domain name pointer {_rdata(r)}" for r in reply.answers if r.rtype == QType.PTR]
+            run.output(cmd, "\n".join(lines) + "\n")
+            return _result(run, netns, srv, 53, first, outcome)
         asked = name  # after a CNAME, host asks the canonical name for AAAA and MX (seen on 9.18)
         for qtype in (QType.A, QType.AAAA, QType.MX):
-            errors: list[str] = []
+            errors = []
             reply, _, how = _ask(run, netns, srv, 53, _new_query(run, asked, qtype, edns=False),
                                  wait if wait is not None else 10.0, 2, "host", errors)
             if reply is None:
@@ -359,16 +388,29 @@ def compile_host(cmd: Command, ns: str | None, argv: tuple[str, ...]) -> Compile
 def compile_nslookup(cmd: Command, ns: str | None, argv: tuple[str, ...]) -> Compiled:
     """``nslookup [-timeout=N] NAME [SERVER]``: A, then AAAA unless the A answer was an error."""
     name, server, wait = _name_server_args(cmd, argv, "nslookup")
+    reverse = _reverse(name)
 
     def probe(run: ToolRun) -> ProbeResult:
         netns = run.ns(ns).name
         first = run.world.tracer.begin()
         srv = _servers(run, ns, server)[0]
+        errors: list[str] = []
+        if reverse is not None:  # nslookup ADDR: one PTR question, printed without the Server lines
+            reply, _, how = _ask(run, netns, srv, 53, _new_query(run, reverse, QType.PTR, edns=False),
+                                 wait if wait is not None else 2.0, 2, "nslookup", errors)
+            if reply is None:
+                run.output(cmd, "\n".join(errors + [";; no servers could be reached", ""]) + "\n")
+                return _result(run, netns, srv, 53, first, how)
+            found = [f"{reverse}\tname = {_rdata(r)}" for r in reply.answers if r.rtype == QType.PTR]
+            if reply.rcode != Rcode.NOERROR or not found:
+                found = [f"** server can't find {reverse}: {_rcode(reply)}"]
+            run.output(cmd, "\n".join(found) + "\n\n")
+            return _result(run, netns, srv, 53, first, "reply")
         lines = [f"Server:\t\t{srv}", f"Address:\t{srv}#53", ""]
         authoritative: bool | None = None
         asked = name  # after a CNAME, the AAAA question is for the canonical name (seen on 9.18)
         for qtype in (QType.A, QType.AAAA):
-            errors: list[str] = []
+            errors = []
             reply, _, how = _ask(run, netns, srv, 53, _new_query(run, asked, qtype, edns=False),
                                  wait if wait is not None else 2.0, 2, "nslookup", errors)
             if reply is None:

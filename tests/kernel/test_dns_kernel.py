@@ -104,6 +104,20 @@ ip netns exec b dig @10.0.0.1 www +noall +answer +stats
 ip netns exec b dig @10.0.0.1 www +noall
 ip netns exec b dig @10.0.0.9 www +noall +answer +time=1 +tries=1
 """,
+    # reverse lookups: dig -x, getent hosts ADDR (files, then PTR), host ADDR, nslookup ADDR
+    "ptr": LAB + """\
+printf "127.0.0.1 localhost\\n" > /etc/netns/b/hosts
+ip netns exec a dnsmasq -k --listen-address=10.0.0.1 --bind-interfaces --no-resolv --no-hosts --host-record=db,10.0.0.6 --address=/web/10.0.0.5 &
+ip netns exec b dig @10.0.0.1 -x 10.0.0.6
+ip netns exec b dig @10.0.0.1 -x 10.0.0.5 +short
+ip netns exec b getent hosts 10.0.0.6
+ip netns exec b getent hosts 10.0.0.7
+ip netns exec b getent hosts 127.0.0.1
+ip netns exec b host 10.0.0.6 10.0.0.1
+ip netns exec b host 10.0.0.7 10.0.0.1
+ip netns exec b nslookup 10.0.0.6 10.0.0.1
+ip netns exec b nslookup 10.0.0.7 10.0.0.1
+""",
     # glibc's res_search: "search ." (systemd-resolved's stub file) asks a dotted name twice and a
     # bare one once; search domains first for a bare name, a REFUSED stops the list, the last
     # error decides (Name or service not known / Temporary failure); edns0 adds an OPT record

@@ -255,3 +255,15 @@ def test_dig_display_options() -> None:
     assert _out(r, 7) == "web.\t\t\t0\tIN\tA\t10.0.0.5\n"
     assert _out(r, 8) == ";web.\t\t\t\tIN\tA\nweb.\t\t\t0\tIN\tA\t10.0.0.5\n"
     assert _out(r, 9) == ""
+
+
+def test_reverse_lookups() -> None:
+    """PTR from --host-record (not --address), as dig -x, getent, host and nslookup print it (Debian 12)."""
+    r = run_script(LAB + "ip netns exec a dig @127.0.0.1 -x 10.0.0.6 +short\nip netns exec a getent hosts 10.0.0.6\n"
+                         "ip netns exec a nslookup 10.0.0.6 127.0.0.1\nip netns exec a nslookup 10.0.0.5 127.0.0.1\n"
+                         "ip netns exec a dig @127.0.0.1 -x 10.0.0.6\n")
+    assert _out(r, 7) == "db.\n"
+    assert _out(r, 8) == "10.0.0.6        db\n"
+    assert _out(r, 9) == "6.0.0.10.in-addr.arpa\tname = db.\n\n"
+    assert _out(r, 10) == "** server can't find 5.0.0.10.in-addr.arpa: REFUSED\n\n"
+    assert ";6.0.0.10.in-addr.arpa.\t\tIN\tPTR" in _out(r, 11) and "MSG SIZE  rcvd: 66" in _out(r, 11)
