@@ -89,6 +89,13 @@ def validate(commands: tuple[Any, ...]) -> None:
                 parse(inner)
             except ValueError as e:
                 raise _script_error(cmd, str(e)) from None
+        if tool == "dnsmasq":  # its options as simnet reads them, before the real one runs
+            from simnet.dns.dnsmasq import DnsmasqError, parse_args
+
+            try:
+                parse_args(inner)
+            except DnsmasqError as e:
+                raise _script_error(cmd, f"dnsmasq: {e}") from None
         if tool not in _ALLOWED_IN_NS:
             raise _script_error(cmd, f"the kernel runner does not run {tool!r}")
         if tool == "ip":

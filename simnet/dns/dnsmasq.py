@@ -4,13 +4,16 @@
 --server=UPSTREAM --no-resolv --addn-hosts=FILE`` answers, in dnsmasq's order:
 
 1. ``--address=/DOMAIN/IP``: A for DOMAIN and every name under it (other types go on);
-   ``--address=/DOMAIN/`` (no address): NXDOMAIN for everything there;
+   ``--address=/DOMAIN/`` (no address): NXDOMAIN for everything there; ``--cname=ALIAS,TARGET``:
+   the CNAME chain and the target's local records of the type asked (none: the chain alone);
 2. ``--host-record``, ``/etc/hosts`` (unless ``--no-hosts``) and ``--addn-hosts`` files: A;
 3. ``--local=/DOMAIN/`` (or ``--server=/DOMAIN/``): answered only from the records above,
    NODATA for a known name, NXDOMAIN for an unknown one;
 4. else forwarded (``--server=/DOMAIN/IP`` for its domain first, then ``--server=IP[#PORT]``
    and, without ``--no-resolv``, the nameservers of ``/etc/resolv.conf``); the upstream's
    reply is relayed as it came (dnsmasq relays the client's query bytes with a new id);
+PTR questions for in-addr.arpa names are answered from the hosts files and ``--host-record``.
+
 5. with nowhere to forward: REFUSED, with an Extended DNS Error 14 (Not Ready) when the
    query had EDNS.
 
@@ -47,6 +50,8 @@ class DnsmasqConfig:
     bind_interfaces: bool = False
     addresses: tuple[tuple[str, IPv4Address | IPv6Address | None], ...] = ()
     host_records: tuple[tuple[str, IPv4Address | IPv6Address], ...] = ()
+    cnames: tuple[tuple[str, str], ...] = ()
+    """--cname=ALIAS[,ALIAS...],TARGET: (alias, target)."""
     servers: tuple[tuple[IPv4Address, int], ...] = ()
     domain_servers: tuple[tuple[str, tuple[IPv4Address, int] | None], ...] = ()
     no_resolv: bool = False
@@ -66,7 +71,7 @@ _FLAGS = {"-k": "foreground", "--no-daemon": "foreground", "--keep-in-foreground
           "--no-poll": "", "-n": "", "--bind-dynamic": "bind_interfaces"}
 _VALUED = {"-a": "--listen-address", "--listen-address": "--listen-address", "-p": "--port", "--port": "--port",
            "-A": "--address", "--address": "--address", "--host-record": "--host-record", "-S": "--server",
-           "--server": "--server", "--local": "--server", "-H": "--addn-hosts", "--addn-hosts": "--addn-hosts",
+           "--server": "--server", "--local": "--server", "--cname": "--cname", "-H": "--addn-hosts", "--addn-hosts": "--addn-hosts",
            "--log-facility": "", "-8": "", "--cache-size": "", "-c": "", "--pid-file": "", "-x": "",
            "--user": "", "-u": "", "--group": "", "-g": "", "--conf-file": "--conf-file", "-C": "--conf-file",
            "--log-async": "", "--local-ttl": "", "-T": "", "--min-port": "--min-port", "--max-port": "--max-port"}
@@ -97,6 +102,7 @@ def parse_args(argv: tuple[str, ...]) -> DnsmasqConfig:
     listen: list[IPv4Address] = []
     addresses: list[tuple[str, IPv4Address | IPv6Address | None]] = []
     records: list[tuple[str, IPv4Address | IPv6Address]] = []
+    cnames: list[tuple[str, str]] = []
     servers: list[tuple[IPv4Address, int]] = []
     domain_servers: list[tuple[str, tuple[IPv4Address, int] | None]] = []
     addn: list[str] = []
@@ -168,6 +174,13 @@ def parse_args(argv: tuple[str, ...]) -> DnsmasqConfig:
             if not names or not ips:
                 raise DnsmasqError("bad host-record")
             records.extend((n, a) for n in names for a in ips)
+        elif kind == "--cname":
+            parts = [p.strip(".").lower() for p in value.split(",")]
+            if parts and parts[-1].isdigit():
+                parts = parts[:-1]  # the TTL
+            if len(parts) < 2 or not all(parts):
+                raise DnsmasqError("bad CNAME")
+            cnames.extend((alias, parts[-1]) for alias in parts[:-1])
         elif kind == "--server":
             if value.startswith("/"):
                 doms, rest = _domains(value, name)
@@ -184,6 +197,7 @@ def parse_args(argv: tuple[str, ...]) -> DnsmasqConfig:
         elif kind == "--conf-file":
             raise DnsmasqError("simnet's dnsmasq reads no configuration file: give the options on the command line")
     return DnsmasqConfig(tuple(listen), port, "bind_interfaces" in flags, tuple(addresses), tuple(records),
+                         tuple(cnames),
                          tuple(servers), tuple(domain_servers), "no_resolv" in flags, "no_hosts" in flags,
                          tuple(addn), "foreground" in flags, ports[0], ports[1])
 
@@ -257,6 +271,15 @@ def answer(rec: Records, query: Message, client: Client) -> Message | Forward | 
         return Record(q.name, QType.A if addr.version == 4 else QType.AAAA, 1, 0, addr)
 
     want = 4 if q.qtype == QType.A else 6 if q.qtype == QType.AAAA else None
+    if q.qtype == QType.PTR and name.endswith(".in-addr.arpa"):
+        # reverse lookups from the hosts files and --host-record (not --address), first name first
+        try:
+            addr = IPv4Address(".".join(reversed(name[:-len(".in-addr.arpa")].split("."))))
+        except AddressValueError:
+            addr = None
+        owner = next((n for n, a in rec.hosts if a == addr), None)
+        if owner is not None:
+            return reply(answers=(Record(q.name, QType.PTR, 1, 0, owner),), aa=True)
     dom = _best(name, config.addresses)
     if dom is not None:
         ips = [ip for d, ip in config.addresses if d == dom]
@@ -265,16 +288,29 @@ def answer(rec: Records, query: Message, client: Client) -> Message | Forward | 
         hits = tuple(rr(ip) for ip in ips if ip is not None and ip.version == want)
         if hits:
             return reply(answers=hits, aa=True)
+    chain: list[Record] = []
+    seen = {name}
+    owner = q.name
+    target = dict(config.cnames).get(name)
+    while target is not None and target not in seen:  # --cname: the chain, then the target's records
+        chain.append(Record(owner, QType.CNAME, 1, 0, target))
+        seen.add(target)
+        owner, name = target, target
+        target = dict(config.cnames).get(name)
+    if chain:
+        local = tuple(Record(owner, QType.A if a.version == 4 else QType.AAAA, 1, 0, a)
+                      for n, a in rec.hosts if n == name and a.version == want)
+        return reply(answers=(*chain, *local), aa=True)
     known = [a for n, a in rec.hosts if n == name]
     hits = tuple(rr(a) for a in known if a.version == want)
     if hits:
         return reply(answers=hits, aa=True)
     dom = _best(name, config.domain_servers)
     if dom is not None:
-        target = next(t for d, t in config.domain_servers if d == dom)
-        if target is None:
+        upstream = next(t for d, t in config.domain_servers if d == dom)
+        if upstream is None:
             return reply(Rcode.NOERROR if known else Rcode.NXDOMAIN)
-        return Forward((target,))
+        return Forward((upstream,))
     if rec.upstreams:
         return Forward(rec.upstreams)
     return reply(Rcode.REFUSED, ede=EDE_NOT_READY)

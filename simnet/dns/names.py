@@ -41,10 +41,11 @@ def host_word(cmd: "Command", word: str, tool: str) -> IPv4Address | str:
 
 
 def resolving(run: "ToolRun", cmd: "Command", ns: str | None, host: IPv4Address | str, tool: str,
-              failed: Callable[[str, str], str], probe: Callable[[IPv4Address], "ProbeResult"]) -> "ProbeResult":
+              failed: Callable[[str, str | None], str], probe: Callable[[IPv4Address], "ProbeResult"]) -> "ProbeResult":
     """Run ``probe`` on ``host``'s address, resolving a name first (its packets join the trace).
 
-    ``failed(name, gai_strerror)`` is the line the tool prints when the name does not resolve.
+    ``failed(name, gai_strerror)`` is the line the tool prints when the name does not resolve
+    (``gai_strerror`` None: it resolved to IPv6 addresses only).
     """
     from simnet.probe import ProbeResult, _collect
 
@@ -55,6 +56,15 @@ def resolving(run: "ToolRun", cmd: "Command", ns: str | None, host: IPv4Address 
     first = world.tracer.begin()
     found = getaddrinfo(world, netns, ns, host, by=f"{tool} (getaddrinfo)")
     addr = found.ipv4
+    if addr is None and found.ok:
+        # only AAAA records: the tool connects over IPv6, which simnet's namespaces (and the
+        # kernel runner's, IPv6 disabled) do not have: EADDRNOTAVAIL (ping: "connect: Cannot
+        # assign requested address", checked on Linux 6.18)
+        line = failed(host, None)
+        if line:
+            run.output(cmd, line + "\n")
+        return ProbeResult(proto="udp", netns=netns, dst=IPv4Address(0), dport=None, outcome="error",
+                           errno="EADDRNOTAVAIL", traces=_collect(world, first))
     if addr is None:
         line = failed(host, found.message)
         if line:

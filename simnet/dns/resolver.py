@@ -21,7 +21,8 @@ from simnet.dns.message import DecodeError, Message, QType, Question, Rcode, dec
 if TYPE_CHECKING:
     from simnet.world import World
 
-__all__ = ["Exchange", "HostsEntry", "Lookup", "ResolvConf", "exchange", "getaddrinfo", "gethostbyname2",
+__all__ = ["Exchange", "HostsEntry", "Lookup", "ResolvConf", "exchange", "getaddrinfo", "gethostbyaddr",
+           "gethostbyname2", "reverse_name",
            "parse_hosts", "parse_resolv_conf", "read_etc"]
 
 MAXNS = 3
@@ -252,15 +253,19 @@ def _query(world: "World", ident: int, name: str, qtype: int, conf: ResolvConf) 
     return Message(id=ident, rd=True, questions=(Question(name, qtype),), additional=extra)
 
 
-def _addresses(reply: Message, qtype: int) -> tuple[tuple[IPv4Address | IPv6Address, ...], str]:
+def _addresses(reply: Message, qtype: int) -> tuple[tuple[IPv4Address | IPv6Address, ...], str, tuple[str, ...]]:
+    """The answer's addresses of ``qtype``, the canonical name (the CNAME chain's end) and the
+    aliases on the way (glibc's h_aliases: ``getent hosts www`` prints ``10.0.0.6  db www``)."""
     cname = reply.questions[0].name if reply.questions else ""
+    aliases: list[str] = []
     addrs = []
     for r in reply.answers:
         if r.rtype == QType.CNAME and r.name.lower() == cname.lower() and isinstance(r.data, str):
-            cname = r.data
+            aliases.append(r.name.rstrip("."))
+            cname = r.data.rstrip(".")
         elif r.rtype == qtype and isinstance(r.data, (IPv4Address, IPv6Address)):
             addrs.append(r.data)
-    return tuple(addrs), cname
+    return tuple(addrs), cname, tuple(aliases)
 
 
 def _nquery(world: "World", netns: str, name: str, qtypes: tuple[int, ...], conf: ResolvConf,
@@ -296,13 +301,15 @@ def _nquery(world: "World", netns: str, name: str, qtypes: tuple[int, ...], conf
         return None, "TRY_AGAIN", rcode
     addrs: list[IPv4Address | IPv6Address] = []
     canonical = ""
+    aliases: tuple[str, ...] = ()
     for q in qtypes:
         if q in answered:
-            found, cn = _addresses(answered[q], q)
+            found, cn, al = _addresses(answered[q], q)
             addrs.extend(found)
-            canonical = canonical or (cn if found else "")
+            if found and not canonical:
+                canonical, aliases = cn, al
     if addrs:
-        return Lookup(name, tuple(addrs), canonical or name), "", 0
+        return Lookup(name, tuple(addrs), canonical or name, aliases), "", 0
     if all(r.rcode == Rcode.NXDOMAIN for r in answered.values()):
         return None, "HOST_NOT_FOUND", int(Rcode.NXDOMAIN)
     return None, "NO_DATA", 0
@@ -354,6 +361,35 @@ def _dns(world: "World", netns: str, name: str, qtypes: tuple[int, ...], conf: R
     elif got_servfail:
         herr = "TRY_AGAIN"
     return Lookup(name, error=_EAI[herr])
+
+
+def reverse_name(addr: IPv4Address) -> str:
+    """The in-addr.arpa name of an address (``10.0.0.6`` -> ``6.0.0.10.in-addr.arpa``)."""
+    return ".".join(reversed(str(addr).split("."))) + ".in-addr.arpa"
+
+
+def gethostbyaddr(world: "World", netns: str, exec_ns: str | None, addr: IPv4Address, *, by: str) -> Lookup:
+    """``gethostbyaddr`` (``getent hosts ADDR``): the hosts file, then a PTR question."""
+    entries = [e for e in parse_hosts(read_etc(world, "hosts", exec_ns) or "") if e.addr == addr]
+    if entries:
+        return Lookup(str(addr), (addr,), entries[0].names[0], entries[0].names[1:], source="files")
+    conf = _conf(world, exec_ns)
+    answered: Message | None = None
+    for _attempt in range(max(conf.attempts, 1)):
+        for server in conf.servers:
+            got = exchange(world, netns, server, 53, [_query(world, world.rng.randint(0, 0xFFFF),
+                                                             reverse_name(addr), QType.PTR, conf)],
+                           timeout=conf.timeout, by=by)
+            reply = next(iter(got.replies.values()), None)
+            if reply is not None and reply.rcode in (Rcode.NOERROR, Rcode.NXDOMAIN):
+                answered = reply
+                break
+        if answered is not None:
+            break
+    names = [str(r.data).rstrip(".") for r in (answered.answers if answered else ()) if r.rtype == QType.PTR]
+    if names:
+        return Lookup(str(addr), (addr,), names[0], tuple(names[1:]))
+    return Lookup(str(addr), error="EAI_AGAIN" if answered is None else "EAI_NONAME")
 
 
 def _conf(world: "World", netns: str | None) -> ResolvConf:

@@ -31,7 +31,10 @@ if TYPE_CHECKING:
     from simnet.skb import Skb
     from simnet.socket import Listener
 
-__all__ = ["Client", "DnsServer", "Forward", "FORWARD_TIMEOUT", "send_udp"]
+__all__ = ["Client", "DnsServer", "Forward", "FORWARD_TIMEOUT", "TCP_BACKLOG", "send_udp"]
+
+TCP_BACKLOG = 32
+"""dnsmasq's listen() backlog (ss -tln's Send-Q: 32, seen on Linux 6.18)."""
 
 FORWARD_TIMEOUT = 10.0
 """How long a forwarded query waits for its upstream (dnsmasq's TIMEOUT, config.h)."""
@@ -75,7 +78,8 @@ class DnsServer:
     """A DNS server bound to ``addresses`` (None: every address) on ``port`` in ``ns``."""
 
     def __init__(self, ns: "NetNamespace", answer: Answer, *, addresses: tuple[IPv4Address | None, ...] = (None,),
-                 port: int = 53, name: str = "dns server", forward_ports: tuple[int, int] | None = None) -> None:
+                 port: int = 53, name: str = "dns server", forward_ports: tuple[int, int] | None = None,
+                 tcp: bool = False) -> None:
         self.ns = ns
         self.forward_ports = forward_ports
         """Where forwarded queries' source ports are drawn from (None: the ephemeral range)."""
@@ -88,6 +92,13 @@ class DnsServer:
         for addr in addresses:
             lst = ns.sockets.listen("udp", port, addr, keep=True)
             lst.encap_rcv = self._rcv
+            self.listeners.append(lst)
+        for addr in addresses if tcp else ():
+            # a TCP listener on the same address and port (dnsmasq opens one: ss -tln shows it, a
+            # connect succeeds); no DNS is read from it (simnet's TCP carries no data)
+            lst = ns.sockets.listen("tcp", port, addr, keep=True)
+            backlogs = ns.world.__dict__.setdefault("listen_backlogs", {})
+            backlogs[id(lst)] = TCP_BACKLOG
             self.listeners.append(lst)
 
     @property

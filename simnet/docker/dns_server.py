@@ -115,6 +115,8 @@ def _forward(d: "DockerDaemon", cns: "NetNamespace", res: EmbeddedResolver, clie
     try:
         src = ns.source_for(route_output(ns, server), server)
     except SendError:
+        src = None
+    if src is None:
         _forward(d, cns, res, client, rest, name)  # "connect failed": next one at once
         return
     port = ns.sockets.ephemeral_port("udp")

@@ -408,7 +408,7 @@ def write_files(d: "DockerDaemon", c: "Container") -> None:
     ``/etc/netns/NS/{resolv.conf,hosts}`` of the host's file system."""
     files = getattr(d.world, "files", None)
     c_files = _container_files(d, c)
-    c.etc = c_files  # type: ignore[attr-defined]
+    c.etc = c_files
     if files is None or not c.netns or c.netns == d.host.name:
         return
     base = f"/etc/netns/{c.netns}"
@@ -452,7 +452,7 @@ def start_resolver(d: "DockerDaemon", c: "Container") -> EmbeddedResolver | None
     res.sockets += dns_server.serve(d, c, res).listeners
     res.tcp_port = cns.sockets.ephemeral_port("tcp")
     res.sockets.append(cns.sockets.listen("tcp", res.tcp_port, RESOLVER_IP, keep=True))
-    c.resolver = res  # type: ignore[attr-defined]
+    c.resolver = res
     for argv in nat_commands(res.udp_port, res.tcp_port):
         iptables(cns.ruleset, argv)
         d._cmd(c.netns, "iptables " + " ".join(shell_word(a) for a in argv))
@@ -468,7 +468,7 @@ def stop_resolver(d: "DockerDaemon", c: "Container") -> None:
         d._cmd(c.netns, STANDIN_KILL + c.netns)
     for sock in res.sockets:
         sock.open = False
-    c.resolver = None  # type: ignore[attr-defined]
+    c.resolver = None
 
 
 def sandbox_ready(d: "DockerDaemon", c: "Container") -> None:
@@ -492,7 +492,7 @@ def sandbox_gone(d: "DockerDaemon", c: "Container") -> None:
     """The container stopped: its resolver and files go; 1.9 deletes its records elsewhere."""
     stop_resolver(d, c)
     drop_files(d, c)
-    c.etc = {}  # type: ignore[attr-defined]
+    c.etc = {}
     if d.era == "1.9":
         for other in d.containers.values():
             if other is not c and other.running and other.netns and other.shares_with is None \

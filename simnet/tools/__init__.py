@@ -25,8 +25,8 @@ from simnet.tools.conntrack import compile_conntrack
 from simnet.tools.curl import compile_curl
 from simnet.tools.dnsmasq import compile_dnsmasq
 from simnet.tools.dnsutils import compile_dig, compile_host, compile_nslookup
-from simnet.tools.getent import compile_getent
 from simnet.tools.files import compile_cat, compile_head, compile_mkdir, compile_rm, compile_truncate
+from simnet.tools.getent import compile_getent
 from simnet.tools.http_server import compile_http_server
 from simnet.tools.ip import compile_ip
 from simnet.tools.ipset import compile_ipset
@@ -90,15 +90,15 @@ TOOLS: dict[str, Tool] = {
     "curl": Tool(compile_curl, probe=True),
     "python3": _HTTP,
     "python": _HTTP,
-    "dig": Tool(compile_dig, probe=True),
-    "host": Tool(compile_host, probe=True),
-    "nslookup": Tool(compile_nslookup, probe=True),
-    "getent": Tool(compile_getent, probe=True),
-    "dnsmasq": Tool(compile_dnsmasq, background=True),
     "cat": Tool(compile_cat, stdin=True),
     "head": Tool(compile_head, stdin=True),
     "truncate": Tool(compile_truncate),
     "mkdir": Tool(compile_mkdir),
     "rm": Tool(compile_rm),
+    "dig": Tool(compile_dig, probe=True),
+    "host": Tool(compile_host, probe=True),
+    "nslookup": Tool(compile_nslookup, probe=True),
+    "getent": Tool(compile_getent, probe=True),
+    "dnsmasq": Tool(compile_dnsmasq, background=True),
 }
 """Command name -> :class:`Tool`."""

@@ -101,10 +101,14 @@ def compile_curl(cmd: Command, ns: str | None, argv: tuple[str, ...]) -> Compile
 
     quiet = "s" in seen_letters and "S" not in seen_letters
 
-    def failed(host: str, why: str) -> str:
+    def failed(host: str, why: str | None) -> str:
         if write_out is not None:
             run_out.append(curl_write_out(write_out, outcome="error", dst=host, dport=dport, http_code=0))
-        return "" if quiet else f"curl: (6) Could not resolve host: {host}"
+        if quiet:
+            return ""
+        if why is None:  # IPv6 only: the connect fails
+            return f"curl: (7) Failed to connect to {host} port {dport} after 0 ms: Couldn't connect to server"
+        return f"curl: (6) Could not resolve host: {host}"
 
     run_out: list[str] = []
 

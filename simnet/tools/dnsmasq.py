@@ -44,7 +44,7 @@ def compile_dnsmasq(cmd: Command, ns: str | None, argv: tuple[str, ...]) -> Comp
         addrs = tuple(config.listen) if config.bind_interfaces and config.listen else (None,)
         try:
             server = DnsServer(n, lambda q, c: answer(rec, q, c), addresses=addrs, port=config.port,
-                               name="dnsmasq", forward_ports=(config.min_port, config.max_port))
+                               name="dnsmasq", forward_ports=(config.min_port, config.max_port), tcp=True)
         except KernelError:
             raise IpError(f"dnsmasq: failed to create listening socket for port {config.port}: "
                           "Address already in use", 2) from None

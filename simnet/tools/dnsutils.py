@@ -15,7 +15,7 @@ from ipaddress import AddressValueError, IPv4Address
 
 
 from simnet.dns.message import EdnsOption, Message, QType, Question, Rcode, Record, opt_record
-from simnet.dns.resolver import exchange, parse_resolv_conf, read_etc
+from simnet.dns.resolver import exchange, parse_resolv_conf, read_etc, reverse_name
 from simnet.probe import IcmpReport, ProbeResult, _collect
 from simnet.script.lexer import Command
 from simnet.tools.base import Compiled, StepKind, ToolRun, script_error
@@ -79,13 +79,22 @@ def _rcode(m: Message) -> str:
     return Rcode(m.rcode).name if m.rcode in set(Rcode) else f"RESERVED{m.rcode}"
 
 
-def dig_answer_text(m: Message, size: int) -> list[str]:
-    """The ``;; Got answer:`` block up to the sections (dig's default output)."""
-    out = [";; Got answer:", f";; ->>HEADER<<- opcode: QUERY, status: {_rcode(m)}, id: {m.id}",
-           f";; flags: {_flags(m)}; QUERY: {len(m.questions)}, ANSWER: {len(m.answers)}, "
-           f"AUTHORITY: {len(m.authority)}, ADDITIONAL: {len(m.additional)}", ""]
+DIG_SECTIONS = ("cmd", "comments", "question", "answer", "authority", "additional", "stats")
+"""dig's display options (+[no]NAME, +[no]all): what parts of its output it prints."""
+
+
+def dig_answer_text(m: Message, shown: frozenset[str] = frozenset(DIG_SECTIONS)) -> list[str]:
+    """The answer as dig prints it under its display options (``shown``), from ``;; Got answer:``
+    to the last section: the comments are the header, the OPT pseudo-section, the section titles
+    and the blank line after each section (as 9.18 prints ``+noall +comments``, ``+nocomments``)."""
+    comments = "comments" in shown
+    out: list[str] = []
+    if comments:
+        out += [";; Got answer:", f";; ->>HEADER<<- opcode: QUERY, status: {_rcode(m)}, id: {m.id}",
+                f";; flags: {_flags(m)}; QUERY: {len(m.questions)}, ANSWER: {len(m.answers)}, "
+                f"AUTHORITY: {len(m.authority)}, ADDITIONAL: {len(m.additional)}", ""]
     opt = m.opt
-    if opt is not None:
+    if opt is not None and comments:
         out += [";; OPT PSEUDOSECTION:", f"; EDNS: version: 0, flags:; udp: {opt.rclass}"]
         for o in opt.data:  # type: ignore[attr-defined]
             if o.code == 15 and len(o.data) >= 2:
@@ -93,11 +102,12 @@ def dig_answer_text(m: Message, size: int) -> list[str]:
                 out.append(f"; EDE: {code} ({_EDE.get(code, 'Unknown')})")
             elif o.code == 10:
                 out.append(f"; COOKIE: {o.data.hex()}")
-    out += [";; QUESTION SECTION:", *(question_line(q) for q in m.questions), ""]
+    if "question" in shown:
+        out += [";; QUESTION SECTION:"] * comments + [question_line(q) for q in m.questions] + [""] * comments
     for title, section in (("ANSWER", m.answers), ("AUTHORITY", m.authority),
                            ("ADDITIONAL", tuple(r for r in m.additional if r.rtype != QType.OPT))):
-        if section:
-            out += [f";; {title} SECTION:", *(record_line(r) for r in section), ""]
+        if section and title.lower() in shown:
+            out += [f";; {title} SECTION:"] * comments + [record_line(r) for r in section] + [""] * comments
     return out
 
 
@@ -167,9 +177,12 @@ def _new_query(run: ToolRun, name: str, qtype: int, *, edns: bool) -> Message:
 
 
 def compile_dig(cmd: Command, ns: str | None, argv: tuple[str, ...]) -> Compiled:
-    """``dig [@SERVER] [-p PORT] NAME [TYPE] [+short] [+time=N] [+tries=N|+retry=N]``."""
+    """``dig [@SERVER] [-p PORT] NAME [TYPE] [+short] [+time=N] [+tries=N|+retry=N] [+[no]all|cmd|comments|
+    question|answer|authority|additional|stats]``."""
     server: IPv4Address | None = None
     port, name, qtype, short, timeout, tries = 53, None, int(QType.A), False, 5, 3
+    typed = False
+    shown = set(DIG_SECTIONS)
     words = list(argv[1:])
     i = 0
     while i < len(words):
@@ -187,6 +200,14 @@ def compile_dig(cmd: Command, ns: str | None, argv: tuple[str, ...]) -> Compiled
             if not value.isdigit() or not 0 <= int(value) <= 65535:
                 raise script_error(cmd, f"dig: port number invalid: {value}" if value else "dig: option requires an argument -- 'p'")
             port = int(value)
+        elif w == "-x":
+            if i >= len(words):
+                raise script_error(cmd, "dig: option requires an argument -- 'x'")
+            try:
+                name, qtype, typed = reverse_name(IPv4Address(words[i])), int(QType.PTR), True
+            except AddressValueError:
+                raise script_error(cmd, f"dig: '{words[i]}' is not a legal IPv4 address (simnet's dig -x)") from None
+            i += 1
         elif w.startswith("+"):
             key, _, value = w[1:].partition("=")
             if key in ("short",):
@@ -204,21 +225,30 @@ def compile_dig(cmd: Command, ns: str | None, argv: tuple[str, ...]) -> Compiled
             elif key in ("tcp", "vc"):
                 raise script_error(cmd, "dig +tcp: simnet's TCP carries no data yet (reqresp's request/response "
                                         "model); ask over UDP")
-            elif key in ("cmd", "nocmd", "comments", "nocomments", "stats", "nostats", "search", "nosearch",
-                         "recurse", "norecurse", "edns", "cookie", "nocookie"):
-                raise script_error(cmd, f"dig {w}: simnet's dig prints its default form or +short")
+            elif key in DIG_SECTIONS or key.startswith("no") and key[2:] in DIG_SECTIONS:
+                (shown.discard if key.startswith("no") else shown.add)(key.removeprefix("no"))
+            elif key in ("all", "noall"):
+                shown.clear() if key == "noall" else shown.update(DIG_SECTIONS)
+            elif key in ("search", "nosearch", "recurse", "norecurse", "edns", "noedns", "cookie", "nocookie"):
+                raise script_error(cmd, f"dig {w}: simnet's dig sends its default query (EDNS0 with a cookie, "
+                                        "recursion desired, no search list)")
             else:
                 raise script_error(cmd, f"Invalid option: {w}")
         elif w.startswith("-"):
             raise script_error(cmd, f"Invalid option: {w}")
-        elif w.upper() in _TYPES and name is not None:
+        elif w.upper() in _TYPES:
+            # dig reads any word that names a type as the type, wherever it stands: `dig @S a`
+            # asks the root for A (seen on 9.18: a 40-byte query for ".")
             qtype = _TYPES[w.upper()]
+            typed = True
+        elif w.upper() == "IN":
+            pass
         elif name is None:
             name = w
         else:
             raise script_error(cmd, f"dig: simnet's dig takes one name (extra argument {w!r})")
-    if name is None:
-        raise script_error(cmd, "dig: a name to look up is needed (dig without one asks for the root servers)")
+    if name is None:  # no name: the root, for NS unless a type was given
+        name, qtype = ".", qtype if typed else int(QType.NS)
     args = " ".join(argv[1:])
 
     def probe(run: ToolRun) -> ProbeResult:
@@ -246,9 +276,10 @@ def compile_dig(cmd: Command, ns: str | None, argv: tuple[str, ...]) -> Compiled
         if short:
             lines = [_rdata(r) for r in reply.answers]
         else:
-            lines = errors + head + dig_answer_text(reply, size) + [
-                ";; Query time: 0 msec", f";; SERVER: {used}#{port}({used}) (UDP)",
-                f";; WHEN: {_when(run)}", f";; MSG SIZE  rcvd: {size}", ""]
+            lines = errors + (head if "cmd" in shown else []) + dig_answer_text(reply, frozenset(shown))
+            if "stats" in shown:
+                lines += [";; Query time: 0 msec", f";; SERVER: {used}#{port}({used}) (UDP)",
+                          f";; WHEN: {_when(run)}", f";; MSG SIZE  rcvd: {size}", ""]
         run.output(cmd, "\n".join(lines) + "\n" if lines else "")
         return _result(run, netns, used, port, first, "reply")
     return Compiled(probe, StepKind.PROBE)
@@ -294,9 +325,18 @@ def _name_server_args(cmd: Command, argv: tuple[str, ...], tool: str) -> tuple[s
     return pos[0], server, wait
 
 
+def _reverse(name: str) -> str | None:
+    """host and nslookup turn an IPv4 address into its in-addr.arpa name (a PTR question)."""
+    try:
+        return reverse_name(IPv4Address(name))
+    except AddressValueError:
+        return None
+
+
 def compile_host(cmd: Command, ns: str | None, argv: tuple[str, ...]) -> Compiled:
     """``host [-W N] NAME [SERVER]``: A, then AAAA and MX, as ``host`` asks them."""
     name, server, wait = _name_server_args(cmd, argv, "host")
+    reverse = _reverse(name)
 
     def probe(run: ToolRun) -> ProbeResult:
         netns = run.ns(ns).name
@@ -306,16 +346,29 @@ def compile_host(cmd: Command, ns: str | None, argv: tuple[str, ...]) -> Compile
         if server is not None:
             lines += ["Using domain server:", f"Name: {server}", f"Address: {server}#53", "Aliases: ", ""]
         outcome = "reply"
-        for qtype in (QType.A, QType.AAAA, QType.MX):
-            errors: list[str] = []
-            reply, _, how = _ask(run, netns, srv, 53, _new_query(run, name, qtype, edns=False),
+        errors: list[str] = []
+        if reverse is not None:  # host ADDR: one PTR question
+            reply, _, how = _ask(run, netns, srv, 53, _new_query(run, reverse, QType.PTR, edns=False),
                                  wait if wait is not None else 10.0, 2, "host", errors)
             if reply is None:
                 run.output(cmd, "\n".join(errors + [";; no servers could be reached"]) + "\n")
                 return _result(run, netns, srv, 53, first, how)
             if reply.rcode != Rcode.NOERROR:
-                lines.append(f"Host {name} not found: {reply.rcode}({_rcode(reply)})")
-                if reply.rcode == Rcode.NXDOMAIN:
+                lines.append(f"Host {reverse} not found: {reply.rcode}({_rcode(reply)})")
+            lines += [f"{reverse} domain name pointer {_rdata(r)}" for r in reply.answers if r.rtype == QType.PTR]
+            run.output(cmd, "\n".join(lines) + "\n")
+            return _result(run, netns, srv, 53, first, outcome)
+        asked = name  # after a CNAME, host asks the canonical name for AAAA and MX (seen on 9.18)
+        for qtype in (QType.A, QType.AAAA, QType.MX):
+            errors = []
+            reply, _, how = _ask(run, netns, srv, 53, _new_query(run, asked, qtype, edns=False),
+                                 wait if wait is not None else 10.0, 2, "host", errors)
+            if reply is None:
+                run.output(cmd, "\n".join(errors + [";; no servers could be reached"]) + "\n")
+                return _result(run, netns, srv, 53, first, how)
+            if reply.rcode != Rcode.NOERROR:
+                lines.append(f"Host {asked} not found: {reply.rcode}({_rcode(reply)})")
+                if qtype == QType.A:  # host asks no more after the A question fails (seen on 9.18)
                     break
                 continue
             for r in reply.answers:
@@ -326,6 +379,7 @@ def compile_host(cmd: Command, ns: str | None, argv: tuple[str, ...]) -> Compile
                     lines.append(f"{owner} has IPv6 address {r.data}")
                 elif r.rtype == QType.CNAME and qtype == QType.A:
                     lines.append(f"{owner} is an alias for {_rdata(r)}")
+                    asked = _rdata(r).rstrip(".")
         run.output(cmd, "\n".join(lines) + "\n")
         return _result(run, netns, srv, 53, first, outcome)
     return Compiled(probe, StepKind.PROBE)
@@ -334,22 +388,36 @@ def compile_host(cmd: Command, ns: str | None, argv: tuple[str, ...]) -> Compile
 def compile_nslookup(cmd: Command, ns: str | None, argv: tuple[str, ...]) -> Compiled:
     """``nslookup [-timeout=N] NAME [SERVER]``: A, then AAAA unless the A answer was an error."""
     name, server, wait = _name_server_args(cmd, argv, "nslookup")
+    reverse = _reverse(name)
 
     def probe(run: ToolRun) -> ProbeResult:
         netns = run.ns(ns).name
         first = run.world.tracer.begin()
         srv = _servers(run, ns, server)[0]
+        errors: list[str] = []
+        if reverse is not None:  # nslookup ADDR: one PTR question, printed without the Server lines
+            reply, _, how = _ask(run, netns, srv, 53, _new_query(run, reverse, QType.PTR, edns=False),
+                                 wait if wait is not None else 2.0, 2, "nslookup", errors)
+            if reply is None:
+                run.output(cmd, "\n".join(errors + [";; no servers could be reached", ""]) + "\n")
+                return _result(run, netns, srv, 53, first, how)
+            found = [f"{reverse}\tname = {_rdata(r)}" for r in reply.answers if r.rtype == QType.PTR]
+            if reply.rcode != Rcode.NOERROR or not found:
+                found = [f"** server can't find {reverse}: {_rcode(reply)}"]
+            run.output(cmd, "\n".join(found) + "\n\n")
+            return _result(run, netns, srv, 53, first, "reply")
         lines = [f"Server:\t\t{srv}", f"Address:\t{srv}#53", ""]
         authoritative: bool | None = None
+        asked = name  # after a CNAME, the AAAA question is for the canonical name (seen on 9.18)
         for qtype in (QType.A, QType.AAAA):
-            errors: list[str] = []
-            reply, _, how = _ask(run, netns, srv, 53, _new_query(run, name, qtype, edns=False),
+            errors = []
+            reply, _, how = _ask(run, netns, srv, 53, _new_query(run, asked, qtype, edns=False),
                                  wait if wait is not None else 2.0, 2, "nslookup", errors)
             if reply is None:
                 run.output(cmd, "\n".join(errors + [";; no servers could be reached", ""]) + "\n")
                 return _result(run, netns, srv, 53, first, how)
             if reply.rcode != Rcode.NOERROR:
-                lines.append(f"** server can't find {name}: {_rcode(reply)}")
+                lines.append(f"** server can't find {asked}: {_rcode(reply)}")
                 if qtype == QType.A:
                     break
                 continue
@@ -360,8 +428,9 @@ def compile_nslookup(cmd: Command, ns: str | None, argv: tuple[str, ...]) -> Com
                         lines.append("Non-authoritative answer:")
                 if r.rtype in (QType.A, QType.AAAA):
                     lines += [f"Name:\t{r.name.rstrip('.')}", f"Address: {r.data}"]
-                elif r.rtype == QType.CNAME:
+                elif r.rtype == QType.CNAME and qtype == QType.A:
                     lines.append(f"{r.name.rstrip('.')}\tcanonical name = {_rdata(r)}")
+                    asked = _rdata(r).rstrip(".")
         run.output(cmd, "\n".join(lines) + "\n\n")
         return _result(run, netns, srv, 53, first, "reply")
     return Compiled(probe, StepKind.PROBE)

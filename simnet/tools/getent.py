@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from ipaddress import AddressValueError, IPv4Address
 
-from simnet.dns.resolver import Lookup, gethostbyname2, parse_hosts, read_etc
+from simnet.dns.resolver import Lookup, gethostbyaddr, gethostbyname2
 from simnet.probe import ProbeResult, _collect
 from simnet.script.lexer import Command
 from simnet.tools.base import Compiled, StepKind, ToolRun, script_error
@@ -30,12 +30,12 @@ def compile_getent(cmd: Command, ns: str | None, argv: tuple[str, ...]) -> Compi
     def probe(run: ToolRun) -> ProbeResult:
         netns = run.ns(ns).name
         first = run.world.tracer.begin()
-        if literal is not None:  # gethostbyaddr: the hosts file (no PTR query is modelled)
-            entries = [e for e in parse_hosts(read_etc(run.world, "hosts", ns) or "") if e.addr == literal]
-            if entries:
-                run.output(cmd, f"{str(literal):<15} {' '.join(entries[0].names)}\n")
+        if literal is not None:  # gethostbyaddr: the hosts file, then a PTR question
+            found = gethostbyaddr(run.world, netns, ns, literal, by="getent (PTR)")
+            if found.ok:
+                run.output(cmd, f"{str(literal):<15} {' '.join((found.canonical, *found.aliases))}\n")
             return ProbeResult(proto="udp", netns=netns, dst=literal, dport=None,
-                               outcome="reply" if entries else "error")
+                               outcome="reply" if found.ok else "error", traces=_collect(run.world, first))
         found = gethostbyname2(run.world, netns, ns, name, 6, by="getent (AAAA)")
         if not found.ok:
             found = gethostbyname2(run.world, netns, ns, name, 4, by="getent (A)")

@@ -111,8 +111,8 @@ def compile_nc(cmd: Command, ns: str | None, argv: tuple[str, ...]) -> Compiled:
         raise script_error(cmd, "nc needs a destination and a port: nc [-z] [-w s] DST PORT")
     dst, dport = host_word(cmd, pos[0], "nc"), _port(cmd, pos[1])
 
-    def failed(host: str, why: str) -> str:
-        return f'nc: getaddrinfo for host "{host}" port {dport}: {why}'
+    def failed(host: str, why: str | None) -> str:  # IPv6 only (why None): nc exits 1 silently
+        return f'nc: getaddrinfo for host "{host}" port {dport}: {why}' if why else ""
 
     wait = min(within(cmd, timeout), MAX_TIMEOUT)
     if proto == "udp" and ("z" in flags or cmd.stdin == ""):

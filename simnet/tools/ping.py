@@ -109,7 +109,8 @@ def compile_ping(cmd: Command, ns: str | None, argv: tuple[str, ...]) -> Compile
     def probe(run: ToolRun) -> ProbeResult:
         name = run.ns(ns).name
         assert dst is not None
-        return resolving(run, cmd, ns, dst, "ping", lambda host, why: f"ping: {host}: {why}",
+        return resolving(run, cmd, ns, dst, "ping", lambda host, why: f"ping: {host}: {why}" if why else
+                         "ping: connect: Cannot assign requested address",
                          lambda addr: ping(run.world, name, addr, count=count, timeout=wait, src=src,
                                            interface=dev, interval=interval, ttl=ttl, size=size))
     return Compiled(probe, StepKind.PROBE)

@@ -126,5 +126,6 @@ def compile_ss(cmd: Command, ns: str | None, argv: tuple[str, ...]) -> Compiled:
     def step(run: ToolRun) -> None:
         http = {id(lst) for _, lst in run.http}
         # Send-Q of a listener is its backlog: python's socketserver listens with 5, OpenBSD nc with 1
-        run.output(cmd, ss(run.ns(ns), opts, lambda lst: 5 if id(lst) in http else 1))
+        other = getattr(run.world, "listen_backlogs", {})  # servers' own (dnsmasq: 32; simnet.dns.server)
+        run.output(cmd, ss(run.ns(ns), opts, lambda lst: 5 if id(lst) in http else other.get(id(lst), 1)))
     return Compiled(step)

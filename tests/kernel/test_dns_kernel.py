@@ -59,6 +59,65 @@ ip netns exec b ping -c 1 gw
 ip netns exec b ping -c 1 web.lab
 ip netns exec b nc -z -w 1 nothing.invalid 80
 """,
+    # dnsmasq reads the hosts file its ip netns exec shows it, and --addn-hosts files
+    "dnsmasq's hosts files": LAB + """\
+mkdir -p /etc/netns/a
+printf "127.0.0.1 localhost\\n10.0.0.7 printer printer.lab\\n" > /etc/netns/a/hosts
+printf "10.0.0.8 scanner\\n" > /tmp/extra.hosts
+ip netns exec a dnsmasq -k --listen-address=10.0.0.1 --bind-interfaces --no-resolv --addn-hosts=/tmp/extra.hosts &
+ip netns exec b dig @10.0.0.1 printer.lab +short
+ip netns exec b dig @10.0.0.1 scanner
+ip netns exec b host printer 10.0.0.1
+ip netns exec b ping -c 1 localhost
+""",
+    # --cname chains: dig's sections, getent's canonical name and aliases, host/nslookup asking the
+    # canonical name next
+    "cname": LAB + """\
+ip netns exec a dnsmasq -k --listen-address=10.0.0.1 --bind-interfaces --no-resolv --no-hosts --host-record=db,10.0.0.6 --cname=www,db --cname=alias2,www &
+ip netns exec b dig @10.0.0.1 www
+ip netns exec b dig @10.0.0.1 alias2 +short
+ip netns exec b dig @10.0.0.1 www AAAA
+ip netns exec b getent hosts alias2
+ip netns exec b host www 10.0.0.1
+ip netns exec b nslookup www 10.0.0.1
+ip netns exec b ping -c 1 alias2
+""",
+    # AAAA-only names: dig and getent show them, ping/nc cannot connect (IPv6 is off), host stops
+    # after the failed A question
+    "ipv6 only": LAB + """\
+ip netns exec a dnsmasq -k --listen-address=10.0.0.1 --bind-interfaces --no-resolv --no-hosts --host-record=six,fd00::6 &
+ip netns exec b dig @10.0.0.1 six AAAA
+ip netns exec b getent hosts six
+ip netns exec b ping -c 1 six
+ip netns exec b nc -z -w 1 six 80
+ip netns exec b host six 10.0.0.1
+""",
+    # dig's display options
+    "dig +[no]sections": LAB + """\
+ip netns exec a dnsmasq -k --listen-address=10.0.0.1 --bind-interfaces --no-resolv --no-hosts --host-record=db,10.0.0.6 --cname=www,db &
+ip netns exec b dig @10.0.0.1 www +noall +answer
+ip netns exec b dig @10.0.0.1 www +nocmd
+ip netns exec b dig @10.0.0.1 www +nocomments
+ip netns exec b dig @10.0.0.1 www +noall +comments
+ip netns exec b dig @10.0.0.1 www +noquestion +nostats
+ip netns exec b dig @10.0.0.1 www +noall +answer +stats
+ip netns exec b dig @10.0.0.1 www +noall
+ip netns exec b dig @10.0.0.9 www +noall +answer +time=1 +tries=1
+""",
+    # reverse lookups: dig -x, getent hosts ADDR (files, then PTR), host ADDR, nslookup ADDR
+    "ptr": LAB + """\
+printf "127.0.0.1 localhost\\n" > /etc/netns/b/hosts
+ip netns exec a dnsmasq -k --listen-address=10.0.0.1 --bind-interfaces --no-resolv --no-hosts --host-record=db,10.0.0.6 --address=/web/10.0.0.5 &
+ip netns exec b dig @10.0.0.1 -x 10.0.0.6
+ip netns exec b dig @10.0.0.1 -x 10.0.0.5 +short
+ip netns exec b getent hosts 10.0.0.6
+ip netns exec b getent hosts 10.0.0.7
+ip netns exec b getent hosts 127.0.0.1
+ip netns exec b host 10.0.0.6 10.0.0.1
+ip netns exec b host 10.0.0.7 10.0.0.1
+ip netns exec b nslookup 10.0.0.6 10.0.0.1
+ip netns exec b nslookup 10.0.0.7 10.0.0.1
+""",
     # glibc's res_search: "search ." (systemd-resolved's stub file) asks a dotted name twice and a
     # bare one once; search domains first for a bare name, a REFUSED stops the list, the last
     # error decides (Name or service not known / Temporary failure); edns0 adds an OPT record
@@ -95,3 +154,44 @@ def test_dns_agrees_with_the_kernel(name: str) -> None:
     differences = compare(sim, kernel)
     assert not differences, "\n".join(differences)
     assert any(o["stdout"] for o in kernel["outputs"])
+
+
+def test_drawn_records_agree_with_the_kernel() -> None:
+    """Hypothesis draws a dnsmasq's records (--address and --host-record) and the names asked (dig,
+    getent, ping); the kernel and simnet agree on everything compare() looks at."""
+    reason = skip_reason()
+    if reason:
+        pytest.skip(reason)
+    if lacking := missing_programs("dnsmasq dig \n"):
+        pytest.skip(f"not installed: {', '.join(lacking)}")
+    from ipaddress import IPv4Address
+
+    from hypothesis import HealthCheck, Phase, given, settings
+    from hypothesis import strategies as st
+
+    from simnet.conformance import compare, run_on_kernel
+
+    label = st.text(alphabet="abcdefghijklmnopqrstuvwxyz", min_size=1, max_size=8)
+    names = st.lists(label, min_size=1, max_size=2).map(".".join).filter(
+        lambda n: n.upper() not in {"A", "NS", "CNAME", "SOA", "PTR", "MX", "TXT", "AAAA", "ANY", "IN"})
+    addrs = st.integers(0x0A000001, 0x0A0000FE).map(IPv4Address)
+
+    # no shrinking: each example is a kernel run of a few seconds (the failure prints its script)
+    @settings(max_examples=4, deadline=None, suppress_health_check=list(HealthCheck),
+              phases=[Phase.explicit, Phase.generate], database=None)
+    @given(st.dictionaries(names, addrs, min_size=1, max_size=3), st.dictionaries(names, addrs, max_size=2),
+           st.lists(names, min_size=1, max_size=3), st.sampled_from(["dig", "getent", "ping"]))
+    def agree(records: dict[str, IPv4Address], domains: dict[str, IPv4Address], others: list[str],
+              tool: str) -> None:
+        opts = " ".join([*(f"--host-record={n},{a}" for n, a in records.items()),
+                         *(f"--address=/{d}/{a}" for d, a in domains.items())])
+        ask = {"dig": "dig @10.0.0.1 {} +short", "getent": "getent hosts {}", "ping": "ping -c 1 -W 1 {}"}[tool]
+        script = LAB + f"ip netns exec a dnsmasq -k --listen-address=10.0.0.1 --bind-interfaces --no-resolv " \
+                       f"--no-hosts {opts} &\n" + "".join(f"ip netns exec b {ask.format(n)}\n"
+                                                          for n in [*records, *others])
+        sim = run_script(script).to_json()
+        kernel = run_on_kernel(script)
+        differences = compare(sim, kernel)
+        assert not differences, script + "\n".join(differences)
+
+    agree()

@@ -37,8 +37,8 @@ def resolve(a: dict[str, Any], socktype: int) -> dict[str, Any] | None:
     except socket.gaierror as e:
         return {"outcome": "error", "icmp": None, "errno": GAI_ERRORS.get(e.errno, "EAI_FAIL")}
     v4 = [i[4][0] for i in infos if i[0] == socket.AF_INET]
-    if not v4:
-        return {"outcome": "error", "icmp": None, "errno": "EAI_NODATA"}
+    if not v4:  # IPv6 only: the run's namespaces have IPv6 disabled (ping: Cannot assign requested address)
+        return {"outcome": "error", "icmp": None, "errno": "EADDRNOTAVAIL"}
     a["dst"] = v4[0]
     return None
 
@@ -66,7 +66,9 @@ def client(a: dict[str, Any]) -> dict[str, Any]:
 
 def dnsmasq(a: dict[str, Any]) -> None:
     """Run dnsmasq in the foreground until SIGTERM; the log file appears once it listens."""
-    argv = list(a["argv"]) + ["--pid-file=", "--log-facility=" + a["log"] + ".dnsmasq"]
+    # no configuration file (simnet's dnsmasq reads none), no pid file, its log beside the job's
+    argv = [a["argv"][0], "--conf-file=/dev/null", *a["argv"][1:], "--pid-file=",
+            "--log-facility=" + a["log"] + ".dnsmasq"]
     proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
 
     def stop(*_: Any) -> None:

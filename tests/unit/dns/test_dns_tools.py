@@ -196,3 +196,74 @@ ip netns exec a ping -c 1 x.y
     assert sent == [3, 2, 4, 8, 10]
     assert [p.result.errno for p in r.probes] == [None, "EAI_NONAME", "EAI_NONAME", "EAI_NONAME", "EAI_AGAIN"]
     assert _out(r, 12) == "ping: x.y: Temporary failure in name resolution\n"
+
+
+def test_a_resolver_of_ones_own_servfail() -> None:
+    """The DnsServer API (what Docker's embedded resolver builds on): a SERVFAIL as the tools print it."""
+    from simnet.dns import DnsServer
+    from simnet.world import World
+
+    w = World()
+    a = w.add_netns("a")
+    a.set_up("lo")
+
+    def answer(q: Message, client: object) -> Message:
+        return Message(id=q.id, qr=True, rd=q.rd, ra=True, rcode=Rcode.SERVFAIL, questions=q.questions,
+                       additional=(opt_record(),) if q.opt is not None else ())
+    DnsServer(a, answer, addresses=(IPv4Address("127.0.0.1"),), name="broken")
+    r = run_script("ip netns exec a dig @127.0.0.1 web\nip netns exec a host web 127.0.0.1\n"
+                   "ip netns exec a nslookup web 127.0.0.1\nip netns exec a getent hosts web\n"
+                   "mkdir -p /etc/netns/a\necho nameserver 127.0.0.1 > /etc/netns/a/resolv.conf\n"
+                   "ip netns exec a ping -c 1 web\n", world=w)
+    assert "status: SERVFAIL," in _out(r, 1) and "flags: qr rd ra;" in _out(r, 1)
+    assert _out(r, 2).endswith("Aliases: \n\nHost web not found: 2(SERVFAIL)\n")  # no more after A
+    assert "** server can't find web: SERVFAIL" in _out(r, 3)
+    assert _out(r, 7) == "ping: web: Temporary failure in name resolution\n"
+    assert r.probes[-1].result.errno == "EAI_AGAIN"
+
+
+def test_dig_reads_type_words_anywhere() -> None:
+    """`dig @S a` asks the root for A (a Hypothesis draw found it on the kernel: 40-byte query)."""
+    r = run_script(LAB + "ip netns exec a iptables -A INPUT -p udp --dport 53\n"
+                         "ip netns exec a dig @127.0.0.1 a +short\nip netns exec a dig @127.0.0.1 MX web +short\n"
+                         "ip netns exec a dig @127.0.0.1\n")
+    assert [next(c["bytes"] for c in p.counters["a"] if c["rule"] == 1) for p in r.probes] == [68, 72, 68]
+    assert ";.\t\t\t\tIN\tNS" in _out(r, 10)
+
+
+def test_cname_chains() -> None:
+    """--cname as dnsmasq 2.90 answers it and the tools print it (texts from Debian 12)."""
+    r = run_script(LAB.replace("--bind-interfaces &", "--bind-interfaces --cname=www,db --cname=alias2,www &") + """\
+ip netns exec a dig @127.0.0.1 alias2 +short
+ip netns exec a getent hosts alias2
+ip netns exec a nslookup www 127.0.0.1
+ip netns exec a dig @127.0.0.1 www
+""")
+    assert _out(r, 7) == "www.\ndb.\n10.0.0.6\n"
+    assert _out(r, 8) == "10.0.0.6        db alias2 www\n"
+    assert _out(r, 9) == ("Server:\t\t127.0.0.1\nAddress:\t127.0.0.1#53\n\nwww\tcanonical name = db.\nName:\tdb\n"
+                          "Address: 10.0.0.6\n** server can't find db: REFUSED\n\n")
+    assert "www.\t\t\t0\tIN\tCNAME\tdb.\ndb.\t\t\t0\tIN\tA\t10.0.0.6\n" in _out(r, 10)
+    assert "MSG SIZE  rcvd: 64" in _out(r, 10)  # the A record's owner points into the CNAME's data
+
+
+def test_dig_display_options() -> None:
+    """+noall +answer, +nocomments, +noall +comments as dig 9.18 prints them."""
+    r = run_script(LAB + "ip netns exec a dig @127.0.0.1 web +noall +answer\n"
+                         "ip netns exec a dig @127.0.0.1 web +nocomments +nocmd +nostats\n"
+                         "ip netns exec a dig @127.0.0.1 web +noall\n")
+    assert _out(r, 7) == "web.\t\t\t0\tIN\tA\t10.0.0.5\n"
+    assert _out(r, 8) == ";web.\t\t\t\tIN\tA\nweb.\t\t\t0\tIN\tA\t10.0.0.5\n"
+    assert _out(r, 9) == ""
+
+
+def test_reverse_lookups() -> None:
+    """PTR from --host-record (not --address), as dig -x, getent, host and nslookup print it (Debian 12)."""
+    r = run_script(LAB + "ip netns exec a dig @127.0.0.1 -x 10.0.0.6 +short\nip netns exec a getent hosts 10.0.0.6\n"
+                         "ip netns exec a nslookup 10.0.0.6 127.0.0.1\nip netns exec a nslookup 10.0.0.5 127.0.0.1\n"
+                         "ip netns exec a dig @127.0.0.1 -x 10.0.0.6\n")
+    assert _out(r, 7) == "db.\n"
+    assert _out(r, 8) == "10.0.0.6        db\n"
+    assert _out(r, 9) == "6.0.0.10.in-addr.arpa\tname = db.\n\n"
+    assert _out(r, 10) == "** server can't find 5.0.0.10.in-addr.arpa: REFUSED\n\n"
+    assert ";6.0.0.10.in-addr.arpa.\t\tIN\tPTR" in _out(r, 11) and "MSG SIZE  rcvd: 66" in _out(r, 11)
