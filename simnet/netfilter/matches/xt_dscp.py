@@ -56,7 +56,9 @@ class DscpMatch(Match):
     invert: bool = False
 
     module: ClassVar[str] = "dscp"
-    OPTIONS: ClassVar[dict[str, int]] = {"--dscp": 1, "--dscp-class": 1}
+    OPTION_TABLE: ClassVar[tuple[Option, ...]] = (  # exactly one of the two spellings: read by build
+        Option("--dscp", None), Option("--dscp-class", None),
+    )
 
     @classmethod
     def build(cls, opts: Opts, proto: int | None) -> "DscpMatch":
