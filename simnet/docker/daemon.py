@@ -20,7 +20,8 @@ from ipaddress import IPv4Address, IPv4Interface, IPv4Network
 from typing import TYPE_CHECKING, Any, Iterable
 
 from simnet.docker.endpoints import Endpoints
-from simnet.docker.firewall import ERAS, Firewaller, NetConfig, PortBinding
+from simnet.docker.era import ERAS, Era
+from simnet.docker.firewall import Firewaller, NetConfig, PortBinding
 from simnet.docker.images import IMAGES, container_listeners, serves_http
 from simnet.docker.images import image_key as _image_key
 from simnet.docker.inspect import Inspection
@@ -84,7 +85,7 @@ class DockerDaemon(Endpoints, ExternalConnectivity, Inspection):
     inspect documents (:mod:`~simnet.docker.inspect`), over the shared state
     (:mod:`~simnet.docker.state`); the daemon, its networks and the container lifecycle are here."""
 
-    def __init__(self, world: "World", host_ns_name: str, *, era: str = "29", iptables: bool = True,
+    def __init__(self, world: "World", host_ns_name: str, *, era: Era | str = Era.V29, iptables: bool = True,
                  ip_forward: bool = True, icc: bool = True, ip_masq: bool = True, userland_proxy: bool = True,
                  bip: str | None = None, bridge: str = "docker0", live_restore: bool = False,
                  ip_forward_no_drop: bool = False, allow_direct_routing: bool = False,
@@ -93,7 +94,7 @@ class DockerDaemon(Endpoints, ExternalConnectivity, Inspection):
             raise DockerError(f"unknown era {era!r}: choose one of {', '.join(ERAS)}")
         self.world = world
         self.host: "NetNamespace" = world.netns(host_ns_name)
-        self.era = era
+        self.era = Era(era)
         self.iptables = iptables
         self.ip_forward = ip_forward
         self.icc = icc
@@ -125,8 +126,8 @@ class DockerDaemon(Endpoints, ExternalConnectivity, Inspection):
     # -- helpers -------------------------------------------------------------------------
     def _firewaller(self) -> Firewaller:
         fw = Firewaller(self.host, self.era, hairpin=not self.userland_proxy,
-                        direct_routing=self.era in ("28", "29") and self.allow_direct_routing,
-                        raw_disabled=self.era in ("28", "29") and self.env.get("DOCKER_INSECURE_NO_IPTABLES_RAW")
+                        direct_routing=self.era.at_least(Era.V28) and self.allow_direct_routing,
+                        raw_disabled=self.era.at_least(Era.V28) and self.env.get("DOCKER_INSECURE_NO_IPTABLES_RAW")
                         == "1")
         fw.sink = self._fw_sink
         return fw
@@ -136,7 +137,7 @@ class DockerDaemon(Endpoints, ExternalConnectivity, Inspection):
         if not self.ip_forward or self.host.sysctls.get_int("net.ipv4.ip_forward") == 1:
             return
         self._sysctl("net.ipv4.ip_forward", 1)
-        if self.iptables and self.era != "1.9" and not (self.ip_forward_no_drop and self.era in ("28", "29")):
+        if self.iptables and self.era is not Era.V1_9 and not (self.ip_forward_no_drop and self.era.at_least(Era.V28)):
             self.fw._run(["-t", "filter", "-P", "FORWARD", "DROP"])
 
     def _allocate_subnet(self) -> IPv4Network:
@@ -159,9 +160,9 @@ class DockerDaemon(Endpoints, ExternalConnectivity, Inspection):
         self.allocator = PortAllocator(lo, hi, frozenset(_port_list(reserved)))
         if self.iptables:
             self.fw.init()
-        if self.era in ("1.9", "27"):
+        if self.era.before(Era.V28):
             self._forwarding()
-        if self.iptables and self.era in ("28", "29"):
+        if self.iptables and self.era.at_least(Era.V28):
             self.fw.user_chain()
         self.started = True
         stale = self.networks.pop("bridge", None)
@@ -171,12 +172,12 @@ class DockerDaemon(Endpoints, ExternalConnectivity, Inspection):
             net = self._create(n.name, bridge=n.bridge, subnet=n.subnet, gateway=n.gateway, internal=n.internal,
                                options=n.options, net_id=n.id)
             net.user_subnet, net.ip_range, net.aux_addresses = n.user_subnet, n.ip_range, n.aux_addresses
-        if stale is not None and self.era != "1.9" and self.iptables:
+        if stale is not None and self.era is not Era.V1_9 and self.iptables:
             self.fw.del_network(stale.config)  # "Clear stale bridge network", then create it anew
         if self.default_bridge != "docker0" and self.default_bridge != "none" \
                 and self.default_bridge not in self.host.devices:
             self.started = False  # setupDevice: a bridge named with -b must exist
-            words = "Error creating" if self.era == "1.9" else "error creating"
+            words = "Error creating" if self.era is Era.V1_9 else "error creating"
             raise DockerError(f"failed to start daemon: Error initializing network controller: {words} default "
                               f'"bridge" network: bridge device with non default name {self.default_bridge} must '
                               "be created manually")
@@ -192,20 +193,20 @@ class DockerDaemon(Endpoints, ExternalConnectivity, Inspection):
             self._create("bridge", bridge=self.default_bridge, subnet=subnet, gateway=gw, internal=False,
                          options={BRIDGE_OPT + "enable_icc": str(self.icc).lower(),
                                   BRIDGE_OPT + "enable_ip_masquerade": str(self.ip_masq).lower()},
-                         net_id=stale.id if stale is not None and self.era == "1.9" else self._hex(64))
+                         net_id=stale.id if stale is not None and self.era is Era.V1_9 else self._hex(64))
 
     def network_create(self, name: str, *, subnet: str | None = None, internal: bool = False,
                        options: dict[str, str] | None = None, gateway: str | None = None,
                        ip_range: str | None = None, aux_addresses: dict[str, str] | None = None) -> Network:
         """``docker network create [--subnet S [--gateway G] [--ip-range R] [--aux-address N=IP ...]]
         [--internal] [-o K=V ...] NAME``."""
-        options = {**self.default_network_opts, **(options or {})} if self.era != "1.9" else dict(options or {})
+        options = {**self.default_network_opts, **(options or {})} if self.era is not Era.V1_9 else dict(options or {})
         if not self.started:
             raise DockerError("Cannot connect to the Docker daemon at unix:///var/run/docker.sock. "
                               "Is the docker daemon running?")
         if name in self.networks or name in ("host", "none", "bridge"):
             raise DockerError(f"network with name {name} already exists")
-        if self.era in ("28", "29"):
+        if self.era.at_least(Era.V28):
             _check_advertise_options(options)
         net_id = self._hex(64)
         sub = IPv4Network(subnet) if subnet else self._allocate_subnet()
@@ -227,20 +228,20 @@ class DockerDaemon(Endpoints, ExternalConnectivity, Inspection):
                 options: dict[str, str], net_id: str) -> Network:
         host_ipv4 = options.get("com.docker.network.host_ipv4")
         icc = options.get(BRIDGE_OPT + "enable_icc", "true") == "true"
-        mode = options.get(BRIDGE_OPT + "gateway_mode_ipv4", "nat") if self.era != "1.9" else "nat"
-        modes = {"27": ("nat", "routed")}.get(self.era, ("nat", "nat-unprotected", "routed", "isolated"))
+        mode = options.get(BRIDGE_OPT + "gateway_mode_ipv4", "nat") if self.era is not Era.V1_9 else "nat"
+        modes = {Era.V27: ("nat", "routed")}.get(self.era, ("nat", "nat-unprotected", "routed", "isolated"))
         if mode not in modes:
             raise DockerError(f"failed to parse {BRIDGE_OPT}gateway_mode_ipv4 value: {mode} (unknown gateway mode "
                               f"{mode})")
         if mode == "isolated" and not internal:
             raise DockerError("gateway mode 'isolated' can only be used for an internal network")
-        if mode != "nat" and self.era == "27":
+        if mode != "nat" and self.era is Era.V27:
             raise DockerError(f"gateway_mode_ipv4={mode} is not simulated for era 27")
         inhibit = False
-        if self.era != "1.9" and BRIDGE_OPT + "inhibit_ipv4" in options:
+        if self.era is not Era.V1_9 and BRIDGE_OPT + "inhibit_ipv4" in options:
             inhibit = _parse_bool(BRIDGE_OPT + "inhibit_ipv4", options[BRIDGE_OPT + "inhibit_ipv4"])
         trusted = tuple(x for x in options.get(BRIDGE_OPT + "trusted_host_interfaces", "").split(":") if x) \
-            if self.era in ("28", "29") else ()
+            if self.era.at_least(Era.V28) else ()
         cfg = NetConfig(bridge=bridge, subnet=subnet, internal=internal, icc=icc,
                         masq=options.get(BRIDGE_OPT + "enable_ip_masquerade", "true") == "true",
                         gateway_mode=mode, host_ipv4=IPv4Address(host_ipv4) if host_ipv4 else None,
@@ -260,19 +261,19 @@ class DockerDaemon(Endpoints, ExternalConnectivity, Inspection):
             self._cmd(h, f"ip addr add {iface} dev {bridge}")
         if not self.userland_proxy:  # setupLoopbackAddressesRouting
             self._sysctl(f"net.ipv4.conf.{bridge}.route_localnet", 1)
-        if self.era in ("28", "29") and not internal:
+        if self.era.at_least(Era.V28) and not internal:
             self._forwarding()
         if self.iptables:
             others = [n.config for n in self.networks.values()]
             self.fw.new_network(cfg, others)
         # bridge netfilter: <=27.3 only for icc=false (and ip_forward on); 27.4+ also without the proxy
-        wants_brnf = not icc or (self.era != "1.9" and not self.userland_proxy)
-        if wants_brnf and (self.era != "1.9" or self.host.sysctls.get_int("net.ipv4.ip_forward") == 1):
+        wants_brnf = not icc or (self.era is not Era.V1_9 and not self.userland_proxy)
+        if wants_brnf and (self.era is not Era.V1_9 or self.host.sysctls.get_int("net.ipv4.ip_forward") == 1):
             self._sysctl("net.bridge.bridge-nf-call-iptables", 1)
         self.host.set_up(bridge, True)  # setupDeviceUp
         self._cmd(h, f"ip link set {bridge} up")
         self.networks[name] = net
-        if self.iptables and self.era == "27":
+        if self.iptables and self.era is Era.V27:
             self.fw.user_chain()  # setupUserChain after every NewNetwork
         return net
 
@@ -280,7 +281,7 @@ class DockerDaemon(Endpoints, ExternalConnectivity, Inspection):
         """``docker network rm NAME``: its rules and its bridge go."""
         net = self._network(name)
         if net.endpoints:
-            if self.era in ("28", "29"):  # ActiveEndpointsError lists them from 28
+            if self.era.at_least(Era.V28):  # ActiveEndpointsError lists them from 28
                 eps = ", ".join(f'name:"{cn}" id:"{self._endpoint_id(self.containers[cn], net)[:12]}"'
                                 for cn in net.endpoints)
                 raise DockerError(f"error while removing network: network {name} has active endpoints ({eps})")
@@ -363,22 +364,22 @@ class DockerDaemon(Endpoints, ExternalConnectivity, Inspection):
             addr = None
             reasons.append(f"invalid IPv4 address: {ip}")
         if net.name in ("bridge", "host", "none"):
-            reasons.append("user-specified IP address is supported on user-defined networks only" if self.era == "29"
+            reasons.append("user-specified IP address is supported on user-defined networks only" if self.era is Era.V29
                            else "user specified IP address is supported on user defined networks only")
         elif addr is not None and not net.user_subnet and not self._ip_without_subnet():
             reasons.append("user specified IP address is supported only when connecting to networks with user "
                            "configured subnets")
         elif addr is not None and addr not in net.subnet:
-            reasons.append(f"no configured subnet contains IP address {ip}" if self.era == "29" else
+            reasons.append(f"no configured subnet contains IP address {ip}" if self.era is Era.V29 else
                            f"no configured subnet or ip-range contain the IP address {ip}")
         if reasons:
-            raise DockerError("\n".join(reasons) if self.era == "1.9" else
+            raise DockerError("\n".join(reasons) if self.era is Era.V1_9 else
                               "invalid endpoint settings:\n" + "\n".join(reasons))
 
     def _ip_without_subnet(self) -> bool:
         """From 29.1 ``--ip`` is accepted on a network created without ``--subnet`` (it must be in the
         subnet the daemon picked); earlier eras refuse it."""
-        return self.era == "29"
+        return self.era is Era.V29
 
     def _random_name(self) -> str:
         left = ("admiring", "brave", "eager", "focused", "happy", "jolly", "nifty", "quirky", "relaxed", "vibrant")
@@ -461,9 +462,9 @@ class DockerDaemon(Endpoints, ExternalConnectivity, Inspection):
     def _start_error(self, c: Container, msg: str) -> str:
         """How ``docker start``/``run`` reports a networking failure: 28.1+ wraps it
         (daemon/start_linux.go, errSetupNetworking), 1.9 names the container."""
-        if self.era == "1.9":
+        if self.era is Era.V1_9:
             return f"Cannot start container {c.id}: {msg}"
-        return f"failed to set up container networking: {msg}" if self.era in ("28", "29") else msg
+        return f"failed to set up container networking: {msg}" if self.era.at_least(Era.V28) else msg
 
     def _processes(self, c: Container) -> None:
         """The container's main process: the listeners its image or command opens."""
@@ -577,7 +578,7 @@ class DockerDaemon(Endpoints, ExternalConnectivity, Inspection):
         """The daemon stops (``systemctl stop docker``): without live-restore its containers stop too;
         networks, bridges and their rules stay."""
         for c in list(self.containers.values()):
-            if c.running and self.live_restore and self.era != "1.9":
+            if c.running and self.live_restore and self.era is not Era.V1_9:
                 c.restart_on_boot = False  # it keeps running
             elif c.running:
                 self._stop_container(c)
@@ -602,6 +603,8 @@ class DockerDaemon(Endpoints, ExternalConnectivity, Inspection):
                 value = IPv4Interface(value) if value else None
             if key == "era" and value not in ERAS:
                 raise DockerError(f"unknown era {value!r}: choose one of {', '.join(ERAS)}")
+            if key == "era":
+                value = Era(value)
             setattr(self, key, value)
         owned = self.fw.owned
         self.fw = self._firewaller()

@@ -10,6 +10,7 @@ from ipaddress import IPv4Address, IPv4Interface
 from typing import TYPE_CHECKING
 
 from simnet.addresses import MacAddress
+from simnet.docker.era import Era
 from simnet.docker.model import Container, Endpoint, Network
 from simnet.docker.state import DaemonState, DockerError
 
@@ -40,7 +41,7 @@ class Endpoints(DaemonState):
                 lladdr = MacAddress(mac) if not isinstance(mac, MacAddress) else mac
             except (ValueError, TypeError):
                 raise DockerError(f"invalid MAC address: {mac}") from None
-        elif self.era in ("1.9", "27"):
+        elif self.era.before(Era.V28):
             lladdr = MacAddress(int.from_bytes(bytes([0x02, 0x42]) + addr.packed, "big"))
         else:
             lladdr = self.world.random_mac()
@@ -78,7 +79,7 @@ class Endpoints(DaemonState):
         (default 1000); the first at once.  Neighbours holding an entry for the address take the new
         MAC (see :func:`simnet.arp.arp_update`).  The kernel runner cannot send raw ARP: the export
         replays the first message's effect on each neighbour table as ``ip neigh replace``."""
-        if self.era not in ("28", "29"):
+        if not self.era.at_least(Era.V28):
             return
         from simnet.datapath import dev_xmit
         from simnet.packet import Arp, ArpOp, Ethernet, EtherType, Packet

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from ipaddress import IPv4Address, IPv4Network
 
+from simnet.docker.era import Era
 from simnet.docker.firewall import PortBinding
 from simnet.docker.model import Container, Network
 from simnet.docker.portalloc import AllocationError
@@ -59,9 +60,9 @@ class ExternalConnectivity(DaemonState):
     def _sync_routed(self, c: Container, *, drop_all: bool = False) -> None:
         """29 programs every endpoint, not only the gateway (``portBindingMode{routed: true}``): the
         routed-mode bindings of a routed network's endpoint exist whether or not it is the gateway."""
-        if self.era != "29" and not c.routed:
+        if self.era is not Era.V29 and not c.routed:
             return
-        want = {} if drop_all or self.era != "29" else {
+        want = {} if drop_all or self.era is not Era.V29 else {
             net.name: (net, addr) for net, addr, _ in self._endpoints(c)
             if net.config.gateway_mode == "routed" and net is not c.gw_net and not net.internal}
         for name in [n for n in c.routed if n not in want]:
@@ -91,16 +92,16 @@ class ExternalConnectivity(DaemonState):
     def _bind_error(self, b: PortBinding, addr: IPv4Address) -> str | None:
         """What binding the host port says if a host socket holds it (None: free).  28+: the daemon
         binds it itself; earlier, docker-proxy does (so only with the proxy on)."""
-        if self.era not in ("28", "29") and not self.userland_proxy:
+        if not self.era.at_least(Era.V28) and not self.userland_proxy:
             return None
         try:
             probe = self.host.sockets.listen(b.proto, b.host_port, b.host_ip)
         except SimnetError:
             hip = b.host_ip or "0.0.0.0"
-            if self.era in ("28", "29"):
+            if self.era.at_least(Era.V28):
                 return (f"failed to bind host port for {hip}:{b.host_port}:{addr}:{b.container_port}/{b.proto}: "
                         "address already in use")
-            fam = "4" if self.era == "27" else ""
+            fam = "4" if self.era is Era.V27 else ""
             return f"Error starting userland proxy: listen {b.proto}{fam} {hip}:{b.host_port}: bind: address already in use"
         self.host.sockets.listeners.remove(probe)
         return None
@@ -127,7 +128,7 @@ class ExternalConnectivity(DaemonState):
 
     def _external_error(self, c: Container, net: Network, msg: str) -> str:
         """A port-binding failure in the era's words (endpoint.go's programExternalConnectivity)."""
-        if self.era == "1.9":
+        if self.era is Era.V1_9:
             return f"failed to create endpoint {c.name} on network {net.name}: {msg}"
         return (f"driver failed programming external connectivity on endpoint {c.name} "
                 f"({self._endpoint_id(c, net)}): {msg}")
@@ -179,7 +180,7 @@ class ExternalConnectivity(DaemonState):
     def _clear_conntrack(self, addr: IPv4Address, udp_ports: list[int]) -> None:
         """clearConntrackEntries (20.10+): the host's flows whose reply tuple has the endpoint's address
         as source or destination (netlink's ConntrackNatAnyIP), and UDP flows to its host ports."""
-        if self.era == "1.9":
+        if self.era is Era.V1_9:
             return
         table = self.host.conntrack
         for key, pick in (("-r", lambda t: t.reply.src == addr), ("-q", lambda t: t.reply.dst == addr)):

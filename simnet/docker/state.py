@@ -11,6 +11,7 @@ import hashlib
 from ipaddress import IPv4Address, IPv4Interface
 from typing import TYPE_CHECKING
 
+from simnet.docker.era import Era
 from simnet.docker.firewall import Firewaller, PortBinding
 from simnet.docker.model import Container, Network
 from simnet.docker.portalloc import PortAllocator
@@ -39,7 +40,7 @@ class DaemonState:
 
     world: "World"
     host: "NetNamespace"
-    era: str
+    era: Era
     iptables: bool
     ip_forward: bool
     icc: bool
@@ -88,7 +89,7 @@ class DaemonState:
 
     def not_running(self, c: Container) -> str:
         """errNotRunning: lower case from 17.x on."""
-        return f"{'Container' if self.era == '1.9' else 'container'} {c.id} is not running"
+        return f"{'Container' if self.era is Era.V1_9 else 'container'} {c.id} is not running"
 
     def _requested(self, c: Container) -> list[PortBinding]:
         """The container's port bindings as requested: ``-p`` specs, then ``-P`` (host port 0) for every
