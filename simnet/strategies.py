@@ -201,7 +201,8 @@ def matches(*, modules: tuple[str, ...] | None = None) -> st.SearchStrategy:
 
 
 def _target_spec(table: str) -> st.SearchStrategy[tuple[str | None, str]]:
-    common = [st.just((None, "-j ACCEPT")), st.just((None, "-j RETURN")),
+    common: list[st.SearchStrategy[tuple[str | None, str]]] = [
+              st.just((None, "-j ACCEPT")), st.just((None, "-j RETURN")),
               _text().map(lambda p: (None, f'-j LOG --log-prefix "{p[:29]}"')),
               st.integers(0, 7).map(lambda lv: (None, f"-j LOG --log-level {lv}")),
               st.tuples(st.integers(0, 2**32 - 1), st.integers(0, 2**32 - 1)).map(
@@ -337,7 +338,7 @@ from ipaddress import IPv4Address, IPv4Network  # noqa: E402
 from simnet.addresses import IPProto, MacAddress, Port  # noqa: E402
 from simnet.packet import Icmp, IcmpType, IPv4, Packet, Tcp, TcpFlags, Udp  # noqa: E402
 
-st.register_type_strategy(Port, st.integers(1, 65535).map(Port))  # type: ignore[arg-type]
+st.register_type_strategy(Port, st.integers(1, 65535).map(Port))
 
 
 def mac_addresses(*, unicast: bool = True) -> st.SearchStrategy[MacAddress]:

@@ -107,9 +107,9 @@ class _Opts:
                 while j < len(w):
                     short = "-" + w[j]
                     if short in values:
-                        val = w[j + 1:] or (args[i + 1] if i + 1 < len(args) else None)
-                        if val is None:
+                        if not w[j + 1:] and i + 1 >= len(args):
                             raise _err(cmd, f"{prog}: flag needs an argument: '{w[j]}' in -{w[j]}")
+                        val = w[j + 1:] or args[i + 1]
                         if not w[j + 1:]:
                             i += 1
                         key = values[short]
@@ -171,7 +171,7 @@ def _host(run: Any, ns: str | None) -> str:
 
 
 def _daemon(run: Any, ns: str | None) -> DockerDaemon:
-    d = run.docker.get(_host(run, ns))
+    d: DockerDaemon | None = run.docker.get(_host(run, ns))
     if d is None or not d.started:
         raise DockerError(_NOT_RUNNING)
     return d

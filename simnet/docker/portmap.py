@@ -183,8 +183,8 @@ class ExternalConnectivity(DaemonState):
         if self.era is Era.V1_9:
             return
         table = self.host.conntrack
-        for key, pick in (("-r", lambda t: t.reply.src == addr), ("-q", lambda t: t.reply.dst == addr)):
-            doomed = [conn for conn in table if pick(conn)]
+        for key, side in (("-r", "src"), ("-q", "dst")):
+            doomed = [conn for conn in table if getattr(conn.reply, side) == addr]
             for conn in doomed:
                 table.remove(conn)
             if doomed:

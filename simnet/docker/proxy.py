@@ -35,7 +35,7 @@ class _Accepted(list):  # type: ignore[type-arg]
         super().__init__()
         self.proxy = proxy
 
-    def append(self, seen: Seen) -> None:  # type: ignore[override]
+    def append(self, seen: Seen) -> None:
         self.proxy.accepted.append(seen)
         self.proxy.ns.world.schedule(0.0, self.proxy.forward, seen)
 
