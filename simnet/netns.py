@@ -24,6 +24,7 @@ from simnet.sysctl import Sysctls
 
 if TYPE_CHECKING:
     from simnet.netfilter.conntrack_table import ConntrackTable
+    from simnet.netfilter.ipset import IpSet
     from simnet.netfilter.rule import Rule
     from simnet.netfilter.ruleset import Ruleset
     from simnet.socket import SocketTable
@@ -102,7 +103,7 @@ class NetNamespace:
         self.ruleset: Ruleset = Ruleset()
         self.conntrack: ConntrackTable = ConntrackTable(self)
         self.sockets: SocketTable = SocketTable(self)
-        self.ipsets: dict[str, object] = {}
+        self.ipsets: dict[str, IpSet] = {}
         self.match_state: dict[object, object] = {}
         self._next_ifindex = 1
         self._ct_cache: tuple[object, bool] = ((), False)

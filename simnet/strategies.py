@@ -11,6 +11,7 @@ Docker hosts (a daemon with networks and containers, as the script that sets the
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from hypothesis import strategies as st
 from hypothesis.errors import InvalidArgument
@@ -413,10 +414,10 @@ def routes(*, devs: tuple[str, ...] = ("eth0", "eth1"), table: int = RouteTable.
     return build()
 
 
-def routing_tables(*, max_size: int = 20, **kwargs: object) -> st.SearchStrategy[list[Route]]:
+def routing_tables(*, max_size: int = 20, **kwargs: Any) -> st.SearchStrategy[list[Route]]:
     if max_size < 0:
         raise InvalidArgument(f"{max_size=} must be >= 0")
-    return st.lists(routes(**kwargs), max_size=max_size)  # type: ignore[arg-type]
+    return st.lists(routes(**kwargs), max_size=max_size)
 
 
 # =========================================================================== worlds

@@ -524,7 +524,8 @@ class DockerDaemon(Endpoints, ExternalConnectivity, Inspection):
                 bindings = c.routed.pop(network)
                 if self.iptables:
                     self.fw.del_ports(net.config, c.address, list(bindings))
-            self._detach(c, net, c.address, c.veth)  # type: ignore[arg-type]
+            assert c.address is not None  # a running container on a network has its address there
+            self._detach(c, net, c.address, c.veth)
             c.network, c.address, c.veth = None, None, None
             self._update_gateway(c)
             return

@@ -17,7 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from ipaddress import IPv4Address, IPv4Network
 import re
-from typing import TYPE_CHECKING, Callable
+from typing import TYPE_CHECKING, Callable, Sequence
 
 from simnet.docker.era import ERAS, Era
 from simnet.netfilter.iptables import IptablesError, iptables
@@ -317,7 +317,7 @@ class Firewaller:
             return ("-j", "SNAT", "--to-source", str(net.host_ipv4))
         return ("-j", "MASQUERADE")
 
-    def new_network(self, net: NetConfig, others: list[NetConfig] = ()) -> None:  # type: ignore[assignment]
+    def new_network(self, net: NetConfig, others: Sequence[NetConfig] = ()) -> None:
         """The network's rules, in the era's order; ``others``: the existing networks (1.9 isolation)."""
         self._recording = self.owned.setdefault(net.bridge, [])
         try:
@@ -331,7 +331,7 @@ class Firewaller:
             if self._chain_exists(table, chain):
                 self.delete(table, chain, *spec)
 
-    def _new_network(self, net: NetConfig, others: list[NetConfig]) -> None:
+    def _new_network(self, net: NetConfig, others: Sequence[NetConfig]) -> None:
         br, sub = net.bridge, str(net.subnet)
         if self.era is Era.V1_9:
             if net.masq:

@@ -23,7 +23,7 @@ if TYPE_CHECKING:
     from simnet.netns import NetNamespace
 
 
-class _Accepted(list):  # type: ignore[type-arg]
+class _Accepted(list["Seen"]):
     """The listener's ``seen`` list; each arrival triggers the forward connection.
 
     The proxy is not the application a probe is about: what it accepts goes to
