@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 
 from simnet.addresses import IPProto
 from simnet.packet import IPv4, Packet, Tcp, TcpFlags, Udp
-from simnet.socket import ClientSocket, Listener, Seen, syn_options
+from simnet.socket import ClientSocket, Listener, Seen, SockState, syn_options
 
 if TYPE_CHECKING:
     from simnet.docker.firewall import PortBinding
@@ -88,7 +88,7 @@ class DockerProxy:
             pkt = Packet(ip=IPv4(src=src, dst=dst, proto=IPProto.UDP), l4=Udp(sport=lport, dport=dport),
                          payload=b"x\n")
         else:
-            sock = ClientSocket(proto="tcp", laddr=src, lport=lport, raddr=dst, rport=dport, state="syn-sent",
+            sock = ClientSocket(proto="tcp", laddr=src, lport=lport, raddr=dst, rport=dport, state=SockState.SYN_SENT,
                                 isn=world.rng.getrandbits(32))
             ns.sockets.clients[("tcp", src, lport, dst, dport)] = sock
             pkt = Packet(ip=IPv4(src=src, dst=dst, proto=IPProto.TCP),
