@@ -38,7 +38,7 @@ def parse_size(word: str, *, blocks: bool = False) -> int:
     if m[4]:
         return n * 512
     if m[2]:
-        return int(n * (1000 if m[3] == "B" else 1024) ** _POWERS[m[2].lower()])
+        return n * (1000 if m[3] == "B" else 1024) ** _POWERS[m[2].lower()]
     return n
 
 
@@ -50,7 +50,7 @@ def _fs(run: ToolRun, ns: str | None) -> FileSystem:
     """The host's files; under ``ip netns exec NS`` NS must exist (else ip's "Cannot open network namespace")."""
     if ns is not None:
         run.ns(ns)
-    return run.world.files
+    return run.world.files  # type: ignore[no-any-return]
 
 
 def _fail(e: FileError, text: str) -> ToolError:
