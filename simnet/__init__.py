@@ -17,6 +17,7 @@ from simnet.files import FileSystem
 from simnet.netfilter.rule import Rule
 from simnet.netfilter.ruleset import Ruleset
 from simnet.netns import NetNamespace
+from simnet.pmtu import PmtuDisc
 from simnet.probe import ProbeResult, ping, tcp_connect, udp_send
 from simnet.reach import reach as reachability_matrix
 from simnet.script.expect import ScriptError
@@ -41,8 +42,9 @@ def __getattr__(name: str) -> object:
 
 __all__ = [
     "draw", "draw_chains", "draw_hooks", "draw_sequence", "draw_topology",
-    "ConfigError", "Diagnosis", "Disposition", "DnsSettings", "DockerDaemon", "FileSystem", "KernelError", "NetNamespace",
-    "ProbeResult", "Report", "Rule", "RuleSyntaxError", "Ruleset", "ScriptError", "SimnetError",
+    "ConfigError", "Diagnosis", "Disposition", "DnsSettings", "DockerDaemon", "FileSystem", "KernelError",
+    "NetNamespace", "PmtuDisc", "ProbeResult", "Report", "Rule", "RuleSyntaxError", "Ruleset", "ScriptError",
+    "SimnetError",
     "Trace", "World", "assert_reachable", "assert_unreachable", "describe", "explain", "ping",
     "reachability", "reachability_matrix", "replay_script", "run_script", "tcp_connect", "udp_send",
     "world_script",

@@ -186,7 +186,7 @@ PING_MAX_SIZE = 65507
 
 def ping(world: "World", netns: str, dst: IPv4Address | str, *, count: int = 1, timeout: float = 1.0,
          src: IPv4Address | None = None, interface: str | None = None, interval: float = 1.0,
-         ttl: int = 64, size: int = PING_DATA, pmtudisc: "PmtuDisc | None" = None) -> ProbeResult:
+         ttl: int = 64, size: int = PING_DATA, pmtudisc: "PmtuDisc | str | None" = None) -> ProbeResult:
     """``ping -c COUNT -W TIMEOUT [-I SRC] [-s SIZE] [-M do|want|dont|probe] DST``: echo requests
     one interval apart, each with SIZE data bytes after its 8-byte ICMP header (the reply echoes
     them). ``pmtudisc`` (None: the namespace's default, want unless ``ip_no_pmtu_disc``) sets DF
@@ -197,7 +197,7 @@ def ping(world: "World", netns: str, dst: IPv4Address | str, *, count: int = 1, 
     time in proportion to its count but memory and report size that do not grow with it.
     """
     from simnet.datapath import send_ip
-    from simnet.pmtu import default_pmtudisc
+    from simnet.pmtu import PmtuDisc, default_pmtudisc
 
     ns = world.netns(netns)
     dst = IPv4Address(dst)
@@ -205,6 +205,16 @@ def ping(world: "World", netns: str, dst: IPv4Address | str, *, count: int = 1, 
     start = world.now
     saddr = _source(ns, dst, src, interface)
     ident = world.rng.randint(1, 0xFFFF)
+    if not isinstance(size, int) or isinstance(size, bool) or size < 0:
+        raise TypeError(f"ping: expected size as a non-negative int of data bytes, got {type(size).__name__} {size!r}")
+    if isinstance(pmtudisc, str):
+        try:
+            pmtudisc = PmtuDisc.parse(pmtudisc)
+        except KeyError:
+            raise ValueError(f"ping: pmtudisc {pmtudisc!r}: expected 'do', 'want', 'dont' or 'probe'") from None
+    elif pmtudisc is not None and not isinstance(pmtudisc, PmtuDisc):
+        raise TypeError(f"ping: expected pmtudisc as a PmtuDisc or 'do'/'want'/'dont', got "
+                        f"{type(pmtudisc).__name__} {pmtudisc!r}")
     mode = default_pmtudisc(ns) if pmtudisc is None else pmtudisc
     local_mtu: list[int] = []
     sock = ClientSocket(proto="icmp", laddr=saddr or IPv4Address(0), lport=ident, raddr=dst, rport=0,
