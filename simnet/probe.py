@@ -424,7 +424,10 @@ def udp_send(world: "World", netns: str, dst: IPv4Address | str, dport: int, dat
     ns.sockets.clients[key] = sock
     tid = world.tracer.new(pkt, ns.name)
     world.tracer.step(tid, Sent(netns=ns.name, packet=pkt, by="udp send"))
-    err = send_ip(ns, pkt, tid)
+    from simnet.pmtu import default_pmtudisc
+
+    # udp_sendmsg builds the datagram as the socket's mode says: DF on what fits (want)
+    err = send_ip(ns, pkt, tid, pmtudisc=default_pmtudisc(ns))
     deadline = start + _bounded(timeout) - 1e-9
     # nc waits -w, but stops when the send fails or an ICMP error makes its recv fail (hard
     # errors; the kernel runner sets IP_RECVERR and stops at any): the clock stops there too
