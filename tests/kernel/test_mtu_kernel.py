@@ -15,7 +15,7 @@ import pytest
 
 from simnet.script.interpreter import run_script
 from tests.kernel.machine import skip_reason
-from tests.unit.test_mtu import ROUTER
+from tests.unit.test_mtu import REFRAGMENT, ROUTER
 
 pytestmark = pytest.mark.kernel
 
@@ -139,7 +139,8 @@ def _ping_says(result: dict) -> str:
     return " 0 received, 100% packet loss"
 
 
-@pytest.mark.parametrize("name, script", [("pmtu", PMTU), ("sysctls", SYSCTLS), ("links", LINKS)])
+@pytest.mark.parametrize("name, script", [("pmtu", PMTU), ("sysctls", SYSCTLS), ("links", LINKS),
+                                          ("refragment", REFRAGMENT)], ids=lambda x: x if len(x) < 20 else "")
 def test_the_transcript_is_the_kernels(name: str, script: str) -> None:
     reason = skip_reason() or (None if shutil.which("ping") else "needs ping (apt-get install iputils-ping)")
     if reason:

@@ -109,6 +109,42 @@ def test_conntrack_reassembles_before_the_rules_and_the_router_refragments() -> 
     assert rows[("filter", "FORWARD", 1)] == (2, 1528 * 2) and ("filter", "FORWARD", 2) not in rows
 
 
+#: a's own link and r's side of it at 1400, r -- b at 1500; r tracks connections
+REFRAGMENT = """\
+ip netns add a
+ip netns add r
+ip netns add b
+ip -n a link add va type veth peer name ra netns r
+ip -n r link add rb type veth peer name vb netns b
+ip -n a addr add 10.0.1.2/24 dev va
+ip -n a link set va up mtu 1400
+ip -n a route add default via 10.0.1.1
+ip -n r addr add 10.0.1.1/24 dev ra
+ip -n r link set ra up mtu 1400
+ip -n r addr add 10.0.2.1/24 dev rb
+ip -n r link set rb up
+ip -n b addr add 10.0.2.2/24 dev vb
+ip -n b link set vb up
+ip -n b route add default via 10.0.2.1
+ip netns exec r sysctl -qw net.ipv4.ip_forward=1
+ip netns exec r iptables -A FORWARD -m conntrack --ctstate NEW,ESTABLISHED
+ip netns exec b iptables -t raw -A PREROUTING -f
+ip netns exec b iptables -t raw -A PREROUTING
+ip netns exec a ping -c 1 -W 1 -s 1472 10.0.2.2
+ip netns exec b iptables -t raw -L PREROUTING -v -n -x
+ip netns exec r iptables -L FORWARD -v -n -x
+"""
+
+
+def test_a_conntrack_router_sends_a_reassembled_datagram_on_in_its_original_pieces() -> None:
+    """a fragments to 1396 + 124 (its link is 1400); r reassembles for conntrack and FORWARD
+    sees 1500 bytes, but b (no conntrack) still receives 1396 + 124 although r -- b is 1500."""
+    (p,) = run_script(REFRAGMENT).to_json()["probes"]
+    assert p["outcome"] == "reply"
+    assert _rows(p, "b")[("raw", "PREROUTING", 1)] == (1, 124) and _rows(p, "b")[("raw", "PREROUTING", 2)] == (2, 1520)
+    assert _rows(p, "r")[("filter", "FORWARD", 1)] == (2, 3000)
+
+
 def test_min_pmtu_locks_a_smaller_mtu_and_want_stops_setting_df() -> None:
     doc = _run("ip -n r link set rb mtu 500\nip -n b link set vb mtu 500\n"
                "ip netns exec a ping -c 2 -i 0.2 -W 1 -s 1000 -M do 10.0.2.2\n"
