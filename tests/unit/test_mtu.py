@@ -295,3 +295,23 @@ def test_an_incomplete_queue_expires_after_ipfrag_time() -> None:
     assert queues.add(pieces[0], 0.0, "local") is None and queues.add(pieces[1], 0.0, "local") is None
     # 31 s later the first pieces are gone: the last one alone completes nothing
     assert queues.add(pieces[2], 31.0, "local") is None
+
+
+def test_ip_route_show_and_flush_cache() -> None:
+    """'ip route show cache' lists the exceptions (exact destination only); 'flush cache' empties
+    them (a bare 'cache' line, as 6.18 lists them) until the next frag-needed fills them again."""
+    doc = _run("ip netns exec a ping -c 1 -W 1 -s 1472 -M do 10.0.2.2\n"
+               "ip -n a route show cache\n"
+               "ip -n a route show cache 10.0.2.0/24\n"
+               "ip -n a route flush cache\n"
+               "ip -n a route get 10.0.2.2\n"
+               "ip -n a route show cache\n"
+               "ip netns exec a ping -c 1 -W 1 -s 1472 -M do 10.0.2.2\n"
+               "ip -n a route get 10.0.2.2\n")
+    out = {o["command"].split(" ", 3)[-1] + f"#{i}": o["stdout"] for i, o in enumerate(doc["outputs"])}
+    shown = [v for k, v in out.items() if k.startswith("route show cache#")]
+    assert shown == ["10.0.2.2 via 10.0.1.1 dev va \n    cache expires 599sec mtu 1400 \n",
+                     "10.0.2.2 via 10.0.1.1 dev va \n    cache \n"]
+    gets = [v for k, v in out.items() if k.startswith("route get")]
+    assert gets[0].endswith("    cache \n") and gets[1].endswith("cache expires 599sec mtu 1400 \n")
+    assert [p["outcome"] for p in doc["probes"]] == ["unreachable", "unreachable"]

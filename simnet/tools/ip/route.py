@@ -15,6 +15,7 @@ from simnet.tools.ip.common import (
 )
 
 if TYPE_CHECKING:
+    from simnet.routing import NexthopException
     from simnet.netns import NetNamespace
     from simnet.world import World
 
@@ -35,6 +36,8 @@ class _RouteSpec:
     proto: RouteProto | None = None
     scope: Scope | None = None
     onlink: bool = False
+    cache: bool = False
+    """``ip route show|flush cache``: the next-hop exceptions, not the FIB."""
 
 
 def _parse_route(args: Args, *, for_show: bool = False) -> _RouteSpec:
@@ -74,6 +77,9 @@ def _parse_route(args: Args, *, for_show: bool = False) -> _RouteSpec:
                 w in ("local", "broadcast") and spec.dst is None:
             args.take()
             spec.type = _TYPES[w]
+        elif w in ("cache", "cloned", "cached") and for_show:
+            args.take()
+            spec.cache = True
         elif w in ("root", "match", "exact") and for_show:
             word = args.next_arg()
             spec.dst = inet_prefix(word)
@@ -103,6 +109,43 @@ def _route_text(route: Route, ns: "NetNamespace", *, show_table: bool, show_dev:
     return text + "\n"
 
 
+def _cache_flags(exc: "NexthopException", now: float) -> str:
+    """rt_fill_info's words for an exception: RTCF_REDIRECTED, the seconds left, rounded down (the
+    kernel's clock has always moved on a little: 299 right after a redirect, 599 after a
+    frag-needed, on 6.18), then the learnt MTU as a metric ("mtu lock N" below min_pmtu); an
+    exception emptied by ``ip route flush cache`` has none of them."""
+    if exc.gateway is None and not exc.pmtu:
+        return ""
+    flags = ("<redirected> " if exc.gateway is not None else "") + \
+        f"expires {max(0, math.ceil(exc.expires - now) - 1)}sec "
+    if exc.pmtu:
+        flags += f"mtu {'lock ' if exc.mtu_locked else ''}{exc.pmtu} "
+    return flags
+
+
+def _show_cache(world: "World", ns: "NetNamespace", spec: _RouteSpec, *, flush: bool) -> str:
+    """``ip route show cache [DST]``: each next-hop exception as ``DST via GW dev D`` and its cache
+    line; ``ip route flush cache`` (rt_cache_flush: a new genid) empties them all, and 6.18
+    then lists them with a bare ``cache`` line until a new frag-needed or redirect fills them."""
+    out = []
+    for (route, dst), exc in sorted(ns.fib.exceptions.items(), key=lambda kv: int(kv[0][1])):
+        if ns.fib.exception_for(route, dst, world.now) is None:
+            continue
+        if spec.dst is not None and (spec.dst.prefixlen != 32 or dst != spec.dst.network_address):
+            continue  # an exact match: 'show cache 10.0.2.0/24' lists nothing (6.18)
+        if spec.dev is not None and route.dev != spec.dev:
+            continue
+        if flush:
+            ns.fib.exceptions[(route, dst)] = replace(exc, gateway=None, pmtu=0, mtu_locked=False,
+                                                      expires=math.inf)
+            continue
+        via = exc.gateway or route.via
+        words = [str(dst)] + (["via", str(via)] if via is not None else []) + \
+            (["dev", route.dev] if route.dev is not None and spec.dev is None else [])
+        out.append(" ".join(words) + " \n    cache " + _cache_flags(exc, world.now) + "\n")
+    return "".join(out)
+
+
 def _table_order(t: int) -> tuple[int, int]:
     # the kernel dumps its table hash (256 buckets, id & 0xff) bucket by bucket
     return (t & 0xFF, t)
@@ -117,6 +160,8 @@ def compile_route(args: Args, opts: Opts) -> Callable[["World", "NetNamespace"],
         def show(world: "World", ns: "NetNamespace") -> str:
             if spec.dev is not None:
                 ns.dev(spec.dev)
+            if spec.cache:
+                return _show_cache(world, ns, spec, flush=sub == "flush")
             table = RouteTable.MAIN if spec.table is None else spec.table
             if table != 0 and table not in ns.fib.tables:
                 raise IpError("Error: ipv4: FIB table does not exist.\nDump terminated", 2)
@@ -263,12 +308,6 @@ def _compile_route_get(args: Args) -> Callable[["World", "NetNamespace"], str]:
         fib_route = ns.fib.lookup(dst, src=src, oif=oif, mark=mark, usable=ns.route_usable)  # type: ignore[arg-type]
         exc = ns.fib.exception_for(fib_route, dst, world.now) if fib_route is not None else None  # type: ignore[arg-type]
         if exc is not None:
-            # rt_fill_info: RTCF_REDIRECTED, the seconds left, rounded down (the kernel's clock
-            # has always moved on a little: 299 right after a redirect, 599 after a frag-needed,
-            # on 6.18), then the learnt MTU as a metric ("mtu lock N" below min_pmtu)
-            flags = ("<redirected> " if exc.gateway is not None else "") + \
-                f"expires {max(0, math.ceil(exc.expires - world.now) - 1)}sec "
-            if exc.pmtu:
-                flags += f"mtu {'lock ' if exc.mtu_locked else ''}{exc.pmtu} "
+            flags = _cache_flags(exc, world.now)
         return " ".join(words) + " \n    cache " + flags + "\n"
     return get
