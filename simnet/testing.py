@@ -202,7 +202,9 @@ def world_script(world: "World") -> str:
         for dev in by_name:
             if dev.mac_set:
                 out.append(f"ip -n {ns.name} link set {dev.ifname} address {dev.lladdr}")
-            if dev.mtu_set:
+            default_mtu = 65536 if dev.kind is LinkKind.LOOPBACK else 1500
+            if dev.mtu_set or dev.kind is not LinkKind.BRIDGE and dev.mtu != default_mtu:
+                # a bridge's own MTU only when set by hand (else it follows its ports'): MTUs matter (#15)
                 out.append(f"ip -n {ns.name} link set {dev.ifname} mtu {dev.mtu}")
             if dev.master is not None:
                 out.append(f"ip -n {ns.name} link set {dev.ifname} master {dev.master}")

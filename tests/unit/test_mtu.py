@@ -315,3 +315,14 @@ def test_ip_route_show_and_flush_cache() -> None:
     gets = [v for k, v in out.items() if k.startswith("route get")]
     assert gets[0].endswith("    cache \n") and gets[1].endswith("cache expires 599sec mtu 1400 \n")
     assert [p["outcome"] for p in doc["probes"]] == ["unreachable", "unreachable"]
+
+
+def test_world_script_keeps_link_mtus() -> None:
+    """world_script writes a veth's MTU (it decides what passes now), a bridge's only when set."""
+    from simnet import world_script
+
+    world = run_script(ROUTER).world
+    lines = world_script(world).splitlines()
+    assert "ip -n r link set rb mtu 1400" in lines and "ip -n b link set vb mtu 1400" in lines
+    again = run_script("\n".join(lines) + "\nip netns exec a ping -c 1 -W 1 -s 1472 -M do 10.0.2.2\n").to_json()
+    assert again["probes"][0]["icmp"]["mtu"] == 1400
