@@ -199,8 +199,8 @@ def ip_forward(ns: "NetNamespace", skb: Skb, route: Route, tid: int) -> None:
         ns.world.tracer.drop(tid, ns.name, f"TTL {ip.ttl} would reach 0", Disposition.TTL_EXCEEDED)
         icmp_send(ns, skb, IcmpType.TIME_EXCEEDED, 0, tid, reason="TTL exceeded in transit")
         return
-    mtu = pmtu.forward_mtu(ns, route)
-    if pmtu.exceeds_mtu(skb, mtu):
+    mtu = pmtu.forward_mtu(ns, route) if ip.df else 0
+    if ip.df and pmtu.exceeds_mtu(skb, mtu):
         # ip_forward: before the TTL decrement and the FORWARD hook (FORWARD never counts it)
         ns.world.tracer.drop(tid, ns.name, f"{skb.packet.length} bytes with DF set do not fit {route.dev}'s "
                              f"MTU {mtu}: fragmentation needed", Disposition.DROPPED)
@@ -230,11 +230,10 @@ def ip_output(ns: "NetNamespace", skb: Skb, route: Route, tid: int) -> None:
         ns.world.tracer.drop(tid, ns.name, f"route device {route.dev} vanished", Disposition.LINK_DOWN)
         return
     nexthop = route.via if route.via is not None else ip.dst
-    mtu = pmtu.output_mtu(ns, out, route, dev)
-    if out.packet.length <= mtu and not out.frag_max_size:
-        arp.neigh_output(ns, dev, nexthop, out, tid)
+    if not route.pmtu and not out.frag_max_size and out.packet.length <= dev.mtu:
+        arp.neigh_output(ns, dev, nexthop, out, tid)  # fits (the common case: no learnt PMTU)
         return
-    ip_finish_fragment(ns, out, dev, nexthop, mtu, tid)
+    ip_finish_fragment(ns, out, dev, nexthop, pmtu.output_mtu(ns, out, route, dev), tid)
 
 
 def ip_finish_fragment(ns: "NetNamespace", skb: Skb, dev: Device, nexthop: IPv4Address, mtu: int, tid: int) -> None:

@@ -7,7 +7,7 @@ conntrack) lives beside the packet in :class:`simnet.skb.Skb`.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from enum import IntEnum, IntFlag
 from ipaddress import IPv4Address
 
@@ -255,6 +255,8 @@ class Packet:
     """A VXLAN-encapsulated frame as the UDP payload (``vxlan_xmit`` built it)."""
     fragment: Fragment | None = None
     """Set on a fragment: which bytes of which datagram it carries (ip_fragment made it)."""
+    _length: int = field(default=-1, init=False, repr=False, compare=False, hash=False)
+    """``length``, computed once: every hop's MTU check asks for it."""
 
     @property
     def length(self) -> int:
@@ -266,6 +268,12 @@ class Packet:
         >>> echo.length, Packet(ip=ip, l4=Icmp(type=3, code=1, quoted=echo)).length
         (84, 112)
         """
+        if self._length < 0:
+            object.__setattr__(self, "_length", self._compute_length())
+        return self._length
+
+    def _compute_length(self) -> int:
+        """Computed by :attr:`length` once per packet."""
         if self.arp is not None:
             return 28
         if self.fragment is not None:
