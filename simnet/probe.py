@@ -379,7 +379,7 @@ def tcp_connect(world: "World", netns: str, dst: IPv4Address | str, dport: int, 
     if sock.state in (SockState.ESTABLISHED, SockState.CLOSED):
         return ProbeResult(outcome="connected", received=seen, traces=traces, reply=Reply.of(sock.received),
                            **base)  # type: ignore[arg-type]
-    if sock.state == "reset":
+    if sock.state is SockState.RESET:
         return ProbeResult(outcome="refused", errno="ECONNREFUSED", traces=traces, **base)  # type: ignore[arg-type]
     if sock.errors:
         outcome, report = _error_outcome(sock.errors, ping=False)
