@@ -95,7 +95,7 @@ def compile_nc(cmd: Command, ns: str | None, argv: tuple[str, ...]) -> Compiled:
             port = sport
         else:
             raise script_error(cmd, "nc -l takes one port: nc -l [-k] [-s ADDR] [-p] PORT &")
-        keep = "k" in flags or proto == "udp"
+        keep = "k" in flags or proto == "udp"  # OpenBSD nc -u -l keeps reading from every sender here
 
         def listen(run: ToolRun) -> list[Any]:
             n = run.ns(ns)
@@ -126,7 +126,16 @@ def compile_nc(cmd: Command, ns: str | None, argv: tuple[str, ...]) -> Compiled:
             return resolving(run, cmd, ns, dst, "nc", failed, lambda addr: udp_send(
                 run.world, run.ns(ns).name, addr, dport, data, sport=sport, src=src, timeout=wait))
     else:
+        # nc writes its input once connected (nothing under -z or from empty input)
+        payload = (cmd.stdin or "").encode() if "z" not in flags else b""
+
         def probe(run: ToolRun) -> ProbeResult:
             return resolving(run, cmd, ns, dst, "nc", failed, lambda addr: tcp_connect(
-                run.world, run.ns(ns).name, addr, dport, sport=sport, src=src, timeout=wait))
-    return Compiled(probe, StepKind.PROBE)
+                run.world, run.ns(ns).name, addr, dport, sport=sport, src=src, timeout=wait, data=payload or None))
+
+    def printing(run: ToolRun) -> ProbeResult:
+        result = probe(run)
+        if result.reply is not None:  # nc prints what it read back
+            run.output(cmd, result.reply.data.decode("utf-8", "replace"))
+        return result
+    return Compiled(printing, StepKind.PROBE)

@@ -106,10 +106,10 @@ class KernelRunError(RuntimeError):
     """The real-kernel run failed: a command failed, a helper misbehaved, or it timed out."""
 
 
-_PROBES = ("ping", "nc", "curl", "dig", "host", "nslookup", "getent")
+_PROBES = ("ping", "nc", "ncat", "curl", "dig", "host", "nslookup", "getent")
 _ALLOWED_IN_NS = {"ip", "iptables", "iptables-restore", "iptables-save", "sysctl", "bridge",
-                  "ipset", "conntrack", "ping", "nc", "curl", "python3", "echo", "printf", "sleep", "ss",
-                  "dig", "host", "nslookup", "getent", "dnsmasq"}
+                  "ipset", "conntrack", "ping", "nc", "ncat", "socat", "curl", "python3", "echo", "printf", "sleep",
+                  "ss", "dig", "host", "nslookup", "getent", "dnsmasq"}
 _RUNNER_BUILTINS = {"set", "kill", "sleep", "wait", "true", ":", "modprobe"}
 FILE_TOOLS = frozenset({"cat", "head", "truncate", "mkdir", "rm", "echo", "printf"})
 """Commands on files: run in the runner's sandbox (an overlay over /etc, a tmpfs on /tmp), in or out of a netns."""
@@ -170,7 +170,10 @@ def classify(cmd: Any) -> str:
         return "write"
     if tool in FILE_TOOLS or (cmd.redirect is not None and tool not in (*_PROBES, "python3")):
         return "file"
-    if tool == "nc" and ("-l" in inner or any(re.fullmatch(r"-[a-zA-Z]*l[a-zA-Z]*", a) for a in inner[1:])):
+    if tool in ("nc", "ncat") and ("-l" in inner or "--listen" in inner
+                                   or any(re.fullmatch(r"-[a-zA-Z]*l[a-zA-Z]*", a) for a in inner[1:])):
+        return "listener"
+    if tool == "socat":
         return "listener"
     if tool == "python3" and inner[1:3] == ("-m", "http.server"):
         return "listener"
@@ -198,7 +201,7 @@ class _Cmd:
     """
 
     __slots__ = ("file", "line", "argv", "stdin", "pipe_from", "background", "redirect", "text", "data", "limit",
-                 "redirect_netns")
+                 "redirect_netns", "stdin_path")
 
     def __init__(self, d: dict[str, Any]) -> None:
         self.file, self.line, self.text = d["file"], d["line"], d["text"]
@@ -210,14 +213,19 @@ class _Cmd:
         self.data = d["data"]
         self.limit = d.get("limit")
         self.redirect_netns = d.get("redirect_netns")
+        self.stdin_path = d.get("stdin_path")
 
     @staticmethod
     def to_json(cmd: Any) -> dict[str, Any]:
         from simnet.script.lexer import _piped_data
 
         ns, inner = _netns_of(cmd)
+        stdin_path = cmd.stdin_path
+        pipe_from = cmd.pipe_from
+        if pipe_from is not None and cmd.stdin is None and len(pipe_from) == 2 and pipe_from[0] == "cat":
+            stdin_path, pipe_from = pipe_from[1], None  # cat FILE | CMD, as simnet reads it
         return {"file": cmd.file, "line": cmd.line, "text": cmd.text, "argv": list(cmd.argv), "stdin": cmd.stdin,
-                "pipe_from": cmd.pipe_from, "background": cmd.background, "redirect": cmd.redirect,
+                "pipe_from": pipe_from, "stdin_path": stdin_path, "background": cmd.background, "redirect": cmd.redirect,
                 "data": _piped_data(inner) if inner and (cmd.redirect is not None or inner[0] in ("echo", "printf"))
                 else None, "limit": cmd.limit, "redirect_netns": cmd.redirect_netns}
 
@@ -312,7 +320,7 @@ def _parse_probe(cmd: Any, ns: str | None, inner: tuple[str, ...]) -> dict[str, 
                 "dev": src if src and not re.fullmatch(r"[0-9.]+", src) else None,
                 "size": int(opts.get("s", "56")), "id": cmd.line & 0xFFFF,
                 "pmtudisc": {"dont": 0, "want": 1, "do": 2, "probe": 3}.get(opts.get("M", ""))}
-    if tool == "nc":
+    if tool in ("nc", "ncat"):
         opts, pos = _opts(cmd, inner[1:], "wpsqW", "zuvnNkd4")
         if len(pos) != 2:
             raise _script_error(cmd, "nc needs DST PORT")
@@ -389,11 +397,74 @@ def _parse_dns_client(cmd: Any, inner: tuple[str, ...]) -> dict[str, Any]:
             "timeout": min(wait, 60.0), "argv": list(inner)}
 
 
+_CATS = ("cat", "/bin/cat", "/usr/bin/cat")
+
+
+def _echo_service(cmd: Any, inner: tuple[str, ...]) -> dict[str, Any]:
+    """An echo service's listener arguments (socat ... EXEC:cat, ncat -l ... --exec /bin/cat), run with the
+    real tool (``real``: its argv, with ``PROGRAM`` where the runner puts its logging wrapper around cat);
+    without ``real`` for a listener that only reads (the runner's own helper plays it)."""
+    tool, words = inner[0], list(inner[1:])
+    if tool == "socat":
+        addrs = [w for w in words if not w.startswith("-") or w == "-"]
+        if len(addrs) != 2:
+            raise _script_error(cmd, "socat needs two addresses")
+        listen = [a for a in addrs if re.match(r"(?i)(tcp|udp)4?-l(isten)?:", a)]
+        if len(listen) != 1:
+            raise _script_error(cmd, "socat needs one TCP-LISTEN or UDP-LISTEN address")
+        head, *opts = listen[0].split(",")
+        kind, _, port = head.partition(":")
+        other = addrs[1] if addrs[0] is listen[0] else addrs[0]
+        okind, _, prog = other.partition(":")
+        bind = next((o.split("=", 1)[1] for o in opts if o.lower().startswith("bind=")), "0.0.0.0")
+        base = {"proto": "udp" if kind.lower().startswith("udp") else "tcp", "addr": bind,
+                "port": int(port) & 0xFFFF if port.isdigit() else _port(cmd, port),
+                "keep": any(o.lower() == "fork" for o in opts), "http": False}
+        echo = okind.upper() in ("EXEC", "SYSTEM") and prog.strip("'\"") in _CATS or okind.upper() == "PIPE"
+        if not echo or "-u" in words:
+            return base  # reads only: the runner's helper plays it
+        real = [tool, *[w if w is not other else "EXEC:PROGRAM" for w in words]]  # socat's own, as written
+        return {**base, "real": real}
+    keep = udp = False
+    program = port = None
+    pos = []
+    i = 0
+    while i < len(words):
+        w = words[i]
+        if w in ("-p", "-e", "--exec", "-c", "--sh-exec") and i + 1 < len(words):
+            if w == "-p":
+                port = words[i + 1]
+            else:
+                program = words[i + 1]
+            i += 2
+            continue
+        if w.startswith(("--exec=", "--sh-exec=")):
+            program = w.split("=", 1)[1]
+        elif w in ("--keep-open", "--udp", "--listen") or re.fullmatch(r"-[lkuvn46]+", w):
+            keep = keep or w == "--keep-open" or (not w.startswith("--") and "k" in w)
+            udp = udp or w == "--udp" or (not w.startswith("--") and "u" in w)
+        else:
+            pos.append(w)
+        i += 1
+    port = port or (pos.pop() if pos else "31337")
+    base = {"proto": "udp" if udp else "tcp", "addr": pos[0] if pos else "0.0.0.0", "port": _port(cmd, port),
+            "keep": keep, "http": False}
+    if program is None:
+        return base  # reads only: the runner's helper
+    if program.strip("'\"") not in _CATS:
+        raise _script_error(cmd, "only --exec /bin/cat (an echo service) is supported")
+    real = ["ncat", "-l", *(["-k"] if keep else []), *(["-u"] if udp else []), "-p", str(base["port"]),
+            *([pos[0]] if pos else []), "--exec", "PROGRAM"]
+    return {**base, "real": real}
+
+
 def _parse_listener(cmd: Any, inner: tuple[str, ...]) -> dict[str, Any]:
     if inner[0] == "dnsmasq":
         port = next((w.split("=", 1)[1] for w in inner if w.startswith("--port=")), "53")
         return {"proto": "udp", "addr": "0.0.0.0", "port": _port(cmd, port), "keep": True, "http": False,
                 "dnsmasq": list(inner)}
+    if inner[0] in ("socat", "ncat"):
+        return _echo_service(cmd, inner)
     if inner[0] == "python3":
         args = list(inner[3:])
         port, bind = 8000, "0.0.0.0"

@@ -276,10 +276,14 @@ def test_nc_reading_dev_null_writes_no_datagram() -> None:
     assert ps[3]["counters"]["a"] == [{"table": "filter", "chain": "INPUT", "rule": 1, "packets": 1, "bytes": 30}]
 
 
-def test_input_from_any_other_file_is_refused() -> None:
-    with pytest.raises(ScriptError, match=r"<script>:8: unsupported shell construct '< query.bin': simnet reads no "
-                                          r"files: only '< /dev/null'"):
+def test_input_from_a_file_reads_the_hosts_file_when_the_line_runs() -> None:
+    """`< FILE` is opened by the shell (the host's files, relative to /root): missing, bash's words; written
+    before, its bytes are the datagram."""
+    with pytest.raises(ScriptError, match=r"<script>:8: bash: query.bin: No such file or directory"):
         run_script(TWO + "ip netns exec b nc -u -w1 10.0.0.1 53 < query.bin\n")
+    r = run_script(TWO + "printf 'q' > query.bin\nip netns exec a nc -u -l 53 &\n"
+                         "ip netns exec b nc -u -w1 10.0.0.1 53 < /root/query.bin\n# expect: delivered\n")
+    assert r.probes[0].ok and r.probes[0].result.traces[0].packet.payload == b"q"
 
 
 # --------------------------------------------------------------------------- 5. modprobe
