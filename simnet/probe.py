@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from simnet.addresses import IPProto
 from simnet.packet import Icmp, IcmpType, IPv4, Packet, Tcp, TcpFlags, Udp, UnreachCode
-from simnet.socket import ClientSocket, Seen, SockState, syn_options
+from simnet.socket import TCP_MSS_DEFAULT, ClientSocket, Seen, syn_options
 from simnet.trace import Sent, Trace
 
 if TYPE_CHECKING:
@@ -44,6 +44,30 @@ class IcmpReport:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class Reply:
+    """What the client read back (``nc`` prints it): who sent it, and the address and port the
+    client saw it come from (after any NAT on the way back)."""
+
+    ns: str | None
+    """The namespace that sent the answer."""
+    src: IPv4Address
+    sport: int
+    data: bytes
+
+    @staticmethod
+    def of(received: list[tuple[str | None, IPv4Address, int, bytes]]) -> "Reply | None":
+        """Everything a socket read, attributed to the first sender."""
+        if not received:
+            return None
+        ns, src, sport, _ = received[0]
+        return Reply(ns=ns, src=src, sport=sport, data=b"".join(d for *_, d in received))
+
+    def to_json(self) -> dict[str, Any]:
+        return {"ns": self.ns, "src": str(self.src), "sport": self.sport, "bytes": len(self.data),
+                "data": self.data.decode("utf-8", "replace")}
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class ProbeResult:
     """What one probe observed."""
 
@@ -59,6 +83,8 @@ class ProbeResult:
     traces: tuple[Trace, ...] = ()
     ping: "PingStats | None" = None
     """ping's summary (transmitted, received, errors) for a ping probe."""
+    reply: Reply | None = None
+    """What nc read back from a service that answered (an echo service), None if nothing."""
 
     @property
     def ok(self) -> bool:
@@ -70,6 +96,7 @@ class ProbeResult:
             "outcome": self.outcome, "icmp": self.icmp.to_json() if self.icmp else None, "errno": self.errno,
             "received": None if self.received is None else {
                 "ns": self.received.ns, "src": str(self.received.src), "sport": self.received.sport},
+            "reply": None if self.reply is None else self.reply.to_json(),
             "trace": [t.to_json() for t in self.traces],
             **({"ping": self.ping.to_json()} if self.ping is not None else {}),
         }
@@ -260,8 +287,12 @@ def ping(world: "World", netns: str, dst: IPv4Address | str, *, count: int = 1, 
 
 
 def tcp_connect(world: "World", netns: str, dst: IPv4Address | str, dport: int, *, sport: int | None = None,
-                src: IPv4Address | None = None, timeout: float = 1.0) -> ProbeResult:
+                src: IPv4Address | None = None, timeout: float = 1.0, data: bytes | None = None) -> ProbeResult:
     """``nc -z -w TIMEOUT [-s SRC] [-p SPORT] DST PORT``: a three-way handshake, then an abort (RST).
+
+    With ``data`` (``echo DATA | nc -w TIMEOUT DST PORT``) the client writes it once connected, reads
+    what comes back until TIMEOUT passes idle (nc -w), then aborts: DATA, the peer's ACK, an echo
+    service's answer and the client's ACK of it go between the handshake and the RST (as on 6.18).
 
     SYN retransmissions follow tcp_retransmit_timer: the initial RTO (1 s) is kept for the first
     ``tcp_syn_linear_timeouts`` retransmissions (Linux 6.5+), then doubles, and the connect gives
@@ -286,7 +317,7 @@ def tcp_connect(world: "World", netns: str, dst: IPv4Address | str, dport: int, 
         err = send_ip(ns, pkt, tid)  # fails at the same lookup, and traces it
         return ProbeResult(outcome="error", errno=err, traces=_collect(world, first), **base)  # type: ignore[arg-type]
     lport = sport or ns.sockets.ephemeral_port("tcp")
-    sock = ClientSocket(proto="tcp", laddr=saddr, lport=lport, raddr=dst, rport=dport, state=SockState.SYN_SENT,
+    sock = ClientSocket(proto="tcp", laddr=saddr, lport=lport, raddr=dst, rport=dport, state="syn-sent",
                         isn=world.rng.getrandbits(32))
     key = ("tcp", saddr, lport, dst, dport)
     ns.sockets.clients[key] = sock
@@ -324,9 +355,20 @@ def tcp_connect(world: "World", netns: str, dst: IPv4Address | str, dport: int, 
         # set as tcp_send_active_reset does (a --tcp-flags SYN,ACK ACK rule sees it; checked on 6.18)
         world.run(until=world.now)
         synack = next(p.l4 for _, p in sock.replies if isinstance(p.l4, Tcp) and p.l4.flags & TcpFlags.SYN)
+        sock.snd_nxt = (sock.isn + 1) & 0xFFFFFFFF
+        sock.rcv_nxt = (synack.seq + 1) & 0xFFFFFFFF
+        if data:
+            mss = TCP_MSS_DEFAULT - (12 if sock.options.timestamps else 0)
+            for i in range(0, len(data), mss):
+                chunk = data[i:i + mss]
+                ns.sockets.tcp_segment(saddr, lport, dst, dport, TcpFlags.PSH | TcpFlags.ACK, sock.snd_nxt,
+                                       sock.rcv_nxt, sock.options, chunk, None, by="tcp write")
+                sock.snd_nxt = (sock.snd_nxt + len(chunk)) & 0xFFFFFFFF
+            # nc -w: the connection is closed once idle that long
+            world.run(until=world.now + _bounded(timeout) - 1e-9)
         rst = Packet(ip=IPv4(src=saddr, dst=dst, proto=IPProto.TCP),
-                     l4=Tcp(sport=lport, dport=dport, flags=TcpFlags.RST | TcpFlags.ACK, seq=sock.isn + 1,
-                            ack=synack.seq + 1, options=sock.options))
+                     l4=Tcp(sport=lport, dport=dport, flags=TcpFlags.RST | TcpFlags.ACK, seq=sock.snd_nxt,
+                            ack=sock.rcv_nxt, options=sock.options))
         tid = world.tracer.new(rst, ns.name)
         world.tracer.step(tid, Sent(netns=ns.name, packet=rst, by="tcp close (abort)"))
         send_ip(ns, rst, tid)
@@ -334,8 +376,9 @@ def tcp_connect(world: "World", netns: str, dst: IPv4Address | str, dport: int, 
     del ns.sockets.clients[key]
     traces = _collect(world, first)
     seen = next((s for s in _seen_since(world, before) if s.dport is not None), None)
-    if sock.state == "established":
-        return ProbeResult(outcome="connected", received=seen, traces=traces, **base)  # type: ignore[arg-type]
+    if sock.state in ("established", "closed"):
+        return ProbeResult(outcome="connected", received=seen, traces=traces, reply=Reply.of(sock.received),
+                           **base)  # type: ignore[arg-type]
     if sock.state == "reset":
         return ProbeResult(outcome="refused", errno="ECONNREFUSED", traces=traces, **base)  # type: ignore[arg-type]
     if sock.errors:
@@ -382,8 +425,10 @@ def udp_send(world: "World", netns: str, dst: IPv4Address | str, dport: int, dat
     if err:  # a REJECT in this host's OUTPUT: send fails with EPERM, its ICMP error is queued
         outcome, report = _error_outcome(sock.errors, ping=False)
         return ProbeResult(outcome=outcome, icmp=report, errno=err, traces=traces, **base)  # type: ignore[arg-type]
-    if seen is not None:
-        return ProbeResult(outcome="delivered", received=seen, traces=traces, **base)  # type: ignore[arg-type]
+    reply = Reply.of(sock.received)
+    if seen is not None or reply is not None:
+        return ProbeResult(outcome="delivered", received=seen, traces=traces, reply=reply,
+                           **base)  # type: ignore[arg-type]
     if sock.errors:
         outcome, report = _error_outcome(sock.errors, ping=False)
         # the next recv on the connected socket fails with the error's errno (icmp_err_convert)

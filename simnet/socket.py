@@ -82,9 +82,19 @@ class Listener:
     job: int = 0
     encap_rcv: "Callable[[Skb, int], None] | None" = None
     """A tunnel's socket (VXLAN): its datagrams go to this handler, not to an application."""
+    echo: bool = False
+    """An echo service (``socat ... EXEC:cat``, ``ncat --exec /bin/cat``): every byte that arrives is
+    written back to its sender."""
+    peer: tuple[IPv4Address, int] | None = None
+    """UDP without ``fork``/``-k``: socat and ncat connect() the socket to the first sender, which is
+    then the only one it hears (another sender's datagram finds no socket: port unreachable)."""
 
     def accepts(self, dst: IPv4Address, dport: int) -> bool:
         return self.open and self.port == dport and (self.addr is None or self.addr == dst)
+
+    def hears(self, src: IPv4Address, sport: int) -> bool:
+        """Whether a datagram from ``src:sport`` reaches it (a connected UDP socket hears only its peer)."""
+        return self.peer is None or self.peer == (src, sport)
 
 
 class SockState(StrEnum):
@@ -115,6 +125,22 @@ class ClientSocket:
     isn: int = 0
     options: TcpOptions = NO_TCP_OPTIONS
     """tcp: what its segments carry after the SYN (timestamps, when the SYN-ACK agreed)."""
+    snd_nxt: int = 0
+    """tcp: the next sequence number it sends (isn + 1 + bytes written)."""
+    rcv_nxt: int = 0
+    """tcp: the next sequence number it expects (what its ACKs acknowledge)."""
+    received: list[tuple[str | None, IPv4Address, int, bytes]] = field(default_factory=list)
+    """Data the application read: (namespace that sent it, source address and port as seen here, bytes)."""
+
+
+@dataclass(slots=True, eq=False)
+class TcpConn:
+    """An accepted connection's sequence state (``struct tcp_sock``'s snd_nxt/rcv_nxt)."""
+
+    listener: Listener
+    snd_nxt: int
+    rcv_nxt: int
+    options: TcpOptions = NO_TCP_OPTIONS
 
 
 @dataclass(slots=True, eq=False)
@@ -160,6 +186,8 @@ class SocketTable:
         """Accepted connections, by (local address, local port, remote address, remote port)."""
         self.requests: dict[tuple[IPv4Address, int, IPv4Address, int], RequestSock] = {}
         """Half-open connections (SYN received, SYN-ACK sent), by the same key."""
+        self.conns: dict[tuple[IPv4Address, int, IPv4Address, int], TcpConn] = {}
+        """Accepted connections' sequence state, by the same key."""
         self._seq = 0
 
     # -- applications ------------------------------------------------------------
@@ -351,6 +379,16 @@ class SocketTable:
                 atid = self.ns.world.tracer.new(ack, self.ns.name, caused_by=tid)
                 send_ip(self.ns, ack, atid)
                 return
+            if client.state == "established" and skb.packet.payload:
+                # data for the application; an immediate ACK (quickack at the start of a connection:
+                # seen on 6.18, the echo's ACK leaves before the client reads it)
+                data = skb.packet.payload
+                client.rcv_nxt = (tcp.seq + len(data)) & 0xFFFFFFFF
+                client.received.append((self.ns.world.tracer.origin(tid), ip.src, tcp.sport, data))
+                self._done(tid, f"tcp socket {ip.dst}:{tcp.dport} ({len(data)} bytes)")
+                self.tcp_segment(ip.dst, tcp.dport, ip.src, tcp.sport, TcpFlags.ACK, client.snd_nxt,
+                                 client.rcv_nxt, client.options, b"", tid, by="tcp ack")
+                return
             self._done(tid, f"tcp socket {ip.dst}:{tcp.dport}")
             return
         key = (ip.dst, tcp.dport, ip.src, tcp.sport)
@@ -366,7 +404,22 @@ class SocketTable:
         if conn is not None:
             if tcp.flags & TcpFlags.RST:
                 del self.server_conns[key]
+                self.conns.pop(key, None)
                 self._done(tid, f"tcp connection {ip.dst}:{tcp.dport} (reset by peer)")
+                return
+            st = self.conns.get(key)
+            data = skb.packet.payload
+            if st is not None and data:
+                st.rcv_nxt = (tcp.seq + len(data)) & 0xFFFFFFFF
+                self._done(tid, f"tcp connection {ip.dst}:{tcp.dport} ({len(data)} bytes"
+                                + (", echoed)" if conn.echo else ")"))
+                # the ACK leaves at once (quickack), the application's answer after it (seen on 6.18)
+                self.tcp_segment(ip.dst, tcp.dport, ip.src, tcp.sport, TcpFlags.ACK, st.snd_nxt, st.rcv_nxt,
+                                 st.options, b"", tid, by="tcp ack")
+                if conn.echo:
+                    self.tcp_segment(ip.dst, tcp.dport, ip.src, tcp.sport, TcpFlags.PSH | TcpFlags.ACK, st.snd_nxt,
+                                     st.rcv_nxt, st.options, data, tid, by="echo service (writes back what it read)")
+                    st.snd_nxt = (st.snd_nxt + len(data)) & 0xFFFFFFFF
                 return
             self._done(tid, f"tcp connection {ip.dst}:{tcp.dport}")
             return
@@ -420,10 +473,25 @@ class SocketTable:
         conn = req.listener
         conn.seen.append(Seen(self.ns.name, req.raddr, req.rport, req.laddr, req.lport, self.next_seen()))
         self.server_conns[key] = conn
+        self.conns[key] = TcpConn(conn, (req.snt_isn + 1) & 0xFFFFFFFF, (req.rcv_isn + 1) & 0xFFFFFFFF,
+                                  established_options(synack_options(self.ns, req.syn_options)))
         if not conn.keep:
             conn.open = False
         self._done(tid, f"tcp {conn.addr or '0.0.0.0'}:{conn.port} (accepted {req.raddr}:{req.rport})")
         return True
+
+    def tcp_segment(self, src: IPv4Address, sport: int, dst: IPv4Address, dport: int, flags: TcpFlags, seq: int,
+                    ack: int, options: TcpOptions, payload: bytes, caused_by: int | None, *, by: str) -> str | None:
+        """Send one segment of an established connection (traced, caused by ``caused_by``)."""
+        from simnet.datapath import send_ip
+        from simnet.trace import Sent
+
+        pkt = Packet(ip=IPv4(src=src, dst=dst, proto=IPProto.TCP),
+                     l4=Tcp(sport=sport, dport=dport, flags=flags, seq=seq, ack=ack, options=options),
+                     payload=payload)
+        tid = self.ns.world.tracer.new(pkt, self.ns.name, caused_by=caused_by)
+        self.ns.world.tracer.step(tid, Sent(netns=self.ns.name, packet=pkt, by=by))
+        return send_ip(self.ns, pkt, tid)
 
     def _send_synack(self, req: RequestSock, tid: int | None) -> str | None:
         """Send the request's SYN-ACK (always the same sequence number); an errno name on failure.
@@ -461,6 +529,28 @@ class SocketTable:
         # expired, the listener closed, or the retransmission could not be sent
         del self.requests[key]
 
+    def _udp_echo(self, listener: Listener, skb: Skb, udp: Udp, tid: int) -> None:
+        """An echo service writes the datagram back from its socket: bound to the listener's address,
+        or (bound to 0.0.0.0 and connected to the sender, as socat and ncat do) from the source the
+        route back chooses (ip4_datagram_connect), which need not be the address the datagram reached."""
+        from simnet.datapath import SendError, route_output, send_ip
+        from simnet.trace import Sent
+
+        ip = skb.packet.ip
+        assert ip is not None
+        src = listener.addr
+        if src is None:
+            try:
+                src = self.ns.source_for(route_output(self.ns, ip.src), ip.src)
+            except SendError:
+                src = None
+        pkt = Packet(ip=IPv4(src=src or ip.dst, dst=ip.src, proto=IPProto.UDP),
+                     l4=Udp(sport=listener.port, dport=udp.sport), payload=skb.packet.payload)
+        rtid = self.ns.world.tracer.new(pkt, self.ns.name, caused_by=tid)
+        self.ns.world.tracer.step(rtid, Sent(netns=self.ns.name, packet=pkt, by="echo service (writes back "
+                                                                                  "what it read)"))
+        send_ip(self.ns, pkt, rtid)
+
     def _udp(self, skb: Skb, udp: Udp, tid: int) -> None:
         from simnet.datapath import icmp_send
 
@@ -469,17 +559,24 @@ class SocketTable:
         client = self.clients.get(("udp", ip.dst, udp.dport, ip.src, udp.sport))
         if client is not None:
             client.replies.append((ip.src, skb.packet))
+            if skb.packet.payload:
+                client.received.append((self.ns.world.tracer.origin(tid), ip.src, udp.sport, skb.packet.payload))
             self._done(tid, f"udp socket {ip.dst}:{udp.dport}")
             return
-        listener = next((lst for lst in self.listeners if lst.proto == "udp" and lst.accepts(ip.dst, udp.dport)),
-                        None)
+        listener = next((lst for lst in self.listeners if lst.proto == "udp" and lst.accepts(ip.dst, udp.dport)
+                         and lst.hears(ip.src, udp.sport)), None)
         if listener is not None and listener.encap_rcv is not None:
             # udp_queue_rcv_one_skb: an encapsulation socket's datagrams go to its encap_rcv
             listener.encap_rcv(skb, tid)
             return
         if listener is not None:
             listener.seen.append(Seen(self.ns.name, ip.src, udp.sport, ip.dst, udp.dport, self.next_seen()))
-            self._done(tid, f"udp {listener.addr or '0.0.0.0'}:{listener.port} (from {ip.src}:{udp.sport})")
+            if not listener.keep:
+                listener.peer = (ip.src, udp.sport)
+            self._done(tid, f"udp {listener.addr or '0.0.0.0'}:{listener.port} (from {ip.src}:{udp.sport})"
+                       + (" echoed" if listener.echo else ""))
+            if listener.echo:
+                self._udp_echo(listener, skb, udp, tid)
             return
         self._done(tid, f"kernel: no udp socket on {ip.dst}:{udp.dport} (answers ICMP port unreachable)")
         # __udp4_lib_rcv resets the datagram's conntrack reference (nf_reset_ct) before icmp_send:

@@ -88,6 +88,11 @@ class Tracer:
         rec["visited"].add(key)
         return True
 
+    def origin(self, tid: int) -> str | None:
+        """The namespace that sent packet ``tid`` (who sent a reply a socket read)."""
+        rec = self._open.get(tid)
+        return None if rec is None else rec["origin"]
+
     def trace(self, tid: int) -> Trace:
         rec = self._open[tid]
         return Trace(id=tid, packet=rec["packet"], origin=rec["origin"], steps=tuple(rec["steps"]),

@@ -64,7 +64,8 @@ class ProbeRecord:
     def to_json(self) -> dict[str, Any]:
         r = self.result.to_json()
         out: dict[str, Any] = {"line": self.line, "command": self.command}
-        out.update({k: r[k] for k in ("from", "proto", "dst", "dport", "outcome", "icmp", "errno", "received")})
+        out.update({k: r[k] for k in ("from", "proto", "dst", "dport", "outcome", "icmp", "errno", "received",
+                                        "reply")})
         out["expect"] = None if self.expect is None else {**self.expect.to_json(), "ok": self.ok}
         out["counters"] = self.counters
         out["conntrack"] = self.conntrack

@@ -34,6 +34,7 @@ from simnet.tools.iptables import compile_iptables, compile_iptables_restore, co
 from simnet.tools.modprobe import compile_modprobe
 from simnet.tools.nc import compile_nc
 from simnet.tools.ping import compile_ping
+from simnet.tools.socat import compile_ncat, compile_socat
 from simnet.tools.ss import compile_ss
 from simnet.tools.sysctl import compile_sysctl
 
@@ -85,7 +86,8 @@ TOOLS: dict[str, Tool] = {
     "conntrack": Tool(compile_conntrack),
     "ping": Tool(compile_ping, probe=True),
     "nc": _NC,
-    "ncat": _NC,
+    "ncat": Tool(compile_ncat, probe=True, stdin=True, background=True),
+    "socat": Tool(compile_socat, background=True),
     "netcat": _NC,
     "curl": Tool(compile_curl, probe=True),
     "python3": _HTTP,
