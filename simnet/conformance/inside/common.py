@@ -106,10 +106,10 @@ class KernelRunError(RuntimeError):
     """The real-kernel run failed: a command failed, a helper misbehaved, or it timed out."""
 
 
-_PROBES = ("ping", "nc", "curl", "dig", "host", "nslookup", "getent")
+_PROBES = ("ping", "nc", "ncat", "curl")
 _ALLOWED_IN_NS = {"ip", "iptables", "iptables-restore", "iptables-save", "sysctl", "bridge",
-                  "ipset", "conntrack", "ping", "nc", "curl", "python3", "echo", "printf", "sleep", "ss",
-                  "dig", "host", "nslookup", "getent", "dnsmasq"}
+                  "ipset", "conntrack", "ping", "nc", "ncat", "socat", "curl", "python3", "echo", "printf", "sleep",
+                  "ss"}
 _RUNNER_BUILTINS = {"set", "kill", "sleep", "wait", "true", ":", "modprobe"}
 FILE_TOOLS = frozenset({"cat", "head", "truncate", "mkdir", "rm", "echo", "printf"})
 """Commands on files: run in the runner's sandbox (an overlay over /etc, a tmpfs on /tmp), in or out of a netns."""
@@ -170,11 +170,12 @@ def classify(cmd: Any) -> str:
         return "write"
     if tool in FILE_TOOLS or (cmd.redirect is not None and tool not in (*_PROBES, "python3")):
         return "file"
-    if tool == "nc" and ("-l" in inner or any(re.fullmatch(r"-[a-zA-Z]*l[a-zA-Z]*", a) for a in inner[1:])):
+    if tool in ("nc", "ncat") and ("-l" in inner or "--listen" in inner
+                                   or any(re.fullmatch(r"-[a-zA-Z]*l[a-zA-Z]*", a) for a in inner[1:])):
+        return "listener"
+    if tool == "socat":
         return "listener"
     if tool == "python3" and inner[1:3] == ("-m", "http.server"):
-        return "listener"
-    if tool == "dnsmasq":
         return "listener"
     if tool in _PROBES:
         return "probe"
@@ -265,7 +266,7 @@ def _seconds(cmd: Any, value: str | None, default: float) -> float:
 
 def _within(cmd: Any, own: float | None) -> float:
     """A probe's wait: its own -w/-m (1 s without), cut short by ``timeout(1)`` (``cmd.limit``)."""
-    limit: float | None = getattr(cmd, "limit", None)
+    limit = getattr(cmd, "limit", None)
     if limit is None:
         return PROBE_DEFAULT_TIMEOUT if own is None else own
     return min(limit if own is None else min(own, limit), PROBE_MAX_TIMEOUT)
@@ -311,7 +312,7 @@ def _parse_probe(cmd: Any, ns: str | None, inner: tuple[str, ...]) -> dict[str, 
                 "src": src if src and re.fullmatch(r"[0-9.]+", src) else None,
                 "dev": src if src and not re.fullmatch(r"[0-9.]+", src) else None,
                 "size": int(opts.get("s", "56")), "id": cmd.line & 0xFFFF}
-    if tool == "nc":
+    if tool in ("nc", "ncat"):
         opts, pos = _opts(cmd, inner[1:], "wpsqW", "zuvnNkd4")
         if len(pos) != 2:
             raise _script_error(cmd, "nc needs DST PORT")
@@ -365,34 +366,77 @@ def _parse_probe(cmd: Any, ns: str | None, inner: tuple[str, ...]) -> dict[str, 
                 "timeout": _within(cmd, None if timeout is None else _seconds(cmd, timeout, 0)),
                 "data": None, "http": True, "host": parts.netloc, "path": parts.path or "/",
                 "write_out": write_out}
-    if tool in ("dig", "host", "nslookup", "getent"):
-        return _parse_dns_client(cmd, inner)
     raise _script_error(cmd, f"{tool!r} is not a probe")
 
 
-def _parse_dns_client(cmd: Any, inner: tuple[str, ...]) -> dict[str, Any]:
-    """dig/host/nslookup/getent run as they are (simnet.conformance.inside.dnstools.client): the
-    server they ask and how long they may take (dig: +time x +tries; host, nslookup: their defaults)."""
-    words = inner[1:]
-    server = next((w[1:] for w in words if w.startswith("@")), None)
-    if inner[0] in ("host", "nslookup"):
-        pos = [w for w in words if not w.startswith("-")]
-        server = pos[1] if len(pos) > 1 else None
-    wait = 30.0
-    if inner[0] == "dig":
-        t = next((int(w.split("=")[1]) for w in words if re.fullmatch(r"\+time(?:out)?=\d+", w)), 5)
-        n = next((int(w.split("=")[1]) + (1 if w.startswith("+retry") else 0) for w in words
-                  if re.fullmatch(r"\+(?:tries|retry)=\d+", w)), 3)
-        wait = float(max(t, 1) * max(n, 1))
-    return {"kind": "dnsclient", "proto": "udp", "dst": server, "dport": 53 if inner[0] != "getent" else None,
-            "timeout": min(wait, 60.0), "argv": list(inner)}
+_CATS = ("cat", "/bin/cat", "/usr/bin/cat")
+
+
+def _echo_service(cmd: Any, inner: tuple[str, ...]) -> dict[str, Any] | None:
+    """An echo service's listener arguments (socat ... EXEC:cat, ncat -l ... --exec /bin/cat), run with the
+    real tool (``real``: its argv, with ``PROGRAM`` where the runner puts its logging wrapper around cat);
+    None for a listener that only reads (the runner's own helper plays it)."""
+    tool, words = inner[0], list(inner[1:])
+    if tool == "socat":
+        addrs = [w for w in words if not w.startswith("-") or w == "-"]
+        if len(addrs) != 2:
+            raise _script_error(cmd, "socat needs two addresses")
+        listen = [a for a in addrs if re.match(r"(?i)(tcp|udp)4?-l(isten)?:", a)]
+        if len(listen) != 1:
+            raise _script_error(cmd, "socat needs one TCP-LISTEN or UDP-LISTEN address")
+        head, *opts = listen[0].split(",")
+        kind, _, port = head.partition(":")
+        other = addrs[1] if addrs[0] is listen[0] else addrs[0]
+        okind, _, prog = other.partition(":")
+        bind = next((o.split("=", 1)[1] for o in opts if o.lower().startswith("bind=")), "0.0.0.0")
+        base = {"proto": "udp" if kind.lower().startswith("udp") else "tcp", "addr": bind,
+                "port": int(port) & 0xFFFF if port.isdigit() else _port(cmd, port),
+                "keep": any(o.lower() == "fork" for o in opts), "http": False}
+        echo = okind.upper() in ("EXEC", "SYSTEM") and prog.strip("'\"") in _CATS or okind.upper() == "PIPE"
+        if not echo or "-u" in words:
+            return None
+        real = [tool, *[w if w is not other else "EXEC:PROGRAM" for w in words]]
+        return {**base, "real": real}
+    keep = udp = False
+    program = port = None
+    pos = []
+    i = 0
+    while i < len(words):
+        w = words[i]
+        if w in ("-p", "-e", "--exec", "-c", "--sh-exec") and i + 1 < len(words):
+            if w == "-p":
+                port = words[i + 1]
+            else:
+                program = words[i + 1]
+            i += 2
+            continue
+        if w.startswith(("--exec=", "--sh-exec=")):
+            program = w.split("=", 1)[1]
+        elif w in ("--keep-open", "--udp", "--listen") or re.fullmatch(r"-[lkuvn46]+", w):
+            keep = keep or w == "--keep-open" or (not w.startswith("--") and "k" in w)
+            udp = udp or w == "--udp" or (not w.startswith("--") and "u" in w)
+        else:
+            pos.append(w)
+        i += 1
+    port = port or (pos.pop() if pos else "31337")
+    base = {"proto": "udp" if udp else "tcp", "addr": pos[0] if pos else "0.0.0.0", "port": _port(cmd, port),
+            "keep": keep, "http": False}
+    if program is None:
+        return base  # reads only: the runner's helper
+    if program.strip("'\"") not in _CATS:
+        raise _script_error(cmd, "only --exec /bin/cat (an echo service) is supported")
+    real = ["ncat", "-l", *(["-k"] if keep else []), *(["-u"] if udp else []), "-p", str(base["port"]),
+            *([pos[0]] if pos else []), "--exec", "PROGRAM"]
+    return {**base, "real": real}
 
 
 def _parse_listener(cmd: Any, inner: tuple[str, ...]) -> dict[str, Any]:
-    if inner[0] == "dnsmasq":
-        port = next((w.split("=", 1)[1] for w in inner if w.startswith("--port=")), "53")
-        return {"proto": "udp", "addr": "0.0.0.0", "port": _port(cmd, port), "keep": True, "http": False,
-                "dnsmasq": list(inner)}
+    if inner[0] in ("socat", "ncat"):
+        args = _echo_service(cmd, inner)
+        if args is None and inner[0] == "socat":
+            raise _script_error(cmd, "the kernel runner runs socat only as an echo service (EXEC:cat, PIPE)")
+        assert args is not None
+        return args
     if inner[0] == "python3":
         args = list(inner[3:])
         port, bind = 8000, "0.0.0.0"

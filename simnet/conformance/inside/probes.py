@@ -167,6 +167,8 @@ def _helper_tcp(a: dict[str, Any]) -> dict[str, Any]:
             return {"outcome": "refused", "icmp": None, "errno": "ECONNREFUSED"}
         return {"outcome": "error", "icmp": None, "errno": _errname(e.errno)}
     http_code = 0
+    got = b""
+    peer = None
     try:
         if a.get("http"):
             s.sendall(f"GET {a['path']} HTTP/1.0\r\nHost: {a['host']}\r\n\r\n".encode())
@@ -183,13 +185,31 @@ def _helper_tcp(a: dict[str, Any]) -> dict[str, Any]:
                 http_code = int(status[1])
         elif a.get("data"):
             s.sendall(a["data"].encode())
+            # nc reads what comes back until the connection is idle for -w
+            peer = s.getpeername()
+            s.settimeout(a["timeout"])
+            try:
+                while True:
+                    chunk = s.recv(65536)
+                    if not chunk:
+                        break
+                    got += chunk
+            except (TimeoutError, socket.timeout):
+                pass
     except OSError:
         pass
     # abort with SO_LINGER {1, 0}: close sends one RST and no FIN exchange, so the packets
     # (SYN, SYN-ACK, ACK, RST) and the conntrack state (CLOSE) do not depend on timing
     s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
     s.close()
-    return {"outcome": "connected", "icmp": None, "errno": None, "http_code": http_code}
+    out: dict[str, Any] = {"outcome": "connected", "icmp": None, "errno": None, "http_code": http_code}
+    if got:
+        out["reply"] = _reply(peer, got)
+    return out
+
+
+def _reply(peer: Any, data: bytes) -> dict[str, Any]:
+    return {"src": peer[0], "sport": peer[1], "bytes": len(data), "data": data.decode("utf-8", "replace")}
 
 
 def _helper_udp(a: dict[str, Any]) -> dict[str, Any]:
@@ -205,18 +225,40 @@ def _helper_udp(a: dict[str, Any]) -> dict[str, Any]:
         return {"outcome": "unreachable" if icmp else "error", "icmp": icmp, "errno": _errname(e.errno)}
     deadline = time.monotonic() + a["timeout"]
     s.setblocking(False)
+    got: list[tuple[Any, bytes]] = []
+
+    def read() -> None:
+        while True:
+            try:
+                data, peer = s.recvfrom(65535)
+            except (BlockingIOError, InterruptedError):
+                return
+            except OSError:
+                return  # an ICMP error: left for the error queue
+            got.append((peer, data))
+
+    def delivered() -> dict[str, Any]:
+        out: dict[str, Any] = {"outcome": "delivered", "icmp": None, "errno": None}
+        if got:
+            out["reply"] = _reply(got[0][0], b"".join(d for _, d in got))
+        return out
+
     while time.monotonic() < deadline:
-        if _logs_have_new(a, "udp"):
-            # nc -u waits out -w after a datagram that drew no error, and so does simnet's
-            # clock: stopping here would age conntrack entries more slowly than simnet does
-            time.sleep(max(0.0, deadline - time.monotonic()))
-            return {"outcome": "delivered", "icmp": None, "errno": None}
+        read()
+        if _logs_have_new(a, "udp") or got:
+            # nc -u waits out -w after a datagram that drew no error (printing what comes back), and
+            # so does simnet's clock: stopping here would age conntrack entries more slowly than simnet does
+            while time.monotonic() < deadline:
+                select.select([s], [], [], max(0.0, min(0.05, deadline - time.monotonic())))
+                read()
+            return delivered()
         icmp = _read_errqueue(s)
         if icmp:
             return {"outcome": "unreachable", "errno": _errname(icmp.pop("errno")), "icmp": icmp}
         select.select([s], [], [s], 0.02)
-    if _logs_have_new(a, "udp"):
-        return {"outcome": "delivered", "icmp": None, "errno": None}
+    read()
+    if _logs_have_new(a, "udp") or got:
+        return delivered()
     return {"outcome": "lost", "icmp": None, "errno": None}
 
 
@@ -258,6 +300,18 @@ def _helper_listen(a: dict[str, Any]) -> None:
                 return
 
 
+def _helper_peer(a: dict[str, Any]) -> None:
+    """The program socat/ncat run for a client (in place of cat): log the peer the tool names in the
+    environment, then become cat (the echo)."""
+    env = os.environ
+    src = env.get("SOCAT_PEERADDR") or env.get("NCAT_REMOTE_ADDR")
+    sport = env.get("SOCAT_PEERPORT") or env.get("NCAT_REMOTE_PORT")
+    with open(a["log"], "a") as f:
+        _log_line(f, {"proto": a["proto"], "ns": a["ns"], "src": src, "sport": int(sport) if sport else None})
+    cat = "/bin/cat" if os.path.exists("/bin/cat") else "/usr/bin/cat"
+    os.execv(cat, ["cat"])
+
+
 def _helper_sniff(a: dict[str, Any]) -> None:
     s = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_ICMP)
     with open(a["log"], "a") as f:
@@ -288,6 +342,9 @@ def main(argv: list[str]) -> int:
         return 0
     if kind == "sniff":
         _helper_sniff(a)
+        return 0
+    if kind == "peer":
+        _helper_peer(a)
         return 0
     fn = {"ping": _helper_ping, "tcp": _helper_tcp, "udp": _helper_udp}[kind]
     import dnstools  # a host name: resolved first, as the tools' getaddrinfo does

@@ -235,7 +235,7 @@ class _Run:
             _stop(proc)
         for job in self.jobs:
             if job["ns"] == ns and job["alive"]:
-                _stop(job["proc"])
+                _stop(job["proc"], group=job.get("group", False))
                 job["alive"] = False
 
     def cleanup(self) -> None:
@@ -243,7 +243,7 @@ class _Run:
             self.stop_ns_processes(ns)
         for job in self.jobs:
             if job["alive"]:
-                _stop(job["proc"])
+                _stop(job["proc"], group=job.get("group", False))
                 job["alive"] = False
         names = set(self.namespaces)
         if os.path.isdir("/run/netns"):
@@ -257,10 +257,43 @@ class _Run:
         args = _parse_listener(cmd, inner)
         log = os.path.join(self.workdir, f"job-{len(self.jobs) + 1}.log")
         args.update(log=log, ns=ns)
+        if args.get("real"):
+            self.listen_real(cmd, ns, args)
+            return
         proc = subprocess.Popen(self.helper_argv(ns, "listen", args), stdin=subprocess.DEVNULL,
                                 stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         self.jobs.append({"proc": proc, "log": log, "ns": ns, "alive": True})
         if not _wait_for(lambda: os.path.exists(log) or proc.poll() is not None, 3.0) or proc.poll() is not None:
+            err = proc.stderr.read().decode() if proc.poll() is not None and proc.stderr else ""
+            raise KernelRunError(f"{cmd.file}:{cmd.line}: listener `{_one_line(cmd.text)}` did not start: {err.strip()}")
+
+    def listen_real(self, cmd: Any, ns: str, args: dict[str, Any]) -> None:
+        """Run the script's own socat/ncat echo service; its program is a wrapper that logs the peer the
+        tool names in its environment (socat's SOCAT_PEERADDR/PORT, ncat's NCAT_REMOTE_ADDR/PORT) to the
+        job's log, as the helper listeners do, then becomes cat."""
+        tool = args["real"][0]
+        if shutil.which(tool) is None:
+            raise KernelRunError(f"{cmd.file}:{cmd.line}: `{tool}` is not installed (apt-get install {tool})")
+        log = args["log"]
+        open(log, "a").close()
+        os.chmod(log, 0o644)
+        wrapper = os.path.join(self.workdir, f"peer-{len(self.jobs) + 1}.sh")
+        spec = json.dumps({"log": log, "ns": ns, "proto": args["proto"]})
+        with open(wrapper, "w") as f:
+            f.write("#!/bin/sh\nexec " + " ".join(_sh_quote(w) for w in (
+                sys.executable, "-I", "-S", "-c", BOOT, "probes", "peer", spec)) + "\n")
+        os.chmod(wrapper, 0o755)
+        argv = [w.replace("PROGRAM", wrapper) if "PROGRAM" in w else w for w in args["real"]]
+        proc = subprocess.Popen(self.in_ns(ns, argv), stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                                stderr=subprocess.PIPE, start_new_session=True)
+        self.jobs.append({"proc": proc, "log": log, "ns": ns, "alive": True, "group": True})
+        flag = "-lun" if args["proto"] == "udp" else "-ltn"
+
+        def bound() -> bool:
+            p = subprocess.run(self.in_ns(ns, ["ss", "-H", flag, f"sport = :{args['port']}"]), capture_output=True,
+                               text=True, timeout=COMMAND_TIMEOUT)
+            return bool(p.stdout.strip()) or proc.poll() is not None
+        if not _wait_for(bound, 3.0) or proc.poll() is not None:
             err = proc.stderr.read().decode() if proc.poll() is not None and proc.stderr else ""
             raise KernelRunError(f"{cmd.file}:{cmd.line}: listener `{_one_line(cmd.text)}` did not start: {err.strip()}")
 
@@ -275,7 +308,7 @@ class _Run:
         if not 0 < index <= len(self.jobs) or not self.jobs[index - 1]["alive"]:
             raise KernelRunError(f"{cmd.file}:{cmd.line}: kill: {target}: no such job")
         job = self.jobs[index - 1]
-        _stop(job["proc"])
+        _stop(job["proc"], group=job.get("group", False))
         job["alive"] = False
 
     def received_marks(self) -> dict[str, int]:
@@ -346,10 +379,15 @@ class _Run:
                 received = {"ns": got[0]["ns"], "src": got[0]["src"], "sport": got[0]["sport"]}
         time.sleep(0.15 if res["outcome"] == "connected" else 0.05)
         after = self.snapshot()
+        reply = res.get("reply")
+        if reply is not None:
+            # who answered: the namespace whose service saw the request
+            reply = {"ns": received["ns"] if received else None, **reply}
+            self.outputs.append({"line": cmd.line, "command": _one_line(cmd.text), "stdout": reply["data"]})
         probe = {
             "line": cmd.line, "command": _one_line(cmd.text), "from": ns, "proto": args["proto"],
             "dst": args["dst"], "dport": args["dport"], "outcome": res["outcome"], "icmp": res.get("icmp"),
-            "errno": res.get("errno"), "received": received, "expect": None,
+            "errno": res.get("errno"), "received": received, "reply": reply, "expect": None,
             "counters": _counter_delta(before, after), "conntrack": self.conntrack(), "trace": [],
         }
         if res.get("output"):  # dig, host, nslookup, getent: what the real tool printed
@@ -385,7 +423,28 @@ def _wait_for(predicate: Any, seconds: float) -> bool:
     return bool(predicate())
 
 
-def _stop(proc: subprocess.Popen[Any]) -> None:
+def _stop(proc: subprocess.Popen[Any], *, group: bool = False) -> None:
+    """End a helper; ``group``: a real tool started in its own session, with its forked children
+    (socat fork, ncat -k and their cat processes) in its process group."""
+    if group:
+        import signal
+
+        for sig in (signal.SIGTERM, signal.SIGKILL):
+            try:
+                os.killpg(proc.pid, sig)
+            except ProcessLookupError:
+                break
+            try:
+                proc.wait(timeout=1)
+            except subprocess.TimeoutExpired:
+                continue
+            if sig == signal.SIGTERM:
+                try:
+                    os.killpg(proc.pid, signal.SIGKILL)  # children that outlived their parent
+                except ProcessLookupError:
+                    pass
+            break
+        return
     if proc.poll() is None:
         proc.terminate()
         try:
@@ -393,6 +452,10 @@ def _stop(proc: subprocess.Popen[Any]) -> None:
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
+
+
+def _sh_quote(word: str) -> str:
+    return "'" + word.replace("'", "'\\''") + "'"
 
 def _sandbox_files(etc_files: dict[str, str]) -> None:
     """Give the run its own /etc (an overlay: writes land in a tmpfs, the machine's /etc is never
