@@ -301,15 +301,24 @@ def _helper_listen(a: dict[str, Any]) -> None:
 
 
 def _helper_peer(a: dict[str, Any]) -> None:
-    """The program socat/ncat run for a client (in place of cat): log the peer the tool names in the
-    environment, then become cat (the echo)."""
+    """The program socat/ncat run for a client, in place of cat: log the peer the tool names in the
+    environment, then echo as cat does.  A TCP client is logged when its connection starts; a UDP
+    client at every datagram (socat's forked child gets all later datagrams of its peer)."""
     env = os.environ
     src = env.get("SOCAT_PEERADDR") or env.get("NCAT_REMOTE_ADDR")
     sport = env.get("SOCAT_PEERPORT") or env.get("NCAT_REMOTE_PORT")
+    entry = {"proto": a["proto"], "ns": a["ns"], "src": src, "sport": int(sport) if sport else None}
     with open(a["log"], "a") as f:
-        _log_line(f, {"proto": a["proto"], "ns": a["ns"], "src": src, "sport": int(sport) if sport else None})
-    cat = "/bin/cat" if os.path.exists("/bin/cat") else "/usr/bin/cat"
-    os.execv(cat, ["cat"])
+        if a["proto"] == "tcp":
+            _log_line(f, entry)
+        while True:
+            data = os.read(0, 65536)
+            if not data:
+                return
+            if a["proto"] == "udp":
+                _log_line(f, {**entry, "bytes": len(data)})
+            while data:
+                data = data[os.write(1, data):]
 
 
 def _helper_sniff(a: dict[str, Any]) -> None:
