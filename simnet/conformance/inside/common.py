@@ -372,10 +372,10 @@ def _parse_probe(cmd: Any, ns: str | None, inner: tuple[str, ...]) -> dict[str, 
 _CATS = ("cat", "/bin/cat", "/usr/bin/cat")
 
 
-def _echo_service(cmd: Any, inner: tuple[str, ...]) -> dict[str, Any] | None:
+def _echo_service(cmd: Any, inner: tuple[str, ...]) -> dict[str, Any]:
     """An echo service's listener arguments (socat ... EXEC:cat, ncat -l ... --exec /bin/cat), run with the
     real tool (``real``: its argv, with ``PROGRAM`` where the runner puts its logging wrapper around cat);
-    None for a listener that only reads (the runner's own helper plays it)."""
+    without ``real`` for a listener that only reads (the runner's own helper plays it)."""
     tool, words = inner[0], list(inner[1:])
     if tool == "socat":
         addrs = [w for w in words if not w.startswith("-") or w == "-"]
@@ -394,8 +394,8 @@ def _echo_service(cmd: Any, inner: tuple[str, ...]) -> dict[str, Any] | None:
                 "keep": any(o.lower() == "fork" for o in opts), "http": False}
         echo = okind.upper() in ("EXEC", "SYSTEM") and prog.strip("'\"") in _CATS or okind.upper() == "PIPE"
         if not echo or "-u" in words:
-            return None
-        real = [tool, *[w if w is not other else "EXEC:PROGRAM" for w in words]]
+            return base  # reads only: the runner's helper plays it
+        real = [tool, *[w if w is not other else "EXEC:PROGRAM" for w in words]]  # socat's own, as written
         return {**base, "real": real}
     keep = udp = False
     program = port = None
@@ -432,11 +432,7 @@ def _echo_service(cmd: Any, inner: tuple[str, ...]) -> dict[str, Any] | None:
 
 def _parse_listener(cmd: Any, inner: tuple[str, ...]) -> dict[str, Any]:
     if inner[0] in ("socat", "ncat"):
-        args = _echo_service(cmd, inner)
-        if args is None and inner[0] == "socat":
-            raise _script_error(cmd, "the kernel runner runs socat only as an echo service (EXEC:cat, PIPE)")
-        assert args is not None
-        return args
+        return _echo_service(cmd, inner)
     if inner[0] == "python3":
         args = list(inner[3:])
         port, bind = 8000, "0.0.0.0"
