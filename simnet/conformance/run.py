@@ -27,6 +27,14 @@ def validate(commands: tuple[Any, ...]) -> None:
         if ns is not None and ns not in created:
             raise _script_error(cmd, f"namespace {ns!r} was not created by this script ('ip netns add {ns}' first)")
         kind = classify(cmd)
+        stdin_path = _Cmd(_Cmd.to_json(cmd)).stdin_path
+        if stdin_path is not None:
+            if not sandboxed(stdin_path, read=True):
+                raise _script_error(cmd, f"the kernel runner reads files only under {' and '.join(READABLE)}, "
+                                         f"not {stdin_path!r}")
+            if kind in ("probe", "listener"):
+                raise _script_error(cmd, "the kernel runner feeds a probe only from a pipe or here-document, "
+                                         "not from a file")
         if cmd.background and kind != "listener":
             raise _script_error(cmd, "only listeners (nc -l, python3 -m http.server) may run in the background")
         if kind == "listener" and not cmd.background:
@@ -113,7 +121,7 @@ def validate(commands: tuple[Any, ...]) -> None:
                 raise _script_error(cmd, "only 'echo VALUE > /proc/sys/...' redirects are supported")
         if kind == "probe":
             _parse_probe(cmd, ns, inner)  # raises on unsupported options
-        if cmd.pipe_from is not None and not (kind == "probe" and inner[0] == "nc"):
+        if cmd.pipe_from is not None and stdin_path is None and not (kind == "probe" and inner[0] == "nc"):
             raise _script_error(cmd, "a pipe is only supported into 'nc -u' (echo DATA | nc -u ...)")
 
 

@@ -27,7 +27,7 @@ from __future__ import annotations
 import math
 import os
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Callable
 
@@ -222,7 +222,12 @@ _BACKGROUND = frozenset(name for name, t in TOOLS.items() if t.background)
 
 
 def _compile(cmd: Command, jobs: int) -> tuple[_STEP, bool]:
-    step, is_job = _compile_command(cmd, jobs)
+    if cmd.pipe_from is not None and cmd.stdin is None and len(cmd.pipe_from) == 2 and cmd.pipe_from[0] == "cat":
+        cmd = replace(cmd, stdin_path=cmd.pipe_from[1], pipe_from=None)  # cat FILE | CMD: the file is CMD's input
+    if cmd.stdin_path is not None:
+        step, is_job = _compile_reading(cmd, jobs), False
+    else:
+        step, is_job = _compile_command(cmd, jobs)
     if cmd.redirect is None or _proc_sys(cmd.redirect[1]):
         return step, is_job
     op, path = cmd.redirect
@@ -236,6 +241,28 @@ def _compile(cmd: Command, jobs: int) -> tuple[_STEP, bool]:
             raise ToolError(f"bash: {path}: {e.strerror}") from None
         step(run)
     return redirected, is_job
+
+
+def _compile_reading(cmd: Command, jobs: int) -> _STEP:
+    """``CMD < FILE``: the words are checked now (with empty input); the file is read when the line runs
+    (the shell opens it then), and the command is compiled with its content as standard input."""
+    path = cmd.stdin_path
+    assert path is not None
+    _, argv = netns_exec(cmd)
+    if argv and argv[0] not in _READS_STDIN and argv[0] not in ("docker",):
+        raise _err(cmd, f"{argv[0]} does not read standard input here")
+    if cmd.background:
+        raise _err(cmd, "a background command reading '< FILE' is not supported")
+    _compile_command(replace(cmd, stdin="", stdin_path=None), jobs)
+
+    def step(run: _Run) -> None:
+        try:
+            data = run.world.files.read(path, netns=cmd.redirect_netns)
+        except FileError as e:
+            raise ToolError(f"bash: {path}: {e.strerror}") from None
+        inner, _ = _compile_command(replace(cmd, stdin=data.decode("utf-8", "replace"), stdin_path=None), jobs)
+        inner(run)
+    return step
 
 
 def _proc_sys(path: str) -> bool:

@@ -19,10 +19,10 @@ Supported:
 * ``# expect: ...`` on the line right after a command (or as that command's
   trailing comment), parsed into an :class:`~simnet.script.expect.Expectation`.
 
-* ``< /dev/null``: an empty :attr:`Command.stdin`.
+* ``< /dev/null``: an empty :attr:`Command.stdin`; ``< FILE``: :attr:`Command.stdin_path` (read when it runs).
 
 Rejected: ``&&``, ``||``, ``;``, ``$(...)``, backticks, ``$VAR``/``${...}``,
-``< FILE`` (other than /dev/null) and ``<<<``, ``2>``/``>&`` fd redirects, subshells ``( )``, unbalanced
+``<<<``, ``2>``/``>&`` fd redirects, subshells ``( )``, unbalanced
 quotes, unterminated here-documents, and ``# expect:`` without a command.
 
 Example:
@@ -70,9 +70,12 @@ class Command:
     """Whether the command ends with ``&``."""
     redirect: tuple[str, str] | None = None
     """``('>', path)`` or ``('>>', path)``."""
+    stdin_path: str | None = None
+    """``< FILE``: standard input read from the host's file when the command runs."""
     redirect_netns: str | None = None
-    """The ``ip netns exec`` namespace of the shell that opens :attr:`redirect` (``ip netns exec NS sh -c
-    'echo x > F'``), whose /etc/netns/NS binds it sees; None when the script's own shell opens it."""
+    """The ``ip netns exec`` namespace of the shell that opens :attr:`redirect` and :attr:`stdin_path`
+    (``ip netns exec NS sh -c 'echo x > F'``), whose /etc/netns/NS binds it sees; None when the script's
+    own shell opens them."""
     expect: Expectation | None = None
     """The ``# expect:`` annotation that follows the command, if any."""
     text: str = ""
@@ -257,10 +260,9 @@ class _Lexer:
                     if self.peek() in ("", "\n") or self.peek() in _WORD_END:
                         raise self.error("'<' needs a file name after it")
                     path = self.word()
-                    if path != "/dev/null":
-                        raise self.unsupported(f"< {path}", "simnet reads no files: only '< /dev/null' (empty "
-                                                            "input) or a here-document (<<EOF) may feed a command")
-                    tokens.append(("devnull", path, line))
+                    if any(t[0] in ("devnull", "infile") for t in tokens):
+                        raise self.error("only one '<' redirect per command is supported")
+                    tokens.append(("devnull" if path == "/dev/null" else "infile", path, line))
                     continue
                 if self.peek(2) == "<":
                     raise self.unsupported("<<<", "here-strings are not supported; use a here-document (<<EOF)")
@@ -295,6 +297,10 @@ class _Lexer:
             raise self.error("more than one here-document on one command is not supported", start_line)
         if heredocs and any(t[0] == "devnull" for t in tokens):
             raise self.error("a command cannot read both a here-document and '< /dev/null'", start_line)
+        infile = next((t[1] for t in tokens if t[0] == "infile"), None)
+        if infile is not None and (heredocs or any(t[:2] == ("op", "|") for t in tokens)):
+            raise self.error(f"a command cannot read both '< {infile}' and a here-document or pipe", start_line)
+        tokens = [t for t in tokens if t[0] != "infile"]
         if heredocs:
             body, end_line = self.heredoc_body(heredocs[0][1], start_line)  # type: ignore[arg-type]
         elif any(t[0] == "devnull" for t in tokens):
@@ -303,6 +309,8 @@ class _Lexer:
         if not tokens:
             return
         cmd = self.build(tokens, body, start_line, text)
+        if infile is not None:
+            cmd = replace(cmd, stdin_path=str(infile))
         if comment is not None:
             m = _EXPECT.match(comment)
             if m:

@@ -39,11 +39,15 @@ truncate -s +1K /tmp/big
 truncate -s '<1000' /tmp/big
 ip netns exec fa iptables -A INPUT -p udp --dport 53 -j ACCEPT
 ip netns exec fa iptables -S INPUT > /tmp/rules
+ip netns exec fa iptables-save > /tmp/rules.v4
 ip netns exec fa cat /tmp/rules
 echo extra > /etc/netns/fa/not-in-etc
 ip netns exec fa cat /etc/hosts
 rm -f /tmp/big /tmp/nothere
 mkdir -p /tmp/a/b
+ip netns exec fa iptables -F
+ip netns exec fa iptables-restore < /tmp/rules.v4
+ip netns exec fa iptables -S INPUT
 """
 
 
@@ -71,8 +75,9 @@ def test_files_and_netns_binds_agree_with_the_kernel() -> None:
     assert printed[9] == "10.0.0.2 web\n"
     assert printed[11].startswith("nameserver 127.0.0.53\n")
     assert printed[14] == "outer\n" and printed[15] == "inner\n"
-    assert printed[21] == "-P INPUT ACCEPT\n-A INPUT -p udp -m udp --dport 53 -j ACCEPT\n"
-    assert printed[23] == "10.0.0.2 web\n"
+    assert printed[22] == "-P INPUT ACCEPT\n-A INPUT -p udp -m udp --dport 53 -j ACCEPT\n"
+    assert printed[24] == "10.0.0.2 web\n"
+    assert printed[29] == "-P INPUT ACCEPT\n-A INPUT -p udp -m udp --dport 53 -j ACCEPT\n"
     # the machine's own /etc is untouched
     assert _etc_digest() == before and os.path.exists("/etc/netns") == had_netns
 

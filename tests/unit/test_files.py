@@ -152,3 +152,28 @@ def test_bad_lines_are_refused_before_anything_runs(line: str, message: str) -> 
         run_script("mkdir /tmp/made\n" + line + "\n")
     assert message in e.value.reason and e.value.line == 2
     assert getattr(e.value, "report", None) is None  # refused when compiled: nothing ran
+
+
+def test_stdin_from_a_file_and_cat_pipe_feed_iptables_restore() -> None:
+    """`iptables-save > F`, flush, `iptables-restore < F` (or `cat F | iptables-restore`) brings the rules back."""
+    r = run_script("""ip netns add a
+ip netns exec a iptables -A INPUT -p udp --dport 53 -j ACCEPT
+ip netns exec a iptables-save > /tmp/rules
+ip netns exec a iptables -F
+ip netns exec a iptables -S INPUT
+ip netns exec a iptables-restore < /tmp/rules
+ip netns exec a iptables -S INPUT
+ip netns exec a iptables -F
+cat /tmp/rules | ip netns exec a iptables-restore
+ip netns exec a iptables -S INPUT
+""")
+    rule = "-A INPUT -p udp -m udp --dport 53 -j ACCEPT\n"
+    assert [rule in o["stdout"] for o in r.outputs] == [False, True, True]
+
+
+def test_stdin_from_a_missing_file_stops_the_line_as_bash_does() -> None:
+    with pytest.raises(ScriptError) as e:
+        run_script("ip netns add a\nip netns exec a iptables-restore < /tmp/none\n")
+    assert e.value.reason == "bash: /tmp/none: No such file or directory" and e.value.line == 2
+    with pytest.raises(ScriptError, match="does not read standard input"):
+        run_script("ip netns add a\nip netns exec a ping -c 1 10.0.0.1 < /tmp/none\n")

@@ -199,7 +199,7 @@ class _Cmd:
     """
 
     __slots__ = ("file", "line", "argv", "stdin", "pipe_from", "background", "redirect", "text", "data", "limit",
-                 "redirect_netns")
+                 "redirect_netns", "stdin_path")
 
     def __init__(self, d: dict[str, Any]) -> None:
         self.file, self.line, self.text = d["file"], d["line"], d["text"]
@@ -211,14 +211,19 @@ class _Cmd:
         self.data = d["data"]
         self.limit = d.get("limit")
         self.redirect_netns = d.get("redirect_netns")
+        self.stdin_path = d.get("stdin_path")
 
     @staticmethod
     def to_json(cmd: Any) -> dict[str, Any]:
         from simnet.script.lexer import _piped_data
 
         ns, inner = _netns_of(cmd)
+        stdin_path = cmd.stdin_path
+        pipe_from = cmd.pipe_from
+        if pipe_from is not None and cmd.stdin is None and len(pipe_from) == 2 and pipe_from[0] == "cat":
+            stdin_path, pipe_from = pipe_from[1], None  # cat FILE | CMD, as simnet reads it
         return {"file": cmd.file, "line": cmd.line, "text": cmd.text, "argv": list(cmd.argv), "stdin": cmd.stdin,
-                "pipe_from": cmd.pipe_from, "background": cmd.background, "redirect": cmd.redirect,
+                "pipe_from": pipe_from, "stdin_path": stdin_path, "background": cmd.background, "redirect": cmd.redirect,
                 "data": _piped_data(inner) if inner and (cmd.redirect is not None or inner[0] in ("echo", "printf"))
                 else None, "limit": cmd.limit, "redirect_netns": cmd.redirect_netns}
 

@@ -109,8 +109,17 @@ class _Run:
             self.namespaces.remove(argv[3])
             self.tabled.discard(argv[3])
             return
-        out = self.call(cmd, argv, stdin=cmd.stdin)
+        out = self.call(cmd, argv, stdin=self.stdin_of(cmd))
         self.after(cmd, ns, inner, out)
+
+    def stdin_of(self, cmd: Any) -> str | None:
+        """A command's input: its here-document or pipe, or ``< FILE`` opened by the shell that runs it."""
+        if cmd.stdin_path is None:
+            return cmd.stdin  # type: ignore[no-any-return]
+        reader = ["cat", cmd.stdin_path]
+        if cmd.redirect_netns is not None:
+            reader = self.in_ns(cmd.redirect_netns, reader)
+        return self.call(cmd, reader)
 
     def after(self, cmd: Any, ns: str | None, inner: tuple[str, ...], out: str) -> None:
         if ns is not None and inner[0] in IPTABLES_TOOLS:
@@ -128,7 +137,8 @@ class _Run:
             argv = self.in_ns(ns, argv) if ns is not None else argv
         else:
             argv = list(cmd.argv)
-        stdin = cmd.stdin.encode() if cmd.stdin is not None else None
+        text = self.stdin_of(cmd)
+        stdin = text.encode() if text is not None else None
         if cmd.redirect is None:
             out = self.run_bytes(cmd, argv, stdin, None)
             if out and inner[0] in ("cat", "head", "echo", "printf"):

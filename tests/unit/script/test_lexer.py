@@ -155,7 +155,6 @@ def test_expect_after_a_continued_command() -> None:
         ('echo "$HOME"\n', 1, "'$HOME'"),
         ("echo ${X}\n", 1, "'${...}'"),
         ("echo $1\n", 1, "'$1'"),
-        ("cat < file\n", 1, "'< file'"),
         ("cat <<< word\n", 1, "'<<<'"),
         ("ping x 2>/dev/null\n", 1, "'2>'"),
         ("ping x >&2\n", 1, "'>&'"),
@@ -227,3 +226,13 @@ def test_command_is_frozen_and_slotted() -> None:
         c.line = 3  # type: ignore[misc]
     assert not hasattr(c, "__dict__")
     assert c.where() == "t.sh:1"
+
+
+def test_stdin_from_a_file_is_read_when_the_command_runs() -> None:
+    """`CMD < FILE` names the file (opened by the shell when the line runs); one '<' per command."""
+    (c,) = lex("ip netns exec a iptables-restore < /tmp/rules\n")
+    assert c.stdin_path == "/tmp/rules" and c.stdin is None
+    with pytest.raises(ScriptError, match="only one '<'"):
+        lex("cat < a < b\n")
+    with pytest.raises(ScriptError, match="both '< a'"):
+        lex("cat < a <<EOF\nx\nEOF\n")
