@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from simnet.addresses import IPProto
 from simnet.packet import Icmp, IcmpType, IPv4, Packet, Tcp, TcpFlags, Udp, UnreachCode
-from simnet.socket import TCP_MSS_DEFAULT, ClientSocket, Seen, syn_options
+from simnet.socket import TCP_MSS_DEFAULT, ClientSocket, Seen, SockState, syn_options
 from simnet.trace import Sent, Trace
 
 if TYPE_CHECKING:
@@ -317,7 +317,7 @@ def tcp_connect(world: "World", netns: str, dst: IPv4Address | str, dport: int, 
         err = send_ip(ns, pkt, tid)  # fails at the same lookup, and traces it
         return ProbeResult(outcome="error", errno=err, traces=_collect(world, first), **base)  # type: ignore[arg-type]
     lport = sport or ns.sockets.ephemeral_port("tcp")
-    sock = ClientSocket(proto="tcp", laddr=saddr, lport=lport, raddr=dst, rport=dport, state="syn-sent",
+    sock = ClientSocket(proto="tcp", laddr=saddr, lport=lport, raddr=dst, rport=dport, state=SockState.SYN_SENT,
                         isn=world.rng.getrandbits(32))
     key = ("tcp", saddr, lport, dst, dport)
     ns.sockets.clients[key] = sock

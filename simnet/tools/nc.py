@@ -6,6 +6,7 @@ import re
 from ipaddress import IPv4Address
 from typing import Any
 
+from simnet.dns.names import host_word, resolving
 from simnet.errors import KernelError
 from simnet.probe import MAX_TIMEOUT, ProbeResult, tcp_connect, udp_connect, udp_send
 from simnet.script.lexer import Command
@@ -108,23 +109,29 @@ def compile_nc(cmd: Command, ns: str | None, argv: tuple[str, ...]) -> Compiled:
         raise script_error(cmd, "only listeners may run in the background")
     if len(pos) != 2:
         raise script_error(cmd, "nc needs a destination and a port: nc [-z] [-w s] DST PORT")
-    dst, dport = parse_ipv4(cmd, pos[0], "nc"), _port(cmd, pos[1])
+    dst, dport = host_word(cmd, pos[0], "nc"), _port(cmd, pos[1])
+
+    def failed(host: str, why: str | None) -> str:  # IPv6 only (why None): nc exits 1 silently
+        return f'nc: getaddrinfo for host "{host}" port {dport}: {why}' if why else ""
+
     wait = min(within(cmd, timeout), MAX_TIMEOUT)
     if proto == "udp" and ("z" in flags or cmd.stdin == ""):
         def probe(run: ToolRun) -> ProbeResult:  # nc writes no datagram: nothing to send, or -z
-            return udp_connect(run.world, run.ns(ns).name, dst, dport, src=src, timeout=wait)
+            return resolving(run, cmd, ns, dst, "nc", failed, lambda addr: udp_connect(
+                run.world, run.ns(ns).name, addr, dport, src=src, timeout=wait))
     elif proto == "udp":
         data = (cmd.stdin or "").encode()
 
         def probe(run: ToolRun) -> ProbeResult:
-            return udp_send(run.world, run.ns(ns).name, dst, dport, data, sport=sport, src=src, timeout=wait)
+            return resolving(run, cmd, ns, dst, "nc", failed, lambda addr: udp_send(
+                run.world, run.ns(ns).name, addr, dport, data, sport=sport, src=src, timeout=wait))
     else:
         # nc writes its input once connected (nothing under -z or from empty input)
         payload = (cmd.stdin or "").encode() if "z" not in flags else b""
 
         def probe(run: ToolRun) -> ProbeResult:
-            return tcp_connect(run.world, run.ns(ns).name, dst, dport, sport=sport, src=src, timeout=wait,
-                               data=payload or None)
+            return resolving(run, cmd, ns, dst, "nc", failed, lambda addr: tcp_connect(
+                run.world, run.ns(ns).name, addr, dport, sport=sport, src=src, timeout=wait, data=payload or None))
 
     def printing(run: ToolRun) -> ProbeResult:
         result = probe(run)

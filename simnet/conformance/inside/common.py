@@ -106,10 +106,10 @@ class KernelRunError(RuntimeError):
     """The real-kernel run failed: a command failed, a helper misbehaved, or it timed out."""
 
 
-_PROBES = ("ping", "nc", "ncat", "curl")
+_PROBES = ("ping", "nc", "ncat", "curl", "dig", "host", "nslookup", "getent")
 _ALLOWED_IN_NS = {"ip", "iptables", "iptables-restore", "iptables-save", "sysctl", "bridge",
                   "ipset", "conntrack", "ping", "nc", "ncat", "socat", "curl", "python3", "echo", "printf", "sleep",
-                  "ss"}
+                  "ss", "dig", "host", "nslookup", "getent", "dnsmasq"}
 _RUNNER_BUILTINS = {"set", "kill", "sleep", "wait", "true", ":", "modprobe"}
 FILE_TOOLS = frozenset({"cat", "head", "truncate", "mkdir", "rm", "echo", "printf"})
 """Commands on files: run in the runner's sandbox (an overlay over /etc, a tmpfs on /tmp), in or out of a netns."""
@@ -176,6 +176,8 @@ def classify(cmd: Any) -> str:
     if tool == "socat":
         return "listener"
     if tool == "python3" and inner[1:3] == ("-m", "http.server"):
+        return "listener"
+    if tool == "dnsmasq":
         return "listener"
     if tool in _PROBES:
         return "probe"
@@ -271,7 +273,7 @@ def _seconds(cmd: Any, value: str | None, default: float) -> float:
 
 def _within(cmd: Any, own: float | None) -> float:
     """A probe's wait: its own -w/-m (1 s without), cut short by ``timeout(1)`` (``cmd.limit``)."""
-    limit = getattr(cmd, "limit", None)
+    limit: float | None = getattr(cmd, "limit", None)
     if limit is None:
         return PROBE_DEFAULT_TIMEOUT if own is None else own
     return min(limit if own is None else min(own, limit), PROBE_MAX_TIMEOUT)
@@ -371,6 +373,8 @@ def _parse_probe(cmd: Any, ns: str | None, inner: tuple[str, ...]) -> dict[str, 
                 "timeout": _within(cmd, None if timeout is None else _seconds(cmd, timeout, 0)),
                 "data": None, "http": True, "host": parts.netloc, "path": parts.path or "/",
                 "write_out": write_out}
+    if tool in ("dig", "host", "nslookup", "getent"):
+        return _parse_dns_client(cmd, inner)
     raise _script_error(cmd, f"{tool!r} is not a probe")
 
 
@@ -435,7 +439,29 @@ def _echo_service(cmd: Any, inner: tuple[str, ...]) -> dict[str, Any]:
     return {**base, "real": real}
 
 
+def _parse_dns_client(cmd: Any, inner: tuple[str, ...]) -> dict[str, Any]:
+    """dig/host/nslookup/getent run as they are (simnet.conformance.inside.dnstools.client): the
+    server they ask and how long they may take (dig: +time x +tries; host, nslookup: their defaults)."""
+    words = inner[1:]
+    server = next((w[1:] for w in words if w.startswith("@")), None)
+    if inner[0] in ("host", "nslookup"):
+        pos = [w for w in words if not w.startswith("-")]
+        server = pos[1] if len(pos) > 1 else None
+    wait = 30.0
+    if inner[0] == "dig":
+        t = next((int(w.split("=")[1]) for w in words if re.fullmatch(r"\+time(?:out)?=\d+", w)), 5)
+        n = next((int(w.split("=")[1]) + (1 if w.startswith("+retry") else 0) for w in words
+                  if re.fullmatch(r"\+(?:tries|retry)=\d+", w)), 3)
+        wait = float(max(t, 1) * max(n, 1))
+    return {"kind": "dnsclient", "proto": "udp", "dst": server, "dport": 53 if inner[0] != "getent" else None,
+            "timeout": min(wait, 60.0), "argv": list(inner)}
+
+
 def _parse_listener(cmd: Any, inner: tuple[str, ...]) -> dict[str, Any]:
+    if inner[0] == "dnsmasq":
+        port = next((w.split("=", 1)[1] for w in inner if w.startswith("--port=")), "53")
+        return {"proto": "udp", "addr": "0.0.0.0", "port": _port(cmd, port), "keep": True, "http": False,
+                "dnsmasq": list(inner)}
     if inner[0] in ("socat", "ncat"):
         return _echo_service(cmd, inner)
     if inner[0] == "python3":
