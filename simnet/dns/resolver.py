@@ -396,9 +396,12 @@ def _conf(world: "World", netns: str | None) -> ResolvConf:
     return parse_resolv_conf(read_etc(world, "resolv.conf", netns) or "")
 
 
-def getaddrinfo(world: "World", netns: str, exec_ns: str | None, name: str, *, by: str) -> Lookup:
+def getaddrinfo(world: "World", netns: str, exec_ns: str | None, name: str, *, by: str,
+                addrconfig: bool = False) -> Lookup:
     """``getaddrinfo(name, AF_UNSPEC)`` as ping, nc and curl call it: a literal address as is,
-    else /etc/hosts, else DNS (A and AAAA together)."""
+    else /etc/hosts, else DNS (A and AAAA together).  ``addrconfig`` (AI_ADDRCONFIG, as dig looks
+    up its @server) asks no AAAA, since simnet's namespaces have no IPv6 address (one A query
+    on the kernel runner's namespaces, whose IPv6 is off)."""
     try:
         return Lookup(name, (IPv4Address(name),), name, source="literal")
     except AddressValueError:
@@ -406,7 +409,7 @@ def getaddrinfo(world: "World", netns: str, exec_ns: str | None, name: str, *, b
     found = _files(world, exec_ns, name, None)
     if found is not None:
         return found
-    return _dns(world, netns, name, (QType.A, QType.AAAA), _conf(world, exec_ns), by)
+    return _dns(world, netns, name, (QType.A,) if addrconfig else (QType.A, QType.AAAA), _conf(world, exec_ns), by)
 
 
 def gethostbyname2(world: "World", netns: str, exec_ns: str | None, name: str, family: int, *, by: str) -> Lookup:

@@ -183,16 +183,18 @@ def compile_dig(cmd: Command, ns: str | None, argv: tuple[str, ...]) -> Compiled
     port, name, qtype, short, timeout, tries = 53, None, int(QType.A), False, 5, 3
     typed = False
     shown = set(DIG_SECTIONS)
+    server_name: str | None = None
+    """@NAME: dig looks the server up with getaddrinfo first (A and AAAA, through the stack)."""
     words = list(argv[1:])
     i = 0
     while i < len(words):
         w = words[i]
         i += 1
         if w.startswith("@"):
-            try:
-                server = IPv4Address(w[1:])
-            except AddressValueError:
-                raise script_error(cmd, f"dig: couldn't get address for '{w[1:]}': not found") from None
+            from simnet.dns.names import host_word
+
+            found = host_word(cmd, w[1:], "dig")
+            server, server_name = (found, None) if isinstance(found, IPv4Address) else (None, found)
         elif w == "-p" or (w.startswith("-p") and w[2:].isdigit()):
             value = w[2:] or (words[i] if i < len(words) else "")
             if not w[2:]:
@@ -254,11 +256,23 @@ def compile_dig(cmd: Command, ns: str | None, argv: tuple[str, ...]) -> Compiled
     def probe(run: ToolRun) -> ProbeResult:
         netns = run.ns(ns).name
         first = run.world.tracer.begin()
-        servers = _servers(run, ns, server)
+        server_addr = server
+        if server_name is not None:
+            from simnet.dns.resolver import getaddrinfo
+
+            found = getaddrinfo(run.world, netns, ns, server_name, by="dig (getaddrinfo for @server)",
+                                addrconfig=True)
+            if found.ipv4 is None:
+                why = "not found" if found.error in ("EAI_NONAME", "EAI_NODATA") else "failure"
+                run.output(cmd, f"dig: couldn't get address for '{server_name}': {why}\n")
+                return ProbeResult(proto="udp", netns=netns, dst=IPv4Address(0), dport=port, outcome="error",
+                                   errno=found.error, traces=_collect(run.world, first))
+            server_addr = found.ipv4
+        servers = _servers(run, ns, server_addr)
         query = _new_query(run, name, qtype, edns=True)
         errors: list[str] = []
         head = ["", f"; <<>> DiG {DIG_VERSION} <<>> {args}"]
-        if server is not None:
+        if server_addr is not None:
             head.append("; (1 server found)")
         head.append(";; global options: +cmd")
         reply, size, how, used = None, 0, "timeout", servers[0]
@@ -278,7 +292,7 @@ def compile_dig(cmd: Command, ns: str | None, argv: tuple[str, ...]) -> Compiled
         else:
             lines = errors + (head if "cmd" in shown else []) + dig_answer_text(reply, frozenset(shown))
             if "stats" in shown:
-                lines += [";; Query time: 0 msec", f";; SERVER: {used}#{port}({used}) (UDP)",
+                lines += [";; Query time: 0 msec", f";; SERVER: {used}#{port}({server_name or used}) (UDP)",
                           f";; WHEN: {_when(run)}", f";; MSG SIZE  rcvd: {size}", ""]
         run.output(cmd, "\n".join(lines) + "\n" if lines else "")
         return _result(run, netns, used, port, first, "reply")

@@ -118,6 +118,14 @@ ip netns exec b host 10.0.0.7 10.0.0.1
 ip netns exec b nslookup 10.0.0.6 10.0.0.1
 ip netns exec b nslookup 10.0.0.7 10.0.0.1
 """,
+    # dig @NAME: the server looked up with getaddrinfo first (files, then A+AAAA)
+    "dig @name": LAB + """\
+printf "127.0.0.1 localhost\\n10.0.0.1 ns1\\n" > /etc/netns/b/hosts
+ip netns exec a dnsmasq -k --listen-address=10.0.0.1 --bind-interfaces --no-resolv --no-hosts --host-record=web,10.0.0.5 --host-record=ns2,10.0.0.1 --address=/gone/ &
+ip netns exec b dig @ns1 web
+ip netns exec b dig @ns2 web +short
+ip netns exec b dig @gone web
+""",
     # glibc's res_search: "search ." (systemd-resolved's stub file) asks a dotted name twice and a
     # bare one once; search domains first for a bare name, a REFUSED stops the list, the last
     # error decides (Name or service not known / Temporary failure); edns0 adds an OPT record

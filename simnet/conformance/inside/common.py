@@ -379,24 +379,6 @@ def _parse_probe(cmd: Any, ns: str | None, inner: tuple[str, ...]) -> dict[str, 
     raise _script_error(cmd, f"{tool!r} is not a probe")
 
 
-def _parse_dns_client(cmd: Any, inner: tuple[str, ...]) -> dict[str, Any]:
-    """dig/host/nslookup/getent run as they are (simnet.conformance.inside.dnstools.client): the
-    server they ask and how long they may take (dig: +time x +tries; host, nslookup: their defaults)."""
-    words = inner[1:]
-    server = next((w[1:] for w in words if w.startswith("@")), None)
-    if inner[0] in ("host", "nslookup"):
-        pos = [w for w in words if not w.startswith("-")]
-        server = pos[1] if len(pos) > 1 else None
-    wait = 30.0
-    if inner[0] == "dig":
-        t = next((int(w.split("=")[1]) for w in words if re.fullmatch(r"\+time(?:out)?=\d+", w)), 5)
-        n = next((int(w.split("=")[1]) + (1 if w.startswith("+retry") else 0) for w in words
-                  if re.fullmatch(r"\+(?:tries|retry)=\d+", w)), 3)
-        wait = float(max(t, 1) * max(n, 1))
-    return {"kind": "dnsclient", "proto": "udp", "dst": server, "dport": 53 if inner[0] != "getent" else None,
-            "timeout": min(wait, 60.0), "argv": list(inner)}
-
-
 _CATS = ("cat", "/bin/cat", "/usr/bin/cat")
 
 
@@ -456,6 +438,27 @@ def _echo_service(cmd: Any, inner: tuple[str, ...]) -> dict[str, Any]:
     real = ["ncat", "-l", *(["-k"] if keep else []), *(["-u"] if udp else []), "-p", str(base["port"]),
             *([pos[0]] if pos else []), "--exec", "PROGRAM"]
     return {**base, "real": real}
+
+
+def _parse_dns_client(cmd: Any, inner: tuple[str, ...]) -> dict[str, Any]:
+    """dig/host/nslookup/getent run as they are (simnet.conformance.inside.dnstools.client): the
+    server they ask and how long they may take (dig: +time x +tries; host, nslookup: their defaults)."""
+    words = inner[1:]
+    server = next((w[1:] for w in words if w.startswith("@")), None)
+    if inner[0] in ("host", "nslookup"):
+        pos = [w for w in words if not w.startswith("-")]
+        server = pos[1] if len(pos) > 1 else None
+    wait = 30.0
+    if inner[0] == "dig":
+        t = next((int(w.split("=")[1]) for w in words if re.fullmatch(r"\+time(?:out)?=\d+", w)), 5)
+        n = next((int(w.split("=")[1]) + (1 if w.startswith("+retry") else 0) for w in words
+                  if re.fullmatch(r"\+(?:tries|retry)=\d+", w)), 3)
+        wait = float(max(t, 1) * max(n, 1))
+    return {"kind": "dnsclient", "proto": "udp", "dst": server, "dport": 53 if inner[0] != "getent" else None,
+            "timeout": min(wait, 60.0), "argv": list(inner)}
+
+
+_CATS = ("cat", "/bin/cat", "/usr/bin/cat")
 
 
 def _parse_listener(cmd: Any, inner: tuple[str, ...]) -> dict[str, Any]:

@@ -53,7 +53,9 @@ def client(a: dict[str, Any]) -> dict[str, Any]:
             return {"outcome": "reply", "icmp": None, "errno": None, "output": out}
         # exit 2: not found, for whatever reason (getent says no more; asking again would add queries)
         return {"outcome": "error", "icmp": None, "errno": None, "output": out}
-    if "connection refused" in out:
+    if "couldn't get address for" in out:  # dig @NAME that did not resolve
+        outcome, errno = "error", "EAI_NONAME" if out.rstrip().endswith("not found") else "EAI_AGAIN"
+    elif "connection refused" in out:
         outcome, errno = "refused", "ECONNREFUSED"
     elif "failed: network unreachable" in out:
         outcome, errno = "error", "ENETUNREACH"

@@ -267,3 +267,13 @@ def test_reverse_lookups() -> None:
     assert _out(r, 9) == "6.0.0.10.in-addr.arpa\tname = db.\n\n"
     assert _out(r, 10) == "** server can't find 5.0.0.10.in-addr.arpa: REFUSED\n\n"
     assert ";6.0.0.10.in-addr.arpa.\t\tIN\tPTR" in _out(r, 11) and "MSG SIZE  rcvd: 66" in _out(r, 11)
+
+
+def test_dig_at_a_name() -> None:
+    """dig @NAME looks the server up first (AI_ADDRCONFIG: A only here); an unknown one is refused in
+    dig's words, with getaddrinfo's error (not found / failure)."""
+    r = run_script(LAB + "echo '127.0.0.1 localhost ns1' > /etc/netns/a/hosts\n"
+                         "ip netns exec a dig @ns1 web\nip netns exec a dig @gone web\n")
+    assert ";; SERVER: 127.0.0.1#53(ns1) (UDP)" in _out(r, 8)
+    assert _out(r, 9) == "dig: couldn't get address for 'gone': not found\n"
+    assert (r.probes[1].result.outcome, r.probes[1].result.errno) == ("error", "EAI_NONAME")
