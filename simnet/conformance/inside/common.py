@@ -458,9 +458,6 @@ def _parse_dns_client(cmd: Any, inner: tuple[str, ...]) -> dict[str, Any]:
             "timeout": min(wait, 60.0), "argv": list(inner)}
 
 
-_CATS = ("cat", "/bin/cat", "/usr/bin/cat")
-
-
 def _parse_listener(cmd: Any, inner: tuple[str, ...]) -> dict[str, Any]:
     if inner[0] == "dnsmasq":
         port = next((w.split("=", 1)[1] for w in inner if w.startswith("--port=")), "53")
