@@ -174,10 +174,33 @@ above the summary); a ping of up to this many echoes keeps them all."""
 _SETTLED = 60.0
 """Seconds after which an echo's packets are certainly done (ARP gives up after 3 s)."""
 
+_UNSETTLED = 128
+"""The most echoes past the first few whose traces a ping holds while they may be in flight: a
+fast ping (``-i 0.002``) forgets older ones sooner than :data:`_SETTLED`, so memory stays bounded
+(a packet still in flight then just records nothing)."""
+
+
+@dataclass(frozen=True, slots=True)
+class PingReply:
+    """One reply line as ping prints it (``64 bytes from 10.0.0.2: icmp_seq=1 ttl=64``; simnet
+    models no latency, so no ``time=``)."""
+
+    seq: int
+    src: IPv4Address
+    ttl: int
+    bytes: int
+
+    def __str__(self) -> str:
+        return f"{self.bytes} bytes from {self.src}: icmp_seq={self.seq} ttl={self.ttl}"
+
+    def to_json(self) -> dict[str, Any]:
+        return {"seq": self.seq, "from": str(self.src), "ttl": self.ttl, "bytes": self.bytes}
+
 
 @dataclass(frozen=True, slots=True)
 class PingStats:
-    """ping's summary line: ``N packets transmitted, M received, +E errors, X% packet loss``."""
+    """ping's summary line: ``N packets transmitted, M received, +E errors, X% packet loss``,
+    and the first :data:`KEPT_ECHOES` reply lines (what a user reads of a long ping)."""
 
     transmitted: int
     received: int
@@ -186,6 +209,7 @@ class PingStats:
     """``-s``: data bytes per request."""
     mtu: int | None = None
     """A local EMSGSIZE: the MTU ping names ("ping: local error: message too long, mtu=N")."""
+    replies: tuple[PingReply, ...] = ()
 
     @property
     def loss(self) -> int:
@@ -197,11 +221,12 @@ class PingStats:
         return (f"{self.transmitted} packets transmitted, {self.received} received{errors}, "
                 f"{self.loss}% packet loss")
 
-    def to_json(self) -> dict[str, int]:
-        out = {"transmitted": self.transmitted, "received": self.received, "errors": self.errors,
-               "loss": self.loss, "size": self.size}
+    def to_json(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"transmitted": self.transmitted, "received": self.received, "errors": self.errors,
+                               "loss": self.loss, "size": self.size}
         if self.mtu is not None:
             out["mtu"] = self.mtu
+        out["replies"] = [r.to_json() for r in self.replies]
         return out
 
 
@@ -250,7 +275,8 @@ def ping(world: "World", netns: str, dst: IPv4Address | str, *, count: int = 1, 
     world.last_ping_seen = None  # type: ignore[attr-defined]
     errno_name: list[str] = []
     sent: list[tuple[float, int]] = []  # (when, first trace id) of the echoes not yet settled
-    tally = {"sent": 0, "replies": 0, "errors": 0, "kept_until": 0}
+    tally = {"sent": 0, "replies": 0, "errors": 0, "kept_until": 0, "lined": 0}
+    lines: list[PingReply] = []
 
     def send(seq: int) -> None:
         if size > PING_MAX_SIZE:
@@ -284,12 +310,18 @@ def ping(world: "World", netns: str, dst: IPv4Address | str, *, count: int = 1, 
 
     def answered() -> int:
         # keep the first reply and error (the outcome comes from them), count the rest
+        new = tally["replies"] + len(sock.replies) - tally["lined"]
+        if new and len(lines) < KEPT_ECHOES:
+            for rsrc, rpkt in sock.replies[len(sock.replies) - new:][:KEPT_ECHOES - len(lines)]:
+                lines.append(PingReply(seq=rpkt.l4.seq, src=rsrc, ttl=rpkt.ip.ttl,  # type: ignore[union-attr]
+                                       bytes=8 + len(rpkt.payload)))
+        tally["lined"] += new
         for key, got in (("replies", sock.replies), ("errors", sock.errors)):
             if len(got) > 1:
                 tally[key] += len(got) - 1
                 del got[1:]
         # forget the traces of settled echoes past the first few
-        while len(sent) > 1 and sent[1][0] <= world.now - _SETTLED:
+        while len(sent) > 1 and (sent[1][0] <= world.now - _SETTLED or len(sent) > _UNSETTLED):
             _, tid = sent.pop(0)
             world.tracer.discard(tid, sent[0][1], keep_caused_before=tally["kept_until"])
         return tally["replies"] + tally["errors"] + len(sock.replies) + len(sock.errors)
@@ -314,7 +346,7 @@ def ping(world: "World", netns: str, dst: IPv4Address | str, *, count: int = 1, 
         traces = tuple(t for t in traces if t.id < kept or t.caused_by is not None and t.caused_by < kept)
     stats = PingStats(transmitted=tally["sent"], received=tally["replies"] + len(sock.replies),
                       errors=tally["errors"] + len(sock.errors), size=size,
-                      mtu=local_mtu[0] if local_mtu else None)
+                      mtu=local_mtu[0] if local_mtu else None, replies=tuple(lines))
     base = dict(proto="icmp", netns=netns, dst=dst, dport=None, traces=traces, ping=stats)
     if sock.replies:
         # as the kernel runner reports it: the echo reply's type, code and sender

@@ -73,8 +73,10 @@ class Tracer:
 
     def drop(self, tid: int, netns: str, reason: str, disposition: Disposition = Disposition.DROPPED) -> None:
         """The packet stops here: a :class:`Dropped` step saying why, then the end of its trace."""
-        self._open[tid]["steps"].append(Dropped(netns=netns, reason=reason, disposition=disposition))
-        self._open[tid]["ends"].append(disposition)
+        rec = self._open.get(tid)
+        if rec is not None:  # None: forgotten while in flight (a long ping's older echoes)
+            rec["steps"].append(Dropped(netns=netns, reason=reason, disposition=disposition))
+            rec["ends"].append(disposition)
 
     def first_visit(self, tid: int, key: tuple[Any, ...]) -> bool:
         """False when this (netns, device, packet) was seen before in this trace: an L2 loop."""

@@ -15,9 +15,10 @@ from simnet.tools.base import INT_MAX, LONG_MAX, Compiled, StepKind, ToolRun, de
 
 __all__ = ["MAX_ECHOES", "compile_ping"]
 
-MAX_ECHOES = 1000
-"""The most echo requests one ping may send in simnet (after ``timeout`` cut it): each is a
-full trip through the simulated stack, about a millisecond of CPU."""
+MAX_ECHOES = 1_000_000
+"""The most echo requests one ping may send in simnet (after ``timeout`` cut it): echoes are sent
+as the clock reaches them in bounded memory, but each is a full trip through the simulated stack
+(about a millisecond of CPU), so ``ping -c 4294967295`` (136 years of ping) is refused, not run."""
 
 
 def _strtol(cmd: Command, word: str, low: int, high: int) -> int:
