@@ -256,7 +256,7 @@ def output_text(report: Any, out: dict[str, Any]) -> Text:
     text = Text()
     text.append(f"{report.filename}:{out['line']}", style="bold")
     text.append(f"  {out['command']}\n")
-    stdout = out["stdout"]
+    stdout = out["stdout"] + out.get("stderr", "")
     text.append(stdout[:-1] if stdout.endswith("\n") else stdout, style="")
     return text
 

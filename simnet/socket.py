@@ -80,6 +80,8 @@ class Listener:
     seen: list[Seen] = field(default_factory=list)
     open: bool = True
     job: int = 0
+    reuseport: bool = False
+    """SO_REUSEPORT (OpenBSD nc sets it): listeners that all set it share a port."""
     encap_rcv: "Callable[[Skb, int], None] | None" = None
     """A tunnel's socket (VXLAN): its datagrams go to this handler, not to an application."""
     echo: bool = False
@@ -197,15 +199,18 @@ class SocketTable:
 
     # -- applications ------------------------------------------------------------
     def listen(self, proto: str, port: int, addr: IPv4Address | None = None, *, keep: bool = True,
-               job: int = 0) -> Listener:
+               job: int = 0, reuseport: bool = False) -> Listener:
+        """Bind (and listen); EADDRINUSE unless every socket on the port set SO_REUSEPORT
+        (inet_csk_bind_conflict). Of a reuseport group the first socket gets the connections
+        (the kernel picks one by a hash of the 4-tuple: the probe's outcome is the same)."""
         for other in self.listeners:
             if other.open and other.proto == proto and other.port == port and (
                 other.addr is None or addr is None or other.addr == addr
-            ):
+            ) and not (reuseport and other.reuseport):
                 from simnet.errors import KernelError
 
                 raise KernelError(98, "Address already in use")
-        sock = Listener(proto=proto, port=port, addr=addr, keep=keep, job=job)
+        sock = Listener(proto=proto, port=port, addr=addr, keep=keep, job=job, reuseport=reuseport)
         self.listeners.append(sock)
         return sock
 

@@ -165,13 +165,14 @@ class _Run:
     def ns(self, name: str | None) -> Any:
         return root_netns(self.world) if name is None else self.world.netns(name)
 
-    def output(self, cmd: Command, stdout: str) -> None:
+    def output(self, cmd: Command, stdout: str, *, stderr: str = "") -> None:
         if cmd.redirect is not None and not _proc_sys(cmd.redirect[1]):
             self.emit(cmd, Content.of(stdout.encode()))
-            return
-        if stdout:
+            stdout = ""
+        if stdout or stderr:
             self.report.order.append(("output", len(self.report.outputs)))
-            self.report.outputs.append({"line": cmd.line, "command": cmd.text, "stdout": stdout})
+            self.report.outputs.append({"line": cmd.line, "command": cmd.text, "stdout": stdout,
+                                        **({"stderr": stderr} if stderr else {})})
 
     def emit(self, cmd: Command, data: Content) -> None:
         """What ``cmd`` wrote to standard output: appended to its ``>``/``>>`` file, else printed."""
@@ -334,7 +335,16 @@ def _compile_command(cmd: Command, jobs: int) -> tuple[_STEP, bool]:
         return _probe_step(cmd, compiled.step), False
     if compiled.kind is StepKind.JOB:
         def start(run: _Run) -> None:
-            _new_job(run, compiled.step(run))
+            try:
+                listeners = compiled.step(run)
+            except ScriptError:
+                raise
+            except (IpError, SimnetError) as e:
+                # a background job that fails (nc -l on a port in use) prints its error and exits;
+                # the shell goes on, even under set -e, and the job number is taken all the same
+                run.output(cmd, "", stderr=str(getattr(e, "message", None) or e).strip() + "\n")
+                listeners = []
+            _new_job(run, listeners)
         return start, True
     return compiled.step, False
 

@@ -100,7 +100,9 @@ def compile_nc(cmd: Command, ns: str | None, argv: tuple[str, ...]) -> Compiled:
         def listen(run: ToolRun) -> list[Any]:
             n = run.ns(ns)
             try:
-                lst = n.sockets.listen(proto, port, src, keep=keep, job=0)
+                # OpenBSD nc sets SO_REUSEADDR and SO_REUSEPORT (strace, netcat-openbsd 1.219): a
+                # second nc -l on the port binds too; any other socket there makes it fail
+                lst = n.sockets.listen(proto, port, src, keep=keep, job=0, reuseport=True)
             except KernelError:
                 raise IpError("nc: Address already in use", 1) from None
             return [lst]

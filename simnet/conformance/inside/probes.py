@@ -275,7 +275,14 @@ def _helper_listen(a: dict[str, Any]) -> None:
     udp = a["proto"] == "udp"
     s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM if udp else socket.SOCK_STREAM)
     s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    s.bind((a["addr"], a["port"]))
+    if not a.get("http"):
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)  # as OpenBSD nc does (strace)
+    try:
+        s.bind((a["addr"], a["port"]))
+    except OSError as e:
+        # the tool's own last words: nc's err(1, NULL), CPython's uncaught OSError
+        sys.stderr.write(f"nc: {os.strerror(e.errno)}\n" if not a.get("http") else f"OSError: {e}\n")
+        sys.exit(1)
     if not udp:
         # the backlogs the real tools use (ss shows it as Send-Q): socketserver's 5, OpenBSD nc's 1
         s.listen(5 if a.get("http") else 1)

@@ -275,6 +275,10 @@ class _Run:
         self.jobs.append({"proc": proc, "log": log, "ns": ns, "alive": True})
         if not _wait_for(lambda: os.path.exists(log) or proc.poll() is not None, 3.0) or proc.poll() is not None:
             err = proc.stderr.read().decode() if proc.poll() is not None and proc.stderr else ""
+            if proc.returncode == 1 and err:
+                # the listener could not bind and exited: the shell goes on (a background job)
+                self.outputs.append({"line": cmd.line, "command": _one_line(cmd.text), "stdout": "", "stderr": err})
+                return
             raise KernelRunError(f"{cmd.file}:{cmd.line}: listener `{_one_line(cmd.text)}` did not start: {err.strip()}")
 
     def listen_real(self, cmd: Any, ns: str, args: dict[str, Any]) -> None:
