@@ -9,42 +9,75 @@ them from here, so the modules behind them can move without breaking anyone.
 'reply'
 """
 
-from simnet.docker.daemon import DockerDaemon
-from simnet.docker.resolver import DnsSettings
-from simnet.errors import ConfigError, KernelError, RuleSyntaxError, SimnetError
-from simnet.explain import Diagnosis, describe, explain
-from simnet.files import FileSystem
-from simnet.netfilter.rule import Rule
-from simnet.netfilter.ruleset import Ruleset
-from simnet.netns import NetNamespace
-from simnet.pmtu import PmtuDisc
-from simnet.probe import ProbeResult, ping, tcp_connect, udp_send
-from simnet.reach import reach as reachability_matrix
-from simnet.script.expect import ScriptError
-from simnet.script.interpreter import Report, run_script
-from simnet.testing import assert_reachable, assert_unreachable, reachability, replay_script, world_script
-from simnet.trace import Disposition, Trace
-from simnet.world import World
+from typing import TYPE_CHECKING
+
+_LAZY = {
+    "DockerDaemon": "simnet.docker.daemon", "DnsSettings": "simnet.docker.resolver",
+    "ConfigError": "simnet.errors", "KernelError": "simnet.errors",
+    "RuleSyntaxError": "simnet.errors", "SimnetError": "simnet.errors", "FileSystem": "simnet.files",
+    "PmtuDisc": "simnet.pmtu",
+    "Rule": "simnet.netfilter.rule",
+    "Ruleset": "simnet.netfilter.ruleset", "NetNamespace": "simnet.netns", "ProbeResult": "simnet.probe",
+    "ping": "simnet.probe", "tcp_connect": "simnet.probe", "udp_send": "simnet.probe",
+    "reachability_matrix": "simnet.reach", "ScriptError": "simnet.script.expect",
+    "Report": "simnet.script.interpreter", "run_script": "simnet.script.interpreter",
+    "assert_reachable": "simnet.testing", "assert_unreachable": "simnet.testing", "reachability": "simnet.testing",
+    "replay_script": "simnet.testing", "world_script": "simnet.testing", "Disposition": "simnet.trace",
+    "Trace": "simnet.trace", "World": "simnet.world",
+}
+"""Public name -> the module that defines it: each loads on first use, so ``simnet run`` pays only
+for the modules its script needs (Docker's daemon, explain, reach and testing are not imported by a
+script without docker lines)."""
+_RENAMED = {"reachability_matrix": "reach"}
 
 _DRAWINGS = {"draw_chains": "chains", "draw_hooks": "hooks", "draw_sequence": "sequence",
              "draw_topology": "topology"}
 
+# explain is also the name of its module: imported lazily, importing simnet.explain anywhere would
+# leave the module, not the function, as simnet.explain
+from simnet.explain import Diagnosis, describe, explain  # noqa: E402
+
+if TYPE_CHECKING:
+    from simnet.docker.daemon import DockerDaemon
+    from simnet.docker.resolver import DnsSettings
+    from simnet.errors import ConfigError, KernelError, RuleSyntaxError, SimnetError
+    from simnet.files import FileSystem
+    from simnet.netfilter.rule import Rule
+    from simnet.netfilter.ruleset import Ruleset
+    from simnet.netns import NetNamespace
+    from simnet.pmtu import PmtuDisc
+    from simnet.probe import ProbeResult, ping, tcp_connect, udp_send
+    from simnet.reach import reach as reachability_matrix
+    from simnet.script.expect import ScriptError
+    from simnet.script.interpreter import Report, run_script
+    from simnet.testing import assert_reachable, assert_unreachable, reachability, replay_script, world_script
+    from simnet.trace import Disposition, Trace
+    from simnet.world import World
+
 
 def __getattr__(name: str) -> object:
-    """The pictures (simnet.draw) load on first use: matplotlib is needed only to draw."""
-    if name in _DRAWINGS or name == "draw":
-        import importlib
+    """Public names load on first use; the pictures (simnet.draw) need matplotlib only to draw."""
+    import importlib
 
+    if name in _LAZY:
+        value = getattr(importlib.import_module(_LAZY[name]), _RENAMED.get(name, name))
+        globals()[name] = value
+        return value
+    if name in _DRAWINGS or name == "draw":
         draw = importlib.import_module("simnet.draw")
         return draw if name == "draw" else getattr(draw, _DRAWINGS[name])
     raise AttributeError(f"module 'simnet' has no attribute {name!r}")
 
 
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))
+
+
 __all__ = [
     "draw", "draw_chains", "draw_hooks", "draw_sequence", "draw_topology",
     "ConfigError", "Diagnosis", "Disposition", "DnsSettings", "DockerDaemon", "FileSystem", "KernelError",
-    "NetNamespace", "PmtuDisc", "ProbeResult", "Report", "Rule", "RuleSyntaxError", "Ruleset", "ScriptError",
-    "SimnetError",
+    "NetNamespace", "PmtuDisc",
+    "ProbeResult", "Report", "Rule", "RuleSyntaxError", "Ruleset", "ScriptError", "SimnetError",
     "Trace", "World", "assert_reachable", "assert_unreachable", "describe", "explain", "ping",
     "reachability", "reachability_matrix", "replay_script", "run_script", "tcp_connect", "udp_send",
     "world_script",

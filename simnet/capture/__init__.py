@@ -7,10 +7,27 @@
 script that can be attached to a public bug report.
 """
 
-from simnet.capture.model import Capture, Namespace, Note
-from simnet.capture.reader import NsRef, Result, read_host, subprocess_runner
-from simnet.capture.redact import Redactor
-from simnet.capture.writer import Script, write_script
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from simnet.capture.model import Capture, Namespace, Note
+    from simnet.capture.reader import NsRef, Result, read_host, subprocess_runner
+    from simnet.capture.redact import Redactor
+    from simnet.capture.writer import Script, write_script
+
+_LAZY = {"Capture": "model", "Namespace": "model", "Note": "model", "NsRef": "reader", "Result": "reader",
+         "read_host": "reader", "subprocess_runner": "reader", "Redactor": "redact", "Script": "writer",
+         "write_script": "writer"}
+
+
+def __getattr__(name: str) -> object:
+    """The names load on first use: ``simnet run`` builds the ``capture`` subcommand's options
+    (simnet.capture.command) without paying for the reader, writer and their stdlib imports."""
+    if name in _LAZY:
+        import importlib
+
+        return getattr(importlib.import_module(f"simnet.capture.{_LAZY[name]}"), name)
+    raise AttributeError(f"module 'simnet.capture' has no attribute {name!r}")
 
 __all__ = ["Capture", "Namespace", "Note", "NsRef", "Redactor", "Result", "Script", "read_host",
            "subprocess_runner", "write_script"]

@@ -20,23 +20,49 @@ from typing import Callable
 
 from simnet.script.lexer import Command
 from simnet.tools.base import Compiled, StepKind, ToolRun
-from simnet.tools.bridge import compile_bridge
-from simnet.tools.conntrack import compile_conntrack
-from simnet.tools.curl import compile_curl
-from simnet.tools.dnsmasq import compile_dnsmasq
-from simnet.tools.dnsutils import compile_dig, compile_host, compile_nslookup
-from simnet.tools.files import compile_cat, compile_head, compile_mkdir, compile_rm, compile_truncate
-from simnet.tools.getent import compile_getent
-from simnet.tools.http_server import compile_http_server
-from simnet.tools.ip import compile_ip
-from simnet.tools.ipset import compile_ipset
-from simnet.tools.iptables import compile_iptables, compile_iptables_restore, compile_iptables_save
-from simnet.tools.modprobe import compile_modprobe
-from simnet.tools.nc import compile_nc
-from simnet.tools.ping import compile_ping
-from simnet.tools.socat import compile_ncat, compile_socat
-from simnet.tools.ss import compile_ss
-from simnet.tools.sysctl import compile_sysctl
+
+
+def _lazy(module: str, name: str) -> "Compiler":
+    """The compiler ``module.name``, imported when a script first uses the tool (a script without
+    iptables lines never loads the iptables parser, nor one without curl curl)."""
+    def compile_(cmd: Command, ns: "str | None", argv: "tuple[str, ...]") -> Compiled:
+        import importlib
+
+        fn: Compiler = getattr(importlib.import_module(module), name)
+        return fn(cmd, ns, argv)
+    compile_.__name__ = compile_.__qualname__ = name
+    return compile_
+
+
+compile_conntrack = _lazy("simnet.tools.conntrack", "compile_conntrack")
+compile_curl = _lazy("simnet.tools.curl", "compile_curl")
+compile_http_server = _lazy("simnet.tools.http_server", "compile_http_server")
+compile_ipset = _lazy("simnet.tools.ipset", "compile_ipset")
+compile_iptables = _lazy("simnet.tools.iptables", "compile_iptables")
+compile_iptables_restore = _lazy("simnet.tools.iptables", "compile_iptables_restore")
+compile_iptables_save = _lazy("simnet.tools.iptables", "compile_iptables_save")
+compile_modprobe = _lazy("simnet.tools.modprobe", "compile_modprobe")
+compile_nc = _lazy("simnet.tools.nc", "compile_nc")
+compile_ping = _lazy("simnet.tools.ping", "compile_ping")
+compile_ss = _lazy("simnet.tools.ss", "compile_ss")
+compile_sysctl = _lazy("simnet.tools.sysctl", "compile_sysctl")
+compile_cat = _lazy("simnet.tools.files", "compile_cat")
+compile_head = _lazy("simnet.tools.files", "compile_head")
+compile_mkdir = _lazy("simnet.tools.files", "compile_mkdir")
+compile_rm = _lazy("simnet.tools.files", "compile_rm")
+compile_truncate = _lazy("simnet.tools.files", "compile_truncate")
+compile_dnsmasq = _lazy("simnet.tools.dnsmasq", "compile_dnsmasq")
+compile_dig = _lazy("simnet.tools.dnsutils", "compile_dig")
+compile_host = _lazy("simnet.tools.dnsutils", "compile_host")
+compile_nslookup = _lazy("simnet.tools.dnsutils", "compile_nslookup")
+compile_getent = _lazy("simnet.tools.getent", "compile_getent")
+compile_dnsmasq = _lazy("simnet.tools.dnsmasq", "compile_dnsmasq")
+compile_dig = _lazy("simnet.tools.dnsutils", "compile_dig")
+compile_host = _lazy("simnet.tools.dnsutils", "compile_host")
+compile_nslookup = _lazy("simnet.tools.dnsutils", "compile_nslookup")
+compile_getent = _lazy("simnet.tools.getent", "compile_getent")
+compile_ncat = _lazy("simnet.tools.socat", "compile_ncat")
+compile_socat = _lazy("simnet.tools.socat", "compile_socat")
 
 __all__ = ["TOOLS", "Compiled", "StepKind", "Tool", "ToolRun"]
 
@@ -57,11 +83,15 @@ class Tool:
 
 
 def _ip(cmd: Command, ns: str | None, argv: tuple[str, ...]) -> Compiled:
+    from simnet.tools.ip import compile_ip
+
     ic = compile_ip(argv)
     return Compiled(lambda run: run.output(cmd, ic.run(run.world, ns)))
 
 
 def _bridge(cmd: Command, ns: str | None, argv: tuple[str, ...]) -> Compiled:
+    from simnet.tools.bridge import compile_bridge
+
     bc = compile_bridge(argv)
     return Compiled(lambda run: run.output(cmd, bc.run(run.world, ns)))
 

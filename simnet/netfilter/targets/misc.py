@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
-from simnet.netfilter.matches import DSCP_CLASSES, parse_tos
+from simnet.netfilter.matches.xt_dscp import DSCP_CLASSES, parse_tos
 from simnet.netfilter.targets.base import _Base, _err
 from simnet.netfilter.xtables import Opts, parse_int
 
