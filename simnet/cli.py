@@ -67,6 +67,8 @@ def _parser() -> argparse.ArgumentParser:
     rc.add_argument("--proto", choices=("tcp", "udp", "icmp"), default="tcp")
     rc.add_argument("--ports", default="all", help="22,80,8000-8100 or all (probed once per port class)")
     rc.add_argument("--jobs", type=int, default=None, help="worker processes (default: one per CPU)")
+    rc.add_argument("--dask", default=None, metavar="ADDRESS|local",
+                    help="run on a Dask cluster (scheduler address, or 'local'); needs simnet[dask]")
     rc.add_argument("--shared", action="store_true", help="probes share conntrack/ARP state (in order)")
     rc.add_argument("--json", action="store_true")
     rc.add_argument("-o", "--output", default=None, help="FILE.png | FILE.svg: the matrix as a picture")
@@ -160,7 +162,8 @@ def _reach(args: argparse.Namespace) -> int:
     try:
         text = sys.stdin.read() if args.script == "-" else Path(args.script).read_text()
         matrix = reach(text, filename="<stdin>" if args.script == "-" else args.script, sources=args.sources,
-                       to=args.to, proto=args.proto, ports=args.ports, jobs=args.jobs, shared=args.shared)
+                       to=args.to, proto=args.proto, ports=args.ports, jobs=args.jobs, shared=args.shared,
+                       dask=args.dask)
         if args.output:
             matrix.figure().savefig(args.output)
     except (ScriptError, ValueError) as e:

@@ -11,7 +11,10 @@ matrices of Diekmann et al.'s fffuu, over a whole network); each range is probed
 and adjacent ranges with the same outcome are reported together.
 
 Sweeps run in worker processes (``jobs``), each rebuilding the world from the script
-(deterministic: same seed), and give the serial result.
+(deterministic: same seed), and give the serial result.  When a fleet outgrows one machine
+the same shards run on a Dask cluster (``dask=``: the optional ``distributed`` package,
+``pip install simnet[dask]``): each Dask worker rebuilds the world from the script once and
+takes whole sources.
 """
 
 from __future__ import annotations
@@ -278,12 +281,63 @@ def _run_shard(tasks: list[tuple[str, str, str, int | None]]) -> list[str]:
     return [_WORKER.run(src, IPv4Address(addr), proto, port) for src, addr, proto, port in tasks]
 
 
+_DASK_WORLDS: dict[tuple[int, str, str | None], _Sweeper] = {}
+"""A Dask worker's world per (thread, script): built once, every isolated probe restores it."""
+
+
+def _dask_shard(script: str, filename: str | None, shared: bool,
+                tasks: list[tuple[str, str, str, int | None]]) -> list[str]:
+    """One source's probes on a Dask worker (a fresh world per shard when probes share state)."""
+    import threading
+
+    if shared:
+        sweeper = _Sweeper(script, filename, shared)
+    else:
+        key = (threading.get_ident(), script, filename)
+        sweeper = _DASK_WORLDS.get(key)  # type: ignore[assignment]
+        if sweeper is None:
+            sweeper = _DASK_WORLDS[key] = _Sweeper(script, filename, shared)
+    return [sweeper.run(src, IPv4Address(addr), proto, port) for src, addr, proto, port in tasks]
+
+
+def _on_dask(dask: Any, jobs: int, script: str, filename: str | None, shared: bool,
+             shards: list[list[tuple[str, str, str, int | None]]]) -> list[str]:
+    """Run the shards on Dask: ``dask`` is a ``distributed.Client``, a scheduler address
+    (``tcp://host:8786``) or ``"local"`` (a LocalCluster of ``jobs`` one-thread worker processes)."""
+    import importlib
+
+    try:
+        distributed: Any = importlib.import_module("distributed")  # untyped: used as Any
+    except ImportError:
+        raise ValueError("--dask needs the optional 'distributed' package: pip install simnet[dask]") from None
+    owned: list[Any] = []
+    if isinstance(dask, str):
+        if dask == "local":
+            cluster = distributed.LocalCluster(n_workers=jobs, threads_per_worker=1, processes=True, dashboard_address=None)
+            owned.append(cluster)
+            client = distributed.Client(cluster)
+        else:
+            client = distributed.Client(dask)
+        owned.insert(0, client)
+    else:
+        client = dask
+    try:
+        futures = client.map(_dask_shard, [script] * len(shards), [filename] * len(shards),
+                             [shared] * len(shards), shards, pure=False)
+        return [o for shard in client.gather(futures) for o in shard]
+    finally:
+        for thing in owned:
+            thing.close()
+
+
 def reach(script: str, *, filename: str | None = None, sources: Sequence[str] | None = None,
           to: Sequence[str] | None = None, proto: str = "tcp", ports: str = "all", jobs: int | None = None,
-          shared: bool = False) -> Matrix:
+          shared: bool = False, dask: Any = None) -> Matrix:
     """Probe every source against every target (every port class for tcp/udp).
 
     ``jobs`` worker processes (default: one per CPU, at most one per source); 1 runs here.
+    ``dask``: run the sources on a Dask cluster instead (a ``distributed.Client``, a scheduler
+    address, or ``"local"`` for a LocalCluster of ``jobs`` workers); every worker needs simnet.
     ``shared`` lets probes see each other's conntrack and ARP state (probes of a source in order).
 
     Raises:
@@ -308,7 +362,9 @@ def reach(script: str, *, filename: str | None = None, sources: Sequence[str] | 
         by_src.setdefault(task[0], []).append(task)
     shards = list(by_src.values())
     jobs = max(1, min(jobs or os.cpu_count() or 1, len(shards)))
-    if jobs == 1:
+    if dask is not None:
+        outcomes = _on_dask(dask, jobs, script, filename, shared, shards)
+    elif jobs == 1:
         outcomes = [local.run(s, IPv4Address(a), p, port) for s, a, p, port in tasks]
     else:
         import multiprocessing

@@ -84,6 +84,24 @@ def test_parallel_sweep_equals_serial(proto: str) -> None:
     assert len(serial.cells) == 7 * 6 - 6  # every namespace (lan has no address: no target) to every other
 
 
+def test_dask_sweep_on_a_local_cluster_equals_serial() -> None:
+    # two Dask worker processes, each rebuilding the world from the script once (skipped without
+    # the optional 'distributed' package: pip install simnet[dask])
+    pytest.importorskip("distributed")
+    serial = reach(FLEET, proto="tcp", ports="20-25,80", jobs=1)
+    on_dask = reach(FLEET, proto="tcp", ports="20-25,80", jobs=2, dask="local")
+    assert on_dask == serial
+    assert {r[2] for c in serial.cells for r in c.ranges} >= {"connected", "timeout"}
+
+
+def test_dask_without_distributed_is_a_clear_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    import sys
+
+    monkeypatch.setitem(sys.modules, "distributed", None)  # import fails as if not installed
+    with pytest.raises(ValueError, match=r"pip install simnet\[dask\]"):
+        reach(FLEET, proto="icmp", dask="local")
+
+
 def test_cli_reach_json_and_picture(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     script = tmp_path / "fleet.sh"
     script.write_text(FLEET)
