@@ -256,12 +256,9 @@ class Sysctls:
     def __init__(self, devices: Callable[[], Iterable[str]] | None = None) -> None:
         d = _defaults()
         self._values: dict[str, str] = dict(d.values)
-        self._ints: dict[str, int] = {}
+        self._ints: dict[str, int] = dict(_default_ints())
         self._devices_fn = devices
         self._known: set[str] = {"lo"}
-        for key, value in self._values.items():
-            if _INT_RE.fullmatch(value):
-                self._ints[key] = int(value)
 
     # ---- devices
 
@@ -288,14 +285,24 @@ class Sysctls:
         """
         if name in _NOT_DEVICES or "/" in name or not name:
             raise SysctlError(f"invalid device name {name!r}", errno=_errno.EINVAL)
-        d = _defaults()
-        for prefix in PER_DEVICE_PREFIXES:
-            for leaf, value in d.templates[prefix].items():
-                if prefix != "net.ipv4.neigh.":
-                    value = self._values.get(f"{prefix}default.{leaf}", value)
-                if prefix == "net.ipv6.conf." and leaf == "mtu" and mtu is not None:
+        comp = _comp(name)
+        values, ints, get = self._values, self._ints, self._values.get
+        for prefix, leaves in _device_leaves():
+            head = prefix + comp + "."
+            for leaf, value, default_key in leaves:
+                if default_key is not None:
+                    value = get(default_key, value)
+                if mtu is not None and leaf == "mtu" and prefix == "net.ipv6.conf.":
                     value = str(mtu)
-                self._store(f"{prefix}{_comp(name)}.{leaf}", value)
+                key = head + leaf
+                values[key] = value  # _store, inlined: ~110 keys a device
+                n = _INT_OF.get(value, _UNPARSED)
+                if n is _UNPARSED:
+                    n = _INT_OF[value] = int(value) if _INT_RE.fullmatch(value) else None
+                if n is None:
+                    ints.pop(key, None)
+                else:
+                    ints[key] = n  # type: ignore[assignment]
         self._known.add(name)
 
     def del_device(self, name: str) -> None:
@@ -427,10 +434,13 @@ class Sysctls:
 
     def _store(self, key: str, value: str) -> None:
         self._values[key] = value
-        if _INT_RE.fullmatch(value):
-            self._ints[key] = int(value)
-        else:
+        n = _INT_OF.get(value, _UNPARSED)
+        if n is _UNPARSED:
+            n = _INT_OF[value] = int(value) if _INT_RE.fullmatch(value) else None
+        if n is None:
             self._ints.pop(key, None)
+        else:
+            self._ints[key] = n  # type: ignore[assignment]
 
     def _set_int(self, key: str, n: int) -> None:
         split = _split_device(key)
@@ -510,6 +520,28 @@ class Sysctls:
         if rule == "or":
             return int(bool(everyone or mine))
         return int(bool(everyone and mine))
+
+
+_UNPARSED = object()
+_INT_OF: dict[str, object] = {}
+"""A value's integer (None: not one), memoised: a world of 10,000 namespaces stores the same few
+hundred default texts millions of times."""
+
+
+@functools.cache
+def _device_leaves() -> tuple[tuple[str, tuple[tuple[str, str, str | None], ...]], ...]:
+    """Per prefix, each per-device leaf: (leaf, template value, the ``default`` key a new device
+    copies it from, None for the ARP parms, taken from the template)."""
+    d = _defaults()
+    return tuple((prefix, tuple((leaf, value, None if prefix == "net.ipv4.neigh." else f"{prefix}default.{leaf}")
+                                for leaf, value in d.templates[prefix].items()))
+                 for prefix in PER_DEVICE_PREFIXES)
+
+
+@functools.cache
+def _default_ints() -> dict[str, int]:
+    """The integer keys of a new namespace's table (copied, not re-parsed, per namespace)."""
+    return {key: int(value) for key, value in _defaults().values.items() if _INT_RE.fullmatch(value)}
 
 
 def _comp(ifname: str) -> str:

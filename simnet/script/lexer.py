@@ -49,6 +49,8 @@ __all__ = ["Command", "ScriptError", "lex", "netns_exec"]
 _ONE_PER_LINE = "simnet reads one command per line"
 _NO_SHELL = "simnet does not run a shell, so there is no expansion; write the value literally"
 _WORD_END = frozenset(" \t\n&|;<>()")
+_PLAIN = re.compile(r"[^ \t\n&|;<>()\r'\"\\$`]+")
+"""A run of characters a word takes as they are (no quote, escape, expansion or end)."""
 _EXPECT = re.compile(r"#\s*expect\s*:(.*)\Z", re.S)
 
 
@@ -376,8 +378,13 @@ class _Lexer:
             elif c == "`" and expand:
                 raise self.unsupported("`...`", "simnet does not run a shell, so command substitution is not available; write the value literally")
             else:
-                out.append(c)
-                self.i += 1
+                m = _PLAIN.match(self.src, self.i)  # the whole plain run at once
+                if m is None:  # '$' or '`' taken literally (a here-document's delimiter)
+                    out.append(c)
+                    self.i += 1
+                else:
+                    out.append(m.group())
+                    self.i = m.end()
 
     def dollar(self) -> str:
         """Handle a ``$``: ``$!`` and a lone ``$`` are literal; every expansion is refused."""
