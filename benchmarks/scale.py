@@ -1,9 +1,12 @@
 """Scale benchmarks (issue #16): per-probe cost against history and world size, a warm ping,
-building a large world, ``simnet run`` start-up, and a reach sweep with 1 and 2 processes.
+building a large world, ``simnet run`` start-up, a reach sweep with 1 and 2 processes, the
+all-pairs scaling from 100 to 1,000 containers (a sample of sources, extrapolated), and the
+100,000-rule kube-proxy restore as a whole ``simnet run`` against the kernel's iptables-restore.
 
 Usage::
 
-    python benchmarks/scale.py [--probes 20000] [--big 40x25] [--huge 100x100] [--json] [--only NAME ...]
+    python benchmarks/scale.py [--probes 20000] [--big 40x25] [--huge 100x100] [--allpairs 10x10,10x30,20x50]
+                               [--services 10000] [--json] [--only NAME ...]
 
 Every figure is a wall-clock time on whatever the machine is doing at the time: the
 output starts with ``uptime``'s load so the figures can be read against it.
@@ -164,12 +167,83 @@ def sweep(fleet: tuple[int, int]) -> dict[str, object]:
     return out
 
 
+def allpairs(sizes: list[tuple[int, int]], sample: int) -> dict[str, object]:
+    """Every container to every container, icmp, from ``sample`` sources (spread over the hosts)
+    with 1 and 2 processes; the full all-pairs time is extrapolated from the per-probe cost
+    (build of the world, once per process, reported apart)."""
+    from simnet.reach import reach
+
+    out: dict[str, object] = {}
+    for h, c in sizes:
+        text = fleet_script(h, c)
+        start = time.process_time()
+        world = run_script(text).world
+        build_cpu = time.process_time() - start
+        containers = [n for n in world.namespaces if n.startswith("c")]
+        step = max(1, len(containers) // sample)
+        sources = containers[::step][:sample]
+        row: dict[str, object] = {"containers": len(containers), "build_cpu_s": round(build_cpu, 2)}
+        results = {}
+        for jobs in (1, 2):
+            start = time.perf_counter()
+            m = reach(text, sources=sources, to=containers, proto="icmp", jobs=jobs)
+            wall = time.perf_counter() - start
+            results[jobs] = m
+            # the parent builds the world once (and each worker once more with jobs=2)
+            probing = max(wall - build_cpu * (1 if jobs == 1 else 2), 1e-9)
+            ms = probing / m.probes * 1e3
+            pairs = len(containers) * (len(containers) - 1)
+            row[f"jobs={jobs}"] = {"wall_s": round(wall, 2), "probes": m.probes, "ms_per_probe": round(ms, 3),
+                                   "all_pairs_extrapolated_min": round(pairs * ms / 1e3 / 60, 1)}
+        row["jobs=2 equals jobs=1"] = results[1] == results[2]
+        out[f"{h}x{c}"] = row
+    return out
+
+
+def restore_whole(services: int) -> dict[str, object]:
+    """``simnet run`` of a script restoring the kube-proxy ruleset in a namespace, whole process,
+    against ``unshare --net -- iptables-restore`` of the same file (run in turns, best of 3)."""
+    import shutil
+    import tempfile
+
+    from kube_proxy import count_rules, kube_proxy_ruleset
+
+    text = kube_proxy_ruleset(services)
+    with tempfile.TemporaryDirectory() as tmp:
+        rules = os.path.join(tmp, "kube.rules")
+        Path(rules).write_text(text)
+        script = os.path.join(tmp, "kube.sh")
+        Path(script).write_text("ip netns add node\nip netns exec node iptables-restore <<'EOF'\n" + text + "EOF\n")
+        env = dict(os.environ, PYTHONPATH=str(ROOT))
+        sim_argv = [sys.executable, "-c", "import sys; from simnet.cli import main; sys.exit(main())", "run", script]
+        kernel_ok = os.geteuid() == 0 and shutil.which("unshare") and shutil.which("iptables-restore")
+        sims, kernels = [], []
+        for _ in range(3):
+            start = time.perf_counter()
+            subprocess.run(sim_argv, env=env, check=True, stdout=subprocess.DEVNULL)
+            sims.append(time.perf_counter() - start)
+            if kernel_ok:
+                with open(rules) as f:
+                    start = time.perf_counter()
+                    subprocess.run(["unshare", "--net", "--", "iptables-restore"], stdin=f, check=True)
+                    kernels.append(time.perf_counter() - start)
+    out: dict[str, object] = {"rules": count_rules(text), "simnet_run_best_s": round(min(sims), 2),
+                              "simnet_runs_s": [round(s, 2) for s in sims]}
+    if kernels:
+        out.update(kernel_best_s=round(min(kernels), 2), kernel_runs_s=[round(s, 2) for s in kernels],
+                   simnet_over_kernel=round(min(sims) / min(kernels), 2))
+    return out
+
+
 def main() -> None:
     p = argparse.ArgumentParser()
     p.add_argument("--probes", type=int, default=20_000)
     p.add_argument("--big", default="40x25")
     p.add_argument("--huge", default="100x100")
     p.add_argument("--fleet", default="4x5", help="the reach sweep's fleet")
+    p.add_argument("--allpairs", default="10x10,10x30,20x50", help="fleets for the all-pairs scaling")
+    p.add_argument("--sample", type=int, default=4, help="sources probed per all-pairs fleet")
+    p.add_argument("--services", type=int, default=10_000, help="kube-proxy services for restore_whole")
     p.add_argument("--only", nargs="*", default=None)
     p.add_argument("--json", action="store_true")
     a = p.parse_args()
@@ -182,6 +256,8 @@ def main() -> None:
         "startup": startup,
         "sweep": lambda: sweep(size(a.fleet)),
         "build": lambda: build([size(a.big), size(a.huge)]),
+        "allpairs": lambda: allpairs([size(s) for s in a.allpairs.split(",")], a.sample),
+        "restore_whole": lambda: restore_whole(a.services),
     }
     results: dict[str, object] = {"uptime_before": load}
     for name, fn in benches.items():
