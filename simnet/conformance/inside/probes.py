@@ -281,7 +281,7 @@ def _helper_listen(a: dict[str, Any]) -> None:
         s.bind((a["addr"], a["port"]))
     except OSError as e:
         # the tool's own last words: nc's err(1, NULL), CPython's uncaught OSError
-        sys.stderr.write(f"nc: {os.strerror(e.errno)}\n" if not a.get("http") else f"OSError: {e}\n")
+        sys.stderr.write(f"nc: {os.strerror(e.errno or 0)}\n" if not a.get("http") else f"OSError: {e}\n")
         sys.exit(1)
     if not udp:
         # the backlogs the real tools use (ss shows it as Send-Q): socketserver's 5, OpenBSD nc's 1
