@@ -54,7 +54,8 @@ def test_a_router_answers_a_df_datagram_too_big_with_frag_needed_from_its_own_ad
     assert p["icmp"] == {"type": 3, "code": 4, "from": "10.0.1.1", "mtu": 1400}
     # ip_forward refuses it before the FORWARD hook: the rule never saw it
     assert _rows(p, "r").get(("filter", "FORWARD", 1), (0, 0)) == (0, 0)
-    assert p["ping"] == {"transmitted": 1, "received": 0, "errors": 1, "loss": 100, "size": 1472}
+    assert p["ping"] == {"transmitted": 1, "received": 0, "errors": 1, "loss": 100, "size": 1472,
+                         "replies": []}
 
 
 def test_the_sender_learns_the_path_mtu_and_then_refuses_or_fragments() -> None:
