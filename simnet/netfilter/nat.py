@@ -84,6 +84,7 @@ def bind(ns: "NetNamespace", conn: Conn, manip: Manip, target: Any, skb: "Skb") 
             return False
         lo, hi = target.min_port, target.max_port
         fully = target.random_fully
+        conn.masq_dev = outdev
     else:
         rng = _choose_range(ns, target.ranges, cur)
         addr = rng.min_ip or cur.src
