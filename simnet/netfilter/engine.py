@@ -48,6 +48,8 @@ class HookResult:
     verdict: Verdict
     skb: "Skb"
     reject: "T.Reject | None" = None
+    errno: str | None = None
+    """NF_DROP_ERR: the errno a dropping hook hands the sender (None: EPERM, as for NF_DROP)."""
 
     @property
     def accepted(self) -> bool:
@@ -254,6 +256,17 @@ def nat_hook(ns: "NetNamespace", hook: Hook, skb: "Skb", tid: int) -> HookResult
     packet, diffs = nat_packet(conn, info.direction, manip, skb.packet)
     if diffs:
         ns.world.tracer.step(tid, Translated(netns=ns.name, manip="dnat" if manip is DST else "snat", diffs=diffs))
+        if hook is Hook.LOCAL_OUT and packet.ip is not None and skb.packet.ip is not None \
+                and packet.ip.dst != skb.packet.ip.dst:
+            # nf_nat_ipv4_local_fn: a new destination is routed again inside the nat hook
+            # (ip_route_me_harder); a failure drops it here, before filter OUTPUT sees it
+            from simnet.datapath import SendError, route_output
+            try:
+                route_output(ns, packet.ip.dst, src=packet.ip.src, mark=skb.mark)
+            except SendError as err:
+                ns.world.tracer.step(tid, Dropped(netns=ns.name, reason=(
+                    f"nat OUTPUT: re-route after DNAT to {packet.ip.dst} failed: {err} (ip_route_me_harder)")))
+                return HookResult(Verdict.DROP, skb.evolve(packet=packet), errno=err.errno_name)
         skb = skb.evolve(packet=packet)
     return HookResult(Verdict.ACCEPT, skb)
 

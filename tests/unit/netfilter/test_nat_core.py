@@ -62,3 +62,18 @@ def test_moved_masquerade_trace_names_the_devices() -> None:
     dropped = [s.reason for s in report.probes[1].result.traces[0].steps if type(s).__name__ == "Dropped"]
     assert dropped == ["nat: the masqueraded connection now leaves by eth2, not eth1: its entry is deleted "
                        "(nf_nat_oif_changed)"]
+
+
+def test_unroutable_output_dnat_is_dropped_inside_the_nat_hook() -> None:
+    report = run_script((REGRESSIONS / "output-dnat-unroutable-dropped-in-the-nat-hook.sh").read_text())
+    tcp, udp, plain = report.to_json()["probes"]
+    for p in (tcp, udp):  # mangle OUTPUT (-150) and nat OUTPUT (-100) count it, filter OUTPUT (0) never
+        assert _count(p, "ra", "mangle", "OUTPUT", 0) == 1 and _count(p, "ra", "filter", "OUTPUT", 0) == 0
+    assert tcp["outcome"] == "timeout" and _count(tcp, "ra", "nat", "OUTPUT", 1) == 1
+    assert udp["outcome"] == "error" and udp["errno"] == "EINVAL" and _count(udp, "ra", "nat", "OUTPUT", 2) == 1
+    assert plain["outcome"] == "connected" and _count(plain, "ra", "filter", "OUTPUT", 1) >= 1
+    steps = report.probes[0].result.traces[0].steps
+    dropped = [s for s in steps if type(s).__name__ == "Dropped"]
+    assert [d.reason for d in dropped] == ["nat OUTPUT: re-route after DNAT to 10.0.0.2 failed: Invalid argument "
+                                           "(ip_route_me_harder)"]
+    assert not any(type(s).__name__ == "RuleHit" and s.table == "filter" for s in steps)
