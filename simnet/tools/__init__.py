@@ -23,6 +23,7 @@ from simnet.tools.base import Compiled, StepKind, ToolRun
 from simnet.tools.bridge import compile_bridge
 from simnet.tools.conntrack import compile_conntrack
 from simnet.tools.curl import compile_curl
+from simnet.tools.date import compile_date
 from simnet.tools.dnsmasq import compile_dnsmasq
 from simnet.tools.dnsutils import compile_dig, compile_host, compile_nslookup
 from simnet.tools.files import compile_cat, compile_head, compile_mkdir, compile_rm, compile_truncate
@@ -75,6 +76,7 @@ TOOLS: dict[str, Tool] = {
     "bridge": Tool(_bridge),
     "ss": Tool(compile_ss),
     "modprobe": Tool(compile_modprobe),
+    "date": Tool(compile_date),
     "sysctl": Tool(compile_sysctl),
     "iptables": Tool(compile_iptables),
     "iptables-nft": Tool(compile_iptables),
