@@ -278,7 +278,8 @@ def _run(rs: Ruleset, table: str, cmd: str, word: str, cargs: list[str], rest: l
             verb = {"X": "Deleting", "F": "Flushing", "Z": "Zeroing"}[cmd]
             return "".join(f"{verb} chain `{name}'\n" for name in names)
     elif cmd == "P":
-        t.set_policy(cargs[0], cargs[1], counters)
+        # iptables-nft's -P zeroes the policy counters, with or without -c (seen on 6.18)
+        t.set_policy(cargs[0], cargs[1], Counters())
     elif cmd == "E":
         t.rename_chain(cargs[0], cargs[1])
     elif cmd in ("L", "S"):

@@ -226,8 +226,9 @@ def _declare(t: TableState, line: str, lineno: int, filename: str, counters: boo
         assert existing is not None
         existing.policy = policy
         t.lazy.discard(name)
-        if cnt is not None:
-            existing.policy_counters = cnt
+        # seen on 6.18 (iptables-nft 1.8.9): the declaration sets the counters it carries with -c,
+        # and zeroes them without (also under --noflush)
+        existing.policy_counters = cnt if counters and cnt is not None else Counters()
         return
     if policy != "-":
         raise RestoreError(f"Can't set policy `{policy}' on `{name}': Bad built-in chain name",
