@@ -385,7 +385,7 @@ def _parse(words: list[str]) -> Rule:
             if fname in kw:
                 raise RuleSyntaxError(f"multiple -{base} flags not allowed")
             if base == "s" or base == "d":
-                kw[fname] = parse_network(arg)
+                kw[fname] = arg  # parsed after every option, as do_parse does (a stray word is reported first)
             elif base == "p":
                 proto = parse_proto(arg)
                 kw[fname] = proto
@@ -421,6 +421,9 @@ def _parse(words: list[str]) -> Rule:
         tgt = None
     else:
         tgt = _build_target(target_name, goto, target, proto)
+    for fname in ("src", "dst"):
+        if fname in kw:
+            kw[fname] = parse_network(kw[fname])
     return _finish(kw, matches, tgt)
 
 

@@ -14,6 +14,8 @@ at ``COMMIT``), so a 100,000-rule nat table loads in a few seconds.
 
 from __future__ import annotations
 
+import re
+
 import errno as _errno
 import gc
 from ipaddress import IPv4Network
@@ -99,20 +101,24 @@ def _apply(ruleset: Ruleset, text: str, noflush: bool, counters: bool, filename:
     block: list[tuple[int, str]] = []  # the current table block's lines, for a replay after a refused COMMIT
     block_start = TableState(Table.FILTER)
     lineno = 0
-    lines = text.splitlines()
+    # iptables-restore reads lines up to '\n' only: a CR (a file from Windows) stays in the line
+    lines = (text[:-1] if text.endswith("\n") else text).split("\n")
     for lineno, raw in enumerate(lines, 1):
         line = raw.strip()
         if not line or line[0] == "#":
             continue
+        if "\r" in raw:
+            line = raw.strip(" \t")
         try:
             if line[0] == "*":
                 if current is not None:
                     raise RestoreError(f"COMMIT expected before `{line}'", line=lineno, filename=filename)
-                name = line[1:].strip()
+                name = line[1:].strip(" \t").split(" ")[0].split("\t")[0]
                 try:
                     tname = Table(name)
                 except ValueError:
-                    raise RestoreError(f"table '{name}' does not exist", line=lineno, filename=filename) from None
+                    raise RestoreError(f"table name '{name}' invalid", line=lineno,
+                                       filename=filename, exit_code=2) from None
                 skip = table is not None and table != name
                 if tname in staged:
                     current = staged[tname]
@@ -125,6 +131,10 @@ def _apply(ruleset: Ruleset, text: str, noflush: bool, counters: bool, filename:
                 continue
             if current is None:
                 raise RestoreError(f"no table specified before `{line.split()[0]}'", line=lineno, filename=filename)
+            if line != raw and line.split()[0] == "COMMIT":
+                # xtables-restore compares the whole line with "COMMIT\n"; anything else is a rule line
+                first = re.split("[ \t]+", line)[0]
+                raise RestoreError(f"Bad argument `{first}'", line=lineno, filename=filename, exit_code=2)
             if line == "COMMIT":
                 if not skip:
                     hooks = restricted.pop(current.name, None)
@@ -244,7 +254,7 @@ def _declare(t: TableState, line: str, lineno: int, filename: str, counters: boo
 
 def _command(t: TableState, line: str, counters: bool, lineno: int, filename: str,
              restricted: dict[Table, dict[str, frozenset[str]] | None] | None = None) -> None:
-    words = split_words(line)
+    words = split_words(line) if "\r" not in line else [w for w in re.split("[ \t]+", line) if w]
     cnt: Counters | None = None
     if words[0] == "-A" and len(words) > 2:  # the common case, kept short
         chain = t.chains.get(words[1])

@@ -59,3 +59,34 @@ def test_policy_counters_agree_with_the_kernel(seq: list[tuple[str, list[str], s
     if reason:
         pytest.skip(reason)
     assert _simnet(seq) == _kernel(seq)
+
+
+TEXTS = ["*filter\r\n:INPUT ACCEPT [0:0]\r\nCOMMIT\r\n", "*filter\n:INPUT ACCEPT [0:0]\r\n-A INPUT -s 1.2.3.4\r\nCOMMIT\n",
+         "*filter\n-A INPUT -p tcp --dport 22\r\nCOMMIT\n", "*filter\n-A INPUT -j ACCEPT\nCOMMIT \n",
+         "*filter\n-A INPUT -j ACCEPT\n COMMIT\n", "*filter\n-A INPUT -j ACCEPT\nCOMMIT\r\n", "*foo\nCOMMIT\n",
+         "*filter\n:MY -\r\n-A MY -j ACCEPT\nCOMMIT\n", "*filter\n-A INPUT -j ACCEPT \nCOMMIT\n"]
+
+
+@pytest.mark.parametrize("text", TEXTS, ids=repr)
+def test_restore_lines_read_as_the_kernel_reads_them(text: str) -> None:
+    """CRs stay in a line (files from Windows), and only a line that is exactly ``COMMIT`` commits."""
+    reason = skip_reason()
+    if reason:
+        pytest.skip(reason)
+    proc = subprocess.run(["unshare", "--net", "--", "sh", "-c", "iptables-restore && iptables-save"], input=text,
+                          capture_output=True, text=True, timeout=30)
+    rs = Ruleset()
+    try:
+        iptables_restore(rs, [], text)
+    except Exception as e:  # noqa: BLE001 - the exit status and the reason are compared
+        reason_k = proc.stderr.splitlines()[0] if proc.stderr else ""
+        assert proc.returncode == getattr(e, "exit_code", None), (proc.stderr, str(e))
+        ours = str(e).splitlines()[0].split(" failed: ", 1)[1]
+        assert ours in reason_k, (ours, reason_k)
+        return
+    assert proc.returncode == 0, proc.stderr
+    assert _body(iptables_save(rs)) == _body(proc.stdout)
+
+
+def _body(save: str) -> str:
+    return "".join(line + "\n" for line in save.splitlines() if not line.startswith("#"))
