@@ -217,8 +217,9 @@ def nat_hook(ns: "NetNamespace", hook: Hook, skb: "Skb", tid: int) -> HookResult
     # packet (a REJECT's RST carries its segment's entry) falls through to the NEW case, and
     # the nat chain runs for it if this manip was never set up (the SYN died before it)
     if "nat" not in ns.ruleset.tables:
-        # nf_nat_register_fn: the NAT hooks exist only while a nat table does; a connection that
-        # passes before then is never initialised for NAT (nf_nat_initialized stays false)
+        # nf_nat_register_fn: the NAT hooks exist only while a nat table does (simnet's table has
+        # all its base chains, as the kernel runner makes it); a connection that passes before
+        # then is never initialised for NAT (nf_nat_initialized stays false)
         return HookResult(Verdict.ACCEPT, skb)
     if related_error:
         pass
