@@ -1,13 +1,9 @@
 #!/bin/sh
-# Issue #13.2, the counterpart of connection-tracked-before-the-nat-table.sh: here the nat table exists
-# (a user chain X; the kernel runner gives an existing table its base chains, as simnet models it)
-# before the flow, so its first packet already runs the nat chains (policies counted) and NAT is
-# initialised (null bindings): the later DNAT/SNAT rules are never consulted for it. Original note:
-# a UDP flow tracked before any nat table existed (the NAT hooks
-# are registered with the first nat table). While unreplied its packets are IP_CT_NEW and, NAT never
-# having been initialised for it, run the nat PREROUTING/POSTROUTING chains (counted), but
-# nf_nat_setup_info sets nothing up for a confirmed entry: no DNAT, no SNAT. A new flow (sport 4001)
-# is mapped. simnet never consulted nat for the old flow.
+# Issue #13.2's counterpart to connection-tracked-before-the-nat-table.sh, seen on Linux 6.18: here the
+# nat table exists before the flow (only a user chain X; the kernel runner gives an existing table its
+# base chains, as simnet models a table), so the flow's first packet already runs the nat chains (their
+# policies count it) and NAT is initialised with null bindings: the DNAT/SNAT rules added later are
+# never consulted for it, while the new flow (sport 4001) is mapped.
 ip netns add pc
 ip netns add pr
 ip netns add ps
