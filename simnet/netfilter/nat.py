@@ -65,11 +65,9 @@ def bind(ns: "NetNamespace", conn: Conn, manip: Manip, target: Any, skb: "Skb") 
             if rng.max_ip is not None and rng.min_ip is not None and rng.max_ip > rng.min_ip:
                 span = int(rng.max_ip) - int(rng.min_ip) + 1
                 addr = IPv4Address(int(rng.min_ip) + _hash(cur) % span)
-            port = cur.dport
+            new = _with(cur, dst=addr)
             if proto in (6, 17) and rng.min_port is not None:
-                port = (_shifted(cur.dport, rng.min_port, rng.max_port, rng.base_port)
-                        if rng.base_port is not None else _pick_port(rng.min_port, rng.max_port, cur.dport))
-            new = _with(cur, dst=addr, dport=port)
+                new = _unique_dest_port(ns, conn, new, rng.min_port, rng.max_port, rng.base_port)
         if new != cur:
             conn.status |= CtStatus.DST_NAT
         ns.conntrack.rehash(conn, new.inverted())
@@ -116,6 +114,24 @@ def _pick_port(lo: int | None, hi: int | None, default: int) -> int:
     if lo is None:
         return default
     return lo
+
+
+def _unique_dest_port(ns: "NetNamespace", conn: Conn, new: CtTuple, lo: int, hi: int | None,
+                      base: int | None) -> CtTuple:
+    """get_unique_tuple for DNAT's ports: a port already in range stays if the tuple is free (or
+    the range is one port); otherwise nf_nat_l4proto_unique_tuple walks the range from its start
+    (offset 0) or, port-shifted, from the port's offset from the base, to the first free tuple."""
+    hi = hi if hi is not None else lo
+    port = new.dport
+    if base is None and lo <= port <= hi and (lo == hi or not ns.conntrack.tuple_taken(new.inverted(), conn)):
+        return new
+    span = hi - lo + 1
+    start = (port - base) & 0xFFFF if base is not None else 0
+    for i in range(min(span, 128)):  # NF_NAT_MAX_ATTEMPTS
+        candidate = _with(new, dport=lo + (start + i) % span)
+        if not ns.conntrack.tuple_taken(candidate.inverted(), conn):
+            return candidate
+    return _with(new, dport=lo + start % span)
 
 
 def _shifted(port: int, lo: int, hi: int | None, base: int) -> int:

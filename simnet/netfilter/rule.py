@@ -429,7 +429,8 @@ def _parse(words: list[str]) -> Rule:
 
 def _build_target(target_name: str, goto: bool, target: "_Module | None", proto: int | None) -> Any:
     if target is None:
-        if not target_name or target_name.startswith("-"):
+        if not target_name or target_name.startswith("-") or target_name.split() != [target_name]:
+            # xshared's parse_target refuses a name with white space (a CR from a Windows file)
             raise RuleSyntaxError(f"Invalid target name `{target_name}'")
         if len(target_name) > 28:
             raise RuleSyntaxError(f"chain name `{target_name}' too long (must be under 29 chars)")

@@ -79,3 +79,12 @@ def test_shifted_ranges_map_as_the_kernel_did() -> None:
     assert "udp 17 src=10.0.0.2 dst=10.0.0.1 sport=4000 dport=8120 [UNREPLIED] src=10.1.0.2 dst=10.0.0.2 sport=9109 dport=4000" in last
     assert "udp 17 src=10.0.0.2 dst=10.0.0.1 sport=4000 dport=7 [UNREPLIED] src=10.1.0.2 dst=10.0.0.2 sport=9101 dport=4000" in last
     assert [p["received"]["sport"] for p in probes[3:]] == [9107, 9107, 9109]
+
+
+def test_dnat_keeps_a_port_already_in_the_range() -> None:
+    world = Path(__file__).parents[2] / "data" / "xt" / "nat-port-range-keeps-a-port-in-range.sh"
+    probes = run_script(world.read_text()).to_json()["probes"]
+    assert [p["outcome"] for p in probes[:3]] == ["lost", "delivered", "delivered"]  # nothing listens on 9100
+    last = probes[2]["conntrack"]["sr"]
+    assert "udp 17 src=10.0.0.2 dst=10.0.0.1 sport=4000 dport=8105 [UNREPLIED] src=10.1.0.2 dst=10.0.0.2 sport=9100 dport=4000" in last
+    assert "udp 17 src=10.0.0.2 dst=10.0.0.1 sport=4000 dport=9105 [UNREPLIED] src=10.1.0.2 dst=10.0.0.2 sport=9105 dport=4000" in last
