@@ -330,8 +330,11 @@ def ip_local_out(ns: "NetNamespace", skb: Skb, route: Route, tid: int) -> str | 
     if out is None:
         return result.errno or "EPERM"  # NF_DROP_ERR (the nat hook's failed re-route) or EPERM
     if out.packet.ip is not None and before is not None and out.packet.ip.dst != before.dst:
-        # the nat hook re-routed it already (nf_nat_ipv4_local_fn); this finds the same route
-        route = route_output(ns, out.packet.ip.dst, src=out.packet.ip.src, mark=out.mark)
+        try:  # the nat hook routed it already (nf_nat_ipv4_local_fn): this finds that route
+            route = route_output(ns, out.packet.ip.dst, src=out.packet.ip.src, mark=out.mark)
+        except SendError as err:
+            ns.world.tracer.drop(tid, ns.name, f"re-route after DNAT: {err}", Disposition.NO_ROUTE)
+            return err.errno_name
         ns.world.tracer.step(tid, RouteLookup(netns=ns.name, dst=str(out.packet.ip.dst), route=str(route),
                                               result="re-route after nat"))
     ip_output(ns, out, route, tid)
