@@ -67,6 +67,7 @@ def kernel(path: Path, timeout: float) -> dict[str, object]:
 def simnet(path: Path) -> dict[str, object]:
     """simnet's iptables-restore then iptables-save."""
     rs = Ruleset()
+    rs.sets = {}  # a fresh namespace has no ipsets: a rule naming one is refused, as by the kernel
     try:
         with open(path, newline="", errors="replace") as f:  # keep CRs: iptables-restore keeps them
             text = f.read()

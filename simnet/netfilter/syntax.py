@@ -14,14 +14,15 @@ at ``COMMIT``), so a 100,000-rule nat table loads in a few seconds.
 
 from __future__ import annotations
 
-import re
-
 import errno as _errno
 import gc
+import re
+from collections.abc import Mapping
 from ipaddress import IPv4Network
 from typing import Iterable, Sequence
 
 from simnet.errors import RuleSyntaxError, ToolError
+from simnet.netfilter.matches.xt_set import check_sets
 from simnet.netfilter.rule import Rule
 from simnet.netfilter.xtables import (ULONG_MAX, decimal, is_digits, parse_rulenumber, proto_name, scan_ull,
                                       split_words)
@@ -154,7 +155,7 @@ def _apply(ruleset: Ruleset, text: str, noflush: bool, counters: bool, filename:
             if line[0] == ":":
                 _declare(current, line, lineno, filename, counters, noflush)
                 continue
-            _command(current, line, counters, lineno, filename, restricted)
+            _command(current, line, counters, lineno, filename, restricted, ruleset.sets)
         except RestoreError:
             raise
         except JumpGraphError:  # refused only at commit: the rest of the block is sent too
@@ -252,8 +253,16 @@ def _declare(t: TableState, line: str, lineno: int, filename: str, counters: boo
     t.chains[name] = Chain(name)
 
 
+def _parsed(words: list[str], sets: "Mapping[str, object] | None") -> Rule:
+    rule = Rule.parse(words)
+    if sets is not None:
+        check_sets(rule, sets)
+    return rule
+
+
 def _command(t: TableState, line: str, counters: bool, lineno: int, filename: str,
-             restricted: dict[Table, dict[str, frozenset[str]] | None] | None = None) -> None:
+             restricted: dict[Table, dict[str, frozenset[str]] | None] | None = None,
+             sets: "Mapping[str, object] | None" = None) -> None:
     words = split_words(line) if "\r" not in line else [w for w in re.split("[ \t]+", line) if w]
     cnt: Counters | None = None
     if words[0] == "-A" and len(words) > 2:  # the common case, kept short
@@ -261,6 +270,8 @@ def _command(t: TableState, line: str, counters: bool, lineno: int, filename: st
         rest = words[2:]
         if chain is not None and "-c" not in rest and "--set-counters" not in rest and "-A" not in rest:
             rule = Rule.parse(rest)
+            if sets is not None:
+                check_sets(rule, sets)
             allowed = t.check_rule(words[1], rule)
             chain.entries.append(Entry(rule, Counters()))
             if chain.builtin:
@@ -297,6 +308,8 @@ def _command(t: TableState, line: str, counters: bool, lineno: int, filename: st
             rest, c2 = _strip_set_counters(rest)
             cnt = c2 if counters else cnt
         rule = Rule.parse(rest)
+        if sets is not None:
+            check_sets(rule, sets)
         allowed = t.check_rule(words[1], rule)
         chain.entries.append(Entry(rule, cnt or Counters()))
         if chain.builtin:
@@ -318,15 +331,15 @@ def _command(t: TableState, line: str, counters: bool, lineno: int, filename: st
         if rest and not rest[0].startswith("-") and rest[0] != "!":  # xs_has_arg
             num, rest = parse_rulenumber(rest[0]), rest[1:]
         if cmd in ("-I", "--insert"):
-            t.insert(cname, Rule.parse(rest), num or 1, cnt)
+            t.insert(cname, _parsed(rest, sets), num or 1, cnt)
         elif cmd in ("-R", "--replace"):
             if num is None:
                 raise RestoreError("-R requires a rule number", line=lineno, filename=filename, exit_code=2)
-            t.replace(cname, num, Rule.parse(rest), cnt)
+            t.replace(cname, num, _parsed(rest, sets), cnt)
         elif num is not None and not rest:
             t.delete_at(cname, num)
         else:
-            t.delete(cname, Rule.parse(rest))
+            t.delete(cname, _parsed(rest, sets))
         return
     arg = words[1] if len(words) > 1 else None
     if cmd in ("-N", "--new-chain") and arg:

@@ -90,3 +90,40 @@ def test_restore_lines_read_as_the_kernel_reads_them(text: str) -> None:
 
 def _body(save: str) -> str:
     return "".join(line + "\n" for line in save.splitlines() if not line.startswith("#"))
+
+
+SET_LINES = ["iptables -A INPUT -m set --match-set known src -j DROP",
+             "iptables -A INPUT -m set ! --match-set nosuch src,dst -j DROP",
+             "iptables -I INPUT -m set --match-set nosuch src",
+             "printf '*filter\\n-A INPUT -m set --match-set nosuch src\\nCOMMIT\\n' | iptables-restore"]
+
+
+@pytest.mark.parametrize("line", SET_LINES)
+def test_rules_naming_a_missing_set_are_refused(line: str) -> None:
+    """libxt_set looks the set up while parsing: 'Set X doesn't exist.' (exit 2), the ruleset unchanged."""
+    reason = skip_reason()
+    if reason:
+        pytest.skip(reason)
+    import shutil
+
+    if shutil.which("ipset") is None:
+        pytest.skip("no ipset on this machine")
+    from simnet.script.interpreter import run_script
+    from simnet.script import ScriptError
+
+    script = f"ipset create known hash:ip; {line}; rc=$?; iptables-save | grep -c -- '-A INPUT'; exit $rc"
+    proc = subprocess.run(["unshare", "--net", "--", "sh", "-c", script], capture_output=True, text=True, timeout=30)
+    first = proc.stderr.splitlines()[0] if proc.stderr else ""
+    text = f"ip netns add a\nip netns exec a ipset create known hash:ip\n"
+    if line.startswith("printf"):
+        text += "ip netns exec a iptables-restore <<EOF\n*filter\n-A INPUT -m set --match-set nosuch src\nCOMMIT\nEOF\n"
+    else:
+        text += f"ip netns exec a {line}\n"
+    try:
+        report = run_script(text)
+    except ScriptError as e:
+        assert proc.returncode == 2 and proc.stdout.strip() == "0", (proc.stdout, proc.stderr)
+        assert "Set nosuch doesn't exist." in first and "Set nosuch doesn't exist." in str(e)
+        return
+    assert proc.returncode == 0 and proc.stdout.strip() == "1", proc.stderr
+    assert report.world.namespaces["a"].ruleset.tables

@@ -41,3 +41,20 @@ def test_stray_words_and_modules_are_reported_before_addresses(argv: str, messag
     with pytest.raises(IptablesError) as e:
         iptables(Ruleset(), argv.split())
     assert str(e.value).splitlines()[0] == message
+
+
+def test_a_rule_may_only_name_an_existing_set() -> None:
+    from simnet.script import ScriptError
+    from simnet.script.interpreter import run_script
+
+    base = "ip netns add a\nip netns exec a ipset create known hash:ip\n"
+    report = run_script(base + "ip netns exec a iptables -A INPUT -m set --match-set known src -j DROP\n")
+    assert len(report.world.namespaces["a"].ruleset.tables["filter"].chains["INPUT"].entries) == 1
+    with pytest.raises(ScriptError, match="Set nosuch doesn't exist."):
+        run_script(base + "ip netns exec a iptables-restore <<EOF\n*filter\n-A INPUT -m set --match-set nosuch src\n"
+                          "COMMIT\nEOF\n")
+    rs = Ruleset()  # a ruleset of no namespace does not check
+    iptables_restore(rs, [], "*filter\n-A INPUT -m set --match-set nosuch src\nCOMMIT\n")
+    rs.sets = {}
+    with pytest.raises(IptablesError, match="Set nosuch doesn't exist."):
+        iptables(rs, ["-A", "INPUT", "-m", "set", "--match-set", "nosuch", "src"])
