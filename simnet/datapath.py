@@ -30,7 +30,7 @@ from simnet.link import Device, LinkKind
 from simnet.netfilter.conntrack import CtDir, CtInfo, CtRef, CtState
 from simnet.netfilter.context import AddrType
 from simnet.netfilter import targets as T
-from simnet.netfilter.engine import Verdict
+from simnet.netfilter.engine import HookResult, Verdict
 from simnet.netfilter.engine import nf_hook as _netfilter
 from simnet.netfilter.hooks import Hook
 from simnet.packet import Ethernet, Icmp, IcmpType, IPv4, Packet, Tcp, TcpFlags, UnreachCode
@@ -52,7 +52,11 @@ def nf_hook(ns: "NetNamespace", hook: Hook, skb: Skb, tid: int, *, bridged: bool
     A REJECT's answer (``nf_send_reset``/``nf_send_unreach``) is sent from here, before the
     stopped packet's trace ends, as the kernel sends it from inside the hook.
     """
-    result = _netfilter(ns, hook, skb, tid, bridged=bridged)
+    return nf_hook_finish(ns, _netfilter(ns, hook, skb, tid, bridged=bridged), tid)
+
+
+def nf_hook_finish(ns: "NetNamespace", result: "HookResult", tid: int) -> Skb | None:
+    """The rest of NF_HOOK once the hook decided: the skb, or None after sending a REJECT's answer."""
     if result.verdict is Verdict.ACCEPT:
         return result.skb
     if result.reject is not None:
@@ -321,11 +325,12 @@ def ip_local_out(ns: "NetNamespace", skb: Skb, route: Route, tid: int) -> str | 
     Returns the errno name when netfilter dropped the packet (the sender sees EPERM).
     """
     before = skb.packet.ip
-    out = nf_hook(ns, Hook.LOCAL_OUT, skb.evolve(outdev=route.dev), tid)
+    result = _netfilter(ns, Hook.LOCAL_OUT, skb.evolve(outdev=route.dev), tid)
+    out = nf_hook_finish(ns, result, tid)
     if out is None:
-        return "EPERM"
+        return result.errno or "EPERM"  # NF_DROP_ERR (the nat hook's failed re-route) or EPERM
     if out.packet.ip is not None and before is not None and out.packet.ip.dst != before.dst:
-        try:
+        try:  # the nat hook routed it already (nf_nat_ipv4_local_fn): this finds that route
             route = route_output(ns, out.packet.ip.dst, src=out.packet.ip.src, mark=out.mark)
         except SendError as err:
             ns.world.tracer.drop(tid, ns.name, f"re-route after DNAT: {err}", Disposition.NO_ROUTE)

@@ -104,6 +104,7 @@ class NetNamespace:
         self.conntrack: ConntrackTable = ConntrackTable(self)
         self.sockets: SocketTable = SocketTable(self)
         self.ipsets: dict[str, IpSet] = {}
+        self.ruleset.sets = self.ipsets
         self.match_state: dict[object, object] = {}
         from simnet.fragment import Reassembly
 

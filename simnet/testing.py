@@ -165,6 +165,7 @@ def world_script(world: "World") -> str:
     """
     from simnet.arp import NudState
     from simnet.link import LinkKind
+    from simnet.netfilter.matches.xt_set import SetMatch
     from simnet.netfilter.syntax import format_save
     from simnet.routing import DEFAULT_RULES, RouteProto, RouteTable
 
@@ -229,6 +230,11 @@ def world_script(world: "World") -> str:
                     continue
                 out.append(f"ip -n {ns.name} route add " + _route_words(r))
     for ns in spaces:
+        named = {m.name for state in ns.ruleset.tables.values() for chain in state.chains.values()
+                 for e in chain.entries for m in e.rule.matches if isinstance(m, SetMatch)}
+        if named - set(ns.ipsets):  # the kernel refuses a rule naming a missing ipset
+            raise ValueError(f"world_script: {ns.name}'s rules name ipset {min(named - set(ns.ipsets))}, "
+                             "which does not exist")
         saved = re.sub(r"^(:\S+ \S+) \[\d+:\d+\]$", r"\1 [0:0]", format_save(ns.ruleset), flags=re.M)
         if saved.strip():
             out.append(f"ip netns exec {ns.name} iptables-restore <<'EOF'\n{saved.rstrip()}\nEOF")

@@ -48,6 +48,8 @@ def validate(commands: tuple[Any, ...]) -> None:
                 check(inner or argv)
             except ValueError as e:
                 raise _script_error(cmd, str(e) or "modprobe failed (-q: no message)") from None
+        if (inner or argv)[0] == "date":
+            raise _script_error(cmd, "date reads or sets the machine's own clock: the kernel runner does not run it")
         if kind == "file":
             _check_file_command(cmd, inner or argv)
             if inner[0] in FILE_TOOLS:

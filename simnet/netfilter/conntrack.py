@@ -167,6 +167,8 @@ class Conn:
     """UDP: after this time, traffic both ways makes the entry ASSURED (first packet + 2 s)."""
     nat_bound: "set[Manip]" = field(default_factory=set)
     """Which NAT manips ('src', 'dst') have been decided (incl. the null binding)."""
+    masq_dev: str | None = None
+    """``nf_conn_nat.masq_index``: the device MASQUERADE bound the connection on (None: not masqueraded)."""
 
 
 _ZERO_TUPLE = CtTuple(IPv4Address(0), IPv4Address(0), 0, 0, 0)

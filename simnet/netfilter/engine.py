@@ -16,7 +16,7 @@ from enum import Enum
 from typing import TYPE_CHECKING, Callable, cast
 
 from simnet.netfilter import targets as T
-from simnet.netfilter.conntrack import CtState, CtStatus
+from simnet.netfilter.conntrack import CtDir, CtState, CtStatus
 from simnet.netfilter.conntrack_table import format_conn
 from simnet.netfilter.context import MatchContext
 from simnet.netfilter.evaluate import ChainResult, ChainVerdict
@@ -48,6 +48,8 @@ class HookResult:
     verdict: Verdict
     skb: "Skb"
     reject: "T.Reject | None" = None
+    errno: str | None = None
+    """NF_DROP_ERR: the errno a dropping hook hands the sender (None: EPERM, as for NF_DROP)."""
 
     @property
     def accepted(self) -> bool:
@@ -214,23 +216,58 @@ def nat_hook(ns: "NetNamespace", hook: Hook, skb: "Skb", tid: int) -> HookResult
     # nf_nat_ipv4_fn: a RELATED ICMP error only has its quote translated; any other RELATED
     # packet (a REJECT's RST carries its segment's entry) falls through to the NEW case, and
     # the nat chain runs for it if this manip was never set up (the SYN died before it)
-    if not related_error and info.state in (CtState.NEW, CtState.RELATED) and manip not in conn.nat_bound:
+    if "nat" not in ns.ruleset.tables:
+        # nf_nat_register_fn: the NAT hooks exist only while a nat table does (simnet's table has
+        # all its base chains, as the kernel runner makes it); a connection that passes before
+        # then is never initialised for NAT (nf_nat_initialized stays false)
+        return HookResult(Verdict.ACCEPT, skb)
+    if related_error:
+        pass
+    elif info.state in (CtState.NEW, CtState.RELATED) and manip not in conn.nat_bound:
         result = evaluate(ns, "nat", hook, skb, tid)
-        conn.nat_bound.add(manip)
+        # nf_nat_setup_info: "Can't setup nat info for confirmed ct": a connection confirmed
+        # before the nat table existed runs the chains on each packet until a reply, unmapped
+        confirmed = bool(conn.status & CtStatus.CONFIRMED)
+        if not confirmed:
+            conn.nat_bound.add(manip)
         if result is not None:
             skb = result.skb
             target = result.target
             wanted = (isinstance(target, (T.Dnat, T.Redirect)) and manip is DST) or (
                 isinstance(target, (T.Snat, T.Masquerade)) and manip is SRC) or isinstance(target, T.Netmap)
-            if wanted and not bind(ns, conn, manip, target, skb):
+            if wanted and confirmed:
+                ns.world.tracer.step(tid, Note(netns=ns.name, message=(
+                    f"{target.name}: not applied: the connection was confirmed before the nat table "
+                    "existed, and NAT cannot be set up for a confirmed connection (nf_nat_setup_info)")))
+            elif wanted and not bind(ns, conn, manip, target, skb):
                 ns.world.tracer.step(tid, Dropped(netns=ns.name, reason=f"{target.name}: no address to use"))
                 return HookResult(Verdict.DROP, skb)
             if result.verdict is ChainVerdict.DROP:
                 ns.world.tracer.step(tid, Dropped(netns=ns.name, reason=f"nat {hook.chain}: DROP"))
                 return HookResult(Verdict.DROP, skb)
+    elif (hook is Hook.POST_ROUTING and conn.masq_dev is not None and info.direction is CtDir.ORIGINAL
+          and skb.outdev != conn.masq_dev):
+        # nf_nat_oif_changed: a masqueraded flow now leaving by another device is dropped and its
+        # entry killed, so the next packet starts a connection masqueraded to the new device
+        ns.conntrack.remove(conn)
+        ns.world.tracer.step(tid, Dropped(netns=ns.name, reason=(
+            f"nat: the masqueraded connection now leaves by {skb.outdev}, not {conn.masq_dev}: "
+            "its entry is deleted (nf_nat_oif_changed)")))
+        return HookResult(Verdict.DROP, skb)
     packet, diffs = nat_packet(conn, info.direction, manip, skb.packet)
     if diffs:
         ns.world.tracer.step(tid, Translated(netns=ns.name, manip="dnat" if manip is DST else "snat", diffs=diffs))
+        if hook is Hook.LOCAL_OUT and packet.ip is not None and skb.packet.ip is not None \
+                and packet.ip.dst != skb.packet.ip.dst:
+            # nf_nat_ipv4_local_fn: a new destination is routed again inside the nat hook
+            # (ip_route_me_harder); a failure drops it here, before filter OUTPUT sees it
+            from simnet.datapath import SendError, route_output
+            try:
+                route_output(ns, packet.ip.dst, src=packet.ip.src, mark=skb.mark)
+            except SendError as err:
+                ns.world.tracer.step(tid, Dropped(netns=ns.name, reason=(
+                    f"nat OUTPUT: re-route after DNAT to {packet.ip.dst} failed: {err} (ip_route_me_harder)")))
+                return HookResult(Verdict.DROP, skb.evolve(packet=packet), errno=err.errno_name)
         skb = skb.evolve(packet=packet)
     return HookResult(Verdict.ACCEPT, skb)
 

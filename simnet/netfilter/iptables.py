@@ -20,6 +20,7 @@ from typing import Sequence
 
 from simnet.errors import RuleSyntaxError, ToolError
 from simnet.netfilter.rule import Rule
+from simnet.netfilter.matches.xt_set import check_sets
 from simnet.netfilter.ruleset import PROG, TRY_HELP, Counters, Ruleset, RulesetError, Table
 from simnet.netfilter.syntax import (RestoreError, apply_restore, format_list, format_rule_verbose, format_rules,
                                      format_save)
@@ -232,6 +233,8 @@ def _run(rs: Ruleset, table: str, cmd: str, word: str, cargs: list[str], rest: l
         raise _param(f"Invalid rule number `{cargs[1]}'")
     if cmd in ("A", "I", "R", "C", "D") and not (cmd == "D" and num is not None):
         rule = Rule.parse(rest)
+        if rs.sets is not None:
+            check_sets(rule, rs.sets)
         chain = cargs[0]
         if cmd == "A":
             if chain not in t.chains:
@@ -278,7 +281,8 @@ def _run(rs: Ruleset, table: str, cmd: str, word: str, cargs: list[str], rest: l
             verb = {"X": "Deleting", "F": "Flushing", "Z": "Zeroing"}[cmd]
             return "".join(f"{verb} chain `{name}'\n" for name in names)
     elif cmd == "P":
-        t.set_policy(cargs[0], cargs[1], counters)
+        # iptables-nft's -P zeroes the policy counters, with or without -c (seen on 6.18)
+        t.set_policy(cargs[0], cargs[1], Counters())
     elif cmd == "E":
         t.rename_chain(cargs[0], cargs[1])
     elif cmd in ("L", "S"):

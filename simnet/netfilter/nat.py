@@ -65,10 +65,9 @@ def bind(ns: "NetNamespace", conn: Conn, manip: Manip, target: Any, skb: "Skb") 
             if rng.max_ip is not None and rng.min_ip is not None and rng.max_ip > rng.min_ip:
                 span = int(rng.max_ip) - int(rng.min_ip) + 1
                 addr = IPv4Address(int(rng.min_ip) + _hash(cur) % span)
-            port = cur.dport
+            new = _with(cur, dst=addr)
             if proto in (6, 17) and rng.min_port is not None:
-                port = _pick_port(rng.min_port, rng.max_port, cur.dport)
-            new = _with(cur, dst=addr, dport=port)
+                new = _unique_dest_port(ns, conn, new, rng.min_port, rng.max_port, rng.base_port)
         if new != cur:
             conn.status |= CtStatus.DST_NAT
         ns.conntrack.rehash(conn, new.inverted())
@@ -82,19 +81,20 @@ def bind(ns: "NetNamespace", conn: Conn, manip: Manip, target: Any, skb: "Skb") 
         addr = select_source(ns.addrs, outdev, towards, Scope.GLOBAL) if outdev else None
         if addr is None or not any(a.dev == outdev for a in ns.addrs):
             return False
-        lo, hi = target.min_port, target.max_port
+        lo, hi, base = target.min_port, target.max_port, target.base_port
         fully = target.random_fully
+        conn.masq_dev = outdev
     else:
         rng = _choose_range(ns, target.ranges, cur)
         addr = rng.min_ip or cur.src
         if rng.max_ip is not None and rng.min_ip is not None and rng.max_ip > rng.min_ip:
             span = int(rng.max_ip) - int(rng.min_ip) + 1
             addr = IPv4Address(int(rng.min_ip) + _hash(cur) % span)
-        lo, hi = rng.min_port, rng.max_port
+        lo, hi, base = rng.min_port, rng.max_port, rng.base_port
         fully = target.random_fully
     new = _with(cur, src=addr)
     if proto in (6, 17, 1):
-        new = _unique_source_port(ns, conn, new, lo, hi, fully)
+        new = _unique_source_port(ns, conn, new, lo, hi, fully, base)
     if new != cur:
         conn.status |= CtStatus.SRC_NAT
     ns.conntrack.rehash(conn, new.inverted())
@@ -116,11 +116,44 @@ def _pick_port(lo: int | None, hi: int | None, default: int) -> int:
     return lo
 
 
+def _unique_dest_port(ns: "NetNamespace", conn: Conn, new: CtTuple, lo: int, hi: int | None,
+                      base: int | None) -> CtTuple:
+    """get_unique_tuple for DNAT's ports: a port already in range stays if the tuple is free (or
+    the range is one port); otherwise nf_nat_l4proto_unique_tuple walks the range from its start
+    (offset 0) or, port-shifted, from the port's offset from the base, to the first free tuple."""
+    hi = hi if hi is not None else lo
+    port = new.dport
+    if base is None and lo <= port <= hi and (lo == hi or not ns.conntrack.tuple_taken(new.inverted(), conn)):
+        return new
+    span = hi - lo + 1
+    start = (port - base) & 0xFFFF if base is not None else 0
+    for i in range(min(span, 128)):  # NF_NAT_MAX_ATTEMPTS
+        candidate = _with(new, dport=lo + (start + i) % span)
+        if not ns.conntrack.tuple_taken(candidate.inverted(), conn):
+            return candidate
+    return _with(new, dport=lo + start % span)
+
+
+def _shifted(port: int, lo: int, hi: int | None, base: int) -> int:
+    """NF_NAT_RANGE_PROTO_OFFSET: the port's offset from the base, into [lo, hi] (a u16 offset)."""
+    span = (hi if hi is not None else lo) - lo + 1
+    return lo + ((port - base) & 0xFFFF) % span
+
+
 def _unique_source_port(ns: "NetNamespace", conn: Conn, new: CtTuple, lo: int | None, hi: int | None,
-                        fully: bool) -> CtTuple:
-    """nf_nat_l4proto_unique_tuple: keep the source port unless it clashes or is out of range."""
+                        fully: bool, base: int | None = None) -> CtTuple:
+    """nf_nat_l4proto_unique_tuple: keep the source port unless it clashes or is out of range;
+    a port-shifted range (``base``) always maps by the port's offset from the base."""
     port = new.sport
     in_range = lo is None or (lo <= port <= (hi or lo))
+    if base is not None and lo is not None and new.proto != 1:
+        span = (hi or lo) - lo + 1
+        start = (port - base) & 0xFFFF
+        for i in range(span):
+            candidate = _with(new, sport=lo + (start + i) % span)
+            if not ns.conntrack.tuple_taken(candidate.inverted(), conn):
+                return candidate
+        return new
     if in_range and not fully and not ns.conntrack.tuple_taken(new.inverted(), conn):
         return new
     if lo is None:

@@ -385,7 +385,7 @@ def _parse(words: list[str]) -> Rule:
             if fname in kw:
                 raise RuleSyntaxError(f"multiple -{base} flags not allowed")
             if base == "s" or base == "d":
-                kw[fname] = parse_network(arg)
+                kw[fname] = arg  # parsed after every option, as do_parse does (a stray word is reported first)
             elif base == "p":
                 proto = parse_proto(arg)
                 kw[fname] = proto
@@ -421,12 +421,16 @@ def _parse(words: list[str]) -> Rule:
         tgt = None
     else:
         tgt = _build_target(target_name, goto, target, proto)
+    for fname in ("src", "dst"):
+        if fname in kw:
+            kw[fname] = parse_network(kw[fname])
     return _finish(kw, matches, tgt)
 
 
 def _build_target(target_name: str, goto: bool, target: "_Module | None", proto: int | None) -> Any:
     if target is None:
-        if not target_name or target_name.startswith("-"):
+        if not target_name or target_name.startswith("-") or target_name.split() != [target_name]:
+            # xshared's parse_target refuses a name with white space (a CR from a Windows file)
             raise RuleSyntaxError(f"Invalid target name `{target_name}'")
         if len(target_name) > 28:
             raise RuleSyntaxError(f"chain name `{target_name}' too long (must be under 29 chars)")

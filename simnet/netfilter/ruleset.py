@@ -17,6 +17,8 @@ status of ``iptables`` 1.8.9 (nf_tables).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import errno as _errno
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
@@ -598,10 +600,12 @@ class Ruleset:
     prints only existing tables.
     """
 
-    __slots__ = ("tables",)
+    __slots__ = ("tables", "sets")
 
     def __init__(self) -> None:
         self.tables: dict[Table, TableState] = {}
+        self.sets: "Mapping[str, object] | None" = None
+        """The namespace's ipsets, which rules may name (None: not checked, as for a bare ruleset)."""
 
     def table(self, name: Table | str) -> TableState:
         """The table, created (empty, ACCEPT policies) if this is its first use."""
@@ -638,6 +642,7 @@ class Ruleset:
     def copy(self) -> "Ruleset":
         r = Ruleset()
         r.tables = self.snapshot()
+        r.sets = self.sets
         return r
 
     def __iter__(self) -> Iterator[TableState]:

@@ -16,10 +16,13 @@ from __future__ import annotations
 
 import errno as _errno
 import gc
+import re
+from collections.abc import Mapping
 from ipaddress import IPv4Network
 from typing import Iterable, Sequence
 
 from simnet.errors import RuleSyntaxError, ToolError
+from simnet.netfilter.matches.xt_set import check_sets
 from simnet.netfilter.rule import Rule
 from simnet.netfilter.xtables import (ULONG_MAX, decimal, is_digits, parse_rulenumber, proto_name, scan_ull,
                                       split_words)
@@ -99,20 +102,24 @@ def _apply(ruleset: Ruleset, text: str, noflush: bool, counters: bool, filename:
     block: list[tuple[int, str]] = []  # the current table block's lines, for a replay after a refused COMMIT
     block_start = TableState(Table.FILTER)
     lineno = 0
-    lines = text.splitlines()
+    # iptables-restore reads lines up to '\n' only: a CR (a file from Windows) stays in the line
+    lines = (text[:-1] if text.endswith("\n") else text).split("\n")
     for lineno, raw in enumerate(lines, 1):
         line = raw.strip()
         if not line or line[0] == "#":
             continue
+        if "\r" in raw:
+            line = raw.strip(" \t")
         try:
             if line[0] == "*":
                 if current is not None:
                     raise RestoreError(f"COMMIT expected before `{line}'", line=lineno, filename=filename)
-                name = line[1:].strip()
+                name = line[1:].strip(" \t").split(" ")[0].split("\t")[0]
                 try:
                     tname = Table(name)
                 except ValueError:
-                    raise RestoreError(f"table '{name}' does not exist", line=lineno, filename=filename) from None
+                    raise RestoreError(f"table name '{name}' invalid", line=lineno,
+                                       filename=filename, exit_code=2) from None
                 skip = table is not None and table != name
                 if tname in staged:
                     current = staged[tname]
@@ -125,6 +132,10 @@ def _apply(ruleset: Ruleset, text: str, noflush: bool, counters: bool, filename:
                 continue
             if current is None:
                 raise RestoreError(f"no table specified before `{line.split()[0]}'", line=lineno, filename=filename)
+            if line != raw and line.split()[0] == "COMMIT":
+                # xtables-restore compares the whole line with "COMMIT\n"; anything else is a rule line
+                first = re.split("[ \t]+", line)[0]
+                raise RestoreError(f"Bad argument `{first}'", line=lineno, filename=filename, exit_code=2)
             if line == "COMMIT":
                 if not skip:
                     hooks = restricted.pop(current.name, None)
@@ -144,7 +155,7 @@ def _apply(ruleset: Ruleset, text: str, noflush: bool, counters: bool, filename:
             if line[0] == ":":
                 _declare(current, line, lineno, filename, counters, noflush)
                 continue
-            _command(current, line, counters, lineno, filename, restricted)
+            _command(current, line, counters, lineno, filename, restricted, ruleset.sets)
         except RestoreError:
             raise
         except JumpGraphError:  # refused only at commit: the rest of the block is sent too
@@ -226,8 +237,9 @@ def _declare(t: TableState, line: str, lineno: int, filename: str, counters: boo
         assert existing is not None
         existing.policy = policy
         t.lazy.discard(name)
-        if cnt is not None:
-            existing.policy_counters = cnt
+        # seen on 6.18 (iptables-nft 1.8.9): the declaration sets the counters it carries with -c,
+        # and zeroes them without (also under --noflush)
+        existing.policy_counters = cnt if counters and cnt is not None else Counters()
         return
     if policy != "-":
         raise RestoreError(f"Can't set policy `{policy}' on `{name}': Bad built-in chain name",
@@ -241,15 +253,25 @@ def _declare(t: TableState, line: str, lineno: int, filename: str, counters: boo
     t.chains[name] = Chain(name)
 
 
+def _parsed(words: list[str], sets: "Mapping[str, object] | None") -> Rule:
+    rule = Rule.parse(words)
+    if sets is not None:
+        check_sets(rule, sets)
+    return rule
+
+
 def _command(t: TableState, line: str, counters: bool, lineno: int, filename: str,
-             restricted: dict[Table, dict[str, frozenset[str]] | None] | None = None) -> None:
-    words = split_words(line)
+             restricted: dict[Table, dict[str, frozenset[str]] | None] | None = None,
+             sets: "Mapping[str, object] | None" = None) -> None:
+    words = split_words(line) if "\r" not in line else [w for w in re.split("[ \t]+", line) if w]
     cnt: Counters | None = None
     if words[0] == "-A" and len(words) > 2:  # the common case, kept short
         chain = t.chains.get(words[1])
         rest = words[2:]
         if chain is not None and "-c" not in rest and "--set-counters" not in rest and "-A" not in rest:
             rule = Rule.parse(rest)
+            if sets is not None:
+                check_sets(rule, sets)
             allowed = t.check_rule(words[1], rule)
             chain.entries.append(Entry(rule, Counters()))
             if chain.builtin:
@@ -286,6 +308,8 @@ def _command(t: TableState, line: str, counters: bool, lineno: int, filename: st
             rest, c2 = _strip_set_counters(rest)
             cnt = c2 if counters else cnt
         rule = Rule.parse(rest)
+        if sets is not None:
+            check_sets(rule, sets)
         allowed = t.check_rule(words[1], rule)
         chain.entries.append(Entry(rule, cnt or Counters()))
         if chain.builtin:
@@ -307,15 +331,15 @@ def _command(t: TableState, line: str, counters: bool, lineno: int, filename: st
         if rest and not rest[0].startswith("-") and rest[0] != "!":  # xs_has_arg
             num, rest = parse_rulenumber(rest[0]), rest[1:]
         if cmd in ("-I", "--insert"):
-            t.insert(cname, Rule.parse(rest), num or 1, cnt)
+            t.insert(cname, _parsed(rest, sets), num or 1, cnt)
         elif cmd in ("-R", "--replace"):
             if num is None:
                 raise RestoreError("-R requires a rule number", line=lineno, filename=filename, exit_code=2)
-            t.replace(cname, num, Rule.parse(rest), cnt)
+            t.replace(cname, num, _parsed(rest, sets), cnt)
         elif num is not None and not rest:
             t.delete_at(cname, num)
         else:
-            t.delete(cname, Rule.parse(rest))
+            t.delete(cname, _parsed(rest, sets))
         return
     arg = words[1] if len(words) > 1 else None
     if cmd in ("-N", "--new-chain") and arg:

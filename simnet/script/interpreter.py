@@ -325,7 +325,7 @@ def _compile_command(cmd: Command, jobs: int) -> tuple[_STEP, bool]:
         raise _err(cmd, f"unsupported command {name!r}: simnet interprets ip, bridge, sysctl, iptables, "
                         "iptables-save, iptables-restore, ipset, conntrack, ping, nc, curl, python3 -m http.server, "
                         "dig, host, nslookup, getent hosts, dnsmasq, "
-                        "ss, echo/printf [> FILE], cat, head, truncate, mkdir, rm, sleep, kill, set, modprobe, "
+                        "ss, echo/printf [> FILE], cat, head, truncate, mkdir, rm, sleep, date, kill, set, modprobe, "
                         "timeout, sh -c, dockerd, docker and systemctl ... docker")
     try:
         compiled = tool.compile(cmd, ns, argv)

@@ -36,6 +36,7 @@ def _lazy(module: str, name: str) -> "Compiler":
 
 compile_conntrack = _lazy("simnet.tools.conntrack", "compile_conntrack")
 compile_curl = _lazy("simnet.tools.curl", "compile_curl")
+compile_date = _lazy("simnet.tools.date", "compile_date")
 compile_http_server = _lazy("simnet.tools.http_server", "compile_http_server")
 compile_ipset = _lazy("simnet.tools.ipset", "compile_ipset")
 compile_iptables = _lazy("simnet.tools.iptables", "compile_iptables")
@@ -51,11 +52,6 @@ compile_head = _lazy("simnet.tools.files", "compile_head")
 compile_mkdir = _lazy("simnet.tools.files", "compile_mkdir")
 compile_rm = _lazy("simnet.tools.files", "compile_rm")
 compile_truncate = _lazy("simnet.tools.files", "compile_truncate")
-compile_dnsmasq = _lazy("simnet.tools.dnsmasq", "compile_dnsmasq")
-compile_dig = _lazy("simnet.tools.dnsutils", "compile_dig")
-compile_host = _lazy("simnet.tools.dnsutils", "compile_host")
-compile_nslookup = _lazy("simnet.tools.dnsutils", "compile_nslookup")
-compile_getent = _lazy("simnet.tools.getent", "compile_getent")
 compile_dnsmasq = _lazy("simnet.tools.dnsmasq", "compile_dnsmasq")
 compile_dig = _lazy("simnet.tools.dnsutils", "compile_dig")
 compile_host = _lazy("simnet.tools.dnsutils", "compile_host")
@@ -105,6 +101,7 @@ TOOLS: dict[str, Tool] = {
     "bridge": Tool(_bridge),
     "ss": Tool(compile_ss),
     "modprobe": Tool(compile_modprobe),
+    "date": Tool(compile_date),
     "sysctl": Tool(compile_sysctl),
     "iptables": Tool(compile_iptables),
     "iptables-nft": Tool(compile_iptables),

@@ -9,7 +9,7 @@ turned into a script that simnet run replays with the same failure.
 from __future__ import annotations
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from simnet import strategies as sst
@@ -41,7 +41,11 @@ def test_a_world_written_as_a_script_builds_the_same_world(world: World, data: s
             ns.sockets.listen("tcp", 80)
         if data.draw(st.booleans(), label=f"{ns.name} rp_filter"):
             ns.sysctls.set("net.ipv4.conf.all.rp_filter", "1")
-    text = world_script(world)
+    try:
+        text = world_script(world)
+    except ValueError as e:  # a drawn rule names an ipset no namespace has: no script can build that
+        assume("ipset" not in str(e))
+        raise
     again = run_script(text).world
     assert world_script(again) == text
     # Reachability equality of the two worlds is left out here: one drawn world (seed 234,

@@ -18,7 +18,7 @@ def _mac(text: str) -> MacAddress:
     try:
         return MacAddress(text)
     except AddressValueError:
-        raise err(f"Bad mac address \"{text}\"") from None
+        raise err("Invalid MAC address specified.") from None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

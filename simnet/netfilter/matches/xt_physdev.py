@@ -75,8 +75,10 @@ class PhysdevMatch(Match):
         return s
 
     def matches(self, skb: "Skb", ctx: "MatchContext") -> bool:
-
-        if not skb.bridged:
+        # physdev_mt: what counts is whether the skb carries br_netfilter's nf_bridge_info, and a
+        # packet that reached the local stack through a bridge port keeps it (INPUT: its port, no
+        # out port); a locally generated one has none
+        if not skb.bridged and skb.physindev is None:
             # Only inverted tests can hold for a frame that was not bridged.
             return not (self.is_bridged or self.is_in or self.is_out
                         or (self.physdev_in is not None and not self.in_invert)
@@ -91,7 +93,8 @@ class PhysdevMatch(Match):
         if self.physdev_in is not None and pin is not None:
             if iface_matches(self.physdev_in, pin) == self.in_invert:
                 return False
-        if self.physdev_out is not None and pout is not None:
-            if iface_matches(self.physdev_out, pout) == self.out_invert:
+        if self.physdev_out is not None:
+            # seen on 6.18: with no out port (INPUT), neither --physdev-out X nor ! --physdev-out X matches
+            if pout is None or iface_matches(self.physdev_out, pout) == self.out_invert:
                 return False
         return True

@@ -9,6 +9,9 @@ from simnet.netfilter.matches.base import Match, Option, _bang, _no_invert
 from simnet.netfilter.xtables import Opts, err
 
 if TYPE_CHECKING:
+    from collections.abc import Mapping
+
+    from simnet.netfilter.rule import Rule
     from simnet.netfilter.context import MatchContext
     from simnet.skb import Skb
 
@@ -77,3 +80,11 @@ class SetMatch(Match):
         if ipset is None:
             return False
         return bool(ipset.contains(skb, self.dirs)) != self.invert
+
+
+def check_sets(rule: "Rule", sets: "Mapping[str, object]") -> None:
+    """libxt_set's get_set_byname: iptables looks each named set up as it parses the rule, so a
+    rule naming a set that does not exist is refused (seen on 6.18: ``Set X doesn't exist.``)."""
+    for m in rule.matches:
+        if type(m) is SetMatch and m.name not in sets:
+            raise err(f"Set {m.name} doesn't exist.\n")

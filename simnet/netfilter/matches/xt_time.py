@@ -99,7 +99,7 @@ class TimeMatch(Match):
     """``-m time``. Kernel: xt_time.c time_mt(), on the packet's arrival time in UTC.
 
     The wall clock is the world's: ``World.epoch`` (seconds since 1970, UTC) plus the
-    simulated time.  ``--kerneltz`` shifts by the kernel's timezone, which is UTC in simnet.
+    simulated time; a script sets it with ``date -s`` (:mod:`simnet.tools.date`).  ``--kerneltz`` shifts by the kernel's timezone, which is UTC in simnet.
     """
 
     date_start: int = 0

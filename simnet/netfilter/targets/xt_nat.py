@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from ipaddress import IPv4Address
+from itertools import takewhile
 from typing import Any, ClassVar
 
 from simnet.netfilter.targets.base import _Base, _err
-from simnet.netfilter.xtables import Opts, parse_int, quad_to_int
+from simnet.netfilter.xtables import Opts, _services, quad_to_int
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -18,6 +19,9 @@ class NatRange:
     max_ip: IPv4Address | None = None
     min_port: int | None = None
     max_port: int | None = None
+    base_port: int | None = None
+    """``base_proto`` with NF_NAT_RANGE_PROTO_OFFSET (``lo-hi/base``): a port p maps to
+    ``lo + (p - base) % (hi - lo + 1)`` (nf_nat_l4proto_unique_tuple); None without the flag."""
 
     @classmethod
     def parse(cls, text: str, proto: int | None) -> "NatRange":
@@ -34,14 +38,9 @@ class NatRange:
                 raise _err(f"Bad IP range \"{ip_s}\"")
             kw.update(min_ip=lo, max_ip=hi)
         if colon:
-            if proto not in (6, 17, 132, 33, 136):
-                raise _err("Need TCP, UDP, SCTP or DCCP with port specification")
-            lo_s, dash, hi_s = port_s.partition("-")
-            plo = parse_int(lo_s, "port", 0, 65535) if lo_s.isdigit() else -1
-            phi = (parse_int(hi_s, "port", 0, 65535) if hi_s.isdigit() else -1) if dash else plo
-            if plo < 0 or phi < 0 or phi < plo:
-                raise _err(f"Port range `{port_s}' invalid")
-            kw.update(min_port=plo, max_port=phi)
+            if ":" in port_s:  # a second colon: libxt_DNAT's parse_to reads it as an IPv6 literal
+                raise _err(f"Bad IP address \"{text}\"")
+            kw.update(zip(("min_port", "max_port", "base_port"), parse_ports(port_s, proto)))
         if not kw:
             raise _err(f"Bad IP address \"{text}\"")
         return cls(**kw)
@@ -56,6 +55,8 @@ class NatRange:
             s += f":{self.min_port}"
             if self.max_port is not None and self.max_port != self.min_port:
                 s += f"-{self.max_port}"
+            if self.base_port is not None:
+                s += f"/{self.base_port}"
         return s
 
 
@@ -65,25 +66,86 @@ def _addr(text: str) -> IPv4Address:
     return IPv4Address(n) if n is not None else IPv4Address(text)
 
 
-def _ports_opt(opts: Opts, proto: int | None) -> tuple[int | None, int | None]:
-    o = opts.get("--to-ports")
-    if o is None:
-        return None, None
+def _strtou(text: str, lo: int, hi: int) -> tuple[int, str] | None:
+    """xtables_strtoui(text, &end, &v, lo, hi): strtoumax base 0 on a prefix of ``text``; the value
+    and what follows it, or None (no digits, a leading minus, or out of [lo, hi])."""
+    t = text.lstrip(" \t\n\r\f\v")
+    sign = t[:1] if t[:1] in ("+", "-") else ""
+    if sign == "-":
+        return None
+    t = t[len(sign):]
+    if t[:2] in ("0x", "0X") and t[2:3] and t[2] in _HEX:
+        digits, base = "".join(takewhile(lambda c: c in _HEX, t[2:])), 16
+        rest = t[2 + len(digits):]
+    elif t[:1] == "0":
+        digits, base = "".join(takewhile(lambda c: c in "01234567", t)), 8
+        rest = t[len(digits):]
+    else:
+        digits, base = "".join(takewhile(str.isdigit, t)), 10
+        rest = t[len(digits):]
+        if not digits:
+            return None
+    v = int(digits, base) if len(digits) < 30 else hi + 1
+    return (v, rest) if lo <= v <= hi else None
+
+
+_HEX = frozenset("0123456789abcdefABCDEF")
+
+
+def _service(name: str) -> int | None:
+    """getservbyname(name, NULL): a service name of any protocol."""
+    return _services("tcp")[0].get(name, _services("udp")[0].get(name))
+
+
+def parse_ports(arg: str, proto: int | None) -> tuple[int, int, int | None]:
+    """libxt_DNAT's parse_ports: ``port``, ``lo-hi`` or ``lo-hi/base`` (a port-shifted range); the
+    single port and the base may be service names. Returns (lo, hi, base or None)."""
     if proto not in (6, 17, 132, 33, 136):
         raise _err("Need TCP, UDP, SCTP or DCCP with port specification")
-    lo_s, dash, hi_s = o[1][0].partition("-")
-    if not lo_s.isdigit() or (dash and not hi_s.isdigit()):
-        raise _err(f"Port `{o[1][0]}' not valid")
-    lo, hi = int(lo_s), int(hi_s) if dash else int(lo_s)
-    if lo > 65535 or hi > 65535 or hi < lo:
-        raise _err(f"Port range `{o[1][0]}' invalid")
-    return lo, hi
+    got = _strtou(arg, 0, 65535)
+    if got is None:
+        port = _service(arg)
+        if port is None:
+            raise _err(f"Port `{arg}' not valid")
+        return port, port, None
+    port, end = got
+    if not end:
+        return port, port, None
+    if end[0] == ":":
+        raise _err("Invalid port:port syntax - use dash")
+    if end[0] != "-":
+        raise _err(f"Garbage after port value: `{end}'")
+    arg = end[1:]
+    got = _strtou(arg, 0, 65535)
+    if got is None:
+        raise _err(f"Port `{arg}' not valid")
+    maxport, end = got
+    if maxport < port:
+        raise _err(f"Port range `{arg}' funky")
+    if not end:
+        return port, maxport, None
+    if end[0] != "/":
+        raise _err(f"Garbage after port range: `{end}'")
+    arg = end[1:]
+    based = _strtou(arg, 1, 65535)  # what follows the base is not looked at
+    base = based[0] if based is not None else _service(arg)
+    if base is None:
+        raise _err(f"Port `{arg}' not valid")
+    return port, maxport, base
 
 
-def _ports_text(lo: int | None, hi: int | None) -> str:
+def _ports_opt(opts: Opts, proto: int | None) -> tuple[int | None, int | None, int | None]:
+    o = opts.get("--to-ports")
+    if o is None:
+        return None, None, None
+    return parse_ports(o[1][0], proto)
+
+
+def _ports_text(lo: int | None, hi: int | None, base: int | None = None) -> str:
     if lo is None:
         return ""
-    return f" --to-ports {lo}" + (f"-{hi}" if hi is not None and hi != lo else "")
+    return (f" --to-ports {lo}" + (f"-{hi}" if hi is not None and hi != lo else "")
+            + (f"/{base}" if base is not None else ""))
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -133,7 +195,12 @@ class Snat(_Base):
         o = opts.get("--to-source")
         if o is None:
             raise _err("SNAT: option \"--to-source\" must be specified")
-        return cls(ranges=(NatRange.parse(o[1][0], proto),), random="--random" in opts,
+        rng = NatRange.parse(o[1][0], proto)
+        if rng.base_port is not None:
+            # seen on 6.18 (iptables-nft): SNAT keeps the offset flag but not the base, which
+            # iptables-save prints as /0 and the kernel uses as 0
+            rng = replace(rng, base_port=0)
+        return cls(ranges=(rng,), random="--random" in opts,
                    random_fully="--random-fully" in opts, persistent="--persistent" in opts)
 
     def save(self) -> str:
@@ -153,6 +220,8 @@ class Masquerade(_Base):
 
     min_port: int | None = None
     max_port: int | None = None
+    base_port: int | None = None
+    """Set (always 0, as for SNAT) by a port-shifted ``--to-ports lo-hi/base``."""
     random: bool = False
     random_fully: bool = False
 
@@ -162,17 +231,18 @@ class Masquerade(_Base):
 
     @classmethod
     def build(cls, opts: Opts, proto: int | None) -> "Masquerade":
-        lo, hi = _ports_opt(opts, proto)
-        return cls(min_port=lo, max_port=hi, random="--random" in opts, random_fully="--random-fully" in opts)
+        lo, hi, base = _ports_opt(opts, proto)
+        return cls(min_port=lo, max_port=hi, base_port=None if base is None else 0, random="--random" in opts, random_fully="--random-fully" in opts)
 
     def save(self) -> str:
-        return (_ports_text(self.min_port, self.max_port) + (" --random" if self.random else "")
+        return (_ports_text(self.min_port, self.max_port, self.base_port) + (" --random" if self.random else "")
                 + (" --random-fully" if self.random_fully else ""))
 
     def describe(self, numeric: bool) -> str:
         s = ""
         if self.min_port is not None:
-            s = f"masq ports: {self.min_port}" + (f"-{self.max_port}" if self.max_port != self.min_port else "")
+            s = (f"masq ports: {self.min_port}" + (f"-{self.max_port}" if self.max_port != self.min_port else "")
+                 + (f"/{self.base_port}" if self.base_port is not None else ""))
         return " ".join(x for x in (s, "random" if self.random else "", "random-fully" if self.random_fully else "") if x)
 
 
@@ -190,7 +260,9 @@ class Redirect(_Base):
 
     @classmethod
     def build(cls, opts: Opts, proto: int | None) -> "Redirect":
-        lo, hi = _ports_opt(opts, proto)
+        lo, hi, base = _ports_opt(opts, proto)
+        if base is not None:  # revision 0 (nf_nat_ipv4_multi_range_compat) has no base
+            raise _err("Shifted portmap ranges not supported with this kernel")
         return cls(min_port=lo, max_port=hi, random="--random" in opts)
 
     def save(self) -> str:
