@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 from simnet.addresses import IPProto
 from simnet.packet import Icmp, IcmpType, IPv4, Packet, Tcp, TcpFlags, Udp, UnreachCode
 from simnet.socket import ClientSocket, Seen, syn_options
+from simnet.tcp_output import route_mss
 from simnet.trace import Sent, Trace
 
 if TYPE_CHECKING:
@@ -291,12 +292,13 @@ def tcp_connect(world: "World", netns: str, dst: IPv4Address | str, dport: int, 
     key = ("tcp", saddr, lport, dst, dport)
     ns.sockets.clients[key] = sock
     deadline = start + _bounded(timeout)
+    mss = route_mss(ns, dst, src)
 
     def syn() -> None:
         if sock.state != "syn-sent":
             return
         pkt = Packet(ip=IPv4(src=saddr, dst=dst, proto=IPProto.TCP),
-                     l4=Tcp(sport=lport, dport=dport, flags=TcpFlags.SYN, seq=sock.isn, options=syn_options(ns)))
+                     l4=Tcp(sport=lport, dport=dport, flags=TcpFlags.SYN, seq=sock.isn, options=syn_options(ns, mss)))
         tid = world.tracer.new(pkt, ns.name)
         world.tracer.step(tid, Sent(netns=ns.name, packet=pkt, by="tcp connect"))
         # tcp_connect ignores what tcp_transmit_skb returns (but ECONNREFUSED): a SYN that

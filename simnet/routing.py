@@ -96,6 +96,11 @@ class Route:
     onlink: bool = False
     linkdown: bool = False
     """Display only: the device has no carrier (the kernel's RTNH_F_LINKDOWN)."""
+    advmss: int = 0
+    """The ``advmss`` metric (RTAX_ADVMSS): the MSS a SYN on this route advertises; 0: none, the
+    MSS then follows the route's MTU (ipv4_default_advmss). Not part of the entry's key."""
+    advmss_lock: bool = False
+    """``advmss lock N``: printed, and otherwise without effect on IPv4."""
     _text: str | None = field(default=None, init=False, repr=False, compare=False, hash=False)
     """``str(self)``, built once: a route lookup's trace step names its route on every packet."""
 
@@ -128,7 +133,13 @@ class Route:
             words.append("onlink")
         if self.linkdown:
             words.append("linkdown")
-        return " ".join(words) + " "
+        return " ".join(words + self.metric_words()) + " "
+
+    def metric_words(self) -> list[str]:
+        """The RTA_METRICS words iproute2 prints after the flags (``advmss [lock] N``)."""
+        if not self.advmss:
+            return []
+        return ["advmss", "lock", str(self.advmss)] if self.advmss_lock else ["advmss", str(self.advmss)]
 
     def __str__(self) -> str:
         if self._text is None:

@@ -16,6 +16,7 @@ from simnet.addresses import IPProto
 from simnet.netfilter.context import AddrType
 from simnet.packet import NO_TCP_OPTIONS, Icmp, IcmpType, IPv4, Packet, Tcp, TcpFlags, TcpOptions, Udp, UnreachCode
 from simnet.skb import Skb
+from simnet.tcp_output import route_mss
 from simnet.trace import Delivered, Disposition, Dropped
 
 if TYPE_CHECKING:
@@ -26,26 +27,27 @@ TCP_TIMEOUT_INIT = 1.0
 """The first SYN and SYN-ACK retransmission timeout (include/net/tcp.h)."""
 TCP_RTO_MAX = 120.0
 TCP_MSS_DEFAULT = 1460
-"""An Ethernet device's advertised MSS (MTU 1500 less 40): only the option's size is modelled."""
+"""An Ethernet device's advertised MSS (MTU 1500 less 40); the route's decides (tcp_output.advertised_mss)."""
 
 #: What an established connection's segments carry once timestamps were agreed (NOP NOP TS).
 TCP_TS_OPTIONS = TcpOptions(timestamps=True)
 
 
-def syn_options(ns: "NetNamespace") -> TcpOptions:
-    """tcp_syn_options: MSS always, then SACK-permitted, timestamps and window scale as this
+def syn_options(ns: "NetNamespace", mss: int = TCP_MSS_DEFAULT) -> TcpOptions:
+    """tcp_syn_options: MSS always (``mss``: the route's, :func:`simnet.tcp_output.advertised_mss`), then SACK-permitted, timestamps and window scale as this
     namespace's ``tcp_sack``, ``tcp_timestamps`` and ``tcp_window_scaling`` allow (all on by
     default: a 60-byte SYN on 6.18)."""
     on = ns.sysctls.get_int
-    return TcpOptions(mss=TCP_MSS_DEFAULT, sack_perm=on("net.ipv4.tcp_sack") != 0,
+    return TcpOptions(mss=mss, sack_perm=on("net.ipv4.tcp_sack") != 0,
                       timestamps=on("net.ipv4.tcp_timestamps") != 0,
                       wscale=7 if on("net.ipv4.tcp_window_scaling") else None)
 
 
-def synack_options(ns: "NetNamespace", syn: TcpOptions) -> TcpOptions:
-    """tcp_synack_options: MSS, and each option the SYN offered that this listener's sysctls allow."""
+def synack_options(ns: "NetNamespace", syn: TcpOptions, mss: int = TCP_MSS_DEFAULT) -> TcpOptions:
+    """tcp_synack_options: MSS (the route back's), and each option the SYN offered that this
+    listener's sysctls allow."""
     mine = syn_options(ns)
-    return TcpOptions(mss=TCP_MSS_DEFAULT, sack_perm=syn.sack_perm and mine.sack_perm,
+    return TcpOptions(mss=mss, sack_perm=syn.sack_perm and mine.sack_perm,
                       timestamps=syn.timestamps and mine.timestamps,
                       wscale=mine.wscale if syn.wscale is not None and mine.wscale is not None else None)
 
@@ -129,6 +131,8 @@ class RequestSock:
     """Bumped whenever the timer is re-armed; a stale timer event is ignored."""
     syn_options: TcpOptions = NO_TCP_OPTIONS
     """The options the SYN offered: the SYN-ACK answers with those this host allows too."""
+    advmss: int = TCP_MSS_DEFAULT
+    """The MSS the SYN-ACK advertises: the route back to the client's (tcp_make_synack)."""
 
     def timeout(self) -> float:
         """reqsk_timeout: the initial timeout doubled per expiry, at most TCP_RTO_MAX."""
@@ -366,7 +370,7 @@ class SocketTable:
             self._done(tid, f"tcp {listener.addr or '0.0.0.0'}:{listener.port} listen (answers SYN-ACK)")
             req = RequestSock(listener=listener, laddr=ip.dst, lport=tcp.dport, raddr=ip.src, rport=tcp.sport,
                               rcv_isn=tcp.seq, snt_isn=self.ns.world.rng.getrandbits(32), tid=tid,
-                              syn_options=tcp.options)
+                              syn_options=tcp.options, advmss=route_mss(self.ns, ip.src, ip.dst))
             self.requests[key] = req
             # tcp_conn_request: the request is hashed and its timer armed before the SYN-ACK is
             # sent; an error sending this first SYN-ACK is ignored (the timer retries)
@@ -422,7 +426,7 @@ class SocketTable:
         synack = Packet(ip=IPv4(src=req.laddr, dst=req.raddr, proto=IPProto.TCP),
                         l4=Tcp(sport=req.lport, dport=req.rport, flags=TcpFlags.SYN | TcpFlags.ACK,
                                seq=req.snt_isn, ack=req.rcv_isn + 1,
-                               options=synack_options(self.ns, req.syn_options)))
+                               options=synack_options(self.ns, req.syn_options, req.advmss)))
         stid = self.ns.world.tracer.new(synack, self.ns.name, caused_by=req.tid if tid is None else tid)
         if tid is None:
             from simnet.trace import Sent
