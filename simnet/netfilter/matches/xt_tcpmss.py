@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from typing import ClassVar, TYPE_CHECKING
 
 from simnet.netfilter.matches.base import Match, Option, _bang
-from simnet.netfilter.xtables import err, parse_int
+from simnet.netfilter.xtables import Opts, err, parse_int
 from simnet.packet import Tcp
 
 if TYPE_CHECKING:
@@ -44,6 +44,12 @@ class TcpmssMatch(Match):
     OPTION_TABLE: ClassVar[tuple[Option, ...]] = (
         Option("--mss", ("min", "max"), _mss_range, invert="invert", mandatory=True),
     )
+
+    @classmethod
+    def build(cls, opts: "Opts", proto: int | None) -> "TcpmssMatch":
+        if "--mss" not in opts:  # xtables_options_fcheck's words end with a newline here
+            raise err("tcpmss: option \"--mss\" must be specified\n")
+        return cls(**cls.parse_options(opts))
 
     def _text(self) -> str:
         return str(self.min) if self.min == self.max else f"{self.min}:{self.max}"
