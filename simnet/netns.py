@@ -104,6 +104,12 @@ class NetNamespace:
         self.sockets: SocketTable = SocketTable(self)
         self.ipsets: dict[str, object] = {}
         self.match_state: dict[object, object] = {}
+        from simnet.fragment import Reassembly
+
+        self.frags = Reassembly()
+        """IP reassembly queues (ip_defrag)."""
+        self.ip_id = 0
+        """The last IP id this namespace gave a datagram it fragmented (ip_select_ident)."""
         self._next_ifindex = 1
         self._ct_cache: tuple[object, bool] = ((), False)
         from simnet.netfilter.fastpath import fast_evaluate_chain
@@ -575,13 +581,13 @@ class NetNamespace:
     def lookup(self, dst: IPv4Address | str, *, src: IPv4Address | str | None = None, iif: str | None = None,
                oif: str | None = None, mark: int = 0) -> Route | None:
         """The route a packet to ``dst`` takes: the FIB's, with the gateway a redirect taught
-        for ``dst`` in its place (rt_bind_exception)."""
+        for ``dst`` in its place and the path MTU an ICMP 3/4 taught (rt_bind_exception)."""
         dst, src = _addr(dst, "lookup"), _opt_addr(src, "lookup")
         route = self.fib.lookup(dst, src=src, iif=iif, oif=oif, mark=mark, usable=self.route_usable)
         if route is not None and route.type is RouteType.UNICAST and self.fib.exceptions:
             exc = self.fib.exception_for(route, dst, self.world.now)
             if exc is not None:
-                route = replace(route, via=exc.gateway)
+                route = replace(route, via=exc.gateway or route.via, pmtu=exc.pmtu, pmtu_locked=exc.mtu_locked)
         return route
 
     def addr_type(self, ip: IPv4Address, dev: str | None = None) -> AddrType:

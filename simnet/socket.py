@@ -102,6 +102,11 @@ class ClientSocket:
     isn: int = 0
     options: TcpOptions = NO_TCP_OPTIONS
     """tcp: what its segments carry after the SYN (timestamps, when the SYN-ACK agreed)."""
+    pmtudisc: int = 1
+    """IP_MTU_DISCOVER (:class:`simnet.pmtu.PmtuDisc`; want by default): with dont, ping_err
+    keeps a fragmentation-needed from the socket."""
+    frag_mtu: int | None = None
+    """The MTU the last fragmentation-needed error carried (ping prints it)."""
 
 
 @dataclass(slots=True, eq=False)
@@ -274,10 +279,27 @@ class SocketTable:
             return
         if icmp.is_error and icmp.quoted is not None and icmp.quoted.ip is not None:
             q = icmp.quoted
+            if icmp.type == IcmpType.DEST_UNREACH and icmp.code == UnreachCode.FRAG_NEEDED:
+                from simnet.pmtu import frag_needed
+
+                ignored = frag_needed(self.ns, skb, tid)
+                if ignored is not None:
+                    self._drop(tid, ignored)
+                    return
             sock = self._socket_for_quote(q)
             if sock is None:
                 self._drop(tid, "ICMP error for no socket")
                 return
+            if icmp.type == IcmpType.DEST_UNREACH and icmp.code == UnreachCode.FRAG_NEEDED:
+                if sock.proto == "tcp":
+                    # tcp_v4_err: not an error, the connection shrinks its segments (tcp_v4_mtu_reduced)
+                    self._done(tid, f"tcp socket {sock.laddr}:{sock.lport} (frag needed: path MTU {icmp.mtu})")
+                    return
+                if sock.proto != "tcp" and sock.pmtudisc == 0:
+                    # ping_err: with IP_PMTUDISC_DONT the error only updates the route
+                    self._done(tid, f"ping socket id {sock.lport} (frag needed: PMTU only, -M dont)")
+                    return
+                sock.frag_mtu = icmp.mtu
             sock.errors.append((icmp.type, icmp.code, ip.src))
             if sock.proto == "tcp" and sock.state == "syn-sent":
                 sock.state = "error"
