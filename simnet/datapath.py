@@ -43,7 +43,7 @@ if TYPE_CHECKING:
 
 __all__ = ["SendError", "nf_hook", "dev_xmit", "netif_receive", "l2_deliver", "ip_rcv", "ip_forward", "ip_output",
            "ip_local_deliver", "route_output", "ip_local_out", "send_ip", "icmp_send", "send_tcp_reset",
-           "eth_type_trans"]
+           "eth_type_trans", "defrag", "ip_finish_fragment"]
 
 
 def nf_hook(ns: "NetNamespace", hook: Hook, skb: Skb, tid: int, *, bridged: bool = False) -> Skb | None:
@@ -149,7 +149,7 @@ def ip_rcv(ns: "NetNamespace", dev: Device, skb: Skb, tid: int, *, prerouted: bo
     if not prerouted:
         if skb.packet.fragment is not None and ns.conntrack_active():
             # nf_defrag_ipv4 (priority -400, before raw and conntrack): rules see the datagram
-            whole = _defrag(ns, skb, tid, "conntrack")
+            whole = defrag(ns, skb, tid, "conntrack")
             if whole is None:
                 return
             skb = whole
@@ -265,7 +265,7 @@ def ip_finish_fragment(ns: "NetNamespace", skb: Skb, dev: Device, nexthop: IPv4A
         arp.neigh_output(ns, dev, nexthop, skb.evolve(packet=piece), tid)
 
 
-def _defrag(ns: "NetNamespace", skb: Skb, tid: int, user: str) -> Skb | None:
+def defrag(ns: "NetNamespace", skb: Skb, tid: int, user: str) -> Skb | None:
     """ip_defrag: queue a fragment; the reassembled datagram once its last piece arrived."""
     pkt = skb.packet
     assert pkt.ip is not None and pkt.fragment is not None
@@ -283,7 +283,7 @@ def _defrag(ns: "NetNamespace", skb: Skb, tid: int, user: str) -> Skb | None:
 # -- local delivery and output ---------------------------------------------------------------
 def ip_local_deliver(ns: "NetNamespace", skb: Skb, tid: int) -> None:
     if skb.packet.fragment is not None:
-        whole = _defrag(ns, skb, tid, "local")
+        whole = defrag(ns, skb, tid, "local")
         if whole is None:
             return
         skb = whole
@@ -364,7 +364,10 @@ def send_ip(ns: "NetNamespace", packet: Packet, tid: int, *, oif: str | None = N
     skb = Skb(packet=packet, mark=mark)
     if ct is not None:
         skb = skb.evolve(ct=ct.conn, ctinfo=ct.info)
-    return ip_local_out(ns, skb, route, tid)
+    err = ip_local_out(ns, skb, route, tid)
+    if err is None and ns.world.xmit_dropped == tid:
+        return "ENOBUFS"  # the driver refused it while sendmsg was still on the stack
+    return err
 
 
 def icmp_send(ns: "NetNamespace", skb: Skb, type_: int, code: int, tid: int, *, reason: str,
