@@ -299,7 +299,9 @@ class SocketTable:
                     # ping_err: with IP_PMTUDISC_DONT the error only updates the route
                     self._done(tid, f"ping socket id {sock.lport} (frag needed: PMTU only, -M dont)")
                     return
-                sock.frag_mtu = icmp.mtu
+                # icmp_unreach hands the socket the ICMP's MTU only with ip_no_pmtu_disc 0 (ping
+                # prints "Frag needed and DF set (mtu = 0)" under 1, seen on 6.18)
+                sock.frag_mtu = icmp.mtu if not self.ns.sysctls.get_int("net.ipv4.ip_no_pmtu_disc") else 0
             sock.errors.append((icmp.type, icmp.code, ip.src))
             if sock.proto == "tcp" and sock.state == "syn-sent":
                 sock.state = "error"
