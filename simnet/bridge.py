@@ -99,6 +99,12 @@ def br_handle_frame(ns: "NetNamespace", port: Device, packet: Packet, tid: int) 
     if packet.ip is not None and ns.sysctls.bridge_nf_call_iptables:
         skb = Skb(packet=packet.without_eth(), indev=br.ifname, physindev=port.ifname, bridged=True,
                   pkt_type=datapath.eth_type_trans(br, eth) if eth.dst != br.lladdr else PktType.HOST)
+        if packet.fragment is not None and ns.conntrack_active():
+            # br_netfilter runs the IPv4 hooks, nf_defrag_ipv4 first: rules see the datagram
+            skb = datapath.defrag(ns, skb, tid, "conntrack")
+            if skb is None:
+                return
+            packet = replace(skb.packet, eth=eth)
         skb = datapath.nf_hook(ns, Hook.PRE_ROUTING, skb, tid, bridged=True)
         if skb is None:
             return
@@ -186,8 +192,46 @@ def br_forward(ns: "NetNamespace", br: Device, inport: Device | None, out: Devic
         posted = datapath.nf_hook(ns, Hook.POST_ROUTING, fwd, tid, bridged=True)
         if posted is None:
             return
-        packet = replace(packet, ip=posted.packet.ip, l4=posted.packet.l4)
+        packet = replace(packet, ip=posted.packet.ip, l4=posted.packet.l4, fragment=posted.packet.fragment)
+        mtu = min(out.mtu, posted.frag_max_size or out.mtu)
+        if packet.length > mtu or posted.frag_max_size:
+            _br_nf_fragment(ns, out, packet, mtu, tid)
+            return
+    elif not _forwardable(ns, out, packet, tid):
+        return
     datapath.dev_xmit(ns, out, packet, tid)
+
+
+def _forwardable(ns: "NetNamespace", out: Device, packet: Packet, tid: int) -> bool:
+    """br_dev_queue_push_xmit's is_skb_forwardable: a datagram up to the port's MTU plus a
+    VLAN tag's 4 bytes leaves; a longer one is dropped without a word."""
+    if packet.ip is not None and packet.length > out.mtu + 4:
+        ns.world.tracer.drop(tid, ns.name, f"{packet.length} bytes are too long for port {out.ifname}'s MTU "
+                             f"{out.mtu}", Disposition.DROPPED)
+        return False
+    return True
+
+
+def _br_nf_fragment(ns: "NetNamespace", out: Device, packet: Packet, mtu: int, tid: int) -> None:
+    """br_nf_dev_queue_xmit: with br_netfilter a bridged datagram must fit the port's MTU
+    exactly: DF set (or a reassembled one whose pieces were larger) drops it silently, else
+    br_nf_ip_fragment cuts it (to the pieces it came in, when nf_defrag reassembled it)."""
+    from simnet.fragment import ip_fragment
+
+    assert packet.ip is not None
+    if packet.length <= mtu:
+        datapath.dev_xmit(ns, out, packet, tid)
+        return
+    if packet.ip.df:
+        ns.world.tracer.drop(tid, ns.name, f"{packet.length} bytes with DF set are too long for port {out.ifname}'s "
+                             f"MTU {mtu} (br_netfilter drops it, no ICMP)", Disposition.DROPPED)
+        return
+    ident = packet.ip.id
+    if not ident:
+        ns.ip_id = ns.ip_id % 0xFFFF + 1
+        ident = ns.ip_id
+    for piece in ip_fragment(packet, mtu, ident):
+        datapath.dev_xmit(ns, out, piece, tid)
 
 
 def br_dev_xmit(ns: "NetNamespace", brname: str, packet: Packet, tid: int) -> None:
@@ -203,7 +247,8 @@ def br_dev_xmit(ns: "NetNamespace", brname: str, packet: Packet, tid: int) -> No
     if entry is not None and not entry.local:
         tracer.step(tid, BridgeDecision(netns=ns.name, bridge=brname, in_port=brname, action="forward",
                                         ports=(entry.port,), reason=f"fdb: {eth.dst}"))
-        datapath.dev_xmit(ns, ns.devices[entry.port], packet, tid)
+        if _forwardable(ns, ns.devices[entry.port], packet, tid):
+            datapath.dev_xmit(ns, ns.devices[entry.port], packet, tid)
         return
     ports = list(br.ports)
     tracer.step(tid, BridgeDecision(netns=ns.name, bridge=brname, in_port=brname, action="flood",
@@ -212,4 +257,5 @@ def br_dev_xmit(ns: "NetNamespace", brname: str, packet: Packet, tid: int) -> No
     if not ports:
         tracer.end(tid, Disposition.NOT_FOR_US)
     for p in ports:
-        datapath.dev_xmit(ns, ns.devices[p], packet, tid)
+        if _forwardable(ns, ns.devices[p], packet, tid):
+            datapath.dev_xmit(ns, ns.devices[p], packet, tid)

@@ -22,7 +22,8 @@ from dataclasses import replace
 from ipaddress import IPv4Address
 from typing import TYPE_CHECKING, assert_never
 
-from simnet import arp, redirect
+from simnet import arp, pmtu, redirect
+from simnet.fragment import ip_fragment
 from simnet.addresses import IPProto
 from simnet.errors import SendError
 from simnet.link import Device, LinkKind
@@ -42,7 +43,7 @@ if TYPE_CHECKING:
 
 __all__ = ["SendError", "nf_hook", "dev_xmit", "netif_receive", "l2_deliver", "ip_rcv", "ip_forward", "ip_output",
            "ip_local_deliver", "route_output", "ip_local_out", "send_ip", "icmp_send", "send_tcp_reset",
-           "eth_type_trans"]
+           "eth_type_trans", "defrag", "ip_finish_fragment"]
 
 
 def nf_hook(ns: "NetNamespace", hook: Hook, skb: Skb, tid: int, *, bridged: bool = False) -> Skb | None:
@@ -146,6 +147,12 @@ def l2_deliver(ns: "NetNamespace", dev: Device, packet: Packet, tid: int, *,
 def ip_rcv(ns: "NetNamespace", dev: Device, skb: Skb, tid: int, *, prerouted: bool = False) -> None:
     tracer = ns.world.tracer
     if not prerouted:
+        if skb.packet.fragment is not None and ns.conntrack_active():
+            # nf_defrag_ipv4 (priority -400, before raw and conntrack): rules see the datagram
+            whole = defrag(ns, skb, tid, "conntrack")
+            if whole is None:
+                return
+            skb = whole
         passed = nf_hook(ns, Hook.PRE_ROUTING, skb, tid)
         if passed is None:
             return
@@ -192,6 +199,14 @@ def ip_forward(ns: "NetNamespace", skb: Skb, route: Route, tid: int) -> None:
         ns.world.tracer.drop(tid, ns.name, f"TTL {ip.ttl} would reach 0", Disposition.TTL_EXCEEDED)
         icmp_send(ns, skb, IcmpType.TIME_EXCEEDED, 0, tid, reason="TTL exceeded in transit")
         return
+    mtu = pmtu.forward_mtu(ns, route)
+    if pmtu.exceeds_mtu(skb, mtu):
+        # ip_forward: before the TTL decrement and the FORWARD hook (FORWARD never counts it)
+        ns.world.tracer.drop(tid, ns.name, f"{skb.packet.length} bytes with DF set do not fit {route.dev}'s "
+                             f"MTU {mtu}: fragmentation needed", Disposition.DROPPED)
+        icmp_send(ns, skb, IcmpType.DEST_UNREACH, UnreachCode.FRAG_NEEDED, tid, mtu=mtu,
+                  reason=f"fragmentation needed (mtu {mtu})")
+        return
     skb = skb.evolve(packet=skb.packet.with_ip(ttl=ip.ttl - 1), outdev=route.dev)
     if skb.indev == route.dev and redirect.wanted(ns, skb, route):
         # ip_forward: the redirect goes before the FORWARD hook (sent even if FORWARD drops)
@@ -215,11 +230,63 @@ def ip_output(ns: "NetNamespace", skb: Skb, route: Route, tid: int) -> None:
         ns.world.tracer.drop(tid, ns.name, f"route device {route.dev} vanished", Disposition.LINK_DOWN)
         return
     nexthop = route.via if route.via is not None else ip.dst
-    arp.neigh_output(ns, dev, nexthop, out, tid)
+    mtu = pmtu.output_mtu(ns, out, route, dev)
+    if out.packet.length <= mtu and not out.frag_max_size:
+        arp.neigh_output(ns, dev, nexthop, out, tid)
+        return
+    ip_finish_fragment(ns, out, dev, nexthop, mtu, tid)
+
+
+def ip_finish_fragment(ns: "NetNamespace", skb: Skb, dev: Device, nexthop: IPv4Address, mtu: int, tid: int) -> None:
+    """ip_fragment: a datagram larger than ``mtu`` leaves in fragments, or, with DF, not at
+    all (ICMP 3/4 to its source; a reassembled one leaves in pieces no larger than it came)."""
+    pkt = skb.packet
+    assert pkt.ip is not None
+    if skb.frag_max_size and skb.frag_max_size < mtu:
+        mtu = skb.frag_max_size  # ip_do_fragment keeps the original fragment boundaries
+    if pkt.length <= mtu:
+        arp.neigh_output(ns, dev, nexthop, skb, tid)
+        return
+    if pkt.ip.df:
+        ns.world.tracer.drop(tid, ns.name, f"{pkt.length} bytes with DF set do not fit {dev.ifname}'s MTU {mtu}",
+                             Disposition.DROPPED)
+        icmp_send(ns, skb, IcmpType.DEST_UNREACH, UnreachCode.FRAG_NEEDED, tid, mtu=mtu,
+                  reason=f"fragmentation needed (mtu {mtu})")
+        return
+    ident = pkt.ip.id
+    if not ident:
+        ns.ip_id = ns.ip_id % 0xFFFF + 1
+        ident = ns.ip_id
+    pieces = ip_fragment(pkt, mtu, ident)
+    ns.world.tracer.step(tid, Note(netns=ns.name, message=f"ip_fragment: {pkt.length} bytes > {dev.ifname}'s MTU "
+                                   f"{mtu}: {len(pieces)} fragments of " + ", ".join(str(p.length) for p in pieces)
+                                   + " bytes"))
+    for piece in pieces:
+        arp.neigh_output(ns, dev, nexthop, skb.evolve(packet=piece), tid)
+
+
+def defrag(ns: "NetNamespace", skb: Skb, tid: int, user: str) -> Skb | None:
+    """ip_defrag: queue a fragment; the reassembled datagram once its last piece arrived."""
+    pkt = skb.packet
+    assert pkt.ip is not None and pkt.fragment is not None
+    done = ns.frags.add(pkt, ns.world.now, user)
+    if done is None:
+        ns.world.tracer.step(tid, Note(netns=ns.name, message=f"ip_defrag ({user}): fragment "
+                                       f"{pkt.ip.frag_off}+{pkt.fragment.size} of id {pkt.ip.id} queued"))
+        return None
+    whole, max_size = done
+    ns.world.tracer.step(tid, Note(netns=ns.name, message=f"ip_defrag ({user}): id {pkt.ip.id} reassembled, "
+                                   f"{whole.length} bytes"))
+    return skb.evolve(packet=whole, frag_max_size=max_size)
 
 
 # -- local delivery and output ---------------------------------------------------------------
 def ip_local_deliver(ns: "NetNamespace", skb: Skb, tid: int) -> None:
+    if skb.packet.fragment is not None:
+        whole = defrag(ns, skb, tid, "local")
+        if whole is None:
+            return
+        skb = whole
     out = nf_hook(ns, Hook.LOCAL_IN, skb, tid)
     if out is None:
         return
@@ -271,8 +338,12 @@ def ip_local_out(ns: "NetNamespace", skb: Skb, route: Route, tid: int) -> str | 
 
 
 def send_ip(ns: "NetNamespace", packet: Packet, tid: int, *, oif: str | None = None, mark: int = 0,
-            ct: CtRef | None = None) -> str | None:
-    """Route and send a locally generated datagram; returns an errno name on local failure."""
+            ct: CtRef | None = None, pmtudisc: "pmtu.PmtuDisc | None" = None) -> str | None:
+    """Route and send a locally generated datagram; returns an errno name on local failure.
+
+    ``pmtudisc``: the socket's IP_MTU_DISCOVER mode, which decides DF against the route's
+    path MTU (ip_append_data, __ip_make_skb); None sends the packet's DF as it is.
+    """
     ip = packet.ip
     assert ip is not None
     try:
@@ -282,20 +353,31 @@ def send_ip(ns: "NetNamespace", packet: Packet, tid: int, *, oif: str | None = N
         ns.world.tracer.drop(tid, ns.name, f"no route to {ip.dst}: {err}", Disposition.NO_ROUTE)
         return err.errno_name
     ns.world.tracer.step(tid, RouteLookup(netns=ns.name, dst=str(ip.dst), route=str(route), result="output"))
+    if pmtudisc is not None:
+        sized = pmtu.set_df(ns, packet, route, pmtudisc)
+        if sized is None:
+            mtu = pmtu.route_mtu(ns, route)
+            ns.world.tracer.drop(tid, ns.name, f"message too long: {packet.length} bytes, mtu={mtu} "
+                                 f"(IP_PMTUDISC_{pmtudisc.name})", Disposition.DROPPED)
+            return "EMSGSIZE"
+        packet = sized
     skb = Skb(packet=packet, mark=mark)
     if ct is not None:
         skb = skb.evolve(ct=ct.conn, ctinfo=ct.info)
-    return ip_local_out(ns, skb, route, tid)
+    err = ip_local_out(ns, skb, route, tid)
+    if err is None and ns.world.xmit_dropped == tid:
+        return "ENOBUFS"  # the driver refused it while sendmsg was still on the stack
+    return err
 
 
 def icmp_send(ns: "NetNamespace", skb: Skb, type_: int, code: int, tid: int, *, reason: str,
-              src: IPv4Address | None = None, gateway: IPv4Address | None = None) -> None:
+              src: IPv4Address | None = None, gateway: IPv4Address | None = None, mtu: int | None = None) -> None:
     """icmp_send: answer an offending datagram with an ICMP error, from this namespace.
 
     Never about an ICMP error, a broadcast or a non-initial fragment (RFC 1122).
     """
     ip = skb.packet.ip
-    if ip is None:
+    if ip is None or ip.frag_off:
         return
     if isinstance(skb.packet.l4, Icmp) and skb.packet.l4.is_error:
         return
@@ -322,7 +404,7 @@ def icmp_send(ns: "NetNamespace", skb: Skb, type_: int, code: int, tid: int, *, 
     if src is None:
         return
     icmp = Packet(ip=IPv4(src=src, dst=ip.src, proto=IPProto.ICMP, tos=0xC0),
-                  l4=Icmp(type=type_, code=code, quoted=quoted, gateway=gateway))
+                  l4=Icmp(type=type_, code=code, quoted=quoted, gateway=gateway, mtu=mtu))
     ns.world.tracer.step(tid, IcmpSent(netns=ns.name, type=type_, code=code, to=str(ip.src), reason=reason))
     etid = ns.world.tracer.new(icmp, ns.name, caused_by=tid)
     ct = None

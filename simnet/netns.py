@@ -104,6 +104,12 @@ class NetNamespace:
         self.sockets: SocketTable = SocketTable(self)
         self.ipsets: dict[str, object] = {}
         self.match_state: dict[object, object] = {}
+        from simnet.fragment import Reassembly
+
+        self.frags = Reassembly()
+        """IP reassembly queues (ip_defrag)."""
+        self.ip_id = 0
+        """The last IP id this namespace gave a datagram it fragmented (ip_select_ident)."""
         self._next_ifindex = 1
         self._ct_cache: tuple[object, bool] = ((), False)
         from simnet.netfilter.fastpath import fast_evaluate_chain
@@ -152,8 +158,9 @@ class NetNamespace:
 
     def link_add(self, ifname: str, kind: LinkKind | str, *, peer: str | None = None,
                  peer_netns: "NetNamespace | str | None" = None, address: MacAddress | str | None = None,
-                 peer_address: MacAddress | str | None = None, mtu: int | None = None) -> Device:
-        """``ip link add NAME type KIND [peer name PEER [netns NS]]``.
+                 peer_address: MacAddress | str | None = None, mtu: int | None = None,
+                 peer_mtu: int | None = None) -> Device:
+        """``ip link add NAME [mtu N] type KIND [peer name PEER [netns NS] [mtu N]]``.
 
         ``kind`` is a :class:`LinkKind` or its name (``"veth"``, ``"bridge"``, ``"dummy"``...);
         ``peer_netns`` a namespace or its name; MAC addresses a :class:`MacAddress` or a str.
@@ -181,12 +188,20 @@ class NetNamespace:
             peer_ns.check_new_name(peer_name)
             if peer_ns is self and peer_name == ifname:
                 raise DeviceExists()
-            # veth_newlink registers the peer first: it gets the lower ifindex
+            # veth_newlink registers the peer first: it gets the lower ifindex; each end takes
+            # only its own mtu (the peer's from its "peer ... mtu N" words)
+            for m in (mtu, peer_mtu):
+                if m is not None and not 68 <= m <= 65535:
+                    raise KernelError(errno.EINVAL, "RTNETLINK answers: Invalid argument")
             mac = address or self.world.random_mac()
-            other = peer_ns._add_device(peer_name, kind, peer_address or self.world.random_mac(), mtu=mtu or 1500)
+            other = peer_ns._add_device(peer_name, kind, peer_address or self.world.random_mac(),
+                                        mtu=peer_mtu or 1500)
             dev = self._add_device(ifname, kind, mac, mtu=mtu or 1500)
             dev.peer, other.peer = other, dev
             return dev
+        if mtu is not None and kind is LinkKind.BRIDGE and not 68 <= mtu <= 65535:
+            raise KernelError(errno.EINVAL, "Error: mtu less than device minimum." if mtu < 68
+                              else "Error: mtu greater than device maximum.")
         dev = self._add_device(ifname, kind, address or self.world.random_mac(), mtu=mtu or 1500)
         dev.mac_set = address is not None
         return dev
@@ -338,8 +353,9 @@ class NetNamespace:
         if not isinstance(mtu, int) or isinstance(mtu, bool):
             raise TypeError(f"set_mtu: expected an int MTU, got {type(mtu).__name__} {mtu!r}")
         dev = self.dev(ifname)
-        if not 68 <= mtu <= 65535:
-            raise KernelError(errno.EINVAL, "Error: mtu less than device minimum." if mtu < 68
+        low, high = self.mtu_bounds(dev)
+        if not low <= mtu <= high:
+            raise KernelError(errno.EINVAL, "Error: mtu less than device minimum." if mtu < low
                               else "Error: mtu greater than device maximum.")
         if mtu == dev.mtu:
             return  # dev_set_mtu stops here: setting a bridge's own MTU again does not pin it
@@ -348,6 +364,19 @@ class NetNamespace:
             dev.mtu_set = True  # br_change_mtu: BROPT_MTU_SET_BY_USER
         elif dev.master is not None:
             self._bridge_mtu(self.devices[dev.master])
+
+    def mtu_bounds(self, dev: Device) -> tuple[int, int]:
+        """dev_validate_mtu's (min_mtu, max_mtu) per kind, as Linux 6.18 set them: loopback takes
+        any non-negative int, veth and bridge 68..65535, a VXLAN device up to its lower
+        device's MTU less 50 (65535 without one)."""
+        if dev.kind is LinkKind.LOOPBACK:
+            return 0, 2**31 - 1
+        if dev.kind is LinkKind.VXLAN and dev.vxlan is not None:
+            from simnet.vxlan import HEADROOM, lower_dev
+
+            lower = lower_dev(self, dev.vxlan.config)
+            return 68, max(68, lower.mtu - HEADROOM) if lower is not None else 65535
+        return 68, 65535
 
     def set_netns(self, ifname: str, target: "NetNamespace | str") -> Device:
         """``ip link set dev X netns NS`` (a namespace or its name): the device arrives down, without addresses."""
@@ -575,13 +604,13 @@ class NetNamespace:
     def lookup(self, dst: IPv4Address | str, *, src: IPv4Address | str | None = None, iif: str | None = None,
                oif: str | None = None, mark: int = 0) -> Route | None:
         """The route a packet to ``dst`` takes: the FIB's, with the gateway a redirect taught
-        for ``dst`` in its place (rt_bind_exception)."""
+        for ``dst`` in its place and the path MTU an ICMP 3/4 taught (rt_bind_exception)."""
         dst, src = _addr(dst, "lookup"), _opt_addr(src, "lookup")
         route = self.fib.lookup(dst, src=src, iif=iif, oif=oif, mark=mark, usable=self.route_usable)
         if route is not None and route.type is RouteType.UNICAST and self.fib.exceptions:
             exc = self.fib.exception_for(route, dst, self.world.now)
             if exc is not None:
-                route = replace(route, via=exc.gateway)
+                route = replace(route, via=exc.gateway or route.via, pmtu=exc.pmtu, pmtu_locked=exc.mtu_locked)
         return route
 
     def addr_type(self, ip: IPv4Address, dev: str | None = None) -> AddrType:

@@ -94,6 +94,18 @@ class IPv4:
     ttl: int = 64
     id: int = 0
     tos: int = 0
+    df: bool = False
+    """Don't Fragment: a router whose next hop's MTU is smaller answers ICMP 3/4 instead."""
+    mf: bool = False
+    """More Fragments: set on every fragment but the last."""
+    frag_off: int = 0
+    """The fragment's offset in bytes into the datagram's data (a multiple of 8; the header
+    counts 8-byte units)."""
+
+    @property
+    def is_fragment(self) -> bool:
+        """ip_is_fragment: MF set or an offset: a piece of a datagram, not the datagram."""
+        return self.mf or self.frag_off != 0
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -181,6 +193,8 @@ class Icmp:
     error carries as much of it as fits in 576 bytes (:data:`ICMP_ERROR_MAX`)."""
     gateway: IPv4Address | None = None
     """For a redirect: the better next hop (the header's ``un.gateway``)."""
+    mtu: int | None = None
+    """For "fragmentation needed" (3/4): the next hop's MTU (the header's ``un.frag.mtu``)."""
 
     header_len = 8
 
@@ -213,8 +227,24 @@ class Vxlan:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class Fragment:
+    """What a fragment carries of its datagram: ``size`` data bytes from ``ip.frag_off`` on.
+
+    The datagram itself rides along (``whole``) so reassembly (ip_defrag) can hand on the
+    original L4 header and payload once every byte has arrived.
+    """
+
+    whole: "Packet"
+    size: int
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Packet:
-    """A frame or datagram: Ethernet (absent above L2), then ARP or IPv4 + L4."""
+    """A frame or datagram: Ethernet (absent above L2), then ARP or IPv4 + L4.
+
+    A fragment (``fragment`` set) keeps its datagram's L4 header only when it is the first
+    one (offset 0): later fragments have no ports for iptables to match.
+    """
 
     eth: Ethernet | None = None
     arp: Arp | None = None
@@ -223,6 +253,8 @@ class Packet:
     payload: bytes = b""
     vxlan: Vxlan | None = None
     """A VXLAN-encapsulated frame as the UDP payload (``vxlan_xmit`` built it)."""
+    fragment: Fragment | None = None
+    """Set on a fragment: which bytes of which datagram it carries (ip_fragment made it)."""
 
     @property
     def length(self) -> int:
@@ -236,6 +268,8 @@ class Packet:
         """
         if self.arp is not None:
             return 28
+        if self.fragment is not None:
+            return 20 + self.fragment.size
         size = 20 + len(self.payload)
         match self.l4:
             case Tcp() as t:
@@ -289,6 +323,11 @@ def describe(pkt: Packet) -> str:
     if pkt.ip is None:
         return "frame"
     ip = pkt.ip
+    if pkt.fragment is not None:
+        # tcpdump's (frag ID:SIZE@OFFSET[+]) note; a later fragment has no L4 header to show
+        frag = f" (frag {ip.id}:{pkt.fragment.size}@{ip.frag_off}{'+' if ip.mf else ''})"
+        head = describe(replace(pkt, fragment=None)) if ip.frag_off == 0 else f"IP {ip.src} > {ip.dst}: ip-proto-{ip.proto}"
+        return head + frag
     match pkt.l4:
         case Tcp() as t:
             return f"IP {ip.src}.{t.sport} > {ip.dst}.{t.dport}: Flags [{tcp_flags_text(t.flags)}]"
@@ -316,7 +355,7 @@ def tcp_flags_text(flags: TcpFlags) -> str:
 
 _UNREACH_TEXT = {
     0: "net {dst} unreachable", 1: "host {dst} unreachable", 2: "{dst} protocol {proto} unreachable",
-    3: "{dst} {proto} port {port} unreachable", 9: "net {dst} unreachable - admin prohibited",
+    3: "{dst} {proto} port {port} unreachable", 4: "{dst} unreachable - need to frag (mtu {mtu})", 9: "net {dst} unreachable - admin prohibited",
     10: "host {dst} unreachable - admin prohibited", 13: "host {dst} unreachable - admin prohibited filter",
 }
 
@@ -335,5 +374,5 @@ def icmp_text(icmp: Icmp) -> str:
         q = icmp.quoted
         proto = IPProto(q.ip.proto).name.lower() if q.ip.proto in (1, 6, 17) else str(q.ip.proto)
         template = _UNREACH_TEXT.get(icmp.code, "{dst} unreachable - code " + str(icmp.code))
-        return template.format(dst=q.ip.dst, proto=proto, port=q.dport)
+        return template.format(dst=q.ip.dst, proto=proto, port=q.dport, mtu=icmp.mtu)
     return f"type {icmp.type}, code {icmp.code}"

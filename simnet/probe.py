@@ -20,6 +20,7 @@ from simnet.trace import Sent, Trace
 
 if TYPE_CHECKING:
     from simnet.netns import NetNamespace
+    from simnet.pmtu import PmtuDisc
     from simnet.world import World
 
 MAX_TIMEOUT = 5.0
@@ -39,9 +40,14 @@ class IcmpReport:
     type: int
     code: int
     src: IPv4Address
+    mtu: int | None = None
+    """Fragmentation needed (3/4): the next hop's MTU the error carried."""
 
     def to_json(self) -> dict[str, Any]:
-        return {"type": int(self.type), "code": int(self.code), "from": str(self.src)}
+        out: dict[str, Any] = {"type": int(self.type), "code": int(self.code), "from": str(self.src)}
+        if self.mtu is not None:
+            out["mtu"] = self.mtu
+        return out
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -150,6 +156,10 @@ class PingStats:
     transmitted: int
     received: int
     errors: int
+    size: int = 56
+    """``-s``: data bytes per request."""
+    mtu: int | None = None
+    """A local EMSGSIZE: the MTU ping names ("ping: local error: message too long, mtu=N")."""
 
     @property
     def loss(self) -> int:
@@ -162,27 +172,33 @@ class PingStats:
                 f"{self.loss}% packet loss")
 
     def to_json(self) -> dict[str, int]:
-        return {"transmitted": self.transmitted, "received": self.received, "errors": self.errors,
-                "loss": self.loss}
+        out = {"transmitted": self.transmitted, "received": self.received, "errors": self.errors,
+               "loss": self.loss, "size": self.size}
+        if self.mtu is not None:
+            out["mtu"] = self.mtu
+        return out
 
 
 PING_DATA = 56
 """iputils ping's default ``-s``: 56 data bytes, an 84-byte echo request."""
-PING_MAX_UNFRAGMENTED = 1472
-"""The largest ``-s`` whose echo request fits a 1500-byte MTU (simnet fragments nothing)."""
+PING_MAX_SIZE = 65507
+"""The largest ``-s``: 65507 data bytes make a 65535-byte datagram (iputils refuses more)."""
 
 
 def ping(world: "World", netns: str, dst: IPv4Address | str, *, count: int = 1, timeout: float = 1.0,
          src: IPv4Address | None = None, interface: str | None = None, interval: float = 1.0,
-         ttl: int = 64, size: int = PING_DATA) -> ProbeResult:
-    """``ping -c COUNT -W TIMEOUT [-I SRC] [-s SIZE] DST``: echo requests one interval apart, each
-    with SIZE data bytes after its 8-byte ICMP header (the reply echoes them).
+         ttl: int = 64, size: int = PING_DATA, pmtudisc: "PmtuDisc | None" = None) -> ProbeResult:
+    """``ping -c COUNT -W TIMEOUT [-I SRC] [-s SIZE] [-M do|want|dont|probe] DST``: echo requests
+    one interval apart, each with SIZE data bytes after its 8-byte ICMP header (the reply echoes
+    them). ``pmtudisc`` (None: the namespace's default, want unless ``ip_no_pmtu_disc``) sets DF
+    and whether a request larger than the path MTU fails locally (EMSGSIZE) or is fragmented.
 
     Each request is sent when the clock reaches it (the next one is scheduled then), and only
     the first :data:`KEPT_ECHOES` echoes keep their traces and replies, so a long ping costs
     time in proportion to its count but memory and report size that do not grow with it.
     """
     from simnet.datapath import send_ip
+    from simnet.pmtu import default_pmtudisc
 
     ns = world.netns(netns)
     dst = IPv4Address(dst)
@@ -190,7 +206,10 @@ def ping(world: "World", netns: str, dst: IPv4Address | str, *, count: int = 1, 
     start = world.now
     saddr = _source(ns, dst, src, interface)
     ident = world.rng.randint(1, 0xFFFF)
-    sock = ClientSocket(proto="icmp", laddr=saddr or IPv4Address(0), lport=ident, raddr=dst, rport=0)
+    mode = default_pmtudisc(ns) if pmtudisc is None else pmtudisc
+    local_mtu: list[int] = []
+    sock = ClientSocket(proto="icmp", laddr=saddr or IPv4Address(0), lport=ident, raddr=dst, rport=0,
+                        pmtudisc=int(mode))
     ns.sockets.pings[ident] = sock
     world.last_ping_seen = None  # type: ignore[attr-defined]
     errno_name: list[str] = []
@@ -198,6 +217,15 @@ def ping(world: "World", netns: str, dst: IPv4Address | str, *, count: int = 1, 
     tally = {"sent": 0, "replies": 0, "errors": 0, "kept_until": 0}
 
     def send(seq: int) -> None:
+        if size > PING_MAX_SIZE:
+            # ip_append_data: no IPv4 datagram holds it; ping reports "message too long, mtu=65535"
+            tally["sent"] += 1
+            tally["errors"] += 1
+            local_mtu[:] = [0xFFFF]
+            errno_name[:] = ["EMSGSIZE"]
+            if seq < count:
+                world.schedule_at(start + seq * interval, send, seq + 1)
+            return
         pkt = Packet(ip=IPv4(src=saddr or IPv4Address(0), dst=dst, proto=IPProto.ICMP, ttl=ttl),
                      l4=Icmp(type=IcmpType.ECHO_REQUEST, id=ident, seq=seq), payload=bytes(size))
         tid = world.tracer.new(pkt, ns.name)
@@ -209,7 +237,12 @@ def ping(world: "World", netns: str, dst: IPv4Address | str, *, count: int = 1, 
         if seq < count:
             world.schedule_at(start + seq * interval, send, seq + 1)
         world.tracer.step(tid, Sent(netns=ns.name, packet=pkt, by="ping"))
-        err = send_ip(ns, pkt, tid, oif=interface)
+        err = send_ip(ns, pkt, tid, oif=interface, pmtudisc=mode)
+        if err == "EMSGSIZE":
+            # ip_local_error queues it: ping prints "local error: message too long, mtu=N", +1 errors
+            tally["errors"] += 1
+            if not local_mtu:
+                local_mtu.append(_path_mtu(ns, dst, saddr, interface))
         if err and not errno_name:
             errno_name.append(err)
 
@@ -244,7 +277,8 @@ def ping(world: "World", netns: str, dst: IPv4Address | str, *, count: int = 1, 
         kept = tally["kept_until"]
         traces = tuple(t for t in traces if t.id < kept or t.caused_by is not None and t.caused_by < kept)
     stats = PingStats(transmitted=tally["sent"], received=tally["replies"] + len(sock.replies),
-                      errors=tally["errors"] + len(sock.errors))
+                      errors=tally["errors"] + len(sock.errors), size=size,
+                      mtu=local_mtu[0] if local_mtu else None)
     base = dict(proto="icmp", netns=netns, dst=dst, dport=None, traces=traces, ping=stats)
     if sock.replies:
         # as the kernel runner reports it: the echo reply's type, code and sender
@@ -253,11 +287,24 @@ def ping(world: "World", netns: str, dst: IPv4Address | str, *, count: int = 1, 
     if sock.errors:
         # a REJECT in this host's OUTPUT: sendto fails with EPERM and its ICMP error is queued
         outcome, report = _error_outcome(sock.errors)
+        if report.type == IcmpType.DEST_UNREACH and report.code == UnreachCode.FRAG_NEEDED:
+            report = IcmpReport(type=report.type, code=report.code, src=report.src, mtu=sock.frag_mtu)
         return ProbeResult(outcome=outcome, icmp=report, errno=errno_name[0] if errno_name else None,
                            received=seen, **base)  # type: ignore[arg-type]
     if errno_name:
         return ProbeResult(outcome="error", errno=errno_name[0], received=seen, **base)  # type: ignore[arg-type]
     return ProbeResult(outcome="timeout", received=seen, **base)  # type: ignore[arg-type]
+
+
+def _path_mtu(ns: "NetNamespace", dst: IPv4Address, src: IPv4Address | None, oif: str | None) -> int:
+    """The MTU a local EMSGSIZE names: the route's path MTU (IP_MTU)."""
+    from simnet.datapath import SendError, route_output
+    from simnet.pmtu import route_mtu
+
+    try:
+        return route_mtu(ns, route_output(ns, dst, src=src, oif=oif))
+    except SendError:
+        return 0
 
 
 def tcp_connect(world: "World", netns: str, dst: IPv4Address | str, dport: int, *, sport: int | None = None,

@@ -204,9 +204,13 @@ def _seen_text(r: "ProbeResult") -> Text:
         if r.outcome == "reply":
             line.append(f" from {r.icmp.src}")
         else:
-            line.append(f" from {r.icmp.src} (icmp {r.icmp.type}/{r.icmp.code})")
+            # ping's words for 3/4: "Frag needed and DF set (mtu = N)"
+            mtu = f", frag needed and DF set (mtu = {r.icmp.mtu})" if r.icmp.mtu is not None else ""
+            line.append(f" from {r.icmp.src} (icmp {r.icmp.type}/{r.icmp.code}{mtu})")
     if r.errno:
         line.append(f" {r.errno}")
+        if r.errno == "EMSGSIZE" and r.ping is not None and r.ping.mtu is not None:
+            line.append(f" (ping: local error: message too long, mtu={r.ping.mtu})")
     if r.received is not None:
         sport = f":{r.received.sport}" if r.received.sport is not None else ""
         if r.outcome in ("reply", "unreachable", "ttl-exceeded"):

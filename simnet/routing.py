@@ -101,6 +101,10 @@ class Route:
     MSS then follows the route's MTU (ipv4_default_advmss). Not part of the entry's key."""
     advmss_lock: bool = False
     """``advmss lock N``: printed, and otherwise without effect on IPv4."""
+    pmtu: int = field(default=0, compare=False, hash=False)
+    """The path MTU a next-hop exception binds to this destination's route (rt_bind_exception
+    sets ``rt_pmtu``); 0: the device's MTU. Never part of the FIB entry itself."""
+    pmtu_locked: bool = field(default=False, compare=False, hash=False)
     _text: str | None = field(default=None, init=False, repr=False, compare=False, hash=False)
     """``str(self)``, built once: a route lookup's trace step names its route on every packet."""
 
@@ -223,18 +227,24 @@ REDIRECT_SILENCE = REDIRECT_LOAD * (1 << (REDIRECT_NUMBER + 1))
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class NexthopException:
-    """``struct fib_nh_exception``: the gateway a redirect taught for one destination.
+    """``struct fib_nh_exception``: the gateway a redirect taught, and the path MTU an ICMP
+    "fragmentation needed" taught, for one destination.
 
     It hangs on the next hop of the FIB route that was chosen when it was learnt
     (update_or_create_fnhe); the route itself is unchanged, so ``ip route show``
     never shows it, while ``ip route get`` and every later packet to ``dst`` use
-    ``gateway`` (rt_bind_exception) until ``expires``.
+    ``gateway`` (rt_bind_exception) and ``pmtu`` until ``expires`` (one deadline for
+    both: whichever was learnt last set it).
     """
 
     route: Route
     dst: IPv4Address
-    gateway: IPv4Address
+    gateway: IPv4Address | None
     expires: float
+    pmtu: int = 0
+    """The learnt path MTU (0: none)."""
+    mtu_locked: bool = False
+    """Learnt below ``min_pmtu``: clamped, locked (``mtu lock N``), and DF is no longer set."""
 
 
 ERROR_COST = 1.0
@@ -359,8 +369,23 @@ class Fib:
 
     def learn_exception(self, route: Route, dst: IPv4Address, gateway: IPv4Address,
                         now: float) -> NexthopException:
-        """update_or_create_fnhe: remember (or refresh) ``gateway`` for ``dst`` behind ``route``."""
-        exc = NexthopException(route=route, dst=dst, gateway=gateway, expires=now + RT_GC_TIMEOUT)
+        """update_or_create_fnhe: remember (or refresh) ``gateway`` for ``dst`` behind ``route``
+        (a path MTU learnt before stays)."""
+        old = self.exceptions.get((route, dst))
+        exc = NexthopException(route=route, dst=dst, gateway=gateway, expires=now + RT_GC_TIMEOUT,
+                               pmtu=old.pmtu if old is not None and now <= old.expires else 0,
+                               mtu_locked=old.mtu_locked if old is not None and now <= old.expires else False)
+        self.exceptions[(route, dst)] = exc
+        return exc
+
+    def learn_pmtu(self, route: Route, dst: IPv4Address, mtu: int, locked: bool, now: float,
+                   lifetime: float) -> NexthopException:
+        """update_or_create_fnhe from __ip_rt_update_pmtu: the path MTU for ``dst`` behind
+        ``route`` for ``lifetime`` seconds (``mtu_expires``); a redirect's gateway stays."""
+        old = self.exceptions.get((route, dst))
+        gateway = old.gateway if old is not None and now <= old.expires else None
+        exc = NexthopException(route=route, dst=dst, gateway=gateway, expires=now + lifetime, pmtu=mtu,
+                               mtu_locked=locked)
         self.exceptions[(route, dst)] = exc
         return exc
 

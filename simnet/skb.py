@@ -55,6 +55,9 @@ class Skb:
     ``--ctstate NEW`` matches in raw after it and a later CT or NOTRACK is ignored) that
     conntrack-in replaces with the real entry, looked up in this zone."""
     nf_trace: bool = False
+    frag_max_size: int = 0
+    """A reassembled datagram's largest fragment (``IPCB(skb)->frag_max_size``): forwarded on,
+    it leaves in pieces no larger (ip_do_fragment), and with DF it gets no bigger path."""
 
     def evolve(self, **changes: object) -> "Skb":
         """A copy with ``changes``: ``dataclasses.replace`` without its per-call field walk

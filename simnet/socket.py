@@ -104,6 +104,11 @@ class ClientSocket:
     isn: int = 0
     options: TcpOptions = NO_TCP_OPTIONS
     """tcp: what its segments carry after the SYN (timestamps, when the SYN-ACK agreed)."""
+    pmtudisc: int = 1
+    """IP_MTU_DISCOVER (:class:`simnet.pmtu.PmtuDisc`; want by default): with dont, ping_err
+    keeps a fragmentation-needed from the socket."""
+    frag_mtu: int | None = None
+    """The MTU the last fragmentation-needed error carried (ping prints it)."""
 
 
 @dataclass(slots=True, eq=False)
@@ -278,10 +283,29 @@ class SocketTable:
             return
         if icmp.is_error and icmp.quoted is not None and icmp.quoted.ip is not None:
             q = icmp.quoted
+            if icmp.type == IcmpType.DEST_UNREACH and icmp.code == UnreachCode.FRAG_NEEDED:
+                from simnet.pmtu import frag_needed
+
+                ignored = frag_needed(self.ns, skb, tid)
+                if ignored is not None:
+                    self._drop(tid, ignored)
+                    return
             sock = self._socket_for_quote(q)
             if sock is None:
                 self._drop(tid, "ICMP error for no socket")
                 return
+            if icmp.type == IcmpType.DEST_UNREACH and icmp.code == UnreachCode.FRAG_NEEDED:
+                if sock.proto == "tcp":
+                    # tcp_v4_err: not an error, the connection shrinks its segments (tcp_v4_mtu_reduced)
+                    self._done(tid, f"tcp socket {sock.laddr}:{sock.lport} (frag needed: path MTU {icmp.mtu})")
+                    return
+                if sock.proto != "tcp" and sock.pmtudisc == 0:
+                    # ping_err: with IP_PMTUDISC_DONT the error only updates the route
+                    self._done(tid, f"ping socket id {sock.lport} (frag needed: PMTU only, -M dont)")
+                    return
+                # icmp_unreach hands the socket the ICMP's MTU only with ip_no_pmtu_disc 0 (ping
+                # prints "Frag needed and DF set (mtu = 0)" under 1, seen on 6.18)
+                sock.frag_mtu = icmp.mtu if not self.ns.sysctls.get_int("net.ipv4.ip_no_pmtu_disc") else 0
             sock.errors.append((icmp.type, icmp.code, ip.src))
             if sock.proto == "tcp" and sock.state == "syn-sent":
                 sock.state = "error"

@@ -34,12 +34,10 @@ TCP_TS_LEN = 12
 
 
 def route_mtu(ns: "NetNamespace", route: "Route") -> int:
-    """ipv4_mtu: the route's learned path MTU, else its ``mtu`` metric, else its device's MTU."""
-    mtu = getattr(route, "pmtu", 0) or getattr(route, "mtu", 0) or 0
-    if not mtu:
-        dev = ns.devices.get(route.dev) if route.dev is not None else None
-        mtu = dev.mtu if dev is not None else 1500
-    return min(mtu, IP_MAX_MTU)
+    """ipv4_mtu: the route's learnt path MTU, else its device's MTU (:func:`simnet.pmtu.route_mtu`)."""
+    from simnet.pmtu import route_mtu as ipv4_mtu
+
+    return min(ipv4_mtu(ns, route), IP_MAX_MTU)
 
 
 def advertised_mss(ns: "NetNamespace", route: "Route") -> int:

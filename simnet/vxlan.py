@@ -196,10 +196,14 @@ def vxlan_newlink(ns: "NetNamespace", ifname: str, config: VxlanConfig, *, addre
         if cfg.vni == config.vni and cfg.dstport == config.dstport:
             raise KernelError(errno.EEXIST, "Error: A VXLAN device with the specified VNI already exists.")
     lower = lower_dev(ns, config)
-    max_mtu = lower.mtu - HEADROOM if lower is not None else 65535
-    if mtu is not None and mtu > max_mtu:
-        raise KernelError(errno.EINVAL, "Error: mtu greater than device maximum.")
-    dev = ns.link_add(ifname, LinkKind.VXLAN, address=address, mtu=mtu or (max_mtu if lower is not None else 1500))
+    max_mtu = max(68, lower.mtu - HEADROOM) if lower is not None else 65535
+    if mtu is not None and not 68 <= mtu <= 65535:
+        raise KernelError(errno.EINVAL, "Error: mtu less than device minimum." if mtu < 68
+                          else "Error: mtu greater than device maximum.")
+    # vxlan_config_apply: the lower device's MTU less 50, and a larger "mtu N" is cut down to it
+    # silently (mtu 9000 over a 2000-byte lower device made a 1950-byte device on 6.18)
+    dev = ns.link_add(ifname, LinkKind.VXLAN, address=address,
+                      mtu=min(mtu, max_mtu) if mtu is not None else (max_mtu if lower is not None else 1500))
     dev.vxlan = VxlanDev(config)
     if config.remote is not None and int(config.remote) != 0:
         dev.vxlan.fdb.add(ZERO_MAC, config.remote, how="add", now=ns.world.now)

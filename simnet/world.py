@@ -137,6 +137,9 @@ class World:
         self._queue: list[tuple[float, int, Callable[..., None], tuple[Any, ...]]] = []
         self._seq = itertools.count()
         self.seen_seq = 0
+        self.xmit_dropped: int | None = None
+        """The trace id a driver last refused to transmit (veth_xmit's NET_XMIT_DROP): a send
+        that reached the driver synchronously fails with ENOBUFS."""
         """Counts what applications saw (accepted connections, datagrams), world-wide."""
         self.last_ping_seen: object = None
         self.forced: dict[object, bool] | None = None

@@ -43,6 +43,7 @@ def compare(sim: dict[str, Any], kernel: dict[str, Any]) -> list[str]:
              (ki.get("type"), ki.get("code")) if ki else None)
         if si and ki:
             diff("icmp from", si.get("from"), ki.get("from"))
+            diff("icmp mtu", si.get("mtu"), ki.get("mtu"))
         diff("errno", s.get("errno"), k.get("errno"))
         sr, kr = s.get("received") or {}, k.get("received") or {}
         pinned = k.get("proto") != "icmp" and re.search(r"\s-[a-zA-Z]*p\s*\d", " " + k.get("command", ""))

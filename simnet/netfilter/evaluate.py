@@ -95,8 +95,8 @@ def rule_matches(rule: Rule, skb: Skb, ctx: MatchContext) -> bool:
         return False
     if rule.proto is not None and rule.proto != 0 and (ip.proto == rule.proto) == rule.proto_invert:
         return False
-    if rule.fragment is True:
-        return False  # simnet never fragments: no packet is a non-first fragment
+    if rule.fragment is not None and (ip.frag_off != 0) != rule.fragment:
+        return False  # -f: a second or later fragment (IPT_F_FRAG tests the offset only)
     for m in rule.matches:
         if not m.matches(skb, ctx):
             return False

@@ -6,7 +6,8 @@ import math
 import re
 from ipaddress import AddressValueError, IPv4Address
 
-from simnet.probe import MAX_TIMEOUT, PING_DATA, PING_MAX_UNFRAGMENTED, ProbeResult, ping
+from simnet.pmtu import PmtuDisc
+from simnet.probe import MAX_TIMEOUT, PING_DATA, ProbeResult, ping
 from simnet.script.lexer import Command
 from simnet.script.shell import ping_within
 from simnet.tools.base import INT_MAX, LONG_MAX, Compiled, StepKind, ToolRun, decimal, parse_ipv4, script_error
@@ -48,9 +49,10 @@ def _strtod(cmd: Command, word: str, what: str, low: float) -> float:
 
 
 def compile_ping(cmd: Command, ns: str | None, argv: tuple[str, ...]) -> Compiled:
-    """``ping -c N [-W S] [-w S] [-i S] [-t TTL] [-s SIZE] [-I ADDR|DEV] [-q] [-n] [-4] DST`` (iputils 20221126's
-    checks and words; ``-w`` bounds the wait like ``-W``)."""
+    """``ping -c N [-W S] [-w S] [-i S] [-t TTL] [-s SIZE] [-M do|want|dont] [-I ADDR|DEV] [-q] [-n] [-4] DST``
+    (iputils 20221126's checks and words; ``-w`` bounds the wait like ``-W``)."""
     count, src, dev, interval, ttl, size = 1, None, None, 1.0, 64, PING_DATA
+    pmtudisc: PmtuDisc | None = None
     timeout: float | None = None
     dst: IPv4Address | None = None
     words = list(argv[1:])
@@ -58,7 +60,7 @@ def compile_ping(cmd: Command, ns: str | None, argv: tuple[str, ...]) -> Compile
     count_given = False
     while i < len(words):
         w = words[i]
-        m = re.fullmatch(r"-([cWIiwts])(.*)", w, re.S)
+        m = re.fullmatch(r"-([cWIiwtsM])(.*)", w, re.S)
         if m:
             flag, val = m.group(1), m.group(2)
             if not val:
@@ -79,7 +81,11 @@ def compile_ping(cmd: Command, ns: str | None, argv: tuple[str, ...]) -> Compile
             elif flag == "t":
                 ttl = _strtol(cmd, val, 0, 255)
             elif flag == "s":
-                size = _size(cmd, val)
+                size = _strtol(cmd, val, 0, INT_MAX)
+            elif flag == "M":
+                if val not in ("do", "want", "dont"):
+                    raise script_error(cmd, f"ping: invalid -M argument: {val}")
+                pmtudisc = PmtuDisc.parse(val)
             else:
                 try:
                     src = IPv4Address(val)
@@ -108,16 +114,5 @@ def compile_ping(cmd: Command, ns: str | None, argv: tuple[str, ...]) -> Compile
     def probe(run: ToolRun) -> ProbeResult:
         name = run.ns(ns).name
         return ping(run.world, name, dst, count=count, timeout=wait, src=src, interface=dev,  # type: ignore[arg-type]
-                    interval=interval, ttl=ttl, size=size)
+                    interval=interval, ttl=ttl, size=size, pmtudisc=pmtudisc)
     return Compiled(probe, StepKind.PROBE)
-
-
-def _size(cmd: Command, val: str) -> int:
-    """``-s N``: N data bytes (iputils' words for a bad one); simnet fragments nothing, so the
-    request must fit a 1500-byte MTU."""
-    if not val.isdigit():
-        raise script_error(cmd, f"ping: invalid argument: '{val}'")
-    if int(val) > PING_MAX_UNFRAGMENTED:
-        raise script_error(cmd, f"ping -s {val}: a {int(val) + 28}-byte echo request would be fragmented, and "
-                                f"simnet models no IP fragmentation (at most -s {PING_MAX_UNFRAGMENTED})")
-    return int(val)

@@ -25,7 +25,9 @@ def skip_reason() -> str | None:
 def _link_kind_available(kind: str) -> bool:
     """Whether this kernel can create a link of ``kind`` (tried in a throwaway namespace)."""
     try:
-        proc = subprocess.run(["unshare", "--net", "ip", "link", "add", "x", "type", kind],
+        # a vxlan link needs its VNI ("Required attributes not provided" without one)
+        extra = ["id", "1", "dstport", "4789"] if kind == "vxlan" else []
+        proc = subprocess.run(["unshare", "--net", "ip", "link", "add", "x", "type", kind, *extra],
                               capture_output=True, timeout=10)
     except (OSError, subprocess.TimeoutExpired):
         return False

@@ -84,11 +84,13 @@ def test_echo_requests_and_replies_carry_ping_s_data_bytes(option: str, size: in
     assert _rows(p)[("OUTPUT", 1)] == (1, size) and _rows(p)[("INPUT", 1)] == (1, size)
 
 
-def test_ping_s_refuses_what_would_be_fragmented_and_bad_numbers() -> None:
-    with pytest.raises(ScriptError, match=r"1501-byte echo request would be fragmented"):
-        run_script(PAIR + "ip netns exec a ping -c 1 -s 1473 10.0.0.2\n")
+def test_ping_s_refuses_bad_numbers_as_iputils_words_them() -> None:
     with pytest.raises(ScriptError, match=r"ping: invalid argument: 'x'"):
         run_script(PAIR + "ip netns exec a ping -c 1 -s x 10.0.0.2\n")
+    with pytest.raises(ScriptError, match=r"ping: invalid argument: '-1': out of range: 0 <= value <= 2147483647"):
+        run_script(PAIR + "ip netns exec a ping -c 1 -s -1 10.0.0.2\n")
+    with pytest.raises(ScriptError, match=r"ping: invalid -M argument: probe"):
+        run_script(PAIR + "ip netns exec a ping -c 1 -M probe 10.0.0.2\n")
 
 
 def test_icmp_errors_quote_the_whole_datagram_up_to_576_bytes() -> None:

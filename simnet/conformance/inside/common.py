@@ -268,7 +268,7 @@ def _parse_probe(cmd: Any, ns: str | None, inner: tuple[str, ...]) -> dict[str, 
         raise _script_error(cmd, "probes must run inside a script namespace: 'ip netns exec NS ...'")
     tool = inner[0]
     if tool == "ping":
-        opts, pos = _opts(cmd, inner[1:], "cWwtIisQ", "qnv4OD")
+        opts, pos = _opts(cmd, inner[1:], "cWwtIisQM", "qnv4OD")
         if len(pos) != 1:
             raise _script_error(cmd, "ping needs exactly one destination")
         count = int(opts.get("c", "1"))
@@ -284,7 +284,8 @@ def _parse_probe(cmd: Any, ns: str | None, inner: tuple[str, ...]) -> dict[str, 
                 "interval": interval,
                 "src": src if src and re.fullmatch(r"[0-9.]+", src) else None,
                 "dev": src if src and not re.fullmatch(r"[0-9.]+", src) else None,
-                "size": int(opts.get("s", "56")), "id": cmd.line & 0xFFFF}
+                "size": int(opts.get("s", "56")), "id": cmd.line & 0xFFFF,
+                "pmtudisc": {"dont": 0, "want": 1, "do": 2, "probe": 3}.get(opts.get("M", ""))}
     if tool == "nc":
         opts, pos = _opts(cmd, inner[1:], "wpsqW", "zuvnNkd4")
         if len(pos) != 2:

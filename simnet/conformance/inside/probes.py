@@ -78,6 +78,8 @@ def _helper_ping(a: dict[str, Any]) -> dict[str, Any]:
         s.setsockopt(socket.SOL_SOCKET, socket.SO_BINDTODEVICE, a["dev"].encode())
     if a.get("src"):
         s.bind((a["src"], 0))
+    if a.get("pmtudisc") is not None:
+        s.setsockopt(socket.IPPROTO_IP, 10, a["pmtudisc"])  # IP_MTU_DISCOVER: ping -M
     ident = a["id"]
     payload = bytes(i & 0xFF for i in range(a["size"]))  # ping -s: exactly SIZE data bytes
     reply = None
@@ -123,6 +125,8 @@ def _helper_ping(a: dict[str, Any]) -> dict[str, Any]:
                 if inner[9] == 1 and len(quoted) >= 8 and quoted[0] == 8 and \
                         struct.unpack_from("!H", quoted, 4)[0] == ident and itype != 5:
                     error_icmp = error_icmp or {"type": itype, "code": icode, "from": peer}
+                    if itype == 3 and icode == 4 and "mtu" not in error_icmp:
+                        error_icmp["mtu"] = struct.unpack_from("!H", icmp, 6)[0]  # un.frag.mtu
     del sent_all_at
     if reply:
         return {"outcome": "reply", "icmp": reply, "errno": None}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import errno as _errno
+import re
 from typing import Callable, TYPE_CHECKING
 
 from simnet.addresses import MacAddress
@@ -114,6 +115,7 @@ def _compile_link_add(args: Args) -> Callable[["World", "NetNamespace"], str]:
     peer: str | None = None
     peer_ns: str | None = None
     peer_addr: MacAddress | None = None
+    peer_mtu: int | None = None
     vxlan_opts: dict[str, object] | None = None
     vlan_filtering = False
     link_ns: str | None = None
@@ -127,7 +129,7 @@ def _compile_link_add(args: Args) -> Callable[["World", "NetNamespace"], str]:
             elif w == "address":
                 address = ll_addr(args.next_arg())
             elif w == "mtu":
-                mtu = get_integer(args.next_arg(), "mtu")
+                mtu = _mtu(args.next_arg())
             elif w == "netns":
                 word = args.next_arg()
                 if link_ns is not None:
@@ -155,7 +157,7 @@ def _compile_link_add(args: Args) -> Callable[["World", "NetNamespace"], str]:
                 elif p == "address":
                     peer_addr = ll_addr(args.next_arg())
                 elif p == "mtu":
-                    args.next_arg()
+                    peer_mtu = _mtu(args.next_arg())
                 elif p == "type":
                     raise Unsupported("a type for the veth peer")
                 else:
@@ -197,9 +199,23 @@ def _compile_link_add(args: Args) -> Callable[["World", "NetNamespace"], str]:
         # resolves it against the request's source net; seen on 6.18)
         pns = ns if peer_ns is None else _netns(world, peer_ns)
         target.link_add(name, lk, peer=peer, peer_netns=pns if lk is LinkKind.VETH else None,  # type: ignore[arg-type]
-                        address=address, peer_address=peer_addr, mtu=mtu)
+                        address=address, peer_address=peer_addr, mtu=mtu, peer_mtu=peer_mtu)
         return ""
     return add
+
+
+def _mtu(word: str) -> int:
+    """iplink's ``get_integer(&mtu, *argv, 0)``: C strtol in base 0 (``0x600`` is 1536, ``010`` is
+    8), the whole word, within an int; else 'Invalid "mtu" value' (its own newline too)."""
+    m = re.fullmatch(r"\s*([+-]?)(0[xX][0-9a-fA-F]+|0[0-7]*|[1-9][0-9]*)", word)
+    if m is None:
+        raise invarg('Invalid "mtu" value\n', word)
+    digits = m.group(2)
+    value = int(digits, 16) if digits[:2].lower() == "0x" else int(digits, 8) if digits[0] == "0" else int(digits)
+    value = -value if m.group(1) == "-" else value
+    if not -2**31 <= value < 2**31:
+        raise invarg('Invalid "mtu" value\n', word)
+    return value
 
 
 _BRIDGE_UNMODELLED = frozenset({
@@ -274,7 +290,7 @@ def _compile_link_set(args: Args) -> Callable[["World", "NetNamespace"], str]:
         elif w in ("address", "addr"):
             ops["address"] = ll_addr(args.next_arg())
         elif w == "mtu":
-            ops["mtu"] = get_integer(args.next_arg(), "mtu")
+            ops["mtu"] = _mtu(args.next_arg())
         elif w == "type":
             t = args.next_arg()
             if t == "bridge":

@@ -290,9 +290,13 @@ def _compile_route_get(args: Args) -> Callable[["World", "NetNamespace"], str]:
         fib_route = ns.fib.lookup(dst, src=src, oif=oif, mark=mark, usable=ns.route_usable)  # type: ignore[arg-type]
         exc = ns.fib.exception_for(fib_route, dst, world.now) if fib_route is not None else None  # type: ignore[arg-type]
         if exc is not None:
-            # rt_fill_info: RTCF_REDIRECTED and the seconds left, rounded down; the kernel's clock
-            # has always moved on a little since the redirect (299 right after one, on 6.18)
-            flags = f"<redirected> expires {max(0, math.ceil(exc.expires - world.now) - 1)}sec "
-        metrics = " ".join(route.metric_words())
+            # rt_fill_info: RTCF_REDIRECTED, the seconds left, rounded down (the kernel's clock
+            # has always moved on a little: 299 right after a redirect, 599 after a frag-needed,
+            # on 6.18), then the learnt MTU as a metric ("mtu lock N" below min_pmtu)
+            flags = ("<redirected> " if exc.gateway is not None else "") + \
+                f"expires {max(0, math.ceil(exc.expires - world.now) - 1)}sec "
+            if exc.pmtu:
+                flags += f"mtu {'lock ' if exc.mtu_locked else ''}{exc.pmtu} "
+        metrics = " ".join(route.metric_words())  # RTAX_MTU (2) before RTAX_ADVMSS (8)
         return " ".join(words) + " \n    cache " + flags + (metrics + " " if metrics else "") + "\n"
     return get

@@ -66,7 +66,7 @@ ip netns exec a ping -c 1 10.0.1.2
     probe = doc["probes"][0]
     assert list(probe) == ["line", "command", "from", "proto", "dst", "dport", "outcome", "icmp", "errno",
                            "received", "expect", "counters", "conntrack", "trace", "ping"]
-    assert probe["ping"] == {"transmitted": 1, "received": 1, "errors": 0, "loss": 0}
+    assert probe["ping"] == {"transmitted": 1, "received": 1, "errors": 0, "loss": 0, "size": 56}
     assert probe["outcome"] == "reply" and probe["expect"]["ok"] is True
     assert probe["counters"] == {"r": [{"table": "filter", "chain": "FORWARD", "rule": 1, "packets": 1,
                                         "bytes": 84},

@@ -63,7 +63,7 @@ def test_a_long_ping_is_bounded_and_its_report_proportionate() -> None:
     # 1000 echoes run (lazily, one scheduled at a time); the JSON keeps 10 echoes' traces and the summary
     report = run_script(_LO + "ip netns exec a ping -c 1000 -i 0.2 10.0.0.1\n")
     probe = report.to_json()["probes"][0]
-    assert probe["ping"] == {"transmitted": 1000, "received": 1000, "errors": 0, "loss": 0}
+    assert probe["ping"] == {"transmitted": 1000, "received": 1000, "errors": 0, "loss": 0, "size": 56}
     assert len(probe["trace"]) == 20  # 10 requests, 10 replies
     assert report.world.now == pytest.approx(999 * 0.2, abs=1e-6)
     assert "at most 1000 echo requests" in _error(_LO + "ip netns exec a ping -c 65536 10.0.0.1\n")
