@@ -12,6 +12,7 @@ them from here, so the modules behind them can move without breaking anyone.
 from simnet.docker.daemon import DockerDaemon
 from simnet.errors import ConfigError, KernelError, RuleSyntaxError, SimnetError
 from simnet.explain import Diagnosis, describe, explain
+from simnet.files import FileSystem
 from simnet.netfilter.rule import Rule
 from simnet.netfilter.ruleset import Ruleset
 from simnet.netns import NetNamespace
@@ -39,7 +40,7 @@ def __getattr__(name: str) -> object:
 
 __all__ = [
     "draw", "draw_chains", "draw_hooks", "draw_sequence", "draw_topology",
-    "ConfigError", "Diagnosis", "Disposition", "DockerDaemon", "KernelError", "NetNamespace",
+    "ConfigError", "Diagnosis", "Disposition", "DockerDaemon", "FileSystem", "KernelError", "NetNamespace",
     "ProbeResult", "Report", "Rule", "RuleSyntaxError", "Ruleset", "ScriptError", "SimnetError",
     "Trace", "World", "assert_reachable", "assert_unreachable", "describe", "explain", "ping",
     "reachability", "reachability_matrix", "replay_script", "run_script", "tcp_connect", "udp_send",

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any, Callable, Iterator
 
 from simnet.addresses import MacAddress
 from simnet.errors import KernelError, NoSuchNamespace
+from simnet.files import FileSystem
 from simnet.link import LinkKind
 from simnet.netns import NetNamespace
 from simnet.packet import Packet
@@ -144,6 +145,8 @@ class World:
         self.last_ping_seen: object = None
         self.forced: dict[object, bool] | None = None
         """Forced outcomes for ``-m statistic --mode random`` (by rule identity), to explore branches."""
+        self.files = FileSystem()
+        """The host's files, shared by every namespace (``ip netns exec`` adds /etc/netns/NAME's binds)."""
 
     def _now(self) -> float:
         return self.now  # a method, not a lambda: a copied or pickled world keeps its own clock

@@ -8,7 +8,8 @@ import re
 import sys
 from typing import Any
 
-from simnet.conformance.inside.common import (BOOT, RUN_TIMEOUT, TOOLS, KernelRunError, _ALLOWED_IN_NS, _Cmd,
+from simnet.conformance.inside.common import (BOOT, FILE_TOOLS, READABLE, RUN_TIMEOUT, SANDBOX_DIRS, TOOLS,
+                                         KernelRunError, _ALLOWED_IN_NS, _Cmd, sandboxed,
                                          _RUNNER_BUILTINS, _ip_netns_option, _netns_of, _ns_ids, _parse_probe,
                                          _script_error, classify)
 
@@ -39,6 +40,10 @@ def validate(commands: tuple[Any, ...]) -> None:
                 check(inner or argv)
             except ValueError as e:
                 raise _script_error(cmd, str(e) or "modprobe failed (-q: no message)") from None
+        if kind == "file":
+            _check_file_command(cmd, inner or argv)
+            if inner[0] in FILE_TOOLS:
+                continue  # others (`ip netns exec a iptables-save > F`) are checked as commands below
         if ns is None:
             tool = argv[0]
             if tool in _RUNNER_BUILTINS:
@@ -99,12 +104,31 @@ def validate(commands: tuple[Any, ...]) -> None:
             op, path = cmd.redirect
             if tool not in ("echo", "printf") or not path.startswith("/proc/sys/") or ".." in path:
                 raise _script_error(cmd, "only 'echo VALUE > /proc/sys/...' redirects are supported")
-        elif tool in ("echo", "printf"):
-            raise _script_error(cmd, f"{tool!r} without a '> /proc/sys/...' redirect does nothing useful here")
         if kind == "probe":
             _parse_probe(cmd, ns, inner)  # raises on unsupported options
         if cmd.pipe_from is not None and not (kind == "probe" and inner[0] == "nc"):
             raise _script_error(cmd, "a pipe is only supported into 'nc -u' (echo DATA | nc -u ...)")
+
+
+def _check_file_command(cmd: Any, argv: tuple[str, ...]) -> None:
+    """A command on files may write only the sandbox's /etc and /tmp, and read those, /proc/sys and /dev/zero."""
+    if cmd.redirect is not None and not sandboxed(cmd.redirect[1]):
+        raise _script_error(cmd, f"the kernel runner writes files only under {' and '.join(SANDBOX_DIRS)} "
+                                 f"(its sandbox's copies), not {cmd.redirect[1]!r}")
+    tool = argv[0]
+    if tool not in FILE_TOOLS or tool in ("echo", "printf"):
+        return  # a command's own words are checked as that command's
+    operands = [a for a in argv[1:] if not a.startswith("-") or a == "-"]
+    if tool == "head":
+        operands = [a for a, prev in zip(argv[1:], argv) if not a.startswith("-") and prev not in ("-c", "-n")]
+    if tool == "truncate":
+        operands = [a for a, prev in zip(argv[1:], argv) if not a.startswith("-") and prev not in ("-s", "--size")]
+    for path in operands:
+        if path == "-":
+            continue
+        if not sandboxed(path, read=tool in ("cat", "head")):
+            where = " and ".join(READABLE if tool in ("cat", "head") else SANDBOX_DIRS)
+            raise _script_error(cmd, f"the kernel runner lets {tool} touch only {where}, not {path!r}")
 
 
 def _check_ip_args(cmd: Any, argv: tuple[str, ...], created: set[str]) -> None:
@@ -154,8 +178,14 @@ def run_on_kernel(path_or_text: str | os.PathLike[str], *, filename: str | None 
         script = os.path.join(tmp, "script.json")
         with open(script, "w") as f:
             json.dump([_Cmd.to_json(c) for c in commands], f)
+        from simnet.files import DEFAULT_HOSTS, DEFAULT_RESOLV_CONF
+
+        etc = os.path.join(tmp, "etc.json")  # the simulated host's /etc files, for the sandbox's /etc overlay
+        with open(etc, "w") as f:
+            json.dump({"hosts": DEFAULT_HOSTS, "resolv.conf": DEFAULT_RESOLV_CONF}, f)
         argv = ["unshare", "--mount", "--net", "--propagation", "private", "--",
-                sys.executable, "-I", "-S", "-c", BOOT, "runner", "--inner", script, "--outer", _ns_ids()]
+                sys.executable, "-I", "-S", "-c", BOOT, "runner", "--inner", script, "--outer", _ns_ids(),
+                "--etc", etc]
         proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                                 start_new_session=True)
         try:

@@ -31,7 +31,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
-from simnet.errors import SimnetError
+from simnet.errors import SimnetError, ToolError
+from simnet.files import Content, FileError
 from simnet.probe import ProbeResult
 from simnet.script.expect import Expectation, ScriptError
 from simnet.script.lexer import Command, lex, netns_exec
@@ -164,9 +165,22 @@ class _Run:
         return root_netns(self.world) if name is None else self.world.netns(name)
 
     def output(self, cmd: Command, stdout: str) -> None:
+        if cmd.redirect is not None and not _proc_sys(cmd.redirect[1]):
+            self.emit(cmd, Content.of(stdout.encode()))
+            return
         if stdout:
             self.report.order.append(("output", len(self.report.outputs)))
             self.report.outputs.append({"line": cmd.line, "command": cmd.text, "stdout": stdout})
+
+    def emit(self, cmd: Command, data: Content) -> None:
+        """What ``cmd`` wrote to standard output: appended to its ``>``/``>>`` file, else printed."""
+        if cmd.redirect is not None and not _proc_sys(cmd.redirect[1]):
+            try:
+                self.world.files.write(cmd.redirect[1], data, append=True, netns=cmd.redirect_netns)
+            except FileError as e:
+                raise ToolError(f"bash: {cmd.redirect[1]}: {e.strerror}") from None
+            return
+        self.output(cmd, data.materialize().decode("utf-8", "replace"))
 
     def speaks_http(self, ns: str, port: int) -> bool:
         """Whether the listener on ``ns:port`` answers HTTP: python's http.server, or the process of a
@@ -207,6 +221,27 @@ _BACKGROUND = frozenset(name for name, t in TOOLS.items() if t.background)
 
 
 def _compile(cmd: Command, jobs: int) -> tuple[_STEP, bool]:
+    step, is_job = _compile_command(cmd, jobs)
+    if cmd.redirect is None or _proc_sys(cmd.redirect[1]):
+        return step, is_job
+    op, path = cmd.redirect
+
+    def redirected(run: _Run) -> None:
+        # the shell opens (creates or truncates) the file before the command runs; a failed
+        # open runs nothing (bash: "PATH: No such file or directory")
+        try:
+            run.world.files.write(path, b"", append=op == ">>", netns=cmd.redirect_netns)
+        except FileError as e:
+            raise ToolError(f"bash: {path}: {e.strerror}") from None
+        step(run)
+    return redirected, is_job
+
+
+def _proc_sys(path: str) -> bool:
+    return os.path.normpath(path).startswith("/proc/sys/")
+
+
+def _compile_command(cmd: Command, jobs: int) -> tuple[_STEP, bool]:
     ns, argv = netns_exec(cmd)
     if ns is not None:
         try:
@@ -236,8 +271,9 @@ def _compile(cmd: Command, jobs: int) -> tuple[_STEP, bool]:
         raise _err(cmd, f"unsupported pipe from {cmd.pipe_from[0]!r}: only 'echo DATA |' or 'printf ... |' may feed a command")
     if cmd.stdin and argv[0] not in _READS_STDIN:
         raise _err(cmd, f"{argv[0]} does not read standard input here")
-    if cmd.redirect is not None and argv[0] not in ("echo", "printf"):
-        raise _err(cmd, f"unsupported redirect of {argv[0]!r}: only 'echo VALUE > /proc/sys/...' is supported")
+    if cmd.redirect is not None and _proc_sys(cmd.redirect[1]) and argv[0] not in ("echo", "printf"):
+        raise _err(cmd, f"unsupported redirect of {argv[0]!r} to /proc/sys: write a sysctl with "
+                        "'echo VALUE > /proc/sys/...'")
     if cmd.limit is not None and cmd.background:
         raise _err(cmd, "timeout around a background listener is not supported: simnet's listeners run until "
                         "killed (kill %N)")
@@ -259,8 +295,8 @@ def _compile(cmd: Command, jobs: int) -> tuple[_STEP, bool]:
     if tool is None:
         raise _err(cmd, f"unsupported command {name!r}: simnet interprets ip, bridge, sysctl, iptables, "
                         "iptables-save, iptables-restore, ipset, conntrack, ping, nc, curl, python3 -m http.server, "
-                        "ss, echo > /proc/sys/..., sleep, kill, set, modprobe, timeout, sh -c, dockerd, docker and "
-                        "systemctl ... docker")
+                        "ss, echo/printf [> FILE], cat, head, truncate, mkdir, rm, sleep, kill, set, modprobe, "
+                        "timeout, sh -c, dockerd, docker and systemctl ... docker")
     try:
         compiled = tool.compile(cmd, ns, argv)
     except IpError as e:
@@ -308,11 +344,9 @@ def _compile_echo(cmd: Command, ns: str | None, argv: tuple[str, ...]) -> _STEP:
     from simnet.sysctl import proc_sys_write
 
     data = _piped_data(argv) or ""
-    if cmd.redirect is None:
-        return lambda run: run.output(cmd, data)
+    if cmd.redirect is None or not _proc_sys(cmd.redirect[1]):
+        return lambda run: run.output(cmd, data)  # to the report, or to the redirect's file (_Run.output)
     op, path = cmd.redirect
-    if not os.path.normpath(path).startswith("/proc/sys/"):
-        raise _err(cmd, f"unsupported redirect to {path!r}: only /proc/sys/... may be written")
 
     def step(run: _Run) -> None:
         proc_sys_write(run.ns(ns).sysctls, path, data.strip())

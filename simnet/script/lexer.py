@@ -70,6 +70,9 @@ class Command:
     """Whether the command ends with ``&``."""
     redirect: tuple[str, str] | None = None
     """``('>', path)`` or ``('>>', path)``."""
+    redirect_netns: str | None = None
+    """The ``ip netns exec`` namespace of the shell that opens :attr:`redirect` (``ip netns exec NS sh -c
+    'echo x > F'``), whose /etc/netns/NS binds it sees; None when the script's own shell opens it."""
     expect: Expectation | None = None
     """The ``# expect:`` annotation that follows the command, if any."""
     text: str = ""

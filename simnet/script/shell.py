@@ -159,6 +159,8 @@ def _shell(cmd: Command, ns: str | None, text: str) -> list[Command]:
         if c.expect is not None:
             raise ScriptError(cmd.file, cmd.line, "in sh -c: put '# expect:' on the line after the command")
         prefix = ("ip", "netns", "exec", ns) if ns is not None and c.argv[:3] != ("ip", "netns", "exec") else ()
+        if c.redirect is not None and ns is not None:
+            c = replace(c, redirect_netns=ns)  # sh -c opens it, inside ns's mount namespace
         out.append(replace(c, file=cmd.file, line=cmd.line, argv=(*prefix, *c.argv), text=cmd.text,
                            background=c.background or cmd.background, limit=cmd.limit,
                            expect=cmd.expect if k == len(inner) - 1 else None))

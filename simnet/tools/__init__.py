@@ -23,6 +23,7 @@ from simnet.tools.base import Compiled, StepKind, ToolRun
 from simnet.tools.bridge import compile_bridge
 from simnet.tools.conntrack import compile_conntrack
 from simnet.tools.curl import compile_curl
+from simnet.tools.files import compile_cat, compile_head, compile_mkdir, compile_rm, compile_truncate
 from simnet.tools.http_server import compile_http_server
 from simnet.tools.ip import compile_ip
 from simnet.tools.ipset import compile_ipset
@@ -86,5 +87,10 @@ TOOLS: dict[str, Tool] = {
     "curl": Tool(compile_curl, probe=True),
     "python3": _HTTP,
     "python": _HTTP,
+    "cat": Tool(compile_cat, stdin=True),
+    "head": Tool(compile_head, stdin=True),
+    "truncate": Tool(compile_truncate),
+    "mkdir": Tool(compile_mkdir),
+    "rm": Tool(compile_rm),
 }
 """Command name -> :class:`Tool`."""

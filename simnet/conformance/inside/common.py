@@ -110,6 +110,24 @@ _PROBES = ("ping", "nc", "curl")
 _ALLOWED_IN_NS = {"ip", "iptables", "iptables-restore", "iptables-save", "sysctl", "bridge",
                   "ipset", "conntrack", "ping", "nc", "curl", "python3", "echo", "printf", "sleep", "ss"}
 _RUNNER_BUILTINS = {"set", "kill", "sleep", "wait", "true", ":", "modprobe"}
+FILE_TOOLS = frozenset({"cat", "head", "truncate", "mkdir", "rm", "echo", "printf"})
+"""Commands on files: run in the runner's sandbox (an overlay over /etc, a tmpfs on /tmp), in or out of a netns."""
+SANDBOX_DIRS = ("/etc/", "/tmp/")
+"""Where a script may write files on the kernel side: the sandbox's own copies, never the machine's."""
+READABLE = ("/etc/", "/tmp/", "/proc/sys/", "/dev/zero", "/dev/urandom", "/dev/null")
+
+
+def sandboxed(path: str, *, read: bool = False) -> bool:
+    """Whether the runner may write (or ``read``) ``path``: absolute, under :data:`SANDBOX_DIRS`.
+
+    >>> sandboxed("/etc/netns/a/resolv.conf"), sandboxed("/etc/../root/x"), sandboxed("x"), sandboxed("/dev/zero", read=True)
+    (True, False, False, True)
+    """
+    norm = os.path.normpath(path)
+    if not path.startswith("/") or ".." in path.split("/"):
+        return False
+    allowed = READABLE if read else SANDBOX_DIRS
+    return any(norm == a or norm.startswith(a) or norm + "/" == a for a in allowed)
 
 
 def _script_error(cmd: Any, why: str) -> Exception:
@@ -147,8 +165,10 @@ def classify(cmd: Any) -> str:
         return "kill"
     if tool == "sleep":
         return "sleep"
-    if cmd.redirect is not None:
+    if cmd.redirect is not None and os.path.normpath(cmd.redirect[1]).startswith("/proc/sys/"):
         return "write"
+    if tool in FILE_TOOLS or (cmd.redirect is not None and tool not in (*_PROBES, "python3")):
+        return "file"
     if tool == "nc" and ("-l" in inner or any(re.fullmatch(r"-[a-zA-Z]*l[a-zA-Z]*", a) for a in inner[1:])):
         return "listener"
     if tool == "python3" and inner[1:3] == ("-m", "http.server"):
@@ -174,7 +194,8 @@ class _Cmd:
     were run with its directory on ``sys.path``), so the parent sends plain data.
     """
 
-    __slots__ = ("file", "line", "argv", "stdin", "pipe_from", "background", "redirect", "text", "data", "limit")
+    __slots__ = ("file", "line", "argv", "stdin", "pipe_from", "background", "redirect", "text", "data", "limit",
+                 "redirect_netns")
 
     def __init__(self, d: dict[str, Any]) -> None:
         self.file, self.line, self.text = d["file"], d["line"], d["text"]
@@ -185,6 +206,7 @@ class _Cmd:
         self.redirect = tuple(d["redirect"]) if d["redirect"] is not None else None
         self.data = d["data"]
         self.limit = d.get("limit")
+        self.redirect_netns = d.get("redirect_netns")
 
     @staticmethod
     def to_json(cmd: Any) -> dict[str, Any]:
@@ -193,7 +215,8 @@ class _Cmd:
         ns, inner = _netns_of(cmd)
         return {"file": cmd.file, "line": cmd.line, "text": cmd.text, "argv": list(cmd.argv), "stdin": cmd.stdin,
                 "pipe_from": cmd.pipe_from, "background": cmd.background, "redirect": cmd.redirect,
-                "data": _piped_data(inner) if cmd.redirect is not None and inner else None, "limit": cmd.limit}
+                "data": _piped_data(inner) if inner and (cmd.redirect is not None or inner[0] in ("echo", "printf"))
+                else None, "limit": cmd.limit, "redirect_netns": cmd.redirect_netns}
 
 def _opts(cmd: Any, argv: tuple[str, ...], with_value: str, flags: str) -> tuple[dict[str, str], list[str]]:
     """getopt-style parse: single-letter options, grouped flags, values attached or separate."""

@@ -17,7 +17,7 @@ import time
 from typing import Any
 
 # bare imports: this directory is sys.path[0] (see BOOT in common)
-from common import (BOOT, BUILTIN_CHAINS, COMMAND_TIMEOUT, IPTABLES_TOOLS, PINNED_SYSCTLS,
+from common import (BOOT, BUILTIN_CHAINS, COMMAND_TIMEOUT, FILE_TOOLS, IPTABLES_TOOLS, PINNED_SYSCTLS,
                     KernelRunError, _Cmd, _counter_delta, _netns_of, _ns_ids, _one_line, _parse_counters,
                     _parse_listener, _parse_probe, _prints, classify, normalise_conntrack)
 
@@ -88,6 +88,9 @@ class _Run:
         if kind == "probe":
             self.probe(cmd, ns, inner)
             return
+        if kind == "file":
+            self.file_command(cmd, ns, inner)
+            return
         if kind == "write":
             op, path = cmd.redirect
             data = cmd.data or ""
@@ -107,10 +110,58 @@ class _Run:
             self.tabled.discard(argv[3])
             return
         out = self.call(cmd, argv, stdin=cmd.stdin)
+        self.after(cmd, ns, inner, out)
+
+    def after(self, cmd: Any, ns: str | None, inner: tuple[str, ...], out: str) -> None:
         if ns is not None and inner[0] in IPTABLES_TOOLS:
             self.unsettled[ns] = cmd
-        if _prints(inner):
+        if _prints(inner) and cmd.redirect is None:
             self.outputs.append({"line": cmd.line, "command": _one_line(cmd.text), "stdout": out})
+
+    def file_command(self, cmd: Any, ns: str | None, inner: tuple[str, ...]) -> None:
+        """A command on files, or any command whose stdout goes ``> FILE``: run in the sandbox (whose
+        /etc is an overlay and /tmp a tmpfs), under ``ip netns exec`` when the script says so, so
+        /etc/netns/NS's binds apply as they do for the script's commands."""
+        if inner[0] in ("echo", "printf"):
+            argv: list[str] = [sys.executable, "-I", "-S", "-c", "import sys; sys.stdout.write(sys.argv[1])",
+                               cmd.data or ""]
+            argv = self.in_ns(ns, argv) if ns is not None else argv
+        else:
+            argv = list(cmd.argv)
+        stdin = cmd.stdin.encode() if cmd.stdin is not None else None
+        if cmd.redirect is None:
+            out = self.run_bytes(cmd, argv, stdin, None)
+            if out and inner[0] in ("cat", "head", "echo", "printf"):
+                self.outputs.append({"line": cmd.line, "command": _one_line(cmd.text),
+                                     "stdout": out.decode("utf-8", "replace")})
+            return
+        op, path = cmd.redirect
+        if cmd.redirect_netns is None:  # the script's shell opens it, before the command runs
+            try:
+                f = open(path, "ab" if op == ">>" else "wb")
+            except OSError as e:
+                raise KernelRunError(f"{cmd.file}:{cmd.line}: bash: {path}: {e.strerror}") from None
+            with f:
+                self.run_bytes(cmd, argv, stdin, f)
+        else:  # sh -c inside `ip netns exec NS` opens it there, through NS's /etc binds
+            shell = 'f=$1; shift; exec "$@" ' + (">>" if op == ">>" else ">") + ' "$f"'
+            self.run_bytes(cmd, self.in_ns(cmd.redirect_netns, ["sh", "-c", shell, "sh", path, *argv]), stdin, None)
+        if inner[0] not in FILE_TOOLS:
+            self.after(cmd, ns, inner, "")
+
+    def run_bytes(self, cmd: Any, argv: list[str], stdin: bytes | None, stdout: Any) -> bytes:
+        try:
+            p = subprocess.run(argv, input=stdin, stdout=stdout if stdout is not None else subprocess.PIPE,
+                               stderr=subprocess.PIPE, timeout=COMMAND_TIMEOUT)
+        except subprocess.TimeoutExpired:
+            raise KernelRunError(f"{cmd.file}:{cmd.line}: `{_one_line(cmd.text)}` took longer than "
+                                 f"{COMMAND_TIMEOUT:g} s") from None
+        err = p.stderr.decode("utf-8", "replace")
+        err = "\n".join(line for line in err.splitlines() if not line.startswith("Bind /etc/netns/"))
+        if p.returncode != 0:
+            raise KernelRunError(f"{cmd.file}:{cmd.line}: `{_one_line(cmd.text)}` failed (exit {p.returncode}): "
+                                 f"{err.strip()}")
+        return p.stdout or b""
 
     def pin(self, cmd: Any, ns: str) -> None:
         self.call(cmd, self.in_ns(ns, ["sysctl", "-q", "-w", *(f"{k}={v}" for k, v in PINNED_SYSCTLS)]))
@@ -340,7 +391,37 @@ def _stop(proc: subprocess.Popen[Any]) -> None:
             proc.kill()
             proc.wait()
 
-def _inner_main(script: str, outer: str) -> int:
+def _sandbox_files(etc_files: dict[str, str]) -> None:
+    """Give the run its own /etc (an overlay: writes land in a tmpfs, the machine's /etc is never
+    written) and /tmp (a tmpfs), holding the simulated host's /etc files and no /etc/netns.
+
+    Called inside the private mount namespace; checks that the overlay is mounted before
+    changing anything under /etc."""
+    subprocess.run(["mount", "-t", "tmpfs", "-o", "mode=1777,size=256m", "simnet-tmp", "/tmp"], check=True)
+    base = "/tmp/.simnet-etc"  # in the new /tmp: nothing is left in the machine's
+    os.makedirs(base)
+    subprocess.run(["mount", "-t", "tmpfs", "-o", "mode=755,size=64m", "simnet-etc", base], check=True)
+    os.makedirs(os.path.join(base, "upper"))
+    os.makedirs(os.path.join(base, "work"))
+    before = os.stat("/etc").st_dev
+    subprocess.run(["mount", "-t", "overlay", "simnet-etc", "-o",
+                    f"lowerdir=/etc,upperdir={base}/upper,workdir={base}/work", "/etc"], check=True)
+    with open("/proc/self/mountinfo") as f:
+        mounts = [line.split() for line in f]
+    top = [m for m in mounts if m[4] == "/etc"]
+    if not top or "overlay" not in top[-1][top[-1].index("-") + 1] or os.stat("/etc").st_dev == before:
+        raise KernelRunError("refusing to run: /etc is not the sandbox's overlay")
+    if os.path.isdir("/etc/netns"):
+        shutil.rmtree("/etc/netns")  # whiteouts in the overlay's upper layer only
+    for name, text in etc_files.items():
+        path = os.path.join("/etc", name)
+        if os.path.islink(path):
+            os.unlink(path)  # e.g. resolv.conf -> /run/systemd/...: never write through it
+        with open(path, "w") as f:
+            f.write(text)
+
+
+def _inner_main(script: str, outer: str, etc: str | None = None) -> int:
     """Run inside ``unshare --mount --net``; print the report (or ``{"error": ...}``) as JSON."""
     try:
         outer_mnt, outer_net = outer.split(":")
@@ -357,6 +438,11 @@ def _inner_main(script: str, outer: str) -> int:
         subprocess.run(["ip", "link", "set", "lo", "up"], check=True)
         with open(script) as f:
             commands = tuple(_Cmd(d) for d in json.load(f))
+        etc_files: dict[str, str] = {}
+        if etc is not None:
+            with open(etc) as f:
+                etc_files = json.load(f)
+        _sandbox_files(etc_files)
         with tempfile.TemporaryDirectory(prefix="simnet-run-") as work:
             os.chmod(work, 0o755)
             report = _Run(commands, work).run()
@@ -368,5 +454,5 @@ def _inner_main(script: str, outer: str) -> int:
 
 
 def main(argv: list[str]) -> int:
-    """``runner --inner SCRIPT --outer MNT:NET``."""
-    return _inner_main(argv[1], argv[3])
+    """``runner --inner SCRIPT --outer MNT:NET [--etc ETC_JSON]``."""
+    return _inner_main(argv[1], argv[3], argv[5] if len(argv) > 5 else None)

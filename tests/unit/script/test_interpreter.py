@@ -205,7 +205,7 @@ def test_malformed_line_changes_nothing() -> None:
     ("ip netns exec a ping 10.0.0.2", "without -c"),
     ("ip netns exec a nc -l 80", "background"),
     ("ip netns exec a frobnicate", "unsupported command 'frobnicate'"),
-    ("ip netns exec a ls > /tmp/x", "redirect"),
+    ("ip netns exec a iptables -S > /proc/sys/net/ipv4/ip_forward", "redirect"),
     ("kill %3", "no such job"),
     ("ip netns exec a sysctl -w a=1\n# expect: reply", "not a probe"),
 ])
