@@ -20,6 +20,7 @@ from simnet.trace import Sent, Trace
 
 if TYPE_CHECKING:
     from simnet.netns import NetNamespace
+    from simnet.tcp_stream import Stream, TransferReport
     from simnet.pmtu import PmtuDisc
     from simnet.world import World
 
@@ -66,6 +67,8 @@ class ProbeResult:
     traces: tuple[Trace, ...] = ()
     ping: "PingStats | None" = None
     """ping's summary (transmitted, received, errors) for a ping probe."""
+    transfer: "TransferReport | None" = None
+    """A sized transfer's bytes offered and received (``head -c N /dev/zero | nc``, curl of a file)."""
 
     @property
     def ok(self) -> bool:
@@ -79,6 +82,7 @@ class ProbeResult:
                 "ns": self.received.ns, "src": str(self.received.src), "sport": self.received.sport},
             "trace": [t.to_json() for t in self.traces],
             **({"ping": self.ping.to_json()} if self.ping is not None else {}),
+            **({"transfer": self.transfer.to_json()} if self.transfer is not None else {}),
         }
 
     def __rich__(self) -> Any:
@@ -308,12 +312,16 @@ def _path_mtu(ns: "NetNamespace", dst: IPv4Address, src: IPv4Address | None, oif
 
 
 def tcp_connect(world: "World", netns: str, dst: IPv4Address | str, dport: int, *, sport: int | None = None,
-                src: IPv4Address | None = None, timeout: float = 1.0) -> ProbeResult:
+                src: IPv4Address | None = None, timeout: float = 1.0, size: int | None = None) -> ProbeResult:
     """``nc -z -w TIMEOUT [-s SRC] [-p SPORT] DST PORT``: a three-way handshake, then an abort (RST).
 
     SYN retransmissions follow tcp_retransmit_timer: the initial RTO (1 s) is kept for the first
     ``tcp_syn_linear_timeouts`` retransmissions (Linux 6.5+), then doubles, and the connect gives
     up after ``tcp_syn_retries`` of them.
+
+    ``size``: once connected, send that many bytes (``head -c N /dev/zero | nc``) as
+    :class:`simnet.tcp_stream.Stream` does, until the peer has them all or the timeout; the
+    result's ``transfer`` says how many arrived.
     """
     from simnet.datapath import SendError, route_output, send_ip
 
@@ -368,14 +376,19 @@ def tcp_connect(world: "World", netns: str, dst: IPv4Address | str, dport: int, 
         # nothing answered: nc gives up at -w, and the clock (conntrack and neighbour ageing,
         # the server's SYN-ACK timer) must be there too; a timer due exactly then is not run
         world.run(until=deadline - 1e-9)
+    transfer = None
     if sock.state == "established":
         # the client aborts: SO_LINGER 0 close sends RST (deterministic packet count), with ACK
         # set as tcp_send_active_reset does (a --tcp-flags SYN,ACK ACK rule sees it; checked on 6.18)
         world.run(until=world.now)
         synack = next(p.l4 for _, p in sock.replies if isinstance(p.l4, Tcp) and p.l4.flags & TcpFlags.SYN)
+        if size is not None:
+            transfer = _transfer(world, ns, sock, synack, before, size, max(deadline, world.now + _bounded(timeout)))
         rst = Packet(ip=IPv4(src=saddr, dst=dst, proto=IPProto.TCP),
                      l4=Tcp(sport=lport, dport=dport, flags=TcpFlags.RST | TcpFlags.ACK, seq=sock.isn + 1,
                             ack=synack.seq + 1, options=sock.options))
+        if transfer is not None:
+            rst = rst.with_l4(seq=(sock.isn + 1 + transfer.snd_nxt) & 0xFFFFFFFF)
         tid = world.tracer.new(rst, ns.name)
         world.tracer.step(tid, Sent(netns=ns.name, packet=rst, by="tcp close (abort)"))
         send_ip(ns, rst, tid)
@@ -384,7 +397,8 @@ def tcp_connect(world: "World", netns: str, dst: IPv4Address | str, dport: int, 
     traces = _collect(world, first)
     seen = next((s for s in _seen_since(world, before) if s.dport is not None), None)
     if sock.state == "established":
-        return ProbeResult(outcome="connected", received=seen, traces=traces, **base)  # type: ignore[arg-type]
+        return ProbeResult(outcome="connected", received=seen, traces=traces,  # type: ignore[arg-type]
+                           transfer=transfer.report() if transfer is not None else None, **base)
     if sock.state == "reset":
         return ProbeResult(outcome="refused", errno="ECONNREFUSED", traces=traces, **base)  # type: ignore[arg-type]
     if sock.errors:
@@ -394,6 +408,31 @@ def tcp_connect(world: "World", netns: str, dst: IPv4Address | str, dport: int, 
             outcome = "refused"
         return ProbeResult(outcome=outcome, icmp=report, errno=errno, traces=traces, **base)  # type: ignore[arg-type]
     return ProbeResult(outcome="timeout", traces=traces, **base)  # type: ignore[arg-type]
+
+
+def _transfer(world: "World", ns: "NetNamespace", sock: ClientSocket, synack: Tcp, before: int, size: int,
+              deadline: float) -> "Stream":
+    """Send ``size`` bytes on the connection ``sock`` just established, until all are acknowledged
+    or ``deadline``; the stream, stopped."""
+    from simnet.tcp_stream import Stream
+
+    seen = next((s for s in _seen_since(world, before) if s.dport is not None), None)
+    receiver = world.netns(seen.ns) if seen is not None else ns
+    view = (seen.dst, seen.dport, seen.src, seen.sport) if seen is not None and seen.dport is not None \
+        and seen.sport is not None else None
+    stream = Stream(sender=ns, receiver=receiver, saddr=sock.laddr, sport=sock.lport, daddr=sock.raddr,
+                    dport=sock.rport, snd_isn=sock.isn, rcv_isn=synack.seq, size=size,
+                    peer_mss=synack.options.mss, timestamps=synack.options.timestamps, view=view)
+    stream.start()
+    while world.pending() and stream.snd_una < size:
+        nxt = world._queue[0][0]
+        if nxt >= deadline:
+            break
+        world.run(until=nxt)
+    if stream.snd_una < size:
+        world.run(until=deadline - 1e-9)
+    stream.stop()
+    return stream
 
 
 def udp_send(world: "World", netns: str, dst: IPv4Address | str, dport: int, data: bytes = b"x\n", *,

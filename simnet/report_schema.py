@@ -18,7 +18,7 @@ from typing import Any
 
 __all__ = ["load_schema", "outline"]
 
-_ORDER = ("report", "probe", "icmp", "ping", "received", "expect", "counter", "output", "error", "trace", "field_diff")
+_ORDER = ("report", "probe", "icmp", "ping", "transfer", "received", "expect", "counter", "output", "error", "trace", "field_diff")
 
 
 def load_schema() -> dict[str, Any]:

@@ -21,6 +21,7 @@ from simnet.trace import Delivered, Disposition, Dropped
 
 if TYPE_CHECKING:
     from simnet.netns import NetNamespace
+    from simnet.tcp_stream import Stream
 
 EPHEMERAL = (32768, 60999)
 TCP_TIMEOUT_INIT = 1.0
@@ -156,6 +157,9 @@ class SocketTable:
         """Accepted connections, by (local address, local port, remote address, remote port)."""
         self.requests: dict[tuple[IPv4Address, int, IPv4Address, int], RequestSock] = {}
         """Half-open connections (SYN received, SYN-ACK sent), by the same key."""
+        self.streams: dict[tuple[IPv4Address, int, IPv4Address, int], "Stream"] = {}
+        """Sized transfers this namespace sends or receives (:mod:`simnet.tcp_stream`), by its own
+        (local address, local port, remote address, remote port)."""
         self._seq = 0
 
     # -- applications ------------------------------------------------------------
@@ -290,6 +294,13 @@ class SocketTable:
                 if ignored is not None:
                     self._drop(tid, ignored)
                     return
+            stream = self.streams.get((q.ip.src, q.sport or 0, q.ip.dst, q.dport or 0)) \
+                if isinstance(q.l4, Tcp) else None
+            if stream is not None and icmp.code == UnreachCode.FRAG_NEEDED and icmp.type == IcmpType.DEST_UNREACH:
+                # tcp_v4_err -> tcp_v4_mtu_reduced: the segments shrink to the learnt path MTU
+                self._done(tid, f"tcp socket {q.ip.src}:{q.sport} (frag needed: path MTU {icmp.mtu})")
+                stream.mtu_reduced()
+                return
             sock = self._socket_for_quote(q)
             if sock is None:
                 self._drop(tid, "ICMP error for no socket")
@@ -349,6 +360,17 @@ class SocketTable:
 
         ip = skb.packet.ip
         assert ip is not None
+        stream = self.streams.get((ip.dst, tcp.dport, ip.src, tcp.sport))
+        if stream is not None and not tcp.flags & (TcpFlags.RST | TcpFlags.SYN):
+            if (ip.dst, tcp.dport, ip.src, tcp.sport) == stream.recv_key and stream.receiver is self.ns:
+                if skb.packet.payload:
+                    self._done(tid, f"tcp connection {ip.dst}:{tcp.dport} (data: "
+                                    f"{stream.received(tcp, skb.packet.payload, tid)})")
+                    return
+            elif tcp.flags & TcpFlags.ACK:
+                stream.acked(tcp.ack)
+                self._done(tid, f"tcp socket {ip.dst}:{tcp.dport} (ACK)")
+                return
         client = self.clients.get(("tcp", ip.dst, tcp.dport, ip.src, tcp.sport))
         if client is not None:
             if tcp.flags & TcpFlags.RST:

@@ -119,6 +119,14 @@ def compile_nc(cmd: Command, ns: str | None, argv: tuple[str, ...]) -> Compiled:
         def probe(run: ToolRun) -> ProbeResult:
             return udp_send(run.world, run.ns(ns).name, dst, dport, data, sport=sport, src=src, timeout=wait)
     else:
+        from simnet.tools.sized import SIZE_LIMIT, piped_size
+
+        size = piped_size(cmd.pipe_from) if cmd.stdin is None else len(cmd.stdin.encode()) or None
+        if isinstance(size, int) and size > SIZE_LIMIT:
+            raise script_error(cmd, f"nc: simnet sends at most {SIZE_LIMIT} bytes in a sized transfer")
+        nbytes = size if isinstance(size, int) and "z" not in flags else None
+
         def probe(run: ToolRun) -> ProbeResult:
-            return tcp_connect(run.world, run.ns(ns).name, dst, dport, sport=sport, src=src, timeout=wait)
+            return tcp_connect(run.world, run.ns(ns).name, dst, dport, sport=sport, src=src, timeout=wait,
+                               size=nbytes)
     return Compiled(probe, StepKind.PROBE)

@@ -171,6 +171,7 @@ def _helper_tcp(a: dict[str, Any]) -> dict[str, Any]:
             return {"outcome": "refused", "icmp": None, "errno": "ECONNREFUSED"}
         return {"outcome": "error", "icmp": None, "errno": _errname(e.errno)}
     http_code = 0
+    transfer = None
     try:
         if a.get("http"):
             s.sendall(f"GET {a['path']} HTTP/1.0\r\nHost: {a['host']}\r\n\r\n".encode())
@@ -185,6 +186,8 @@ def _helper_tcp(a: dict[str, Any]) -> dict[str, Any]:
             status = answer.split(b"\r\n", 1)[0].split()
             if len(status) >= 2 and status[0].startswith(b"HTTP/") and status[1].isdigit():
                 http_code = int(status[1])
+        elif a.get("size"):
+            transfer = _send_sized(s, a)
         elif a.get("data"):
             s.sendall(a["data"].encode())
     except OSError:
@@ -193,7 +196,46 @@ def _helper_tcp(a: dict[str, Any]) -> dict[str, Any]:
     # (SYN, SYN-ACK, ACK, RST) and the conntrack state (CLOSE) do not depend on timing
     s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
     s.close()
-    return {"outcome": "connected", "icmp": None, "errno": None, "http_code": http_code}
+    return {"outcome": "connected", "icmp": None, "errno": None, "http_code": http_code, "transfer": transfer}
+
+
+def _logged_bytes(a: dict[str, Any]) -> int:
+    """The bytes listeners took in since the probe began (their ``tcp-data`` log lines)."""
+    total = 0
+    for log, start in a.get("marks", {}).items():
+        try:
+            with open(log) as f:
+                f.seek(start)
+                for line in f.read().splitlines():
+                    entry = json.loads(line) if line.strip() else {}
+                    if entry.get("proto") == "tcp-data":
+                        total = max(total, entry["bytes"])
+        except (FileNotFoundError, json.JSONDecodeError):
+            continue
+    return total
+
+
+def _send_sized(s: socket.socket, a: dict[str, Any]) -> dict[str, Any]:
+    """``head -c N /dev/zero | nc``: N zero bytes, then wait (nc's -w) until the listener has them
+    all; the segment size (TCP_MAXSEG) at the start and at the end."""
+    size = a["size"]
+    deadline = time.monotonic() + a["timeout"] - TOOL_EXIT_MARGIN
+    first = s.getsockopt(socket.IPPROTO_TCP, socket.TCP_MAXSEG)
+    s.setblocking(False)
+    sent = 0
+    while time.monotonic() < deadline:
+        if sent < size:
+            try:
+                sent += s.send(bytes(min(size - sent, 1 << 20)))
+            except (BlockingIOError, InterruptedError):
+                pass
+        if _logged_bytes(a) >= size:
+            break
+        time.sleep(0.01)
+    received = _logged_bytes(a)
+    last = s.getsockopt(socket.IPPROTO_TCP, socket.TCP_MAXSEG)
+    return {"size": size, "received": received, "complete": received >= size, "stalled": received < size,
+            "mss": first, "last_mss": last}
 
 
 def _helper_udp(a: dict[str, Any]) -> dict[str, Any]:
@@ -252,8 +294,10 @@ def _helper_listen(a: dict[str, Any]) -> None:
                     conn.recv(4096)
                     conn.sendall(b"HTTP/1.0 200 OK\r\nContent-Length: 0\r\n\r\n")
                 else:
-                    while conn.recv(4096):
-                        pass
+                    total = 0
+                    while chunk := conn.recv(65536):
+                        total += len(chunk)  # a sized transfer's progress (probes read it)
+                        _log_line(f, {"proto": "tcp-data", "ns": a["ns"], "src": src, "sport": sport, "bytes": total})
             except OSError:
                 pass
             conn.close()

@@ -351,6 +351,8 @@ class _Run:
             "errno": res.get("errno"), "received": received, "expect": None,
             "counters": _counter_delta(before, after), "conntrack": self.conntrack(), "trace": [],
         }
+        if res.get("transfer") is not None:
+            probe["transfer"] = res["transfer"]
         if args.get("write_out") is not None:  # curl -w: the calling side prints it (run.py)
             probe["curl"] = {"write_out": args["write_out"], "http_code": res.get("http_code", 0)}
         self.probes.append(probe)
