@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from ipaddress import IPv4Address
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Callable
 
 from simnet.addresses import IPProto
 from simnet.packet import Icmp, IcmpType, IPv4, Packet, Tcp, TcpFlags, Udp, UnreachCode
@@ -312,7 +312,8 @@ def _path_mtu(ns: "NetNamespace", dst: IPv4Address, src: IPv4Address | None, oif
 
 
 def tcp_connect(world: "World", netns: str, dst: IPv4Address | str, dport: int, *, sport: int | None = None,
-                src: IPv4Address | None = None, timeout: float = 1.0, size: int | None = None) -> ProbeResult:
+                src: IPv4Address | None = None, timeout: float = 1.0, size: int | None = None,
+                response: "Callable[[Seen], int | None] | None" = None) -> ProbeResult:
     """``nc -z -w TIMEOUT [-s SRC] [-p SPORT] DST PORT``: a three-way handshake, then an abort (RST).
 
     SYN retransmissions follow tcp_retransmit_timer: the initial RTO (1 s) is kept for the first
@@ -321,7 +322,8 @@ def tcp_connect(world: "World", netns: str, dst: IPv4Address | str, dport: int, 
 
     ``size``: once connected, send that many bytes (``head -c N /dev/zero | nc``) as
     :class:`simnet.tcp_stream.Stream` does, until the peer has them all or the timeout; the
-    result's ``transfer`` says how many arrived.
+    result's ``transfer`` says how many arrived. ``response``: given what the server accepted,
+    the bytes it answers (an HTTP response, None: nothing), sent back the same way.
     """
     from simnet.datapath import SendError, route_output, send_ip
 
@@ -382,13 +384,16 @@ def tcp_connect(world: "World", netns: str, dst: IPv4Address | str, dport: int, 
         # set as tcp_send_active_reset does (a --tcp-flags SYN,ACK ACK rule sees it; checked on 6.18)
         world.run(until=world.now)
         synack = next(p.l4 for _, p in sock.replies if isinstance(p.l4, Tcp) and p.l4.flags & TcpFlags.SYN)
-        if size is not None:
-            transfer = _transfer(world, ns, sock, synack, before, size, max(deadline, world.now + _bounded(timeout)))
+        if size is not None or response is not None:
+            transfer = _transfer(world, ns, sock, synack, before, size, max(deadline, world.now + _bounded(timeout)),
+                                 response)
         rst = Packet(ip=IPv4(src=saddr, dst=dst, proto=IPProto.TCP),
                      l4=Tcp(sport=lport, dport=dport, flags=TcpFlags.RST | TcpFlags.ACK, seq=sock.isn + 1,
                             ack=synack.seq + 1, options=sock.options))
-        if transfer is not None:
+        if transfer is not None and transfer.sender is ns:
             rst = rst.with_l4(seq=(sock.isn + 1 + transfer.snd_nxt) & 0xFFFFFFFF)
+        elif transfer is not None:
+            rst = rst.with_l4(ack=(synack.seq + 1 + transfer.rcv_nxt) & 0xFFFFFFFF)
         tid = world.tracer.new(rst, ns.name)
         world.tracer.step(tid, Sent(netns=ns.name, packet=rst, by="tcp close (abort)"))
         send_ip(ns, rst, tid)
@@ -410,26 +415,39 @@ def tcp_connect(world: "World", netns: str, dst: IPv4Address | str, dport: int, 
     return ProbeResult(outcome="timeout", traces=traces, **base)  # type: ignore[arg-type]
 
 
-def _transfer(world: "World", ns: "NetNamespace", sock: ClientSocket, synack: Tcp, before: int, size: int,
-              deadline: float) -> "Stream":
-    """Send ``size`` bytes on the connection ``sock`` just established, until all are acknowledged
-    or ``deadline``; the stream, stopped."""
+def _transfer(world: "World", ns: "NetNamespace", sock: ClientSocket, synack: Tcp, before: int, size: int | None,
+              deadline: float, response: "Callable[[Seen], int | None] | None" = None) -> "Stream | None":
+    """Send ``size`` bytes on the connection ``sock`` just established (or, with ``response``,
+    have the server send its answer back), until all are acknowledged or ``deadline``; the
+    stream, stopped (None when the server answers nothing)."""
     from simnet.tcp_stream import Stream
 
     seen = next((s for s in _seen_since(world, before) if s.dport is not None), None)
-    receiver = world.netns(seen.ns) if seen is not None else ns
-    view = (seen.dst, seen.dport, seen.src, seen.sport) if seen is not None and seen.dport is not None \
-        and seen.sport is not None else None
-    stream = Stream(sender=ns, receiver=receiver, saddr=sock.laddr, sport=sock.lport, daddr=sock.raddr,
-                    dport=sock.rport, snd_isn=sock.isn, rcv_isn=synack.seq, size=size,
-                    peer_mss=synack.options.mss, timestamps=synack.options.timestamps, view=view)
+    if seen is None or seen.dport is None or seen.sport is None:
+        return None
+    peer = world.netns(seen.ns)
+    view = (seen.dst, seen.dport, seen.src, seen.sport)
+    if response is None:
+        assert size is not None
+        stream = Stream(sender=ns, receiver=peer, saddr=sock.laddr, sport=sock.lport, daddr=sock.raddr,
+                        dport=sock.rport, snd_isn=sock.isn, rcv_isn=synack.seq, size=size,
+                        peer_mss=synack.options.mss, timestamps=synack.options.timestamps, view=view)
+    else:
+        size = response(seen)
+        if size is None:
+            return None
+        syn = peer.sockets.accepted_syn.get(view)
+        stream = Stream(sender=peer, receiver=ns, saddr=seen.dst, sport=seen.dport, daddr=seen.src,
+                        dport=seen.sport, snd_isn=synack.seq, rcv_isn=sock.isn, size=size,
+                        peer_mss=syn.mss if syn is not None else None, timestamps=synack.options.timestamps,
+                        view=(sock.laddr, sock.lport, sock.raddr, sock.rport))
     stream.start()
-    while world.pending() and stream.snd_una < size:
+    while world.pending() and stream.snd_una < stream.size:
         nxt = world._queue[0][0]
         if nxt >= deadline:
             break
         world.run(until=nxt)
-    if stream.snd_una < size:
+    if stream.snd_una < stream.size:
         world.run(until=deadline - 1e-9)
     stream.stop()
     return stream
@@ -500,7 +518,8 @@ def udp_connect(world: "World", netns: str, dst: IPv4Address | str, dport: int, 
     return ProbeResult(outcome="lost", **base)  # type: ignore[arg-type]
 
 
-def curl_write_out(fmt: str, *, outcome: str, dst: IPv4Address | str, dport: int, http_code: int) -> str:
+def curl_write_out(fmt: str, *, outcome: str, dst: IPv4Address | str, dport: int, http_code: int,
+                   complete: bool = True) -> str:
     """What ``curl -w FMT`` prints after a probe (curl 7.88): ``%{var}``, ``%%``, ``\\n``, ``\\t``, ``\\r``.
 
     ``http_code`` is the status the server answered (0: none); the variables are those the
@@ -515,7 +534,8 @@ def curl_write_out(fmt: str, *, outcome: str, dst: IPv4Address | str, dport: int
     '000||7'
     """
     connected = outcome == "connected"
-    exitcode = (0 if http_code else 28) if connected else 28 if outcome == "timeout" else 7
+    # a response that stalled: curl gives up at --max-time (28, "Operation timed out after ...")
+    exitcode = (0 if http_code and complete else 28) if connected else 28 if outcome == "timeout" else 7
     values = {"http_code": f"{http_code:03d}", "response_code": f"{http_code:03d}",
               "remote_ip": str(dst) if connected else "", "remote_port": str(dport) if connected else "0",
               "exitcode": str(exitcode), "num_connects": "1" if connected else "0"}

@@ -82,6 +82,8 @@ class Listener:
     seen: list[Seen] = field(default_factory=list)
     open: bool = True
     job: int = 0
+    directory: str | None = None
+    """``python3 -m http.server``: the directory it serves (a curl of a file there gets its bytes)."""
     encap_rcv: "Callable[[Skb, int], None] | None" = None
     """A tunnel's socket (VXLAN): its datagrams go to this handler, not to an application."""
 
@@ -157,6 +159,8 @@ class SocketTable:
         """Accepted connections, by (local address, local port, remote address, remote port)."""
         self.requests: dict[tuple[IPv4Address, int, IPv4Address, int], RequestSock] = {}
         """Half-open connections (SYN received, SYN-ACK sent), by the same key."""
+        self.accepted_syn: dict[tuple[IPv4Address, int, IPv4Address, int], TcpOptions] = {}
+        """The SYN options of each accepted connection (its MSS decides the segments sent back)."""
         self.streams: dict[tuple[IPv4Address, int, IPv4Address, int], "Stream"] = {}
         """Sized transfers this namespace sends or receives (:mod:`simnet.tcp_stream`), by its own
         (local address, local port, remote address, remote port)."""
@@ -457,6 +461,7 @@ class SocketTable:
         conn = req.listener
         conn.seen.append(Seen(self.ns.name, req.raddr, req.rport, req.laddr, req.lport, self.next_seen()))
         self.server_conns[key] = conn
+        self.accepted_syn[key] = req.syn_options  # the MSS the client offered, as it arrived
         if not conn.keep:
             conn.open = False
         self._done(tid, f"tcp {conn.addr or '0.0.0.0'}:{conn.port} (accepted {req.raddr}:{req.rport})")

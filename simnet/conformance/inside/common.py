@@ -381,16 +381,18 @@ def _parse_probe(cmd: Any, ns: str | None, inner: tuple[str, ...]) -> dict[str, 
 def _parse_listener(cmd: Any, inner: tuple[str, ...]) -> dict[str, Any]:
     if inner[0] == "python3":
         args = list(inner[3:])
-        port, bind = 8000, "0.0.0.0"
+        port, bind, directory = 8000, "0.0.0.0", None
         while args:
             a = args.pop(0)
             if a in ("--bind", "-b") and args:
                 bind = args.pop(0)
+            elif a in ("--directory", "-d") and args:
+                directory = args.pop(0)
             elif a.isdigit():
                 port = _port(cmd, a)
             else:
                 raise _script_error(cmd, f"unsupported http.server argument {a!r}")
-        return {"proto": "tcp", "addr": bind, "port": port, "keep": True, "http": True}
+        return {"proto": "tcp", "addr": bind, "port": port, "keep": True, "http": True, "directory": directory}
     opts, pos = _opts(cmd, inner[1:], "spwq", "lukvnNd4")
     port = opts.get("p") or (pos.pop() if pos else None)
     if port is None or pos:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import errno as _errno
 import json
 import os
+import re
 import select
 import signal
 import socket
@@ -178,11 +179,23 @@ def _helper_tcp(a: dict[str, Any]) -> dict[str, Any]:
             s.shutdown(socket.SHUT_WR)
             s.settimeout(a["timeout"])
             answer = b""
-            while True:
-                chunk = s.recv(4096)
-                if not chunk:
-                    break
-                answer += chunk[:64] if len(answer) < 64 else b""
+            total = 0
+            try:
+                while True:
+                    chunk = s.recv(65536)
+                    if not chunk:
+                        break
+                    total += len(chunk)
+                    answer += chunk[:4096] if len(answer) < 4096 else b""
+            except OSError:
+                pass  # curl -m: a response that stalled
+            head, sep, _ = answer.partition(b"\r\n\r\n")
+            length = re.search(rb"(?im)^content-length:\s*(\d+)", head)
+            if a.get("served") is not None:
+                size = a["served"]
+                body = total - len(head) - len(sep) if sep and length else 0
+                transfer = {"size": size, "received": min(body, size), "complete": body >= size,
+                            "stalled": body < size, "mss": None, "last_mss": None}
             status = answer.split(b"\r\n", 1)[0].split()
             if len(status) >= 2 and status[0].startswith(b"HTTP/") and status[1].isdigit():
                 http_code = int(status[1])
@@ -291,8 +304,18 @@ def _helper_listen(a: dict[str, Any]) -> None:
             conn.settimeout(1.0)
             try:
                 if a.get("http"):
-                    conn.recv(4096)
-                    conn.sendall(b"HTTP/1.0 200 OK\r\nContent-Length: 0\r\n\r\n")
+                    request = conn.recv(4096).split(b" ")
+                    path = request[1].decode().split("?")[0].lstrip("/") if len(request) > 1 else ""
+                    file = os.path.join(a["directory"], path) if a.get("directory") else None
+                    if file is not None and os.path.isfile(file):
+                        # as http.server sends a file: a header, then the bytes (their size matters)
+                        with open(file, "rb") as fh:
+                            body = fh.read()
+                        conn.settimeout(30.0)
+                        conn.sendall(b"HTTP/1.0 200 OK\r\nContent-type: application/octet-stream\r\n"
+                                     b"Content-Length: %d\r\n\r\n" % len(body) + body)
+                    else:
+                        conn.sendall(b"HTTP/1.0 200 OK\r\nContent-Length: 0\r\n\r\n")
                 else:
                     total = 0
                     while chunk := conn.recv(65536):
