@@ -37,6 +37,8 @@ __all__ = ["IMAGES", "Container", "DockerDaemon", "DockerError", "Endpoint", "Ne
            "serves_http"]
 
 BRIDGE_OPT = "com.docker.network.bridge."
+DRIVER_MTU = "com.docker.network.driver.mtu"
+"""netlabel.DriverMTU: the MTU of a bridge network's devices (``-o`` or dockerd's ``--mtu``)."""
 
 
 class DockerError(SimnetError):
@@ -70,6 +72,20 @@ def _check_advertise_options(options: dict[str, str]) -> None:
             raise DockerError(f"{key} must be in the range {lo} to {hi}")
 
 
+def network_mtu(options: dict[str, str]) -> int:
+    """com.docker.network.driver.mtu as the bridge driver reads it (strconv.Atoi, then Validate:
+    no negative MTU), with its words; 0 when not given."""
+    text = options.get(DRIVER_MTU)
+    if text is None:
+        return 0
+    if not re.fullmatch(r"[+-]?[0-9]+", text):
+        raise DockerError(f'failed to parse {DRIVER_MTU} value: {text} (strconv.Atoi: parsing "{text}": '
+                          "invalid syntax)")
+    if int(text) < 0:
+        raise DockerError(f"invalid MTU number: {int(text)}")
+    return int(text)
+
+
 def _port_list(text: str) -> list[int]:
     """``ip_local_reserved_ports``: ``8080,9000-9002``."""
     out: list[int] = []
@@ -93,7 +109,8 @@ class DockerDaemon:
                  ip_forward: bool = True, icc: bool = True, ip_masq: bool = True, userland_proxy: bool = True,
                  bip: str | None = None, bridge: str = "docker0", live_restore: bool = False,
                  ip_forward_no_drop: bool = False, allow_direct_routing: bool = False,
-                 default_network_opts: dict[str, str] | None = None, env: dict[str, str] | None = None) -> None:
+                 default_network_opts: dict[str, str] | None = None, env: dict[str, str] | None = None,
+                 mtu: int = 0) -> None:
         if era not in ERAS:
             raise DockerError(f"unknown era {era!r}: choose one of {', '.join(ERAS)}")
         self.world = world
@@ -114,6 +131,8 @@ class DockerDaemon:
         self.allow_direct_routing = allow_direct_routing
         """``--allow-direct-routing`` (28.2+): no raw-table DROP for direct access to containers."""
         self.default_network_opts = dict(default_network_opts or {})
+        self.mtu = mtu
+        """``--mtu``: the default bridge network's com.docker.network.driver.mtu (0: the devices' own)."""
         """``--default-network-opt bridge=K=V``: driver options of networks created without them."""
         self.env = dict(env or {})
         """The daemon's environment (``DOCKER_INSECURE_NO_IPTABLES_RAW=1``: no raw-table rules, 28.1+)."""
@@ -210,7 +229,8 @@ class DockerDaemon:
                 gw = next(subnet.hosts())
             self._create("bridge", bridge=self.default_bridge, subnet=subnet, gateway=gw, internal=False,
                          options={BRIDGE_OPT + "enable_icc": str(self.icc).lower(),
-                                  BRIDGE_OPT + "enable_ip_masquerade": str(self.ip_masq).lower()},
+                                  BRIDGE_OPT + "enable_ip_masquerade": str(self.ip_masq).lower(),
+                                  **({DRIVER_MTU: str(self.mtu)} if self.mtu else {})},
                          net_id=stale.id if stale is not None and self.era == "1.9" else self._hex(64))
 
     def network_create(self, name: str, *, subnet: str | None = None, internal: bool = False,
@@ -244,6 +264,7 @@ class DockerDaemon:
 
     def _create(self, name: str, *, bridge: str, subnet: IPv4Network, gateway: IPv4Address | None, internal: bool,
                 options: dict[str, str], net_id: str) -> Network:
+        mtu = network_mtu(options)
         host_ipv4 = options.get("com.docker.network.host_ipv4")
         icc = options.get(BRIDGE_OPT + "enable_icc", "true") == "true"
         mode = options.get(BRIDGE_OPT + "gateway_mode_ipv4", "nat") if self.era != "1.9" else "nat"
@@ -288,6 +309,11 @@ class DockerDaemon:
         wants_brnf = not icc or (self.era != "1.9" and not self.userland_proxy)
         if wants_brnf and (self.era != "1.9" or self.host.sysctls.get_int("net.ipv4.ip_forward") == 1):
             self._sysctl("net.bridge.bridge-nf-call-iptables", 1)
+        if mtu and self.era != "1.9":
+            # setupMTU (bridge driver, 23+): the bridge itself gets the MTU; 1.9 left the bridge
+            # to follow its ports, whose veths carry it
+            self.host.set_mtu(bridge, mtu)
+            self._cmd(h, f"ip link set {bridge} mtu {mtu}")
         self.host.set_up(bridge, True)  # setupDeviceUp
         self._cmd(h, f"ip link set {bridge} up")
         self.networks[name] = net
@@ -712,6 +738,11 @@ class DockerDaemon:
         cns.set_name(tmp, ifname)
         self._cmd(h, f"ip link add {veth} type veth peer name {ifname} netns {ns_name}")
         self._cmd(ns_name, f"ip -n {ns_name} link set {ifname} address {lladdr}")
+        if mtu := network_mtu(net.options):  # createEndpoint: both ends of the pair
+            self.host.set_mtu(veth, mtu)
+            cns.set_mtu(ifname, mtu)
+            self._cmd(h, f"ip link set {veth} mtu {mtu}")
+            self._cmd(ns_name, f"ip -n {ns_name} link set {ifname} mtu {mtu}")
         self.host.set_master(veth, net.bridge)
         self._cmd(h, f"ip link set {veth} master {net.bridge}")
         if not self.userland_proxy:
