@@ -8,7 +8,10 @@ lowers the path MTU, tcp_sync_mss, and tcp_simple_retransmit resends at once wha
 fits), tcp_input.c (the receiver takes in-order data and ACKs it; out of order it repeats its
 ACK). Not modelled: congestion and receive windows (everything is sent at once), SACK, GSO
 (iptables on the kernel sees TSO super-segments on veth, so per-packet counters of a bulk
-transfer are not comparable), FIN.
+transfer are not comparable), FIN. GSO only as far as it changes an outcome: the segments of
+a burst carry :attr:`simnet.packet.Packet.gso`, which lets them past a bridge port's or veth
+peer's smaller MTU as the kernel lets a GSO skb pass (a single segment, a retransmission, is
+checked and dropped; a router checks every segment either way).
 
 What a transfer tells is whether the bytes arrived: a path whose MTU is smaller than the
 segments, whose router's fragmentation-needed never reaches the sender, stalls (an MTU black
@@ -129,16 +132,17 @@ class Stream:
         """tcp_write_xmit: send from ``snd_nxt`` (at most ``limit`` segments), then arm the timer."""
         mss = self.mss()
         sent = 0
+        burst = limit is None and self.size - self.snd_nxt > mss  # more than one segment: one GSO skb
         while self.snd_nxt < self.size and (limit is None or sent < limit):
             n = min(mss, self.size - self.snd_nxt)
-            self._segment(self.snd_nxt, n)
+            self._segment(self.snd_nxt, n, gso=burst)
             self.snd_nxt += n
             sent += 1
         if sent:
             self.mss_used.append(mss)
             self._arm()
 
-    def _segment(self, offset: int, n: int) -> None:
+    def _segment(self, offset: int, n: int, *, gso: bool = False) -> None:
         from simnet.datapath import send_ip
         from simnet.pmtu import PmtuDisc
 
@@ -147,7 +151,7 @@ class Stream:
         pkt = Packet(ip=IPv4(src=self.saddr, dst=self.daddr, proto=IPProto.TCP),
                      l4=Tcp(sport=self.sport, dport=self.dport, flags=TcpFlags.ACK | TcpFlags.PSH,
                             seq=(self.snd_isn + 1 + offset) & 0xFFFFFFFF, ack=(self.rcv_isn + 1) & 0xFFFFFFFF,
-                            options=opts), payload=bytes(n))
+                            options=opts), payload=bytes(n), gso=gso)
         tid = world.tracer.new(pkt, self.sender.name)
         world.tracer.step(tid, Sent(netns=self.sender.name, packet=pkt, by=f"tcp send ({n} of {self.size} bytes)"))
         send_ip(self.sender, pkt, tid, pmtudisc=PmtuDisc.WANT)

@@ -312,8 +312,13 @@ def _helper_listen(a: dict[str, Any]) -> None:
                         with open(file, "rb") as fh:
                             body = fh.read()
                         conn.settimeout(30.0)
-                        conn.sendall(b"HTTP/1.0 200 OK\r\nContent-type: application/octet-stream\r\n"
-                                     b"Content-Length: %d\r\n\r\n" % len(body) + body)
+                        # the header Python 3.11's http.server sends, field for field (its size matters)
+                        from email.utils import formatdate
+
+                        date = formatdate(usegmt=True).encode()
+                        conn.sendall(b"HTTP/1.0 200 OK\r\nServer: SimpleHTTP/0.6 Python/3.11.7\r\nDate: " + date +
+                                     b"\r\nContent-type: application/octet-stream\r\nContent-Length: %d\r\n"
+                                     b"Last-Modified: " % len(body) + date + b"\r\n\r\n" + body)
                     else:
                         conn.sendall(b"HTTP/1.0 200 OK\r\nContent-Length: 0\r\n\r\n")
                 else:
