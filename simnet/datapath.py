@@ -364,10 +364,10 @@ def send_ip(ns: "NetNamespace", packet: Packet, tid: int, *, oif: str | None = N
     skb = Skb(packet=packet, mark=mark)
     if ct is not None:
         skb = skb.evolve(ct=ct.conn, ctinfo=ct.info)
-    err = ip_local_out(ns, skb, route, tid)
-    if err is None and ns.world.xmit_dropped == tid:
+    failed = ip_local_out(ns, skb, route, tid)
+    if failed is None and ns.world.xmit_dropped == tid:
         return "ENOBUFS"  # the driver refused it while sendmsg was still on the stack
-    return err
+    return failed
 
 
 def icmp_send(ns: "NetNamespace", skb: Skb, type_: int, code: int, tid: int, *, reason: str,

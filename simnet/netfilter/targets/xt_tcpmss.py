@@ -100,7 +100,7 @@ class Tcpmss(_Base):
         one of at most 536 to a segment without it and without data. None: drop."""
         pkt = skb.packet
         tcp = pkt.l4
-        if not isinstance(tcp, Tcp) or pkt.ip is None or getattr(pkt.ip, "frag_offset", 0):
+        if not isinstance(tcp, Tcp) or pkt.ip is None or pkt.ip.frag_off:
             return skb
         new = self.new_mss(skb, ctx)
         if new is None:
