@@ -40,6 +40,7 @@ class MacAddress:
 
     __slots__ = ("_mac",)
     BROADCAST: "MacAddress"
+    ZERO: "MacAddress"
 
     def __init__(self, address: "str | int | MacAddress") -> None:
         if isinstance(address, MacAddress):
@@ -92,4 +93,4 @@ class MacAddress:
 
 
 MacAddress.BROADCAST = MacAddress(0xFFFFFFFFFFFF)
-MacAddress.ZERO = MacAddress(0)  # type: ignore[attr-defined]
+MacAddress.ZERO = MacAddress(0)

@@ -83,7 +83,8 @@ class Fdb:
 def br_handle_frame(ns: "NetNamespace", port: Device, packet: Packet, tid: int) -> None:
     """A frame entered a bridge port (br_handle_frame_finish, with br_netfilter)."""
     tracer = ns.world.tracer
-    br = ns.devices[port.master]  # type: ignore[index]
+    assert port.master is not None  # only a bridge port's frames come here
+    br = ns.devices[port.master]
     fdb = ns.fdbs[br.ifname]
     if not br.admin_up:
         tracer.step(tid, BridgeDecision(netns=ns.name, bridge=br.ifname, in_port=port.ifname,

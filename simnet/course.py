@@ -20,6 +20,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from importlib import resources
+from typing import TYPE_CHECKING, Protocol
+
+if TYPE_CHECKING:
+    from simnet.script.expect import Expectation
+    from simnet.script.interpreter import ProbeRecord
 
 __all__ = ["Goal", "Result", "check", "exercise", "exercises", "show"]
 
@@ -39,6 +44,12 @@ def exercise(name: str) -> str:
         raise KeyError(f"no exercise {name!r}; there are: {', '.join(exercises())}")
     return path.read_text()
 
+
+
+class _Printer(Protocol):
+    """IPython's pretty printer, as ``_repr_pretty_`` uses it."""
+
+    def text(self, text: str) -> None: ...
 
 @dataclass(frozen=True, slots=True)
 class Goal:
@@ -77,8 +88,8 @@ class Result:
                     lines.append(f"       hint: {g.hint}")
         return "\n".join(lines)
 
-    def _repr_pretty_(self, p: object, cycle: bool) -> None:
-        p.text(str(self))  # type: ignore[attr-defined]
+    def _repr_pretty_(self, p: _Printer, cycle: bool) -> None:
+        p.text(str(self))
 
 
 def check(name: str, commands: str) -> Result:
@@ -111,9 +122,9 @@ def check(name: str, commands: str) -> Result:
     return Result(name, tuple(goals))
 
 
-def _wanted(expect: object) -> str:
-    data = expect.to_json()  # type: ignore[attr-defined]
-    out = data["outcome"]
+def _wanted(expect: Expectation) -> str:
+    data = expect.to_json()
+    out = str(data["outcome"])
     if data.get("errno"):
         out += f" {data['errno']}"
     source = data.get("from") or data.get("source")  # the report's word for it changed from source to from
@@ -124,17 +135,17 @@ def _wanted(expect: object) -> str:
     return out
 
 
-def _got(p: object) -> str:
-    r = p.result  # type: ignore[attr-defined]
+def _got(p: ProbeRecord) -> str:
+    r = p.result
     out = r.outcome + (f" {r.errno}" if r.errno else "")
     if r.received is not None:
         out += f" from {r.received.src}"
     return out
 
 
-def _why(p: object) -> str:
+def _why(p: ProbeRecord) -> str:
     """The hint when the outcome was right but a detail was not (the receiver, or the rule hit)."""
-    r = p.result  # type: ignore[attr-defined]
+    r = p.result
     hits = [f"{h.table}/{h.chain}#{h.index}" for t in r.traces for h in t.rule_hits()]
     seen = f"the receiver saw {r.received.src}" if r.received is not None else "nothing was received"
     return f"the outcome was {r.outcome} and {seen}; rules hit: {', '.join(dict.fromkeys(hits)) or 'none'}."

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from ipaddress import IPv4Address
 from typing import TYPE_CHECKING, Any, Iterable
 
+from simnet.netfilter.ruleset import Table
 from simnet.trace import (
     Delivered,
     Disposition,
@@ -155,9 +156,10 @@ def explain_probe(result: "ProbeResult", *, world: "World | None" = None, line: 
     originals = [t for t in result.traces if t.caused_by is None and t.origin == result.netns
                  and _is_probe_packet(t, result)]
     path = _journey(result, originals, world)
-    base = dict(line=line, probe=probe, outcome=result.outcome, elsewhere=elsewhere, path=path, ok=result.ok)
+    base: dict[str, Any] = dict(line=line, probe=probe, outcome=result.outcome, elsewhere=elsewhere, path=path,
+                                ok=result.ok)
     if result.ok:
-        return Diagnosis(netns=_delivered_in(originals), kind="reached", reason="", **base)  # type: ignore[arg-type]
+        return Diagnosis(netns=_delivered_in(originals), kind="reached", reason="", **base)
     return _why(result, originals, base)
 
 
@@ -169,12 +171,12 @@ def _why(result: "ProbeResult", originals: list[Trace], base: dict[str, Any]) ->
         return Diagnosis(netns=str(result.dst), kind="refused",
                          reason=f"{result.dst} answered with a TCP RST: nothing listens on port {result.dport}"
                                 + (f" there (the RST came from netns {rst.origin})." if rst else "."),
-                         **base)  # type: ignore[arg-type]
+                         **base)
     for t in originals:
         d = _stop(t, traces)
         if d is not None:
             kind, netns, reason, rule = d
-            return Diagnosis(netns=netns, kind=kind, reason=reason, rule=rule, **base)  # type: ignore[arg-type]
+            return Diagnosis(netns=netns, kind=kind, reason=reason, rule=rule, **base)
     # every request reached its goal: look at what came back
     for t in originals:
         for answer in (a for a in result.traces if a.caused_by == t.id):
@@ -185,13 +187,13 @@ def _why(result: "ProbeResult", originals: list[Trace], base: dict[str, Any]) ->
                 kind, netns, reason, rule = d
                 reason = (f"The request reached {answer.origin}, but its answer ({answer.packet}) was lost on the "
                           f"way back: {reason[0].lower() + reason[1:]}")
-                return Diagnosis(netns=netns, kind="reply-lost", reason=reason, rule=rule, **base)  # type: ignore[arg-type]
+                return Diagnosis(netns=netns, kind="reply-lost", reason=reason, rule=rule, **base)
     if result.errno and not result.traces:
         return Diagnosis(netns=result.netns, kind="unknown", reason=f"the sender got {result.errno}.",
-                         **base)  # type: ignore[arg-type]
+                         **base)
     return Diagnosis(netns=None, kind="unknown",
                      reason="No packet of it was dropped, yet the probe saw no answer in time; see the trace.",
-                     **base)  # type: ignore[arg-type]
+                     **base)
 
 
 def _delivered_in(originals: list[Trace]) -> str | None:
@@ -315,9 +317,11 @@ def _is_local(world: "World | None", ns: str, addr: str) -> bool:
 
 def _input_guard(world: "World | None", ns: str) -> str | None:
     """The DROP/REJECT rules (or policy) of ns's filter INPUT, as the run left them."""
+    if world is None:
+        return None
     try:
-        chain = world.namespaces[ns].ruleset.tables["filter"].chains["INPUT"]  # type: ignore[union-attr,index]
-    except (AttributeError, KeyError):
+        chain = world.namespaces[ns].ruleset.tables[Table.FILTER].chains["INPUT"]
+    except KeyError:
         return None
     for i, e in enumerate(chain.entries, 1):
         words = str(e.rule).split()

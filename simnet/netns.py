@@ -10,7 +10,7 @@ from __future__ import annotations
 import errno
 from dataclasses import replace
 from ipaddress import IPv4Address, IPv4Interface, IPv4Network
-from typing import TYPE_CHECKING, Iterator
+from typing import TYPE_CHECKING, Iterator, TypeVar
 
 from simnet.addresses import MacAddress
 from simnet.arp import NeighbourTable
@@ -24,15 +24,17 @@ from simnet.sysctl import Sysctls
 
 if TYPE_CHECKING:
     from simnet.netfilter.conntrack_table import ConntrackTable
+    from simnet.netfilter.ipset import IpSet
     from simnet.netfilter.rule import Rule
     from simnet.netfilter.ruleset import Ruleset
     from simnet.socket import SocketTable
     from simnet.world import World
 
 LOOPBACK_NET = IPv4Interface("127.0.0.1/8")
+_V = TypeVar("_V", IPv4Address, IPv4Interface, IPv4Network)
 
 
-def _typed(value: object, kind: type, what: str, example: str, method: str) -> object:
+def _typed(value: object, kind: type[_V], what: str, example: str, method: str) -> _V:
     """``value`` as ``kind``: converted from a str as ``ipaddress`` users expect, else a TypeError at once."""
     if isinstance(value, kind):
         return value
@@ -46,12 +48,11 @@ def _typed(value: object, kind: type, what: str, example: str, method: str) -> o
 
 
 def _iface(value: object, method: str) -> IPv4Interface:
-    iface = _typed(value, IPv4Interface, "an IPv4 address with its prefix", "10.0.0.1/24", method)
-    return iface  # type: ignore[return-value]
+    return _typed(value, IPv4Interface, "an IPv4 address with its prefix", "10.0.0.1/24", method)
 
 
 def _addr(value: object, method: str) -> IPv4Address:
-    return _typed(value, IPv4Address, "an IPv4 address", "10.0.0.1", method)  # type: ignore[return-value]
+    return _typed(value, IPv4Address, "an IPv4 address", "10.0.0.1", method)
 
 
 def _opt_addr(value: object, method: str) -> IPv4Address | None:
@@ -61,7 +62,7 @@ def _opt_addr(value: object, method: str) -> IPv4Address | None:
 def _net(value: object, method: str) -> IPv4Network:
     if value == "default":
         return IPv4Network("0.0.0.0/0")
-    return _typed(value, IPv4Network, "an IPv4 network", "10.0.1.0/24", method)  # type: ignore[return-value]
+    return _typed(value, IPv4Network, "an IPv4 network", "10.0.1.0/24", method)
 
 
 def _mac(value: object, method: str) -> MacAddress:
@@ -102,7 +103,7 @@ class NetNamespace:
         self.ruleset: Ruleset = Ruleset()
         self.conntrack: ConntrackTable = ConntrackTable(self)
         self.sockets: SocketTable = SocketTable(self)
-        self.ipsets: dict[str, object] = {}
+        self.ipsets: dict[str, IpSet] = {}
         self.match_state: dict[object, object] = {}
         from simnet.fragment import Reassembly
 
@@ -479,8 +480,9 @@ class NetNamespace:
                      and a.interface.network == target.interface.network]
         self.addrs = [a for a in self.addrs if a not in gone]
         for a in gone:
-            self.fib.remove_where(lambda r, a=a: r.proto is RouteProto.KERNEL and r.dev == ifname
-                                  and self._route_of_addr(r, a))
+            def kernel_route(r: Route, a: IfAddr = a) -> bool:
+                return r.proto is RouteProto.KERNEL and r.dev == ifname and self._route_of_addr(r, a)
+            self.fib.remove_where(kernel_route)
 
     def _route_of_addr(self, r: Route, a: IfAddr) -> bool:
         """fib_del_ifaddr: the kernel routes that belonged to a deleted address and are not

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any, Callable
 
 from simnet.addresses import IPProto
 from simnet.packet import Icmp, IcmpType, IPv4, Packet, Tcp, TcpFlags, Udp, UnreachCode
-from simnet.socket import ClientSocket, Seen, syn_options
+from simnet.socket import ClientSocket, Seen, SockState, syn_options
 from simnet.tcp_output import route_mss
 from simnet.trace import Sent, Trace
 
@@ -344,7 +344,7 @@ def tcp_connect(world: "World", netns: str, dst: IPv4Address | str, dport: int, 
         err = send_ip(ns, pkt, tid)  # fails at the same lookup, and traces it
         return ProbeResult(outcome="error", errno=err, traces=_collect(world, first), **base)  # type: ignore[arg-type]
     lport = sport or ns.sockets.ephemeral_port("tcp")
-    sock = ClientSocket(proto="tcp", laddr=saddr, lport=lport, raddr=dst, rport=dport, state="syn-sent",
+    sock = ClientSocket(proto="tcp", laddr=saddr, lport=lport, raddr=dst, rport=dport, state=SockState.SYN_SENT,
                         isn=world.rng.getrandbits(32))
     key = ("tcp", saddr, lport, dst, dport)
     ns.sockets.clients[key] = sock
@@ -402,8 +402,8 @@ def tcp_connect(world: "World", netns: str, dst: IPv4Address | str, dport: int, 
     traces = _collect(world, first)
     seen = next((s for s in _seen_since(world, before) if s.dport is not None), None)
     if sock.state == "established":
-        return ProbeResult(outcome="connected", received=seen, traces=traces,  # type: ignore[arg-type]
-                           transfer=transfer.report() if transfer is not None else None, **base)
+        report = transfer.report() if transfer is not None else None
+        return ProbeResult(outcome="connected", received=seen, traces=traces, transfer=report, **base)  # type: ignore[arg-type]
     if sock.state == "reset":
         return ProbeResult(outcome="refused", errno="ECONNREFUSED", traces=traces, **base)  # type: ignore[arg-type]
     if sock.errors:

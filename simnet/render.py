@@ -116,7 +116,7 @@ def probe_panel(result: "ProbeResult", *, title: str | None = None, traces: bool
 
 def ruleset_table(ns: "NetNamespace", table: str = "filter") -> Group:
     """``iptables -t TABLE -L -v -n --line-numbers`` as tables, one per chain, with counters."""
-    state = ns.ruleset.tables.get(table)  # type: ignore[call-overload]
+    state = next((s for name, s in ns.ruleset.tables.items() if name == table), None)
     if state is None:
         return Group(Text(f"{ns.name}: no {table} table", style="dim"))
     out: list[RenderableType] = []

@@ -23,12 +23,13 @@ _ORDER = ("report", "probe", "icmp", "ping", "transfer", "received", "expect", "
 
 def load_schema() -> dict[str, Any]:
     """The report's JSON Schema (draft 2020-12) as a dict."""
-    return json.loads(resources.files("simnet").joinpath("data/report.schema.json").read_text())
+    schema: dict[str, Any] = json.loads(resources.files("simnet").joinpath("data/report.schema.json").read_text())
+    return schema
 
 
 def _type(s: dict[str, Any], names: dict[str, str]) -> str:
     if "$ref" in s:
-        return s["$ref"].rsplit("/", 1)[1]
+        return str(s["$ref"]).rsplit("/", 1)[1]
     if "anyOf" in s:
         return "|".join(_type(x, names) for x in s["anyOf"])
     if "const" in s:

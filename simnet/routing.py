@@ -146,9 +146,11 @@ class Route:
         return ["advmss", "lock", str(self.advmss)] if self.advmss_lock else ["advmss", str(self.advmss)]
 
     def __str__(self) -> str:
-        if self._text is None:
-            object.__setattr__(self, "_text", self.format().rstrip())
-        return self._text  # type: ignore[return-value]
+        text = self._text
+        if text is None:
+            text = self.format().rstrip()
+            object.__setattr__(self, "_text", text)
+        return text
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

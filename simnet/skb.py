@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, fields, replace
 from enum import Enum
 from operator import attrgetter
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from simnet.packet import Packet
 
@@ -59,11 +59,11 @@ class Skb:
     """A reassembled datagram's largest fragment (``IPCB(skb)->frag_max_size``): forwarded on,
     it leaves in pieces no larger (ip_do_fragment), and with DF it gets no bigger path."""
 
-    def evolve(self, **changes: object) -> "Skb":
+    def evolve(self, **changes: Any) -> "Skb":
         """A copy with ``changes``: ``dataclasses.replace`` without its per-call field walk
         (every hook evolves the skb; this halves the cost)."""
         if not changes.keys() <= _FIELD_SET:
-            return replace(self, **changes)  # type: ignore[arg-type]  # its TypeError names the field
+            return replace(self, **changes)  # its TypeError names the field
         new = object.__new__(Skb)
         for name, value in zip(_FIELDS, _get_fields(self)):
             _set(new, name, value)

@@ -9,6 +9,7 @@ inet_connection_sock.c's request-sock timer retransmits the SYN-ACK), udp.c (a d
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from enum import StrEnum
 from ipaddress import IPv4Address
 from typing import TYPE_CHECKING, Callable
 
@@ -91,6 +92,19 @@ class Listener:
         return self.open and self.port == dport and (self.addr is None or self.addr == dst)
 
 
+class SockState(StrEnum):
+    """Where a probe's socket stands: a TCP connect goes NEW -> SYN_SENT -> ESTABLISHED, or ends
+    RESET (an RST answered the SYN), ERROR (an ICMP error did) or CLOSED (an RST later); UDP and
+    ICMP sockets stay NEW.  A ``StrEnum``: each compares and prints as its word."""
+
+    NEW = "new"
+    SYN_SENT = "syn-sent"
+    ESTABLISHED = "established"
+    RESET = "reset"
+    ERROR = "error"
+    CLOSED = "closed"
+
+
 @dataclass(slots=True, eq=False)
 class ClientSocket:
     """A probe's own socket: what it got back (replies, ICMP errors, RST)."""
@@ -100,8 +114,7 @@ class ClientSocket:
     lport: int
     raddr: IPv4Address
     rport: int
-    state: str = "new"
-    """tcp: syn-sent, established, reset, error; udp/icmp: open."""
+    state: SockState = SockState.NEW
     replies: list[tuple[IPv4Address, Packet]] = field(default_factory=list)
     errors: list[tuple[int, int, IPv4Address]] = field(default_factory=list)
     isn: int = 0
@@ -322,8 +335,8 @@ class SocketTable:
                 # prints "Frag needed and DF set (mtu = 0)" under 1, seen on 6.18)
                 sock.frag_mtu = icmp.mtu if not self.ns.sysctls.get_int("net.ipv4.ip_no_pmtu_disc") else 0
             sock.errors.append((icmp.type, icmp.code, ip.src))
-            if sock.proto == "tcp" and sock.state == "syn-sent":
-                sock.state = "error"
+            if sock.proto == "tcp" and sock.state is SockState.SYN_SENT:
+                sock.state = SockState.ERROR
             self._done(tid, f"{sock.proto} socket {sock.laddr}:{sock.lport} (error {icmp.type}/{icmp.code})")
             return
         self._drop(tid, f"ICMP type {icmp.type} not handled")
@@ -378,11 +391,11 @@ class SocketTable:
         client = self.clients.get(("tcp", ip.dst, tcp.dport, ip.src, tcp.sport))
         if client is not None:
             if tcp.flags & TcpFlags.RST:
-                client.state = "reset" if client.state == "syn-sent" else "closed"
+                client.state = SockState.RESET if client.state is SockState.SYN_SENT else SockState.CLOSED
                 self._done(tid, f"tcp socket {ip.dst}:{tcp.dport} (reset)")
                 return
-            if client.state == "syn-sent" and tcp.flags & TcpFlags.SYN and tcp.flags & TcpFlags.ACK:
-                client.state = "established"
+            if client.state is SockState.SYN_SENT and tcp.flags & TcpFlags.SYN and tcp.flags & TcpFlags.ACK:
+                client.state = SockState.ESTABLISHED
                 client.options = established_options(tcp.options)
                 client.replies.append((ip.src, skb.packet))
                 self._done(tid, f"tcp socket {ip.dst}:{tcp.dport} (connected)")

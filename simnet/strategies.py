@@ -11,6 +11,7 @@ Docker hosts (a daemon with networks and containers, as the script that sets the
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from hypothesis import strategies as st
 from hypothesis.errors import InvalidArgument
@@ -201,7 +202,8 @@ def matches(*, modules: tuple[str, ...] | None = None) -> st.SearchStrategy:
 
 
 def _target_spec(table: str) -> st.SearchStrategy[tuple[str | None, str]]:
-    common = [st.just((None, "-j ACCEPT")), st.just((None, "-j RETURN")),
+    common: list[st.SearchStrategy[tuple[str | None, str]]] = [
+              st.just((None, "-j ACCEPT")), st.just((None, "-j RETURN")),
               _text().map(lambda p: (None, f'-j LOG --log-prefix "{p[:29]}"')),
               st.integers(0, 7).map(lambda lv: (None, f"-j LOG --log-level {lv}")),
               st.tuples(st.integers(0, 2**32 - 1), st.integers(0, 2**32 - 1)).map(
@@ -337,7 +339,7 @@ from ipaddress import IPv4Address, IPv4Network  # noqa: E402
 from simnet.addresses import IPProto, MacAddress, Port  # noqa: E402
 from simnet.packet import Icmp, IcmpType, IPv4, Packet, Tcp, TcpFlags, Udp  # noqa: E402
 
-st.register_type_strategy(Port, st.integers(1, 65535).map(Port))  # type: ignore[arg-type]
+st.register_type_strategy(Port, st.integers(1, 65535).map(Port))
 
 
 def mac_addresses(*, unicast: bool = True) -> st.SearchStrategy[MacAddress]:
@@ -412,10 +414,10 @@ def routes(*, devs: tuple[str, ...] = ("eth0", "eth1"), table: int = RouteTable.
     return build()
 
 
-def routing_tables(*, max_size: int = 20, **kwargs: object) -> st.SearchStrategy[list[Route]]:
+def routing_tables(*, max_size: int = 20, **kwargs: Any) -> st.SearchStrategy[list[Route]]:
     if max_size < 0:
         raise InvalidArgument(f"{max_size=} must be >= 0")
-    return st.lists(routes(**kwargs), max_size=max_size)  # type: ignore[arg-type]
+    return st.lists(routes(**kwargs), max_size=max_size)
 
 
 # =========================================================================== worlds

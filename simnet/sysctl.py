@@ -15,12 +15,12 @@ listing its device names.
 
 Kernel: net/ipv4/devinet.c, include/linux/inetdevice.h, net/core/neighbour.c,
 net/ipv6/addrconf.c, net/bridge/br_netfilter_hooks.c, kernel/sysctl.c
-(proc_dointvec*); the command mirrors procps-ng 4.0.2 ``sysctl``.
+(proc_dointvec*).  The ``sysctl`` command (procps-ng 4.0.2) that reads and
+writes them is a tool: :mod:`simnet.tools.sysctl`.
 
 Example:
     >>> s = Sysctls()
-    >>> sysctl_command(s, ["-w", "net.ipv4.ip_forward=1"])
-    'net.ipv4.ip_forward = 1\\n'
+    >>> s.set("net.ipv4.ip_forward", 1)
     >>> s.get("net.ipv4.conf.all.forwarding"), s.ip_forward
     ('1', True)
 """
@@ -31,7 +31,7 @@ import errno as _errno
 import functools
 import os
 import re
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from importlib import resources
 
@@ -40,11 +40,9 @@ from simnet.errors import ToolError
 __all__ = [
     "Sysctls",
     "SysctlError",
-    "SysctlResult",
-    "sysctl_command",
-    "run_sysctl",
     "proc_sys_write",
     "CONF_COMBINE",
+    "DEPRECATED",
 ]
 
 #: Prefixes of per-device directories (the device name is the next component).
@@ -53,7 +51,7 @@ _DEV = "<dev>"
 #: ``all`` and ``default`` are not devices; they exist in every namespace.
 _NOT_DEVICES = frozenset({"all", "default"})
 #: Legacy keys procps hides from listings unless ``--deprecated`` (procps sysctl.c).
-_DEPRECATED = frozenset({"base_reachable_time", "retrans_time"})
+DEPRECATED = frozenset({"base_reachable_time", "retrans_time"})
 
 _INT_RE = re.compile(r"-?\d+")
 _C_INT_MIN, _C_INT_MAX = -(2**31), 2**31 - 1
@@ -76,15 +74,6 @@ class SysctlError(ToolError):
         self.message = message
         self.errno = errno
         self.stdout = stdout
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class SysctlResult:
-    """What one ``sysctl`` invocation prints and returns."""
-
-    stdout: str
-    stderr: str
-    exit_code: int
 
 
 # --------------------------------------------------------------------------- data
@@ -355,6 +344,10 @@ class Sysctls:
     def __contains__(self, key: object) -> bool:
         return isinstance(key, str) and self._exists(key)
 
+    def write_only(self, key: str) -> bool:
+        """An existing key that can be written but not read (``net.ipv4.route.flush``)."""
+        return key in self and _spec_key(key) in _defaults().write_only
+
     def get(self, key: str) -> str:
         """The value ``cat /proc/sys/...`` shows (no trailing newline)."""
         if not self._exists(key) or key not in self._values:
@@ -541,197 +534,6 @@ def _no_such_key(key: str) -> SysctlError:
 
 def _invalid(key: str) -> SysctlError:
     return SysctlError(f'sysctl: setting key "{key}": Invalid argument', errno=_errno.EINVAL)
-
-
-# ----------------------------------------------------------------- the command
-
-_USAGE = """
-Usage:
- sysctl [options] [variable[=value] ...]
-
-Options:
-  -a, --all            display all variables
-  -A                   alias of -a
-  -X                   alias of -a
-      --deprecated     include deprecated parameters to listing
-      --dry-run        Print the key and values but do not write
-  -b, --binary         print value without new line
-  -e, --ignore         ignore unknown variables errors
-  -N, --names          print variable names without values
-  -n, --values         print only values of the given variable(s)
-  -p, --load[=<file>]  read values from file
-  -f                   alias of -p
-      --system         read values from all system directories
-  -r, --pattern <expression>
-                       select setting that match expression
-  -q, --quiet          do not echo variable set
-  -w, --write          enable writing a value to variable
-  -o                   does nothing
-  -x                   does nothing
-  -d                   alias of -h
-
- -h, --help     display this help and exit
- -V, --version  output version information and exit
-
-For more details see sysctl(8).
-"""
-
-
-def _name_of(arg: str) -> str:
-    """The dotted name of a key typed either way (procps slashdot()).
-
-    If the first separator is '/', the argument is in path form: '/' separates
-    and '.' is part of a name (``eth0.100``), so the two are swapped.
-    """
-    first = re.search(r"[/.]", arg)
-    if first is not None and first.group() == "/":
-        return arg.translate(_SWAP)
-    return arg
-
-
-_SWAP = str.maketrans("./", "/.")
-
-
-def run_sysctl(sysctls: Sysctls, argv: Sequence[str]) -> SysctlResult:
-    """Run ``sysctl ARGV...`` against ``sysctls``; stdout, stderr and exit status.
-
-    Mirrors procps-ng 4.0.2 as run here: a ``K=V`` argument writes even without
-    ``-w``; ``-w K`` without ``=`` is "invalid syntax"; unknown keys and rejected
-    values are reported per key and make the exit status 1, but the remaining
-    arguments are still processed; writing a read-only key prints "Invalid
-    argument" yet leaves the status at 0.
-    """
-    out: list[str] = []
-    err: list[str] = []
-    rc = 0
-    flags = {"n": False, "N": False, "q": False, "w": False, "a": False, "e": False, "b": False}
-    deprecated = False
-    pattern: re.Pattern[str] | None = None
-    args: list[str] = []
-    it = iter(argv)
-    for arg in it:
-        if arg == "--":
-            args.extend(it)
-            break
-        long = {"--all": "a", "--values": "n", "--names": "N", "--quiet": "q",
-                "--write": "w", "--ignore": "e", "--binary": "b"}
-        if arg in long:
-            flags[long[arg]] = True
-        elif arg == "--deprecated":
-            deprecated = True
-        elif arg in ("-r", "--pattern"):
-            pattern = re.compile(next(it, ""))
-        elif arg.startswith("-") and len(arg) > 1 and not arg.startswith("--"):
-            for ch in arg[1:]:
-                ch = "a" if ch in "AX" else ch
-                if ch in flags:
-                    flags[ch] = True
-                elif ch in "ox":
-                    pass
-                else:
-                    return SysctlResult(
-                        stdout="", stderr=f"sysctl: invalid option -- '{ch}'{_USAGE}", exit_code=1
-                    )
-        else:
-            args.append(arg)
-    end = "" if flags["b"] else "\n"
-
-    def show(name: str, value: str) -> None:
-        if flags["N"]:
-            out.append(name + end)
-        elif flags["n"]:
-            out.append(value + end)
-        else:
-            out.append(f"{name} = {value}{end}")
-
-    def listing(prefix: str) -> bool:
-        found = False
-        for key in sysctls.keys():
-            if prefix and not key.startswith(prefix + "."):
-                continue
-            if not deprecated and key.rsplit(".", 1)[-1] in _DEPRECATED:
-                continue
-            if pattern is not None and not pattern.search(key):
-                continue
-            show(key, sysctls.get(key))
-            found = True
-        return found
-
-    if flags["a"]:
-        listing("")
-        return SysctlResult(stdout="".join(out), stderr="", exit_code=0)
-    if not args:
-        if flags["w"]:
-            msg = "sysctl: no variables specified\nTry `sysctl --help' for more information.\n"
-            return SysctlResult(stdout="", stderr=msg, exit_code=1)
-        return SysctlResult(stdout=_USAGE, stderr="", exit_code=1)
-
-    for arg in args:
-        if "=" in arg:
-            raw_key, _, raw_value = arg.partition("=")
-            key = _name_of(raw_key.strip())
-            value = raw_value.strip()
-            try:
-                sysctls.set(key, value)
-            except SysctlError as exc:
-                if exc.errno == _errno.ENOENT and "cannot stat" in exc.message:
-                    if not flags["e"]:
-                        err.append(exc.message + "\n")
-                        rc = 1
-                elif exc.errno == _errno.EACCES:
-                    err.append(f'sysctl: setting key "{key}": Invalid argument\n')
-                else:
-                    err.append(exc.message + "\n")
-                    rc = 1
-                continue
-            if not flags["q"]:
-                if flags["N"] or flags["n"]:
-                    out.append(value + end)
-                else:
-                    out.append(f"{key} = {value}{end}")
-            continue
-        if flags["w"]:
-            err.append("sysctl: command line(0): invalid syntax, continuing...\n")
-            rc = 1
-            continue
-        key = _name_of(arg.strip())
-        if key in sysctls and _spec_key(key) in _defaults().write_only:
-            continue  # procps prints nothing for a write-only key
-        try:
-            show(key, sysctls.get(key))
-        except SysctlError as exc:
-            if not listing(key):
-                if not flags["e"]:
-                    err.append(exc.message + "\n")
-                    rc = 1
-    return SysctlResult(stdout="".join(out), stderr="".join(err), exit_code=rc)
-
-
-def sysctl_command(sysctls: Sysctls, argv: Sequence[str]) -> str:
-    """``sysctl ARGV...`` as a user types it; returns stdout.
-
-    Raises:
-        SysctlError: when ``sysctl`` would exit non-zero; carries the stderr
-            text, the exit code and whatever was printed before the failure.
-
-    Example:
-        >>> s = Sysctls()
-        >>> sysctl_command(s, ["net/ipv4/ip_forward"])
-        'net.ipv4.ip_forward = 0\\n'
-        >>> try:
-        ...     sysctl_command(s, ["net.ipv4.foo"])
-        ... except SysctlError as e:
-        ...     print(e.message, e.exit_code)
-        sysctl: cannot stat /proc/sys/net/ipv4/foo: No such file or directory 1
-    """
-    result = run_sysctl(sysctls, argv)
-    if result.exit_code != 0:
-        raise SysctlError(
-            result.stderr.rstrip("\n") or result.stdout.rstrip("\n"),
-            exit_code=result.exit_code,
-            stdout=result.stdout,
-        )
-    return result.stdout
 
 
 def proc_sys_write(sysctls: Sysctls, path: str, value: str) -> None:

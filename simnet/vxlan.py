@@ -180,6 +180,12 @@ def lower_dev(ns: "NetNamespace", config: VxlanConfig) -> Device | None:
     return next((d for d in ns.devices.values() if d.ifindex == config.lower), None)
 
 
+def _vx(dev: Device) -> VxlanDev:
+    """A VXLAN device's state (every device :func:`vxlan_devices` yields has it)."""
+    assert dev.vxlan is not None
+    return dev.vxlan
+
+
 def vxlan_devices(ns: "NetNamespace") -> list[Device]:
     return [d for d in ns.devices.values() if d.kind is LinkKind.VXLAN and d.vxlan is not None]
 
@@ -192,7 +198,7 @@ def vxlan_newlink(ns: "NetNamespace", ifname: str, config: VxlanConfig, *, addre
     if config.port_max < config.port_min:
         raise KernelError(errno.EINVAL, "Error: Invalid source port range.")
     for other in vxlan_devices(ns):
-        cfg = other.vxlan.config  # type: ignore[union-attr]
+        cfg = _vx(other).config
         if cfg.vni == config.vni and cfg.dstport == config.dstport:
             raise KernelError(errno.EEXIST, "Error: A VXLAN device with the specified VNI already exists.")
     lower = lower_dev(ns, config)
@@ -212,7 +218,7 @@ def vxlan_newlink(ns: "NetNamespace", ifname: str, config: VxlanConfig, *, addre
 
 def vxlan_open(ns: "NetNamespace", dev: Device) -> None:
     """The device goes up: it joins the namespace's socket on its port, or binds a new one."""
-    port = dev.vxlan.config.dstport  # type: ignore[union-attr]
+    port = _vx(dev).config.dstport
     if _socket(ns, port) is not None:
         return
     try:
@@ -224,8 +230,8 @@ def vxlan_open(ns: "NetNamespace", dev: Device) -> None:
 
 def vxlan_stop(ns: "NetNamespace", dev: Device) -> None:
     """The device goes down (or away): the last one on its port releases the socket."""
-    port = dev.vxlan.config.dstport  # type: ignore[union-attr]
-    if any(d is not dev and d.admin_up and d.vxlan.config.dstport == port  # type: ignore[union-attr]
+    port = _vx(dev).config.dstport
+    if any(d is not dev and d.admin_up and _vx(d).config.dstport == port
            for d in vxlan_devices(ns)):
         return
     sock = _socket(ns, port)
@@ -240,7 +246,7 @@ def _socket(ns: "NetNamespace", port: int) -> "Listener | None":
 
 def on_lower_gone(ns: "NetNamespace", lower: Device) -> list[str]:
     """vxlan_handle_lowerdev_unregister: the VXLAN devices over a deleted device are deleted too."""
-    return [d.ifname for d in vxlan_devices(ns) if d.vxlan.config.lower == lower.ifindex]  # type: ignore[union-attr]
+    return [d.ifname for d in vxlan_devices(ns) if _vx(d).config.lower == lower.ifindex]
 
 
 # -- transmit ---------------------------------------------------------------------------
@@ -269,7 +275,7 @@ def vxlan_xmit(ns: "NetNamespace", ifname: str, frame: Packet, tid: int) -> None
 def vxlan_xmit_one(ns: "NetNamespace", dev: Device, frame: Packet, remote: IPv4Address, why: str,
                    tid: int) -> None:
     """Encapsulate for one remote VTEP and send it as the namespace's own UDP datagram."""
-    cfg = dev.vxlan.config  # type: ignore[union-attr]
+    cfg = _vx(dev).config
     tracer = ns.world.tracer
     if int(remote) == 0:
         ns.world.tracer.drop(tid, ns.name, f"{dev.ifname}: the FDB entry's remote is 0.0.0.0", Disposition.DROPPED)
@@ -324,16 +330,16 @@ def src_port(ns: "NetNamespace", cfg: VxlanConfig, frame: Packet) -> int:
 def _encap_bypass(ns: "NetNamespace", dev: Device, frame: Packet, tid: int) -> None:
     """encap_bypass_if_local: the remote is this namespace; the frame goes straight to the
     device with the same VNI and port (learned behind 127.0.0.1), no UDP at all."""
-    cfg = dev.vxlan.config  # type: ignore[union-attr]
-    peer = next((d for d in vxlan_devices(ns) if d.vxlan.config.vni == cfg.vni  # type: ignore[union-attr]
-                 and d.vxlan.config.dstport == cfg.dstport), None)  # type: ignore[union-attr]
+    cfg = _vx(dev).config
+    peer = next((d for d in vxlan_devices(ns) if _vx(d).config.vni == cfg.vni
+                 and _vx(d).config.dstport == cfg.dstport), None)
     if peer is None:
         ns.world.tracer.drop(tid, ns.name, f"{dev.ifname}: the remote is local and no device here has VNI {cfg.vni}")
         return
     ns.world.tracer.step(tid, Note(netns=ns.name, message=f"{dev.ifname}: the remote is local: "
                                                           f"straight to {peer.ifname} (encap bypass)"))
-    if peer.vxlan.config.learning and frame.eth is not None:  # type: ignore[union-attr]
-        peer.vxlan.fdb.snoop(frame.eth.src, IPv4Address("127.0.0.1"), ns.world.now)  # type: ignore[union-attr]
+    if _vx(peer).config.learning and frame.eth is not None:
+        _vx(peer).fdb.snoop(frame.eth.src, IPv4Address("127.0.0.1"), ns.world.now)
     ns.world.schedule(0.0, datapath.netif_receive, ns, peer.ifname, frame, tid)
 
 
@@ -347,8 +353,8 @@ def vxlan_rcv(ns: "NetNamespace", port: int, skb: Skb, tid: int) -> None:
         return
     assert outer.ip is not None
     vni, frame = outer.vxlan.vni, outer.vxlan.frame
-    dev = next((d for d in vxlan_devices(ns) if d.admin_up and d.vxlan.config.vni == vni  # type: ignore[union-attr]
-                and d.vxlan.config.dstport == port), None)  # type: ignore[union-attr]
+    dev = next((d for d in vxlan_devices(ns) if d.admin_up and _vx(d).config.vni == vni
+                and _vx(d).config.dstport == port), None)
     if dev is None or dev.vxlan is None:
         ns.world.tracer.drop(tid, ns.name, f"no VXLAN device with VNI {vni} on port {port}")
         return

@@ -24,7 +24,8 @@ from dataclasses import replace
 from typing import TYPE_CHECKING, Any, Callable
 
 from simnet.docker.daemon import DockerDaemon, DockerError
-from simnet.docker.firewall import ERAS, PortBinding
+from simnet.docker.era import ERAS, Era
+from simnet.docker.firewall import PortBinding
 from simnet.script.expect import ScriptError
 
 if TYPE_CHECKING:
@@ -106,9 +107,9 @@ class _Opts:
                 while j < len(w):
                     short = "-" + w[j]
                     if short in values:
-                        val = w[j + 1:] or (args[i + 1] if i + 1 < len(args) else None)
-                        if val is None:
+                        if not w[j + 1:] and i + 1 >= len(args):
                             raise _err(cmd, f"{prog}: flag needs an argument: '{w[j]}' in -{w[j]}")
+                        val = w[j + 1:] or args[i + 1]
                         if not w[j + 1:]:
                             i += 1
                         key = values[short]
@@ -170,7 +171,7 @@ def _host(run: Any, ns: str | None) -> str:
 
 
 def _daemon(run: Any, ns: str | None) -> DockerDaemon:
-    d = run.docker.get(_host(run, ns))
+    d: DockerDaemon | None = run.docker.get(_host(run, ns))
     if d is None or not d.started:
         raise DockerError(_NOT_RUNNING)
     return d
@@ -196,10 +197,9 @@ _DAEMON_FLAGS = {"--icc": "icc", "--userland-proxy": "userland_proxy", "--iptabl
                  "--ip-forward-no-drop": "ip_forward_no_drop", "--allow-direct-routing": "allow_direct_routing"}
 _DAEMON_DEFAULTS = {"icc": True, "userland_proxy": True, "iptables": True, "ip_masq": True, "ip_forward": True,
                     "live_restore": False, "ip_forward_no_drop": False, "allow_direct_routing": False}
-_DAEMON_SINCE = {"--live-restore": "27", "--ip-forward-no-drop": "28", "--allow-direct-routing": "28",
-                 "--default-network-opt": "27"}
+_DAEMON_SINCE = {"--live-restore": Era.V27, "--ip-forward-no-drop": Era.V28, "--allow-direct-routing": Era.V28,
+                 "--default-network-opt": Era.V27}
 """The era that first has each dockerd option (1.12, 28.0, 28.2, 27.x); earlier eras refuse it."""
-_ERA_ORDER = {"1.9": 0, "27": 1, "28": 2, "29": 3}
 
 
 def _compile_dockerd(cmd: "Command", ns: str | None, args: list[str]) -> _STEP:
@@ -220,7 +220,7 @@ def _compile_dockerd(cmd: "Command", ns: str | None, args: list[str]) -> _STEP:
                         "27 = 20.10-27.x; 28 = 28.x; 29 = current)")
     given = {w.split("=")[0] for w in args if w.startswith("--")}
     for flag, since in _DAEMON_SINCE.items():
-        if flag in given and _ERA_ORDER[era] < _ERA_ORDER[since]:
+        if flag in given and Era(era).before(since):
             raise _err(cmd, f"unknown flag: {flag}")
     netopts: dict[str, str] = {}
     for kv in o.get("netopt", []):
@@ -329,7 +329,7 @@ def _run(cmd: "Command", ns: str | None, args: list[str]) -> _STEP:
 
     def fn(run: Any) -> None:
         d = _daemon(run, ns)
-        if sysctls and d.era == "1.9":
+        if sysctls and d.era is Era.V1_9:
             raise _err(cmd, "docker run: unknown flag: --sysctl")
         c = d.run(name, network=network, publish=o.get("publish", []), ip=o.get("ip"), mac=o.get("mac"),
                   image=image, command=command, publish_all="publish_all" in o.flags,
@@ -359,10 +359,10 @@ def _ps(cmd: "Command", ns: str | None, args: list[str]) -> _STEP:
         for r in rows:
             command = r["Command"]
             if "notrunc" not in o.flags and len(command) > 20:
-                command = command[:20] if d.era == "1.9" else command[:19] + "…"
+                command = command[:20] if d.era is Era.V1_9 else command[:19] + "…"
             table.append([r["ID"], r["Image"], json.dumps(command, ensure_ascii=False), "Less than a second ago",
                           r["Status"], r["Ports"], r["Names"]])
-        run.output(cmd, tabulate(table, 20 if d.era == "1.9" else 10))
+        run.output(cmd, tabulate(table, 20 if d.era is Era.V1_9 else 10))
     return _guard(cmd, "", fn)
 
 
@@ -587,7 +587,7 @@ def _network(cmd: "Command", ns: str | None, args: list[str]) -> _STEP:
             if "quiet" in o.flags:
                 run.output(cmd, "".join(r["NETWORK ID"] + "\n" for r in rows))
                 return
-            if d.era == "1.9":
+            if d.era is Era.V1_9:
                 table = [["NETWORK ID", "NAME", "DRIVER"]] + [[r["NETWORK ID"], r["NAME"], r["DRIVER"]] for r in rows]
                 run.output(cmd, tabulate(table, 20))
             else:

@@ -19,35 +19,24 @@ import re
 from ipaddress import IPv4Address, IPv4Interface, IPv4Network
 from typing import TYPE_CHECKING, Any, Iterable
 
-from simnet.addresses import MacAddress
-from simnet.docker.firewall import ERAS, Firewaller, NetConfig, PortBinding
+from simnet.docker.endpoints import Endpoints
+from simnet.docker.era import ERAS, Era
+from simnet.docker.firewall import Firewaller, NetConfig, PortBinding
 from simnet.docker.images import IMAGES, container_listeners, serves_http
 from simnet.docker.images import image_key as _image_key
+from simnet.docker.inspect import Inspection
 from simnet.docker.model import Container, Endpoint, Network
-from simnet.docker.portalloc import AllocationError, PortAllocator
-from simnet.docker.proxy import DockerProxy
+from simnet.docker.portalloc import PortAllocator
+from simnet.docker.portmap import ExternalConnectivity
+from simnet.docker.state import BRIDGE_OPT, DRIVER_MTU, DockerError, StartError, network_mtu
 from simnet.errors import SimnetError
-from simnet.routing import Route
 
 if TYPE_CHECKING:
     from simnet.netns import NetNamespace
     from simnet.world import World
 
-__all__ = ["IMAGES", "Container", "DockerDaemon", "DockerError", "Endpoint", "Network", "container_listeners",
-           "serves_http"]
-
-BRIDGE_OPT = "com.docker.network.bridge."
-DRIVER_MTU = "com.docker.network.driver.mtu"
-"""netlabel.DriverMTU: the MTU of a bridge network's devices (``-o`` or dockerd's ``--mtu``)."""
-
-
-class DockerError(SimnetError):
-    """What the docker CLI prints as ``docker: Error response from daemon: ...``."""
-
-
-class StartError(DockerError):
-    """Starting a created container failed: it stays, as Created (or Exited), with nothing of its
-    sandbox left (daemon/start.go's cleanup: the sandbox, endpoints, rules and proxies go)."""
+__all__ = ["BRIDGE_OPT", "IMAGES", "Container", "DockerDaemon", "DockerError", "Endpoint", "Network", "StartError",
+           "container_listeners", "serves_http"]
 
 
 def _parse_bool(label: str, value: str) -> bool:
@@ -72,20 +61,6 @@ def _check_advertise_options(options: dict[str, str]) -> None:
             raise DockerError(f"{key} must be in the range {lo} to {hi}")
 
 
-def network_mtu(options: dict[str, str]) -> int:
-    """com.docker.network.driver.mtu as the bridge driver reads it (strconv.Atoi, then Validate:
-    no negative MTU), with its words; 0 when not given."""
-    text = options.get(DRIVER_MTU)
-    if text is None:
-        return 0
-    if not re.fullmatch(r"[+-]?[0-9]+", text):
-        raise DockerError(f'failed to parse {DRIVER_MTU} value: {text} (strconv.Atoi: parsing "{text}": '
-                          "invalid syntax)")
-    if int(text) < 0:
-        raise DockerError(f"invalid MTU number: {int(text)}")
-    return int(text)
-
-
 def _port_list(text: str) -> list[int]:
     """``ip_local_reserved_ports``: ``8080,9000-9002``."""
     out: list[int] = []
@@ -102,10 +77,15 @@ def _default_pools() -> list[IPv4Network]:
     return pools
 
 
-class DockerDaemon:
-    """A Docker daemon of one era, running in the namespace ``host_ns_name``."""
+class DockerDaemon(Endpoints, ExternalConnectivity, Inspection):
+    """A Docker daemon of one era, running in the namespace ``host_ns_name``.
 
-    def __init__(self, world: "World", host_ns_name: str, *, era: str = "29", iptables: bool = True,
+    Its parts are its bases, one module each: endpoint join/leave (:mod:`~simnet.docker.endpoints`),
+    the gateway endpoint and published ports (:mod:`~simnet.docker.portmap`), the listings and
+    inspect documents (:mod:`~simnet.docker.inspect`), over the shared state
+    (:mod:`~simnet.docker.state`); the daemon, its networks and the container lifecycle are here."""
+
+    def __init__(self, world: "World", host_ns_name: str, *, era: Era | str = Era.V29, iptables: bool = True,
                  ip_forward: bool = True, icc: bool = True, ip_masq: bool = True, userland_proxy: bool = True,
                  bip: str | None = None, bridge: str = "docker0", live_restore: bool = False,
                  ip_forward_no_drop: bool = False, allow_direct_routing: bool = False,
@@ -115,7 +95,7 @@ class DockerDaemon:
             raise DockerError(f"unknown era {era!r}: choose one of {', '.join(ERAS)}")
         self.world = world
         self.host: "NetNamespace" = world.netns(host_ns_name)
-        self.era = era
+        self.era = Era(era)
         self.iptables = iptables
         self.ip_forward = ip_forward
         self.icc = icc
@@ -149,32 +129,18 @@ class DockerDaemon:
     # -- helpers -------------------------------------------------------------------------
     def _firewaller(self) -> Firewaller:
         fw = Firewaller(self.host, self.era, hairpin=not self.userland_proxy,
-                        direct_routing=self.era in ("28", "29") and self.allow_direct_routing,
-                        raw_disabled=self.era in ("28", "29") and self.env.get("DOCKER_INSECURE_NO_IPTABLES_RAW")
+                        direct_routing=self.era.at_least(Era.V28) and self.allow_direct_routing,
+                        raw_disabled=self.era.at_least(Era.V28) and self.env.get("DOCKER_INSECURE_NO_IPTABLES_RAW")
                         == "1")
         fw.sink = self._fw_sink
         return fw
-
-    def _hex(self, n: int) -> str:
-        return "".join(f"{self.world.rng.getrandbits(4):x}" for _ in range(n))
-
-    def _cmd(self, ns: str, line: str) -> None:
-        self.commands.append((ns, line))
-
-    def _fw_sink(self, line: str) -> None:
-        self.commands.append((self.host.name, line))
-
-    def _sysctl(self, key: str, value: int | str) -> None:
-        if str(self.host.sysctls.get(key)) != str(value):
-            self.host.sysctls.set(key, value)
-            self._cmd(self.host.name, f"sysctl -w {key}={value}")
 
     def _forwarding(self) -> None:
         """setupIPForwarding: ip_forward=1, and from 1.13 FORWARD policy DROP if Docker turned it on."""
         if not self.ip_forward or self.host.sysctls.get_int("net.ipv4.ip_forward") == 1:
             return
         self._sysctl("net.ipv4.ip_forward", 1)
-        if self.iptables and self.era != "1.9" and not (self.ip_forward_no_drop and self.era in ("28", "29")):
+        if self.iptables and self.era is not Era.V1_9 and not (self.ip_forward_no_drop and self.era.at_least(Era.V28)):
             self.fw._run(["-t", "filter", "-P", "FORWARD", "DROP"])
 
     def _allocate_subnet(self) -> IPv4Network:
@@ -197,9 +163,9 @@ class DockerDaemon:
         self.allocator = PortAllocator(lo, hi, frozenset(_port_list(reserved)))
         if self.iptables:
             self.fw.init()
-        if self.era in ("1.9", "27"):
+        if self.era.before(Era.V28):
             self._forwarding()
-        if self.iptables and self.era in ("28", "29"):
+        if self.iptables and self.era.at_least(Era.V28):
             self.fw.user_chain()
         self.started = True
         stale = self.networks.pop("bridge", None)
@@ -209,12 +175,12 @@ class DockerDaemon:
             net = self._create(n.name, bridge=n.bridge, subnet=n.subnet, gateway=n.gateway, internal=n.internal,
                                options=n.options, net_id=n.id)
             net.user_subnet, net.ip_range, net.aux_addresses = n.user_subnet, n.ip_range, n.aux_addresses
-        if stale is not None and self.era != "1.9" and self.iptables:
+        if stale is not None and self.era is not Era.V1_9 and self.iptables:
             self.fw.del_network(stale.config)  # "Clear stale bridge network", then create it anew
         if self.default_bridge != "docker0" and self.default_bridge != "none" \
                 and self.default_bridge not in self.host.devices:
             self.started = False  # setupDevice: a bridge named with -b must exist
-            words = "Error creating" if self.era == "1.9" else "error creating"
+            words = "Error creating" if self.era is Era.V1_9 else "error creating"
             raise DockerError(f"failed to start daemon: Error initializing network controller: {words} default "
                               f'"bridge" network: bridge device with non default name {self.default_bridge} must '
                               "be created manually")
@@ -231,20 +197,20 @@ class DockerDaemon:
                          options={BRIDGE_OPT + "enable_icc": str(self.icc).lower(),
                                   BRIDGE_OPT + "enable_ip_masquerade": str(self.ip_masq).lower(),
                                   **({DRIVER_MTU: str(self.mtu)} if self.mtu else {})},
-                         net_id=stale.id if stale is not None and self.era == "1.9" else self._hex(64))
+                         net_id=stale.id if stale is not None and self.era is Era.V1_9 else self._hex(64))
 
     def network_create(self, name: str, *, subnet: str | None = None, internal: bool = False,
                        options: dict[str, str] | None = None, gateway: str | None = None,
                        ip_range: str | None = None, aux_addresses: dict[str, str] | None = None) -> Network:
         """``docker network create [--subnet S [--gateway G] [--ip-range R] [--aux-address N=IP ...]]
         [--internal] [-o K=V ...] NAME``."""
-        options = {**self.default_network_opts, **(options or {})} if self.era != "1.9" else dict(options or {})
+        options = {**self.default_network_opts, **(options or {})} if self.era is not Era.V1_9 else dict(options or {})
         if not self.started:
             raise DockerError("Cannot connect to the Docker daemon at unix:///var/run/docker.sock. "
                               "Is the docker daemon running?")
         if name in self.networks or name in ("host", "none", "bridge"):
             raise DockerError(f"network with name {name} already exists")
-        if self.era in ("28", "29"):
+        if self.era.at_least(Era.V28):
             _check_advertise_options(options)
         net_id = self._hex(64)
         sub = IPv4Network(subnet) if subnet else self._allocate_subnet()
@@ -267,20 +233,20 @@ class DockerDaemon:
         mtu = network_mtu(options)
         host_ipv4 = options.get("com.docker.network.host_ipv4")
         icc = options.get(BRIDGE_OPT + "enable_icc", "true") == "true"
-        mode = options.get(BRIDGE_OPT + "gateway_mode_ipv4", "nat") if self.era != "1.9" else "nat"
-        modes = {"27": ("nat", "routed")}.get(self.era, ("nat", "nat-unprotected", "routed", "isolated"))
+        mode = options.get(BRIDGE_OPT + "gateway_mode_ipv4", "nat") if self.era is not Era.V1_9 else "nat"
+        modes = {Era.V27: ("nat", "routed")}.get(self.era, ("nat", "nat-unprotected", "routed", "isolated"))
         if mode not in modes:
             raise DockerError(f"failed to parse {BRIDGE_OPT}gateway_mode_ipv4 value: {mode} (unknown gateway mode "
                               f"{mode})")
         if mode == "isolated" and not internal:
             raise DockerError("gateway mode 'isolated' can only be used for an internal network")
-        if mode != "nat" and self.era == "27":
+        if mode != "nat" and self.era is Era.V27:
             raise DockerError(f"gateway_mode_ipv4={mode} is not simulated for era 27")
         inhibit = False
-        if self.era != "1.9" and BRIDGE_OPT + "inhibit_ipv4" in options:
+        if self.era is not Era.V1_9 and BRIDGE_OPT + "inhibit_ipv4" in options:
             inhibit = _parse_bool(BRIDGE_OPT + "inhibit_ipv4", options[BRIDGE_OPT + "inhibit_ipv4"])
         trusted = tuple(x for x in options.get(BRIDGE_OPT + "trusted_host_interfaces", "").split(":") if x) \
-            if self.era in ("28", "29") else ()
+            if self.era.at_least(Era.V28) else ()
         cfg = NetConfig(bridge=bridge, subnet=subnet, internal=internal, icc=icc,
                         masq=options.get(BRIDGE_OPT + "enable_ip_masquerade", "true") == "true",
                         gateway_mode=mode, host_ipv4=IPv4Address(host_ipv4) if host_ipv4 else None,
@@ -300,16 +266,16 @@ class DockerDaemon:
             self._cmd(h, f"ip addr add {iface} dev {bridge}")
         if not self.userland_proxy:  # setupLoopbackAddressesRouting
             self._sysctl(f"net.ipv4.conf.{bridge}.route_localnet", 1)
-        if self.era in ("28", "29") and not internal:
+        if self.era.at_least(Era.V28) and not internal:
             self._forwarding()
         if self.iptables:
             others = [n.config for n in self.networks.values()]
             self.fw.new_network(cfg, others)
         # bridge netfilter: <=27.3 only for icc=false (and ip_forward on); 27.4+ also without the proxy
-        wants_brnf = not icc or (self.era != "1.9" and not self.userland_proxy)
-        if wants_brnf and (self.era != "1.9" or self.host.sysctls.get_int("net.ipv4.ip_forward") == 1):
+        wants_brnf = not icc or (self.era is not Era.V1_9 and not self.userland_proxy)
+        if wants_brnf and (self.era is not Era.V1_9 or self.host.sysctls.get_int("net.ipv4.ip_forward") == 1):
             self._sysctl("net.bridge.bridge-nf-call-iptables", 1)
-        if mtu and self.era != "1.9":
+        if mtu and self.era is not Era.V1_9:
             # setupMTU (bridge driver, 23+): the bridge itself gets the MTU; 1.9 left the bridge
             # to follow its ports, whose veths carry it
             self.host.set_mtu(bridge, mtu)
@@ -317,7 +283,7 @@ class DockerDaemon:
         self.host.set_up(bridge, True)  # setupDeviceUp
         self._cmd(h, f"ip link set {bridge} up")
         self.networks[name] = net
-        if self.iptables and self.era == "27":
+        if self.iptables and self.era is Era.V27:
             self.fw.user_chain()  # setupUserChain after every NewNetwork
         return net
 
@@ -325,7 +291,7 @@ class DockerDaemon:
         """``docker network rm NAME``: its rules and its bridge go."""
         net = self._network(name)
         if net.endpoints:
-            if self.era in ("28", "29"):  # ActiveEndpointsError lists them from 28
+            if self.era.at_least(Era.V28):  # ActiveEndpointsError lists them from 28
                 eps = ", ".join(f'name:"{cn}" id:"{self._endpoint_id(self.containers[cn], net)[:12]}"'
                                 for cn in net.endpoints)
                 raise DockerError(f"error while removing network: network {name} has active endpoints ({eps})")
@@ -335,12 +301,6 @@ class DockerDaemon:
         self.host.link_del(net.bridge)
         self._cmd(self.host.name, f"ip link del {net.bridge}")
         del self.networks[name]
-
-    def _network(self, name: str) -> Network:
-        try:
-            return self.networks[name]
-        except KeyError:
-            raise DockerError(f"network {name} not found") from None
 
     # -- containers ------------------------------------------------------------------------------
     def run(self, name: str | None = None, *, network: str = "default", publish: Iterable[str] = (),
@@ -414,22 +374,22 @@ class DockerDaemon:
             addr = None
             reasons.append(f"invalid IPv4 address: {ip}")
         if net.name in ("bridge", "host", "none"):
-            reasons.append("user-specified IP address is supported on user-defined networks only" if self.era == "29"
+            reasons.append("user-specified IP address is supported on user-defined networks only" if self.era is Era.V29
                            else "user specified IP address is supported on user defined networks only")
         elif addr is not None and not net.user_subnet and not self._ip_without_subnet():
             reasons.append("user specified IP address is supported only when connecting to networks with user "
                            "configured subnets")
         elif addr is not None and addr not in net.subnet:
-            reasons.append(f"no configured subnet contains IP address {ip}" if self.era == "29" else
+            reasons.append(f"no configured subnet contains IP address {ip}" if self.era is Era.V29 else
                            f"no configured subnet or ip-range contain the IP address {ip}")
         if reasons:
-            raise DockerError("\n".join(reasons) if self.era == "1.9" else
+            raise DockerError("\n".join(reasons) if self.era is Era.V1_9 else
                               "invalid endpoint settings:\n" + "\n".join(reasons))
 
     def _ip_without_subnet(self) -> bool:
         """From 29.1 ``--ip`` is accepted on a network created without ``--subnet`` (it must be in the
         subnet the daemon picked); earlier eras refuse it."""
-        return self.era == "29"
+        return self.era is Era.V29
 
     def _random_name(self) -> str:
         left = ("admiring", "brave", "eager", "focused", "happy", "jolly", "nifty", "quirky", "relaxed", "vibrant")
@@ -438,16 +398,6 @@ class DockerDaemon:
             n = f"{left[self.world.rng.randrange(len(left))]}_{right[self.world.rng.randrange(len(right))]}"
             if n not in self.containers:
                 return n
-
-    def _requested(self, c: Container) -> list[PortBinding]:
-        """The container's port bindings as requested: ``-p`` specs, then ``-P`` (host port 0) for every
-        exposed port not published."""
-        out = [b for p in c.publish_specs for b in PortBinding.parse_spec(p)]
-        if c.publish_all:
-            for cp, proto in c.exposed:
-                if not any(b.container_port == cp and b.proto == proto for b in out):
-                    out.append(PortBinding(proto=proto, host_ip=None, host_port=0, container_port=cp))
-        return out
 
     def start_container(self, name: str) -> None:
         """``docker start NAME``."""
@@ -519,291 +469,12 @@ class DockerDaemon:
             self.world.del_netns(c.netns)
             self._cmd(c.netns, f"ip netns del {c.netns}")
 
-    # -- external connectivity: the gateway endpoint and its port bindings -------------------------
-    def _endpoints(self, c: Container) -> list[tuple[Network, IPv4Address, str]]:
-        """(network, address, interface) of each endpoint of the container."""
-        out = []
-        if c.network is not None and c.address is not None and c.shares_with is None:
-            out.append((c.network, c.address, "eth0"))
-        out += [(ep.network, ep.address, ep.ifname) for ep in c.extra.values()]
-        return out
-
-    def _gateway_endpoint(self, c: Container) -> tuple[Network, IPv4Address, str] | None:
-        """libnetwork's ``selectGatewayEndpoint`` over the sandbox's endpoints in ``Endpoint.Less`` order:
-        non-internal networks first, then by network name; the first that has a gateway."""
-        eps = sorted(self._endpoints(c), key=lambda e: (e[0].internal, e[0].name))
-        for net, addr, ifname in eps:
-            if not net.internal and net.gateway is not None:
-                return net, addr, ifname
-        return None
-
-    def _update_gateway(self, c: Container) -> None:
-        """Move the default route and the NAT port bindings to the gateway endpoint (sandbox
-        ``updateGateway`` + ``programExternalConnectivity``), if it changed."""
-        gw = self._gateway_endpoint(c)
-        if (gw[0] if gw else None) is c.gw_net:
-            self._sync_routed(c)
-            return
-        self._revoke(c)
-        cns = self.world.netns(c.netns)
-        default = [r for r in cns.fib.routes(None) if r.dst.prefixlen == 0 and r.table == 254]
-        target = (gw[0].gateway, gw[2]) if gw else None
-        if default and (target is None or (default[0].via, default[0].dev) != target):
-            cns.route_del(IPv4Network("0.0.0.0/0"))
-            self._cmd(c.netns, f"ip -n {c.netns} route del default")
-            default = []
-        if target is not None and not default:
-            cns.route_add(Route(dst=IPv4Network("0.0.0.0/0"), via=target[0], dev=target[1]))
-            self._cmd(c.netns, f"ip -n {c.netns} route add default via {target[0]} dev {target[1]}")
-        if gw is not None:
-            self._program(c, gw[0], gw[1])
-        self._sync_routed(c)
-
-    def _sync_routed(self, c: Container, *, drop_all: bool = False) -> None:
-        """29 programs every endpoint, not only the gateway (``portBindingMode{routed: true}``): the
-        routed-mode bindings of a routed network's endpoint exist whether or not it is the gateway."""
-        if self.era != "29" and not c.routed:
-            return
-        want = {} if drop_all or self.era != "29" else {
-            net.name: (net, addr) for net, addr, _ in self._endpoints(c)
-            if net.config.gateway_mode == "routed" and net is not c.gw_net and not net.internal}
-        for name in [n for n in c.routed if n not in want]:
-            bindings = c.routed.pop(name)
-            net = self.networks.get(name)
-            addr = next((a for n, a, _ in self._endpoints(c) if n is net), None)
-            if net is not None and addr is not None and self.iptables:
-                self.fw.del_ports(net.config, addr, list(bindings))
-        for name, (net, addr) in want.items():
-            if name in c.routed:
-                continue
-            bindings = tuple(PortBinding(proto=r.proto, host_ip=None, host_port=r.container_port,
-                                         container_port=r.container_port) for r in self._requested(c))
-            c.routed[name] = bindings
-            if self.iptables and bindings:
-                self.fw.add_ports(net.config, addr, list(bindings), nat=False)
-
-    def _host_ip(self, net: Network, b: PortBinding) -> IPv4Address | None:
-        """The binding's host address: the one given, else the network's ``host_binding_ipv4``; None
-        for all addresses (0.0.0.0 given or defaulted means every address, as no address does)."""
-        ip = b.host_ip
-        if ip is None:
-            default = net.options.get(BRIDGE_OPT + "host_binding_ipv4")
-            ip = IPv4Address(default) if default else None
-        return None if ip is None or ip.is_unspecified else ip
-
-    def _bind_error(self, b: PortBinding, addr: IPv4Address) -> str | None:
-        """What binding the host port says if a host socket holds it (None: free).  28+: the daemon
-        binds it itself; earlier, docker-proxy does (so only with the proxy on)."""
-        if self.era not in ("28", "29") and not self.userland_proxy:
-            return None
-        try:
-            probe = self.host.sockets.listen(b.proto, b.host_port, b.host_ip)
-        except SimnetError:
-            hip = b.host_ip or "0.0.0.0"
-            if self.era in ("28", "29"):
-                return (f"failed to bind host port for {hip}:{b.host_port}:{addr}:{b.container_port}/{b.proto}: "
-                        "address already in use")
-            fam = "4" if self.era == "27" else ""
-            return f"Error starting userland proxy: listen {b.proto}{fam} {hip}:{b.host_port}: bind: address already in use"
-        self.host.sockets.listeners.remove(probe)
-        return None
-
-    def _allocate(self, net: Network, addr: IPv4Address, req: PortBinding) -> PortBinding:
-        """One binding's host port: the allocator, then the bind (retried for a picked port, as
-        ``bindHostPorts`` does up to 10 times)."""
-        from dataclasses import replace
-
-        hip = self._host_ip(net, req)
-        err = ""
-        for _ in range(10):
-            try:
-                port = self.allocator.request(hip, req.proto, req.host_port, req.host_port_end)
-            except AllocationError as e:
-                raise DockerError(str(e)) from None
-            b = PortBinding(proto=req.proto, host_ip=hip, host_port=port, container_port=req.container_port)
-            bind_err = self._bind_error(b, addr)
-            if bind_err is None:
-                return b
-            self.allocator.release(hip, req.proto, port)
-            err = bind_err
-            if req.host_port and not req.host_port_end:
-                break
-        raise DockerError(err)
-
-    def _external_error(self, c: Container, net: Network, msg: str) -> str:
-        """A port-binding failure in the era's words (endpoint.go's programExternalConnectivity)."""
-        if self.era == "1.9":
-            return f"failed to create endpoint {c.name} on network {net.name}: {msg}"
-        return (f"driver failed programming external connectivity on endpoint {c.name} "
-                f"({self._endpoint_id(c, net)}): {msg}")
-
     def _start_error(self, c: Container, msg: str) -> str:
         """How ``docker start``/``run`` reports a networking failure: 28.1+ wraps it
         (daemon/start_linux.go, errSetupNetworking), 1.9 names the container."""
-        if self.era == "1.9":
+        if self.era is Era.V1_9:
             return f"Cannot start container {c.id}: {msg}"
-        return f"failed to set up container networking: {msg}" if self.era in ("28", "29") else msg
-
-    def _program(self, c: Container, net: Network, addr: IPv4Address) -> None:
-        """ProgramExternalConnectivity on the gateway endpoint: host ports, rules, proxies."""
-        routed = net.config.gateway_mode == "routed"
-        bindings: list[PortBinding] = []
-        try:
-            for req in self._requested(c):
-                if routed:  # no NAT: the host port is ignored, the container port opened
-                    bindings.append(PortBinding(proto=req.proto, host_ip=None, host_port=req.container_port,
-                                                container_port=req.container_port))
-                else:
-                    bindings.append(self._allocate(net, addr, req))
-        except DockerError as e:
-            for b in bindings:
-                if not routed:
-                    self.allocator.release(b.host_ip, b.proto, b.host_port)
-            raise DockerError(self._external_error(c, net, str(e))) from None
-        c.ports, c.gw_net = tuple(bindings), net
-        if self.iptables and bindings:
-            self.fw.add_ports(net.config, addr, bindings, nat=not routed)
-        if self.userland_proxy and not routed:
-            for b in bindings:
-                c.proxies.append(DockerProxy.start(self.host, b, addr))
-                self._cmd(self.host.name, "# " + c.proxies[-1].argv)
-        self._clear_conntrack(addr, [b.host_port for b in bindings if b.proto == "udp" and not routed])
-
-    def _revoke(self, c: Container) -> None:
-        """RevokeExternalConnectivity on the gateway endpoint."""
-        net = c.gw_net
-        for p in c.proxies:
-            p.stop()
-        c.proxies.clear()
-        if net is None:
-            c.ports = ()
-            return
-        addr = next((a for n, a, _ in self._endpoints(c) if n is net), None)
-        if addr is not None and self.iptables and c.ports:
-            self.fw.del_ports(net.config, addr, list(c.ports))
-        if net.config.gateway_mode != "routed":
-            for b in c.ports:
-                self.allocator.release(b.host_ip, b.proto, b.host_port)
-        c.ports, c.gw_net = (), None
-        if addr is not None:
-            self._clear_conntrack(addr, [])
-
-    def _clear_conntrack(self, addr: IPv4Address, udp_ports: list[int]) -> None:
-        """clearConntrackEntries (20.10+): the host's flows whose reply tuple has the endpoint's address
-        as source or destination (netlink's ConntrackNatAnyIP), and UDP flows to its host ports."""
-        if self.era == "1.9":
-            return
-        table = self.host.conntrack
-        for key, pick in (("-r", lambda t: t.reply.src == addr), ("-q", lambda t: t.reply.dst == addr)):
-            doomed = [conn for conn in table if pick(conn)]
-            for conn in doomed:
-                table.remove(conn)
-            if doomed:
-                self._cmd(self.host.name, f"conntrack -D {key} {addr}")
-        for port in udp_ports:
-            doomed = [conn for conn in table if conn.orig.proto == 17 and conn.orig.dport == port]
-            for conn in doomed:
-                table.remove(conn)
-            if doomed:
-                self._cmd(self.host.name, f"conntrack -D -p udp --dport {port}")
-
-    def _attach(self, c: Container, net: Network, ifname: str, ip: str | None, mac: str | None) -> Endpoint:
-        """A veth pair from the network's bridge into the container: address, MAC, routes, rules."""
-        cns = self.world.netns(c.netns)
-        ns_name = c.netns
-        try:
-            addr = IPv4Address(ip) if ip else self._lowest_free(net)
-        except ValueError:
-            raise DockerError(f"invalid IPv4 address: {ip}") from None
-        if addr in net.endpoints.values() or addr in net.aux_addresses.values():
-            raise DockerError("Address already in use")
-        if addr == net.gateway or addr not in net.subnet:
-            raise DockerError(f"no available IPv4 addresses on this network's address pools: {net.name} "
-                              f"({addr} is not usable in {net.subnet})")
-        if mac:
-            try:
-                lladdr = MacAddress(mac) if not isinstance(mac, MacAddress) else mac
-            except (ValueError, TypeError):
-                raise DockerError(f"invalid MAC address: {mac}") from None
-        elif self.era in ("1.9", "27"):
-            lladdr = MacAddress(int.from_bytes(bytes([0x02, 0x42]) + addr.packed, "big"))
-        else:
-            lladdr = self.world.random_mac()
-        veth = "veth" + self._hex(7)
-        tmp = "veth" + self._hex(7)
-        h = self.host.name
-        self.host.link_add(veth, "veth", peer=tmp)
-        self.host.set_address(tmp, lladdr)
-        self.host.set_netns(tmp, cns)
-        cns.set_name(tmp, ifname)
-        self._cmd(h, f"ip link add {veth} type veth peer name {ifname} netns {ns_name}")
-        self._cmd(ns_name, f"ip -n {ns_name} link set {ifname} address {lladdr}")
-        if mtu := network_mtu(net.options):  # createEndpoint: both ends of the pair
-            self.host.set_mtu(veth, mtu)
-            cns.set_mtu(ifname, mtu)
-            self._cmd(h, f"ip link set {veth} mtu {mtu}")
-            self._cmd(ns_name, f"ip -n {ns_name} link set {ifname} mtu {mtu}")
-        self.host.set_master(veth, net.bridge)
-        self._cmd(h, f"ip link set {veth} master {net.bridge}")
-        if not self.userland_proxy:
-            self.host.dev(veth).hairpin = True
-            self._cmd(h, f"ip link set {veth} type bridge_slave hairpin on")
-        self.host.set_up(veth, True)
-        self._cmd(h, f"ip link set {veth} up")
-        iface = IPv4Interface(f"{addr}/{net.subnet.prefixlen}")
-        cns.addr_add(ifname, iface)
-        cns.set_up(ifname, True)
-        self._cmd(ns_name, f"ip -n {ns_name} addr add {iface} dev {ifname}")
-        self._cmd(ns_name, f"ip -n {ns_name} link set {ifname} up")
-        net.endpoints[c.name] = addr
-        if self.iptables:
-            self.fw.add_endpoint(net.config, addr)
-        self._announce(cns, ifname, addr, lladdr, net)
-        return Endpoint(network=net, address=addr, mac=lladdr, veth=veth, ifname=ifname)
-
-    def _announce(self, cns: "NetNamespace", ifname: str, addr: IPv4Address, mac: MacAddress, net: Network) -> None:
-        """28+: unsolicited ARP for a new endpoint's address (libnetwork osl ``advertiseAddrs``): a
-        broadcast request with sender = target = the address, target MAC zero, sent from the
-        container's interface ``advertise_addr_nmsgs`` times (default 3), ``advertise_addr_ms`` apart
-        (default 1000); the first at once.  Neighbours holding an entry for the address take the new
-        MAC (see :func:`simnet.arp.arp_update`).  The kernel runner cannot send raw ARP: the export
-        replays the first message's effect on each neighbour table as ``ip neigh replace``."""
-        if self.era not in ("28", "29"):
-            return
-        from simnet.datapath import dev_xmit
-        from simnet.packet import Arp, ArpOp, Ethernet, EtherType, Packet
-
-        nmsgs = int(net.options.get("com.docker.network.advertise_addr_nmsgs", "3"))
-        interval = int(net.options.get("com.docker.network.advertise_addr_ms", "1000")) / 1000
-        frame = Packet(eth=Ethernet(src=mac, dst=MacAddress.BROADCAST, ethertype=EtherType.ARP),
-                       arp=Arp(op=ArpOp.REQUEST, sha=mac, spa=addr, tha=MacAddress(0), tpa=addr))
-
-        def send() -> None:
-            dev = cns.devices.get(ifname)
-            if dev is not None and dev.lladdr == mac and cns.name in self.world.namespaces:
-                dev_xmit(cns, dev, frame, self.world.tracer.new(frame, cns.name))
-        if nmsgs == 0:
-            return
-        before = {ns.name: {(e.address, e.dev): (e.lladdr, e.state) for e in ns.neigh.entries()}
-                  for ns in self.world.namespaces.values()}
-        send()
-        self.world.run(until=self.world.now)
-        for ns in self.world.namespaces.values():
-            for e in ns.neigh.entries():
-                if e.address == addr and before.get(ns.name, {}).get((e.address, e.dev)) != (e.lladdr, e.state) \
-                        and e.lladdr is not None:
-                    self._cmd(ns.name, f"ip -n {ns.name} neigh replace {addr} lladdr {e.lladdr} dev {e.dev} "
-                                       f"nud {str(e.state).lower()}")
-        for k in range(1, nmsgs):
-            self.world.schedule(k * interval, send)
-
-    def _detach(self, c: Container, net: Network, addr: IPv4Address, veth: str | None) -> None:
-        if self.iptables:
-            self.fw.del_endpoint(net.config, addr)
-        net.endpoints.pop(c.name, None)
-        if veth is not None and veth in self.host.devices:
-            self.host.link_del(veth)
-            self._cmd(self.host.name, f"ip link del {veth}")
+        return f"failed to set up container networking: {msg}" if self.era.at_least(Era.V28) else msg
 
     def _processes(self, c: Container) -> None:
         """The container's main process: the listeners its image or command opens."""
@@ -863,30 +534,12 @@ class DockerDaemon:
                 bindings = c.routed.pop(network)
                 if self.iptables:
                     self.fw.del_ports(net.config, c.address, list(bindings))
-            self._detach(c, net, c.address, c.veth)  # type: ignore[arg-type]
+            assert c.address is not None  # a running container on a network has its address there
+            self._detach(c, net, c.address, c.veth)
             c.network, c.address, c.veth = None, None, None
             self._update_gateway(c)
             return
         raise DockerError(f"container {c.id} is not connected to network {network}")
-
-    def not_running(self, c: Container) -> str:
-        """errNotRunning: lower case from 17.x on."""
-        return f"{'Container' if self.era == '1.9' else 'container'} {c.id} is not running"
-
-    def _lowest_free(self, net: Network) -> IPv4Address:
-        used = set(net.endpoints.values()) | {net.gateway} | set(net.aux_addresses.values())
-        for a in net.ip_range or net.subnet:  # a range's own first and last addresses are usable
-            if a == net.subnet.network_address or a == net.subnet.broadcast_address:
-                continue
-            if a not in used:
-                return a
-        raise DockerError(f"no available IPv4 addresses on this network's address pools: {net.name}")
-
-    def _container(self, name: str) -> Container:
-        for c in self.containers.values():
-            if name in (c.name, c.id) or (len(name) >= 4 and c.id.startswith(name)):
-                return c
-        raise DockerError(f"No such container: {name}")
 
     def stop(self, name: str) -> None:
         """``docker stop``: the sandbox, endpoint, rules and proxies the container added go."""
@@ -936,7 +589,7 @@ class DockerDaemon:
         """The daemon stops (``systemctl stop docker``): without live-restore its containers stop too;
         networks, bridges and their rules stay."""
         for c in list(self.containers.values()):
-            if c.running and self.live_restore and self.era != "1.9":
+            if c.running and self.live_restore and self.era is not Era.V1_9:
                 c.restart_on_boot = False  # it keeps running
             elif c.running:
                 self._stop_container(c)
@@ -961,6 +614,8 @@ class DockerDaemon:
                 value = IPv4Interface(value) if value else None
             if key == "era" and value not in ERAS:
                 raise DockerError(f"unknown era {value!r}: choose one of {', '.join(ERAS)}")
+            if key == "era":
+                value = Era(value)
             setattr(self, key, value)
         owned = self.fw.owned
         self.fw = self._firewaller()
@@ -994,121 +649,3 @@ class DockerDaemon:
                     self.allocator.request(b.host_ip, b.proto, b.host_port)
             if self.iptables and c.ports:
                 self.fw.add_ports(net.config, addr, list(c.ports), nat=not routed)
-
-    # -- inspection ----------------------------------------------------------------------------------
-    def ports_text(self, c: Container) -> str:
-        """The PORTS column of ``docker ps``."""
-        out = [f"{b.host_ip or '0.0.0.0'}:{b.host_port}->{b.container_port}/{b.proto}" for b in c.ports]
-        published = {(b.container_port, b.proto) for b in c.ports}
-        out += [f"{p}/{proto}" for p, proto in c.exposed if (p, proto) not in published]
-        return ", ".join(out)
-
-    def command_text(self, c: Container) -> str:
-        return " ".join(c.command) if c.command else IMAGES.get(_image_key(c.image), {}).get("cmd", "sh")
-
-    def ps(self, all: bool = False) -> list[dict[str, Any]]:
-        """``docker ps [-a]``: containers, newest first, as the CLI's template fields."""
-        return [{"ID": c.id[:12], "Image": c.image, "Command": self.command_text(c), "Names": c.name,
-                 "Status": "Up Less than a second" if c.running else
-                 ("Exited (137) Less than a second ago" if c.started_once else "Created"),
-                 "Ports": self.ports_text(c) if c.running else "", "Networks": c.network_mode}
-                for c in sorted(self.containers.values(), key=lambda c: -c.created)
-                if all or c.running]
-
-    def _endpoint_json(self, c: Container, net: Network, addr: IPv4Address, mac: Any) -> dict[str, Any]:
-        return {"NetworkID": net.id, "EndpointID": self._endpoint_id(c, net),
-                "Gateway": str(net.gateway or "") if not net.internal else "", "IPAddress": str(addr),
-                "IPPrefixLen": net.subnet.prefixlen, "MacAddress": str(mac)}
-
-    def inspect(self, name: str) -> dict[str, Any]:
-        """``docker inspect NAME``: the NetworkSettings a user looks up."""
-        c = self._container(name)
-        nets: dict[str, Any] = {}
-        if c.network is not None and c.address is not None and c.shares_with is None:
-            nets[c.network.name] = self._endpoint_json(c, c.network, c.address, c.mac)
-        for netname, ep in c.extra.items():
-            nets[netname] = self._endpoint_json(c, ep.network, ep.address, ep.mac)
-        if c.network_mode in ("host", "none"):
-            nets[c.network_mode] = {"NetworkID": self._pseudo_id(c.network_mode), "Gateway": "", "IPAddress": "",
-                                    "IPPrefixLen": 0, "MacAddress": ""}
-        primary = nets.get("bridge", {})
-        ports: dict[str, Any] = {f"{p}/{proto}": None for p, proto in c.exposed}
-        for b in c.ports:
-            ports.setdefault(f"{b.container_port}/{b.proto}", None)
-            ports[f"{b.container_port}/{b.proto}"] = (ports[f"{b.container_port}/{b.proto}"] or []) + [
-                {"HostIp": str(b.host_ip or "0.0.0.0"), "HostPort": str(b.host_port)}]
-        return {
-            "Id": c.id, "Name": "/" + c.name,
-            "State": {"Status": "running" if c.running else ("exited" if c.started_once else "created"),
-                      "Running": c.running, "Error": c.error},
-            "Config": {"Image": c.image, "Cmd": list(c.command) or self.command_text(c).split()},
-            "HostConfig": {"NetworkMode": c.network_mode, "RestartPolicy": {"Name": c.restart},
-                           "PortBindings": self._port_bindings_config(c),
-                           "PublishAllPorts": c.publish_all},
-            "NetworkSettings": {
-                "SandboxKey": f"/var/run/docker/netns/{c.netns}" if c.running and c.network_mode != "host"
-                else ("/var/run/docker/netns/default" if c.network_mode == "host" else ""),
-                "Ports": ports if c.running else {},
-                "HostVeth": c.veth,
-                "Gateway": primary.get("Gateway", ""), "IPAddress": primary.get("IPAddress", ""),
-                "IPPrefixLen": primary.get("IPPrefixLen", 0), "MacAddress": primary.get("MacAddress", ""),
-                "Networks": nets if c.running else {},
-            },
-        }
-
-    def _port_bindings_config(self, c: Container) -> dict[str, list[dict[str, str]]]:
-        """``HostConfig.PortBindings``: the ``-p`` specs as given (one list per container port)."""
-        out: dict[str, list[dict[str, str]]] = {}
-        for b in (b for p in c.publish_specs for b in PortBinding.parse_spec(p)):
-            out.setdefault(f"{b.container_port}/{b.proto}", []).append(
-                {"HostIp": str(b.host_ip or ""), "HostPort": b.hostconfig_port})
-        return out
-
-    def _endpoint_id(self, c: Container, net: Network | None = None) -> str:
-        import hashlib
-
-        net = net if net is not None else c.network
-        return hashlib.sha256(f"{c.id}/{net.id if net else ''}".encode()).hexdigest()
-
-    def _pseudo_id(self, name: str) -> str:
-        import hashlib
-
-        return hashlib.sha256(f"{self.host.name}/{name}".encode()).hexdigest()
-
-    def network_ls(self) -> list[dict[str, str]]:
-        """``docker network ls``: sorted by name, with the ``host`` and ``none`` networks."""
-        rows = [{"NETWORK ID": n.id[:12], "NAME": n.name, "DRIVER": "bridge", "SCOPE": "local"}
-                for n in self.networks.values()]
-        rows += [{"NETWORK ID": self._pseudo_id("host")[:12], "NAME": "host", "DRIVER": "host", "SCOPE": "local"},
-                 {"NETWORK ID": self._pseudo_id("none")[:12], "NAME": "none", "DRIVER": "null", "SCOPE": "local"}]
-        return sorted(rows, key=lambda r: r["NAME"])
-
-    @staticmethod
-    def _ipam_json(n: Network) -> dict[str, Any]:
-        """One ``IPAM.Config`` entry (IPRange and AuxiliaryAddresses only when set)."""
-        out: dict[str, Any] = {"Subnet": str(n.subnet)}
-        if n.ip_range is not None:
-            out["IPRange"] = str(n.ip_range)
-        out["Gateway"] = str(n.gateway) if n.gateway else ""
-        if n.aux_addresses:
-            out["AuxiliaryAddresses"] = {k: str(v) for k, v in n.aux_addresses.items()}
-        return out
-
-    def network_inspect(self, name: str) -> dict[str, Any]:
-        """``docker network inspect NAME``: the network, its endpoints and their sandboxes (CNM)."""
-        n = self._network(name)
-        opts = dict(n.options)
-        opts.setdefault(BRIDGE_OPT + "name", n.bridge)
-        members = {}
-        for cname, a in n.endpoints.items():
-            c = self.containers[cname]
-            ep = c.extra.get(n.name)
-            mac = ep.mac if ep is not None else c.mac
-            members[c.id] = {"Name": cname, "EndpointID": self._endpoint_id(c, n), "MacAddress": str(mac),
-                             "IPv4Address": f"{a}/{n.subnet.prefixlen}", "IPv6Address": ""}
-        return {
-            "Name": n.name, "Id": n.id, "Scope": "local", "Driver": "bridge", "Internal": n.internal,
-            "IPAM": {"Driver": "default", "Config": [self._ipam_json(n)]},
-            "Containers": members,
-            "Options": opts,
-        }

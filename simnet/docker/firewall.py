@@ -17,14 +17,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from ipaddress import IPv4Address, IPv4Network
 import re
-from typing import TYPE_CHECKING, Callable
+from typing import TYPE_CHECKING, Callable, Sequence
 
+from simnet.docker.era import ERAS, Era
 from simnet.netfilter.iptables import IptablesError, iptables
 
 if TYPE_CHECKING:
     from simnet.netns import NetNamespace
 
-ERAS = ("1.9", "27", "28", "29")
 
 
 def shell_word(word: str) -> str:
@@ -170,7 +170,8 @@ class Firewaller:
     """The bridge driver's iptables side, for one era, in one host namespace."""
 
     ns: "NetNamespace"
-    era: str = "29"
+    era: Era = Era.V29
+    """The era (an ``--era`` word is accepted and made an :class:`Era`)."""
     hairpin: bool = False
     """``--userland-proxy=false``."""
     direct_routing: bool = False
@@ -188,6 +189,7 @@ class Firewaller:
     def __post_init__(self) -> None:
         if self.era not in ERAS:
             raise ValueError(f"unknown Docker era {self.era!r}; choose one of {', '.join(ERAS)}")
+        self.era = Era(self.era)
 
     # -- iptables primitives --------------------------------------------------------
     def _run(self, argv: list[str]) -> str:
@@ -262,13 +264,13 @@ class Firewaller:
     # -- daemon start -------------------------------------------------------------------
     def init(self) -> None:
         """Driver initialisation (``configure`` / ``NewIptabler``)."""
-        if self.era == "1.9":
+        if self.era is Era.V1_9:
             self._nat_jumps(delete=True)
             self.remove_chain("nat", "DOCKER")
             self.new_chain("nat", "DOCKER")
             self.new_chain("filter", "DOCKER")
             return
-        if self.era == "27":
+        if self.era is Era.V27:
             self.delete("filter", "FORWARD", "-j", "DOCKER-ISOLATION")
             self._nat_jumps(delete=True)
             self.remove_chain("nat", "DOCKER")
@@ -288,9 +290,9 @@ class Firewaller:
                    "DOCKER-ISOLATION-STAGE-1", "DOCKER-ISOLATION-STAGE-2", "DOCKER-ISOLATION"):
             self.remove_chain("filter", ch)
         self.new_chain("nat", "DOCKER")
-        middle = "DOCKER-ISOLATION-STAGE-1" if self.era == "28" else "DOCKER-INTERNAL"
+        middle = "DOCKER-ISOLATION-STAGE-1" if self.era is Era.V28 else "DOCKER-INTERNAL"
         chains = ["DOCKER", "DOCKER-FORWARD", "DOCKER-BRIDGE", "DOCKER-CT", middle]
-        if self.era == "28":
+        if self.era is Era.V28:
             chains.append("DOCKER-ISOLATION-STAGE-2")
         for ch in chains:
             self.new_chain("filter", ch)
@@ -302,20 +304,20 @@ class Firewaller:
 
     def user_chain(self) -> None:
         """The controller's DOCKER-USER chain (17.06+); 28.2.2+ adds no RETURN rule."""
-        if self.era == "1.9":
+        if self.era is Era.V1_9:
             return
         self.new_chain("filter", "DOCKER-USER")
-        if self.era == "27":
+        if self.era is Era.V27:
             self.append("filter", "DOCKER-USER", "-j", "RETURN")
         self.ensure_jump("FORWARD", "DOCKER-USER")
 
     # -- networks -------------------------------------------------------------------------
     def _nat_target(self, net: NetConfig) -> tuple[str, ...]:
-        if net.host_ipv4 is not None and self.era in ("28", "29"):
+        if net.host_ipv4 is not None and self.era.at_least(Era.V28):
             return ("-j", "SNAT", "--to-source", str(net.host_ipv4))
         return ("-j", "MASQUERADE")
 
-    def new_network(self, net: NetConfig, others: list[NetConfig] = ()) -> None:  # type: ignore[assignment]
+    def new_network(self, net: NetConfig, others: Sequence[NetConfig] = ()) -> None:
         """The network's rules, in the era's order; ``others``: the existing networks (1.9 isolation)."""
         self._recording = self.owned.setdefault(net.bridge, [])
         try:
@@ -329,9 +331,9 @@ class Firewaller:
             if self._chain_exists(table, chain):
                 self.delete(table, chain, *spec)
 
-    def _new_network(self, net: NetConfig, others: list[NetConfig]) -> None:
+    def _new_network(self, net: NetConfig, others: Sequence[NetConfig]) -> None:
         br, sub = net.bridge, str(net.subnet)
-        if self.era == "1.9":
+        if self.era is Era.V1_9:
             if net.masq:
                 self.insert("nat", "POSTROUTING", "-s", sub, "!", "-o", br, "-j", "MASQUERADE")
             if self.hairpin:
@@ -353,7 +355,7 @@ class Firewaller:
                 self.insert("filter", "FORWARD", "-s", sub, "-d", str(o.subnet), "-j", "DROP")
                 self.insert("filter", "FORWARD", "-s", str(o.subnet), "-d", sub, "-j", "DROP")
             return
-        if self.era == "27":
+        if self.era is Era.V27:
             if net.internal:
                 self.insert("filter", "DOCKER-ISOLATION-STAGE-1", "-i", br, "!", "-d", sub, "-j", "DROP")
                 self.insert("filter", "DOCKER-ISOLATION-STAGE-1", "-o", br, "!", "-s", sub, "-j", "DROP")
@@ -381,7 +383,7 @@ class Firewaller:
             return
         # 28.x / 29.x
         if net.internal:
-            chain = "DOCKER-INTERNAL" if self.era == "29" else "DOCKER-ISOLATION-STAGE-1"
+            chain = "DOCKER-INTERNAL" if self.era is Era.V29 else "DOCKER-ISOLATION-STAGE-1"
             self.insert("filter", chain, "-i", br, "!", "-d", sub, "-j", "DROP")
             self.insert("filter", chain, "-o", br, "!", "-s", sub, "-j", "DROP")
             self.append("filter", "DOCKER-FORWARD", "-i", br, "-o", br, "-j", "ACCEPT" if net.icc else "DROP")
@@ -389,7 +391,7 @@ class Firewaller:
         nat_mode = net.gateway_mode in ("nat", "nat-unprotected")
         if net.masq and nat_mode:
             self.insert("nat", "POSTROUTING", "-s", sub, "!", "-o", br, *self._nat_target(net))
-        if self.era == "28" and net.masq and not self.hairpin:
+        if self.era is Era.V28 and net.masq and not self.hairpin:
             self.insert("nat", "DOCKER", "-i", br, "-j", "RETURN")
         if self.hairpin:
             self.insert("nat", "POSTROUTING", "-m", "addrtype", "--src-type", "LOCAL", "-o", br,
@@ -406,7 +408,7 @@ class Firewaller:
         self.append("filter", "DOCKER-CT", "-o", br, "-m", "conntrack", "--ctstate", "RELATED,ESTABLISHED",
                     "-j", "ACCEPT")
         self.append("filter", "DOCKER-BRIDGE", "-o", br, "-j", "DOCKER")
-        if self.era == "28":
+        if self.era is Era.V28:
             if net.gateway_mode == "routed":
                 self.insert("filter", "DOCKER-ISOLATION-STAGE-1", "-o", br, "-j", "RETURN")
                 self.insert("filter", "DOCKER-ISOLATION-STAGE-1", "-i", br, "-m", "conntrack", "--ctstate",
@@ -426,7 +428,7 @@ class Firewaller:
     def add_endpoint(self, net: NetConfig, addr: IPv4Address) -> None:
         """28+: ``filterDirectAccess``, the raw-table DROP for direct access (after an ACCEPT per
         trusted host interface); none with direct routing allowed or raw rules disabled."""
-        if self.era in ("28", "29") and net.gateway_mode == "nat" and not net.internal \
+        if self.era.at_least(Era.V28) and net.gateway_mode == "nat" and not net.internal \
                 and not self.direct_routing and not self.raw_disabled:
             for ifname in net.trusted:
                 self.append("raw", "PREROUTING", "-d", f"{addr}/32", "-i", ifname, "-j", "ACCEPT")
@@ -444,7 +446,7 @@ class Firewaller:
             dnat = (*in_br, "-p", p, "-d", hip, "--dport", hp, "-j", "DNAT", "--to-destination", f"{addr}:{cp}")
             accept = ("!", "-i", br, "-o", br, "-p", p, "-d", str(addr), "--dport", cp, "-j", "ACCEPT")
             selfmasq = ("-p", p, "-s", str(addr), "-d", str(addr), "--dport", cp, "-j", "MASQUERADE")
-            if self.era in ("1.9", "27"):
+            if self.era.before(Era.V28):
                 self.append("nat", "DOCKER", *dnat)
                 self.append("filter", "DOCKER", *accept)
                 self.append("nat", "POSTROUTING", *selfmasq)

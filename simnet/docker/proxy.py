@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 
 from simnet.addresses import IPProto
 from simnet.packet import IPv4, Packet, Tcp, TcpFlags, Udp
-from simnet.socket import ClientSocket, Listener, Seen, syn_options
+from simnet.socket import ClientSocket, Listener, Seen, SockState, syn_options
 from simnet.tcp_output import route_mss
 
 if TYPE_CHECKING:
@@ -24,7 +24,7 @@ if TYPE_CHECKING:
     from simnet.netns import NetNamespace
 
 
-class _Accepted(list):  # type: ignore[type-arg]
+class _Accepted(list["Seen"]):
     """The listener's ``seen`` list; each arrival triggers the forward connection.
 
     The proxy is not the application a probe is about: what it accepts goes to
@@ -36,7 +36,7 @@ class _Accepted(list):  # type: ignore[type-arg]
         super().__init__()
         self.proxy = proxy
 
-    def append(self, seen: Seen) -> None:  # type: ignore[override]
+    def append(self, seen: Seen) -> None:
         self.proxy.accepted.append(seen)
         self.proxy.ns.world.schedule(0.0, self.proxy.forward, seen)
 
@@ -89,7 +89,7 @@ class DockerProxy:
             pkt = Packet(ip=IPv4(src=src, dst=dst, proto=IPProto.UDP), l4=Udp(sport=lport, dport=dport),
                          payload=b"x\n")
         else:
-            sock = ClientSocket(proto="tcp", laddr=src, lport=lport, raddr=dst, rport=dport, state="syn-sent",
+            sock = ClientSocket(proto="tcp", laddr=src, lport=lport, raddr=dst, rport=dport, state=SockState.SYN_SENT,
                                 isn=world.rng.getrandbits(32))
             ns.sockets.clients[("tcp", src, lport, dst, dport)] = sock
             pkt = Packet(ip=IPv4(src=src, dst=dst, proto=IPProto.TCP),

@@ -16,6 +16,7 @@ from simnet.draw._common import FONT, new_figure, text_width
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
+    from simnet.netfilter.ruleset import Chain
     from simnet.world import World
 
 __all__ = ["chains"]
@@ -78,8 +79,8 @@ def chains(world: "World", netns: str, *, table: str | None = None) -> "Figure":
         raise KeyError(f"netns {netns} has no {table} table")
     panels = []
     for t in tables:
-        shown = []
-        hidden = []
+        shown: list[Chain] = []
+        hidden: list[Chain] = []
         for ch in t.ordered_chains():
             busy = ch.entries or ch.policy not in (None, "ACCEPT") or ch.policy_counters.packets or not ch.builtin
             (shown if busy else hidden).append(ch)

@@ -52,7 +52,7 @@ def new_figure(width: float, height: float) -> tuple["Figure", Any]:
 
     pyplot()
 
-    class Picture(Figure):  # type: ignore[misc]
+    class Picture(Figure):
         def _repr_png_(self) -> bytes:
             import io
 

@@ -392,8 +392,8 @@ def _draw_panel(ax: Any, netns: str, existing: set[str] | None, fr: dict[str, _F
         skeleton += [("bport_in", "bpre"), ("bpre", "bdec"), ("bdec", "bfwd"), ("bfwd", "bpost"),
                      ("bpost", "bport_out"), ("bdec", "rt_in"), ("out", "bxmit"), ("bxmit", "bport_out")]
     for a, b in skeleton:
-        pts = _connector(fr, a, b)
-        ax.plot([p[0] for p in pts], [p[1] for p in pts], color="#9a9a9a", linewidth=0.8, zorder=1)
+        line = _connector(fr, a, b)
+        ax.plot([p[0] for p in line], [p[1] for p in line], color="#9a9a9a", linewidth=0.8, zorder=1)
     # packets
     paths = [_walk(n, t, netns, fr) for n, t in shown]
     count = len(paths)

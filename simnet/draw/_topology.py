@@ -281,19 +281,19 @@ def topology(world: "World", *, probe: Any = None, routes: bool = False) -> "Fig
         mx, my = pts[1][0], max(pts[1][1], pts[2][1])
         ax.text(mx, my + 0.05, label, family=FONT, fontsize=6.5, ha="center", va="bottom", zorder=3)
 
-    for a, da, b, db in veths:
-        thick = (a, da) in used and (b, db) in used
-        draw_link(a, da, b, db, style="-", label="veth", thick=thick)
-    for a, da, b, db, label in vxlans:
-        draw_link(a, da, b, db, style=(0, (5, 3)), label=label, thick=False)
-    for i, (ns, dev, _kind) in enumerate(crossed, 1):
-        b = boxes.get(ns)
-        if b is None:
+    for ns_a, dev_a, ns_b, dev_b in veths:
+        thick = (ns_a, dev_a) in used and (ns_b, dev_b) in used
+        draw_link(ns_a, dev_a, ns_b, dev_b, style="-", label="veth", thick=thick)
+    for ns_a, dev_a, ns_b, dev_b, label in vxlans:
+        draw_link(ns_a, dev_a, ns_b, dev_b, style=(0, (5, 3)), label=label, thick=False)
+    for i, (ns_name, dev, _kind) in enumerate(crossed, 1):
+        crossed_box = boxes.get(ns_name)
+        if crossed_box is None:
             continue
-        y = b.row_y(dev)
+        y = crossed_box.row_y(dev)
         if y is None:
             continue
-        badge(ax, b.x + b.w - 0.16 - 0.22 * ((i - 1) % 2), y, i, size=6.5)
+        badge(ax, crossed_box.x + crossed_box.w - 0.16 - 0.22 * ((i - 1) % 2), y, i, size=6.5)
     if drop is not None and drop[0] in boxes:
         b = boxes[drop[0]]
         ax.plot([b.x + b.w - 0.2], [b.y - 0.2], marker="X", markersize=14, color="black", markerfacecolor="white")

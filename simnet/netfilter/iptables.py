@@ -20,7 +20,7 @@ from typing import Sequence
 
 from simnet.errors import RuleSyntaxError, ToolError
 from simnet.netfilter.rule import Rule
-from simnet.netfilter.ruleset import PROG, TRY_HELP, Counters, Ruleset, RulesetError
+from simnet.netfilter.ruleset import PROG, TRY_HELP, Counters, Ruleset, RulesetError, Table
 from simnet.netfilter.syntax import (RestoreError, apply_restore, format_list, format_rule_verbose, format_rules,
                                      format_save)
 from simnet.netfilter.targets import EXTENSION_TARGETS
@@ -37,6 +37,11 @@ _GENERIC_LONG = frozenset({
 
 class IptablesError(ToolError):
     """A failed iptables command: ``str()`` is its stderr, ``exit_code`` its status."""
+
+    line: int | None = None
+    """iptables-restore's failing line (None for other commands)."""
+    filename: str | None = None
+    """The file iptables-restore read it from."""
 
 
 def _param(text: str) -> IptablesError:
@@ -213,7 +218,7 @@ def iptables(ruleset: Ruleset, argv: Sequence[str]) -> str:
         if not existed and not (done and cmd in _CREATES_TABLE) and table in ruleset.tables:
             # iptables-nft creates a table only to put a chain or rule in it (verified on
             # 1.8.9: -L, -S, -F, -Z, -C, -D, -X, -E and iptables-save leave no table behind)
-            del ruleset.tables[table]  # type: ignore[arg-type]
+            del ruleset.tables[Table(table)]
 
 
 _CREATES_TABLE = frozenset("AIRNP")
@@ -354,7 +359,7 @@ def iptables_restore(ruleset: Ruleset, argv: Sequence[str], stdin: str, *, filen
         apply_restore(target, stdin, noflush=noflush, counters=counters, filename=filename, table=table)
     except RestoreError as e:
         err = IptablesError(str(e), e.exit_code)
-        err.line = e.line  # type: ignore[attr-defined]
-        err.filename = e.filename  # type: ignore[attr-defined]
+        err.line = e.line
+        err.filename = e.filename
         raise err from None
     return ""

@@ -354,10 +354,11 @@ def _parse(words: list[str]) -> Rule:
                     hit = (canon, nargs)
             if hit is not None:
                 canon, nargs = hit
-                opts = owner.opts  # type: ignore[union-attr]
+                assert owner is not None  # a hit always comes with the module that owns it
+                opts = owner.opts
                 if canon in opts:
-                    if canon not in owner.cls.MULTI:  # type: ignore[union-attr]
-                        raise RuleSyntaxError(owner.cls.duplicate(canon))  # type: ignore[union-attr]
+                    if canon not in owner.cls.MULTI:
+                        raise RuleSyntaxError(owner.cls.duplicate(canon))
                     canon = f"{canon}#{len(opts)}"
                 if nargs == 2 and i < n and (i + 1 == n or words[i + 1][:1] in ("-", "!")):
                     raise RuleSyntaxError(_TWO_ARGS.get(canon, f"{canon} requires two args"))
@@ -367,6 +368,7 @@ def _parse(words: list[str]) -> Rule:
                 i += nargs
                 invert = False
                 continue
+        assert base is not None  # else the word was a module's option (or an abbreviation of a base one)
         if base == "f":
             if "fragment" in kw:
                 raise RuleSyntaxError("multiple -f flags not allowed")
@@ -377,7 +379,7 @@ def _parse(words: list[str]) -> Rule:
             raise RuleSyntaxError(f"option \"{w}\" requires an argument")
         arg = words[i]
         i += 1
-        fields = _FIELDS.get(base)  # type: ignore[arg-type]
+        fields = _FIELDS.get(base)
         if fields is not None:
             fname, finv = fields
             if fname in kw:

@@ -249,4 +249,4 @@ def seen_from(probe: dict[str, Any]) -> str | None:
     received = probe.get("received") or {}
     if received.get("src") is None:
         return None
-    return received["src"] + (f":{received['sport']}" if received.get("sport") is not None else "")
+    return str(received["src"]) + (f":{received['sport']}" if received.get("sport") is not None else "")

@@ -57,7 +57,7 @@ def compile_bridge(argv: Sequence[str]) -> IpCommand:
                 raise IpError("Device is a required argument.", 255)
 
             def set_(world: "World", ns: "NetNamespace") -> str:
-                dev = ns.dev(name)  # type: ignore[arg-type]
+                dev = ns.dev(name)
                 if dev.master is None:
                     raise KernelError(_errno.EOPNOTSUPP, "RTNETLINK answers: Operation not supported")
                 for k, v in flags.items():
@@ -125,7 +125,8 @@ def compile_bridge(argv: Sequence[str]) -> IpCommand:
             for d in vxlan_devices(ns):
                 if port is not None and d.ifname != port or br is not None and d.master != br:
                     continue
-                for n, v in enumerate(d.vxlan.fdb.entries()):  # type: ignore[union-attr]
+                assert d.vxlan is not None  # vxlan_devices yields only VXLAN devices
+                for n, v in enumerate(d.vxlan.fdb.entries()):
                     for remote in v.remotes:
                         rows.append((d.ifindex, 1, 0, n, f"{v.mac} {where_dev.format(d.ifname)}dst {remote} self "
                                      + ("permanent" if v.static else "")))
@@ -163,19 +164,19 @@ def _compile_fdb_modify(sub: str, args: Args) -> Callable[["World", "NetNamespac
         raise IpError("Device and address are required arguments.", 255)
 
     def modify(world: "World", ns: "NetNamespace") -> str:
-        dev = ns.devices.get(dev_name)  # type: ignore[arg-type]
+        dev = ns.devices.get(dev_name)
         if dev is None:
             raise IpError(f'Cannot find device "{dev_name}"', 255)
         if dev.vxlan is None:
             raise Unsupported(f"bridge fdb {sub} on a {dev.kind} device (only a VXLAN device's FDB is modelled)")
         try:
             if sub == "delete":
-                dev.vxlan.fdb.delete(mac, dst)  # type: ignore[arg-type]
+                dev.vxlan.fdb.delete(mac, dst)
             elif dst is None:
                 # vxlan_fdb_parse: no NDA_DST
                 raise KernelError(_errno.EINVAL, "RTNETLINK answers: Invalid argument")
             else:
-                dev.vxlan.fdb.add(mac, dst, how=sub, now=world.now)  # type: ignore[arg-type]
+                dev.vxlan.fdb.add(mac, dst, how=sub, now=world.now)
         except KernelError as e:
             raise IpError(str(e), 255) from None
         return ""

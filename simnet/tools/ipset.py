@@ -12,4 +12,4 @@ __all__ = ["compile_ipset"]
 def compile_ipset(cmd: Command, ns: str | None, argv: tuple[str, ...]) -> Compiled:
     """``ipset ARGS`` (``ipset restore`` reads a here-document)."""
     args = list(argv[1:])
-    return Compiled(lambda run: run.output(cmd, ipset(run.ns(ns).ipsets, args)))  # type: ignore[arg-type]
+    return Compiled(lambda run: run.output(cmd, ipset(run.ns(ns).ipsets, args)))

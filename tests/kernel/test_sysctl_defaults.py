@@ -16,7 +16,8 @@ from importlib import resources
 
 import pytest
 
-from simnet.sysctl import Sysctls, run_sysctl
+from simnet.sysctl import Sysctls
+from simnet.tools.sysctl import run_sysctl
 
 pytestmark = pytest.mark.kernel
 

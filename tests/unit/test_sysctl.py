@@ -11,14 +11,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from simnet.errors import SimnetError
-from simnet.sysctl import (
-    CONF_COMBINE,
-    SysctlError,
-    Sysctls,
-    proc_sys_write,
-    run_sysctl,
-    sysctl_command,
-)
+from simnet.sysctl import CONF_COMBINE, SysctlError, Sysctls, proc_sys_write
+from simnet.tools.sysctl import run_sysctl, sysctl_command
 
 
 @pytest.fixture
@@ -404,3 +398,11 @@ def test_forwarding_invariant_and_only_valid_keys(ops: list[tuple]) -> None:
         parts = key.split(".")
         if parts[1] in ("ipv4", "ipv6") and parts[2] in ("conf", "neigh"):
             assert parts[3] in live, key
+
+
+def test_write_only_keys_and_the_command_that_hides_them(s: Sysctls) -> None:
+    """``net.ipv4.route.flush`` can be written, not read: Sysctls.write_only says so and the
+    sysctl command (tools/sysctl.py) prints nothing for it, as procps does."""
+    assert s.write_only("net.ipv4.route.flush")
+    assert not s.write_only("net.ipv4.ip_forward") and not s.write_only("net.ipv4.nonexistent")
+    assert sysctl_command(s, ["net.ipv4.route.flush", "net.ipv4.ip_forward"]) == "net.ipv4.ip_forward = 0\n"

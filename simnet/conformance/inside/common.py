@@ -267,7 +267,7 @@ def _seconds(cmd: Any, value: str | None, default: float) -> float:
 
 def _within(cmd: Any, own: float | None) -> float:
     """A probe's wait: its own -w/-m (1 s without), cut short by ``timeout(1)`` (``cmd.limit``)."""
-    limit = getattr(cmd, "limit", None)
+    limit: float | None = getattr(cmd, "limit", None)
     if limit is None:
         return PROBE_DEFAULT_TIMEOUT if own is None else own
     return min(limit if own is None else min(own, limit), PROBE_MAX_TIMEOUT)

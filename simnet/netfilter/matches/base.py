@@ -47,7 +47,8 @@ class Option:
 
     flag: str
     field: str | tuple[str, ...] | None
-    type: Callable[[str], Any] | None = None
+    type: Callable[..., Any] | None = None
+    """Reads the option's arguments (one per argument: none for a flag that sets a value)."""
     invert: str | None = None
     mandatory: bool = False
     aliases: tuple[str, ...] = ()

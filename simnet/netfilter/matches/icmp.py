@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import ClassVar, TYPE_CHECKING
 
-from simnet.netfilter.matches.base import Match, _bang
+from simnet.netfilter.matches.base import Match, Option, _bang
 from simnet.netfilter.xtables import Opts, err, strtoui
 from simnet.packet import Icmp
 
@@ -40,6 +40,30 @@ ICMP_NAMES: dict[str, tuple[int, int, int]] = {
 }
 
 
+def _parse_icmp_type(text: str) -> tuple[int, int, int]:
+    """``--icmp-type``: a name, a case-insensitive prefix naming one type, ``T`` or ``T/C``; (type, code range)."""
+    if text in ICMP_NAMES:
+        return ICMP_NAMES[text]
+    found = None
+    for name in ICMP_NAMES:  # libxt_icmp: a case-insensitive prefix names one type only
+        if name[:len(text)].lower() == text.lower():
+            if found is not None:
+                raise err(f"Ambiguous ICMP type `{text}': `{found}' or `{name}'?")
+            found = name
+    if found is not None:
+        return ICMP_NAMES[found]
+    t_s, slash, c_s = text.partition("/")
+    num = strtoui(t_s, 255)
+    if num is None:
+        raise err(f"Unknown ICMP type `{text}'")
+    if slash:
+        c = strtoui(c_s, 255)
+        if c is None:
+            raise err(f"Unknown ICMP code `{text}'")
+        return num, c, c
+    return num, 0, 0xFF
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class IcmpMatch(Match):
     """``-m icmp --icmp-type``. Kernel: xt_tcpudp.c/ip_tables.c icmp_match(); type 255 = any."""
@@ -50,36 +74,13 @@ class IcmpMatch(Match):
     invert: bool = False
 
     module: ClassVar[str] = "icmp"
-    OPTIONS: ClassVar[dict[str, int]] = {"--icmp-type": 1}
+    OPTION_TABLE: ClassVar[tuple[Option, ...]] = (
+        Option("--icmp-type", ("type", "code_min", "code_max"), _parse_icmp_type, invert="invert"),
+    )
 
     @classmethod
     def build(cls, opts: Opts, proto: int | None) -> "IcmpMatch":
-        o = opts.get("--icmp-type")
-        if o is None:
-            return cls(type=0xFF)
-        text = o[1][0]
-        if text in ICMP_NAMES:
-            t, lo, hi = ICMP_NAMES[text]
-            return cls(type=t, code_min=lo, code_max=hi, invert=o[0])
-        found = None
-        for name in ICMP_NAMES:  # libxt_icmp: a case-insensitive prefix names one type only
-            if name[:len(text)].lower() == text.lower():
-                if found is not None:
-                    raise err(f"Ambiguous ICMP type `{text}': `{found}' or `{name}'?")
-                found = name
-        if found is not None:
-            t, lo, hi = ICMP_NAMES[found]
-            return cls(type=t, code_min=lo, code_max=hi, invert=o[0])
-        t_s, slash, c_s = text.partition("/")
-        num = strtoui(t_s, 255)
-        if num is None:
-            raise err(f"Unknown ICMP type `{text}'")
-        if slash:
-            c = strtoui(c_s, 255)
-            if c is None:
-                raise err(f"Unknown ICMP code `{text}'")
-            return cls(type=num, code_min=c, code_max=c, invert=o[0])
-        return cls(type=num, invert=o[0])
+        return cls(**({"type": 0xFF} | cls.parse_options(opts)))  # no --icmp-type: any type
 
     def _type_text(self) -> str:
         if self.type == 0xFF:

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, ClassVar, TYPE_CHECKING
+from typing import ClassVar, TYPE_CHECKING
 
 from simnet.netfilter.context import AddrType
-from simnet.netfilter.matches.base import Match, _bang, _no_invert
+from simnet.netfilter.matches.base import Match, Option, _bang
 from simnet.netfilter.xtables import Opts, err
 
 if TYPE_CHECKING:
@@ -43,20 +43,18 @@ class AddrTypeMatch(Match):
     limit_iface_out: bool = False
 
     module: ClassVar[str] = "addrtype"
-    OPTIONS: ClassVar[dict[str, int]] = {"--src-type": 1, "--dst-type": 1, "--limit-iface-in": 0, "--limit-iface-out": 0}
+    OPTION_TABLE: ClassVar[tuple[Option, ...]] = (
+        Option("--src-type", "src_types", _parse_addrtypes, invert="src_invert"),
+        Option("--dst-type", "dst_types", _parse_addrtypes, invert="dst_invert"),
+        Option("--limit-iface-in", "limit_iface_in"),
+        Option("--limit-iface-out", "limit_iface_out"),
+    )
 
     @classmethod
     def build(cls, opts: Opts, proto: int | None) -> "AddrTypeMatch":
-        _no_invert("addrtype", opts, "--limit-iface-in", "--limit-iface-out")
-        kw: dict[str, Any] = {}
-        if (o := opts.get("--src-type")) is not None:
-            kw.update(src_types=_parse_addrtypes(o[1][0]), src_invert=o[0])
-        if (o := opts.get("--dst-type")) is not None:
-            kw.update(dst_types=_parse_addrtypes(o[1][0]), dst_invert=o[0])
+        kw = cls.parse_options(opts)
         if "--limit-iface-in" in opts and "--limit-iface-out" in opts:
             raise err("addrtype: you can't specify both --limit-iface-in and --limit-iface-out")
-        kw["limit_iface_in"] = "--limit-iface-in" in opts
-        kw["limit_iface_out"] = "--limit-iface-out" in opts
         if "src_types" not in kw and "dst_types" not in kw:
             raise err("addrtype: you must specify --src-type or --dst-type")
         return cls(**kw)

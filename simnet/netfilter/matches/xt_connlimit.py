@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import ClassVar, TYPE_CHECKING
 
-from simnet.netfilter.matches.base import Match, _once, _rule_key
+from simnet.netfilter.matches.base import Match, Option, _once, _rule_key
 from simnet.netfilter.xtables import Opts, U32, err, strtoui
 
 if TYPE_CHECKING:
@@ -31,8 +31,10 @@ class ConnlimitMatch(Match):
     daddr: bool = False
 
     module: ClassVar[str] = "connlimit"
-    OPTIONS: ClassVar[dict[str, int]] = {"--connlimit-upto": 1, "--connlimit-above": 1, "--connlimit-mask": 1,
-                                         "--connlimit-saddr": 0, "--connlimit-daddr": 0}
+    OPTION_TABLE: ClassVar[tuple[Option, ...]] = (  # read by build: its checks come in libxt_connlimit's order
+        Option("--connlimit-upto", None), Option("--connlimit-above", None), Option("--connlimit-mask", None),
+        Option("--connlimit-saddr", None, nargs=0), Option("--connlimit-daddr", None, nargs=0),
+    )
 
     @classmethod
     def duplicate(cls, option: str) -> str:

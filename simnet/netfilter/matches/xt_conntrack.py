@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, fields
 from ipaddress import IPv4Network
-from typing import Any, ClassVar, TYPE_CHECKING
+from typing import ClassVar, TYPE_CHECKING
 
 from simnet.netfilter.conntrack import Conn, CtDir, CtState, CtStatus, template_conn
-from simnet.netfilter.matches.base import Match, _bang
+from simnet.netfilter.matches.base import Match, Option, _bang
 from simnet.netfilter.xtables import Opts, err, net_text, parse_mport, parse_network, parse_proto, range_text
 
 if TYPE_CHECKING:
@@ -59,6 +59,25 @@ def _skb_states(skb: "Skb") -> set[CtState]:
     return states
 
 
+def _parse_ctproto(text: str) -> int:
+    p = parse_proto(text)
+    if p is None:
+        raise err("conntrack: rule would never match protocol")
+    return p
+
+
+def _parse_status(text: str) -> CtStatus:
+    status = CtStatus(0)
+    for word in text.split(","):
+        if word.upper() == "NONE":
+            continue
+        found = dict(CT_STATUS_ORDER).get(word.upper())
+        if found is None:
+            raise err(f"Bad ctstatus \"{word}\"")
+        status |= found
+    return status
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class ConntrackMatch(Match):
     """``-m conntrack``. Kernel: xt_conntrack.c conntrack_mt(); a packet without
@@ -89,43 +108,24 @@ class ConntrackMatch(Match):
     ctdir: CtDir | None = None
 
     module: ClassVar[str] = "conntrack"
-    OPTIONS: ClassVar[dict[str, int]] = {
-        "--ctstate": 1, "--ctproto": 1, "--ctorigsrc": 1, "--ctorigdst": 1, "--ctreplsrc": 1,
-        "--ctrepldst": 1, "--ctorigsrcport": 1, "--ctorigdstport": 1, "--ctreplsrcport": 1,
-        "--ctrepldstport": 1, "--ctstatus": 1, "--ctdir": 1,
-    }
+    OPTION_TABLE: ClassVar[tuple[Option, ...]] = (
+        Option("--ctstate", "ctstate", lambda text: _parse_states(text, CT_STATE_ORDER, "ctstate"),
+               invert="ctstate_invert"),
+        Option("--ctproto", "ctproto", _parse_ctproto, invert="ctproto_invert"),
+        *(Option(f"--ct{f}", f, parse_network, invert=f"{f}_invert")
+          for f in ("origsrc", "origdst", "replsrc", "repldst")),
+        *(Option(f"--ct{f}", f, parse_mport, invert=f"{f}_invert")
+          for f in ("origsrcport", "origdstport", "replsrcport", "repldstport")),
+        Option("--ctstatus", "ctstatus", _parse_status, invert="ctstatus_invert"),
+        Option("--ctdir", None),  # refused inverted only after the others are read: by build
+    )
 
     @classmethod
     def build(cls, opts: Opts, proto: int | None) -> "ConntrackMatch":
 
         if not opts:
             raise err("conntrack: At least one option is required")
-        kw: dict[str, Any] = {}
-        if (o := opts.get("--ctstate")) is not None:
-            kw.update(ctstate=_parse_states(o[1][0], CT_STATE_ORDER, "ctstate"), ctstate_invert=o[0])
-        if (o := opts.get("--ctproto")) is not None:
-            p = parse_proto(o[1][0])
-            if p is None:
-                raise err("conntrack: rule would never match protocol")
-            kw.update(ctproto=p, ctproto_invert=o[0])
-        for f in ("origsrc", "origdst", "replsrc", "repldst"):
-            if (o := opts.get("--ct" + f)) is not None:
-                kw[f] = parse_network(o[1][0])
-                kw[f + "_invert"] = o[0]
-        for f in ("origsrcport", "origdstport", "replsrcport", "repldstport"):
-            if (o := opts.get("--ct" + f)) is not None:
-                kw[f] = parse_mport(o[1][0])
-                kw[f + "_invert"] = o[0]
-        if (o := opts.get("--ctstatus")) is not None:
-            status = CtStatus(0)
-            for word in o[1][0].split(","):
-                if word.upper() == "NONE":
-                    continue
-                found = dict(CT_STATUS_ORDER).get(word.upper())
-                if found is None:
-                    raise err(f"Bad ctstatus \"{word}\"")
-                status |= found
-            kw.update(ctstatus=status, ctstatus_invert=o[0])
+        kw = cls.parse_options(opts)
         if (o := opts.get("--ctdir")) is not None:
             if o[0]:
                 raise err("conntrack: option \"--ctdir\" cannot be inverted.")
@@ -215,14 +215,10 @@ class StateMatch(Match):
     invert: bool = False
 
     module: ClassVar[str] = "state"
-    OPTIONS: ClassVar[dict[str, int]] = {"--state": 1}
-
-    @classmethod
-    def build(cls, opts: Opts, proto: int | None) -> "StateMatch":
-        o = opts.get("--state")
-        if o is None:
-            raise err("state: option \"--state\" must be specified")
-        return cls(states=_parse_states(o[1][0], CT_STATE_ORDER[:5], "state"), invert=o[0])
+    OPTION_TABLE: ClassVar[tuple[Option, ...]] = (
+        Option("--state", "states", lambda text: _parse_states(text, CT_STATE_ORDER[:5], "state"), invert="invert",
+               mandatory=True),
+    )
 
     def save(self) -> str:
         return f"{_bang(self.invert)} --state {_states_text(self.states)}"

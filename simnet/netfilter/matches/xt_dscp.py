@@ -48,6 +48,12 @@ DSCP_CLASSES = {"CS0": 0, "CS1": 8, "CS2": 16, "CS3": 24, "CS4": 32, "CS5": 40, 
                 "AF31": 26, "AF32": 28, "AF33": 30, "AF41": 34, "AF42": 36, "AF43": 38, "EF": 46}
 
 
+def _dscp_class(text: str) -> int:
+    if text.upper() not in DSCP_CLASSES:
+        raise err(f"Invalid DSCP value `{text}'")
+    return DSCP_CLASSES[text.upper()]
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class DscpMatch(Match):
     """``-m dscp --dscp V`` / ``--dscp-class C``: ``ip.tos >> 2``. Kernel: xt_dscp.c."""
@@ -56,18 +62,16 @@ class DscpMatch(Match):
     invert: bool = False
 
     module: ClassVar[str] = "dscp"
-    OPTIONS: ClassVar[dict[str, int]] = {"--dscp": 1, "--dscp-class": 1}
+    OPTION_TABLE: ClassVar[tuple[Option, ...]] = (  # two spellings of one value: exactly one is given
+        Option("--dscp", "dscp", lambda text: parse_int(text, "DSCP", 0, 63), invert="invert"),
+        Option("--dscp-class", "dscp", _dscp_class, invert="invert"),
+    )
 
     @classmethod
     def build(cls, opts: Opts, proto: int | None) -> "DscpMatch":
         if len(opts) != 1:
             raise err("dscp match: Parameter --dscp or --dscp-class is required")
-        (name, (inv, args)), = opts.items()
-        if name == "--dscp-class":
-            if args[0].upper() not in DSCP_CLASSES:
-                raise err(f"Invalid DSCP value `{args[0]}'")
-            return cls(dscp=DSCP_CLASSES[args[0].upper()], invert=inv)
-        return cls(dscp=parse_int(args[0], "DSCP", 0, 63), invert=inv)
+        return cls(**cls.parse_options(opts))
 
     def save(self) -> str:
         return f"{_bang(self.invert)} --dscp 0x{self.dscp:02x}"

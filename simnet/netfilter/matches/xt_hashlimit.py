@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, ClassVar, TYPE_CHECKING
 
-from simnet.netfilter.matches.base import Match, _once
+from simnet.netfilter.matches.base import Match, Option, _once
 from simnet.netfilter.xtables import Opts, U32, err, strtoui
 from simnet.packet import Tcp, Udp
 
@@ -136,12 +136,14 @@ class HashlimitMatch(Match):
     interval: int = 0
 
     module: ClassVar[str] = "hashlimit"
-    OPTIONS: ClassVar[dict[str, int]] = {
-        "--hashlimit-upto": 1, "--hashlimit-above": 1, "--hashlimit-srcmask": 1, "--hashlimit-dstmask": 1,
-        "--hashlimit-burst": 1, "--hashlimit-htable-size": 1, "--hashlimit-htable-max": 1,
-        "--hashlimit-htable-gcinterval": 1, "--hashlimit-htable-expire": 1, "--hashlimit-mode": 1,
-        "--hashlimit-name": 1, "--hashlimit-rate-match": 0, "--hashlimit-rate-interval": 1}
-    ALIASES: ClassVar[dict[str, str]] = {"--hashlimit": "--hashlimit-upto"}
+    OPTION_TABLE: ClassVar[tuple[Option, ...]] = (  # read by build: the rate decides the units of the rest
+        Option("--hashlimit-upto", None, aliases=("--hashlimit",)), Option("--hashlimit-above", None),
+        Option("--hashlimit-srcmask", None), Option("--hashlimit-dstmask", None), Option("--hashlimit-burst", None),
+        Option("--hashlimit-htable-size", None), Option("--hashlimit-htable-max", None),
+        Option("--hashlimit-htable-gcinterval", None), Option("--hashlimit-htable-expire", None),
+        Option("--hashlimit-mode", None), Option("--hashlimit-name", None),
+        Option("--hashlimit-rate-match", None, nargs=0), Option("--hashlimit-rate-interval", None),
+    )
 
     @classmethod
     def duplicate(cls, option: str) -> str:

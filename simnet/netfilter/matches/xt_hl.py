@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import ClassVar, TYPE_CHECKING
 
-from simnet.netfilter.matches.base import Match
+from simnet.netfilter.matches.base import Match, Option
 from simnet.netfilter.xtables import Opts, err, parse_int
 
 if TYPE_CHECKING:
@@ -22,7 +22,9 @@ class TtlMatch(Match):
     value: int
 
     module: ClassVar[str] = "ttl"
-    OPTIONS: ClassVar[dict[str, int]] = {"--ttl-eq": 1, "--ttl-gt": 1, "--ttl-lt": 1}
+    OPTION_TABLE: ClassVar[tuple[Option, ...]] = (  # exactly one, naming the comparison: read by build
+        Option("--ttl-eq", None), Option("--ttl-gt", None), Option("--ttl-lt", None),
+    )
 
     @classmethod
     def build(cls, opts: Opts, proto: int | None) -> "TtlMatch":

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, ClassVar, TYPE_CHECKING
+from typing import ClassVar, TYPE_CHECKING
 
-from simnet.netfilter.matches.base import Match, _no_invert, _rule_key
-from simnet.netfilter.xtables import Opts, decimal, err, is_digits, parse_int
+from simnet.netfilter.matches.base import Match, Option, _rule_key
+from simnet.netfilter.xtables import decimal, err, is_digits, parse_int
 
 if TYPE_CHECKING:
     from simnet.netfilter.context import MatchContext
@@ -64,17 +64,10 @@ class LimitMatch(Match):
     burst: int = 5
 
     module: ClassVar[str] = "limit"
-    OPTIONS: ClassVar[dict[str, int]] = {"--limit": 1, "--limit-burst": 1}
-
-    @classmethod
-    def build(cls, opts: Opts, proto: int | None) -> "LimitMatch":
-        _no_invert("limit", opts, "--limit", "--limit-burst")
-        kw: dict[str, Any] = {}
-        if (o := opts.get("--limit")) is not None:
-            kw["period"] = parse_rate(o[1][0])
-        if (o := opts.get("--limit-burst")) is not None:
-            kw["burst"] = parse_int(o[1][0], "limit-burst", 0, 10000)
-        return cls(**kw)
+    OPTION_TABLE: ClassVar[tuple[Option, ...]] = (
+        Option("--limit", "period", parse_rate),
+        Option("--limit-burst", "burst", lambda text: parse_int(text, "limit-burst", 0, 10000)),
+    )
 
     def save(self) -> str:
         s = f" --limit {rate_text(self.period)}"

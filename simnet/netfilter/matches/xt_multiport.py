@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import ClassVar, TYPE_CHECKING
 
-from simnet.netfilter.matches.base import Match, _bang
+from simnet.netfilter.matches.base import Match, Option, _bang
 from simnet.netfilter.xtables import Opts, err, parse_port_range, range_text
 from simnet.packet import Tcp, Udp
 
@@ -24,8 +24,11 @@ class MultiportMatch(Match):
     invert: bool = False
 
     module: ClassVar[str] = "multiport"
-    OPTIONS: ClassVar[dict[str, int]] = {"--sports": 1, "--dports": 1, "--ports": 1}
-    ALIASES: ClassVar[dict[str, str]] = {"--source-ports": "--sports", "--destination-ports": "--dports"}
+    OPTION_TABLE: ClassVar[tuple[Option, ...]] = (  # exactly one, naming the direction: read by build
+        Option("--sports", None, aliases=("--source-ports",)),
+        Option("--dports", None, aliases=("--destination-ports",)),
+        Option("--ports", None),
+    )
 
     @classmethod
     def build(cls, opts: Opts, proto: int | None) -> "MultiportMatch":

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, ClassVar, TYPE_CHECKING
+from typing import ClassVar, TYPE_CHECKING
 
-from simnet.netfilter.matches.base import Match, _bang
+from simnet.netfilter.matches.base import Match, Option, _bang
 from simnet.netfilter.xtables import Opts, U32, decimal, err, is_digits
 
 if TYPE_CHECKING:
@@ -38,15 +38,15 @@ class OwnerMatch(Match):
     socket_exists: bool | None = None
 
     module: ClassVar[str] = "owner"
-    OPTIONS: ClassVar[dict[str, int]] = {"--uid-owner": 1, "--gid-owner": 1, "--socket-exists": 0}
+    OPTION_TABLE: ClassVar[tuple[Option, ...]] = (
+        Option("--uid-owner", "uid", lambda text: _parse_id_range(text, "uid"), invert="uid_invert"),
+        Option("--gid-owner", "gid", lambda text: _parse_id_range(text, "gid"), invert="gid_invert"),
+        Option("--socket-exists", None, nargs=0),  # ! inverts the value itself: read by build
+    )
 
     @classmethod
     def build(cls, opts: Opts, proto: int | None) -> "OwnerMatch":
-        kw: dict[str, Any] = {}
-        if (o := opts.get("--uid-owner")) is not None:
-            kw.update(uid=_parse_id_range(o[1][0], "uid"), uid_invert=o[0])
-        if (o := opts.get("--gid-owner")) is not None:
-            kw.update(gid=_parse_id_range(o[1][0], "gid"), gid_invert=o[0])
+        kw = cls.parse_options(opts)
         if (o := opts.get("--socket-exists")) is not None:
             kw["socket_exists"] = not o[0]
         if not kw:

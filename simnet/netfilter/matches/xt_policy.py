@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from ipaddress import IPv4Address
 from typing import Any, ClassVar, TYPE_CHECKING
 
-from simnet.netfilter.matches.base import Match, _once
+from simnet.netfilter.matches.base import Match, Option, _once
 from simnet.netfilter.xtables import Opts, U32, err, parse_network, parse_proto, strtoui
 
 if TYPE_CHECKING:
@@ -57,8 +57,11 @@ class PolicyMatch(Match):
     elems: tuple[PolicyElem, ...] = ()
 
     module: ClassVar[str] = "policy"
-    OPTIONS: ClassVar[dict[str, int]] = {"--dir": 1, "--pol": 1, "--strict": 0, "--reqid": 1, "--spi": 1,
-                                         "--proto": 1, "--mode": 1, "--tunnel-src": 1, "--tunnel-dst": 1, "--next": 0}
+    OPTION_TABLE: ClassVar[tuple[Option, ...]] = (  # read by build, in command-line order (--next starts an element)
+        Option("--dir", None), Option("--pol", None), Option("--strict", None, nargs=0),
+        *(Option(name, None) for name in ("--reqid", "--spi", "--proto", "--mode", "--tunnel-src", "--tunnel-dst")),
+        Option("--next", None, nargs=0),
+    )
     MULTI: ClassVar[frozenset[str]] = frozenset(_ELEM + ("--next",))
 
     @classmethod

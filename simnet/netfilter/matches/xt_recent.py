@@ -6,12 +6,19 @@ from dataclasses import dataclass
 from ipaddress import IPv4Address
 from typing import Any, ClassVar, TYPE_CHECKING
 
-from simnet.netfilter.matches.base import Match, _bang, _no_invert
+from simnet.netfilter.matches.base import Match, Option, _bang
 from simnet.netfilter.xtables import Opts, err, parse_int
 
 if TYPE_CHECKING:
     from simnet.netfilter.context import MatchContext
     from simnet.skb import Skb
+
+
+def _parse_mask(text: str) -> IPv4Address:
+    try:
+        return IPv4Address(text)
+    except ValueError:
+        raise err(f"recent: bad mask \"{text}\"") from None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -34,34 +41,27 @@ class RecentMatch(Match):
     side: str = "rsource"
 
     module: ClassVar[str] = "recent"
-    OPTIONS: ClassVar[dict[str, int]] = {"--set": 0, "--rcheck": 0, "--update": 0, "--remove": 0,
-                                         "--seconds": 1, "--reap": 0, "--hitcount": 1, "--rttl": 0,
-                                         "--name": 1, "--mask": 1, "--rsource": 0, "--rdest": 0}
+    OPTION_TABLE: ClassVar[tuple[Option, ...]] = (
+        # the command: exactly one, its ! inverts the match (read by build)
+        Option("--set", None, nargs=0), Option("--rcheck", None, nargs=0),
+        Option("--update", None, nargs=0), Option("--remove", None, nargs=0),
+        Option("--seconds", "seconds", lambda text: parse_int(text, "seconds", 1)),
+        Option("--reap", "reap"),
+        Option("--hitcount", "hitcount", lambda text: parse_int(text, "hitcount", 1, 65535)),
+        Option("--rttl", "rttl"),
+        Option("--name", "name", str),
+        Option("--mask", "mask", _parse_mask),
+        Option("--rsource", "side", lambda: "rsource", nargs=0),
+        Option("--rdest", "side", lambda: "rdest", nargs=0),
+    )
 
     @classmethod
     def build(cls, opts: Opts, proto: int | None) -> "RecentMatch":
         cmds = [c for c in ("--set", "--rcheck", "--update", "--remove") if c in opts]
         if len(cmds) != 1:
             raise err("recent: you must specify one of `--set', `--rcheck' `--update' or `--remove'")
-        _no_invert("recent", opts, "--seconds", "--reap", "--hitcount", "--rttl", "--name", "--mask",
-                   "--rsource", "--rdest")
-        kw: dict[str, Any] = {"command": cmds[0][2:], "invert": opts[cmds[0]][0]}
-        if (o := opts.get("--seconds")) is not None:
-            kw["seconds"] = parse_int(o[1][0], "seconds", 1)
-        if (o := opts.get("--hitcount")) is not None:
-            kw["hitcount"] = parse_int(o[1][0], "hitcount", 1, 65535)
-        if (o := opts.get("--name")) is not None:
-            kw["name"] = o[1][0]
-        if (o := opts.get("--mask")) is not None:
-            try:
-                kw["mask"] = IPv4Address(o[1][0])
-            except ValueError:
-                raise err(f"recent: bad mask \"{o[1][0]}\"") from None
-        kw["reap"] = "--reap" in opts
-        kw["rttl"] = "--rttl" in opts
-        if "--rdest" in opts:
-            kw["side"] = "rdest"
-        if kw["reap"] and not kw.get("seconds"):
+        kw: dict[str, Any] = {"command": cmds[0][2:], "invert": opts[cmds[0]][0]} | cls.parse_options(opts)
+        if kw.get("reap") and not kw.get("seconds"):
             raise err("recent: --reap requires --seconds")
         if kw["command"] in ("set", "remove") and ("seconds" in kw or "hitcount" in kw):
             raise err("recent: --seconds and --hitcount only work with --rcheck or --update")

@@ -6,8 +6,7 @@ from dataclasses import dataclass
 from ipaddress import IPv4Address, IPv4Network
 from typing import ClassVar, TYPE_CHECKING
 
-from simnet.netfilter.matches.base import Match, _no_invert, _once
-from simnet.netfilter.xtables import Opts
+from simnet.netfilter.matches.base import Match, Option, _once
 from simnet.routing import RouteType
 
 if TYPE_CHECKING:
@@ -38,17 +37,14 @@ class RpfilterMatch(Match):
     invert: bool = False
 
     module: ClassVar[str] = "rpfilter"
-    OPTIONS: ClassVar[dict[str, int]] = {"--loose": 0, "--validmark": 0, "--accept-local": 0, "--invert": 0}
+    OPTION_TABLE: ClassVar[tuple[Option, ...]] = (
+        Option("--loose", "loose"), Option("--validmark", "validmark"), Option("--accept-local", "accept_local"),
+        Option("--invert", "invert"),
+    )
 
     @classmethod
     def duplicate(cls, option: str) -> str:
         return _once("rpfilter", option)
-
-    @classmethod
-    def build(cls, opts: Opts, proto: int | None) -> "RpfilterMatch":
-        _no_invert("rpfilter", opts, *(f"--{f}" for f in _FLAGS))
-        return cls(loose="--loose" in opts, validmark="--validmark" in opts, accept_local="--accept-local" in opts,
-                   invert="--invert" in opts)
 
     def save(self) -> str:
         return "".join(f" --{f}" for f, on in zip(_FLAGS, (self.loose, self.validmark, self.accept_local, self.invert))

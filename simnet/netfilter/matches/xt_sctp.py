@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, ClassVar, TYPE_CHECKING
 
-from simnet.netfilter.matches.base import Match, _bang
+from simnet.netfilter.matches.base import Match, Option, _bang
 from simnet.netfilter.xtables import Opts, err, range_text, strtoui
 
 if TYPE_CHECKING:
@@ -50,8 +50,12 @@ class SctpMatch(Match):
     chunks_invert: bool = False
 
     module: ClassVar[str] = "sctp"
-    OPTIONS: ClassVar[dict[str, int]] = {"--sport": 1, "--dport": 1, "--chunk-types": 2}
-    ALIASES: ClassVar[dict[str, str]] = {"--source-port": "--sport", "--destination-port": "--dport"}
+    OPTION_TABLE: ClassVar[tuple[Option, ...]] = (
+        Option("--sport", "sport", lambda text: _parse_ports(text), invert="sport_invert", aliases=("--source-port",)),
+        Option("--dport", "dport", lambda text: _parse_ports(text), invert="dport_invert",
+               aliases=("--destination-port",)),
+        Option("--chunk-types", None, nargs=2),  # a match type and a chunk list: read by build
+    )
 
     @classmethod
     def duplicate(cls, option: str) -> str:
@@ -59,11 +63,7 @@ class SctpMatch(Match):
 
     @classmethod
     def build(cls, opts: Opts, proto: int | None) -> "SctpMatch":
-        kw: dict[str, Any] = {}
-        for name, field in (("--sport", "sport"), ("--dport", "dport")):
-            if (o := opts.get(name)) is not None:
-                kw[field] = _parse_ports(o[1][0])
-                kw[field + "_invert"] = o[0]
+        kw = cls.parse_options(opts)
         if (o := opts.get("--chunk-types")) is not None:
             kind, chunks = o[1]
             if chunks[:1] in ("-", "!"):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import ClassVar, TYPE_CHECKING
 
-from simnet.netfilter.matches.base import Match, _bang, _no_invert
+from simnet.netfilter.matches.base import Match, Option, _bang, _no_invert
 from simnet.netfilter.xtables import Opts, err
 
 if TYPE_CHECKING:
@@ -29,9 +29,12 @@ class SetMatch(Match):
     update_subcounters: bool = True
 
     module: ClassVar[str] = "set"
-    OPTIONS: ClassVar[dict[str, int]] = {"--match-set": 2, "--return-nomatch": 0, "--update-counters": 0,
-                                         "--update-subcounters": 0}
-    ALIASES: ClassVar[dict[str, str]] = {"--set": "--match-set"}
+    OPTION_TABLE: ClassVar[tuple[Option, ...]] = (  # read by build: its checks come in libxt_set's order
+        Option("--match-set", None, nargs=2, aliases=("--set",)),
+        Option("--return-nomatch", None, nargs=0),
+        Option("--update-counters", None, nargs=0),
+        Option("--update-subcounters", None, nargs=0),
+    )
 
     @classmethod
     def build(cls, opts: Opts, proto: int | None) -> "SetMatch":

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import ClassVar, TYPE_CHECKING
 
-from simnet.netfilter.matches.base import Match, _bang, _no_invert, _rule_key
+from simnet.netfilter.matches.base import Match, Option, _bang, _no_invert, _rule_key
 from simnet.netfilter.xtables import Opts, err, parse_int
 
 if TYPE_CHECKING:
@@ -32,7 +32,9 @@ class StatisticMatch(Match):
     invert: bool = False
 
     module: ClassVar[str] = "statistic"
-    OPTIONS: ClassVar[dict[str, int]] = {"--mode": 1, "--probability": 1, "--every": 1, "--packet": 1}
+    OPTION_TABLE: ClassVar[tuple[Option, ...]] = (  # which ones apply depends on --mode: read by build
+        Option("--mode", None), Option("--probability", None), Option("--every", None), Option("--packet", None),
+    )
 
     @classmethod
     def build(cls, opts: Opts, proto: int | None) -> "StatisticMatch":

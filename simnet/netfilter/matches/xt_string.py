@@ -7,7 +7,7 @@ import struct
 from dataclasses import dataclass
 from typing import Any, ClassVar, TYPE_CHECKING
 
-from simnet.netfilter.matches.base import Match, _once
+from simnet.netfilter.matches.base import Match, Option, _once
 from simnet.netfilter.xtables import Opts, err, strtoui
 from simnet.packet import Icmp, Tcp, Udp
 
@@ -104,8 +104,10 @@ class StringMatch(Match):
     invert: bool = False
 
     module: ClassVar[str] = "string"
-    OPTIONS: ClassVar[dict[str, int]] = {"--from": 1, "--to": 1, "--algo": 1, "--string": 1, "--hex-string": 1,
-                                         "--icase": 0}
+    OPTION_TABLE: ClassVar[tuple[Option, ...]] = (  # read by build: its checks come in libxt_string's order
+        Option("--from", None), Option("--to", None), Option("--algo", None), Option("--string", None),
+        Option("--hex-string", None), Option("--icase", None, nargs=0),
+    )
 
     @classmethod
     def duplicate(cls, option: str) -> str:

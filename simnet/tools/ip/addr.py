@@ -5,7 +5,7 @@ from __future__ import annotations
 from ipaddress import IPv4Address, IPv4Interface
 from typing import Callable, TYPE_CHECKING
 
-from simnet.link import Scope
+from simnet.link import IfAddr, Scope
 from simnet.tools.ip.common import (
     Args, devices, garbage, INCOMPLETE, inet_addr, inet_iface, invarg, IpError, link_details, link_ether,
     link_header, Opts, peer_name, subcommand, Unsupported,
@@ -17,7 +17,7 @@ if TYPE_CHECKING:
 
 __all__ = ["compile_addr"]
 
-def _addrs_of(ns: "NetNamespace", dev: str) -> list:
+def _addrs_of(ns: "NetNamespace", dev: str) -> list[IfAddr]:
     mine = [a for a in ns.addrs if a.dev == dev]
     return [a for a in mine if not a.secondary] + [a for a in mine if a.secondary]
 
@@ -111,19 +111,22 @@ def compile_addr(args: Args, opts: Opts) -> Callable[["World", "NetNamespace"], 
         if iface is None:
             raise IpError(INCOMPLETE, 255)
 
+        dev: str = dev_name
+        target: IPv4Interface = iface
+
         def addr(world: "World", ns: "NetNamespace") -> str:
-            ns.dev(dev_name)  # type: ignore[arg-type]
+            ns.dev(dev)
             if sub == "add":
                 broadcast = None
                 if brd == "+":
-                    broadcast = iface.network.broadcast_address  # type: ignore[union-attr]
+                    broadcast = target.network.broadcast_address
                 elif brd == "-":
-                    broadcast = IPv4Address(int(iface.network.network_address))  # type: ignore[union-attr]
+                    broadcast = IPv4Address(int(target.network.network_address))
                 elif brd is not None:
                     broadcast = inet_addr(brd)
-                ns.addr_add(dev_name, iface, scope=scope, broadcast=broadcast)  # type: ignore[arg-type]
+                ns.addr_add(dev, target, scope=scope, broadcast=broadcast)
             else:
-                ns.addr_del(dev_name, iface)  # type: ignore[arg-type]
+                ns.addr_del(dev, target)
             return ""
         return addr
     if sub == "flush":
@@ -144,7 +147,7 @@ def compile_addr(args: Args, opts: Opts) -> Callable[["World", "NetNamespace"], 
         def flush(world: "World", ns: "NetNamespace") -> str:
             if dev_name not in ns.devices:
                 raise IpError(f'Device "{dev_name}" does not exist.', 1)
-            ns.addr_flush(dev_name)  # type: ignore[arg-type]
+            ns.addr_flush(dev_name)
             return ""
         return flush
     raise Unsupported(f"ip addr {sub}")

@@ -7,7 +7,7 @@ from ipaddress import IPv4Address
 from typing import Callable, TYPE_CHECKING
 
 from simnet.addresses import MacAddress
-from simnet.arp import NudState
+from simnet.arp import NeighbourEntry, NudState
 from simnet.errors import KernelError
 from simnet.tools.ip.common import Args, garbage, inet_addr, invarg, IpError, ll_addr, Opts, subcommand, Unsupported
 
@@ -22,13 +22,13 @@ _NUD = {"permanent": NudState.PERMANENT, "reachable": NudState.REACHABLE, "stale
         "incomplete": NudState.INCOMPLETE}
 
 
-def _neigh_text(e: object, show_dev: bool) -> str:
-    words = [str(e.address)]  # type: ignore[attr-defined]
+def _neigh_text(e: NeighbourEntry, show_dev: bool) -> str:
+    words = [str(e.address)]
     if show_dev:
-        words += ["dev", e.dev]  # type: ignore[attr-defined]
-    if e.lladdr is not None and e.state not in (NudState.FAILED, NudState.INCOMPLETE):  # type: ignore[attr-defined]
-        words += ["lladdr", str(e.lladdr)]  # type: ignore[attr-defined]
-    words.append(str(e.state))  # type: ignore[attr-defined]
+        words += ["dev", e.dev]
+    if e.lladdr is not None and e.state not in (NudState.FAILED, NudState.INCOMPLETE):
+        words += ["lladdr", str(e.lladdr)]
+    words.append(str(e.state))
     return " ".join(words) + " \n"
 
 
@@ -88,22 +88,22 @@ def compile_neigh(args: Args, opts: Opts) -> Callable[["World", "NetNamespace"],
             raise Unsupported("ip neigh change")
 
         def change(world: "World", ns: "NetNamespace") -> str:
-            ns.dev(dev)  # type: ignore[arg-type]
+            ns.dev(dev)
             if sub == "delete":
-                ns.neigh.delete(addr, dev)  # type: ignore[arg-type]
+                ns.neigh.delete(addr, dev)
                 return ""
             state = nud or NudState.PERMANENT
             if lladdr is None:
                 raise IpError("Error: No link layer address given.", 2)
             if state is NudState.PERMANENT:
-                ns.neigh.add_permanent(addr, dev, lladdr, replace=sub == "replace")  # type: ignore[arg-type]
+                ns.neigh.add_permanent(addr, dev, lladdr, replace=sub == "replace")
             else:
-                existing = ns.neigh.get(addr, dev)  # type: ignore[arg-type]
+                existing = ns.neigh.get(addr, dev)
                 if existing is not None and sub == "add":
                     raise KernelError(_errno.EEXIST, "RTNETLINK answers: File exists")
                 if existing is not None:
-                    ns.neigh.delete(addr, dev)  # type: ignore[arg-type]
-                ns.neigh.update(addr, dev, lladdr, state, world.now)  # type: ignore[arg-type]
+                    ns.neigh.delete(addr, dev)
+                ns.neigh.update(addr, dev, lladdr, state, world.now)
             return ""
         return change
     raise Unsupported(f"ip neigh {sub}")

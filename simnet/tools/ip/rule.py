@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import errno as _errno
-from typing import Callable, TYPE_CHECKING
+from typing import Any, Callable, TYPE_CHECKING
 
 from simnet.errors import KernelError
 from simnet.routing import FibRule, RouteTable
@@ -18,7 +18,7 @@ __all__ = ["compile_rule"]
 def compile_rule(args: Args, opts: Opts) -> Callable[["World", "NetNamespace"], str]:
     sub = subcommand(args, ("add", "delete", "show", "list", "lst", "flush", "save", "restore", "help"),
                       "rule")
-    fields: dict[str, object] = {}
+    fields: dict[str, Any] = {}
     while args.more():
         w = args.peek()
         if w == "from":
@@ -58,7 +58,7 @@ def compile_rule(args: Args, opts: Opts) -> Callable[["World", "NetNamespace"], 
                 prio = (rules[1].priority - 1) if len(rules) > 1 and rules[1].priority > 0 else 0
             kw = {k: v for k, v in fields.items() if k != "priority"}
             kw.setdefault("table", RouteTable.MAIN)
-            rule = FibRule(priority=int(prio), **kw)  # type: ignore[arg-type, call-overload]
+            rule = FibRule(priority=int(prio), **kw)
             if rule.table not in ns.fib.tables:
                 ns.fib.tables[rule.table] = []
             ns.fib.add_rule(rule)
