@@ -402,8 +402,8 @@ def tcp_connect(world: "World", netns: str, dst: IPv4Address | str, dport: int, 
     traces = _collect(world, first)
     seen = next((s for s in _seen_since(world, before) if s.dport is not None), None)
     if sock.state == "established":
-        report = transfer.report() if transfer is not None else None
-        return ProbeResult(outcome="connected", received=seen, traces=traces, transfer=report, **base)  # type: ignore[arg-type]
+        sized = transfer.report() if transfer is not None else None
+        return ProbeResult(outcome="connected", received=seen, traces=traces, transfer=sized, **base)  # type: ignore[arg-type]
     if sock.state == "reset":
         return ProbeResult(outcome="refused", errno="ECONNREFUSED", traces=traces, **base)  # type: ignore[arg-type]
     if sock.errors:
