@@ -49,7 +49,16 @@ def compare(sim: dict[str, Any], kernel: dict[str, Any]) -> list[str]:
         pinned = k.get("proto") != "icmp" and re.search(r"\s-[a-zA-Z]*p\s*\d", " " + k.get("command", ""))
         for key in ("ns", "src", "sport") if pinned else ("ns", "src"):
             diff(f"received {key}", sr.get(key), kr.get(key))
-        if "counters" in s and "counters" in k:
+        st, kt = s.get("transfer"), k.get("transfer")
+        if st is not None or kt is not None:
+            for key in ("size", "received", "complete", "mss", "last_mss"):
+                a, b = (st or {}).get(key), (kt or {}).get(key)
+                if key in ("mss", "last_mss") and (a is None or b is None):
+                    continue  # the runner knows the sender's segment size only when it sends
+                diff(f"transfer {key}", a, b)
+        # a bulk transfer's packets are not comparable one by one: the kernel counts TSO/GSO
+        # super-segments and delayed or coalesced ACKs where simnet sends one segment per MSS
+        if "counters" in s and "counters" in k and st is None:
             sc, kc = _counter_set(s["counters"] or {}), _counter_set(k["counters"] or {})
             for where_counted in sorted(set(sc) | set(kc)):
                 ns, table, chain, rule = where_counted
