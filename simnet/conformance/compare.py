@@ -78,7 +78,10 @@ def compare(sim: dict[str, Any], kernel: dict[str, Any]) -> list[str]:
     return diffs
 
 
-_DNS_TOOLS = re.compile(r"(?:^|\s)(?:dig|host|nslookup|getent)\s")
+#: the command word itself, after ``ip netns exec NS`` / ``docker exec C`` / ``timeout N``: a namespace
+#: named ``host`` (``ip netns exec host sysctl ...``) is not the host tool
+_DNS_TOOLS = re.compile(r"^(?:(?:ip\s+netns\s+exec|docker\s+exec(?:\s+-\S+)*)\s+\S+\s+|timeout\s+\S+\s+)*"
+                        r"(?:dig|host|nslookup|getent)(?:\s|$)")
 
 
 def _dns_outputs(sim: dict[str, Any], kernel: dict[str, Any]) -> list[str]:
@@ -89,7 +92,7 @@ def _dns_outputs(sim: dict[str, Any], kernel: dict[str, Any]) -> list[str]:
     def texts(report: dict[str, Any]) -> dict[int, tuple[str, str]]:
         out: dict[int, tuple[str, str]] = {}
         for o in report.get("outputs", []):
-            if _DNS_TOOLS.search(" " + o["command"] + " "):
+            if _DNS_TOOLS.match(o["command"].strip()):
                 cmd, text = out.get(o["line"], (o["command"], ""))
                 out[o["line"]] = (cmd, text + o["stdout"])
         return out
