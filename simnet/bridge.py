@@ -195,7 +195,7 @@ def br_forward(ns: "NetNamespace", br: Device, inport: Device | None, out: Devic
             return
         packet = replace(packet, ip=posted.packet.ip, l4=posted.packet.l4, fragment=posted.packet.fragment)
         mtu = min(out.mtu, posted.frag_max_size or out.mtu)
-        if packet.length > mtu or posted.frag_max_size:
+        if (packet.length > mtu or posted.frag_max_size) and not packet.gso:
             _br_nf_fragment(ns, out, packet, mtu, tid)
             return
     elif not _forwardable(ns, out, packet, tid):
@@ -206,7 +206,7 @@ def br_forward(ns: "NetNamespace", br: Device, inport: Device | None, out: Devic
 def _forwardable(ns: "NetNamespace", out: Device, packet: Packet, tid: int) -> bool:
     """br_dev_queue_push_xmit's is_skb_forwardable: a datagram up to the port's MTU plus a
     VLAN tag's 4 bytes leaves; a longer one is dropped without a word."""
-    if packet.ip is not None and packet.length > out.mtu + 4:
+    if packet.ip is not None and packet.length > out.mtu + 4 and not packet.gso:
         ns.world.tracer.drop(tid, ns.name, f"{packet.length} bytes are too long for port {out.ifname}'s MTU "
                              f"{out.mtu}", Disposition.DROPPED)
         return False

@@ -30,7 +30,7 @@ def veth_xmit(ns: "NetNamespace", dev: Device, packet: "Packet", tid: int, ct: "
     larger than the peer's MTU allows (is_skb_forwardable: counted as an RX drop on the peer;
     a 1404-byte datagram passes a 1400-MTU peer on 6.18, 1405 bytes do not)."""
     assert dev.peer is not None
-    if packet.ip is not None and packet.length > dev.peer.mtu + VLAN_HLEN:
+    if packet.ip is not None and packet.length > dev.peer.mtu + VLAN_HLEN and not packet.gso:
         ns.world.tracer.drop(tid, ns.name, f"{packet.length} bytes are too long for {dev.peer.ifname}'s MTU "
                              f"{dev.peer.mtu} (veth peer drops it)", Disposition.DROPPED)
         ns.world.xmit_dropped = tid

@@ -255,6 +255,10 @@ class Packet:
     """A VXLAN-encapsulated frame as the UDP payload (``vxlan_xmit`` built it)."""
     fragment: Fragment | None = None
     """Set on a fragment: which bytes of which datagram it carries (ip_fragment made it)."""
+    gso: bool = False
+    """A TCP segment sent in a burst, which the kernel hands down as one GSO super-packet (veth
+    offers TSO): is_skb_forwardable and br_nf_dev_queue_xmit let a GSO skb through whatever the
+    device's MTU, while a router checks each segment (skb_gso_validate_network_len)."""
     _length: int = field(default=-1, init=False, repr=False, compare=False, hash=False)
     """``length``, computed once: every hop's MTU check asks for it."""
 

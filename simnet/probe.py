@@ -10,15 +10,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from ipaddress import IPv4Address
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Callable
 
 from simnet.addresses import IPProto
 from simnet.packet import Icmp, IcmpType, IPv4, Packet, Tcp, TcpFlags, Udp, UnreachCode
 from simnet.socket import TCP_MSS_DEFAULT, ClientSocket, Seen, SockState, syn_options
+from simnet.tcp_output import route_mss
 from simnet.trace import Sent, Trace
 
 if TYPE_CHECKING:
     from simnet.netns import NetNamespace
+    from simnet.tcp_stream import Stream, TransferReport
     from simnet.pmtu import PmtuDisc
     from simnet.world import World
 
@@ -91,6 +93,8 @@ class ProbeResult:
     """ping's summary (transmitted, received, errors) for a ping probe."""
     reply: Reply | None = None
     """What nc read back from a service that answered (an echo service), None if nothing."""
+    transfer: "TransferReport | None" = None
+    """A sized transfer's bytes offered and received (``head -c N /dev/zero | nc``, curl of a file)."""
 
     @property
     def ok(self) -> bool:
@@ -105,6 +109,7 @@ class ProbeResult:
             "reply": None if self.reply is None else self.reply.to_json(),
             "trace": [t.to_json() for t in self.traces],
             **({"ping": self.ping.to_json()} if self.ping is not None else {}),
+            **({"transfer": self.transfer.to_json()} if self.transfer is not None else {}),
         }
 
     def __rich__(self) -> Any:
@@ -376,7 +381,8 @@ def _path_mtu(ns: "NetNamespace", dst: IPv4Address, src: IPv4Address | None, oif
 
 
 def tcp_connect(world: "World", netns: str, dst: IPv4Address | str, dport: int, *, sport: int | None = None,
-                src: IPv4Address | None = None, timeout: float = 1.0, data: bytes | None = None) -> ProbeResult:
+                src: IPv4Address | None = None, timeout: float = 1.0, data: bytes | None = None,
+                size: int | None = None, response: "Callable[[Seen], int | None] | None" = None) -> ProbeResult:
     """``nc -z -w TIMEOUT [-s SRC] [-p SPORT] DST PORT``: a three-way handshake, then an abort (RST).
 
     With ``data`` (``echo DATA | nc -w TIMEOUT DST PORT``) the client writes it once connected, reads
@@ -386,6 +392,11 @@ def tcp_connect(world: "World", netns: str, dst: IPv4Address | str, dport: int, 
     SYN retransmissions follow tcp_retransmit_timer: the initial RTO (1 s) is kept for the first
     ``tcp_syn_linear_timeouts`` retransmissions (Linux 6.5+), then doubles, and the connect gives
     up after ``tcp_syn_retries`` of them.
+
+    ``size``: once connected, send that many bytes (``head -c N /dev/zero | nc``) as
+    :class:`simnet.tcp_stream.Stream` does, until the peer has them all or the timeout; the
+    result's ``transfer`` says how many arrived. ``response``: given what the server accepted,
+    the bytes it answers (an HTTP response, None: nothing), sent back the same way.
     """
     from simnet.datapath import SendError, route_output, send_ip
 
@@ -411,12 +422,13 @@ def tcp_connect(world: "World", netns: str, dst: IPv4Address | str, dport: int, 
     key = ("tcp", saddr, lport, dst, dport)
     ns.sockets.clients[key] = sock
     deadline = start + _bounded(timeout)
+    mss = route_mss(ns, dst, src)
 
     def syn() -> None:
-        if sock.state != "syn-sent":
+        if sock.state is not SockState.SYN_SENT:
             return
         pkt = Packet(ip=IPv4(src=saddr, dst=dst, proto=IPProto.TCP),
-                     l4=Tcp(sport=lport, dport=dport, flags=TcpFlags.SYN, seq=sock.isn, options=syn_options(ns)))
+                     l4=Tcp(sport=lport, dport=dport, flags=TcpFlags.SYN, seq=sock.isn, options=syn_options(ns, mss)))
         tid = world.tracer.new(pkt, ns.name)
         world.tracer.step(tid, Sent(netns=ns.name, packet=pkt, by="tcp connect"))
         # tcp_connect ignores what tcp_transmit_skb returns (but ECONNREFUSED): a SYN that
@@ -430,26 +442,34 @@ def tcp_connect(world: "World", netns: str, dst: IPv4Address | str, dport: int, 
             break
         world.schedule(when, syn)
         when += TCP_RTO_INIT * (1 if n <= linear else 1 << (n - linear))
-    while world.pending() and sock.state == "syn-sent":
+    while world.pending() and sock.state is SockState.SYN_SENT:
         nxt = world._queue[0][0]
         if nxt >= deadline:
             break
         world.run(until=nxt)
-    if sock.state == "syn-sent" and not sock.errors:
+    if sock.state is SockState.SYN_SENT and not sock.errors:
         # nothing answered: nc gives up at -w, and the clock (conntrack and neighbour ageing,
         # the server's SYN-ACK timer) must be there too; a timer due exactly then is not run
         world.run(until=deadline - 1e-9)
-    if sock.state == "established":
+    transfer = None
+    if sock.state is SockState.ESTABLISHED:
         # the client aborts: SO_LINGER 0 close sends RST (deterministic packet count), with ACK
         # set as tcp_send_active_reset does (a --tcp-flags SYN,ACK ACK rule sees it; checked on 6.18)
         world.run(until=world.now)
         synack = next(p.l4 for _, p in sock.replies if isinstance(p.l4, Tcp) and p.l4.flags & TcpFlags.SYN)
         sock.snd_nxt = (sock.isn + 1) & 0xFFFFFFFF
         sock.rcv_nxt = (synack.seq + 1) & 0xFFFFFFFF
-        if data:
-            mss = TCP_MSS_DEFAULT - (12 if sock.options.timestamps else 0)
-            for i in range(0, len(data), mss):
-                chunk = data[i:i + mss]
+        if size is not None or response is not None:
+            transfer = _transfer(world, ns, sock, synack, before, size, max(deadline, world.now + _bounded(timeout)),
+                                 response)
+            if transfer is not None and transfer.sender is ns:
+                sock.snd_nxt = (sock.snd_nxt + transfer.snd_nxt) & 0xFFFFFFFF
+            elif transfer is not None:
+                sock.rcv_nxt = (sock.rcv_nxt + transfer.rcv_nxt) & 0xFFFFFFFF
+        elif data:
+            seg = TCP_MSS_DEFAULT - (12 if sock.options.timestamps else 0)
+            for i in range(0, len(data), seg):
+                chunk = data[i:i + seg]
                 ns.sockets.tcp_segment(saddr, lport, dst, dport, TcpFlags.PSH | TcpFlags.ACK, sock.snd_nxt,
                                        sock.rcv_nxt, sock.options, chunk, None, by="tcp write")
                 sock.snd_nxt = (sock.snd_nxt + len(chunk)) & 0xFFFFFFFF
@@ -466,8 +486,9 @@ def tcp_connect(world: "World", netns: str, dst: IPv4Address | str, dport: int, 
     traces = _collect(world, first)
     seen = next((s for s in _seen_since(world, before) if s.dport is not None), None)
     if sock.state in (SockState.ESTABLISHED, SockState.CLOSED):
+        sized = transfer.report() if transfer is not None else None
         return ProbeResult(outcome="connected", received=seen, traces=traces, reply=Reply.of(sock.received),
-                           **base)  # type: ignore[arg-type]
+                           transfer=sized, **base)  # type: ignore[arg-type]
     if sock.state is SockState.RESET:
         return ProbeResult(outcome="refused", errno="ECONNREFUSED", traces=traces, **base)  # type: ignore[arg-type]
     if sock.errors:
@@ -477,6 +498,44 @@ def tcp_connect(world: "World", netns: str, dst: IPv4Address | str, dport: int, 
             outcome = "refused"
         return ProbeResult(outcome=outcome, icmp=report, errno=errno, traces=traces, **base)  # type: ignore[arg-type]
     return ProbeResult(outcome="timeout", traces=traces, **base)  # type: ignore[arg-type]
+
+
+def _transfer(world: "World", ns: "NetNamespace", sock: ClientSocket, synack: Tcp, before: int, size: int | None,
+              deadline: float, response: "Callable[[Seen], int | None] | None" = None) -> "Stream | None":
+    """Send ``size`` bytes on the connection ``sock`` just established (or, with ``response``,
+    have the server send its answer back), until all are acknowledged or ``deadline``; the
+    stream, stopped (None when the server answers nothing)."""
+    from simnet.tcp_stream import Stream
+
+    seen = next((s for s in _seen_since(world, before) if s.dport is not None), None)
+    if seen is None or seen.dport is None or seen.sport is None:
+        return None
+    peer = world.netns(seen.ns)
+    view = (seen.dst, seen.dport, seen.src, seen.sport)
+    if response is None:
+        assert size is not None
+        stream = Stream(sender=ns, receiver=peer, saddr=sock.laddr, sport=sock.lport, daddr=sock.raddr,
+                        dport=sock.rport, snd_isn=sock.isn, rcv_isn=synack.seq, size=size,
+                        peer_mss=synack.options.mss, timestamps=synack.options.timestamps, view=view)
+    else:
+        size = response(seen)
+        if size is None:
+            return None
+        syn = peer.sockets.accepted_syn.get(view)
+        stream = Stream(sender=peer, receiver=ns, saddr=seen.dst, sport=seen.dport, daddr=seen.src,
+                        dport=seen.sport, snd_isn=synack.seq, rcv_isn=sock.isn, size=size,
+                        peer_mss=syn.mss if syn is not None else None, timestamps=synack.options.timestamps,
+                        view=(sock.laddr, sock.lport, sock.raddr, sock.rport))
+    stream.start()
+    while world.pending() and stream.snd_una < stream.size:
+        nxt = world._queue[0][0]
+        if nxt >= deadline:
+            break
+        world.run(until=nxt)
+    if stream.snd_una < stream.size:
+        world.run(until=deadline - 1e-9)
+    stream.stop()
+    return stream
 
 
 def udp_send(world: "World", netns: str, dst: IPv4Address | str, dport: int, data: bytes = b"x\n", *,
@@ -549,7 +608,8 @@ def udp_connect(world: "World", netns: str, dst: IPv4Address | str, dport: int, 
     return ProbeResult(outcome="lost", **base)  # type: ignore[arg-type]
 
 
-def curl_write_out(fmt: str, *, outcome: str, dst: IPv4Address | str, dport: int, http_code: int) -> str:
+def curl_write_out(fmt: str, *, outcome: str, dst: IPv4Address | str, dport: int, http_code: int,
+                   complete: bool = True) -> str:
     """What ``curl -w FMT`` prints after a probe (curl 7.88): ``%{var}``, ``%%``, ``\\n``, ``\\t``, ``\\r``.
 
     ``http_code`` is the status the server answered (0: none); the variables are those the
@@ -564,7 +624,8 @@ def curl_write_out(fmt: str, *, outcome: str, dst: IPv4Address | str, dport: int
     '000||7'
     """
     connected = outcome == "connected"
-    exitcode = (0 if http_code else 28) if connected else 28 if outcome == "timeout" else 7
+    # a response that stalled: curl gives up at --max-time (28, "Operation timed out after ...")
+    exitcode = (0 if http_code and complete else 28) if connected else 28 if outcome == "timeout" else 7
     values = {"http_code": f"{http_code:03d}", "response_code": f"{http_code:03d}",
               "remote_ip": str(dst) if connected else "", "remote_port": str(dport) if connected else "0",
               "exitcode": str(exitcode), "num_connects": "1" if connected else "0"}

@@ -18,8 +18,8 @@ from typing import Any
 
 __all__ = ["load_schema", "outline"]
 
-_ORDER = ("report", "probe", "icmp", "ping", "received", "reply", "expect", "counter", "output", "error", "trace",
-          "field_diff")
+_ORDER = ("report", "probe", "icmp", "ping", "transfer", "received", "reply", "expect", "counter", "output",
+          "error", "trace", "field_diff")
 
 
 def load_schema() -> dict[str, Any]:

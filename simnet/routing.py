@@ -96,6 +96,11 @@ class Route:
     onlink: bool = False
     linkdown: bool = False
     """Display only: the device has no carrier (the kernel's RTNH_F_LINKDOWN)."""
+    advmss: int = 0
+    """The ``advmss`` metric (RTAX_ADVMSS): the MSS a SYN on this route advertises; 0: none, the
+    MSS then follows the route's MTU (ipv4_default_advmss). Not part of the entry's key."""
+    advmss_lock: bool = False
+    """``advmss lock N``: printed, and otherwise without effect on IPv4."""
     pmtu: int = field(default=0, compare=False, hash=False)
     """The path MTU a next-hop exception binds to this destination's route (rt_bind_exception
     sets ``rt_pmtu``); 0: the device's MTU. Never part of the FIB entry itself."""
@@ -132,7 +137,13 @@ class Route:
             words.append("onlink")
         if self.linkdown:
             words.append("linkdown")
-        return " ".join(words) + " "
+        return " ".join(words + self.metric_words()) + " "
+
+    def metric_words(self) -> list[str]:
+        """The RTA_METRICS words iproute2 prints after the flags (``advmss [lock] N``)."""
+        if not self.advmss:
+            return []
+        return ["advmss", "lock", str(self.advmss)] if self.advmss_lock else ["advmss", str(self.advmss)]
 
     def __str__(self) -> str:
         text = self._text

@@ -17,36 +17,39 @@ from simnet.addresses import IPProto
 from simnet.netfilter.context import AddrType
 from simnet.packet import NO_TCP_OPTIONS, Icmp, IcmpType, IPv4, Packet, Tcp, TcpFlags, TcpOptions, Udp, UnreachCode
 from simnet.skb import Skb
+from simnet.tcp_output import route_mss
 from simnet.trace import Delivered, Disposition, Dropped
 
 if TYPE_CHECKING:
     from simnet.netns import NetNamespace
+    from simnet.tcp_stream import Stream
 
 EPHEMERAL = (32768, 60999)
 TCP_TIMEOUT_INIT = 1.0
 """The first SYN and SYN-ACK retransmission timeout (include/net/tcp.h)."""
 TCP_RTO_MAX = 120.0
 TCP_MSS_DEFAULT = 1460
-"""An Ethernet device's advertised MSS (MTU 1500 less 40): only the option's size is modelled."""
+"""An Ethernet device's advertised MSS (MTU 1500 less 40); the route's decides (tcp_output.advertised_mss)."""
 
 #: What an established connection's segments carry once timestamps were agreed (NOP NOP TS).
 TCP_TS_OPTIONS = TcpOptions(timestamps=True)
 
 
-def syn_options(ns: "NetNamespace") -> TcpOptions:
-    """tcp_syn_options: MSS always, then SACK-permitted, timestamps and window scale as this
+def syn_options(ns: "NetNamespace", mss: int = TCP_MSS_DEFAULT) -> TcpOptions:
+    """tcp_syn_options: MSS always (``mss``: the route's, :func:`simnet.tcp_output.advertised_mss`), then SACK-permitted, timestamps and window scale as this
     namespace's ``tcp_sack``, ``tcp_timestamps`` and ``tcp_window_scaling`` allow (all on by
     default: a 60-byte SYN on 6.18)."""
     on = ns.sysctls.get_int
-    return TcpOptions(mss=TCP_MSS_DEFAULT, sack_perm=on("net.ipv4.tcp_sack") != 0,
+    return TcpOptions(mss=mss, sack_perm=on("net.ipv4.tcp_sack") != 0,
                       timestamps=on("net.ipv4.tcp_timestamps") != 0,
                       wscale=7 if on("net.ipv4.tcp_window_scaling") else None)
 
 
-def synack_options(ns: "NetNamespace", syn: TcpOptions) -> TcpOptions:
-    """tcp_synack_options: MSS, and each option the SYN offered that this listener's sysctls allow."""
+def synack_options(ns: "NetNamespace", syn: TcpOptions, mss: int = TCP_MSS_DEFAULT) -> TcpOptions:
+    """tcp_synack_options: MSS (the route back's), and each option the SYN offered that this
+    listener's sysctls allow."""
     mine = syn_options(ns)
-    return TcpOptions(mss=TCP_MSS_DEFAULT, sack_perm=syn.sack_perm and mine.sack_perm,
+    return TcpOptions(mss=mss, sack_perm=syn.sack_perm and mine.sack_perm,
                       timestamps=syn.timestamps and mine.timestamps,
                       wscale=mine.wscale if syn.wscale is not None and mine.wscale is not None else None)
 
@@ -82,6 +85,8 @@ class Listener:
     job: int = 0
     reuseport: bool = False
     """SO_REUSEPORT (OpenBSD nc sets it): listeners that all set it share a port."""
+    directory: str | None = None
+    """``python3 -m http.server``: the directory it serves (a curl of a file there gets its bytes)."""
     encap_rcv: "Callable[[Skb, int], None] | None" = None
     """A tunnel's socket (VXLAN): its datagrams go to this handler, not to an application."""
     echo: bool = False
@@ -175,6 +180,8 @@ class RequestSock:
     """Bumped whenever the timer is re-armed; a stale timer event is ignored."""
     syn_options: TcpOptions = NO_TCP_OPTIONS
     """The options the SYN offered: the SYN-ACK answers with those this host allows too."""
+    advmss: int = TCP_MSS_DEFAULT
+    """The MSS the SYN-ACK advertises: the route back to the client's (tcp_make_synack)."""
 
     def timeout(self) -> float:
         """reqsk_timeout: the initial timeout doubled per expiry, at most TCP_RTO_MAX."""
@@ -195,6 +202,11 @@ class SocketTable:
         """Half-open connections (SYN received, SYN-ACK sent), by the same key."""
         self.conns: dict[tuple[IPv4Address, int, IPv4Address, int], TcpConn] = {}
         """Accepted connections' sequence state, by the same key."""
+        self.accepted_syn: dict[tuple[IPv4Address, int, IPv4Address, int], TcpOptions] = {}
+        """The SYN options of each accepted connection (its MSS decides the segments sent back)."""
+        self.streams: dict[tuple[IPv4Address, int, IPv4Address, int], "Stream"] = {}
+        """Sized transfers this namespace sends or receives (:mod:`simnet.tcp_stream`), by its own
+        (local address, local port, remote address, remote port)."""
         self._seq = 0
 
     # -- applications ------------------------------------------------------------
@@ -332,6 +344,13 @@ class SocketTable:
                 if ignored is not None:
                     self._drop(tid, ignored)
                     return
+            stream = self.streams.get((q.ip.src, q.sport or 0, q.ip.dst, q.dport or 0)) \
+                if isinstance(q.l4, Tcp) else None
+            if stream is not None and icmp.code == UnreachCode.FRAG_NEEDED and icmp.type == IcmpType.DEST_UNREACH:
+                # tcp_v4_err -> tcp_v4_mtu_reduced: the segments shrink to the learnt path MTU
+                self._done(tid, f"tcp socket {q.ip.src}:{q.sport} (frag needed: path MTU {icmp.mtu})")
+                stream.mtu_reduced()
+                return
             sock = self._socket_for_quote(q)
             if sock is None:
                 self._drop(tid, "ICMP error for no socket")
@@ -391,6 +410,17 @@ class SocketTable:
 
         ip = skb.packet.ip
         assert ip is not None
+        stream = self.streams.get((ip.dst, tcp.dport, ip.src, tcp.sport))
+        if stream is not None and not tcp.flags & (TcpFlags.RST | TcpFlags.SYN):
+            if (ip.dst, tcp.dport, ip.src, tcp.sport) == stream.recv_key and stream.receiver is self.ns:
+                if skb.packet.payload:
+                    self._done(tid, f"tcp connection {ip.dst}:{tcp.dport} (data: "
+                                    f"{stream.received(tcp, skb.packet.payload, tid)})")
+                    return
+            elif tcp.flags & TcpFlags.ACK:
+                stream.acked(tcp.ack)
+                self._done(tid, f"tcp socket {ip.dst}:{tcp.dport} (ACK)")
+                return
         client = self.clients.get(("tcp", ip.dst, tcp.dport, ip.src, tcp.sport))
         if client is not None:
             if tcp.flags & TcpFlags.RST:
@@ -461,7 +491,7 @@ class SocketTable:
             self._done(tid, f"tcp {listener.addr or '0.0.0.0'}:{listener.port} listen (answers SYN-ACK)")
             req = RequestSock(listener=listener, laddr=ip.dst, lport=tcp.dport, raddr=ip.src, rport=tcp.sport,
                               rcv_isn=tcp.seq, snt_isn=self.ns.world.rng.getrandbits(32), tid=tid,
-                              syn_options=tcp.options)
+                              syn_options=tcp.options, advmss=route_mss(self.ns, ip.src, ip.dst))
             self.requests[key] = req
             # tcp_conn_request: the request is hashed and its timer armed before the SYN-ACK is
             # sent; an error sending this first SYN-ACK is ignored (the timer retries)
@@ -504,6 +534,7 @@ class SocketTable:
         self.server_conns[key] = conn
         self.conns[key] = TcpConn(conn, (req.snt_isn + 1) & 0xFFFFFFFF, (req.rcv_isn + 1) & 0xFFFFFFFF,
                                   established_options(synack_options(self.ns, req.syn_options)))
+        self.accepted_syn[key] = req.syn_options  # the MSS the client offered, as it arrived
         if not conn.keep:
             conn.open = False
         self._done(tid, f"tcp {conn.addr or '0.0.0.0'}:{conn.port} (accepted {req.raddr}:{req.rport})")
@@ -532,7 +563,7 @@ class SocketTable:
         synack = Packet(ip=IPv4(src=req.laddr, dst=req.raddr, proto=IPProto.TCP),
                         l4=Tcp(sport=req.lport, dport=req.rport, flags=TcpFlags.SYN | TcpFlags.ACK,
                                seq=req.snt_isn, ack=req.rcv_isn + 1,
-                               options=synack_options(self.ns, req.syn_options)))
+                               options=synack_options(self.ns, req.syn_options, req.advmss)))
         stid = self.ns.world.tracer.new(synack, self.ns.name, caused_by=req.tid if tid is None else tid)
         if tid is None:
             from simnet.trace import Sent

@@ -49,7 +49,16 @@ def compare(sim: dict[str, Any], kernel: dict[str, Any]) -> list[str]:
         pinned = k.get("proto") != "icmp" and re.search(r"\s-[a-zA-Z]*p\s*\d", " " + k.get("command", ""))
         for key in ("ns", "src", "sport") if pinned else ("ns", "src"):
             diff(f"received {key}", sr.get(key), kr.get(key))
-        if "counters" in s and "counters" in k:
+        st, kt = s.get("transfer"), k.get("transfer")
+        if st is not None or kt is not None:
+            for key in ("size", "received", "complete", "mss", "last_mss"):
+                a, b = (st or {}).get(key), (kt or {}).get(key)
+                if key in ("mss", "last_mss") and (a is None or b is None):
+                    continue  # the runner knows the sender's segment size only when it sends
+                diff(f"transfer {key}", a, b)
+        # a bulk transfer's packets are not comparable one by one: the kernel counts TSO/GSO
+        # super-segments and delayed or coalesced ACKs where simnet sends one segment per MSS
+        if "counters" in s and "counters" in k and st is None:
             sc, kc = _counter_set(s["counters"] or {}), _counter_set(k["counters"] or {})
             for where_counted in sorted(set(sc) | set(kc)):
                 ns, table, chain, rule = where_counted
@@ -69,7 +78,10 @@ def compare(sim: dict[str, Any], kernel: dict[str, Any]) -> list[str]:
     return diffs
 
 
-_DNS_TOOLS = re.compile(r"(?:^|\s)(?:dig|host|nslookup|getent)\s")
+#: the command word itself, after ``ip netns exec NS`` / ``docker exec C`` / ``timeout N``: a namespace
+#: named ``host`` (``ip netns exec host sysctl ...``) is not the host tool
+_DNS_TOOLS = re.compile(r"^(?:(?:ip\s+netns\s+exec|docker\s+exec(?:\s+-\S+)*)\s+\S+\s+|timeout\s+\S+\s+)*"
+                        r"(?:dig|host|nslookup|getent)(?:\s|$)")
 
 
 def _dns_outputs(sim: dict[str, Any], kernel: dict[str, Any]) -> list[str]:
@@ -80,7 +92,7 @@ def _dns_outputs(sim: dict[str, Any], kernel: dict[str, Any]) -> list[str]:
     def texts(report: dict[str, Any]) -> dict[int, tuple[str, str]]:
         out: dict[int, tuple[str, str]] = {}
         for o in report.get("outputs", []):
-            if _DNS_TOOLS.search(" " + o["command"] + " "):
+            if _DNS_TOOLS.match(o["command"].strip()):
                 cmd, text = out.get(o["line"], (o["command"], ""))
                 out[o["line"]] = (cmd, text + o["stdout"])
         return out

@@ -211,7 +211,7 @@ def _compile_dockerd(cmd: "Command", ns: str | None, args: list[str]) -> _STEP:
         env = dict(kv.split("=", 1) for kv in args[2:2 + n])
         args = args[2 + n:]
     o = _Opts(cmd, "dockerd", args, values={"--era": "era", "--bip": "bip", "--bridge": "bridge", "-b": "bridge",
-                                            "--default-network-opt": "netopt"},
+                                            "--default-network-opt": "netopt", "--mtu": "mtu"},
               flags=_DAEMON_FLAGS, multi=("netopt",))
     if o.rest:
         raise _err(cmd, f'dockerd: "dockerd" accepts no arguments (got {o.rest[0]!r})')
@@ -232,8 +232,12 @@ def _compile_dockerd(cmd: "Command", ns: str | None, args: list[str]) -> _STEP:
                             "form: <driver>=<key>=<value>")
         if driver == "bridge":
             netopts[key] = value
+    mtu_word = o.get("mtu", "0")
+    if not re.fullmatch(r"[+-]?[0-9]+", mtu_word):
+        raise _err(cmd, f'invalid argument "{mtu_word}" for "--mtu" flag: strconv.ParseInt: parsing '
+                        f'"{mtu_word}": invalid syntax')
     options: dict[str, Any] = {"era": era, "bip": o.get("bip"), "default_bridge": o.get("bridge", "docker0"),
-                               "default_network_opts": netopts, "env": env}
+                               "default_network_opts": netopts, "env": env, "mtu": int(mtu_word)}
     for flag, key in _DAEMON_FLAGS.items():
         options[key] = ("no-" + key not in o.flags) if _DAEMON_DEFAULTS[key] else (key in o.flags)
     if options["bip"] is not None:

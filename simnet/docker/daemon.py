@@ -29,7 +29,7 @@ from simnet.docker.inspect import Inspection
 from simnet.docker.model import Container, Endpoint, Network
 from simnet.docker.portalloc import PortAllocator
 from simnet.docker.portmap import ExternalConnectivity
-from simnet.docker.state import BRIDGE_OPT, DockerError, StartError
+from simnet.docker.state import BRIDGE_OPT, DRIVER_MTU, DockerError, StartError, network_mtu
 from simnet.errors import SimnetError
 
 if TYPE_CHECKING:
@@ -90,7 +90,8 @@ class DockerDaemon(Endpoints, ExternalConnectivity, Inspection):
                  ip_forward: bool = True, icc: bool = True, ip_masq: bool = True, userland_proxy: bool = True,
                  bip: str | None = None, bridge: str = "docker0", live_restore: bool = False,
                  ip_forward_no_drop: bool = False, allow_direct_routing: bool = False,
-                 default_network_opts: dict[str, str] | None = None, env: dict[str, str] | None = None) -> None:
+                 default_network_opts: dict[str, str] | None = None, env: dict[str, str] | None = None,
+                 mtu: int = 0) -> None:
         if era not in ERAS:
             raise DockerError(f"unknown era {era!r}: choose one of {', '.join(ERAS)}")
         self.world = world
@@ -111,6 +112,8 @@ class DockerDaemon(Endpoints, ExternalConnectivity, Inspection):
         self.allow_direct_routing = allow_direct_routing
         """``--allow-direct-routing`` (28.2+): no raw-table DROP for direct access to containers."""
         self.default_network_opts = dict(default_network_opts or {})
+        self.mtu = mtu
+        """``--mtu``: the default bridge network's com.docker.network.driver.mtu (0: the devices' own)."""
         """``--default-network-opt bridge=K=V``: driver options of networks created without them."""
         self.env = dict(env or {})
         """The daemon's environment (``DOCKER_INSECURE_NO_IPTABLES_RAW=1``: no raw-table rules, 28.1+)."""
@@ -193,7 +196,8 @@ class DockerDaemon(Endpoints, ExternalConnectivity, Inspection):
                 gw = next(subnet.hosts())
             self._create("bridge", bridge=self.default_bridge, subnet=subnet, gateway=gw, internal=False,
                          options={BRIDGE_OPT + "enable_icc": str(self.icc).lower(),
-                                  BRIDGE_OPT + "enable_ip_masquerade": str(self.ip_masq).lower()},
+                                  BRIDGE_OPT + "enable_ip_masquerade": str(self.ip_masq).lower(),
+                                  **({DRIVER_MTU: str(self.mtu)} if self.mtu else {})},
                          net_id=stale.id if stale is not None and self.era is Era.V1_9 else self._hex(64))
 
     def network_create(self, name: str, *, subnet: str | None = None, internal: bool = False,
@@ -227,6 +231,7 @@ class DockerDaemon(Endpoints, ExternalConnectivity, Inspection):
 
     def _create(self, name: str, *, bridge: str, subnet: IPv4Network, gateway: IPv4Address | None, internal: bool,
                 options: dict[str, str], net_id: str) -> Network:
+        mtu = network_mtu(options)
         host_ipv4 = options.get("com.docker.network.host_ipv4")
         icc = options.get(BRIDGE_OPT + "enable_icc", "true") == "true"
         mode = options.get(BRIDGE_OPT + "gateway_mode_ipv4", "nat") if self.era is not Era.V1_9 else "nat"
@@ -271,6 +276,11 @@ class DockerDaemon(Endpoints, ExternalConnectivity, Inspection):
         wants_brnf = not icc or (self.era is not Era.V1_9 and not self.userland_proxy)
         if wants_brnf and (self.era is not Era.V1_9 or self.host.sysctls.get_int("net.ipv4.ip_forward") == 1):
             self._sysctl("net.bridge.bridge-nf-call-iptables", 1)
+        if mtu and self.era is not Era.V1_9:
+            # setupMTU (bridge driver, 23+): the bridge itself gets the MTU; 1.9 left the bridge
+            # to follow its ports, whose veths carry it
+            self.host.set_mtu(bridge, mtu)
+            self._cmd(h, f"ip link set {bridge} mtu {mtu}")
         self.host.set_up(bridge, True)  # setupDeviceUp
         self._cmd(h, f"ip link set {bridge} up")
         self.networks[name] = net

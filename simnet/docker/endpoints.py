@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 from simnet.addresses import MacAddress
 from simnet.docker.era import Era
 from simnet.docker.model import Container, Endpoint, Network
-from simnet.docker.state import DaemonState, DockerError
+from simnet.docker.state import DaemonState, DockerError, network_mtu
 
 if TYPE_CHECKING:
     from simnet.netns import NetNamespace
@@ -54,6 +54,11 @@ class Endpoints(DaemonState):
         cns.set_name(tmp, ifname)
         self._cmd(h, f"ip link add {veth} type veth peer name {ifname} netns {ns_name}")
         self._cmd(ns_name, f"ip -n {ns_name} link set {ifname} address {lladdr}")
+        if mtu := network_mtu(net.options):  # createEndpoint: both ends of the pair
+            self.host.set_mtu(veth, mtu)
+            cns.set_mtu(ifname, mtu)
+            self._cmd(h, f"ip link set {veth} mtu {mtu}")
+            self._cmd(ns_name, f"ip -n {ns_name} link set {ifname} mtu {mtu}")
         self.host.set_master(veth, net.bridge)
         self._cmd(h, f"ip link set {veth} master {net.bridge}")
         if not self.userland_proxy:

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 from simnet.addresses import IPProto
 from simnet.packet import IPv4, Packet, Tcp, TcpFlags, Udp
 from simnet.socket import ClientSocket, Listener, Seen, SockState, syn_options
+from simnet.tcp_output import route_mss
 
 if TYPE_CHECKING:
     from simnet.docker.firewall import PortBinding
@@ -92,6 +93,7 @@ class DockerProxy:
                                 isn=world.rng.getrandbits(32))
             ns.sockets.clients[("tcp", src, lport, dst, dport)] = sock
             pkt = Packet(ip=IPv4(src=src, dst=dst, proto=IPProto.TCP),
-                         l4=Tcp(sport=lport, dport=dport, flags=TcpFlags.SYN, seq=sock.isn, options=syn_options(ns)))
+                         l4=Tcp(sport=lport, dport=dport, flags=TcpFlags.SYN, seq=sock.isn,
+                                options=syn_options(ns, route_mss(ns, dst, src))))
         tid = world.tracer.new(pkt, ns.name)
         send_ip(ns, pkt, tid)

@@ -8,6 +8,7 @@ bases; it holds the lookups and the command log they all use.
 from __future__ import annotations
 
 import hashlib
+import re
 from ipaddress import IPv4Address, IPv4Interface
 from typing import TYPE_CHECKING
 
@@ -21,9 +22,11 @@ if TYPE_CHECKING:
     from simnet.netns import NetNamespace
     from simnet.world import World
 
-__all__ = ["BRIDGE_OPT", "DaemonState", "DockerError", "StartError"]
+__all__ = ["BRIDGE_OPT", "DRIVER_MTU", "DaemonState", "DockerError", "StartError", "network_mtu"]
 
 BRIDGE_OPT = "com.docker.network.bridge."
+DRIVER_MTU = "com.docker.network.driver.mtu"
+"""netlabel.DriverMTU: the MTU of a bridge network's devices (``-o`` or dockerd's ``--mtu``)."""
 
 
 class DockerError(SimnetError):
@@ -116,3 +119,16 @@ class DaemonState:
     def _pseudo_id(self, name: str) -> str:
         return hashlib.sha256(f"{self.host.name}/{name}".encode()).hexdigest()
 
+
+def network_mtu(options: dict[str, str]) -> int:
+    """com.docker.network.driver.mtu as the bridge driver reads it (strconv.Atoi, then Validate:
+    no negative MTU), with its words; 0 when not given."""
+    text = options.get(DRIVER_MTU)
+    if text is None:
+        return 0
+    if not re.fullmatch(r"[+-]?[0-9]+", text):
+        raise DockerError(f'failed to parse {DRIVER_MTU} value: {text} (strconv.Atoi: parsing "{text}": '
+                          "invalid syntax)")
+    if int(text) < 0:
+        raise DockerError(f"invalid MTU number: {int(text)}")
+    return int(text)

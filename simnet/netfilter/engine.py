@@ -134,6 +134,9 @@ def evaluate(ns: "NetNamespace", table: str, hook: Hook, skb: "Skb", tid: int) -
             text = f"-P {hit.chain} {hit.verdict.value}"
         else:
             hit.entry.counters.add(length)
+            if hit.rule is not None and isinstance(hit.rule.target, T.Tcpmss):
+                # TCPMSS may add a 4-byte MSS option: the rules after it count the new length
+                length = result.skb.packet.length
             if not tracer.recording:  # an untraced sweep: the rule's text is never read
                 continue
             text = f"-A {hit.chain} {hit.rule}"

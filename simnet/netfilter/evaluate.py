@@ -171,7 +171,12 @@ def apply_target(target: "T.Target | None", skb: Skb, ctx: MatchContext, logs: l
             return ChainVerdict.CONTINUE, skb.evolve(ctinfo=TEMPLATE, ct_template=zone), ct_mark
         case T.Accept() | T.Drop() | T.Reject() | T.Dnat() | T.Snat() | T.Masquerade() | T.Redirect() | T.Netmap():
             return _TERMINAL[target.name], skb, ct_mark
-        case T.Tcpmss() | T.Checksum() | T.Opaque():
+        case T.Tcpmss():
+            mangled = target.mangle(skb, ctx)
+            if mangled is None:
+                return ChainVerdict.DROP, skb, ct_mark
+            return ChainVerdict.CONTINUE, mangled, ct_mark
+        case T.Checksum() | T.Opaque():
             return ChainVerdict.CONTINUE, skb, ct_mark  # parsed and printed, not applied (engine notes Opaque)
         case _:
             assert_never(target)

@@ -26,7 +26,7 @@ from typing import Iterable, Iterator
 
 from simnet.errors import KernelError
 from simnet.netfilter.matches import (AddrTypeMatch, IcmpMatch, SctpMatch, RpfilterMatch, MacMatch, MultiportMatch, OwnerMatch,
-                                      PhysdevMatch, TcpMatch, UdpMatch)
+                                      PhysdevMatch, TcpMatch, TcpmssMatch, UdpMatch)
 from simnet.netfilter.rule import Rule
 from simnet.netfilter.targets import Goto, Jump, Tcpmss
 
@@ -98,7 +98,7 @@ _STRERROR = {_errno.EBUSY: "Device or resource busy", _errno.EMLINK: "Too many l
              _errno.ENOENT: "No such file or directory", _errno.EEXIST: "File exists"}
 
 
-_PROTO_OF_MATCH: dict[type, int] = {TcpMatch: 6, UdpMatch: 17, IcmpMatch: 1, SctpMatch: 132}
+_PROTO_OF_MATCH: dict[type, int] = {TcpMatch: 6, UdpMatch: 17, IcmpMatch: 1, SctpMatch: 132, TcpmssMatch: 6}
 
 
 _JUMPS = (Jump, Goto)
@@ -140,6 +140,8 @@ def _shape(table: Table, rule: Rule) -> tuple[str | bool, frozenset[str] | None,
     need = _TARGET_TABLE.get(name) if name else None
     if need is not None and need is not table:
         bad = True
+    if name == "TCPMSS" and (rule.proto != 6 or rule.proto_invert):
+        bad = True  # tcpmss_tg4_check: "-p tcp" (the --tcp-flags SYN check is not made under nft_compat)
     for m in rule.matches:
         if (tables := _MATCH_TABLES.get(type(m))) is not None and table not in tables:
             bad = True

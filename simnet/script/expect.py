@@ -3,7 +3,7 @@
 A probe line in a scenario script may be followed, on the very next line, by a
 comment of this grammar::
 
-    # expect: OUTCOME [ERRNO] [from ADDR[:PORT]] [via TABLE/CHAIN#N]
+    # expect: OUTCOME [ERRNO] [complete|stalled] [from ADDR[:PORT]] [via TABLE/CHAIN#N]
 
 ``OUTCOME`` is one of the outcomes both the simulator and the kernel runner
 report (see :data:`OUTCOMES`). ``ERRNO`` is a symbolic errno name such as
@@ -17,6 +17,9 @@ application receiving the deciding packet saw, after any NAT (:func:`seen_from`)
   address and port it saw (``received.src``/``received.sport``), which is how a
   script checks SNAT/MASQUERADE.  ``refused``, ``timeout`` and ``lost`` have no
   receiving application, so a ``from`` there never holds.
+
+``complete``/``stalled`` is for a sized transfer (``head -c N /dev/zero | nc``, curl of a
+file): whether every byte arrived (the report's ``transfer``).
 
 ``via`` names the rule that decided the packet's fate (``filter/FORWARD#3``,
 rule 0 = the chain policy); the simulator checks it against its trace, and the
@@ -85,6 +88,8 @@ class Expectation:
     """The optional ``:PORT`` of ``from ADDR:PORT``."""
     via: tuple[str, str, int] | None = None
     """``(table, chain, rule)`` from ``via TABLE/CHAIN#N``; rule 0 is the policy."""
+    transfer: str | None = None
+    """``complete`` or ``stalled``: what a sized transfer must do."""
 
     def __post_init__(self) -> None:
         if self.outcome not in OUTCOMES:
@@ -113,6 +118,9 @@ class Expectation:
             err = rest.pop(0)
             if err not in _ERRNO_NAMES | _EAI_NAMES:
                 raise fail(f"{err!r} is not an errno name (like ENETUNREACH)")
+        transfer: str | None = None
+        if rest and rest[0] in ("complete", "stalled"):
+            transfer = rest.pop(0)
         seen: set[str] = set()
         while rest:
             key = rest.pop(0)
@@ -144,12 +152,14 @@ class Expectation:
                 if m["table"] not in TABLES:
                     raise fail(f"unknown table {m['table']!r}; expected one of {', '.join(sorted(TABLES))}")
                 via = (m["table"], m["chain"], int(m["rule"]))
-        return cls(outcome=outcome, errno=err, source=source, sport=sport, via=via)
+        return cls(outcome=outcome, errno=err, source=source, sport=sport, via=via, transfer=transfer)
 
     def __str__(self) -> str:
         parts = [self.outcome]
         if self.errno:
             parts.append(self.errno)
+        if self.transfer:
+            parts.append(self.transfer)
         if self.source is not None:
             parts.append(f"from {self.source}" + (f":{self.sport}" if self.sport is not None else ""))
         if self.via is not None:
@@ -168,6 +178,7 @@ class Expectation:
             "errno": self.errno,
             "from": src,
             "via": "{}/{}#{}".format(*self.via) if self.via is not None else None,
+            **({"transfer": self.transfer} if self.transfer is not None else {}),
         }
 
     def check(self, probe: dict[str, Any]) -> bool:
@@ -191,6 +202,12 @@ class Expectation:
             out.append(f"outcome: expected {self.outcome}, got {probe.get('outcome')}")
         if self.errno is not None and probe.get("errno") != self.errno:
             out.append(f"errno: expected {self.errno}, got {probe.get('errno') or 'no error'}")
+        if self.transfer is not None:
+            t = probe.get("transfer")
+            if t is None:
+                out.append(f"transfer: expected {self.transfer}, but the probe sent no sized transfer")
+            elif ("complete" if t.get("complete") else "stalled") != self.transfer:
+                out.append(f"transfer: expected {self.transfer}, {t.get('received')} of {t.get('size')} bytes arrived")
         if self.source is not None:
             want = str(self.source) + (f":{self.sport}" if self.sport is not None else "")
             seen = seen_from(probe)

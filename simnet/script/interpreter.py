@@ -72,6 +72,8 @@ class ProbeRecord:
         out["trace"] = r["trace"]
         if "ping" in r:
             out["ping"] = r["ping"]  # ping's summary: a long ping's trace keeps only its first echoes
+        if "transfer" in r:
+            out["transfer"] = r["transfer"]
         return out
 
 
@@ -297,7 +299,14 @@ def _compile_command(cmd: Command, jobs: int) -> tuple[_STEP, bool]:
     if cmd.expect is not None and argv[0] not in _PROBES:
         raise _err(cmd, f"'# expect:' follows {argv[0]!r}, which is not a probe (ping, nc, curl)")
     if cmd.pipe_from is not None and cmd.stdin is None:
-        raise _err(cmd, f"unsupported pipe from {cmd.pipe_from[0]!r}: only 'echo DATA |' or 'printf ... |' may feed a command")
+        from simnet.tools.sized import piped_size
+
+        sized = piped_size(cmd.pipe_from) if argv[0] == "nc" else None
+        if isinstance(sized, str):
+            raise _err(cmd, sized)
+        if sized is None:
+            raise _err(cmd, f"unsupported pipe from {cmd.pipe_from[0]!r}: only 'echo DATA |', 'printf ... |', "
+                            "'head -c N /dev/zero |' or 'dd if=/dev/zero bs=N count=C |' may feed a command")
     if cmd.stdin and argv[0] not in _READS_STDIN:
         raise _err(cmd, f"{argv[0]} does not read standard input here")
     if cmd.redirect is not None and _proc_sys(cmd.redirect[1]) and argv[0] not in ("echo", "printf"):

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import posixpath
 import re
+from dataclasses import replace
 
 from ipaddress import IPv4Address
 
 from simnet.dns.names import host_word, resolving
+from simnet.socket import Seen
 from simnet.probe import MAX_TIMEOUT, ProbeResult, _write_out_tokens, curl_write_out, tcp_connect
 from simnet.script.lexer import Command
 from simnet.tools.base import (
@@ -36,7 +39,14 @@ def _url_port(cmd: Command, word: str) -> int:
     return parse_port(cmd, word.lstrip("0") or "0", "curl")
 
 
-_URL = re.compile(r"(?:http://)?(?P<host>[A-Za-z0-9._-]+)(?::(?P<port>\d+))?(?:/.*)?")
+_URL = re.compile(r"(?:http://)?(?P<host>[A-Za-z0-9._-]+)(?::(?P<port>\d+))?(?P<path>/.*)?")
+
+
+def http_header_length(size: int) -> int:
+    """The bytes of the header Python 3.11's http.server sends before a file of ``size`` bytes:
+    status, Server, Date, Content-type (application/octet-stream), Content-Length,
+    Last-Modified, the blank line."""
+    return 17 + 38 + 37 + 40 + 18 + len(str(size)) + 46 + 2
 
 
 _CURL_LONG = {"--max-time": "m", "--connect-timeout": "m", "--output": "o", "--write-out": "w", "--silent": "s",
@@ -99,6 +109,8 @@ def compile_curl(cmd: Command, ns: str | None, argv: tuple[str, ...]) -> Compile
     dport = _url_port(cmd, m["port"]) if m["port"] else 80
     wait = min(within(cmd, timeout), MAX_TIMEOUT)
 
+    path = (m["path"] or "/").split("?", 1)[0]
+
     quiet = "s" in seen_letters and "S" not in seen_letters
 
     def failed(host: str, why: str | None) -> str:
@@ -120,11 +132,32 @@ def compile_curl(cmd: Command, ns: str | None, argv: tuple[str, ...]) -> Compile
         return result
 
     def connect(run: ToolRun, dst: IPv4Address) -> ProbeResult:
-        result = tcp_connect(run.world, run.ns(ns).name, dst, dport, timeout=wait)
+        served: dict[str, int] = {}
+
+        def response(seen: Seen) -> int | None:
+            """What http.server answers a GET of ``path``: a file of the directory it serves."""
+            lst = next((lst for name, lst in run.http if name == seen.ns and lst.port == seen.dport), None)
+            if lst is None or lst.directory is None:
+                return None
+            file = posixpath.join(lst.directory, path.lstrip("/"))
+            if run.world.files.kind(file, seen.ns) != "file":
+                return None
+            served["size"] = size = run.world.files.size(file, seen.ns)
+            served["header"] = http_header_length(size)
+            return served["header"] + size
+
+        result = tcp_connect(run.world, run.ns(ns).name, dst, dport, timeout=wait, response=response)
+        if result.transfer is not None and "size" in served:
+            # curl's size_download: the body bytes that arrived after the header
+            t = result.transfer
+            result = replace(result, transfer=replace(t, size=served["size"],
+                                                      received=max(0, t.received - served["header"])))
         if write_out is not None:
             seen = result.received if result.outcome == "connected" else None
             http = seen is not None and seen.dport is not None and run.speaks_http(seen.ns, seen.dport)
+            header_arrived = result.transfer is None or result.transfer.received > 0 or result.transfer.complete
             run.output(cmd, curl_write_out(write_out, outcome=result.outcome, dst=dst, dport=dport,
-                                           http_code=200 if http else 0))
+                                           http_code=200 if http and header_arrived else 0,
+                                           complete=result.transfer is None or result.transfer.complete))
         return result
     return Compiled(probe, StepKind.PROBE)

@@ -31,7 +31,8 @@ def _port(cmd: Command, word: str) -> int:
 
 
 def compile_http_server(cmd: Command, ns: str | None, argv: tuple[str, ...]) -> Compiled:
-    """``python3 -m http.server [--bind ADDR] [PORT] &``: a TCP listener (a background job)."""
+    """``python3 -m http.server [--bind ADDR] [--directory DIR] [PORT] &``: a TCP listener (a background job)
+    serving the files of DIR (the script's current directory by default) from the world's file model."""
     words = list(argv[1:])
     if words[:2] != ["-m", "http.server"]:
         raise script_error(cmd, f"unsupported command {' '.join(argv[:3])!r}: of python only "
@@ -40,6 +41,7 @@ def compile_http_server(cmd: Command, ns: str | None, argv: tuple[str, ...]) -> 
         raise script_error(cmd, "python3 -m http.server must run in the background: end the line with '&'")
     port = 8000
     addr: IPv4Address | None = None
+    directory: str | None = None
     rest = words[2:]
     i = 0
     while i < len(rest):
@@ -48,6 +50,11 @@ def compile_http_server(cmd: Command, ns: str | None, argv: tuple[str, ...]) -> 
             if i + 1 >= len(rest):
                 raise script_error(cmd, f"http.server: argument {w}: expected one argument")
             addr = parse_ipv4(cmd, rest[i + 1], "http.server")
+            i += 2
+        elif w in ("--directory", "-d"):
+            if i + 1 >= len(rest):
+                raise script_error(cmd, f"server.py: error: argument {w}: expected one argument")
+            directory = rest[i + 1]
             i += 2
         elif re.fullmatch(r"[0-9]+", w):
             port = _port(cmd, w)
@@ -61,6 +68,8 @@ def compile_http_server(cmd: Command, ns: str | None, argv: tuple[str, ...]) -> 
             lst = n.sockets.listen("tcp", port, addr, keep=True)
         except KernelError:
             raise IpError("OSError: [Errno 98] Address already in use", 1) from None
+        # SimpleHTTPRequestHandler serves the directory it started in (or --directory)
+        lst.directory = run.world.files.abspath(directory or ".")
         run.http.append((n.name, lst))
         return [lst]
     return Compiled(listen, StepKind.JOB)

@@ -128,12 +128,20 @@ def compile_nc(cmd: Command, ns: str | None, argv: tuple[str, ...]) -> Compiled:
             return resolving(run, cmd, ns, dst, "nc", failed, lambda addr: udp_send(
                 run.world, run.ns(ns).name, addr, dport, data, sport=sport, src=src, timeout=wait))
     else:
-        # nc writes its input once connected (nothing under -z or from empty input)
+        from simnet.tools.sized import SIZE_LIMIT, piped_size
+
+        # nc writes its input once connected (nothing under -z or from empty input): text from
+        # echo/printf is written and the answer read back; zeros from head -c/dd are a sized transfer
         payload = (cmd.stdin or "").encode() if "z" not in flags else b""
+        size = piped_size(cmd.pipe_from) if cmd.stdin is None else None
+        if isinstance(size, int) and size > SIZE_LIMIT:
+            raise script_error(cmd, f"nc: simnet sends at most {SIZE_LIMIT} bytes in a sized transfer")
+        nbytes = size if isinstance(size, int) and "z" not in flags else None
 
         def probe(run: ToolRun) -> ProbeResult:
             return resolving(run, cmd, ns, dst, "nc", failed, lambda addr: tcp_connect(
-                run.world, run.ns(ns).name, addr, dport, sport=sport, src=src, timeout=wait, data=payload or None))
+                run.world, run.ns(ns).name, addr, dport, sport=sport, src=src, timeout=wait, data=payload or None,
+                size=nbytes))
 
     def printing(run: ToolRun) -> ProbeResult:
         result = probe(run)

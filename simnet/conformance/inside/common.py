@@ -201,7 +201,7 @@ class _Cmd:
     """
 
     __slots__ = ("file", "line", "argv", "stdin", "pipe_from", "background", "redirect", "text", "data", "limit",
-                 "redirect_netns", "stdin_path")
+                 "redirect_netns", "stdin_path", "size")
 
     def __init__(self, d: dict[str, Any]) -> None:
         self.file, self.line, self.text = d["file"], d["line"], d["text"]
@@ -214,20 +214,25 @@ class _Cmd:
         self.limit = d.get("limit")
         self.redirect_netns = d.get("redirect_netns")
         self.stdin_path = d.get("stdin_path")
+        self.size = d.get("size")
+        """Bytes a sized source (head -c N /dev/zero, dd if=/dev/zero) pipes in."""
 
     @staticmethod
     def to_json(cmd: Any) -> dict[str, Any]:
         from simnet.script.lexer import _piped_data
+        from simnet.tools.sized import piped_size
 
         ns, inner = _netns_of(cmd)
         stdin_path = cmd.stdin_path
         pipe_from = cmd.pipe_from
+        size = piped_size(cmd.pipe_from)
         if pipe_from is not None and cmd.stdin is None and len(pipe_from) == 2 and pipe_from[0] == "cat":
             stdin_path, pipe_from = pipe_from[1], None  # cat FILE | CMD, as simnet reads it
         return {"file": cmd.file, "line": cmd.line, "text": cmd.text, "argv": list(cmd.argv), "stdin": cmd.stdin,
                 "pipe_from": pipe_from, "stdin_path": stdin_path, "background": cmd.background, "redirect": cmd.redirect,
                 "data": _piped_data(inner) if inner and (cmd.redirect is not None or inner[0] in ("echo", "printf"))
-                else None, "limit": cmd.limit, "redirect_netns": cmd.redirect_netns}
+                else None, "limit": cmd.limit, "redirect_netns": cmd.redirect_netns,
+                "size": size if isinstance(size, int) else None}
 
 def _opts(cmd: Any, argv: tuple[str, ...], with_value: str, flags: str) -> tuple[dict[str, str], list[str]]:
     """getopt-style parse: single-letter options, grouped flags, values attached or separate."""
@@ -325,7 +330,14 @@ def _parse_probe(cmd: Any, ns: str | None, inner: tuple[str, ...]) -> dict[str, 
         if len(pos) != 2:
             raise _script_error(cmd, "nc needs DST PORT")
         udp = "u" in opts
-        if not udp and "z" not in opts and cmd.stdin is None:
+        if hasattr(cmd, "size"):
+            size = cmd.size
+        else:  # the calling side validating the script: it may import simnet
+            from simnet.tools.sized import piped_size
+
+            size = piped_size(cmd.pipe_from)
+            size = size if isinstance(size, int) else None
+        if not udp and "z" not in opts and cmd.stdin is None and size is None:
             raise _script_error(cmd, "a TCP nc probe needs -z (or data piped in)")
         return {"kind": "udp" if udp else "tcp", "proto": "udp" if udp else "tcp", "dst": pos[0],
                 "dport": _port(cmd, pos[1]), "src": opts.get("s"),
@@ -333,7 +345,7 @@ def _parse_probe(cmd: Any, ns: str | None, inner: tuple[str, ...]) -> dict[str, 
                 "timeout": _within(cmd, None if "w" not in opts else _seconds(cmd, opts["w"], 0)),
                 # nc -u writes nothing under -z or from empty input (< /dev/null)
                 "data": (None if "z" in opts or cmd.stdin == "" else cmd.stdin or "") if udp else cmd.stdin,
-                "http": False}
+                "size": None if udp or "z" in opts else size, "http": False}
     if tool == "curl":
         from urllib.parse import urlsplit
         args = list(inner[1:])
@@ -467,16 +479,18 @@ def _parse_listener(cmd: Any, inner: tuple[str, ...]) -> dict[str, Any]:
         return _echo_service(cmd, inner)
     if inner[0] == "python3":
         args = list(inner[3:])
-        port, bind = 8000, "0.0.0.0"
+        port, bind, directory = 8000, "0.0.0.0", None
         while args:
             a = args.pop(0)
             if a in ("--bind", "-b") and args:
                 bind = args.pop(0)
+            elif a in ("--directory", "-d") and args:
+                directory = args.pop(0)
             elif a.isdigit():
                 port = _port(cmd, a)
             else:
                 raise _script_error(cmd, f"unsupported http.server argument {a!r}")
-        return {"proto": "tcp", "addr": bind, "port": port, "keep": True, "http": True}
+        return {"proto": "tcp", "addr": bind, "port": port, "keep": True, "http": True, "directory": directory}
     opts, pos = _opts(cmd, inner[1:], "spwq", "lukvnNd4")
     port = opts.get("p") or (pos.pop() if pos else None)
     if port is None or pos:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import errno as _errno
 import json
 import os
+import re
 import select
 import signal
 import socket
@@ -173,20 +174,35 @@ def _helper_tcp(a: dict[str, Any]) -> dict[str, Any]:
     http_code = 0
     got = b""
     peer = None
+    transfer = None
     try:
         if a.get("http"):
             s.sendall(f"GET {a['path']} HTTP/1.0\r\nHost: {a['host']}\r\n\r\n".encode())
             s.shutdown(socket.SHUT_WR)
             s.settimeout(a["timeout"])
             answer = b""
-            while True:
-                chunk = s.recv(4096)
-                if not chunk:
-                    break
-                answer += chunk[:64] if len(answer) < 64 else b""
+            total = 0
+            try:
+                while True:
+                    chunk = s.recv(65536)
+                    if not chunk:
+                        break
+                    total += len(chunk)
+                    answer += chunk[:4096] if len(answer) < 4096 else b""
+            except OSError:
+                pass  # curl -m: a response that stalled
+            head, sep, _ = answer.partition(b"\r\n\r\n")
+            length = re.search(rb"(?im)^content-length:\s*(\d+)", head)
+            if a.get("served") is not None:
+                size = a["served"]
+                body = total - len(head) - len(sep) if sep and length else 0
+                transfer = {"size": size, "received": min(body, size), "complete": body >= size,
+                            "stalled": body < size, "mss": None, "last_mss": None}
             status = answer.split(b"\r\n", 1)[0].split()
             if len(status) >= 2 and status[0].startswith(b"HTTP/") and status[1].isdigit():
                 http_code = int(status[1])
+        elif a.get("size"):
+            transfer = _send_sized(s, a)
         elif a.get("data"):
             s.sendall(a["data"].encode())
             # nc reads what comes back until the connection is idle for -w
@@ -206,7 +222,8 @@ def _helper_tcp(a: dict[str, Any]) -> dict[str, Any]:
     # (SYN, SYN-ACK, ACK, RST) and the conntrack state (CLOSE) do not depend on timing
     s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
     s.close()
-    out: dict[str, Any] = {"outcome": "connected", "icmp": None, "errno": None, "http_code": http_code}
+    out: dict[str, Any] = {"outcome": "connected", "icmp": None, "errno": None, "http_code": http_code,
+                           "transfer": transfer}
     if got:
         out["reply"] = _reply(peer, got)
     return out
@@ -214,6 +231,45 @@ def _helper_tcp(a: dict[str, Any]) -> dict[str, Any]:
 
 def _reply(peer: Any, data: bytes) -> dict[str, Any]:
     return {"src": peer[0], "sport": peer[1], "bytes": len(data), "data": data.decode("utf-8", "replace")}
+
+
+def _logged_bytes(a: dict[str, Any]) -> int:
+    """The bytes listeners took in since the probe began (their ``tcp-data`` log lines)."""
+    total = 0
+    for log, start in a.get("marks", {}).items():
+        try:
+            with open(log) as f:
+                f.seek(start)
+                for line in f.read().splitlines():
+                    entry = json.loads(line) if line.strip() else {}
+                    if entry.get("proto") == "tcp-data":
+                        total = max(total, entry["bytes"])
+        except (FileNotFoundError, json.JSONDecodeError):
+            continue
+    return total
+
+
+def _send_sized(s: socket.socket, a: dict[str, Any]) -> dict[str, Any]:
+    """``head -c N /dev/zero | nc``: N zero bytes, then wait (nc's -w) until the listener has them
+    all; the segment size (TCP_MAXSEG) at the start and at the end."""
+    size = a["size"]
+    deadline = time.monotonic() + a["timeout"] - TOOL_EXIT_MARGIN
+    first = s.getsockopt(socket.IPPROTO_TCP, socket.TCP_MAXSEG)
+    s.setblocking(False)
+    sent = 0
+    while time.monotonic() < deadline:
+        if sent < size:
+            try:
+                sent += s.send(bytes(min(size - sent, 1 << 20)))
+            except (BlockingIOError, InterruptedError):
+                pass
+        if _logged_bytes(a) >= size:
+            break
+        time.sleep(0.01)
+    received = _logged_bytes(a)
+    last = s.getsockopt(socket.IPPROTO_TCP, socket.TCP_MAXSEG)
+    return {"size": size, "received": received, "complete": received >= size, "stalled": received < size,
+            "mss": first, "last_mss": last}
 
 
 def _helper_udp(a: dict[str, Any]) -> dict[str, Any]:
@@ -298,11 +354,28 @@ def _helper_listen(a: dict[str, Any]) -> None:
             conn.settimeout(1.0)
             try:
                 if a.get("http"):
-                    conn.recv(4096)
-                    conn.sendall(b"HTTP/1.0 200 OK\r\nContent-Length: 0\r\n\r\n")
+                    request = conn.recv(4096).split(b" ")
+                    path = request[1].decode().split("?")[0].lstrip("/") if len(request) > 1 else ""
+                    file = os.path.join(a["directory"], path) if a.get("directory") else None
+                    if file is not None and os.path.isfile(file):
+                        # as http.server sends a file: a header, then the bytes (their size matters)
+                        with open(file, "rb") as fh:
+                            body = fh.read()
+                        conn.settimeout(30.0)
+                        # the header Python 3.11's http.server sends, field for field (its size matters)
+                        from email.utils import formatdate
+
+                        date = formatdate(usegmt=True).encode()
+                        conn.sendall(b"HTTP/1.0 200 OK\r\nServer: SimpleHTTP/0.6 Python/3.11.7\r\nDate: " + date +
+                                     b"\r\nContent-type: application/octet-stream\r\nContent-Length: %d\r\n"
+                                     b"Last-Modified: " % len(body) + date + b"\r\n\r\n" + body)
+                    else:
+                        conn.sendall(b"HTTP/1.0 200 OK\r\nContent-Length: 0\r\n\r\n")
                 else:
-                    while conn.recv(4096):
-                        pass
+                    total = 0
+                    while chunk := conn.recv(65536):
+                        total += len(chunk)  # a sized transfer's progress (probes read it)
+                        _log_line(f, {"proto": "tcp-data", "ns": a["ns"], "src": src, "sport": sport, "bytes": total})
             except OSError:
                 pass
             conn.close()

@@ -272,7 +272,8 @@ class _Run:
             return
         proc = subprocess.Popen(self.helper_argv(ns, "listen", args), stdin=subprocess.DEVNULL,
                                 stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-        self.jobs.append({"proc": proc, "log": log, "ns": ns, "alive": True})
+        self.jobs.append({"proc": proc, "log": log, "ns": ns, "alive": True, "port": args.get("port"),
+                          "directory": args.get("directory")})
         if not _wait_for(lambda: os.path.exists(log) or proc.poll() is not None, 3.0) or proc.poll() is not None:
             err = proc.stderr.read().decode() if proc.poll() is not None and proc.stderr else ""
             if proc.returncode == 1 and err:
@@ -369,6 +370,12 @@ class _Run:
         marks = self.received_marks()
         args["logs"] = sorted(job["log"] for job in self.jobs if job["alive"])
         args["marks"] = {log: marks.get(log, 0) for log in args["logs"]}
+        if args.get("http"):  # a file an http.server job serves: its size makes it a sized transfer
+            for job in self.jobs:
+                if job["alive"] and job.get("directory") and job.get("port") == args["dport"]:
+                    file = os.path.join(job["directory"], args["path"].split("?")[0].lstrip("/"))
+                    if os.path.isfile(file):
+                        args["served"] = os.path.getsize(file)
         before = self.snapshot()
         try:
             p = subprocess.run(self.helper_argv(ns, args["kind"], args), capture_output=True, text=True,
@@ -406,6 +413,8 @@ class _Run:
         }
         if res.get("output"):  # dig, host, nslookup, getent: what the real tool printed
             self.outputs.append({"line": cmd.line, "command": _one_line(cmd.text), "stdout": res["output"]})
+        if res.get("transfer") is not None:
+            probe["transfer"] = res["transfer"]
         if args.get("write_out") is not None:  # curl -w: the calling side prints it (run.py)
             probe["curl"] = {"write_out": args["write_out"], "http_code": res.get("http_code", 0)}
         self.probes.append(probe)

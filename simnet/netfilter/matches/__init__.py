@@ -49,6 +49,7 @@ from simnet.netfilter.matches.xt_rpfilter import RpfilterMatch
 from simnet.netfilter.matches.xt_sctp import SctpMatch
 from simnet.netfilter.matches.xt_set import SetMatch
 from simnet.netfilter.matches.xt_statistic import StatisticMatch
+from simnet.netfilter.matches.xt_tcpmss import TcpmssMatch
 from simnet.netfilter.matches.xt_time import TimeMatch
 from simnet.netfilter.matches.xt_string import StringMatch
 from simnet.netfilter.matches.xt_tcpudp import TcpMatch, UdpMatch, parse_tcp_flags, tcp_flags_text
@@ -58,7 +59,7 @@ __all__ = [
     "Match", "Opts", "MATCH_MODULES", "AnyMatch", "TcpMatch", "UdpMatch", "IcmpMatch", "ConntrackMatch", "StateMatch",
     "AddrTypeMatch", "MultiportMatch", "CommentMatch", "MarkMatch", "ConnmarkMatch", "PhysdevMatch", "IpRangeMatch",
     "MacMatch", "StatisticMatch", "SetMatch", "LimitMatch", "RecentMatch", "OwnerMatch", "LengthMatch", "TtlMatch",
-    "TosMatch", "DscpMatch", "PktTypeMatch", "SctpMatch", "RpfilterMatch", "PolicyMatch", "HashlimitMatch", "ConnlimitMatch", "TimeMatch", "StringMatch", "ICMP_NAMES", "ADDRTYPE_ORDER", "CT_STATE_ORDER", "CT_STATUS_ORDER",
+    "TosMatch", "DscpMatch", "PktTypeMatch", "SctpMatch", "RpfilterMatch", "PolicyMatch", "HashlimitMatch", "ConnlimitMatch", "TimeMatch", "StringMatch", "TcpmssMatch", "ICMP_NAMES", "ADDRTYPE_ORDER", "CT_STATE_ORDER", "CT_STATUS_ORDER",
     "DSCP_CLASSES", "TOS_NAMES", "parse_tos", "LIMIT_SCALE", "parse_rate", "rate_text", "parse_tcp_flags",
     "tcp_flags_text",
 ]
@@ -68,11 +69,12 @@ MATCH_MODULES: dict[str, type[Match]] = {
     for cls in (TcpMatch, UdpMatch, IcmpMatch, ConntrackMatch, StateMatch, AddrTypeMatch,
                 MultiportMatch, CommentMatch, MarkMatch, ConnmarkMatch, PhysdevMatch, IpRangeMatch,
                 MacMatch, StatisticMatch, SetMatch, LimitMatch, RecentMatch, OwnerMatch, LengthMatch,
-                TtlMatch, TosMatch, DscpMatch, PktTypeMatch, SctpMatch, RpfilterMatch, PolicyMatch, HashlimitMatch, ConnlimitMatch, TimeMatch, StringMatch)
+                TtlMatch, TosMatch, DscpMatch, PktTypeMatch, SctpMatch, RpfilterMatch, PolicyMatch, HashlimitMatch, ConnlimitMatch, TimeMatch, StringMatch, TcpmssMatch)
 }
 """Every match module simnet understands, by ``-m`` name."""
 
 AnyMatch = (TcpMatch | UdpMatch | IcmpMatch | ConntrackMatch | StateMatch | AddrTypeMatch | MultiportMatch
             | CommentMatch | MarkMatch | ConnmarkMatch | PhysdevMatch | IpRangeMatch | MacMatch
             | StatisticMatch | SetMatch | LimitMatch | RecentMatch | OwnerMatch | LengthMatch | TtlMatch
-            | TosMatch | DscpMatch | PktTypeMatch | SctpMatch | RpfilterMatch | PolicyMatch | HashlimitMatch | ConnlimitMatch | TimeMatch | StringMatch)
+            | TosMatch | DscpMatch | PktTypeMatch | SctpMatch | RpfilterMatch | PolicyMatch | HashlimitMatch | ConnlimitMatch | TimeMatch | StringMatch
+            | TcpmssMatch)

@@ -98,7 +98,10 @@ class TcpMatch(Match):
         if self.option is not None:
             s += f" option={'!' if self.option_invert else ''}{self.option}"
         if self.flags_mask is not None:
-            s += f" flags:{'!' if self.flags_invert else ''}0x{self.flags_mask:02X}/0x{self.flags_comp:02X}"
+            # libxt_tcp's print_tcpf: hex under -n, flag names otherwise
+            mask, comp = (f"0x{self.flags_mask:02X}", f"0x{self.flags_comp:02X}") if numeric else (
+                tcp_flags_text(self.flags_mask), tcp_flags_text(self.flags_comp or 0))
+            s += f" flags:{'!' if self.flags_invert else ''}{mask}/{comp}"
         return s
 
     def matches(self, skb: "Skb", ctx: "MatchContext") -> bool:

@@ -15,8 +15,9 @@ next rule.
 from __future__ import annotations
 
 from simnet.netfilter.targets.ipt_reject import REJECT_TYPES, Reject
-from simnet.netfilter.targets.misc import OPAQUE_TARGETS, Checksum, Opaque, Tcpmss, Trace
+from simnet.netfilter.targets.misc import OPAQUE_TARGETS, Checksum, Opaque, Trace
 from simnet.netfilter.targets.standard import Accept, Drop, Goto, Jump, Return
+from simnet.netfilter.targets.xt_tcpmss import Tcpmss
 from simnet.netfilter.targets.xt_ct import CT_EVENTS, Ct, Notrack
 from simnet.netfilter.targets.xt_log import LOG_LEVELS, Log, Nflog
 from simnet.netfilter.targets.xt_mark import Connmark, Mark

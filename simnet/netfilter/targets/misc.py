@@ -1,4 +1,4 @@
-"""TRACE, TCPMSS, CHECKSUM and the targets simnet parses but does not apply (TOS, DSCP, TTL, CLASSIFY). Kernel: xt_TRACE.c, xt_TCPMSS.c, xt_CHECKSUM.c, xt_DSCP.c, xt_HL.c, xt_CLASSIFY.c."""
+"""TRACE, CHECKSUM and the targets simnet parses but does not apply (TOS, DSCP, TTL, CLASSIFY). Kernel: xt_TRACE.c, xt_CHECKSUM.c, xt_DSCP.c, xt_HL.c, xt_CLASSIFY.c."""
 
 from __future__ import annotations
 
@@ -15,30 +15,6 @@ class Trace(_Base):
     """TRACE (raw): set ``skb.nf_trace``; non-terminating."""
 
     name: ClassVar[str] = "TRACE"
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Tcpmss(_Base):
-    """TCPMSS (mangle/filter): clamp the MSS option of SYNs. ``mss`` None = ``--clamp-mss-to-pmtu``."""
-
-    mss: int | None = None
-
-    name: ClassVar[str] = "TCPMSS"
-    OPTIONS: ClassVar[dict[str, int]] = {"--set-mss": 1, "--clamp-mss-to-pmtu": 0}
-
-    @classmethod
-    def build(cls, opts: Opts, proto: int | None) -> "Tcpmss":
-        if ("--set-mss" in opts) == ("--clamp-mss-to-pmtu" in opts):
-            raise _err("TCPMSS target: exactly one of --set-mss or --clamp-mss-to-pmtu required")
-        if (o := opts.get("--set-mss")) is not None:
-            return cls(mss=parse_int(o[1][0], "MSS", 0, 65535))
-        return cls()
-
-    def save(self) -> str:
-        return " --clamp-mss-to-pmtu" if self.mss is None else f" --set-mss {self.mss}"
-
-    def describe(self, numeric: bool) -> str:
-        return "TCPMSS clamp to PMTU" if self.mss is None else f"TCPMSS set {self.mss}"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

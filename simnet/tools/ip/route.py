@@ -38,6 +38,23 @@ class _RouteSpec:
     onlink: bool = False
     cache: bool = False
     """``ip route show|flush cache``: the next-hop exceptions, not the FIB."""
+    advmss: int = 0
+    advmss_lock: bool = False
+
+
+IPV4_MAX_ADVMSS = 65535 - 40
+"""rtm_to_fib_config/ip_metrics_convert: an RTAX_ADVMSS above 65535 less the IPv4 and TCP headers is
+stored as that (``advmss 70000`` prints ``advmss 65495``, 6.18)."""
+
+
+def _get_unsigned(word: str, what: str) -> int:
+    """iproute2's get_unsigned: strtoul base 0 (``0x100``, octal ``010``), the whole word, no sign."""
+    text = word[2:] if word[:2].lower() == "0x" else word
+    base = 16 if text is not word else (8 if len(word) > 1 and word[0] == "0" else 10)
+    digits = "0123456789abcdef"[:base]
+    if not text or any(c not in digits for c in text.lower()) or int(text, base) > 0xFFFFFFFF:
+        raise invarg(f'"{what}" value is invalid', word)
+    return int(text, base)
 
 
 def _parse_route(args: Args, *, for_show: bool = False) -> _RouteSpec:
@@ -86,7 +103,16 @@ def _parse_route(args: Args, *, for_show: bool = False) -> _RouteSpec:
         elif w in ("to",):
             word = args.next_arg()
             spec.dst = inet_prefix(word)
-        elif w in ("mtu", "advmss", "weight", "nexthop", "realm", "realms", "rtt", "rttvar", "window", "cwnd",
+        elif w == "advmss":
+            word = args.next_arg()
+            if word == "lock":
+                spec.advmss_lock = True
+                if not args.more():
+                    raise IpError(INCOMPLETE, 255)
+                word = args.take()
+            # the kernel keeps at most 65495, and 0 means no metric at all
+            spec.advmss = min(_get_unsigned(word, "mss"), IPV4_MAX_ADVMSS)
+        elif w in ("mtu", "weight", "nexthop", "realm", "realms", "rtt", "rttvar", "window", "cwnd",
                    "initcwnd", "initrwnd", "expires", "encap", "tos", "dsfield", "pref", "ttl-propagate",
                    "features", "quickack", "congctl", "fastopen_no_cookie", "nhid", "from", "cached", "cloned"):
             raise Unsupported(f"the route option {w!r}")
@@ -238,7 +264,8 @@ def _build_route(spec: _RouteSpec) -> Route:
     else:
         scope = Scope.GLOBAL
     return Route(dst=spec.dst, type=t, dev=spec.dev, via=spec.via, src=spec.src, metric=spec.metric or 0,
-                 table=table, proto=spec.proto or RouteProto.BOOT, scope=scope, onlink=spec.onlink)
+                 table=table, proto=spec.proto or RouteProto.BOOT, scope=scope, onlink=spec.onlink,
+                 advmss=spec.advmss, advmss_lock=spec.advmss_lock and spec.advmss > 0)
 
 
 _GET_ERRORS = {
@@ -309,5 +336,6 @@ def _compile_route_get(args: Args) -> Callable[["World", "NetNamespace"], str]:
         exc = ns.fib.exception_for(fib_route, dst, world.now) if fib_route is not None else None  # type: ignore[arg-type]
         if exc is not None:
             flags = _cache_flags(exc, world.now)
-        return " ".join(words) + " \n    cache " + flags + "\n"
+        metrics = " ".join(route.metric_words())  # RTAX_MTU (2) before RTAX_ADVMSS (8)
+        return " ".join(words) + " \n    cache " + flags + (metrics + " " if metrics else "") + "\n"
     return get

@@ -35,7 +35,7 @@ def replay(script: str) -> str:
     return "\n".join(out) + "\n"
 
 
-@pytest.mark.parametrize("name", ["cmds1", "cmds2", "cmds3"])
+@pytest.mark.parametrize("name", ["cmds1", "cmds2", "cmds3", "tcpmss"])
 def test_transcript_matches_real_iptables(name):
     assert replay((DATA / f"{name}.sh").read_text()) == (DATA / f"{name}.out").read_text()
 
