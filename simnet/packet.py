@@ -383,8 +383,8 @@ def icmp_text(icmp: Icmp) -> str:
         kind = "host" if icmp.code & 1 else "net"  # tcpdump's words
         return f"redirect {icmp.quoted.ip.dst} to {kind} {icmp.gateway}"
     if icmp.type == IcmpType.DEST_UNREACH and icmp.quoted is not None and icmp.quoted.ip is not None:
-        q = icmp.quoted
-        proto = IPProto(q.ip.proto).name.lower() if q.ip.proto in (1, 6, 17) else str(q.ip.proto)
+        q, qip = icmp.quoted, icmp.quoted.ip
+        proto = IPProto(qip.proto).name.lower() if qip.proto in (1, 6, 17) else str(qip.proto)
         template = _UNREACH_TEXT.get(icmp.code, "{dst} unreachable - code " + str(icmp.code))
-        return template.format(dst=q.ip.dst, proto=proto, port=q.dport, mtu=icmp.mtu)
+        return template.format(dst=qip.dst, proto=proto, port=q.dport, mtu=icmp.mtu)
     return f"type {icmp.type}, code {icmp.code}"

@@ -277,7 +277,7 @@ def ping(world: "World", netns: str, dst: IPv4Address | str, *, count: int = 1, 
     sock = ClientSocket(proto="icmp", laddr=saddr or IPv4Address(0), lport=ident, raddr=dst, rport=0,
                         pmtudisc=int(mode))
     ns.sockets.pings[ident] = sock
-    world.last_ping_seen = None  # type: ignore[attr-defined]
+    world.last_ping_seen = None
     errno_name: list[str] = []
     sent: list[tuple[float, int]] = []  # (when, first trace id) of the echoes not yet settled
     tally = {"sent": 0, "replies": 0, "errors": 0, "kept_until": 0, "lined": 0}

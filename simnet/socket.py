@@ -336,7 +336,7 @@ class SocketTable:
             self._done(tid, icmp_redirect(self.ns, skb, tid))
             return
         if icmp.is_error and icmp.quoted is not None and icmp.quoted.ip is not None:
-            q = icmp.quoted
+            q, qip = icmp.quoted, icmp.quoted.ip
             if icmp.type == IcmpType.DEST_UNREACH and icmp.code == UnreachCode.FRAG_NEEDED:
                 from simnet.pmtu import frag_needed
 
@@ -344,11 +344,11 @@ class SocketTable:
                 if ignored is not None:
                     self._drop(tid, ignored)
                     return
-            stream = self.streams.get((q.ip.src, q.sport or 0, q.ip.dst, q.dport or 0)) \
+            stream = self.streams.get((qip.src, q.sport or 0, qip.dst, q.dport or 0)) \
                 if isinstance(q.l4, Tcp) else None
             if stream is not None and icmp.code == UnreachCode.FRAG_NEEDED and icmp.type == IcmpType.DEST_UNREACH:
                 # tcp_v4_err -> tcp_v4_mtu_reduced: the segments shrink to the learnt path MTU
-                self._done(tid, f"tcp socket {q.ip.src}:{q.sport} (frag needed: path MTU {icmp.mtu})")
+                self._done(tid, f"tcp socket {qip.src}:{q.sport} (frag needed: path MTU {icmp.mtu})")
                 stream.mtu_reduced()
                 return
             sock = self._socket_for_quote(q)
@@ -377,7 +377,7 @@ class SocketTable:
     def _record_ping_seen(self, skb: Skb) -> None:
         ip = skb.packet.ip
         assert ip is not None
-        self.ns.world.last_ping_seen = Seen(self.ns.name, ip.src, None, ip.dst, None,  # type: ignore[attr-defined]
+        self.ns.world.last_ping_seen = Seen(self.ns.name, ip.src, None, ip.dst, None,
                                             self.next_seen())
 
     def owns_quote(self, q: Packet) -> bool:

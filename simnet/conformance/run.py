@@ -216,7 +216,7 @@ def run_on_kernel(path_or_text: str | os.PathLike[str], *, filename: str | None 
                 os.killpg(proc.pid, signal.SIGKILL)
                 proc.wait()
     try:
-        result = json.loads(out)
+        result: dict[str, Any] = json.loads(out)
     except json.JSONDecodeError:
         raise KernelRunError(f"{name}: the inner runner failed (exit {proc.returncode}): {err.strip()}") from None
     if "error" in result:

@@ -372,14 +372,14 @@ def _compile_sleep(cmd: Command, argv: tuple[str, ...]) -> _STEP:
 
 
 def _compile_set(cmd: Command, argv: tuple[str, ...]) -> _STEP:
-    flags: set[str] = set()
+    flags: set[tuple[str, str]] = set()  # (sign, letter)
     for w in argv[1:]:
         if not re.fullmatch(r"[-+][ex]+", w):
             raise _err(cmd, f"unsupported 'set {w}': simnet knows set -e and set -x")
-        flags |= {(w[0], c) for c in w[1:]}  # type: ignore[misc]
+        flags |= {(w[0], c) for c in w[1:]}
 
     def step(run: _Run) -> None:
-        for sign, c in flags:  # type: ignore[misc]
+        for sign, c in flags:
             if c == "e":
                 run.errexit = sign == "-"
             else:

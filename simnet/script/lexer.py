@@ -469,7 +469,7 @@ class _Lexer:
             k += 1
         if not argv:
             raise self.error("a redirect or here-document with no command", line)
-        pipe_from = tuple(v for _, v, _ in left) if left is not None else None  # type: ignore[misc]
+        pipe_from = tuple(str(v) for _, v, _ in left) if left is not None else None  # all words (checked above)
         if pipe_from is not None:
             if stdin is not None:
                 raise self.error("a command cannot read both a pipe and a here-document", line)

@@ -38,7 +38,8 @@ def parse_size(word: str, *, blocks: bool = False) -> int:
     if m[4]:
         return n * 512
     if m[2]:
-        return n * (1000 if m[3] == "B" else 1024) ** _POWERS[m[2].lower()]
+        unit: int = (1000 if m[3] == "B" else 1024) ** _POWERS[m[2].lower()]  # int ** int is Any to mypy
+        return n * unit
     return n
 
 
@@ -50,7 +51,7 @@ def _fs(run: ToolRun, ns: str | None) -> FileSystem:
     """The host's files; under ``ip netns exec NS`` NS must exist (else ip's "Cannot open network namespace")."""
     if ns is not None:
         run.ns(ns)
-    return run.world.files  # type: ignore[no-any-return]
+    return run.world.files
 
 
 def _fail(e: FileError, text: str) -> ToolError:

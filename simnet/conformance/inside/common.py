@@ -407,12 +407,12 @@ def _echo_service(cmd: Any, inner: tuple[str, ...]) -> dict[str, Any]:
         if len(listen) != 1:
             raise _script_error(cmd, "socat needs one TCP-LISTEN or UDP-LISTEN address")
         head, *opts = listen[0].split(",")
-        kind, _, port = head.partition(":")
+        kind, _, listen_port = head.partition(":")
         other = addrs[1] if addrs[0] is listen[0] else addrs[0]
         okind, _, prog = other.partition(":")
         bind = next((o.split("=", 1)[1] for o in opts if o.lower().startswith("bind=")), "0.0.0.0")
         base = {"proto": "udp" if kind.lower().startswith("udp") else "tcp", "addr": bind,
-                "port": int(port) & 0xFFFF if port.isdigit() else _port(cmd, port),
+                "port": int(listen_port) & 0xFFFF if listen_port.isdigit() else _port(cmd, listen_port),
                 "keep": any(o.lower() == "fork" for o in opts), "http": False}
         echo = okind.upper() in ("EXEC", "SYSTEM") and prog.strip("'\"") in _CATS or okind.upper() == "PIPE"
         if not echo or "-u" in words:
@@ -420,7 +420,8 @@ def _echo_service(cmd: Any, inner: tuple[str, ...]) -> dict[str, Any]:
         real = [tool, *[w if w is not other else "EXEC:PROGRAM" for w in words]]  # socat's own, as written
         return {**base, "real": real}
     keep = udp = False
-    program = port = None
+    program: str | None = None
+    port: str | None = None
     pos = []
     i = 0
     while i < len(words):
@@ -472,14 +473,15 @@ def _parse_dns_client(cmd: Any, inner: tuple[str, ...]) -> dict[str, Any]:
 
 def _parse_listener(cmd: Any, inner: tuple[str, ...]) -> dict[str, Any]:
     if inner[0] == "dnsmasq":
-        port = next((w.split("=", 1)[1] for w in inner if w.startswith("--port=")), "53")
-        return {"proto": "udp", "addr": "0.0.0.0", "port": _port(cmd, port), "keep": True, "http": False,
+        dns_port = next((w.split("=", 1)[1] for w in inner if w.startswith("--port=")), "53")
+        return {"proto": "udp", "addr": "0.0.0.0", "port": _port(cmd, dns_port), "keep": True, "http": False,
                 "dnsmasq": list(inner)}
     if inner[0] in ("socat", "ncat"):
         return _echo_service(cmd, inner)
     if inner[0] == "python3":
         args = list(inner[3:])
-        port, bind, directory = 8000, "0.0.0.0", None
+        http_port, bind = 8000, "0.0.0.0"
+        directory: str | None = None
         while args:
             a = args.pop(0)
             if a in ("--bind", "-b") and args:
@@ -487,10 +489,10 @@ def _parse_listener(cmd: Any, inner: tuple[str, ...]) -> dict[str, Any]:
             elif a in ("--directory", "-d") and args:
                 directory = args.pop(0)
             elif a.isdigit():
-                port = _port(cmd, a)
+                http_port = _port(cmd, a)
             else:
                 raise _script_error(cmd, f"unsupported http.server argument {a!r}")
-        return {"proto": "tcp", "addr": bind, "port": port, "keep": True, "http": True, "directory": directory}
+        return {"proto": "tcp", "addr": bind, "port": http_port, "keep": True, "http": True, "directory": directory}
     opts, pos = _opts(cmd, inner[1:], "spwq", "lukvnNd4")
     port = opts.get("p") or (pos.pop() if pos else None)
     if port is None or pos:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import errno as _errno
 import re
-from typing import Callable, TYPE_CHECKING
+from typing import Any, Callable, TYPE_CHECKING
 
 from simnet.addresses import MacAddress
 from simnet.errors import KernelError, NoSuchNamespace
@@ -85,7 +85,7 @@ def compile_link(args: Args, opts: Opts) -> Callable[["World", "NetNamespace"], 
             raise IpError("Not enough information: \"dev\" argument is required.", 255)
 
         def delete(world: "World", ns: "NetNamespace") -> str:
-            ns.link_del(name)  # type: ignore[arg-type]
+            ns.link_del(name)
             return ""
         return delete
     if sub == "set":
@@ -116,7 +116,7 @@ def _compile_link_add(args: Args) -> Callable[["World", "NetNamespace"], str]:
     peer_ns: str | None = None
     peer_addr: MacAddress | None = None
     peer_mtu: int | None = None
-    vxlan_opts: dict[str, object] | None = None
+    vxlan_opts: dict[str, Any] | None = None
     vlan_filtering = False
     link_ns: str | None = None
     while args.more():
@@ -198,7 +198,7 @@ def _compile_link_add(args: Args) -> Callable[["World", "NetNamespace"], str]:
         # a veth peer without its own netns is made where ip runs, not beside the link (veth_newlink
         # resolves it against the request's source net; seen on 6.18)
         pns = ns if peer_ns is None else _netns(world, peer_ns)
-        target.link_add(name, lk, peer=peer, peer_netns=pns if lk is LinkKind.VETH else None,  # type: ignore[arg-type]
+        target.link_add(name, lk, peer=peer, peer_netns=pns if lk is LinkKind.VETH else None,
                         address=address, peer_address=peer_addr, mtu=mtu, peer_mtu=peer_mtu)
         return ""
     return add
@@ -270,7 +270,7 @@ def no_vlan_filtering() -> KernelError:
 
 def _compile_link_set(args: Args) -> Callable[["World", "NetNamespace"], str]:
     name: str | None = None
-    ops: dict[str, object] = {}
+    ops: dict[str, Any] = {}
     while args.more():
         w = args.peek()
         if w == "dev":
@@ -329,29 +329,29 @@ def _compile_link_set(args: Args) -> Callable[["World", "NetNamespace"], str]:
 
     def set_(world: "World", ns: "NetNamespace") -> str:
         dev_name = name
-        ns.dev(dev_name)  # type: ignore[arg-type]
+        ns.dev(dev_name)
         if "netns" in ops:
-            if ns.dev(dev_name).kind is LinkKind.VXLAN:  # type: ignore[arg-type]
+            if ns.dev(dev_name).kind is LinkKind.VXLAN:
                 # its socket would stay behind in the namespace that created it (vxlan->net)
                 raise Unsupported("moving a VXLAN device to another namespace")
             try:
                 target = world.netns(str(ops["netns"]))
             except NoSuchNamespace:
                 raise IpError(f'Invalid "netns" value "{ops["netns"]}"', 255) from None
-            ns.set_netns(dev_name, target)  # type: ignore[arg-type]
+            ns.set_netns(dev_name, target)
             ns = target
         if "name" in ops:
-            ns.set_name(dev_name, str(ops["name"]))  # type: ignore[arg-type]
+            ns.set_name(dev_name, str(ops["name"]))
             dev_name = str(ops["name"])
         if "mtu" in ops:
-            ns.set_mtu(dev_name, int(ops["mtu"]))  # type: ignore[arg-type, call-overload]
+            ns.set_mtu(dev_name, int(ops["mtu"]))
         if "address" in ops:
-            ns.set_address(dev_name, ops["address"])  # type: ignore[arg-type]
+            ns.set_address(dev_name, ops["address"])
         if "master" in ops:
-            ns.set_master(dev_name, ops["master"])  # type: ignore[arg-type]
+            ns.set_master(dev_name, ops["master"])
         if "up" in ops:
-            ns.set_up(dev_name, bool(ops["up"]))  # type: ignore[arg-type]
-        dev = ns.dev(dev_name)  # type: ignore[arg-type]
+            ns.set_up(dev_name, bool(ops["up"]))
+        dev = ns.dev(dev_name)
         if "bridge" in ops and (dev.kind is not LinkKind.BRIDGE or ops["bridge"]):
             raise no_vlan_filtering()  # a bridge's options on another kind: the same refusal
         if "promisc" in ops:

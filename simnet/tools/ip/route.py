@@ -305,7 +305,7 @@ def _compile_route_get(args: Args) -> Callable[["World", "NetNamespace"], str]:
     def get(world: "World", ns: "NetNamespace") -> str:
         if oif is not None:
             ns.dev(oif)
-        route = ns.lookup(dst, src=src, oif=oif, mark=mark)  # type: ignore[arg-type]
+        route = ns.lookup(dst, src=src, oif=oif, mark=mark)
         if route is None:
             raise IpError("RTNETLINK answers: Network is unreachable", 2)
         if route.type in _GET_ERRORS:
@@ -324,7 +324,7 @@ def _compile_route_get(args: Args) -> Callable[["World", "NetNamespace"], str]:
         if route.table not in (RouteTable.MAIN, RouteTable.LOCAL):
             words += ["table", RouteTable.name(route.table)]
         if src is None:
-            prefsrc = ns.source_for(route, dst)  # type: ignore[arg-type]
+            prefsrc = ns.source_for(route, dst)
             if prefsrc is not None:
                 words += ["src", str(prefsrc)]
         if mark:
@@ -332,8 +332,8 @@ def _compile_route_get(args: Args) -> Callable[["World", "NetNamespace"], str]:
             words += ["mark", f"{mark:#x}" if mark >= 16 else str(mark)]
         words += ["uid", "0"]
         flags = {RouteType.LOCAL: "<local> ", RouteType.BROADCAST: "<local,brd> "}.get(route.type, "")
-        fib_route = ns.fib.lookup(dst, src=src, oif=oif, mark=mark, usable=ns.route_usable)  # type: ignore[arg-type]
-        exc = ns.fib.exception_for(fib_route, dst, world.now) if fib_route is not None else None  # type: ignore[arg-type]
+        fib_route = ns.fib.lookup(dst, src=src, oif=oif, mark=mark, usable=ns.route_usable)
+        exc = ns.fib.exception_for(fib_route, dst, world.now) if fib_route is not None else None
         if exc is not None:
             flags = _cache_flags(exc, world.now)
         metrics = " ".join(route.metric_words())  # RTAX_MTU (2) before RTAX_ADVMSS (8)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import errno as _errno
-from typing import Callable, TYPE_CHECKING
+from typing import Any, Callable, TYPE_CHECKING
 
 from simnet.addresses import MacAddress
 from simnet.errors import KernelError
@@ -24,10 +24,10 @@ _VXLAN_UNMODELLED = frozenset({"group", "tos", "dsfield", "df", "flowlabel", "pr
                                 "nolocalbypass", "hoplimit"})
 
 
-def parse_vxlan(args: Args) -> dict[str, object]:
+def parse_vxlan(args: Args) -> dict[str, Any]:
     """iproute2's vxlan_parse_opt for ``id``, ``remote``, ``local``, ``dev``, ``ttl``, ``dstport``,
     ``srcport``, ``[no]learning``; the words and exit codes of iproute2 6.1."""
-    opts: dict[str, object] = {}
+    opts: dict[str, Any] = {}
 
     def value(key: str) -> str:
         # NEXT_ARG, then check_duplicate_and_exit(attrs, ATTR, key, value)
@@ -96,7 +96,7 @@ def parse_vxlan(args: Args) -> dict[str, object]:
     return opts
 
 
-def vxlan_add(name: str, opts: dict[str, object] | None, address: MacAddress | None,
+def vxlan_add(name: str, opts: dict[str, Any] | None, address: MacAddress | None,
                mtu: int | None) -> Callable[["World", "NetNamespace"], str]:
     """``ip link add NAME type vxlan ...``: ``dev`` resolves in the namespace (iproute2's ll_name_to_index)."""
     def add(world: "World", ns: "NetNamespace") -> str:
@@ -109,11 +109,11 @@ def vxlan_add(name: str, opts: dict[str, object] | None, address: MacAddress | N
             if dev is None:
                 raise IpError(f'Cannot find device "{opts["dev"]}"', 255)
             lower = dev.ifindex
-        low, high = opts.get("srcport", (0, 0))  # type: ignore[misc]
-        config = VxlanConfig(vni=int(opts["id"]), remote=opts.get("remote"), local=opts.get("local"),  # type: ignore
-                             lower=lower, dstport=int(opts.get("dstport", 0)) or LINUX_PORT,  # type: ignore
+        low, high = opts.get("srcport", (0, 0))
+        config = VxlanConfig(vni=int(opts["id"]), remote=opts.get("remote"), local=opts.get("local"),
+                             lower=lower, dstport=int(opts.get("dstport", 0)) or LINUX_PORT,
                              port_min=low, port_max=high, learning=bool(opts.get("learning", True)),
-                             ttl=opts.get("ttl", 0))  # type: ignore[arg-type]
+                             ttl=opts.get("ttl", 0))
         vxlan_newlink(ns, name, config, address=address, mtu=mtu)
         return ""
     return add
