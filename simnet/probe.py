@@ -352,21 +352,21 @@ def ping(world: "World", netns: str, dst: IPv4Address | str, *, count: int = 1, 
     stats = PingStats(transmitted=tally["sent"], received=tally["replies"] + len(sock.replies),
                       errors=tally["errors"] + len(sock.errors), size=size,
                       mtu=local_mtu[0] if local_mtu else None, replies=tuple(lines))
-    base = dict(proto="icmp", netns=netns, dst=dst, dport=None, traces=traces, ping=stats)
+    base: dict[str, Any] = dict(proto="icmp", netns=netns, dst=dst, dport=None, traces=traces, ping=stats)
     if sock.replies:
         # as the kernel runner reports it: the echo reply's type, code and sender
         echo = IcmpReport(type=int(IcmpType.ECHO_REPLY), code=0, src=sock.replies[0][0])
-        return ProbeResult(outcome="reply", icmp=echo, received=seen, **base)  # type: ignore[arg-type]
+        return ProbeResult(outcome="reply", icmp=echo, received=seen, **base)
     if sock.errors:
         # a REJECT in this host's OUTPUT: sendto fails with EPERM and its ICMP error is queued
         outcome, report = _error_outcome(sock.errors)
         if report.type == IcmpType.DEST_UNREACH and report.code == UnreachCode.FRAG_NEEDED:
             report = IcmpReport(type=report.type, code=report.code, src=report.src, mtu=sock.frag_mtu)
         return ProbeResult(outcome=outcome, icmp=report, errno=errno_name[0] if errno_name else None,
-                           received=seen, **base)  # type: ignore[arg-type]
+                           received=seen, **base)
     if errno_name:
-        return ProbeResult(outcome="error", errno=errno_name[0], received=seen, **base)  # type: ignore[arg-type]
-    return ProbeResult(outcome="timeout", received=seen, **base)  # type: ignore[arg-type]
+        return ProbeResult(outcome="error", errno=errno_name[0], received=seen, **base)
+    return ProbeResult(outcome="timeout", received=seen, **base)
 
 
 def _path_mtu(ns: "NetNamespace", dst: IPv4Address, src: IPv4Address | None, oif: str | None) -> int:
@@ -405,7 +405,7 @@ def tcp_connect(world: "World", netns: str, dst: IPv4Address | str, dport: int, 
     first = world.tracer.begin()
     start = world.now
     before = world.seen_seq
-    base = dict(proto="tcp", netns=netns, dst=dst, dport=dport)
+    base: dict[str, Any] = dict(proto="tcp", netns=netns, dst=dst, dport=dport)
     # tcp_v4_connect: only the route lookup (ip_route_connect) fails the connect itself
     try:
         saddr = src or ns.source_for(route_output(ns, dst, src=src), dst)
@@ -415,7 +415,7 @@ def tcp_connect(world: "World", netns: str, dst: IPv4Address | str, dport: int, 
         pkt = Packet(ip=IPv4(src=src or IPv4Address(0), dst=dst, proto=IPProto.TCP), l4=Tcp(sport=0, dport=dport))
         tid = world.tracer.new(pkt, ns.name)
         err = send_ip(ns, pkt, tid)  # fails at the same lookup, and traces it
-        return ProbeResult(outcome="error", errno=err, traces=_collect(world, first), **base)  # type: ignore[arg-type]
+        return ProbeResult(outcome="error", errno=err, traces=_collect(world, first), **base)
     lport = sport or ns.sockets.ephemeral_port("tcp")
     sock = ClientSocket(proto="tcp", laddr=saddr, lport=lport, raddr=dst, rport=dport, state=SockState.SYN_SENT,
                         isn=world.rng.getrandbits(32))
@@ -488,16 +488,16 @@ def tcp_connect(world: "World", netns: str, dst: IPv4Address | str, dport: int, 
     if sock.state in (SockState.ESTABLISHED, SockState.CLOSED):
         sized = transfer.report() if transfer is not None else None
         return ProbeResult(outcome="connected", received=seen, traces=traces, reply=Reply.of(sock.received),
-                           transfer=sized, **base)  # type: ignore[arg-type]
+                           transfer=sized, **base)
     if sock.state is SockState.RESET:
-        return ProbeResult(outcome="refused", errno="ECONNREFUSED", traces=traces, **base)  # type: ignore[arg-type]
+        return ProbeResult(outcome="refused", errno="ECONNREFUSED", traces=traces, **base)
     if sock.errors:
         outcome, report = _error_outcome(sock.errors, ping=False)
         errno = socket_errno(report)
         if errno == "ECONNREFUSED":
             outcome = "refused"
-        return ProbeResult(outcome=outcome, icmp=report, errno=errno, traces=traces, **base)  # type: ignore[arg-type]
-    return ProbeResult(outcome="timeout", traces=traces, **base)  # type: ignore[arg-type]
+        return ProbeResult(outcome=outcome, icmp=report, errno=errno, traces=traces, **base)
+    return ProbeResult(outcome="timeout", traces=traces, **base)
 
 
 def _transfer(world: "World", ns: "NetNamespace", sock: ClientSocket, synack: Tcp, before: int, size: int | None,
@@ -549,7 +549,7 @@ def udp_send(world: "World", netns: str, dst: IPv4Address | str, dport: int, dat
     start = world.now
     before = world.seen_seq
     saddr = _source(ns, dst, src)
-    base = dict(proto="udp", netns=netns, dst=dst, dport=dport)
+    base: dict[str, Any] = dict(proto="udp", netns=netns, dst=dst, dport=dport)
     lport = sport or ns.sockets.ephemeral_port("udp")
     pkt = Packet(ip=IPv4(src=saddr or IPv4Address(0), dst=dst, proto=IPProto.UDP),
                  l4=Udp(sport=lport, dport=dport), payload=data)
@@ -572,20 +572,20 @@ def udp_send(world: "World", netns: str, dst: IPv4Address | str, dport: int, dat
     traces = _collect(world, first)
     seen = next(iter(_seen_since(world, before)), None)
     if err and not sock.errors:
-        return ProbeResult(outcome="error", errno=err, traces=traces, **base)  # type: ignore[arg-type]
+        return ProbeResult(outcome="error", errno=err, traces=traces, **base)
     if err:  # a REJECT in this host's OUTPUT: send fails with EPERM, its ICMP error is queued
         outcome, report = _error_outcome(sock.errors, ping=False)
-        return ProbeResult(outcome=outcome, icmp=report, errno=err, traces=traces, **base)  # type: ignore[arg-type]
+        return ProbeResult(outcome=outcome, icmp=report, errno=err, traces=traces, **base)
     reply = Reply.of(sock.received)
     if seen is not None or reply is not None:
         return ProbeResult(outcome="delivered", received=seen, traces=traces, reply=reply,
-                           **base)  # type: ignore[arg-type]
+                           **base)
     if sock.errors:
         outcome, report = _error_outcome(sock.errors, ping=False)
         # the next recv on the connected socket fails with the error's errno (icmp_err_convert)
         errno = socket_errno(report)
-        return ProbeResult(outcome=outcome, icmp=report, errno=errno, traces=traces, **base)  # type: ignore[arg-type]
-    return ProbeResult(outcome="lost", traces=traces, **base)  # type: ignore[arg-type]
+        return ProbeResult(outcome=outcome, icmp=report, errno=errno, traces=traces, **base)
+    return ProbeResult(outcome="lost", traces=traces, **base)
 
 
 def udp_connect(world: "World", netns: str, dst: IPv4Address | str, dport: int, *, src: IPv4Address | None = None,
@@ -599,13 +599,13 @@ def udp_connect(world: "World", netns: str, dst: IPv4Address | str, dport: int, 
 
     ns = world.netns(netns)
     dst = IPv4Address(dst)
-    base = dict(proto="udp", netns=netns, dst=dst, dport=dport)
+    base: dict[str, Any] = dict(proto="udp", netns=netns, dst=dst, dport=dport)
     try:
         route_output(ns, dst, src=src)
     except SendError as e:
-        return ProbeResult(outcome="error", errno=e.errno_name, **base)  # type: ignore[arg-type]
+        return ProbeResult(outcome="error", errno=e.errno_name, **base)
     world.run(until=world.now + _bounded(timeout) - 1e-9)
-    return ProbeResult(outcome="lost", **base)  # type: ignore[arg-type]
+    return ProbeResult(outcome="lost", **base)
 
 
 def curl_write_out(fmt: str, *, outcome: str, dst: IPv4Address | str, dport: int, http_code: int,

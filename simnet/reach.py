@@ -290,11 +290,12 @@ def _dask_shard(script: str, filename: str | None, shared: bool,
     """One source's probes on a Dask worker (a fresh world per shard when probes share state)."""
     import threading
 
+    sweeper: _Sweeper | None
     if shared:
         sweeper = _Sweeper(script, filename, shared)
     else:
         key = (threading.get_ident(), script, filename)
-        sweeper = _DASK_WORLDS.get(key)  # type: ignore[assignment]
+        sweeper = _DASK_WORLDS.get(key)
         if sweeper is None:
             sweeper = _DASK_WORLDS[key] = _Sweeper(script, filename, shared)
     return [sweeper.run(src, IPv4Address(addr), proto, port) for src, addr, proto, port in tasks]

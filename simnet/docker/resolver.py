@@ -31,6 +31,7 @@ Facts from moby's libnetwork (read at docker-v29.7.2, v28.5.2, v27.5.1, v1.9.1; 
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from ipaddress import IPv4Address, IPv6Address, ip_address
 from typing import TYPE_CHECKING, Any
@@ -264,7 +265,7 @@ def resolv_conf(era: str, read: "Any", s: DnsSettings, *, internal: bool, header
 
 # ----------------------------------------------------------------------------- hosts
 def hosts_file(era: str, s: DnsSettings, hostname: str, addresses: list[IPv4Address],
-               others: list[tuple[str, IPv4Address]] = ()) -> str:  # type: ignore[assignment]
+               others: Sequence[tuple[str, IPv4Address]] = ()) -> str:
     """The container's /etc/hosts: ``others`` are 1.9's service records (and ``--link`` entries)."""
     v6 = [(("fe00::" if a == "fe00::0" else "ff00::" if a == "ff00::0" else a) if era == "29" else a, h)
           for a, h in IPV6_HOSTS]

@@ -24,7 +24,7 @@ import time
 from collections.abc import Sequence
 
 from simnet.script.lexer import Command
-from simnet.tools.base import Compiled, script_error
+from simnet.tools.base import Compiled, script_error, ToolRun
 
 __all__ = ["compile_date", "format_date", "parse_date"]
 
@@ -117,14 +117,14 @@ def compile_date(cmd: Command, ns: str | None, argv: tuple[str, ...]) -> Compile
     except ValueError as e:
         raise script_error(cmd, str(e)) from None
 
-    def step(run: object) -> None:
-        world = run.world  # type: ignore[attr-defined]
+    def step(run: ToolRun) -> None:
+        world = run.world
         now = int(world.epoch + world.now)
         if set_to is not None:
             stamp = parse_date(set_to, now)
             world.epoch = stamp - world.now  # the wall clock moves; simulated time does not
         else:
             stamp = parse_date(show, now) if show is not None else now
-        run.output(cmd, format_date(stamp, fmt) + "\n")  # type: ignore[attr-defined]
+        run.output(cmd, format_date(stamp, fmt) + "\n")
 
     return Compiled(step)
