@@ -1,7 +1,7 @@
 """Issue #15's performance target: sizes must not slow probes that fit (per-probe cost within 10%).
 
 Measures, per probe, a warm ping across quickstart.sh's bridge and router (a -> s, traced and
-untraced) and a warm TCP connect across the cross-host routed scenario, for this tree and for
+untraced) a warm TCP connect (nc -z) and a UDP datagram to a closed port (port unreachable back), for this tree and for
 another checkout of simnet (``--base DIR``, e.g. the commit before the MTU work unpacked with
 ``git archive``), in turns (base, this, base, this, ...) so the machine's load hits both alike.
 Times are the measuring process's CPU time (``time.process_time``): on a shared 2-core machine
@@ -27,7 +27,7 @@ _MEASURE = r"""
 import json, sys, time
 from pathlib import Path
 from simnet import run_script
-from simnet.probe import ping, tcp_connect
+from simnet.probe import ping, tcp_connect, udp_send
 root, n = Path(sys.argv[1]), int(sys.argv[2])
 out = {}
 world = run_script((root / "scenarios" / "quickstart.sh").read_text()).world
@@ -44,6 +44,10 @@ start = time.process_time()
 for _ in range(n):
     tcp_connect(world, "a", "10.0.1.2", 8080)
 out["tcp_untraced_ms"] = (time.process_time() - start) / n * 1e3
+start = time.process_time()
+for _ in range(n):
+    udp_send(world, "a", "10.0.1.2", 5353)
+out["udp_untraced_ms"] = (time.process_time() - start) / n * 1e3
 print(json.dumps(out))
 """
 

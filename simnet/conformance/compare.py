@@ -75,6 +75,51 @@ def compare(sim: dict[str, Any], kernel: dict[str, Any]) -> list[str]:
                 for entry in sorted((b - a).elements()):
                     diffs.append(f"{where}: conntrack {ns}: only the kernel has {entry}")
     diffs.extend(_dns_outputs(sim, kernel))
+    diffs.extend(_stderr_outputs(sim, kernel))
+    return diffs
+
+
+#: the run-to-run part of an error line: curl's elapsed time ("after 1001 milliseconds", "after 0 ms")
+_ELAPSED = re.compile(r"\bafter \d+ (ms|milliseconds)\b")
+
+
+def stable_stderr(text: str) -> str:
+    """An error text without its timing: the number in curl's "after 1001 ms" becomes N.
+
+    >>> stable_stderr("curl: (28) Operation timed out after 1001 milliseconds with 0 bytes received\\n")
+    'curl: (28) Operation timed out after N milliseconds with 0 bytes received\\n'
+    """
+    return _ELAPSED.sub(lambda m: f"after N {m[1]}", text)
+
+
+def _stderr_outputs(sim: dict[str, Any], kernel: dict[str, Any]) -> list[str]:
+    """What a command printed on stderr, where BOTH reports carry a stderr for its line, timing aside.
+
+    Only where both have it: the kernel runner probes with its own socket helper, never with curl/nc/ping
+    themselves (see :mod:`simnet.conformance`), so its reports carry no curl error lines; the simulator's
+    are checked against words recorded from curl 7.88.1 instead (tests/unit/test_curl_stderr.py).
+
+    >>> o = {"line": 4, "command": "curl -sS -m 1 http://10.0.0.2/", "stdout": ""}
+    >>> _stderr_outputs({"outputs": [dict(o, stderr="curl: (28) Connection timed out after 1000 milliseconds\\n")]},
+    ...                 {"outputs": [dict(o, stderr="curl: (28) Connection timed out after 1002 milliseconds\\n")]})
+    []
+    >>> _stderr_outputs({"outputs": [dict(o, stderr="curl: (6) Could not resolve host: x\\n")]},
+    ...                 {"outputs": [dict(o, stderr="curl: (28) Connection timed out after 1002 milliseconds\\n")]})
+    ["line 4 `curl -sS -m 1 http://10.0.0.2/`: stderr: simulator 'curl: (6) Could not resolve host: x', kernel 'curl: (28) Connection timed out after N milliseconds'"]
+    """
+    def texts(report: dict[str, Any]) -> dict[int, tuple[str, str]]:
+        out: dict[int, tuple[str, str]] = {}
+        for o in report.get("outputs", []):
+            if "stderr" in o:
+                cmd, text = out.get(o["line"], (o["command"], ""))
+                out[o["line"]] = (cmd, text + o["stderr"])
+        return out
+    s, k = texts(sim), texts(kernel)
+    diffs = []
+    for line in sorted(set(s) & set(k)):
+        a, b = stable_stderr(s[line][1]).strip(), stable_stderr(k[line][1]).strip()
+        if a != b:
+            diffs.append(f"line {line} `{k[line][0]}`: stderr: simulator {a!r}, kernel {b!r}")
     return diffs
 
 

@@ -56,8 +56,8 @@ class ToolRun(Protocol):
     def ns(self, name: str | None) -> "NetNamespace":
         """The namespace ``name`` (None: the script's root namespace)."""
 
-    def output(self, cmd: Command, stdout: str) -> None:
-        """Record what the command printed."""
+    def output(self, cmd: Command, stdout: str, *, stderr: str = "") -> None:
+        """Record what the command printed (on stdout, and on stderr)."""
 
     def speaks_http(self, ns: str, port: int) -> bool:
         """Whether the listener on ``ns:port`` answers HTTP (http.server, an HTTP image's process)."""

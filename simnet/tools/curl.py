@@ -10,13 +10,14 @@ from ipaddress import IPv4Address
 
 from simnet.dns.names import host_word, resolving
 from simnet.socket import Seen
+from simnet.tcp_stream import TransferReport
 from simnet.probe import MAX_TIMEOUT, ProbeResult, _write_out_tokens, curl_write_out, tcp_connect
 from simnet.script.lexer import Command
 from simnet.tools.base import (
     Compiled, StepKind, ToolRun, decimal, parse_ipv4, parse_port, script_error, within,
 )
 
-__all__ = ["compile_curl"]
+__all__ = ["compile_curl", "curl_error"]
 
 def _max_time(cmd: Command, option: str, word: str) -> float:
     """``-m SECONDS`` as curl 7.88's str2udouble reads it, with its words."""
@@ -53,9 +54,43 @@ _CURL_LONG = {"--max-time": "m", "--connect-timeout": "m", "--output": "o", "--w
               "--show-error": "S", "--fail": "f", "--head": "I", "--verbose": "v", "--insecure": "k"}
 
 
+def curl_error(outcome: str, dst: IPv4Address | str, dport: int, elapsed_ms: int, *, timeout: float | None,
+               connect_timeout: bool = False, transfer: TransferReport | None = None, header: int | None = None,
+               size: int | None = None) -> str:
+    """The line curl 7.88 prints on stderr when the connect or the transfer fails ("" when it succeeds
+    or would wait on: without ``-m`` a stalled transfer hangs until killed). Words seen on this
+    machine's curl 7.88.1 (Linux 6.18): a SYN unanswered until ``-m`` "(28) Connection timed out after N
+    milliseconds", until ``--connect-timeout`` "(28) Failed to connect to H port P after N ms: Timeout was
+    reached"; a refused/unreachable connect "(7) Failed to connect to H port P after N ms: Couldn't connect
+    to server"; a response stalled at ``-m`` "(28) Operation timed out after N milliseconds with X out of Y
+    bytes received" once the header (Content-Length Y) arrived, "... with 0 bytes received" before.
+
+    >>> curl_error("refused", "10.0.0.1", 80, 0, timeout=None)
+    "curl: (7) Failed to connect to 10.0.0.1 port 80 after 0 ms: Couldn't connect to server"
+    >>> curl_error("timeout", "10.0.0.1", 80, 1000, timeout=1.0)
+    'curl: (28) Connection timed out after 1000 milliseconds'
+    """
+    if outcome == "connected":
+        if transfer is None or transfer.complete or timeout is None:
+            return ""
+        if header is not None and size is not None and transfer.received >= header:
+            got = f"{transfer.received - header} out of {size} bytes"
+        else:
+            got = "0 bytes"
+        return f"curl: (28) Operation timed out after {elapsed_ms} milliseconds with {got} received"
+    if outcome == "timeout":
+        if timeout is None:
+            return ""
+        if connect_timeout:
+            return f"curl: (28) Failed to connect to {dst} port {dport} after {elapsed_ms} ms: Timeout was reached"
+        return f"curl: (28) Connection timed out after {elapsed_ms} milliseconds"
+    return f"curl: (7) Failed to connect to {dst} port {dport} after {elapsed_ms} ms: Couldn't connect to server"
+
+
 def compile_curl(cmd: Command, ns: str | None, argv: tuple[str, ...]) -> Compiled:
     """``curl [-s] [-S] [-f] [-m S] [-o /dev/null] [-w FORMAT] http://ADDR[:PORT]/``: a TCP connect probe."""
     timeout: float | None = None
+    connect_timeout = False  # the limit came from --connect-timeout (curl words its expiry differently)
     write_out: str | None = None
     url: str | None = None
     seen_letters: set[str] = set()
@@ -88,6 +123,7 @@ def compile_curl(cmd: Command, ns: str | None, argv: tuple[str, ...]) -> Compile
                 i += 1
             if letters[-1] == "m":
                 timeout = _max_time(cmd, w, attached)
+                connect_timeout = w == "--connect-timeout"
             elif letters[-1] == "o" and attached != "/dev/null":
                 raise script_error(cmd, f"curl -o {attached}: simnet writes no files; use -o /dev/null")
             elif letters[-1] == "w":
@@ -123,12 +159,14 @@ def compile_curl(cmd: Command, ns: str | None, argv: tuple[str, ...]) -> Compile
         return f"curl: (6) Could not resolve host: {host}"
 
     run_out: list[str] = []
+    err: list[str] = []
 
     def probe(run: ToolRun) -> ProbeResult:
         run_out.clear()
-        result = resolving(run, cmd, ns, dst, "curl", failed, lambda addr: connect(run, addr))
-        for text in run_out:
-            run.output(cmd, text)
+        result = resolving(run, cmd, ns, dst, "curl", failed, lambda addr: connect(run, addr), stderr=True)
+        stderr = err[0] + "\n" if err and not quiet else ""
+        if run_out or stderr:
+            run.output(cmd, "".join(run_out), stderr=stderr)
         return result
 
     def connect(run: ToolRun, dst: IPv4Address) -> ProbeResult:
@@ -146,7 +184,14 @@ def compile_curl(cmd: Command, ns: str | None, argv: tuple[str, ...]) -> Compile
             served["header"] = http_header_length(size)
             return served["header"] + size
 
+        err.clear()
+        start = run.world.now
         result = tcp_connect(run.world, run.ns(ns).name, dst, dport, timeout=wait, response=response)
+        line = curl_error(result.outcome, dst, dport, round((run.world.now - start) * 1000),
+                          timeout=timeout, connect_timeout=connect_timeout, transfer=result.transfer,
+                          header=served.get("header"), size=served.get("size"))
+        if line:
+            err.append(line)
         if result.transfer is not None and "size" in served:
             # curl's size_download: the body bytes that arrived after the header
             t = result.transfer
@@ -156,8 +201,8 @@ def compile_curl(cmd: Command, ns: str | None, argv: tuple[str, ...]) -> Compile
             seen = result.received if result.outcome == "connected" else None
             http = seen is not None and seen.dport is not None and run.speaks_http(seen.ns, seen.dport)
             header_arrived = result.transfer is None or result.transfer.received > 0 or result.transfer.complete
-            run.output(cmd, curl_write_out(write_out, outcome=result.outcome, dst=dst, dport=dport,
-                                           http_code=200 if http and header_arrived else 0,
-                                           complete=result.transfer is None or result.transfer.complete))
+            run_out.append(curl_write_out(write_out, outcome=result.outcome, dst=dst, dport=dport,
+                                          http_code=200 if http and header_arrived else 0,
+                                          complete=result.transfer is None or result.transfer.complete))
         return result
     return Compiled(probe, StepKind.PROBE)
