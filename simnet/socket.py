@@ -158,6 +158,8 @@ class TcpConn:
     snd_nxt: int
     rcv_nxt: int
     options: TcpOptions = NO_TCP_OPTIONS
+    last_ack: bool = False
+    """Both FINs sent (LAST_ACK): the peer's ACK closes it."""
 
 
 @dataclass(slots=True, eq=False)
@@ -481,15 +483,21 @@ class SocketTable:
                 return
             st = self.conns.get(key)
             data = skb.packet.payload
+            if st is not None and st.last_ack:
+                # LAST_ACK: the peer's ACK of this side's FIN ends the connection
+                del self.server_conns[key]
+                self.conns.pop(key, None)
+                self._done(tid, f"tcp connection {ip.dst}:{tcp.dport} (last ACK: closed)")
+                return
             if st is not None and conn.stream is not None and tcp.flags & TcpFlags.FIN:
                 # the client closed: the server reads EOF and closes too; its FIN acknowledges the
                 # client's (one FIN,ACK, no separate ACK: seen on 6.18 for dnsmasq 2.90)
                 st.rcv_nxt = (tcp.seq + len(data) + 1) & 0xFFFFFFFF
-                del self.server_conns[key]
-                self.conns.pop(key, None)
+                st.last_ack = True
                 self._done(tid, f"tcp connection {ip.dst}:{tcp.dport} (peer closed: FIN, closes too)")
                 self.tcp_segment(ip.dst, tcp.dport, ip.src, tcp.sport, TcpFlags.FIN | TcpFlags.ACK, st.snd_nxt,
                                  st.rcv_nxt, st.options, b"", tid, by="tcp close (FIN)")
+                st.snd_nxt = (st.snd_nxt + 1) & 0xFFFFFFFF
                 return
             if st is not None and data:
                 st.rcv_nxt = (tcp.seq + len(data)) & 0xFFFFFFFF

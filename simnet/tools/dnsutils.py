@@ -196,6 +196,14 @@ def _ask_tcp(run: ToolRun, netns: str, server: IPv4Address, port: int, query: Me
     return None, 0, how
 
 
+def _attempts(run: ToolRun, ns: str | None, default: int) -> int:
+    """resolv.conf's ``options attempts:N`` is dig's tries unless +tries says otherwise (seen on 9.18
+    over TCP: attempts:2 gave two refused connections, none three)."""
+    text = read_etc(run.world, "resolv.conf", ns) or ""
+    found = re.findall(r"^\s*options\s.*\battempts:(\d+)", text, re.M)
+    return max(int(found[-1]), 1) if found else default
+
+
 def _new_query(run: ToolRun, name: str, qtype: int, *, edns: bool) -> Message:
     """dig's query: AD set, EDNS0 (1232) with an 8-byte client cookie; host's and nslookup's:
     no EDNS at all (their 20-byte query for a 2-letter name, as counted on Linux 6.18)."""
@@ -213,7 +221,7 @@ def compile_dig(cmd: Command, ns: str | None, argv: tuple[str, ...]) -> Compiled
     question|answer|authority|additional|stats]``."""
     server: IPv4Address | None = None
     port, name, qtype, short, timeout, tries = 53, None, int(QType.A), False, 5, 3
-    tcp, timed = False, False
+    tcp, timed, tried = False, False, False
     typed = False
     shown = set(DIG_SECTIONS)
     server_name: str | None = None
@@ -256,7 +264,7 @@ def compile_dig(cmd: Command, ns: str | None, argv: tuple[str, ...]) -> Compiled
             elif key in ("tries", "retry"):
                 if not value.isdigit():
                     raise script_error(cmd, f"dig: invalid {key} '{value}'")
-                tries = int(value) + (1 if key == "retry" else 0)
+                tries, tried = int(value) + (1 if key == "retry" else 0), True
             elif key in ("tcp", "vc", "notcp", "novc"):
                 tcp = not key.startswith("no")
             elif key in DIG_SECTIONS or key.startswith("no") and key[2:] in DIG_SECTIONS:
@@ -311,8 +319,8 @@ def compile_dig(cmd: Command, ns: str | None, argv: tuple[str, ...]) -> Compiled
         for srv in servers:
             used = srv
             if tcp:  # dig's TCP timeout is 10 s unless +time says otherwise (dighost.c TCP_TIMEOUT)
-                reply, size, how = _ask_tcp(run, netns, srv, port, query, float(timeout if timed else 10), tries,
-                                            name, errors)
+                reply, size, how = _ask_tcp(run, netns, srv, port, query, float(timeout if timed else 10),
+                                            tries if tried else _attempts(run, ns, tries), name, errors)
             else:
                 reply, size, how = _ask(run, netns, srv, port, query, float(timeout), tries, "dig", errors)
             if reply is not None:
