@@ -382,12 +382,18 @@ def _path_mtu(ns: "NetNamespace", dst: IPv4Address, src: IPv4Address | None, oif
 
 def tcp_connect(world: "World", netns: str, dst: IPv4Address | str, dport: int, *, sport: int | None = None,
                 src: IPv4Address | None = None, timeout: float = 1.0, data: bytes | None = None,
-                size: int | None = None, response: "Callable[[Seen], int | None] | None" = None) -> ProbeResult:
+                size: int | None = None, response: "Callable[[Seen], int | None] | None" = None,
+                answered: "Callable[[bytes], bool] | None" = None, by: str = "tcp connect") -> ProbeResult:
     """``nc -z -w TIMEOUT [-s SRC] [-p SPORT] DST PORT``: a three-way handshake, then an abort (RST).
 
     With ``data`` (``echo DATA | nc -w TIMEOUT DST PORT``) the client writes it once connected, reads
     what comes back until TIMEOUT passes idle (nc -w), then aborts: DATA, the peer's ACK, an echo
     service's answer and the client's ACK of it go between the handshake and the RST (as on 6.18).
+
+    With ``answered`` (a request/response client such as ``dig +tcp``) the client reads until
+    ``answered(bytes so far)`` says the answer is complete (or TIMEOUT passes), then closes with
+    FIN: the server's FIN,ACK and the client's last ACK follow (10 segments for one DNS query,
+    as counted on 6.18).
 
     SYN retransmissions follow tcp_retransmit_timer: the initial RTO (1 s) is kept for the first
     ``tcp_syn_linear_timeouts`` retransmissions (Linux 6.5+), then doubles, and the connect gives
@@ -430,7 +436,7 @@ def tcp_connect(world: "World", netns: str, dst: IPv4Address | str, dport: int, 
         pkt = Packet(ip=IPv4(src=saddr, dst=dst, proto=IPProto.TCP),
                      l4=Tcp(sport=lport, dport=dport, flags=TcpFlags.SYN, seq=sock.isn, options=syn_options(ns, mss)))
         tid = world.tracer.new(pkt, ns.name)
-        world.tracer.step(tid, Sent(netns=ns.name, packet=pkt, by="tcp connect"))
+        world.tracer.step(tid, Sent(netns=ns.name, packet=pkt, by=by))
         # tcp_connect ignores what tcp_transmit_skb returns (but ECONNREFUSED): a SYN that
         # netfilter dropped (EPERM) is simply retransmitted by the timer
         send_ip(ns, pkt, tid)
@@ -473,14 +479,34 @@ def tcp_connect(world: "World", netns: str, dst: IPv4Address | str, dport: int, 
                 ns.sockets.tcp_segment(saddr, lport, dst, dport, TcpFlags.PSH | TcpFlags.ACK, sock.snd_nxt,
                                        sock.rcv_nxt, sock.options, chunk, None, by="tcp write")
                 sock.snd_nxt = (sock.snd_nxt + len(chunk)) & 0xFFFFFFFF
-            # nc -w: the connection is closed once idle that long
-            world.run(until=world.now + _bounded(timeout) - 1e-9)
-        rst = Packet(ip=IPv4(src=saddr, dst=dst, proto=IPProto.TCP),
-                     l4=Tcp(sport=lport, dport=dport, flags=TcpFlags.RST | TcpFlags.ACK, seq=sock.snd_nxt,
-                            ack=sock.rcv_nxt, options=sock.options))
-        tid = world.tracer.new(rst, ns.name)
-        world.tracer.step(tid, Sent(netns=ns.name, packet=rst, by="tcp close (abort)"))
-        send_ip(ns, rst, tid)
+            if answered is not None:
+                end = world.now + _bounded(timeout) - 1e-9
+                while (world.pending() and world._queue[0][0] < end
+                       and not answered(b"".join(d for *_, d in sock.received))):
+                    world.run(until=world._queue[0][0])
+                world.run(until=world.now)
+                if not answered(b"".join(d for *_, d in sock.received)):
+                    world.run(until=end)
+            else:
+                # nc -w: the connection is closed once idle that long
+                world.run(until=world.now + _bounded(timeout) - 1e-9)
+        if answered is not None and sock.state is SockState.ESTABLISHED:
+            # close(): FIN; the server answers FIN,ACK and this socket's last ACK ends it (socket.py)
+            fin = Packet(ip=IPv4(src=saddr, dst=dst, proto=IPProto.TCP),
+                         l4=Tcp(sport=lport, dport=dport, flags=TcpFlags.FIN | TcpFlags.ACK, seq=sock.snd_nxt,
+                                ack=sock.rcv_nxt, options=sock.options))
+            sock.snd_nxt = (sock.snd_nxt + 1) & 0xFFFFFFFF
+            tid = world.tracer.new(fin, ns.name)
+            world.tracer.step(tid, Sent(netns=ns.name, packet=fin, by="tcp close (FIN)"))
+            send_ip(ns, fin, tid)
+            world.run(until=world.now)
+        elif sock.state is SockState.ESTABLISHED:
+            rst = Packet(ip=IPv4(src=saddr, dst=dst, proto=IPProto.TCP),
+                         l4=Tcp(sport=lport, dport=dport, flags=TcpFlags.RST | TcpFlags.ACK, seq=sock.snd_nxt,
+                                ack=sock.rcv_nxt, options=sock.options))
+            tid = world.tracer.new(rst, ns.name)
+            world.tracer.step(tid, Sent(netns=ns.name, packet=rst, by="tcp close (abort)"))
+            send_ip(ns, rst, tid)
     world.run(until=world.now)
     del ns.sockets.clients[key]
     traces = _collect(world, first)

@@ -96,6 +96,11 @@ class Listener:
     """UDP without ``fork``/``-k``: socat and ncat connect() the socket to the first sender, which is
     then the only one it hears (another sender's datagram finds no socket: port unreachable)."""
 
+    stream: "Callable[[tuple[IPv4Address, int, IPv4Address, int], bytes, int], bytes] | None" = None
+    """A TCP server that reads requests and answers them (a DNS server over TCP): called with the
+    connection (local address, port, remote address, port), the bytes that arrived and their trace;
+    returns what it writes back. It closes when the peer does (FIN answered with FIN, as dnsmasq)."""
+
     def accepts(self, dst: IPv4Address, dport: int) -> bool:
         return self.open and self.port == dport and (self.addr is None or self.addr == dst)
 
@@ -153,6 +158,8 @@ class TcpConn:
     snd_nxt: int
     rcv_nxt: int
     options: TcpOptions = NO_TCP_OPTIONS
+    last_ack: bool = False
+    """Both FINs sent (LAST_ACK): the peer's ACK closes it."""
 
 
 @dataclass(slots=True, eq=False)
@@ -438,6 +445,14 @@ class SocketTable:
                 atid = self.ns.world.tracer.new(ack, self.ns.name, caused_by=tid)
                 send_ip(self.ns, ack, atid)
                 return
+            if client.state in (SockState.ESTABLISHED, SockState.CLOSED) and tcp.flags & TcpFlags.FIN:
+                # the peer's FIN after ours (a DNS server closing when the client did): the last ACK
+                client.rcv_nxt = (tcp.seq + len(skb.packet.payload) + 1) & 0xFFFFFFFF
+                client.state = SockState.CLOSED
+                self._done(tid, f"tcp socket {ip.dst}:{tcp.dport} (peer closed: FIN)")
+                self.tcp_segment(ip.dst, tcp.dport, ip.src, tcp.sport, TcpFlags.ACK, client.snd_nxt,
+                                 client.rcv_nxt, client.options, b"", tid, by="tcp ack (last)")
+                return
             if client.state is SockState.ESTABLISHED and skb.packet.payload:
                 # data for the application; an immediate ACK (quickack at the start of a connection:
                 # seen on 6.18, the echo's ACK leaves before the client reads it)
@@ -468,6 +483,22 @@ class SocketTable:
                 return
             st = self.conns.get(key)
             data = skb.packet.payload
+            if st is not None and st.last_ack:
+                # LAST_ACK: the peer's ACK of this side's FIN ends the connection
+                del self.server_conns[key]
+                self.conns.pop(key, None)
+                self._done(tid, f"tcp connection {ip.dst}:{tcp.dport} (last ACK: closed)")
+                return
+            if st is not None and conn.stream is not None and tcp.flags & TcpFlags.FIN:
+                # the client closed: the server reads EOF and closes too; its FIN acknowledges the
+                # client's (one FIN,ACK, no separate ACK: seen on 6.18 for dnsmasq 2.90)
+                st.rcv_nxt = (tcp.seq + len(data) + 1) & 0xFFFFFFFF
+                st.last_ack = True
+                self._done(tid, f"tcp connection {ip.dst}:{tcp.dport} (peer closed: FIN, closes too)")
+                self.tcp_segment(ip.dst, tcp.dport, ip.src, tcp.sport, TcpFlags.FIN | TcpFlags.ACK, st.snd_nxt,
+                                 st.rcv_nxt, st.options, b"", tid, by="tcp close (FIN)")
+                st.snd_nxt = (st.snd_nxt + 1) & 0xFFFFFFFF
+                return
             if st is not None and data:
                 st.rcv_nxt = (tcp.seq + len(data)) & 0xFFFFFFFF
                 self._done(tid, f"tcp connection {ip.dst}:{tcp.dport} ({len(data)} bytes"
@@ -475,6 +506,11 @@ class SocketTable:
                 # the ACK leaves at once (quickack), the application's answer after it (seen on 6.18)
                 self.tcp_segment(ip.dst, tcp.dport, ip.src, tcp.sport, TcpFlags.ACK, st.snd_nxt, st.rcv_nxt,
                                  st.options, b"", tid, by="tcp ack")
+                answer = conn.stream(key, data, tid) if conn.stream is not None else b""
+                if answer:
+                    self.tcp_segment(ip.dst, tcp.dport, ip.src, tcp.sport, TcpFlags.PSH | TcpFlags.ACK, st.snd_nxt,
+                                     st.rcv_nxt, st.options, answer, tid, by="server (answer)")
+                    st.snd_nxt = (st.snd_nxt + len(answer)) & 0xFFFFFFFF
                 if conn.echo:
                     self.tcp_segment(ip.dst, tcp.dport, ip.src, tcp.sport, TcpFlags.PSH | TcpFlags.ACK, st.snd_nxt,
                                      st.rcv_nxt, st.options, data, tid, by="echo service (writes back what it read)")

@@ -17,17 +17,19 @@ from dataclasses import replace
 from ipaddress import IPv4Address
 from typing import TYPE_CHECKING
 
-from simnet.dns.message import Message, QType, Rcode, Record, decode
+from simnet.dns.message import DecodeError, Message, QType, Rcode, Record, decode
 from simnet.dns.server import Client, DnsServer, send_udp
 from simnet.docker.resolver import RESOLVER_IP, RESP_TTL, EmbeddedResolver, ExtServer, resolve_name
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from simnet.docker.daemon import DockerDaemon
     from simnet.docker.model import Container
     from simnet.netns import NetNamespace
     from simnet.skb import Skb
 
-__all__ = ["EXT_IO_TIMEOUT", "serve"]
+__all__ = ["EXT_IO_TIMEOUT", "local_answer", "serve", "tcp_stream"]
 
 EXT_IO_TIMEOUT = 4.0
 """libnetwork's extIOTimeout: how long one upstream gets."""
@@ -40,28 +42,59 @@ def serve(d: "DockerDaemon", c: "Container", res: EmbeddedResolver) -> DnsServer
     cns = d.world.netns(c.netns)
 
     def answer(query: Message, client: Client) -> Message | None:
-        q = query.question
-        if q is None:
+        reply = local_answer(d, c, res, query)
+        if reply is not None:
+            send_udp(cns, client.local, client.local_port, client.addr, client.port, encode_plain(reply),
+                     by=f"{NAME} (answer)")
             return None
-        reply = Message(id=query.id, qr=True, opcode=query.opcode, rd=query.rd, cd=query.cd, ra=True,
-                        questions=query.questions[:1])
-        if q.qtype in (QType.A, QType.AAAA) and c.running:
-            addrs = resolve_name(d, c, q.name)
-            if addrs:
-                order = list(addrs)
-                d.world.rng.shuffle(order)
-                if q.qtype == QType.A:
-                    reply = replace(reply, answers=tuple(Record(name=q.name, rtype=QType.A, ttl=RESP_TTL, data=a)
-                                                         for a in order))
-                res.answered += 1
-                send_udp(cns, client.local, client.local_port, client.addr, client.port, encode_plain(reply),
-                         by=f"{NAME} (answer)")
-                return None
         _forward(d, cns, res, client, list(res.upstreams()), server.name)
         return None
 
     server = DnsServer(cns, answer, addresses=(RESOLVER_IP,), port=res.udp_port, name=NAME)
     return server
+
+
+def local_answer(d: "DockerDaemon", c: "Container", res: EmbeddedResolver, query: Message) -> Message | None:
+    """The resolver's own answer to ``query`` (a name it knows), or None (it forwards the query)."""
+    q = query.question
+    if q is None or q.qtype not in (QType.A, QType.AAAA) or not c.running:
+        return None
+    addrs = resolve_name(d, c, q.name)
+    if not addrs:
+        return None
+    reply = Message(id=query.id, qr=True, opcode=query.opcode, rd=query.rd, cd=query.cd, ra=True,
+                    questions=query.questions[:1])
+    order = list(addrs)
+    d.world.rng.shuffle(order)
+    if q.qtype == QType.A:
+        reply = replace(reply, answers=tuple(Record(name=q.name, rtype=QType.A, ttl=RESP_TTL, data=a) for a in order))
+    res.answered += 1
+    return reply
+
+
+def tcp_stream(d: "DockerDaemon", c: "Container", res: EmbeddedResolver) -> Callable[..., bytes]:
+    """The resolver's TCP socket: length-prefixed queries (RFC 1035 4.2.2) answered the same way.
+
+    Names it knows are answered; forwarding a TCP query upstream is not modelled (no answer)."""
+    buffers: dict[tuple[IPv4Address, int, IPv4Address, int], bytes] = {}
+
+    def stream(conn: tuple[IPv4Address, int, IPv4Address, int], data: bytes, tid: int) -> bytes:
+        buf = buffers.get(conn, b"") + data
+        out = b""
+        while len(buf) >= 2 and len(buf) >= 2 + int.from_bytes(buf[:2], "big"):
+            size = int.from_bytes(buf[:2], "big")
+            wire, buf = buf[2:2 + size], buf[2 + size:]
+            try:
+                query = decode(wire)
+            except DecodeError:
+                continue
+            reply = None if query.qr else local_answer(d, c, res, query)
+            if reply is not None:
+                plain = encode_plain(reply)
+                out += len(plain).to_bytes(2, "big") + plain
+        buffers[conn] = buf
+        return out
+    return stream
 
 
 def encode_plain(m: Message) -> bytes:

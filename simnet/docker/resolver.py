@@ -452,7 +452,9 @@ def start_resolver(d: "DockerDaemon", c: "Container") -> EmbeddedResolver | None
 
     res.sockets += dns_server.serve(d, c, res).listeners
     res.tcp_port = cns.sockets.ephemeral_port("tcp")
-    res.sockets.append(cns.sockets.listen("tcp", res.tcp_port, RESOLVER_IP, keep=True))
+    tcp = cns.sockets.listen("tcp", res.tcp_port, RESOLVER_IP, keep=True)
+    tcp.stream = dns_server.tcp_stream(d, c, res)
+    res.sockets.append(tcp)
     c.resolver = res
     for argv in nat_commands(res.udp_port, res.tcp_port):
         iptables(cns.ruleset, argv)

@@ -244,6 +244,8 @@ class ConntrackTable:
         elif f & TcpFlags.ACK and not f & TcpFlags.SYN and direction is CtDir.ORIGINAL and state is TcpCtState.SYN_RECV:
             conn.tcp_state = TcpCtState.ESTABLISHED
             conn.status |= CtStatus.ASSURED
+        elif f & TcpFlags.ACK and not f & TcpFlags.FIN and state is TcpCtState.LAST_ACK:
+            conn.tcp_state = TcpCtState.TIME_WAIT  # tcp_conntracks: sLA --ack--> sTW
         elif f & TcpFlags.FIN:
             conn.tcp_state = _AFTER_FIN.get(state, TcpCtState.TIME_WAIT) if state else TcpCtState.TIME_WAIT
 

@@ -14,7 +14,7 @@ import re
 from ipaddress import AddressValueError, IPv4Address
 
 
-from simnet.dns.message import EdnsOption, Message, QType, Question, Rcode, Record, opt_record
+from simnet.dns.message import DecodeError, EdnsOption, Message, QType, Question, Rcode, Record, decode, opt_record
 from simnet.dns.resolver import exchange, parse_resolv_conf, read_etc, reverse_name
 from simnet.probe import IcmpReport, ProbeResult, _collect
 from simnet.script.lexer import Command
@@ -135,8 +135,8 @@ def _servers(run: ToolRun, ns: str | None, server: IPv4Address | None) -> list[I
 
 
 def _result(run: ToolRun, netns: str, dst: IPv4Address, port: int, first: int, outcome: str,
-            icmp: IcmpReport | None = None, errno: str | None = None) -> ProbeResult:
-    return ProbeResult(proto="udp", netns=netns, dst=dst, dport=port, outcome=outcome, icmp=icmp, errno=errno,
+            icmp: IcmpReport | None = None, errno: str | None = None, proto: str = "udp") -> ProbeResult:
+    return ProbeResult(proto=proto, netns=netns, dst=dst, dport=port, outcome=outcome, icmp=icmp, errno=errno,
                        traces=_collect(run.world, first))
 
 
@@ -164,6 +164,46 @@ def _ask(run: ToolRun, netns: str, server: IPv4Address, port: int, query: Messag
     return None, 0, how
 
 
+def _ask_tcp(run: ToolRun, netns: str, server: IPv4Address, port: int, query: Message, timeout: float,
+             tries: int, shown_name: str, errors: list[str]) -> tuple[Message | None, int, str]:
+    """dig +tcp's loop over tries: each try a connection that writes the query with its 2-byte
+    length prefix, reads one length-prefixed answer and closes with FIN (10 segments on 6.18).
+
+    A failed try prints its two lines at once (9.18: ``;; Connection to S#P(S) for NAME failed:
+    connection refused.`` and ``;; no servers could be reached``, on stdout, every try)."""
+    from simnet.probe import tcp_connect
+
+    wire = query.encode()
+
+    def answered(got: bytes) -> bool:
+        return len(got) >= 2 and len(got) >= 2 + int.from_bytes(got[:2], "big")
+
+    how = "timeout"
+    for _ in range(max(tries, 1)):
+        res = tcp_connect(run.world, netns, server, port, timeout=timeout, data=len(wire).to_bytes(2, "big") + wire,
+                          answered=answered, by="dig +tcp")
+        got = b"".join(r.data for r in (res.reply,) if r is not None) if res.reply is not None else b""
+        if res.outcome == "connected" and answered(got):
+            size = int.from_bytes(got[:2], "big")
+            try:
+                return decode(got[2:2 + size]), size, "reply"
+            except DecodeError:
+                pass
+        how = {"refused": "refused", "error": "error"}.get(res.outcome, "timeout")
+        word = {"refused": "connection refused", "error": "network unreachable"}.get(how, "timed out")
+        errors += [f";; Connection to {server}#{port}({server}) for {shown_name} failed: {word}.",
+                   ";; no servers could be reached"]
+    return None, 0, how
+
+
+def _attempts(run: ToolRun, ns: str | None, default: int) -> int:
+    """resolv.conf's ``options attempts:N`` is dig's tries unless +tries says otherwise (seen on 9.18
+    over TCP: attempts:2 gave two refused connections, none three)."""
+    text = read_etc(run.world, "resolv.conf", ns) or ""
+    found = re.findall(r"^\s*options\s.*\battempts:(\d+)", text, re.M)
+    return max(int(found[-1]), 1) if found else default
+
+
 def _new_query(run: ToolRun, name: str, qtype: int, *, edns: bool) -> Message:
     """dig's query: AD set, EDNS0 (1232) with an 8-byte client cookie; host's and nslookup's:
     no EDNS at all (their 20-byte query for a 2-letter name, as counted on Linux 6.18)."""
@@ -181,6 +221,7 @@ def compile_dig(cmd: Command, ns: str | None, argv: tuple[str, ...]) -> Compiled
     question|answer|authority|additional|stats]``."""
     server: IPv4Address | None = None
     port, name, qtype, short, timeout, tries = 53, None, int(QType.A), False, 5, 3
+    tcp, timed, tried = False, False, False
     typed = False
     shown = set(DIG_SECTIONS)
     server_name: str | None = None
@@ -219,14 +260,13 @@ def compile_dig(cmd: Command, ns: str | None, argv: tuple[str, ...]) -> Compiled
             elif key in ("time", "timeout"):
                 if not value.isdigit():
                     raise script_error(cmd, f"dig: extra argument {w}" if not value else f"dig: invalid timeout '{value}'")
-                timeout = max(int(value), 1)
+                timeout, timed = max(int(value), 1), True
             elif key in ("tries", "retry"):
                 if not value.isdigit():
                     raise script_error(cmd, f"dig: invalid {key} '{value}'")
-                tries = int(value) + (1 if key == "retry" else 0)
-            elif key in ("tcp", "vc"):
-                raise script_error(cmd, "dig +tcp: simnet's TCP carries no data yet (reqresp's request/response "
-                                        "model); ask over UDP")
+                tries, tried = int(value) + (1 if key == "retry" else 0), True
+            elif key in ("tcp", "vc", "notcp", "novc"):
+                tcp = not key.startswith("no")
             elif key in DIG_SECTIONS or key.startswith("no") and key[2:] in DIG_SECTIONS:
                 (shown.discard if key.startswith("no") else shown.add)(key.removeprefix("no"))
             elif key in ("all", "noall"):
@@ -278,9 +318,17 @@ def compile_dig(cmd: Command, ns: str | None, argv: tuple[str, ...]) -> Compiled
         reply, size, how, used = None, 0, "timeout", servers[0]
         for srv in servers:
             used = srv
-            reply, size, how = _ask(run, netns, srv, port, query, float(timeout), tries, "dig", errors)
+            if tcp:  # dig's TCP timeout is 10 s unless +time says otherwise (dighost.c TCP_TIMEOUT)
+                reply, size, how = _ask_tcp(run, netns, srv, port, query, float(timeout if timed else 10),
+                                            tries if tried else _attempts(run, ns, tries), name, errors)
+            else:
+                reply, size, how = _ask(run, netns, srv, port, query, float(timeout), tries, "dig", errors)
             if reply is not None:
                 break
+        if reply is None and tcp:
+            run.output(cmd, "\n".join(errors) + "\n")
+            return _result(run, netns, used, port, first, how, errno={"refused": "ECONNREFUSED",
+                                                                        "error": "ENETUNREACH"}.get(how), proto="tcp")
         if reply is None:
             text = errors + (head + [";; no servers could be reached"] if how != "error" else
                              [";; no servers could be reached"])
@@ -292,10 +340,10 @@ def compile_dig(cmd: Command, ns: str | None, argv: tuple[str, ...]) -> Compiled
         else:
             lines = errors + (head if "cmd" in shown else []) + dig_answer_text(reply, frozenset(shown))
             if "stats" in shown:
-                lines += [";; Query time: 0 msec", f";; SERVER: {used}#{port}({server_name or used}) (UDP)",
+                lines += [";; Query time: 0 msec", f";; SERVER: {used}#{port}({server_name or used}) ({'TCP' if tcp else 'UDP'})",
                           f";; WHEN: {_when(run)}", f";; MSG SIZE  rcvd: {size}", ""]
         run.output(cmd, "\n".join(lines) + "\n" if lines else "")
-        return _result(run, netns, used, port, first, "reply")
+        return _result(run, netns, used, port, first, "reply", proto="tcp" if tcp else "udp")
     return Compiled(probe, StepKind.PROBE)
 
 

@@ -144,6 +144,24 @@ printf 'nameserver 127.0.0.1\\nsearch lab corp\\n' > /etc/netns/a/resolv.conf
 ip netns exec a ping -c 1 gone
 ip netns exec a ping -c 1 x.y
 """,
+    "dig +tcp": LAB + """\
+ip netns exec a iptables -A INPUT -p tcp --dport 53 --tcp-flags ALL SYN
+ip netns exec a iptables -A INPUT -p tcp --dport 53 --tcp-flags ALL ACK
+ip netns exec a iptables -A INPUT -p tcp --dport 53 --tcp-flags ALL PSH,ACK
+ip netns exec a iptables -A INPUT -p tcp --dport 53 --tcp-flags ALL FIN,ACK
+ip netns exec a iptables -A OUTPUT -p tcp --sport 53 --tcp-flags ALL SYN,ACK
+ip netns exec a iptables -A OUTPUT -p tcp --sport 53 --tcp-flags ALL ACK
+ip netns exec a iptables -A OUTPUT -p tcp --sport 53 --tcp-flags ALL PSH,ACK
+ip netns exec a iptables -A OUTPUT -p tcp --sport 53 --tcp-flags ALL FIN,ACK
+ip netns exec a iptables -A INPUT -p tcp --dport 54 -j DROP
+ip netns exec a iptables -t nat -A PREROUTING -p tcp --dport 5300 -j REDIRECT --to-ports 53
+ip netns exec a dnsmasq -k --listen-address=10.0.0.1 --bind-interfaces --no-resolv --no-hosts --address=/web/10.0.0.1 --address=/gone/ &
+ip netns exec b dig +tcp @10.0.0.1 web
+ip netns exec b dig +vc @10.0.0.1 gone
+ip netns exec b dig +tcp @10.0.0.1 -p 5300 web +short
+ip netns exec b dig +tcp @10.0.0.1 -p 55 web
+ip netns exec b dig +tcp @10.0.0.1 -p 54 web +time=2 +tries=1
+""",
 }
 
 

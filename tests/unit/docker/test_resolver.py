@@ -363,3 +363,20 @@ def test_export_stands_a_dnsmasq_in_for_the_resolver_and_restarts_it_when_names_
     # a script that looks no names up gets neither files nor stand-ins (the rules stay)
     quiet = export_scenario(text.replace("dig +short b", "ip route")).text
     assert "dnsmasq" not in quiet and "/etc/netns" not in quiet and "DOCKER_OUTPUT" in quiet
+
+
+@pytest.mark.parametrize("era", ["27", "29"])
+def test_dig_tcp_in_a_container_reaches_the_resolvers_tcp_socket(era: str) -> None:
+    """dig +tcp goes through the tcp DNAT to the resolver's TCP port and gets the name's address;
+    the flush of DOCKER_OUTPUT leaves no tcp listener on 127.0.0.11:53 (refused)."""
+    script = SCRIPT.format(era=era).replace("app dig @127.0.0.11 www +short", "app dig +tcp @127.0.0.11 www +short")
+    report = run_script(script).to_json()
+    assert [p["outcome"] for p in report["probes"]] == ["reply", "refused", "refused"]
+    assert report["probes"][0]["proto"] == "tcp"
+    out = {o["line"]: o["stdout"] for o in report["outputs"]}
+    assert out[8] == "10.10.0.2\n"
+    rules = {c["rule"]: c["packets"] for c in report["probes"][0]["counters"]["h1-app"]
+             if c["table"] == "nat" and c["chain"] == "DOCKER_OUTPUT" and c["rule"]}
+    assert rules[1] == 1  # the tcp DNAT (listed first) took the connection's SYN
+    ct = report["probes"][0]["conntrack"]["h1-app"][0]
+    assert ct.startswith("tcp") and "dport=53" in ct and "TIME_WAIT" in ct
