@@ -14,6 +14,10 @@ The Docker host is the namespace the command runs in::
     ip netns exec h1 systemctl restart docker
 
 Without ``ip netns exec`` the host is the script's root namespace.
+
+At about 740 lines this module is over the ~700-line guide on purpose: it is one table of the
+``docker``/``dockerd`` verbs, each a short compiler sharing the option reader (``_Opts``), the
+daemon lookup and its error guard; split by verb, one CLI's wording would be spread over files.
 """
 
 from __future__ import annotations
