@@ -10,7 +10,7 @@ socket to the first sender (another sender then finds no socket and gets port un
 ``ncat`` without ``-l`` is a client, read as OpenBSD nc reads it (:mod:`simnet.tools.nc`).
 
 >>> parse_socat_address("udp-l:53,fork,bind=10.0.0.1")
-('UDP-LISTEN', '53', {'fork': '', 'bind': '10.0.0.1'})
+('UDP-L', '53', {'fork': '', 'bind': '10.0.0.1'})
 """
 
 from __future__ import annotations
