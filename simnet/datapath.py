@@ -17,8 +17,6 @@ trace never revisits the same (namespace, device, frame).
 
 from __future__ import annotations
 
-import errno
-from dataclasses import replace
 from ipaddress import IPv4Address
 from typing import TYPE_CHECKING, assert_never
 
@@ -34,7 +32,7 @@ from simnet.netfilter.engine import HookResult, Verdict
 from simnet.netfilter.engine import nf_hook as _netfilter
 from simnet.netfilter.hooks import Hook
 from simnet.packet import Ethernet, Icmp, IcmpType, IPv4, Packet, Tcp, TcpFlags, UnreachCode
-from simnet.routing import Route, RouteInput, RouteType, route_input
+from simnet.routing import Route, RouteInput, route_input, route_output
 from simnet.skb import PktType, Skb
 from simnet.trace import Disposition, IcmpSent, Note, Received, RouteLookup, Transmitted
 
@@ -294,29 +292,6 @@ def ip_local_deliver(ns: "NetNamespace", skb: Skb, tid: int) -> None:
     if out is None:
         return
     ns.sockets.deliver(out, tid)
-
-
-def route_output(ns: "NetNamespace", dst: IPv4Address, *, src: IPv4Address | None = None,
-                 oif: str | None = None, mark: int = 0) -> Route:
-    """ip_route_output_key: the route for a locally generated packet, or the errno."""
-    route = ns.lookup(dst, src=src, oif=oif, mark=mark)
-    if route is None:
-        raise SendError(errno.ENETUNREACH, "Network is unreachable")
-    match route.type:
-        case RouteType.BLACKHOLE:
-            raise SendError(errno.EINVAL, "Invalid argument")
-        case RouteType.UNREACHABLE:
-            raise SendError(errno.EHOSTUNREACH, "No route to host")
-        case RouteType.PROHIBIT:
-            raise SendError(errno.EACCES, "Permission denied")
-    if route.type is RouteType.LOCAL:
-        return replace(route, dev="lo")
-    out = ns.devices.get(route.dev) if route.dev is not None else None
-    if src is not None and src.is_loopback and out is not None and out.kind is not LinkKind.LOOPBACK and \
-            not ns.sysctls.conf(out.ifname, "route_localnet"):
-        # __mkroute_output: a loopback source may leave by a real device only with route_localnet
-        raise SendError(errno.EINVAL, "Invalid argument")
-    return route
 
 
 def ip_local_out(ns: "NetNamespace", skb: Skb, route: Route, tid: int) -> str | None:

@@ -16,7 +16,7 @@ from enum import Enum, StrEnum
 from ipaddress import IPv4Address, IPv4Network
 from typing import TYPE_CHECKING, Callable, Iterable, Sequence
 
-from simnet.errors import KernelError
+from simnet.errors import KernelError, SendError
 from simnet.link import Device, IfAddr, LinkKind, Scope
 
 if TYPE_CHECKING:
@@ -546,3 +546,26 @@ def fib_validate_source(ns: "NetNamespace", skb: "Skb", dev: Device, oif: str | 
     if not any(a.dev == dev.ifname for a in ns.addrs):
         return not rpf  # no_addr: last_resort
     return rpf != 1
+
+
+def route_output(ns: "NetNamespace", dst: IPv4Address, *, src: IPv4Address | None = None,
+                 oif: str | None = None, mark: int = 0) -> Route:
+    """ip_route_output_key: the route for a locally generated packet, or the errno."""
+    route = ns.lookup(dst, src=src, oif=oif, mark=mark)
+    if route is None:
+        raise SendError(errno.ENETUNREACH, "Network is unreachable")
+    match route.type:
+        case RouteType.BLACKHOLE:
+            raise SendError(errno.EINVAL, "Invalid argument")
+        case RouteType.UNREACHABLE:
+            raise SendError(errno.EHOSTUNREACH, "No route to host")
+        case RouteType.PROHIBIT:
+            raise SendError(errno.EACCES, "Permission denied")
+    if route.type is RouteType.LOCAL:
+        return _replace(route, dev="lo")
+    out = ns.devices.get(route.dev) if route.dev is not None else None
+    if src is not None and src.is_loopback and out is not None and out.kind is not LinkKind.LOOPBACK and \
+            not ns.sysctls.conf(out.ifname, "route_localnet"):
+        # __mkroute_output: a loopback source may leave by a real device only with route_localnet
+        raise SendError(errno.EINVAL, "Invalid argument")
+    return route

@@ -264,7 +264,8 @@ def nat_hook(ns: "NetNamespace", hook: Hook, skb: "Skb", tid: int) -> HookResult
                 and packet.ip.dst != skb.packet.ip.dst:
             # nf_nat_ipv4_local_fn: a new destination is routed again inside the nat hook
             # (ip_route_me_harder); a failure drops it here, before filter OUTPUT sees it
-            from simnet.datapath import SendError, route_output
+            from simnet.errors import SendError
+            from simnet.routing import route_output
             try:
                 route_output(ns, packet.ip.dst, src=packet.ip.src, mark=skb.mark)
             except SendError as err:
