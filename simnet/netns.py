@@ -512,8 +512,9 @@ class NetNamespace:
     # -- routes ----------------------------------------------------------------
     def route_add(self, route: Route | IPv4Network | str, *, via: IPv4Address | str | None = None,
                   dev: str | None = None, src: IPv4Address | str | None = None, metric: int = 0,
-                  table: int = RouteTable.MAIN, replace: bool = False) -> None:
-        """``ip route add|replace``: a gateway must be reachable on-link (fib_check_nh).
+                  table: int = RouteTable.MAIN, replace: bool = False, how: str = "add") -> None:
+        """``ip route add|replace|append|prepend|change`` (``how``; ``replace=True`` is
+        ``how="replace"``): a gateway must be reachable on-link (fib_check_nh).
 
         ``route`` is a :class:`Route`, or the destination (``"default"``, ``"10.0.1.0/24"``, an
         IPv4Network) with ``via``, ``dev``, ``src``, ``metric`` and ``table`` as keywords, as
@@ -537,7 +538,7 @@ class NetNamespace:
                 raise KernelError(errno.ENODEV, "RTNETLINK answers: No such device")
             elif not self.devices[route.dev].admin_up:
                 raise KernelError(errno.ENETDOWN, "Error: Device for nexthop is not up.")
-        self.fib.add(route, replace=replace)
+        self.fib.add(route, how="replace" if replace else how)
         if route.type is RouteType.LOCAL:
             self.fib.custom_local_routes = True
 
@@ -563,14 +564,20 @@ class NetNamespace:
         return replace(route, dev=gw.dev)
 
     def route_del(self, dst: IPv4Network | str, *, table: int = RouteTable.MAIN, via: IPv4Address | str | None = None,
-                  dev: str | None = None, metric: int | None = None, type: RouteType | None = None) -> Route:
-        """``ip route del DST [via GW] [dev DEV] ...``; ``dst`` may be ``"default"`` or ``"10.0.1.0/24"``."""
+                  dev: str | None = None, metric: int | None = None, type: RouteType | None = None,
+                  proto: RouteProto | None = None, src: IPv4Address | str | None = None,
+                  scope: Scope | None = None) -> Route:
+        """``ip route del DST [via GW] [dev DEV] ...``; ``dst`` may be ``"default"`` or ``"10.0.1.0/24"``.
+        The first alias matching every attribute given is deleted (fib_table_delete)."""
         dst = _net(dst, "route_del")
         via = _opt_addr(via, "route_del")
+        src = _opt_addr(src, "route_del")
 
         def matches(r: Route) -> bool:
             return (r.dst == dst and (via is None or r.via == via) and (dev is None or r.dev == dev)
-                    and (metric is None or r.metric == metric) and (type is None or r.type is type))
+                    and (metric is None or r.metric == metric) and (type is None or r.type is type)
+                    and (proto is None or r.proto is proto) and (src is None or r.src == src)
+                    and (scope is None or r.scope is scope))
         return self.fib.delete(matches, table=table)
 
     # -- netfilter ------------------------------------------------------------

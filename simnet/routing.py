@@ -112,6 +112,11 @@ class Route:
         """What makes two routes the same entry (``ip route add`` says EEXIST)."""
         return (self.table, self.dst, self.metric)
 
+    def same_entry(self, other: "Route") -> bool:
+        """The same type and attributes (fib_table_insert's fa_match: one fib_info); the
+        ``linkdown`` flag is the device's state, not the entry's."""
+        return _replace(self, linkdown=False) == _replace(other, linkdown=False)
+
     def format(self, *, show_table: bool = False) -> str:
         words: list[str] = []
         if self.type is not RouteType.UNICAST:
@@ -212,9 +217,10 @@ DEFAULT_RULES = (
 )
 
 
-def _sort_key(route: Route) -> tuple[int, int]:
-    # fib_trie dumps in key order; for one key the longer prefix first
-    return (int(route.dst.network_address), -route.dst.prefixlen)
+def _sort_key(route: Route) -> tuple[int, int, int]:
+    # fib_trie dumps in key order; for one key the longer prefix first, then the aliases by
+    # priority (fib_find_alias keeps them sorted), each metric's aliases in insertion order
+    return (int(route.dst.network_address), -route.dst.prefixlen, route.metric)
 
 
 RT_GC_TIMEOUT = 300.0
@@ -297,16 +303,39 @@ class Fib:
         self.rules.append(rule)
         self.custom_rules = True
 
-    def add(self, route: Route, *, replace: bool = False) -> None:
+    def add(self, route: Route, *, replace: bool = False, how: str = "add") -> None:
+        """``ip route add|replace|append|prepend|change`` as fib_table_insert takes them.
+
+        The aliases of one (table, prefix, metric) form a list the lookup reads in order (the
+        first usable one wins). ``add`` (NLM_F_EXCL) refuses any alias there, whatever its type;
+        ``replace`` puts the route in the first alias's place; ``append``/``prepend`` add it
+        after the last / before the first alias; ``change`` is replace without create. An
+        identical alias (same type and attributes) makes replace a no-op when it is the first,
+        and is EEXIST for every other verb.
+        """
+        if replace:
+            how = "replace"
         entries = self.tables.setdefault(route.table, [])
-        for i, old in enumerate(entries):
-            if old.key() == route.key() and (route.type is old.type or replace):
-                if not replace:
-                    raise KernelError(errno.EEXIST, "RTNETLINK answers: File exists")
-                entries[i] = route
-                self._prune_exceptions()
-                return
-        entries.append(route)
+        same = [i for i, old in enumerate(entries) if old.key() == route.key()]
+        if not same:
+            if how == "change":
+                raise KernelError(errno.ENOENT, "RTNETLINK answers: No such file or directory")
+            entries.append(route)
+            return
+        if how == "add":
+            raise KernelError(errno.EEXIST, "RTNETLINK answers: File exists")
+        match = next((i for i in same if entries[i].same_entry(route)), None)
+        if how in ("replace", "change"):
+            if match is not None:
+                if match == same[0]:
+                    return
+                raise KernelError(errno.EEXIST, "RTNETLINK answers: File exists")
+            entries[same[0]] = route
+            self._prune_exceptions()
+            return
+        if match is not None:
+            raise KernelError(errno.EEXIST, "RTNETLINK answers: File exists")
+        entries.insert(same[-1] + 1 if how == "append" else same[0], route)
 
     def delete(self, match: Callable[[Route], bool], *, table: int = RouteTable.MAIN) -> Route:
         entries = self.tables.get(table, [])

@@ -167,7 +167,7 @@ def world_script(world: "World") -> str:
     from simnet.link import LinkKind
     from simnet.netfilter.matches.xt_set import SetMatch
     from simnet.netfilter.syntax import format_save
-    from simnet.routing import DEFAULT_RULES, RouteProto, RouteTable
+    from simnet.routing import DEFAULT_RULES
 
     out: list[str] = []
     spaces = list(world.namespaces.values())
@@ -224,11 +224,7 @@ def world_script(world: "World") -> str:
         for rule in ns.fib.rules:
             if rule not in DEFAULT_RULES:
                 out.append(f"ip -n {ns.name} rule add " + _rule_words(rule))
-        for table, routes in sorted(ns.fib.tables.items()):
-            for r in routes:
-                if r.proto is RouteProto.KERNEL or (table == RouteTable.LOCAL and not ns.fib.custom_local_routes):
-                    continue
-                out.append(f"ip -n {ns.name} route add " + _route_words(r))
+        out += _route_lines(ns)
     for ns in spaces:
         named = {m.name for state in ns.ruleset.tables.values() for chain in state.chains.values()
                  for e in chain.entries for m in e.rule.matches if isinstance(m, SetMatch)}
@@ -291,8 +287,86 @@ def _sysctl_lines(ns: "NetNamespace", *, devices: bool) -> list[str]:
     return lines
 
 
+def _route_lines(ns: "NetNamespace") -> list[str]:
+    """``ip route`` lines after which the replay's tables equal ``ns``'s, aliases in order.
+
+    The replay gets the kernel's own routes (local, broadcast, prefix) from its address and
+    link-up lines; a scratch namespace given the same lines shows which, and in what order.
+    Every (table, prefix, metric) is then made equal: the rest of its aliases appended after
+    the kernel's, or, where the kernel's own differ (another order of link-up, one deleted),
+    those deleted and all appended in ``ns``'s order: the lookup takes the first usable alias
+    (fib_table_lookup), so the order is part of the world.
+    """
+    from simnet.errors import SimnetError
+    from simnet.routing import Route
+    from simnet.tools.ip import ip
+    from simnet.world import World
+
+    scratch = World()
+    ref = scratch.add_netns(ns.name)
+    for name in ns.devices:
+        if name not in ref.devices:
+            ref.link_add(name, "dummy")
+    for a in ns.addrs:
+        if not (a.dev == "lo" and a.interface.ip.is_loopback):
+            ref.addr_add(a.dev, a.interface)
+    for name in sorted(ns.devices):
+        if ns.devices[name].admin_up:
+            ref.set_up(name, True)
+    lines: list[str] = []
+
+    def run(verb: str, r: Route) -> None:
+        words = _route_words(r)
+        lines.append(f"ip -n {ns.name} route {verb} {words}")
+        try:
+            ip(scratch, ["route", verb, *words.split()], netns=ns.name)
+        except SimnetError as e:
+            raise ValueError(f"world_script: {ns.name}'s route {r} cannot be written back: {e}") from None
+
+    def same(xs: list[Route], ys: list[Route]) -> bool:
+        return len(xs) == len(ys) and all(x.same_entry(y) for x, y in zip(xs, ys))
+
+    unwanted: list[Route] = []
+    for table in sorted(set(ns.fib.tables) | set(ref.fib.tables)):
+        mine = ns.fib.tables.get(table, [])
+        keys = dict.fromkeys([r.key() for r in mine] + [r.key() for r in ref.fib.tables.get(table, [])])
+        for key in keys:
+            want = [r for r in mine if r.key() == key]
+            have = [r for r in ref.fib.tables.get(table, []) if r.key() == key]
+            kept = [h for h in have if any(h.same_entry(w) for w in want)]
+            unwanted += [h for h in have if h not in kept]
+            # the longest run of the kernel's own aliases already in want's order stays; the
+            # kernel's aliases after that run are deleted, then the aliases before the run are
+            # prepended (last first) and those after it appended, in want's order
+            j, i = next((j, i) for j in range(len(kept), -1, -1) for i in range(len(want) - j + 1)
+                        if same(want[i:i + j], kept[:j]))
+            for h in kept[j:]:
+                run("del", h)
+            present = len(have) > len(kept) - j
+            for r in reversed(want[:i]):
+                run("prepend" if present else "add", r)
+                present = True
+            for r in want[i + j:]:
+                run("append" if present else "add", r)
+                present = True
+    for h in unwanted:  # last: a gateway route added above may have needed it on-link
+        run("del", h)
+    for table in set(ns.fib.tables) | set(ref.fib.tables):
+        a, b = ns.fib.tables.get(table, []), ref.fib.tables.get(table, [])
+        if len(a) != len(b) or not all(x.same_entry(y) for x, y in zip(
+                sorted(a, key=_alias_order), sorted(b, key=_alias_order))):
+            raise ValueError(f"world_script: {ns.name}'s routing table {table} cannot be written back")
+    return lines
+
+
+def _alias_order(r: "Route") -> tuple[int, int, int]:
+    return (int(r.dst.network_address), r.dst.prefixlen, r.metric)
+
+
 def _route_words(r: "Route") -> str:
-    from simnet.routing import RouteTable, RouteType
+    """The ``ip route add`` words that make ``r`` (and that ``ip route del`` finds it by)."""
+    from simnet.link import Scope
+    from simnet.routing import RouteProto, RouteTable, RouteType
 
     words: list[str] = []
     if r.type is not RouteType.UNICAST:
@@ -302,6 +376,12 @@ def _route_words(r: "Route") -> str:
         words += ["via", str(r.via)]
     if r.dev is not None and r.type in (RouteType.UNICAST, RouteType.LOCAL, RouteType.BROADCAST):
         words += ["dev", r.dev]
+    if r.proto is not RouteProto.BOOT:
+        words += ["proto", str(r.proto)]
+    default_scope = (Scope.HOST if r.type is RouteType.LOCAL else Scope.LINK if r.type is RouteType.BROADCAST
+                     or r.type is RouteType.UNICAST and r.via is None else Scope.GLOBAL)
+    if r.scope is not default_scope:
+        words += ["scope", str(r.scope)]
     if r.onlink:
         words.append("onlink")
     if r.src is not None:
@@ -310,6 +390,8 @@ def _route_words(r: "Route") -> str:
         words += ["metric", str(r.metric)]
     if r.table != RouteTable.MAIN:
         words += ["table", RouteTable.NAMES.get(r.table, str(r.table))]
+    if r.advmss:
+        words += ["advmss", *(["lock"] if r.advmss_lock else []), str(r.advmss)]
     return " ".join(words)
 
 

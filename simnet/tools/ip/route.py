@@ -225,8 +225,6 @@ def compile_route(args: Args, opts: Opts) -> Callable[["World", "NetNamespace"],
         spec = _parse_route(args)
         if spec.dst is None:
             raise IpError(INCOMPLETE, 255)
-        if sub in ("append", "change", "prepend"):
-            raise Unsupported(f"ip route {sub}")
 
         def change(world: "World", ns: "NetNamespace") -> str:
             if spec.dev is not None:
@@ -238,9 +236,10 @@ def compile_route(args: Args, opts: Opts) -> Callable[["World", "NetNamespace"],
                     raise IpError("Error: FIB table does not exist.", 2)
                 ns.route_del(spec.dst, table=table, via=spec.via, dev=spec.dev,  # type: ignore[arg-type]
                              metric=spec.metric,
-                             type=spec.type if spec.type is not RouteType.UNICAST else None)
+                             type=spec.type if spec.type is not RouteType.UNICAST else None,
+                             proto=spec.proto, src=spec.src, scope=spec.scope)
                 return ""
-            ns.route_add(_build_route(spec), replace=sub == "replace")
+            ns.route_add(_build_route(spec), how=sub)
             return ""
         return change
     raise Unsupported(f"ip route {sub}")
