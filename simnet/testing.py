@@ -352,9 +352,8 @@ def _route_lines(ns: "NetNamespace") -> list[str]:
     for h in unwanted:  # last: a gateway route added above may have needed it on-link
         run("del", h)
     for table in set(ns.fib.tables) | set(ref.fib.tables):
-        a, b = ns.fib.tables.get(table, []), ref.fib.tables.get(table, [])
-        if len(a) != len(b) or not all(x.same_entry(y) for x, y in zip(
-                sorted(a, key=_alias_order), sorted(b, key=_alias_order))):
+        if not same(sorted(ns.fib.tables.get(table, []), key=_alias_order),
+                    sorted(ref.fib.tables.get(table, []), key=_alias_order)):
             raise ValueError(f"world_script: {ns.name}'s routing table {table} cannot be written back")
     return lines
 

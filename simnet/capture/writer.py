@@ -23,7 +23,7 @@ from ipaddress import IPv4Address, IPv4Interface, IPv4Network
 from typing import Protocol
 
 from simnet.capture import sysctl as keys
-from simnet.capture.model import Capture, FibRule, Link, Namespace, Note, Route
+from simnet.capture.model import Addr, Capture, FibRule, Link, Namespace, Note, Route
 from simnet.sysctl import Sysctls
 
 __all__ = ["Rewrite", "Script", "write_script"]
@@ -274,7 +274,7 @@ class _Writer:
             self.comment("br_netfilter is not loaded on the host: bridged traffic skips iptables")
             out.append(f"{self.exec(ns)} sysctl -q -w net.bridge.bridge-nf-call-iptables=0")
         self.link_settings(ns)
-        for a in ns.addrs:
+        for a in _address_order(ns):
             if a.dev == "lo" and a.interface == IPv4Interface("127.0.0.1/8"):
                 continue
             words = [f"{self.ipn(ns)} addr add {self.r.iface(a.interface)}"]
@@ -284,8 +284,13 @@ class _Writer:
                 words.append(f"scope {a.scope}")
             words.append(f"dev {self.dev(a.dev)}")
             out.append(" ".join(words))
-        for route in ns.routes:
-            self.route(ns, route)
+        for group in _alias_groups(ns.routes):
+            # the links are up when the addresses come, so each address adds its prefix route
+            # then and there (fib_add_ifaddr): a route captured before the kernel's own in its
+            # alias list is prepended (last first), one after it appended
+            made = next((i for i, r in enumerate(group) if r.protocol == "kernel"), 0)
+            for i, route in [*reversed(list(enumerate(group))[:made]), *list(enumerate(group))[made:]]:
+                self.route(ns, route, verb="prepend" if i < made else "append" if i else "add")
         self.rules(ns)
         for n in ns.neighbours:
             if n.lladdr is None:
@@ -349,6 +354,10 @@ class _Writer:
             other = next(n for n in self.spaces if n.name == pns)
             peer = next(x for x in other.links if x.name == pdev)
             where = "" if pns == ns.name else f" netns {self.names[pns]}"
+            if pns == ns.name and l.ifindex < peer.ifindex:
+                # veth_newlink registers the peer first: it takes the lower index of the two
+                l, peer = peer, l
+                mac, dev, pdev = self.r.mac(l.mac), self.dev(l.name), peer.name
             out.append(f"{self.ipn(ns)} link add {dev} address {mac} type veth peer name {self.dev(pdev)} "
                        f"address {self.r.mac(peer.mac)}{where}")
             return
@@ -409,7 +418,7 @@ class _Writer:
         for l in ns.links:
             if l.master is not None:
                 out.append(f"{self.ipn(ns)} link set {self.dev(l.name)} master {self.dev(l.master)}")
-                opts = [f"hairpin on"] if l.hairpin else []
+                opts = ["hairpin on"] if l.hairpin else []
                 opts += ["learning off"] if not l.learning else []
                 opts += ["flood off"] if not l.flood else []
                 if opts:
@@ -424,7 +433,7 @@ class _Writer:
             if l.up:
                 out.append(f"{self.ipn(ns)} link set {self.dev(l.name)} up")
 
-    def route(self, ns: Namespace, route: Route) -> None:
+    def route(self, ns: Namespace, route: Route, *, verb: str = "add") -> None:
         if route.protocol == "kernel":
             return  # made by the kernel for an address
         text = _route_words(route, self.r)
@@ -432,7 +441,7 @@ class _Writer:
             self.comment(self.note(ns.name, f"route {route.dst} table {route.table}: {route.unmodelled} "
                                             "(not modelled; left out)"))
             return
-        self.lines.append(f"{self.ipn(ns)} route add {text}")
+        self.lines.append(f"{self.ipn(ns)} route {verb} {text}")
 
     def rules(self, ns: Namespace) -> None:
         present = {(r.priority, r.table) for r in ns.rules if r.is_default}
@@ -567,3 +576,45 @@ def _pristine(ns: Namespace) -> bool:
         return False
     return not (ns.ipsets and ns.ipsets.strip())
 
+
+def _alias_groups(routes: tuple[Route, ...]) -> list[list[Route]]:
+    """Routes by (table, prefix, metric), each group in the kernel's alias order (the order
+    ``ip route show`` lists them, which its lookup reads), groups in order of first appearance."""
+    groups: dict[tuple[str, IPv4Network, int, bool], list[Route]] = {}
+    for r in routes:
+        local = r.type in ("local", "broadcast")  # iproute2's default table for these is local
+        groups.setdefault((r.table, r.dst, r.metric or 0, local), []).append(r)
+    return list(groups.values())
+
+
+def _address_order(ns: Namespace) -> list[Addr]:
+    """The addresses in the captured order, except where two devices' prefix routes share a
+    (prefix, metric): there the address whose route the kernel listed first comes first, as its
+    route was made first. Each device keeps its own addresses' order (primaries first)."""
+    makers: dict[tuple[str, IPv4Network], list[str]] = {}
+    for r in ns.routes:
+        if r.protocol == "kernel" and r.type == "unicast" and r.dev is not None:
+            makers.setdefault((r.table, r.dst), []).append(r.dev)
+    before: dict[int, list[Addr]] = {}  # what must be placed before an address
+    for a in ns.addrs:
+        mine = [x for x in ns.addrs if x.dev == a.dev]
+        before[id(a)] = mine[:mine.index(a)]
+        devs = makers.get(("main", a.interface.network), [])
+        if len(devs) > 1 and a.dev in devs:
+            for d in devs[:devs.index(a.dev)]:
+                before[id(a)] += [x for x in ns.addrs if x.dev == d and x.interface.network == a.interface.network]
+    out: list[Addr] = []
+    placed: set[int] = set()
+
+    def place(a: Addr, busy: frozenset[int]) -> None:
+        if id(a) in placed or id(a) in busy:  # busy: contradictory orders, keep the captured one
+            return
+        for b in before[id(a)]:
+            place(b, busy | {id(a)})
+        if id(a) not in placed:
+            placed.add(id(a))
+            out.append(a)
+
+    for a in ns.addrs:
+        place(a, frozenset())
+    return out

@@ -130,3 +130,15 @@ def test_captured_fuzzed_worlds_round_trip() -> None:
         pytest.skip(reason)
     _fuzzed()
     assert len(FUZZED) == 3
+
+
+ALIASES = (ROOT / "tests" / "data" / "routes" / "aliases-world.sh")
+
+
+def test_captured_route_aliases_round_trip() -> None:
+    """Routes sharing a prefix keep their order (the lookup takes the first usable one): vz's
+    connected route first because vz came up first, static aliases appended and prepended."""
+    reason = skip_reason()
+    if reason:
+        pytest.skip(reason)
+    _roundtrip(ALIASES.read_text(), "aliases")
