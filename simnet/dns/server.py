@@ -31,7 +31,7 @@ if TYPE_CHECKING:
     from simnet.skb import Skb
     from simnet.socket import Listener
 
-__all__ = ["Client", "DnsServer", "Forward", "FORWARD_TIMEOUT", "TCP_BACKLOG", "send_udp"]
+__all__ = ["Client", "DnsServer", "Forward", "FORWARD_TIMEOUT", "TCP_BACKLOG", "send_udp", "tcp_query"]
 
 TCP_BACKLOG = 32
 """dnsmasq's listen() backlog (ss -tln's Send-Q: 32, seen on Linux 6.18)."""
@@ -72,6 +72,98 @@ def send_udp(ns: "NetNamespace", src: IPv4Address, sport: int, dst: IPv4Address,
     tid = ns.world.tracer.new(pkt, ns.name, caused_by=caused_by)
     ns.world.tracer.step(tid, Sent(netns=ns.name, packet=pkt, by=by))
     return send_ip(ns, pkt, tid)
+
+
+def tcp_query(ns: "NetNamespace", server: IPv4Address, port: int, wire: bytes,
+              done: Callable[[bytes | None, int | None], None], *, fastopen: bool, timeout: float, by: str,
+              caused_by: int | None = None) -> None:
+    """Ask ``server`` one query over a new TCP connection from ``ns``, as a server relaying a TCP
+    query does; ``done(answer or None, trace)`` is called once (None: refused, unreachable or no
+    answer within ``timeout``).
+
+    ``fastopen`` is dnsmasq 2.90's connect (``sendto(MSG_FASTOPEN)``, no cookie yet): a 64-byte SYN
+    with a cookie request, the query with the handshake's ACK, the answer not ACKed on its own, and
+    a FIN,ACK once it is read: SYN, PSH,ACK, FIN,ACK, ACK one way and SYN,ACK, ACK, PSH,ACK, FIN,ACK
+    the other (counted on Linux 6.18 with iptables --tcp-flags rules; the forwarder ends in
+    TIME-WAIT). Without it (Go's net.Dial, Docker's resolver) the connect is dig's: SYN, ACK, the
+    query, the answer ACKed, FIN."""
+    from dataclasses import replace
+
+    from simnet.datapath import SendError, route_output, send_ip
+    from simnet.packet import Tcp, TcpFlags
+    from simnet.socket import ClientSocket, SockState, syn_options
+    from simnet.tcp_output import route_mss
+
+    world = ns.world
+    try:
+        src = ns.source_for(route_output(ns, server), server)
+    except SendError:
+        src = None
+    if src is None:
+        done(None, caused_by)
+        return
+    lport = ns.sockets.ephemeral_port("tcp")
+    data = len(wire).to_bytes(2, "big") + wire
+    options = syn_options(ns, route_mss(ns, server))
+    if fastopen:
+        options = replace(options, fastopen=True)
+    sock = ClientSocket(proto="tcp", laddr=src, lport=lport, raddr=server, rport=port, state=SockState.SYN_SENT,
+                        isn=world.rng.getrandbits(32), pending=data if fastopen else b"", delack=fastopen)
+    key = ("tcp", src, lport, server, port)
+    ns.sockets.clients[key] = sock
+    got = bytearray()
+    finished = False
+
+    def finish(answer: bytes | None, tid: int | None) -> None:
+        nonlocal finished
+        if not finished:
+            finished = True
+            done(answer, tid)
+
+    def event(what: str, payload: bytes, tid: int) -> None:
+        if what == "connected" and not fastopen:
+            ns.sockets.tcp_segment(src, lport, server, port, TcpFlags.PSH | TcpFlags.ACK, sock.snd_nxt, sock.rcv_nxt,
+                                   sock.options, data, tid, by=f"{by} (query)")
+            sock.snd_nxt = (sock.snd_nxt + len(data)) & 0xFFFFFFFF
+        elif what == "data":
+            got.extend(payload)
+            if len(got) >= 2 and len(got) >= 2 + int.from_bytes(got[:2], "big") and not finished:
+                finish(bytes(got[2:2 + int.from_bytes(got[:2], "big")]), tid)
+                # close(): FIN,ACK (it acknowledges the answer too); the server's FIN,ACK and the
+                # last ACK follow (socket.py), then the socket is gone
+                ns.sockets.tcp_segment(src, lport, server, port, TcpFlags.FIN | TcpFlags.ACK, sock.snd_nxt,
+                                       sock.rcv_nxt, sock.options, b"", tid, by=f"{by} (close: FIN)")
+                sock.snd_nxt = (sock.snd_nxt + 1) & 0xFFFFFFFF
+        elif what in ("reset", "closed"):
+            ns.sockets.clients.pop(key, None)
+            finish(None, tid)
+
+    sock.on_event = event
+
+    def syn() -> None:
+        if sock.state is not SockState.SYN_SENT or finished:
+            return
+        pkt = Packet(ip=IPv4(src=src, dst=server, proto=IPProto.TCP),
+                     l4=Tcp(sport=lport, dport=port, flags=TcpFlags.SYN, seq=sock.isn, options=options))
+        tid = world.tracer.new(pkt, ns.name, caused_by=caused_by)
+        world.tracer.step(tid, Sent(netns=ns.name, packet=pkt, by=f"{by} (connect)"))
+        send_ip(ns, pkt, tid)
+
+    def give_up() -> None:
+        if not finished:
+            ns.sockets.clients.pop(key, None)
+            finish(None, None)
+
+    # the SYN, then tcp_retransmit_timer's retransmissions (1 s apart for tcp_syn_linear_timeouts)
+    from simnet.probe import TCP_RTO_INIT
+
+    when, linear = 0.0, ns.sysctls.get_int("net.ipv4.tcp_syn_linear_timeouts")
+    for n in range(ns.sysctls.get_int("net.ipv4.tcp_syn_retries") + 1):
+        if when >= timeout:
+            break
+        world.schedule(when, syn)
+        when += TCP_RTO_INIT * (1 if n <= linear else 1 << (n - linear))
+    world.schedule(timeout, give_up)
 
 
 class DnsServer:
@@ -143,8 +235,8 @@ class DnsServer:
     def _tcp_rcv(self, conn: tuple[IPv4Address, int, IPv4Address, int], data: bytes, tid: int) -> bytes:
         """A TCP connection's bytes: every complete length-prefixed query is answered in turn.
 
-        A :class:`Forward` is not relayed over TCP (dnsmasq 2.90 opens its own TCP connection to
-        the upstream, seen on 6.18; simnet does not model that leg): the client gets no answer."""
+        A :class:`Forward` is relayed over a TCP connection of the server's own (:meth:`_forward_tcp`)
+        and its answer written back on this connection when it comes."""
         buf = self._tcp_buffers.get(conn, b"") + data
         out = b""
         while len(buf) >= 2 and len(buf) >= 2 + int.from_bytes(buf[:2], "big"):
@@ -162,8 +254,34 @@ class DnsServer:
             if isinstance(reply, Message):
                 answer = reply.encode()
                 out += len(answer).to_bytes(2, "big") + answer
+            elif isinstance(reply, Forward) and reply.servers:
+                self._forward_tcp(conn, wire, list(reply.servers), tid)
         self._tcp_buffers[conn] = buf
         return out
+
+    def _forward_tcp(self, conn: tuple[IPv4Address, int, IPv4Address, int], wire: bytes,
+                     servers: list[tuple[IPv4Address, int]], tid: int | None) -> None:
+        """dnsmasq 2.90 relays a TCP query over TCP (its tcp_request): a connection to the first
+        upstream with the query's bytes; a REFUSED or SERVFAIL asks the next, each once (one
+        upstream answering REFUSED was asked once over TCP, twice over UDP, on Linux 6.18); the
+        last answer goes back on the client's connection."""
+        server, port = servers[0]
+        rest = servers[1:]
+
+        def done(answer: bytes | None, atid: int | None) -> None:
+            if answer is not None and len(answer) > 3 and answer[3] & 0xF in (2, 5) and rest:
+                self._forward_tcp(conn, wire, rest, atid)
+                return
+            if answer is None:
+                if rest:
+                    self._forward_tcp(conn, wire, rest, atid)
+                return
+            relayed = wire[:2] + answer[2:]
+            self.ns.sockets.write(conn, len(relayed).to_bytes(2, "big") + relayed, atid,
+                                  by=f"{self.name} (relayed answer)")
+
+        tcp_query(self.ns, server, port, wire, done, fastopen=True, timeout=FORWARD_TIMEOUT,
+                  by=f"{self.name} (forward to {server}#{port} over TCP)", caused_by=tid)
 
     def _forward(self, client: Client, servers: tuple[tuple[IPv4Address, int], ...], tid: int) -> None:
         """Relay the query from a fresh port with a new id (dnsmasq's forward_query).

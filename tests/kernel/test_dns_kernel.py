@@ -162,6 +162,27 @@ ip netns exec b dig +tcp @10.0.0.1 -p 5300 web +short
 ip netns exec b dig +tcp @10.0.0.1 -p 55 web
 ip netns exec b dig +tcp @10.0.0.1 -p 54 web +time=2 +tries=1
 """,
+    # dnsmasq relays a TCP query over TCP: its own connection to the upstream, opened with a Fast
+    # Open cookie request (64-byte SYN), the query riding on the handshake's ACK, closed with FIN
+    # once the answer is read (the flags' counters on lo, conntrack ending in TIME_WAIT)
+    "dig +tcp forwarded": LAB + """\
+ip netns exec a iptables -A OUTPUT -o lo -p tcp --dport 53 --tcp-flags ALL SYN
+ip netns exec a iptables -A OUTPUT -o lo -p tcp --dport 53 --tcp-flags ALL ACK
+ip netns exec a iptables -A OUTPUT -o lo -p tcp --dport 53 --tcp-flags ALL PSH,ACK
+ip netns exec a iptables -A OUTPUT -o lo -p tcp --dport 53 --tcp-flags ALL FIN,ACK
+ip netns exec a iptables -A OUTPUT -o lo -p tcp --sport 53 --tcp-flags ALL SYN,ACK
+ip netns exec a iptables -A OUTPUT -o lo -p tcp --sport 53 --tcp-flags ALL ACK
+ip netns exec a iptables -A OUTPUT -o lo -p tcp --sport 53 --tcp-flags ALL PSH,ACK
+ip netns exec a iptables -A OUTPUT -o lo -p tcp --sport 53 --tcp-flags ALL FIN,ACK
+ip netns exec a iptables -A OUTPUT -o va -p tcp --sport 53 --tcp-flags ALL PSH,ACK
+ip netns exec a iptables -A INPUT -i lo -p tcp -m conntrack --ctstate NEW
+ip netns exec a dnsmasq -k --listen-address=127.0.0.2 --bind-interfaces --no-resolv --no-hosts --host-record=hr,10.1.1.2 --address=/gone/ &
+ip netns exec a dnsmasq -k --listen-address=10.0.0.1 --bind-interfaces --no-resolv --no-hosts --server=127.0.0.2 --min-port=32768 --max-port=60999 &
+ip netns exec b dig +tcp @10.0.0.1 hr
+ip netns exec b dig +tcp @10.0.0.1 gone +short
+ip netns exec b dig +tcp @10.0.0.1 nope
+ip netns exec a conntrack -L -p tcp --dport 53 -d 127.0.0.2
+""",
 }
 
 
