@@ -97,18 +97,18 @@ def test_dnsmasq_forwards_a_tcp_query_over_its_own_tcp_connection() -> None:
     """The upstream leg as 6.18 counted it: a 64-byte SYN (Fast Open cookie request), the query
     with the handshake's ACK, no ACK of its own for the answer, FIN,ACK, the last ACK; the
     upstream's SYN-ACK, ACK, answer, FIN,ACK; the client gets the upstream's answer."""
-    r = run_script(FORWARDER + UPSTREAM_RULES + "ip netns exec a dig +tcp @127.0.0.1 hr\n"
-                   "ip netns exec a conntrack -L -p tcp -d 127.0.0.2\n")
+    r = run_script(FORWARDER + UPSTREAM_RULES + "ip netns exec a iptables -A INPUT -m conntrack --ctstate NEW\n"
+                   "ip netns exec a dig +tcp @127.0.0.1 hr\nip netns exec a conntrack -L -p tcp -d 127.0.0.2\n")
     j = r.to_json()
     assert j["probes"][0]["outcome"] == "reply"
-    out = _out(r, 19)
+    out = _out(r, 20)
     assert "hr.\t\t\t0\tIN\tA\t10.1.1.2" in out and ";; MSG SIZE  rcvd: 47" in out
     counts = {c["rule"]: (c["packets"], c["bytes"]) for c in r.probes[0].counters["a"]
               if c["chain"] == "OUTPUT" and c["rule"] and c["packets"]}
     # forwarder -> upstream: SYN 64, ACK (the last), query 2+43, FIN; upstream: SYN-ACK, ACK, answer, FIN
     assert counts == {1: (1, 64), 3: (1, 52), 4: (1, 97), 5: (1, 52),
                       8: (1, 60), 9: (1, 52), 10: (1, 101), 11: (1, 52)}
-    assert "TIME_WAIT src=127.0.0.1 dst=127.0.0.2" in _out(r, 20)
+    assert "TIME_WAIT src=127.0.0.1 dst=127.0.0.2" in _out(r, 21)
 
 
 def test_tcp_forwarding_tries_the_next_upstream_after_refused_and_blocked_upstreams() -> None:
