@@ -31,13 +31,17 @@ if TYPE_CHECKING:
     from simnet.skb import Skb
     from simnet.socket import Listener
 
-__all__ = ["Client", "DnsServer", "Forward", "FORWARD_TIMEOUT", "TCP_BACKLOG", "send_udp", "tcp_query"]
+__all__ = ["Client", "DnsServer", "Forward", "FORWARD_TEST", "FORWARD_TIME", "FORWARD_TIMEOUT", "TCP_BACKLOG", "send_udp", "tcp_query"]
 
 TCP_BACKLOG = 32
 """dnsmasq's listen() backlog (ss -tln's Send-Q: 32, seen on Linux 6.18)."""
 
 FORWARD_TIMEOUT = 10.0
 """How long a forwarded query waits for its upstream (dnsmasq's TIMEOUT, config.h)."""
+
+FORWARD_TEST = 50
+FORWARD_TIME = 20.0
+"""dnsmasq's config.h: after this many queries or seconds every upstream is asked again."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -166,6 +170,16 @@ def tcp_query(ns: "NetNamespace", server: IPv4Address, port: int, wire: bytes,
     world.schedule(timeout, give_up)
 
 
+def has_edns_options(wire: bytes) -> bool:
+    """Whether a query's OPT record carries options (dig's COOKIE): dnsmasq cannot rebuild such a
+    query from a reply, so it does not retry it elsewhere after a REFUSED/SERVFAIL."""
+    try:
+        opt = decode(wire).opt
+    except DecodeError:
+        return False
+    return opt is not None and bool(opt.data)
+
+
 class DnsServer:
     """A DNS server bound to ``addresses`` (None: every address) on ``port`` in ``ns``."""
 
@@ -181,6 +195,10 @@ class DnsServer:
         self.listeners: list[Listener] = []
         self.queries = 0
         self._tcp_buffers: dict[tuple[IPv4Address, int, IPv4Address, int], bytes] = {}
+        self.last_server: dict[tuple[tuple[IPv4Address, int], ...], tuple[IPv4Address, int]] = {}
+        """Per upstream list: the upstream that last answered well (asked alone next time)."""
+        self.forward_time: dict[tuple[tuple[IPv4Address, int], ...], float] = {}
+        self.forward_count: dict[tuple[tuple[IPv4Address, int], ...], int] = {}
         """Queries received (the counter dnsmasq's log would show)."""
         for addr in addresses:
             lst = ns.sockets.listen("udp", port, addr, keep=True)
@@ -262,16 +280,13 @@ class DnsServer:
     def _forward_tcp(self, conn: tuple[IPv4Address, int, IPv4Address, int], wire: bytes,
                      servers: list[tuple[IPv4Address, int]], tid: int | None) -> None:
         """dnsmasq 2.90 relays a TCP query over TCP (its tcp_request): a connection to the first
-        upstream with the query's bytes; a REFUSED or SERVFAIL asks the next, each once (one
-        upstream answering REFUSED was asked once over TCP, twice over UDP, on Linux 6.18); the
-        last answer goes back on the client's connection."""
+        upstream in command-line order with the query's bytes, whatever UDP last used (seen on
+        Linux 6.18: a REFUSED from it is relayed, the next one is not asked); only a connection
+        that fails moves on to the next. The answer goes back on the client's connection."""
         server, port = servers[0]
         rest = servers[1:]
 
         def done(answer: bytes | None, atid: int | None) -> None:
-            if answer is not None and len(answer) > 3 and answer[3] & 0xF in (2, 5) and rest:
-                self._forward_tcp(conn, wire, rest, atid)
-                return
             if answer is None:
                 if rest:
                     self._forward_tcp(conn, wire, rest, atid)
@@ -286,28 +301,39 @@ class DnsServer:
     def _forward(self, client: Client, servers: tuple[tuple[IPv4Address, int], ...], tid: int) -> None:
         """Relay the query from a fresh port with a new id (dnsmasq's forward_query).
 
-        An upstream's REFUSED or SERVFAIL sends the query on to the next server, once around
-        the list and back to the first (dnsmasq 2.90 asked its only upstream twice before
-        relaying REFUSED, on Linux 6.18); the last answer is relayed whatever it says."""
+        Server choice as dnsmasq 2.90 showed it on Linux 6.18: until an upstream has answered
+        well, every upstream is asked at once and the first answer that is not REFUSED/SERVFAIL is
+        relayed (and that upstream remembered); afterwards only the remembered one is asked and its
+        answer relayed whatever it says, until FORWARD_TEST queries or FORWARD_TIME seconds have
+        passed and all are asked again. With every upstream answering REFUSED/SERVFAIL, the last
+        such answer is relayed."""
         from simnet.datapath import SendError, route_output
 
         ns = self.ns
-        tries = list(servers) + [servers[0]]
-        server, sport = tries.pop(0)
-        try:
-            route = route_output(ns, server)
-            src = ns.source_for(route, server)
-        except SendError:
-            src = None
+        world = ns.world
+        key = tuple(servers)
+        last = self.last_server.get(key)
+        fresh = (last is None or world.now - self.forward_time.get(key, 0.0) > FORWARD_TIME
+                 or self.forward_count.get(key, 0) >= FORWARD_TEST)
+        if fresh:
+            self.forward_time[key] = world.now
+            self.forward_count[key] = 0
+            asked = list(servers)
+        else:
+            self.forward_count[key] = self.forward_count.get(key, 0) + 1
+            asked = [last] if last in servers else list(servers)
         port = ns.sockets.ephemeral_port("udp")
         if self.forward_ports is not None:
             used = {lst.port for lst in ns.sockets.listeners if lst.proto == "udp" and lst.open}
-            port = ns.world.rng.randint(*self.forward_ports)
+            port = world.rng.randint(*self.forward_ports)
             while port in used:
-                port = ns.world.rng.randint(*self.forward_ports)
+                port = world.rng.randint(*self.forward_ports)
         sock = ns.sockets.listen("udp", port, None, keep=True)
-        new_id = ns.world.rng.randint(0, 0xFFFF)
+        new_id = world.rng.randint(0, 0xFFFF)
         old_id = client.query[:2]
+        waiting = set(asked)
+        all_mode = len(asked) > 1 or fresh
+        extradata = has_edns_options(client.query)
 
         def close() -> None:
             sock.open = False
@@ -317,27 +343,38 @@ class DnsServer:
         def relay(skb: "Skb", rtid: int) -> None:
             ip, udp = skb.packet.ip, skb.packet.l4
             assert ip is not None and isinstance(udp, Udp)
-            nonlocal server, sport
             data = skb.packet.payload
-            if ip.src != server or udp.sport != sport or data[:2] != struct.pack("!H", new_id):
+            if (ip.src, udp.sport) not in waiting or data[:2] != struct.pack("!H", new_id):
                 self._done(rtid, f"{self.name} forward socket udp 0.0.0.0:{port}: unexpected reply, ignored")
                 return
-            self._done(rtid, f"{self.name} forward socket udp 0.0.0.0:{port} (reply from {server}:{sport})")
-            if len(data) > 3 and data[3] & 0xF in (2, 5) and tries:  # SERVFAIL, REFUSED: ask the next
-                server, sport = tries.pop(0)
-                send_udp(ns, src or IPv4Address(0), port, server, sport, struct.pack("!H", new_id) + client.query[2:],
-                         by=f"{self.name} (forward to {server}#{sport}, again)", caused_by=rtid)
+            waiting.discard((ip.src, udp.sport))
+            self._done(rtid, f"{self.name} forward socket udp 0.0.0.0:{port} (reply from {ip.src}:{udp.sport})")
+            nonlocal all_mode
+            bad = len(data) > 3 and data[3] & 0xF in (2, 5)  # SERVFAIL, REFUSED
+            if bad and all_mode and waiting:
+                return  # another upstream may still answer well
+            if bad and not all_mode and not extradata:
+                # reply_query: a broken server; the query is sent to every upstream (a query with
+                # EDNS options, dig's cookie, cannot be rebuilt from the reply and is not)
+                all_mode = True
+                waiting.update(servers)
+                send_all(rtid)
                 return
+            if not bad:
+                self.last_server[key] = (ip.src, udp.sport)
             close()
             send_udp(ns, client.local, client.local_port, client.addr, client.port, old_id + data[2:],
                      by=f"{self.name} (relayed answer)", caused_by=rtid)
 
+        def send_all(cause: int, to: "list[tuple[IPv4Address, int]] | tuple[tuple[IPv4Address, int], ...]" = servers) -> None:
+            for server, sport in to:
+                try:
+                    src = ns.source_for(route_output(ns, server), server)
+                except SendError:
+                    src = None
+                send_udp(ns, src or IPv4Address(0), port, server, sport, struct.pack("!H", new_id) + client.query[2:],
+                         by=f"{self.name} (forward to {server}#{sport})", caused_by=cause)
+
         sock.encap_rcv = relay
-        ns.world.schedule(FORWARD_TIMEOUT, close)
-        if src is None:
-            send_udp(ns, IPv4Address(0), port, server, sport, struct.pack("!H", new_id) + client.query[2:],
-                     by=f"{self.name} (forward)", caused_by=tid)
-            close()
-            return
-        send_udp(ns, src, port, server, sport, struct.pack("!H", new_id) + client.query[2:],
-                 by=f"{self.name} (forward to {server}#{sport})", caused_by=tid)
+        world.schedule(FORWARD_TIMEOUT, close)
+        send_all(tid, asked)

@@ -183,6 +183,34 @@ ip netns exec b dig +tcp @10.0.0.1 gone +short
 ip netns exec b dig +tcp @10.0.0.1 nope
 ip netns exec a conntrack -L -p tcp --dport 53 -d 127.0.0.2
 """,
+    # host -T and nslookup -vc: every question over its own TCP connection (answers, NXDOMAIN,
+    # REFUSED relayed from the upstream, refused and timed-out connections); reverse and other
+    # types through a forwarding dnsmasq: PTR answered by the upstream's --host-record, MX, TXT
+    # and SRV forwarded (REFUSED relayed) or NODATA/NXDOMAIN under --local
+    "host -T, nslookup -vc and other types": LAB + """\
+ip netns exec a iptables -A INPUT -p tcp --dport 54 -j DROP
+ip netns exec a dnsmasq -k --listen-address=127.0.0.2 --bind-interfaces --no-resolv --no-hosts --host-record=hr,10.1.1.2 --address=/gone/ &
+ip netns exec a dnsmasq -k --listen-address=10.0.0.1 --bind-interfaces --no-resolv --no-hosts --server=127.0.0.2 --host-record=db,10.0.0.6 --address=/web/10.0.0.5 --local=/lab/ --host-record=x.lab,10.0.0.9 &
+ip netns exec b host -T db
+ip netns exec b host -T gone 10.0.0.1
+ip netns exec b host -T hr 10.0.0.1
+ip netns exec b nslookup -vc db
+ip netns exec b nslookup -vc hr 10.0.0.1
+ip netns exec b nslookup -vc gone 10.0.0.1
+ip netns exec b host -T 10.0.0.6
+ip netns exec b nslookup -vc 10.1.1.2
+ip netns exec b nslookup 10.1.1.2
+ip netns exec b host 10.1.1.2
+ip netns exec b dig -x 10.1.1.2
+ip netns exec b dig web MX
+ip netns exec b dig db TXT +short
+ip netns exec b dig x.lab SRV
+ip netns exec b dig y.lab MX
+ip netns exec b dig hr MX +tcp
+ip netns exec b dig nope TXT
+ip netns exec b host -T db 10.0.0.2
+ip netns exec b nslookup -vc db 10.0.0.2
+""",
 }
 
 

@@ -111,13 +111,21 @@ def test_dnsmasq_forwards_a_tcp_query_over_its_own_tcp_connection() -> None:
     assert "TIME_WAIT src=127.0.0.1 dst=127.0.0.2" in _out(r, 21)
 
 
-def test_tcp_forwarding_tries_the_next_upstream_after_refused_and_blocked_upstreams() -> None:
-    r = run_script(FORWARDER.replace("--server=127.0.0.2", "--server=127.0.0.3 --server=127.0.0.2")
+def test_udp_asks_every_upstream_until_one_answered_tcp_asks_the_first_in_order() -> None:
+    """As dnsmasq 2.90 did on 6.18 with --server=REFUSING --server=GOOD: the first UDP query goes
+    to both and the good answer wins; the next goes to the good one alone (its REFUSED relayed);
+    over TCP the first on the command line is asked and its REFUSED relayed."""
+    rules = "".join(f"ip netns exec a iptables -A OUTPUT -p udp -d {a} --dport 53\n" for a in ("127.0.0.2", "127.0.0.3"))
+    r = run_script(FORWARDER.replace("--server=127.0.0.2", "--server=127.0.0.3 --server=127.0.0.2") + rules
                    + "ip netns exec a dnsmasq -k --listen-address=127.0.0.3 --bind-interfaces --no-resolv --no-hosts &\n"
-                   "ip netns exec a dig +tcp @127.0.0.1 hr +short\n"
-                   "ip netns exec a dig +tcp @127.0.0.1 nothing +short\n")
-    assert _out(r, 8) == "10.1.1.2\n"  # 127.0.0.3 answered REFUSED: 127.0.0.2 asked next
-    assert _out(r, 9) == "" and r.to_json()["probes"][1]["outcome"] == "reply"  # the last REFUSED relayed
+                   "ip netns exec a dig @127.0.0.1 hr +short\n"
+                   "ip netns exec a dig @127.0.0.1 nothing +short\n"
+                   "ip netns exec a dig +tcp @127.0.0.1 hr +short\n")
+    asked = [{c["rule"]: c["packets"] for c in p.counters["a"] if c["chain"] == "OUTPUT" and c["rule"] in (1, 2)}
+             for p in r.probes]
+    assert (asked[0].get(1, 0), asked[0].get(2, 0)) == (1, 1) and (asked[1].get(1, 0), asked[1].get(2, 0)) == (1, 0)
+    assert _out(r, 10) == "10.1.1.2\n" and _out(r, 11) == "" and _out(r, 12) == ""
+    assert [p["outcome"] for p in r.to_json()["probes"]] == ["reply"] * 3
 
 
 def test_a_dropped_upstream_leaves_the_tcp_client_without_an_answer() -> None:
