@@ -29,7 +29,7 @@ from ipaddress import AddressValueError, IPv4Address, IPv6Address
 from typing import Callable
 
 from simnet.dns.message import EdnsOption, Message, QType, Rcode, Record, opt_record
-from simnet.dns.resolver import parse_hosts, parse_resolv_conf
+from simnet.dns.resolver import parse_hosts, parse_resolv_conf, ptr_address
 from simnet.dns.server import Client, Forward
 
 __all__ = ["DnsmasqConfig", "DnsmasqError", "answer", "parse_args"]
@@ -273,10 +273,7 @@ def answer(rec: Records, query: Message, client: Client) -> Message | Forward | 
     want = 4 if q.qtype == QType.A else 6 if q.qtype == QType.AAAA else None
     if q.qtype == QType.PTR and name.endswith(".in-addr.arpa"):
         # reverse lookups from the hosts files and --host-record (not --address), first name first
-        try:
-            addr = IPv4Address(".".join(reversed(name[:-len(".in-addr.arpa")].split("."))))
-        except AddressValueError:
-            addr = None
+        addr = ptr_address(name)
         owner = next((n for n, a in rec.hosts if a == addr), None)
         if owner is not None:
             return reply(answers=(Record(q.name, QType.PTR, 1, 0, owner),), aa=True)
