@@ -11,7 +11,9 @@
    NODATA for a known name, NXDOMAIN for an unknown one;
 4. else forwarded (``--server=/DOMAIN/IP`` for its domain first, then ``--server=IP[#PORT]``
    and, without ``--no-resolv``, the nameservers of ``/etc/resolv.conf``); the upstream's
-   reply is relayed as it came (dnsmasq relays the client's query bytes with a new id);
+   reply is relayed as it came (dnsmasq relays the client's query bytes with a new id); which
+   upstreams are asked is :meth:`simnet.dns.server.DnsServer._forward`'s (UDP) and
+   ``_forward_tcp``'s (a TCP query goes upstream over TCP);
 PTR questions for in-addr.arpa names are answered from the hosts files and ``--host-record``.
 
 5. with nowhere to forward: REFUSED, with an Extended DNS Error 14 (Not Ready) when the
