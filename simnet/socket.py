@@ -154,6 +154,9 @@ class ClientSocket:
     delack: bool = False
     """tcp: data that arrives is not ACKed at once; its ACK rides on this side's next segment (seen
     on 6.18 for dnsmasq's upstream connection: its FIN,ACK acknowledges the answer)."""
+    read_closed: bool = False
+    """udp: the application is gone (ncat -u exits at its input's end): a datagram for the socket
+    finds none (port unreachable), while an ICMP error already queued was still read."""
     on_event: "Callable[[str, bytes, int], None] | None" = None
     """tcp: a server's own connection (not a probe's): told ``connected``, ``data`` (the bytes),
     ``reset`` and ``closed`` (the peer's FIN) with the segment's trace."""
@@ -515,9 +518,10 @@ class SocketTable:
                 self.conns.pop(key, None)
                 self._done(tid, f"tcp connection {ip.dst}:{tcp.dport} (last ACK: closed)")
                 return
-            if st is not None and conn.stream is not None and tcp.flags & TcpFlags.FIN:
+            if st is not None and (conn.stream is not None or conn.echo) and tcp.flags & TcpFlags.FIN:
                 # the client closed: the server reads EOF and closes too; its FIN acknowledges the
-                # client's (one FIN,ACK, no separate ACK: seen on 6.18 for dnsmasq 2.90)
+                # client's (one FIN,ACK, no separate ACK: seen on 6.18 for dnsmasq 2.90, and for
+                # socat TCP-LISTEN,fork EXEC:cat when ncat ended its input)
                 st.rcv_nxt = (tcp.seq + len(data) + 1) & 0xFFFFFFFF
                 st.last_ack = True
                 self._done(tid, f"tcp connection {ip.dst}:{tcp.dport} (peer closed: FIN, closes too)")
@@ -696,6 +700,8 @@ class SocketTable:
         ip = skb.packet.ip
         assert ip is not None
         client = self.clients.get(("udp", ip.dst, udp.dport, ip.src, udp.sport))
+        if client is not None and client.read_closed:
+            client = None
         if client is not None:
             client.replies.append((ip.src, skb.packet))
             if skb.packet.payload:
