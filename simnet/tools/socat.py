@@ -17,12 +17,15 @@ from __future__ import annotations
 
 import re
 from ipaddress import IPv4Address
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from simnet.errors import KernelError
 from simnet.script.lexer import Command
 from simnet.tools.base import Compiled, StepKind, ToolRun, decimal, parse_ipv4, script_error
 from simnet.tools.ip.common import IpError
+
+if TYPE_CHECKING:
+    from simnet.probe import ProbeResult
 
 __all__ = ["compile_ncat", "compile_ncat_client", "compile_socat", "parse_socat_address"]
 
@@ -240,7 +243,8 @@ def compile_ncat_client(cmd: Command, ns: str | None, argv: tuple[str, ...]) -> 
         netns = run.ns(ns).name
         if udp:
             def send(addr: IPv4Address) -> ProbeResult:
-                return _ncat_udp(run, netns, addr, port, data)
+                result: ProbeResult = _ncat_udp(run, netns, addr, port, data)
+                return result
             result = resolving(run, cmd, ns, dst, "ncat", failed, send)
             if result.errno == "ECONNREFUSED":
                 run.output(cmd, "", stderr="Ncat: Connection refused.\n")
@@ -279,10 +283,13 @@ def _ncat_udp(run: ToolRun, netns: str, dst: IPv4Address, port: int, data: bytes
     ns = world.netns(netns)
     first = world.tracer.begin()
     before = world.seen_seq
+    errno = "EADDRNOTAVAIL"
     try:
         saddr = ns.source_for(route_output(ns, dst), dst)
     except SendError as e:
-        return ProbeResult(proto="udp", netns=netns, dst=dst, dport=port, outcome="error", errno=e.errno_name,
+        saddr, errno = None, e.errno_name
+    if saddr is None:  # connect() fails: nothing is sent
+        return ProbeResult(proto="udp", netns=netns, dst=dst, dport=port, outcome="error", errno=errno,
                            traces=_collect(world, first))
     lport = ns.sockets.ephemeral_port("udp")
     sock = ClientSocket(proto="udp", laddr=saddr, lport=lport, raddr=dst, rport=port, read_closed=True)
