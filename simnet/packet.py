@@ -122,6 +122,9 @@ class TcpOptions:
     sack_perm: bool = False
     timestamps: bool = False
     wscale: int | None = None
+    fastopen: bool = False
+    """A TCP Fast Open cookie request (RFC 7413 option 34, empty, then NOP NOP): the SYN of a
+    ``sendto(MSG_FASTOPEN)`` with no cookie yet (dnsmasq's upstream connections: a 64-byte SYN)."""
 
     @property
     def length(self) -> int:
@@ -133,6 +136,8 @@ class TcpOptions:
             n += 4  # NOP NOP SACK_PERM
         if self.wscale is not None:
             n += 4  # NOP WS
+        if self.fastopen:
+            n += 4  # FASTOPEN (kind 34, length 2), NOP NOP
         return n
 
     @property
@@ -151,6 +156,8 @@ class TcpOptions:
             out.add(1)
         if self.wscale is not None:
             out.add(3)
+        if self.fastopen:
+            out |= {34, 1}
         return frozenset(out)
 
 

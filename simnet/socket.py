@@ -148,6 +148,18 @@ class ClientSocket:
     """tcp: the next sequence number it expects (what its ACKs acknowledge)."""
     received: list[tuple[str | None, IPv4Address, int, bytes]] = field(default_factory=list)
     """Data the application read: (namespace that sent it, source address and port as seen here, bytes)."""
+    pending: bytes = b""
+    """tcp: bytes written before the handshake completed (a TCP Fast Open connect without a cookie,
+    as dnsmasq's upstream connections): they leave with the handshake's ACK, as PSH,ACK."""
+    delack: bool = False
+    """tcp: data that arrives is not ACKed at once; its ACK rides on this side's next segment (seen
+    on 6.18 for dnsmasq's upstream connection: its FIN,ACK acknowledges the answer)."""
+    read_closed: bool = False
+    """udp: the application is gone (ncat -u exits at its input's end): a datagram for the socket
+    finds none (port unreachable), while an ICMP error already queued was still read."""
+    on_event: "Callable[[str, bytes, int], None] | None" = None
+    """tcp: a server's own connection (not a probe's): told ``connected``, ``data`` (the bytes),
+    ``reset`` and ``closed`` (the peer's FIN) with the segment's trace."""
 
 
 @dataclass(slots=True, eq=False)
@@ -433,6 +445,8 @@ class SocketTable:
             if tcp.flags & TcpFlags.RST:
                 client.state = SockState.RESET if client.state is SockState.SYN_SENT else SockState.CLOSED
                 self._done(tid, f"tcp socket {ip.dst}:{tcp.dport} (reset)")
+                if client.on_event is not None:
+                    client.on_event("reset", b"", tid)
                 return
             if client.state is SockState.SYN_SENT and tcp.flags & TcpFlags.SYN and tcp.flags & TcpFlags.ACK:
                 client.state = SockState.ESTABLISHED
@@ -442,8 +456,18 @@ class SocketTable:
                 ack = Packet(ip=IPv4(src=ip.dst, dst=ip.src, proto=IPProto.TCP),
                              l4=Tcp(sport=tcp.dport, dport=tcp.sport, flags=TcpFlags.ACK,
                                     seq=client.isn + 1, ack=tcp.seq + 1, options=client.options))
-                atid = self.ns.world.tracer.new(ack, self.ns.name, caused_by=tid)
-                send_ip(self.ns, ack, atid)
+                client.snd_nxt = (client.isn + 1) & 0xFFFFFFFF
+                client.rcv_nxt = (tcp.seq + 1) & 0xFFFFFFFF
+                if client.pending:  # Fast Open data not taken with the SYN: sent with the ACK
+                    data, client.pending = client.pending, b""
+                    self.tcp_segment(ip.dst, tcp.dport, ip.src, tcp.sport, TcpFlags.PSH | TcpFlags.ACK,
+                                     client.snd_nxt, client.rcv_nxt, client.options, data, tid, by="tcp write")
+                    client.snd_nxt = (client.snd_nxt + len(data)) & 0xFFFFFFFF
+                else:
+                    atid = self.ns.world.tracer.new(ack, self.ns.name, caused_by=tid)
+                    send_ip(self.ns, ack, atid)
+                if client.on_event is not None:
+                    client.on_event("connected", b"", tid)
                 return
             if client.state in (SockState.ESTABLISHED, SockState.CLOSED) and tcp.flags & TcpFlags.FIN:
                 # the peer's FIN after ours (a DNS server closing when the client did): the last ACK
@@ -452,6 +476,8 @@ class SocketTable:
                 self._done(tid, f"tcp socket {ip.dst}:{tcp.dport} (peer closed: FIN)")
                 self.tcp_segment(ip.dst, tcp.dport, ip.src, tcp.sport, TcpFlags.ACK, client.snd_nxt,
                                  client.rcv_nxt, client.options, b"", tid, by="tcp ack (last)")
+                if client.on_event is not None:
+                    client.on_event("closed", b"", tid)
                 return
             if client.state is SockState.ESTABLISHED and skb.packet.payload:
                 # data for the application; an immediate ACK (quickack at the start of a connection:
@@ -460,8 +486,11 @@ class SocketTable:
                 client.rcv_nxt = (tcp.seq + len(data)) & 0xFFFFFFFF
                 client.received.append((self.ns.world.tracer.origin(tid), ip.src, tcp.sport, data))
                 self._done(tid, f"tcp socket {ip.dst}:{tcp.dport} ({len(data)} bytes)")
-                self.tcp_segment(ip.dst, tcp.dport, ip.src, tcp.sport, TcpFlags.ACK, client.snd_nxt,
-                                 client.rcv_nxt, client.options, b"", tid, by="tcp ack")
+                if not client.delack:
+                    self.tcp_segment(ip.dst, tcp.dport, ip.src, tcp.sport, TcpFlags.ACK, client.snd_nxt,
+                                     client.rcv_nxt, client.options, b"", tid, by="tcp ack")
+                if client.on_event is not None:
+                    client.on_event("data", data, tid)
                 return
             self._done(tid, f"tcp socket {ip.dst}:{tcp.dport}")
             return
@@ -472,7 +501,7 @@ class SocketTable:
             del self.requests[key]
             req = None
         if req is not None:
-            if self._tcp_check_req(req, tcp, tid):
+            if self._tcp_check_req(req, tcp, tid, data=bool(skb.packet.payload)):
                 return
         conn = self.server_conns.get(key)
         if conn is not None:
@@ -489,9 +518,10 @@ class SocketTable:
                 self.conns.pop(key, None)
                 self._done(tid, f"tcp connection {ip.dst}:{tcp.dport} (last ACK: closed)")
                 return
-            if st is not None and conn.stream is not None and tcp.flags & TcpFlags.FIN:
+            if st is not None and (conn.stream is not None or conn.echo) and tcp.flags & TcpFlags.FIN:
                 # the client closed: the server reads EOF and closes too; its FIN acknowledges the
-                # client's (one FIN,ACK, no separate ACK: seen on 6.18 for dnsmasq 2.90)
+                # client's (one FIN,ACK, no separate ACK: seen on 6.18 for dnsmasq 2.90, and for
+                # socat TCP-LISTEN,fork EXEC:cat when ncat ended its input)
                 st.rcv_nxt = (tcp.seq + len(data) + 1) & 0xFFFFFFFF
                 st.last_ack = True
                 self._done(tid, f"tcp connection {ip.dst}:{tcp.dport} (peer closed: FIN, closes too)")
@@ -538,7 +568,7 @@ class SocketTable:
         send_tcp_reset(self.ns, skb, tid, reason=f"port {tcp.dport} closed", attach_ct=False)
 
     # -- request socks (tcp_minisocks.c, inet_connection_sock.c) ------------------
-    def _tcp_check_req(self, req: RequestSock, tcp: Tcp, tid: int) -> bool:
+    def _tcp_check_req(self, req: RequestSock, tcp: Tcp, tid: int, *, data: bool = False) -> bool:
         """tcp_check_req: a segment for a half-open connection; False to fall through."""
         key = (req.laddr, req.lport, req.raddr, req.rport)
         world = self.ns.world
@@ -573,7 +603,24 @@ class SocketTable:
         self.accepted_syn[key] = req.syn_options  # the MSS the client offered, as it arrived
         if not conn.keep:
             conn.open = False
+        if data:
+            # the ACK that completes the handshake carries data (a Fast Open client's first
+            # write): the connection is accepted and the data read as on any established one
+            return False
         self._done(tid, f"tcp {conn.addr or '0.0.0.0'}:{conn.port} (accepted {req.raddr}:{req.rport})")
+        return True
+
+    def write(self, key: tuple[IPv4Address, int, IPv4Address, int], data: bytes, caused_by: int | None, *,
+              by: str) -> bool:
+        """An accepted connection's application writes ``data`` later (a DNS server relaying an
+        upstream's answer): one PSH,ACK segment; False when the connection is gone."""
+        st = self.conns.get(key)
+        if st is None or st.last_ack:
+            return False
+        local, lport, remote, rport = key
+        self.tcp_segment(local, lport, remote, rport, TcpFlags.PSH | TcpFlags.ACK, st.snd_nxt, st.rcv_nxt,
+                         st.options, data, caused_by, by=by)
+        st.snd_nxt = (st.snd_nxt + len(data)) & 0xFFFFFFFF
         return True
 
     def tcp_segment(self, src: IPv4Address, sport: int, dst: IPv4Address, dport: int, flags: TcpFlags, seq: int,
@@ -653,6 +700,8 @@ class SocketTable:
         ip = skb.packet.ip
         assert ip is not None
         client = self.clients.get(("udp", ip.dst, udp.dport, ip.src, udp.sport))
+        if client is not None and client.read_closed:
+            client = None
         if client is not None:
             client.replies.append((ip.src, skb.packet))
             if skb.packet.payload:

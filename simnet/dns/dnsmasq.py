@@ -11,7 +11,9 @@
    NODATA for a known name, NXDOMAIN for an unknown one;
 4. else forwarded (``--server=/DOMAIN/IP`` for its domain first, then ``--server=IP[#PORT]``
    and, without ``--no-resolv``, the nameservers of ``/etc/resolv.conf``); the upstream's
-   reply is relayed as it came (dnsmasq relays the client's query bytes with a new id);
+   reply is relayed as it came (dnsmasq relays the client's query bytes with a new id); which
+   upstreams are asked is :meth:`simnet.dns.server.DnsServer._forward`'s (UDP) and
+   ``_forward_tcp``'s (a TCP query goes upstream over TCP);
 PTR questions for in-addr.arpa names are answered from the hosts files and ``--host-record``.
 
 5. with nowhere to forward: REFUSED, with an Extended DNS Error 14 (Not Ready) when the
@@ -29,7 +31,7 @@ from ipaddress import AddressValueError, IPv4Address, IPv6Address
 from typing import Callable
 
 from simnet.dns.message import EdnsOption, Message, QType, Rcode, Record, opt_record
-from simnet.dns.resolver import parse_hosts, parse_resolv_conf
+from simnet.dns.resolver import parse_hosts, parse_resolv_conf, ptr_address
 from simnet.dns.server import Client, Forward
 
 __all__ = ["DnsmasqConfig", "DnsmasqError", "answer", "parse_args"]
@@ -273,10 +275,7 @@ def answer(rec: Records, query: Message, client: Client) -> Message | Forward | 
     want = 4 if q.qtype == QType.A else 6 if q.qtype == QType.AAAA else None
     if q.qtype == QType.PTR and name.endswith(".in-addr.arpa"):
         # reverse lookups from the hosts files and --host-record (not --address), first name first
-        try:
-            addr = IPv4Address(".".join(reversed(name[:-len(".in-addr.arpa")].split("."))))
-        except AddressValueError:
-            addr = None
+        addr = ptr_address(name)
         owner = next((n for n, a in rec.hosts if a == addr), None)
         if owner is not None:
             return reply(answers=(Record(q.name, QType.PTR, 1, 0, owner),), aa=True)

@@ -26,6 +26,7 @@ class QType(IntEnum):
     MX = 15
     TXT = 16
     AAAA = 28
+    SRV = 33
     OPT = 41
     ANY = 255
 

@@ -42,11 +42,14 @@ def host_word(cmd: "Command", word: str, tool: str) -> IPv4Address | str:
 
 def resolving(run: "ToolRun", cmd: "Command", ns: str | None, host: IPv4Address | str, tool: str,
               failed: Callable[[str, str | None], str], probe: Callable[[IPv4Address], "ProbeResult"], *,
-              stderr: bool = False) -> "ProbeResult":
+              stderr: bool = True) -> "ProbeResult":
     """Run ``probe`` on ``host``'s address, resolving a name first (its packets join the trace).
 
     ``failed(name, gai_strerror)`` is the line the tool prints when the name does not resolve
-    (``gai_strerror`` None: it resolved to IPv6 addresses only), on stderr if ``stderr``.
+    (``gai_strerror`` None: it resolved to IPv6 addresses only), on stderr: ping, nc, ncat and
+    curl all print it there (``ping: NAME: Name or service not known``, ``nc: getaddrinfo for
+    host "NAME" port P: Temporary failure in name resolution``, seen on Linux 6.18 / glibc 2.36);
+    ``stderr`` is kept for callers that name it.
     """
     from simnet.probe import ProbeResult, _collect
 
@@ -63,19 +66,13 @@ def resolving(run: "ToolRun", cmd: "Command", ns: str | None, host: IPv4Address 
         # assign requested address", checked on Linux 6.18)
         line = failed(host, None)
         if line:
-            if stderr:  # curl prints its errors on stderr
-                run.output(cmd, "", stderr=line + "\n")
-            else:
-                run.output(cmd, line + "\n")
+            run.output(cmd, "", stderr=line + "\n")
         return ProbeResult(proto="udp", netns=netns, dst=IPv4Address(0), dport=None, outcome="error",
                            errno="EADDRNOTAVAIL", traces=_collect(world, first))
     if addr is None:
         line = failed(host, found.message)
         if line:
-            if stderr:  # curl prints its errors on stderr
-                run.output(cmd, "", stderr=line + "\n")
-            else:
-                run.output(cmd, line + "\n")
+            run.output(cmd, "", stderr=line + "\n")
         # the probe is about the lookup then: its destination is the nameserver asked first
         server = parse_resolv_conf(read_etc(world, "resolv.conf", ns) or "").servers[0]
         return ProbeResult(proto="udp", netns=netns, dst=server, dport=53, outcome="error",

@@ -22,7 +22,7 @@ if TYPE_CHECKING:
     from simnet.world import World
 
 __all__ = ["Exchange", "HostsEntry", "Lookup", "ResolvConf", "exchange", "getaddrinfo", "gethostbyaddr",
-           "gethostbyname2", "reverse_name",
+           "gethostbyname2", "ptr_address", "reverse_name",
            "parse_hosts", "parse_resolv_conf", "read_etc"]
 
 MAXNS = 3
@@ -366,6 +366,18 @@ def _dns(world: "World", netns: str, name: str, qtypes: tuple[int, ...], conf: R
 def reverse_name(addr: IPv4Address) -> str:
     """The in-addr.arpa name of an address (``10.0.0.6`` -> ``6.0.0.10.in-addr.arpa``)."""
     return ".".join(reversed(str(addr).split("."))) + ".in-addr.arpa"
+
+
+def ptr_address(name: str) -> IPv4Address | None:
+    """The address an in-addr.arpa name stands for (any case, trailing dot or not), None for any
+    other name or a malformed one: the inverse of :func:`reverse_name`."""
+    head, sep, tail = name.rstrip(".").lower().rpartition(".in-addr.arpa")
+    if not sep or tail:
+        return None
+    labels = head.split(".")
+    if len(labels) != 4 or not all(x.isdigit() and x == str(int(x)) and int(x) < 256 for x in labels):
+        return None
+    return IPv4Address(".".join(reversed(labels)))
 
 
 def gethostbyaddr(world: "World", netns: str, exec_ns: str | None, addr: IPv4Address, *, by: str) -> Lookup:

@@ -19,7 +19,8 @@ from typing import TYPE_CHECKING
 
 from simnet.dns.message import DecodeError, Message, QType, Rcode, Record, decode
 from simnet.dns.server import Client, DnsServer, send_udp
-from simnet.docker.resolver import RESOLVER_IP, RESP_TTL, EmbeddedResolver, ExtServer, resolve_name
+from simnet.docker.resolver import (RESOLVER_IP, RESP_TTL, EmbeddedResolver, ExtServer, dns_names, resolve_name,
+                                    user_networks)
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -29,7 +30,7 @@ if TYPE_CHECKING:
     from simnet.netns import NetNamespace
     from simnet.skb import Skb
 
-__all__ = ["EXT_IO_TIMEOUT", "local_answer", "serve", "tcp_stream"]
+__all__ = ["EXT_IO_TIMEOUT", "local_answer", "resolve_ip", "serve", "tcp_stream"]
 
 EXT_IO_TIMEOUT = 4.0
 """libnetwork's extIOTimeout: how long one upstream gets."""
@@ -54,16 +55,50 @@ def serve(d: "DockerDaemon", c: "Container", res: EmbeddedResolver) -> DnsServer
     return server
 
 
+PTR_V4_DOMAIN = ".in-addr.arpa."
+
+
+def resolve_ip(d: "DockerDaemon", c: "Container", reversed_ip: str) -> str | None:
+    """Sandbox.ResolveIP: the name for an address on the networks the asking container is on, in
+    their order: the first DNS name of the endpoint holding it (the container's name, the only one
+    updateSvcRecord puts in the network's PTR map), as ``NAME.NETWORK``. ``reversed_ip`` is the
+    question's name before ``.in-addr.arpa.``, compared as text with the address reversed."""
+    for net in user_networks(d, c):
+        for other in d.containers.values():
+            addr = net.endpoints.get(other.name)
+            if other.running and addr is not None and ".".join(reversed(str(addr).split("."))) == reversed_ip:
+                return f"{dns_names(other, net)[0]}.{net.name}"
+    return None
+
+
 def local_answer(d: "DockerDaemon", c: "Container", res: EmbeddedResolver, query: Message) -> Message | None:
-    """The resolver's own answer to ``query`` (a name it knows), or None (it forwards the query)."""
+    """The resolver's own answer to ``query``, or None (it forwards the query): serveDNS's
+    handlers for A/AAAA (a name it knows), PTR (an address of a container on a network the asker
+    shares: ``NAME.NETWORK.``), MX (a name it knows: NOERROR with no answer, "implicit MX")."""
     q = query.question
-    if q is None or q.qtype not in (QType.A, QType.AAAA) or not c.running:
+    if q is None or not c.running:
+        return None
+    reply = Message(id=query.id, qr=True, opcode=query.opcode, rd=query.rd, cd=query.cd, ra=True,
+                    questions=query.questions[:1])
+    if q.qtype == QType.PTR:
+        # strings.Cut on the fully qualified name: the text before the suffix, nothing after it
+        qname = q.name if q.name.endswith(".") else q.name + "."
+        head, sep, tail = qname.partition(PTR_V4_DOMAIN)
+        host = resolve_ip(d, c, head) if sep and not tail else None
+        if host is None:
+            return None
+        res.answered += 1
+        return replace(reply, answers=(Record(name=q.name, rtype=QType.PTR, ttl=RESP_TTL, data=host + "."),))
+    if q.qtype == QType.MX:
+        if not resolve_name(d, c, q.name):
+            return None
+        res.answered += 1
+        return reply
+    if q.qtype not in (QType.A, QType.AAAA):
         return None
     addrs = resolve_name(d, c, q.name)
     if not addrs:
         return None
-    reply = Message(id=query.id, qr=True, opcode=query.opcode, rd=query.rd, cd=query.cd, ra=True,
-                    questions=query.questions[:1])
     order = list(addrs)
     d.world.rng.shuffle(order)
     if q.qtype == QType.A:
@@ -73,9 +108,8 @@ def local_answer(d: "DockerDaemon", c: "Container", res: EmbeddedResolver, query
 
 
 def tcp_stream(d: "DockerDaemon", c: "Container", res: EmbeddedResolver) -> Callable[..., bytes]:
-    """The resolver's TCP socket: length-prefixed queries (RFC 1035 4.2.2) answered the same way.
-
-    Names it knows are answered; forwarding a TCP query upstream is not modelled (no answer)."""
+    """The resolver's TCP socket: length-prefixed queries (RFC 1035 4.2.2) answered the same way;
+    names it does not know are forwarded over TCP (:func:`_forward_tcp`)."""
     buffers: dict[tuple[IPv4Address, int, IPv4Address, int], bytes] = {}
 
     def stream(conn: tuple[IPv4Address, int, IPv4Address, int], data: bytes, tid: int) -> bytes:
@@ -88,13 +122,54 @@ def tcp_stream(d: "DockerDaemon", c: "Container", res: EmbeddedResolver) -> Call
                 query = decode(wire)
             except DecodeError:
                 continue
-            reply = None if query.qr else local_answer(d, c, res, query)
+            if query.qr:
+                continue
+            reply = local_answer(d, c, res, query)
             if reply is not None:
                 plain = encode_plain(reply)
                 out += len(plain).to_bytes(2, "big") + plain
+            else:
+                _forward_tcp(d, cns, res, conn, wire, list(res.upstreams()), tid)
         buffers[conn] = buf
         return out
+    cns = d.world.netns(c.netns)
     return stream
+
+
+def _forward_tcp(d: "DockerDaemon", cns: "NetNamespace", res: EmbeddedResolver,
+                 conn: tuple[IPv4Address, int, IPv4Address, int], wire: bytes, upstreams: list[ExtServer],
+                 tid: int | None) -> None:
+    """forwardExtDNS for a query that came over TCP: the proto is the listener's, so each
+    upstream in turn is dialled over TCP (net.DialTimeout, from the host's namespace for a
+    ``host(...)`` one), the query written with its length prefix and one answer read before the
+    connection is closed (dns.Conn); SERVFAIL, REFUSED or no answer moves on, and with none left
+    the client gets SERVFAIL on its connection."""
+    from simnet.dns.server import tcp_query
+
+    def answer_client(payload: bytes, caused_by: int | None) -> None:
+        if res.sockets and not all(s.open for s in res.sockets):
+            return
+        cns.sockets.write(conn, len(payload).to_bytes(2, "big") + payload, caused_by, by=f"{NAME} (answer)")
+
+    while upstreams and (upstreams[0].addr.version != 4):
+        upstreams = upstreams[1:]
+    if not upstreams:
+        answer_client(_servfail(wire), tid)
+        return
+    ext, rest = upstreams[0], upstreams[1:]
+    ns = d.host if ext.host_loopback else cns
+    server = IPv4Address(str(ext.addr))
+
+    def done(answer: bytes | None, atid: int | None) -> None:
+        if answer is None or len(answer) < 4 or answer[3] & 0xF in (Rcode.SERVFAIL, Rcode.REFUSED):
+            _forward_tcp(d, cns, res, conn, wire, rest, atid)
+            return
+        answer_client(answer, atid)
+
+    res.host_forwards += ext.host_loopback
+    where = "host's" if ext.host_loopback else "container's"
+    tcp_query(ns, server, 53, wire, done, fastopen=False, timeout=EXT_IO_TIMEOUT,
+              by=f"{NAME} (forward to {server}#53 over TCP from the {where} namespace)", caused_by=tid)
 
 
 def encode_plain(m: Message) -> bytes:
@@ -114,6 +189,12 @@ def encode_plain(m: Message) -> bytes:
         out.extend(struct.pack("!HH", q.qtype, q.qclass))
     for r in m.answers:
         name(r.name)
+        if r.rtype == QType.PTR:
+            at = len(out)
+            out.extend(struct.pack("!HHIH", r.rtype, r.rclass, r.ttl, 0))
+            name(str(r.data))
+            struct.pack_into("!H", out, at + 8, len(out) - at - 10)
+            continue
         out.extend(struct.pack("!HHIH", r.rtype, r.rclass, r.ttl, 4))
         out.extend(IPv4Address(str(r.data)).packed)
     return bytes(out)

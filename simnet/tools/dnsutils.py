@@ -357,9 +357,13 @@ def _when(run: ToolRun) -> str:
 # ----------------------------------------------------------------------------- host and nslookup
 
 
-def _name_server_args(cmd: Command, argv: tuple[str, ...], tool: str) -> tuple[str, IPv4Address | None, float | None]:
+def _name_server_args(cmd: Command, argv: tuple[str, ...],
+                      tool: str) -> tuple[str, IPv4Address | None, float | None, bool]:
+    """NAME [SERVER], the wait option and whether the tool asks over TCP (``host -T``,
+    ``nslookup -vc``)."""
     pos: list[str] = []
     wait: float | None = None
+    tcp = False
     words = list(argv[1:])
     i = 0
     while i < len(words):
@@ -372,6 +376,8 @@ def _name_server_args(cmd: Command, argv: tuple[str, ...], tool: str) -> tuple[s
             i += 1
         elif tool == "nslookup" and re.fullmatch(r"-timeout=\d+", w):
             wait = float(w.split("=")[1])
+        elif (tool, w) in (("host", "-T"), ("nslookup", "-vc"), ("nslookup", "-novc")):
+            tcp = w != "-novc"
         elif w.startswith("-"):
             raise script_error(cmd, f"unsupported {tool} option {w!r}")
         else:
@@ -384,7 +390,24 @@ def _name_server_args(cmd: Command, argv: tuple[str, ...], tool: str) -> tuple[s
             server = IPv4Address(pos[1])
         except AddressValueError:
             raise script_error(cmd, f"{tool}: simnet takes the server as an IPv4 address, not {pos[1]!r}") from None
-    return pos[0], server, wait
+    return pos[0], server, wait, tcp
+
+
+def _ask_either(run: ToolRun, netns: str, srv: IPv4Address, query: Message, wait: float, tcp: bool, by: str,
+                errors: list[str]) -> tuple[Message | None, str]:
+    """host's and nslookup's question, over UDP or (``-T``/``-vc``) over TCP, two tries; over TCP
+    a failed try prints dig's two lines (``;; Connection to S#53(S) for NAME failed: WHY.``,
+    ``;; no servers could be reached``), as 9.18's host -T and nslookup -vc did on Linux 6.18."""
+    if tcp:
+        reply, _, how = _ask_tcp(run, netns, srv, 53, query, wait, 2, query.questions[0].name, errors)
+    else:
+        reply, _, how = _ask(run, netns, srv, 53, query, wait, 2, by, errors)
+    return reply, how
+
+
+def _failed(errors: list[str], tcp: bool) -> list[str]:
+    """The lines a host/nslookup that got no answer prints (UDP: the errors, then one summary)."""
+    return errors if tcp else errors + [";; no servers could be reached"]
 
 
 def _reverse(name: str) -> str | None:
@@ -396,9 +419,10 @@ def _reverse(name: str) -> str | None:
 
 
 def compile_host(cmd: Command, ns: str | None, argv: tuple[str, ...]) -> Compiled:
-    """``host [-W N] NAME [SERVER]``: A, then AAAA and MX, as ``host`` asks them."""
-    name, server, wait = _name_server_args(cmd, argv, "host")
+    """``host [-T] [-W N] NAME [SERVER]``: A, then AAAA and MX, as ``host`` asks them (``-T``: over TCP)."""
+    name, server, wait, tcp = _name_server_args(cmd, argv, "host")
     reverse = _reverse(name)
+    proto = "tcp" if tcp else "udp"
 
     def probe(run: ToolRun) -> ProbeResult:
         netns = run.ns(ns).name
@@ -410,24 +434,26 @@ def compile_host(cmd: Command, ns: str | None, argv: tuple[str, ...]) -> Compile
         outcome = "reply"
         errors: list[str] = []
         if reverse is not None:  # host ADDR: one PTR question
-            reply, _, how = _ask(run, netns, srv, 53, _new_query(run, reverse, QType.PTR, edns=False),
-                                 wait if wait is not None else 10.0, 2, "host", errors)
+            reply, how = _ask_either(run, netns, srv, _new_query(run, reverse, QType.PTR, edns=False),
+                                     wait if wait is not None else 10.0, tcp, "host", errors)
             if reply is None:
-                run.output(cmd, "\n".join(errors + [";; no servers could be reached"]) + "\n")
-                return _result(run, netns, srv, 53, first, how)
+                run.output(cmd, "\n".join(_failed(errors, tcp)) + "\n")
+                return _result(run, netns, srv, 53, first, how, proto=proto,
+                               errno="ECONNREFUSED" if how == "refused" else None)
             if reply.rcode != Rcode.NOERROR:
                 lines.append(f"Host {reverse} not found: {reply.rcode}({_rcode(reply)})")
             lines += [f"{reverse} domain name pointer {_rdata(r)}" for r in reply.answers if r.rtype == QType.PTR]
             run.output(cmd, "\n".join(lines) + "\n")
-            return _result(run, netns, srv, 53, first, outcome)
+            return _result(run, netns, srv, 53, first, outcome, proto=proto)
         asked = name  # after a CNAME, host asks the canonical name for AAAA and MX (seen on 9.18)
         for qtype in (QType.A, QType.AAAA, QType.MX):
             errors = []
-            reply, _, how = _ask(run, netns, srv, 53, _new_query(run, asked, qtype, edns=False),
-                                 wait if wait is not None else 10.0, 2, "host", errors)
+            reply, how = _ask_either(run, netns, srv, _new_query(run, asked, qtype, edns=False),
+                                     wait if wait is not None else 10.0, tcp, "host", errors)
             if reply is None:
-                run.output(cmd, "\n".join(errors + [";; no servers could be reached"]) + "\n")
-                return _result(run, netns, srv, 53, first, how)
+                run.output(cmd, "\n".join(_failed(errors, tcp)) + "\n")
+                return _result(run, netns, srv, 53, first, how, proto=proto,
+                               errno="ECONNREFUSED" if how == "refused" else None)
             if reply.rcode != Rcode.NOERROR:
                 lines.append(f"Host {asked} not found: {reply.rcode}({_rcode(reply)})")
                 if qtype == QType.A:  # host asks no more after the A question fails (seen on 9.18)
@@ -443,14 +469,16 @@ def compile_host(cmd: Command, ns: str | None, argv: tuple[str, ...]) -> Compile
                     lines.append(f"{owner} is an alias for {_rdata(r)}")
                     asked = _rdata(r).rstrip(".")
         run.output(cmd, "\n".join(lines) + "\n")
-        return _result(run, netns, srv, 53, first, outcome)
+        return _result(run, netns, srv, 53, first, outcome, proto=proto)
     return Compiled(probe, StepKind.PROBE)
 
 
 def compile_nslookup(cmd: Command, ns: str | None, argv: tuple[str, ...]) -> Compiled:
-    """``nslookup [-timeout=N] NAME [SERVER]``: A, then AAAA unless the A answer was an error."""
-    name, server, wait = _name_server_args(cmd, argv, "nslookup")
+    """``nslookup [-vc] [-timeout=N] NAME [SERVER]``: A, then AAAA unless the A answer was an error
+    (``-vc``: over TCP)."""
+    name, server, wait, tcp = _name_server_args(cmd, argv, "nslookup")
     reverse = _reverse(name)
+    proto = "tcp" if tcp else "udp"
 
     def probe(run: ToolRun) -> ProbeResult:
         netns = run.ns(ns).name
@@ -458,26 +486,28 @@ def compile_nslookup(cmd: Command, ns: str | None, argv: tuple[str, ...]) -> Com
         srv = _servers(run, ns, server)[0]
         errors: list[str] = []
         if reverse is not None:  # nslookup ADDR: one PTR question, printed without the Server lines
-            reply, _, how = _ask(run, netns, srv, 53, _new_query(run, reverse, QType.PTR, edns=False),
-                                 wait if wait is not None else 2.0, 2, "nslookup", errors)
+            reply, how = _ask_either(run, netns, srv, _new_query(run, reverse, QType.PTR, edns=False),
+                                     wait if wait is not None else 2.0, tcp, "nslookup", errors)
             if reply is None:
-                run.output(cmd, "\n".join(errors + [";; no servers could be reached", ""]) + "\n")
-                return _result(run, netns, srv, 53, first, how)
+                run.output(cmd, "\n".join(_failed(errors, tcp) + [""]) + "\n")
+                return _result(run, netns, srv, 53, first, how, proto=proto,
+                               errno="ECONNREFUSED" if how == "refused" else None)
             found = [f"{reverse}\tname = {_rdata(r)}" for r in reply.answers if r.rtype == QType.PTR]
             if reply.rcode != Rcode.NOERROR or not found:
                 found = [f"** server can't find {reverse}: {_rcode(reply)}"]
             run.output(cmd, "\n".join(found) + "\n\n")
-            return _result(run, netns, srv, 53, first, "reply")
+            return _result(run, netns, srv, 53, first, "reply", proto=proto)
         lines = [f"Server:\t\t{srv}", f"Address:\t{srv}#53", ""]
         authoritative: bool | None = None
         asked = name  # after a CNAME, the AAAA question is for the canonical name (seen on 9.18)
         for qtype in (QType.A, QType.AAAA):
             errors = []
-            reply, _, how = _ask(run, netns, srv, 53, _new_query(run, asked, qtype, edns=False),
-                                 wait if wait is not None else 2.0, 2, "nslookup", errors)
+            reply, how = _ask_either(run, netns, srv, _new_query(run, asked, qtype, edns=False),
+                                     wait if wait is not None else 2.0, tcp, "nslookup", errors)
             if reply is None:
-                run.output(cmd, "\n".join(errors + [";; no servers could be reached", ""]) + "\n")
-                return _result(run, netns, srv, 53, first, how)
+                run.output(cmd, "\n".join(_failed(errors, tcp) + [""]) + "\n")
+                return _result(run, netns, srv, 53, first, how, proto=proto,
+                               errno="ECONNREFUSED" if how == "refused" else None)
             if reply.rcode != Rcode.NOERROR:
                 lines.append(f"** server can't find {asked}: {_rcode(reply)}")
                 if qtype == QType.A:
@@ -494,7 +524,7 @@ def compile_nslookup(cmd: Command, ns: str | None, argv: tuple[str, ...]) -> Com
                     lines.append(f"{r.name.rstrip('.')}\tcanonical name = {_rdata(r)}")
                     asked = _rdata(r).rstrip(".")
         run.output(cmd, "\n".join(lines) + "\n\n")
-        return _result(run, netns, srv, 53, first, "reply")
+        return _result(run, netns, srv, 53, first, "reply", proto=proto)
     return Compiled(probe, StepKind.PROBE)
 
 

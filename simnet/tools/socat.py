@@ -7,7 +7,7 @@ or ``-k`` (ncat) the service serves one client: TCP accepts one connection, UDP 
 socket to the first sender (another sender then finds no socket and gets port unreachable).
 ``socat ... STDOUT`` (or ``-``/``STDIO``) and an ncat listener without ``--exec`` only read.
 
-``ncat`` without ``-l`` is a client, read as OpenBSD nc reads it (:mod:`simnet.tools.nc`).
+``ncat`` without ``-l`` is Ncat's client (:func:`compile_ncat_client`).
 
 >>> parse_socat_address("udp-l:53,fork,bind=10.0.0.1")
 ('UDP-L', '53', {'fork': '', 'bind': '10.0.0.1'})
@@ -17,14 +17,17 @@ from __future__ import annotations
 
 import re
 from ipaddress import IPv4Address
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from simnet.errors import KernelError
 from simnet.script.lexer import Command
 from simnet.tools.base import Compiled, StepKind, ToolRun, decimal, parse_ipv4, script_error
 from simnet.tools.ip.common import IpError
 
-__all__ = ["compile_ncat", "compile_socat", "parse_socat_address"]
+if TYPE_CHECKING:
+    from simnet.probe import ProbeResult
+
+__all__ = ["compile_ncat", "compile_ncat_client", "compile_socat", "parse_socat_address"]
 
 _LISTEN = {"TCP-LISTEN": "tcp", "TCP-L": "tcp", "TCP4-LISTEN": "tcp", "TCP4-L": "tcp",
            "UDP-LISTEN": "udp", "UDP-L": "udp", "UDP4-LISTEN": "udp", "UDP4-L": "udp"}
@@ -129,9 +132,7 @@ def compile_ncat(cmd: Command, ns: str | None, argv: tuple[str, ...]) -> Compile
     """``ncat -l [-k] [-u] [-p PORT | [ADDR] PORT] [--exec|-e|--sh-exec|-c PROGRAM] &``; a client otherwise."""
     words = list(argv[1:])
     if not any(w in ("-l", "--listen") or re.fullmatch(r"-[a-z]*l[a-z]*", w) for w in words):
-        from simnet.tools.nc import compile_nc
-
-        return compile_nc(cmd, ns, argv)
+        return compile_ncat_client(cmd, ns, argv)
     flags: set[str] = set()
     port_word: str | None = None
     program: str | None = None
@@ -181,3 +182,130 @@ def compile_ncat(cmd: Command, ns: str | None, argv: tuple[str, ...]) -> Compile
         raise script_error(cmd, f"simnet's ncat runs cat as --exec (an echo service), not {program!r}")
     return _listener(cmd, ns, "udp" if "u" in flags else "tcp", port, bind, keep="k" in flags,
                      echo=program is not None, tool="ncat")
+
+
+def compile_ncat_client(cmd: Command, ns: str | None, argv: tuple[str, ...]) -> Compiled:
+    """``[echo DATA |] ncat [-u] [-w SECONDS] HOST PORT``: Ncat 7.93 as a client, as it behaved on
+    Linux 6.18 against socat echo services.
+
+    TCP: it connects, writes its input, shuts down its side at the input's end (FIN) and prints
+    what comes back until the server closes (10 segments for an echo: the counters dig +tcp
+    shows). UDP: it sends its input and exits at the input's end, before an answer can come back
+    (the echo's reply meets a closed port), printing nothing; a port-unreachable error that is
+    already there is read: ``Ncat: Connection refused.`` (exit 1). Errors go to stderr:
+    ``Ncat: Connection refused.``, ``Ncat: TIMEOUT.`` (-w expired connecting) and
+    ``Ncat: Could not resolve hostname "NAME": WHY. QUITTING.``."""
+    from simnet.dns.names import host_word, resolving
+    from simnet.probe import MAX_TIMEOUT, ProbeResult, tcp_connect
+    from simnet.tools.base import within
+
+    words = list(argv[1:])
+    udp = False
+    timeout: float | None = None
+    pos: list[str] = []
+    i = 0
+    while i < len(words):
+        w = words[i]
+        i += 1
+        if w in ("-u", "--udp"):
+            udp = True
+        elif w in ("-w", "--wait") or w.startswith("--wait="):
+            value = w.split("=", 1)[1] if "=" in w else (words[i] if i < len(words) else "")
+            i += 0 if "=" in w else 1
+            m = re.fullmatch(r"(\d+(?:\.\d+)?)(ms|s|m)?", value)
+            if not m:
+                raise script_error(cmd, f"Ncat: Invalid -w timeout (must be greater than 0). QUITTING."
+                                   if value else "ncat: option requires an argument -- 'w'")
+            timeout = float(m.group(1)) * {"ms": 0.001, "m": 60.0}.get(m.group(2) or "s", 1.0)
+        elif w in ("-n", "--nodns", "-4", "-v", "--verbose"):
+            pass
+        elif w.startswith("-"):
+            raise script_error(cmd, f"ncat: unrecognized option '{w}'" if w.startswith("--")
+                               else f"ncat: invalid option -- '{w[1]}'")
+        else:
+            pos.append(w)
+    if cmd.background:
+        raise script_error(cmd, "only listeners may run in the background (ncat -l ... &)")
+    if len(pos) != 2:
+        raise script_error(cmd, "ncat needs a host and a port: ncat [-u] [-w S] HOST PORT")
+    port = decimal(pos[1]) if pos[1].isascii() and pos[1].isdigit() else None
+    if port is None or not 0 < port < 65536:
+        raise script_error(cmd, f"Ncat: Invalid port number \"{pos[1]}\". QUITTING.")
+    dst = host_word(cmd, pos[0], "ncat")
+    data = (cmd.stdin or "").encode()
+    wait = min(within(cmd, timeout), MAX_TIMEOUT)
+
+    def failed(host: str, why: str | None) -> str:
+        return f'Ncat: Could not resolve hostname "{host}": {why}. QUITTING.' if why else \
+            "Ncat: Cannot assign requested address."
+
+    def probe(run: ToolRun) -> ProbeResult:
+        netns = run.ns(ns).name
+        if udp:
+            def send(addr: IPv4Address) -> ProbeResult:
+                result: ProbeResult = _ncat_udp(run, netns, addr, port, data)
+                return result
+            result = resolving(run, cmd, ns, dst, "ncat", failed, send)
+            if result.errno == "ECONNREFUSED":
+                run.output(cmd, "", stderr="Ncat: Connection refused.\n")
+            return result
+
+        def answered(got: bytes) -> bool:
+            return len(got) >= len(data)  # an echo service answers with what it read
+
+        def connect(addr: IPv4Address) -> ProbeResult:
+            return tcp_connect(run.world, netns, addr, port, timeout=wait, data=data or None,
+                               answered=answered if data else None, by="ncat")
+        result = resolving(run, cmd, ns, dst, "ncat", failed, connect)
+        if result.reply is not None:
+            run.output(cmd, result.reply.data.decode("utf-8", "replace"))
+        elif result.outcome == "refused":
+            run.output(cmd, "", stderr="Ncat: Connection refused.\n")
+        elif result.outcome == "timeout":
+            run.output(cmd, "", stderr="Ncat: TIMEOUT.\n")
+        return result
+    return Compiled(probe, StepKind.PROBE)
+
+
+def _ncat_udp(run: ToolRun, netns: str, dst: IPv4Address, port: int, data: bytes) -> "ProbeResult":
+    """ncat -u's one datagram on a connected socket, then its exit at the input's end: the
+    kernel's own ICMP error comes back at once and is read (refused); an application's answer
+    comes later and meets a closed port (seen on 6.18 with a socat echo: its reply drew a port
+    unreachable and socat logged "Connection refused")."""
+    from simnet.addresses import IPProto
+    from simnet.datapath import SendError, route_output, send_ip
+    from simnet.packet import IPv4, Packet, Udp
+    from simnet.probe import ProbeResult, _collect, _error_outcome, _seen_since, socket_errno
+    from simnet.socket import ClientSocket
+    from simnet.trace import Sent
+
+    world = run.world
+    ns = world.netns(netns)
+    first = world.tracer.begin()
+    before = world.seen_seq
+    errno = "EADDRNOTAVAIL"
+    try:
+        saddr = ns.source_for(route_output(ns, dst), dst)
+    except SendError as e:
+        saddr, errno = None, e.errno_name
+    if saddr is None:  # connect() fails: nothing is sent
+        return ProbeResult(proto="udp", netns=netns, dst=dst, dport=port, outcome="error", errno=errno,
+                           traces=_collect(world, first))
+    lport = ns.sockets.ephemeral_port("udp")
+    sock = ClientSocket(proto="udp", laddr=saddr, lport=lport, raddr=dst, rport=port, read_closed=True)
+    key = ("udp", saddr, lport, dst, port)
+    ns.sockets.clients[key] = sock
+    pkt = Packet(ip=IPv4(src=saddr, dst=dst, proto=IPProto.UDP), l4=Udp(sport=lport, dport=port), payload=data)
+    tid = world.tracer.new(pkt, ns.name)
+    world.tracer.step(tid, Sent(netns=ns.name, packet=pkt, by="ncat -u"))
+    err = send_ip(ns, pkt, tid)
+    world.run(until=world.now)
+    del ns.sockets.clients[key]
+    base: dict[str, Any] = dict(proto="udp", netns=netns, dst=dst, dport=port, traces=_collect(world, first))
+    if sock.errors:
+        outcome, report = _error_outcome(sock.errors, ping=False)
+        return ProbeResult(outcome=outcome, icmp=report, errno=err or socket_errno(report), **base)
+    if err:
+        return ProbeResult(outcome="error", errno=err, **base)
+    seen = next(iter(_seen_since(world, before)), None)
+    return ProbeResult(outcome="delivered" if seen is not None else "lost", received=seen, **base)

@@ -162,6 +162,55 @@ ip netns exec b dig +tcp @10.0.0.1 -p 5300 web +short
 ip netns exec b dig +tcp @10.0.0.1 -p 55 web
 ip netns exec b dig +tcp @10.0.0.1 -p 54 web +time=2 +tries=1
 """,
+    # dnsmasq relays a TCP query over TCP: its own connection to the upstream, opened with a Fast
+    # Open cookie request (64-byte SYN), the query riding on the handshake's ACK, closed with FIN
+    # once the answer is read (the flags' counters on lo, conntrack ending in TIME_WAIT)
+    "dig +tcp forwarded": LAB + """\
+ip netns exec a iptables -A OUTPUT -o lo -p tcp --dport 53 --tcp-flags ALL SYN
+ip netns exec a iptables -A OUTPUT -o lo -p tcp --dport 53 --tcp-flags ALL ACK
+ip netns exec a iptables -A OUTPUT -o lo -p tcp --dport 53 --tcp-flags ALL PSH,ACK
+ip netns exec a iptables -A OUTPUT -o lo -p tcp --dport 53 --tcp-flags ALL FIN,ACK
+ip netns exec a iptables -A OUTPUT -o lo -p tcp --sport 53 --tcp-flags ALL SYN,ACK
+ip netns exec a iptables -A OUTPUT -o lo -p tcp --sport 53 --tcp-flags ALL ACK
+ip netns exec a iptables -A OUTPUT -o lo -p tcp --sport 53 --tcp-flags ALL PSH,ACK
+ip netns exec a iptables -A OUTPUT -o lo -p tcp --sport 53 --tcp-flags ALL FIN,ACK
+ip netns exec a iptables -A OUTPUT -o va -p tcp --sport 53 --tcp-flags ALL PSH,ACK
+ip netns exec a iptables -A INPUT -i lo -p tcp -m conntrack --ctstate NEW
+ip netns exec a dnsmasq -k --listen-address=127.0.0.2 --bind-interfaces --no-resolv --no-hosts --host-record=hr,10.1.1.2 --address=/gone/ &
+ip netns exec a dnsmasq -k --listen-address=10.0.0.1 --bind-interfaces --no-resolv --no-hosts --server=127.0.0.2 --min-port=32768 --max-port=60999 &
+ip netns exec b dig +tcp @10.0.0.1 hr
+ip netns exec b dig +tcp @10.0.0.1 gone +short
+ip netns exec b dig +tcp @10.0.0.1 nope
+ip netns exec a conntrack -L -p tcp --dport 53 -d 127.0.0.2
+""",
+    # host -T and nslookup -vc: every question over its own TCP connection (answers, NXDOMAIN,
+    # REFUSED relayed from the upstream, refused and timed-out connections); reverse and other
+    # types through a forwarding dnsmasq: PTR answered by the upstream's --host-record, MX, TXT
+    # and SRV forwarded (REFUSED relayed) or NODATA/NXDOMAIN under --local
+    "host -T, nslookup -vc and other types": LAB + """\
+ip netns exec a iptables -A INPUT -p tcp --dport 54 -j DROP
+ip netns exec a dnsmasq -k --listen-address=127.0.0.2 --bind-interfaces --no-resolv --no-hosts --host-record=hr,10.1.1.2 --address=/gone/ &
+ip netns exec a dnsmasq -k --listen-address=10.0.0.1 --bind-interfaces --no-resolv --no-hosts --server=127.0.0.2 --host-record=db,10.0.0.6 --address=/web/10.0.0.5 --local=/lab/ --host-record=x.lab,10.0.0.9 &
+ip netns exec b host -T db
+ip netns exec b host -T gone 10.0.0.1
+ip netns exec b host -T hr 10.0.0.1
+ip netns exec b nslookup -vc db
+ip netns exec b nslookup -vc hr 10.0.0.1
+ip netns exec b nslookup -vc gone 10.0.0.1
+ip netns exec b host -T 10.0.0.6
+ip netns exec b nslookup -vc 10.1.1.2
+ip netns exec b nslookup 10.1.1.2
+ip netns exec b host 10.1.1.2
+ip netns exec b dig -x 10.1.1.2
+ip netns exec b dig web MX
+ip netns exec b dig db TXT +short
+ip netns exec b dig x.lab SRV
+ip netns exec b dig y.lab MX
+ip netns exec b dig hr MX +tcp
+ip netns exec b dig nope TXT
+ip netns exec b host -T db 10.0.0.2
+ip netns exec b nslookup -vc db 10.0.0.2
+""",
 }
 
 
@@ -199,7 +248,7 @@ def test_drawn_records_agree_with_the_kernel() -> None:
 
     label = st.text(alphabet="abcdefghijklmnopqrstuvwxyz", min_size=1, max_size=8)
     names = st.lists(label, min_size=1, max_size=2).map(".".join).filter(
-        lambda n: n.upper() not in {"A", "NS", "CNAME", "SOA", "PTR", "MX", "TXT", "AAAA", "ANY", "IN"})
+        lambda n: n.upper() not in {"A", "NS", "CNAME", "SOA", "PTR", "MX", "TXT", "AAAA", "SRV", "ANY", "IN"})
     addrs = st.integers(0x0A000001, 0x0A0000FE).map(IPv4Address)
 
     # no shrinking: each example is a kernel run of a few seconds (the failure prints its script)

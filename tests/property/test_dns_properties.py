@@ -13,7 +13,7 @@ from simnet.script.interpreter import run_script
 label = st.text(alphabet="abcdefghijklmnopqrstuvwxyz0123456789", min_size=1, max_size=10)
 # a word that names a type (a, ns, mx, any...) is a type to dig, wherever it stands
 names = st.lists(label, min_size=1, max_size=3).map(".".join).filter(
-    lambda n: n.upper() not in {"A", "NS", "CNAME", "SOA", "PTR", "MX", "TXT", "AAAA", "ANY", "IN"})
+    lambda n: n.upper() not in {"A", "NS", "CNAME", "SOA", "PTR", "MX", "TXT", "AAAA", "SRV", "ANY", "IN"})
 addrs = st.integers(0x0A000001, 0x0AFFFFFE).map(IPv4Address)
 
 

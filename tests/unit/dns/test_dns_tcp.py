@@ -78,3 +78,58 @@ def test_a_client_can_break_tcp_dns_with_a_rule() -> None:
 def test_bad_dig_option_still_refused() -> None:
     with pytest.raises(ScriptError):
         run_script(LAB + "ip netns exec a dig +tcpx @127.0.0.1 db\n")
+
+
+FORWARDER = """\
+ip netns add a
+ip -n a link set lo up
+ip -n a addr add 127.0.0.2/8 dev lo
+ip -n a addr add 127.0.0.3/8 dev lo
+ip netns exec a dnsmasq -k --listen-address=127.0.0.2 --bind-interfaces --no-resolv --no-hosts --host-record=hr,10.1.1.2 &
+ip netns exec a dnsmasq -k --listen-address=127.0.0.1 --bind-interfaces --no-resolv --no-hosts --server=127.0.0.2 &
+"""
+UPSTREAM_RULES = "".join(f"ip netns exec a iptables -A OUTPUT -p tcp -d 127.0.0.2 {d} --tcp-flags {f}\n"
+                         for d in ("--dport 53",) for f in FLAGS) + "".join(
+    f"ip netns exec a iptables -A OUTPUT -p tcp -s 127.0.0.2 --sport 53 --tcp-flags {f}\n" for f in FLAGS)
+
+
+def test_dnsmasq_forwards_a_tcp_query_over_its_own_tcp_connection() -> None:
+    """The upstream leg as 6.18 counted it: a 64-byte SYN (Fast Open cookie request), the query
+    with the handshake's ACK, no ACK of its own for the answer, FIN,ACK, the last ACK; the
+    upstream's SYN-ACK, ACK, answer, FIN,ACK; the client gets the upstream's answer."""
+    r = run_script(FORWARDER + UPSTREAM_RULES + "ip netns exec a iptables -A INPUT -m conntrack --ctstate NEW\n"
+                   "ip netns exec a dig +tcp @127.0.0.1 hr\nip netns exec a conntrack -L -p tcp -d 127.0.0.2\n")
+    j = r.to_json()
+    assert j["probes"][0]["outcome"] == "reply"
+    out = _out(r, 20)
+    assert "hr.\t\t\t0\tIN\tA\t10.1.1.2" in out and ";; MSG SIZE  rcvd: 47" in out
+    counts = {c["rule"]: (c["packets"], c["bytes"]) for c in r.probes[0].counters["a"]
+              if c["chain"] == "OUTPUT" and c["rule"] and c["packets"]}
+    # forwarder -> upstream: SYN 64, ACK (the last), query 2+43, FIN; upstream: SYN-ACK, ACK, answer, FIN
+    assert counts == {1: (1, 64), 3: (1, 52), 4: (1, 97), 5: (1, 52),
+                      8: (1, 60), 9: (1, 52), 10: (1, 101), 11: (1, 52)}
+    assert "TIME_WAIT src=127.0.0.1 dst=127.0.0.2" in _out(r, 21)
+
+
+def test_udp_asks_every_upstream_until_one_answered_tcp_asks_the_first_in_order() -> None:
+    """As dnsmasq 2.90 did on 6.18 with --server=REFUSING --server=GOOD: the first UDP query goes
+    to both and the good answer wins; the next goes to the good one alone (its REFUSED relayed);
+    over TCP the first on the command line is asked and its REFUSED relayed."""
+    rules = "".join(f"ip netns exec a iptables -A OUTPUT -p udp -d {a} --dport 53\n" for a in ("127.0.0.2", "127.0.0.3"))
+    r = run_script(FORWARDER.replace("--server=127.0.0.2", "--server=127.0.0.3 --server=127.0.0.2") + rules
+                   + "ip netns exec a dnsmasq -k --listen-address=127.0.0.3 --bind-interfaces --no-resolv --no-hosts &\n"
+                   "ip netns exec a dig @127.0.0.1 hr +short\n"
+                   "ip netns exec a dig @127.0.0.1 nothing +short\n"
+                   "ip netns exec a dig +tcp @127.0.0.1 hr +short\n")
+    asked = [{c["rule"]: c["packets"] for c in p.counters["a"] if c["chain"] == "OUTPUT" and c["rule"] in (1, 2)}
+             for p in r.probes]
+    assert (asked[0].get(1, 0), asked[0].get(2, 0)) == (1, 1) and (asked[1].get(1, 0), asked[1].get(2, 0)) == (1, 0)
+    assert _out(r, 10) == "10.1.1.2\n" and _out(r, 11) == "" and _out(r, 12) == ""
+    assert [p["outcome"] for p in r.to_json()["probes"]] == ["reply"] * 3
+
+
+def test_a_dropped_upstream_leaves_the_tcp_client_without_an_answer() -> None:
+    r = run_script(FORWARDER + "ip netns exec a iptables -A OUTPUT -p tcp -d 127.0.0.2 -j DROP\n"
+                   "ip netns exec a dig +tcp @127.0.0.1 hr +time=2 +tries=1\n")
+    assert _out(r, 8) == (";; Connection to 127.0.0.1#53(127.0.0.1) for hr failed: timed out.\n"
+                          ";; no servers could be reached\n")

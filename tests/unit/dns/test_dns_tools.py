@@ -28,6 +28,11 @@ def _out(report, line: int) -> str:
     return "".join(o["stdout"] for o in report.outputs if o["line"] == line)
 
 
+def _err(report, line: int) -> str:
+    """What the command printed on stderr (ping/nc/curl's name-lookup failures go there)."""
+    return "".join(o.get("stderr", "") for o in report.outputs if o["line"] == line)
+
+
 def test_sizes_as_on_the_wire() -> None:
     """dig's query for db (cookie) is 43 bytes and dnsmasq's answer 47, as dig +qr printed them."""
     q = Message(id=1, ad=True, questions=(Question("db"),), additional=(opt_record(EdnsOption(10, bytes(8))),))
@@ -109,7 +114,7 @@ ip netns exec a nc -z -w 1 nope.lab 80
 ip netns exec a curl http://gone/
 """)
     assert _out(r, 7) == "10.0.0.5        web\n"
-    assert _out(r, 10) == 'nc: getaddrinfo for host "nope.lab" port 80: Name or service not known\n'
+    assert _err(r, 10) == 'nc: getaddrinfo for host "nope.lab" port 80: Name or service not known\n' and not _out(r, 10)
     assert _out(r, 12) == ""  # curl prints its error on stderr
     assert "".join(o.get("stderr", "") for o in r.outputs if o["line"] == 12) == (
         "curl: (6) Could not resolve host: gone\n")
@@ -197,7 +202,7 @@ ip netns exec a ping -c 1 x.y
     sent = [next(c["packets"] for c in p.counters["a"] if c["rule"] == 1) for p in r.probes]
     assert sent == [3, 2, 4, 8, 10]
     assert [p.result.errno for p in r.probes] == [None, "EAI_NONAME", "EAI_NONAME", "EAI_NONAME", "EAI_AGAIN"]
-    assert _out(r, 12) == "ping: x.y: Temporary failure in name resolution\n"
+    assert _err(r, 12) == "ping: x.y: Temporary failure in name resolution\n"
 
 
 def test_a_resolver_of_ones_own_servfail() -> None:
@@ -220,7 +225,7 @@ def test_a_resolver_of_ones_own_servfail() -> None:
     assert "status: SERVFAIL," in _out(r, 1) and "flags: qr rd ra;" in _out(r, 1)
     assert _out(r, 2).endswith("Aliases: \n\nHost web not found: 2(SERVFAIL)\n")  # no more after A
     assert "** server can't find web: SERVFAIL" in _out(r, 3)
-    assert _out(r, 7) == "ping: web: Temporary failure in name resolution\n"
+    assert _err(r, 7) == "ping: web: Temporary failure in name resolution\n"
     assert r.probes[-1].result.errno == "EAI_AGAIN"
 
 
@@ -279,3 +284,22 @@ def test_dig_at_a_name() -> None:
     assert ";; SERVER: 127.0.0.1#53(ns1) (UDP)" in _out(r, 8)
     assert _out(r, 9) == "dig: couldn't get address for 'gone': not found\n"
     assert (r.probes[1].result.outcome, r.probes[1].result.errno) == ("error", "EAI_NONAME")
+
+
+def test_name_failures_of_ping_nc_curl_print_on_stderr_as_the_tools_do() -> None:
+    """Words and stream as ping (iputils), nc (OpenBSD) and curl 7.88 printed them on Linux 6.18 /
+    glibc 2.36 in a namespace whose resolver answered NXDOMAIN, then had no server (refused)."""
+    head = ("ip netns add a\nip -n a link set lo up\nmkdir -p /etc/netns/a\n"
+            "echo 'nameserver 127.0.0.1' > /etc/netns/a/resolv.conf\n")
+    tools = ["ping -c 1 -W 1 {n}", "nc -z -w 1 {n} 80", "nc -u -w 1 {n} 80", "curl -sS -m 2 http://{n}/",
+             "curl -s -m 2 http://{n}/"]
+    for dnsmasq, name, why in [
+            ("ip netns exec a dnsmasq -k --listen-address=127.0.0.1 --bind-interfaces --no-resolv --no-hosts "
+             "--address=/gone/ &\n", "gone", "Name or service not known"),
+            ("", "nothere", "Temporary failure in name resolution")]:
+        r = run_script(head + dnsmasq + "".join(f"ip netns exec a {t.format(n=name)}\n" for t in tools))
+        first = 5 + bool(dnsmasq)
+        assert [_err(r, first + i) for i in range(len(tools))] == [
+            f"ping: {name}: {why}\n", f'nc: getaddrinfo for host "{name}" port 80: {why}\n',
+            f'nc: getaddrinfo for host "{name}" port 80: {why}\n', f"curl: (6) Could not resolve host: {name}\n", ""]
+        assert not any(_out(r, first + i) for i in range(len(tools)))
