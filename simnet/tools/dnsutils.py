@@ -330,7 +330,8 @@ def compile_dig(cmd: Command, ns: str | None, argv: tuple[str, ...]) -> Compiled
             return _result(run, netns, used, port, first, how, errno={"refused": "ECONNREFUSED",
                                                                         "error": "ENETUNREACH"}.get(how), proto="tcp")
         if reply is None:
-            text = errors + (head + [";; no servers could be reached"] if how != "error" else
+            # +short implies +nocmd: no "<<>> DiG" header (dig 9.18 on the kernel prints none)
+            text = errors + (head + [";; no servers could be reached"] if how != "error" and not short else
                              [";; no servers could be reached"])
             run.output(cmd, "\n".join(text) + "\n")
             return _result(run, netns, used, port, first, "timeout" if how == "timeout" else how,
