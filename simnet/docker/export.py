@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from simnet.docker.resolver import STANDIN_KILL
+from simnet.docker.resolver import STANDIN, STANDIN_KILL
 from simnet.netfilter.syntax import format_save
 
 if TYPE_CHECKING:
@@ -55,11 +55,8 @@ NAMES_RE = re.compile(r"\b(dig|nslookup|getent|dnsmasq)\b|/etc/(resolv\.conf|hos
 def is_names_command(ns: str, line: str, host: str) -> bool:
     """A daemon command for names only: a container's files, the resolver's kernel stand-in."""
     return line.startswith(("mkdir -p /etc/netns/", "cat > /etc/netns/", "rm -rf /etc/netns/", STANDIN_KILL)) \
-        or (ns != host and line.startswith("dnsmasq "))
+        or (ns != host and line.startswith(STANDIN + " "))
 
-
-DNS_SKIP = ("Docker's embedded DNS forwarded it from the host's namespace (host(...) upstream); the kernel "
-            "runner's stand-in for the resolver (a dnsmasq in the container) can only forward from the container's")
 
 PROXY_SKIP = ("reached the container through docker-proxy (a userland process the kernel runner cannot start); "
               "on the kernel nothing listens on that host port")
@@ -74,10 +71,6 @@ class Exported:
     """Line of each probe in :attr:`text` -> its line in the original script."""
     skips: dict[int, str] = field(default_factory=dict)
     """Original line of each probe the kernel cannot reproduce -> why."""
-    standin_answered: set[int] = field(default_factory=set)
-    """Original lines of probes that Docker's embedded DNS answered from its own records: on the
-    kernel its stand-in (dnsmasq) answers them with compressed names and an OPT record, which
-    Docker's resolver does not write, so only those answers' byte counts differ."""
 
     def original_line(self, line: int) -> int:
         return self.line_map.get(line, line)
@@ -123,16 +116,10 @@ def export_scenario(text_or_path: "str | os.PathLike[str]", *, filename: str | N
     def emit(line: str) -> None:
         out.append(line)
 
-    def host_forwards(run: Any, what: str = "host_forwards") -> int:
-        return sum(getattr(c.resolver, what) for d in run.docker.values() for c in d.containers.values()
-                   if c.resolver is not None)
-
     def emit_probe(cmd: Any, line: str, run: Any) -> None:
         emit(line)
         probe_at[len(out) - 1] = cmd.line
-        why = PROXY_SKIP if proxied(run) > snap["proxied"] else DNS_SKIP if host_forwards(run) > snap["fwd"] else ""
-        if host_forwards(run, "answered") > snap["answered"]:
-            result.standin_answered.add(cmd.line)
+        why = PROXY_SKIP if proxied(run) > snap["proxied"] else ""
         if why:
             result.skips[cmd.line] = why
             emit(f"# kernel-skip: {why}" + (f" (simulator: expect {cmd.expect})" if cmd.expect else ""))
@@ -143,8 +130,6 @@ def export_scenario(text_or_path: "str | os.PathLike[str]", *, filename: str | N
         if phase == "before":
             snap["counts"] = {h: len(d.commands) for h, d in run.docker.items()}
             snap["proxied"] = proxied(run)
-            snap["fwd"] = host_forwards(run)
-            snap["answered"] = host_forwards(run, "answered")
             snap["started"] = run.started
             return
         ns, argv = netns_exec(cmd)
@@ -166,7 +151,7 @@ def export_scenario(text_or_path: "str | os.PathLike[str]", *, filename: str | N
                     emit(_in(cns, line))
                     if line.endswith("&"):
                         state["jobs"] += 1
-                        if line.startswith("dnsmasq "):
+                        if line.startswith(STANDIN + " "):
                             state["standins"][cns] = state["jobs"]
             return
         if _is_docker(argv):  # docker exec NAME CMD...
