@@ -92,7 +92,10 @@ def dig_answer_text(m: Message, shown: frozenset[str] = frozenset(DIG_SECTIONS))
     if comments:
         out += [";; Got answer:", f";; ->>HEADER<<- opcode: QUERY, status: {_rcode(m)}, id: {m.id}",
                 f";; flags: {_flags(m)}; QUERY: {len(m.questions)}, ANSWER: {len(m.answers)}, "
-                f"AUTHORITY: {len(m.authority)}, ADDITIONAL: {len(m.additional)}", ""]
+                f"AUTHORITY: {len(m.authority)}, ADDITIONAL: {len(m.additional)}"]
+        if m.qr and m.rd and not m.ra:  # dig.c: a reply with RD echoed but no RA (Docker's SERVFAIL)
+            out.append(";; WARNING: recursion requested but not available")
+        out.append("")
     opt = m.opt
     if opt is not None and comments:
         out += [";; OPT PSEUDOSECTION:", f"; EDNS: version: 0, flags:; udp: {opt.rclass}"]
