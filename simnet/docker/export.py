@@ -51,6 +51,51 @@ def export_script(daemon: "DockerDaemon") -> str:
 NAMES_RE = re.compile(r"\b(dig|nslookup|getent|dnsmasq)\b|/etc/(resolv\.conf|hosts)\b")
 """A script that looks names up (or reads what Docker wrote for them)."""
 
+_HOST_TOOLS = frozenset({"ping", "nc", "ncat", "netcat", "curl"})
+_IPV4 = re.compile(r"\d+\.\d+\.\d+\.\d+")
+
+
+def _tool_argv(argv: tuple[str, ...]) -> tuple[str, ...]:
+    """The tool's own words of ``[ip netns exec NS] [docker exec [OPTS] NAME] TOOL ...``."""
+    if argv[:3] == ("ip", "netns", "exec"):
+        argv = argv[4:]
+    if argv[:2] == ("docker", "exec"):
+        rest = list(argv[2:])
+        while rest and rest[0].startswith("-"):
+            opt = rest.pop(0)
+            if opt in ("-e", "--env", "-u", "--user", "-w", "--workdir") and rest:
+                rest.pop(0)
+        argv = tuple(rest[1:])
+    return argv
+
+
+def probes_by_name(source: str) -> bool:
+    """Whether a probe of the script names its destination (``ping web``, ``nc -z web 80``,
+    ``curl http://web:8080/``): its tool asks the resolver first, as dig does."""
+    from urllib.parse import urlsplit
+
+    from simnet.script.lexer import lex
+
+    try:
+        commands = lex(source)
+    except ValueError:
+        return False
+    for cmd in commands:
+        argv = _tool_argv(tuple(cmd.argv))
+        if not argv or argv[0] not in _HOST_TOOLS or "-l" in argv:
+            continue
+        if argv[0] == "curl":
+            hosts = [urlsplit(w if "://" in w else "http://" + w).hostname or "" for w in argv[1:]
+                     if not w.startswith("-") and ("://" in w or "/" in w)]
+        else:
+            words = list(argv[1:])
+            while words and re.fullmatch(r"\d+(-\d+)?", words[-1]):
+                words.pop()  # nc's ports
+            hosts = words[-1:]
+        if any(h and not h.startswith("-") and not _IPV4.fullmatch(h) and re.match(r"[A-Za-z]", h) for h in hosts):
+            return True
+    return False
+
 
 def is_names_command(ns: str, line: str, host: str) -> bool:
     """A daemon command for names only: a container's files, the resolver's kernel stand-in."""
@@ -100,9 +145,9 @@ def export_scenario(text_or_path: "str | os.PathLike[str]", *, filename: str | N
     from simnet.script.lexer import netns_exec
 
     source, name = _read(text_or_path, filename)
-    # The container's files and the resolver's stand-in only where the script looks names up: the
-    # runner needs its file and dnsmasq support for them, which scripts without names do not.
-    names = bool(NAMES_RE.search(source))
+    # The container's files and the resolver's stand-in only where the script looks names up (or
+    # reads the files): other scripts run without a helper process per container.
+    names = bool(NAMES_RE.search(source)) or probes_by_name(source)
     out: list[str] = ["#!/bin/sh", f"# {name}, exported by simnet: every docker line replaced by what the daemon",
                       "# did to the kernel (docker-proxy cannot run here; probes that needed it say so)."]
     result = Exported(text="")

@@ -148,3 +148,37 @@ def test_forwarding_per_era_agrees_with_the_kernel(era: str, tmp_path: Path) -> 
     differences = compare({"probes": sim["probes"], "outputs": [o for o in sim["outputs"] if o["line"] in lines]},
                           {"probes": kernel["probes"], "outputs": [o for o in kernel["outputs"] if o["line"] in lines]})
     assert not differences, "\n".join(differences)
+
+
+BY_NAME = """\
+ip netns add h1
+ip -n h1 link set lo up
+ip netns exec h1 dockerd --era 29 &
+ip netns exec h1 docker network create --subnet 10.10.0.0/24 front
+ip netns exec h1 docker run -d --network front --name web nginx
+ip netns exec h1 docker run -d --network front --name app busybox
+ip netns exec h1 docker exec app ping -c 1 -W 1 web
+ip netns exec h1 docker exec app nc -z -w 1 web 80
+ip netns exec h1 docker exec app ping -c 1 -W 1 nothing.here
+"""
+
+
+def test_tools_that_name_a_container_agree_with_the_kernel(tmp_path: Path) -> None:
+    """A script without dig still gets the resolver's stand-in when its probes name containers:
+    ping and nc resolve through 127.0.0.11 (A and AAAA, glibc) on both sides, and a name with no
+    upstream to ask fails with the same error; counters and conntrack agree."""
+    reason = skip_reason()
+    if reason:
+        pytest.skip(reason)
+    from simnet.conformance import compare, run_on_kernel
+
+    src = tmp_path / "by-name.sh"
+    src.write_text(BY_NAME)
+    sim = run_script(BY_NAME, filename=str(src)).to_json()
+    assert [p["outcome"] for p in sim["probes"]] == ["reply", "connected", "error"]
+    exported = export_scenario(src)
+    script = tmp_path / "exported.sh"
+    script.write_text(exported.text)
+    kernel = _on_original_lines(run_on_kernel(str(script)), exported)
+    differences = compare({"probes": sim["probes"]}, {"probes": kernel["probes"]})
+    assert not differences, "\n".join(differences)

@@ -70,3 +70,34 @@ def test_the_runner_refuses_bad_stand_in_lines(line: str, why: str) -> None:
     commands = lex("ip netns add c\n" + line + "\n", filename="x.sh")
     with pytest.raises(ScriptError, match=rf"x\.sh:2: .*{why}"):
         validate(tuple(commands))
+
+
+@pytest.mark.parametrize(("line", "by_name"), [
+    ("ip netns exec h1 docker exec app ping -c 1 web", True),
+    ("ip netns exec h1 docker exec -i -e A=1 app nc -z -w 1 web 80", True),
+    ("ip netns exec a curl -s http://web:8080/", True),
+    ("ip netns exec a ping -c 1 -I eth0 10.0.0.1", False),
+    ("ip netns exec a nc -l -p 80 &", False),
+    ("ip netns exec a curl -s http://10.0.0.1:8080/x", False),
+    ("ip netns exec h1 docker exec app nc -z 10.0.0.1 80", False),
+])
+def test_probes_by_name_are_recognised(line: str, by_name: bool) -> None:
+    from simnet.docker.export import probes_by_name
+
+    assert probes_by_name(line + "\n") is by_name
+
+
+def test_a_script_that_pings_a_container_by_name_gets_the_stand_in() -> None:
+    from simnet.docker.export import export_scenario
+    from simnet.script.interpreter import run_script
+
+    text = ("ip netns add h1\nip -n h1 link set lo up\nip netns exec h1 dockerd --era 29 &\n"
+            "ip netns exec h1 docker network create --subnet 10.10.0.0/24 front\n"
+            "ip netns exec h1 docker run -d --network front --name web nginx\n"
+            "ip netns exec h1 docker run -d --network front --name app busybox\n"
+            "ip netns exec h1 docker exec app ping -c 1 -W 1 web\n")
+    exported = export_scenario(text)
+    assert "ip netns exec h1-app simnet-embedded-dns " in exported.text
+    assert "/etc/netns/h1-app/resolv.conf" in exported.text
+    again = run_script(exported.text)
+    assert again.probes[-1].result.outcome == "reply"
