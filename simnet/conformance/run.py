@@ -8,10 +8,10 @@ import re
 import sys
 from typing import Any
 
-from simnet.conformance.inside.common import (BOOT, FILE_TOOLS, READABLE, RUN_TIMEOUT, SANDBOX_DIRS, TOOLS,
+from simnet.conformance.inside.common import (BOOT, EMBEDDED_DNS, FILE_TOOLS, READABLE, RUN_TIMEOUT, SANDBOX_DIRS, TOOLS,
                                          KernelRunError, _ALLOWED_IN_NS, _Cmd, sandboxed,
                                          _RUNNER_BUILTINS, _ip_netns_option, _netns_of, _ns_ids, _parse_probe,
-                                         _script_error, classify)
+                                         _script_error, classify, parse_embedded_dns)
 
 def validate(commands: tuple[Any, ...]) -> None:
     """Refuse, before anything runs, every command that could touch the machine's namespaces."""
@@ -106,6 +106,13 @@ def validate(commands: tuple[Any, ...]) -> None:
                 parse_args(inner)
             except DnsmasqError as e:
                 raise _script_error(cmd, f"dnsmasq: {e}") from None
+        if tool == EMBEDDED_DNS:
+            try:
+                host = parse_embedded_dns(list(inner[1:]))["host_netns"]
+            except ValueError as e:
+                raise _script_error(cmd, str(e)) from None
+            if host is not None and host not in created:
+                raise _script_error(cmd, f"namespace {host!r} was not created by this script")
         if tool not in _ALLOWED_IN_NS:
             raise _script_error(cmd, f"the kernel runner does not run {tool!r}")
         if tool == "ip":

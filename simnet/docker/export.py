@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from simnet.docker.resolver import STANDIN_KILL
+from simnet.docker.resolver import STANDIN, STANDIN_KILL
 from simnet.netfilter.syntax import format_save
 
 if TYPE_CHECKING:
@@ -51,15 +51,57 @@ def export_script(daemon: "DockerDaemon") -> str:
 NAMES_RE = re.compile(r"\b(dig|nslookup|getent|dnsmasq)\b|/etc/(resolv\.conf|hosts)\b")
 """A script that looks names up (or reads what Docker wrote for them)."""
 
+_HOST_TOOLS = frozenset({"ping", "nc", "ncat", "netcat", "curl"})
+_IPV4 = re.compile(r"\d+\.\d+\.\d+\.\d+")
+
+
+def _tool_argv(argv: tuple[str, ...]) -> tuple[str, ...]:
+    """The tool's own words of ``[ip netns exec NS] [docker exec [OPTS] NAME] TOOL ...``."""
+    if argv[:3] == ("ip", "netns", "exec"):
+        argv = argv[4:]
+    if argv[:2] == ("docker", "exec"):
+        rest = list(argv[2:])
+        while rest and rest[0].startswith("-"):
+            opt = rest.pop(0)
+            if opt in ("-e", "--env", "-u", "--user", "-w", "--workdir") and rest:
+                rest.pop(0)
+        argv = tuple(rest[1:])
+    return argv
+
+
+def probes_by_name(source: str) -> bool:
+    """Whether a probe of the script names its destination (``ping web``, ``nc -z web 80``,
+    ``curl http://web:8080/``): its tool asks the resolver first, as dig does."""
+    from urllib.parse import urlsplit
+
+    from simnet.script.lexer import lex
+
+    try:
+        commands = lex(source)
+    except ValueError:
+        return False
+    for cmd in commands:
+        argv = _tool_argv(tuple(cmd.argv))
+        if not argv or argv[0] not in _HOST_TOOLS or "-l" in argv:
+            continue
+        if argv[0] == "curl":
+            hosts = [urlsplit(w if "://" in w else "http://" + w).hostname or "" for w in argv[1:]
+                     if not w.startswith("-") and ("://" in w or "/" in w)]
+        else:
+            words = list(argv[1:])
+            while words and re.fullmatch(r"\d+(-\d+)?", words[-1]):
+                words.pop()  # nc's ports
+            hosts = words[-1:]
+        if any(h and not h.startswith("-") and not _IPV4.fullmatch(h) and re.match(r"[A-Za-z]", h) for h in hosts):
+            return True
+    return False
+
 
 def is_names_command(ns: str, line: str, host: str) -> bool:
     """A daemon command for names only: a container's files, the resolver's kernel stand-in."""
     return line.startswith(("mkdir -p /etc/netns/", "cat > /etc/netns/", "rm -rf /etc/netns/", STANDIN_KILL)) \
-        or (ns != host and line.startswith("dnsmasq "))
+        or (ns != host and line.startswith(STANDIN + " "))
 
-
-DNS_SKIP = ("Docker's embedded DNS forwarded it from the host's namespace (host(...) upstream); the kernel "
-            "runner's stand-in for the resolver (a dnsmasq in the container) can only forward from the container's")
 
 PROXY_SKIP = ("reached the container through docker-proxy (a userland process the kernel runner cannot start); "
               "on the kernel nothing listens on that host port")
@@ -74,10 +116,6 @@ class Exported:
     """Line of each probe in :attr:`text` -> its line in the original script."""
     skips: dict[int, str] = field(default_factory=dict)
     """Original line of each probe the kernel cannot reproduce -> why."""
-    standin_answered: set[int] = field(default_factory=set)
-    """Original lines of probes that Docker's embedded DNS answered from its own records: on the
-    kernel its stand-in (dnsmasq) answers them with compressed names and an OPT record, which
-    Docker's resolver does not write, so only those answers' byte counts differ."""
 
     def original_line(self, line: int) -> int:
         return self.line_map.get(line, line)
@@ -107,9 +145,9 @@ def export_scenario(text_or_path: "str | os.PathLike[str]", *, filename: str | N
     from simnet.script.lexer import netns_exec
 
     source, name = _read(text_or_path, filename)
-    # The container's files and the resolver's stand-in only where the script looks names up: the
-    # runner needs its file and dnsmasq support for them, which scripts without names do not.
-    names = bool(NAMES_RE.search(source))
+    # The container's files and the resolver's stand-in only where the script looks names up (or
+    # reads the files): other scripts run without a helper process per container.
+    names = bool(NAMES_RE.search(source)) or probes_by_name(source)
     out: list[str] = ["#!/bin/sh", f"# {name}, exported by simnet: every docker line replaced by what the daemon",
                       "# did to the kernel (docker-proxy cannot run here; probes that needed it say so)."]
     result = Exported(text="")
@@ -123,16 +161,10 @@ def export_scenario(text_or_path: "str | os.PathLike[str]", *, filename: str | N
     def emit(line: str) -> None:
         out.append(line)
 
-    def host_forwards(run: Any, what: str = "host_forwards") -> int:
-        return sum(getattr(c.resolver, what) for d in run.docker.values() for c in d.containers.values()
-                   if c.resolver is not None)
-
     def emit_probe(cmd: Any, line: str, run: Any) -> None:
         emit(line)
         probe_at[len(out) - 1] = cmd.line
-        why = PROXY_SKIP if proxied(run) > snap["proxied"] else DNS_SKIP if host_forwards(run) > snap["fwd"] else ""
-        if host_forwards(run, "answered") > snap["answered"]:
-            result.standin_answered.add(cmd.line)
+        why = PROXY_SKIP if proxied(run) > snap["proxied"] else ""
         if why:
             result.skips[cmd.line] = why
             emit(f"# kernel-skip: {why}" + (f" (simulator: expect {cmd.expect})" if cmd.expect else ""))
@@ -143,8 +175,6 @@ def export_scenario(text_or_path: "str | os.PathLike[str]", *, filename: str | N
         if phase == "before":
             snap["counts"] = {h: len(d.commands) for h, d in run.docker.items()}
             snap["proxied"] = proxied(run)
-            snap["fwd"] = host_forwards(run)
-            snap["answered"] = host_forwards(run, "answered")
             snap["started"] = run.started
             return
         ns, argv = netns_exec(cmd)
@@ -166,7 +196,7 @@ def export_scenario(text_or_path: "str | os.PathLike[str]", *, filename: str | N
                     emit(_in(cns, line))
                     if line.endswith("&"):
                         state["jobs"] += 1
-                        if line.startswith("dnsmasq "):
+                        if line.startswith(STANDIN + " "):
                             state["standins"][cns] = state["jobs"]
             return
         if _is_docker(argv):  # docker exec NAME CMD...

@@ -297,9 +297,9 @@ class EmbeddedResolver:
     """False while the container has no network with a gateway (only ``--internal`` ones)."""
     sockets: list["Listener"] = field(default_factory=list)
     answered: int = 0
-    """Queries answered from its own records (the kernel stand-in's bytes differ for those)."""
+    """Queries answered from its own records."""
     host_forwards: int = 0
-    """Queries forwarded from the host's namespace (the kernel stand-in cannot do that)."""
+    """Queries forwarded from the host's namespace."""
     standin: str = ""
     """The kernel stand-in command last recorded for the export (:func:`standin_command`)."""
 
@@ -505,24 +505,30 @@ def sandbox_gone(d: "DockerDaemon", c: "Container") -> None:
 
 
 # ----------------------------------------------------------------------------- the kernel stand-in
+STANDIN = "simnet-embedded-dns"
+"""The kernel runner's stand-in for the resolver (simnet.conformance.inside.common.EMBEDDED_DNS)."""
 STANDIN_KILL = "kill %standin:"
 """A daemon command the export turns into ``kill %N`` of the stand-in started for that namespace."""
 
 
 def standin_command(d: "DockerDaemon", c: "Container") -> str:
-    """What the kernel runner starts in place of the resolver (dockerd cannot run there): a dnsmasq
-    on the resolver's UDP port (the DNAT target) holding the names the resolver answers now, and
-    the upstreams reached from the container's namespace (host(...) ones have no stand-in)."""
+    """What the kernel runner starts in place of the resolver (dockerd cannot run there): its
+    stand-in ``simnet-embedded-dns`` (simnet/conformance/inside/embedded_dns.py) on the resolver's
+    two ports, holding the names the resolver answers now and its upstreams in order, ``host:``
+    ones asked from the host's namespace as libnetwork does."""
     res: EmbeddedResolver = c.resolver
-    words = ["dnsmasq", "-k", f"--port={res.udp_port}", "--no-resolv", "--no-hosts"]
+    words = [STANDIN, f"--udp-port={res.udp_port}", f"--tcp-port={res.tcp_port}"]
+    if d.host.name != "root":
+        words.append(f"--host-netns={d.host.name}")
     for net in user_networks(d, c):
         for other in d.containers.values():
             addr = net.endpoints.get(other.name)
             if addr is None or not other.running:
                 continue
             for n in dns_names(other, net):
-                words += [f"--host-record={n},{addr}", f"--host-record={n}.{net.name},{addr}"]
-    words += [f"--server={e.addr}" for e in res.upstreams() if not e.host_loopback]
+                words += [f"--record={n},{addr}", f"--record={n}.{net.name},{addr}"]
+    words += [f"--upstream={'host:' if e.host_loopback else ''}{e.addr}" for e in res.upstreams()
+              if e.addr.version == 4]  # simnet's resolver moves past IPv6 ones at once
     return " ".join(words) + " &"
 
 

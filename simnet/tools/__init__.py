@@ -53,6 +53,7 @@ compile_mkdir = _lazy("simnet.tools.files", "compile_mkdir")
 compile_rm = _lazy("simnet.tools.files", "compile_rm")
 compile_truncate = _lazy("simnet.tools.files", "compile_truncate")
 compile_dnsmasq = _lazy("simnet.tools.dnsmasq", "compile_dnsmasq")
+compile_embedded_dns = _lazy("simnet.tools.embedded_dns", "compile_embedded_dns")
 compile_dig = _lazy("simnet.tools.dnsutils", "compile_dig")
 compile_host = _lazy("simnet.tools.dnsutils", "compile_host")
 compile_nslookup = _lazy("simnet.tools.dnsutils", "compile_nslookup")
@@ -129,5 +130,6 @@ TOOLS: dict[str, Tool] = {
     "nslookup": Tool(compile_nslookup, probe=True),
     "getent": Tool(compile_getent, probe=True),
     "dnsmasq": Tool(compile_dnsmasq, background=True),
+    "simnet-embedded-dns": Tool(compile_embedded_dns, background=True),  # Docker export's resolver stand-in
 }
 """Command name -> :class:`Tool`."""

@@ -92,7 +92,10 @@ def dig_answer_text(m: Message, shown: frozenset[str] = frozenset(DIG_SECTIONS))
     if comments:
         out += [";; Got answer:", f";; ->>HEADER<<- opcode: QUERY, status: {_rcode(m)}, id: {m.id}",
                 f";; flags: {_flags(m)}; QUERY: {len(m.questions)}, ANSWER: {len(m.answers)}, "
-                f"AUTHORITY: {len(m.authority)}, ADDITIONAL: {len(m.additional)}", ""]
+                f"AUTHORITY: {len(m.authority)}, ADDITIONAL: {len(m.additional)}"]
+        if m.qr and m.rd and not m.ra:  # dig.c: a reply with RD echoed but no RA (Docker's SERVFAIL)
+            out.append(";; WARNING: recursion requested but not available")
+        out.append("")
     opt = m.opt
     if opt is not None and comments:
         out += [";; OPT PSEUDOSECTION:", f"; EDNS: version: 0, flags:; udp: {opt.rclass}"]
@@ -330,7 +333,8 @@ def compile_dig(cmd: Command, ns: str | None, argv: tuple[str, ...]) -> Compiled
             return _result(run, netns, used, port, first, how, errno={"refused": "ECONNREFUSED",
                                                                         "error": "ENETUNREACH"}.get(how), proto="tcp")
         if reply is None:
-            text = errors + (head + [";; no servers could be reached"] if how != "error" else
+            # +short implies +nocmd: no "<<>> DiG" header (dig 9.18 on the kernel prints none)
+            text = errors + (head + [";; no servers could be reached"] if how != "error" and not short else
                              [";; no servers could be reached"])
             run.output(cmd, "\n".join(text) + "\n")
             return _result(run, netns, used, port, first, "timeout" if how == "timeout" else how,

@@ -53,3 +53,132 @@ def test_embedded_dns_nat_rules_listing_agrees_with_the_kernel(era: str, tmp_pat
     ker = {o["command"]: o["stdout"] for o in kernel["outputs"]}
     assert _strip(ker["ip netns exec h1-app iptables-save -t nat"]) == _strip(sim[7])
     assert ker["ip netns exec h1-app iptables -t nat -S"] == sim[8]
+
+
+ROOT = Path(__file__).resolve().parents[2]
+DNS_SCENARIOS = sorted((ROOT / "scenarios" / "docker").glob("dns-*.sh"))
+
+
+def _on_original_lines(report: dict, exported) -> dict:  # noqa: ANN001
+    """The kernel's report with every line number turned back into the scenario's."""
+    back = exported.original_line
+    return {"probes": [dict(p, line=back(p["line"])) for p in report["probes"]],
+            "outputs": [dict(o, line=back(o["line"])) for o in report["outputs"]]}
+
+
+@pytest.mark.parametrize("path", DNS_SCENARIOS, ids=lambda p: p.name)
+def test_docker_dns_scenario_agrees_in_full(path: Path, tmp_path: Path) -> None:
+    """Every probe of every Docker DNS scenario, none skipped, agrees with the kernel on outcome,
+    counters (packets and bytes), conntrack and what dig printed.  The resolver's kernel stand-in
+    (simnet-embedded-dns) answers as libnetwork writes answers and forwards ``host(...)``
+    upstreams from the host's namespace, so the queries 28/29 send from the host are compared too."""
+    reason = skip_reason()
+    if reason:
+        pytest.skip(reason)
+    from simnet.conformance import compare, run_on_kernel
+
+    sim = run_script(path.read_text(), filename=str(path)).to_json()
+    exported = export_scenario(path)
+    assert not exported.skips
+    script = tmp_path / path.name
+    script.write_text(exported.text)
+    kernel = _on_original_lines(run_on_kernel(str(script)), exported)
+    assert [p["line"] for p in kernel["probes"]] == [p["line"] for p in sim["probes"]]
+    differences = compare({"probes": sim["probes"], "outputs": [o for o in sim["outputs"] if o["line"] in
+                                                                 {p["line"] for p in sim["probes"]}]},
+                          {"probes": kernel["probes"], "outputs": [o for o in kernel["outputs"] if o["line"] in
+                                                                   {p["line"] for p in kernel["probes"]}]})
+    assert not differences, "\n".join(differences)
+
+
+FORWARDING = """\
+ip netns add h1
+ip netns add lan
+ip -n h1 link set lo up
+ip -n lan link set lo up
+ip -n h1 link add eth0 type veth peer name eth0 netns lan
+ip -n h1 addr add 203.0.113.10/24 dev eth0
+ip -n lan addr add 203.0.113.20/24 dev eth0
+ip -n h1 link set eth0 up
+ip -n lan link set eth0 up
+mkdir -p /etc/netns/h1
+printf 'nameserver 127.0.0.53\\nnameserver 203.0.113.20\\n' > /etc/netns/h1/resolv.conf
+ip netns exec lan dnsmasq -k --no-resolv --no-hosts --listen-address 203.0.113.20 --address=/git.example.com/198.51.100.7 &
+ip netns exec h1 dnsmasq -k --no-resolv --no-hosts --listen-address 127.0.0.53 --address=/vpn.corp/10.77.0.1 &
+ip netns exec h1 dockerd --era {era} &
+ip netns exec h1 docker network create --subnet 10.10.0.0/24 front
+ip netns exec h1 docker run -d --network front --name app busybox
+ip netns exec h1 docker run -d --network front --dns 203.0.113.20 --name pinned busybox
+ip netns exec h1 iptables -I OUTPUT -p udp --dport 53
+ip netns exec h1 docker exec app iptables -I OUTPUT -p udp -d 203.0.113.20 --dport 53
+ip netns exec h1 docker exec pinned iptables -I OUTPUT -p udp -d 203.0.113.20 --dport 53
+ip netns exec h1 docker exec app dig vpn.corp
+ip netns exec h1 docker exec app dig git.example.com
+ip netns exec h1 docker exec app dig nobody.knows
+ip netns exec h1 docker exec pinned dig git.example.com
+ip netns exec h1 docker exec app dig pinned +short
+"""
+
+
+@pytest.mark.parametrize("era", ["27", "28", "29"])
+def test_forwarding_per_era_agrees_with_the_kernel(era: str, tmp_path: Path) -> None:
+    """Upstreams in order, from the era's namespace: the host's stub (127.0.0.53, always from the
+    host) refuses what it does not know, so the next upstream is asked: 28/29 from the host's
+    namespace (the host's OUTPUT counts it), 27 from the container's (the container's OUTPUT does);
+    a name nobody knows ends in SERVFAIL; ``--dns`` servers are asked from the container's.  Compared
+    with the kernel on outcomes, counters in both namespaces, conntrack and dig's lines."""
+    reason = skip_reason()
+    if reason:
+        pytest.skip(reason)
+    from simnet.conformance import compare, run_on_kernel
+
+    src = tmp_path / "forwarding.sh"
+    src.write_text(FORWARDING.format(era=era))
+    sim = run_script(src.read_text(), filename=str(src)).to_json()
+    text = {o["line"]: o["stdout"] for o in sim["outputs"]}
+    assert "status: SERVFAIL" in text[23] and "198.51.100.7" in text[22] and text[25] == "10.10.0.3\n"
+    app = {(c["chain"], c["rule"]): c["packets"] for c in sim["probes"][1]["counters"]["h1-app"]
+           if c["table"] == "filter"}
+    assert app.get(("OUTPUT", 1), 0) == (1 if era == "27" else 0)
+    exported = export_scenario(src)
+    script = tmp_path / "exported.sh"
+    script.write_text(exported.text)
+    kernel = _on_original_lines(run_on_kernel(str(script)), exported)
+    lines = {p["line"] for p in sim["probes"]}
+    differences = compare({"probes": sim["probes"], "outputs": [o for o in sim["outputs"] if o["line"] in lines]},
+                          {"probes": kernel["probes"], "outputs": [o for o in kernel["outputs"] if o["line"] in lines]})
+    assert not differences, "\n".join(differences)
+
+
+BY_NAME = """\
+ip netns add h1
+ip -n h1 link set lo up
+ip netns exec h1 dockerd --era 29 &
+ip netns exec h1 docker network create --subnet 10.10.0.0/24 front
+ip netns exec h1 docker run -d --network front --name web nginx
+ip netns exec h1 docker run -d --network front --name app busybox
+ip netns exec h1 docker exec app ping -c 1 -W 1 web
+ip netns exec h1 docker exec app nc -z -w 1 web 80
+ip netns exec h1 docker exec app ping -c 1 -W 1 nothing.here
+"""
+
+
+def test_tools_that_name_a_container_agree_with_the_kernel(tmp_path: Path) -> None:
+    """A script without dig still gets the resolver's stand-in when its probes name containers:
+    ping and nc resolve through 127.0.0.11 (A and AAAA, glibc) on both sides, and a name with no
+    upstream to ask fails with the same error; counters and conntrack agree."""
+    reason = skip_reason()
+    if reason:
+        pytest.skip(reason)
+    from simnet.conformance import compare, run_on_kernel
+
+    src = tmp_path / "by-name.sh"
+    src.write_text(BY_NAME)
+    sim = run_script(BY_NAME, filename=str(src)).to_json()
+    assert [p["outcome"] for p in sim["probes"]] == ["reply", "connected", "error"]
+    exported = export_scenario(src)
+    script = tmp_path / "exported.sh"
+    script.write_text(exported.text)
+    kernel = _on_original_lines(run_on_kernel(str(script)), exported)
+    differences = compare({"probes": sim["probes"]}, {"probes": kernel["probes"]})
+    assert not differences, "\n".join(differences)

@@ -107,9 +107,12 @@ class KernelRunError(RuntimeError):
 
 
 _PROBES = ("ping", "nc", "ncat", "curl", "dig", "host", "nslookup", "getent")
+EMBEDDED_DNS = "simnet-embedded-dns"
+"""The runner's stand-in for Docker's resolver at 127.0.0.11 (inside/embedded_dns.py), which the
+Docker export starts where dockerd would have started its resolver."""
 _ALLOWED_IN_NS = {"ip", "iptables", "iptables-restore", "iptables-save", "sysctl", "bridge",
                   "ipset", "conntrack", "ping", "nc", "ncat", "socat", "curl", "python3", "echo", "printf", "sleep",
-                  "ss", "dig", "host", "nslookup", "getent", "dnsmasq"}
+                  "ss", "dig", "host", "nslookup", "getent", "dnsmasq", EMBEDDED_DNS}
 _RUNNER_BUILTINS = {"set", "kill", "sleep", "wait", "true", ":", "modprobe"}
 FILE_TOOLS = frozenset({"cat", "head", "truncate", "mkdir", "rm", "echo", "printf"})
 """Commands on files: run in the runner's sandbox (an overlay over /etc, a tmpfs on /tmp), in or out of a netns."""
@@ -177,7 +180,7 @@ def classify(cmd: Any) -> str:
         return "listener"
     if tool == "python3" and inner[1:3] == ("-m", "http.server"):
         return "listener"
-    if tool == "dnsmasq":
+    if tool in ("dnsmasq", EMBEDDED_DNS):
         return "listener"
     if tool in _PROBES:
         return "probe"
@@ -471,7 +474,39 @@ def _parse_dns_client(cmd: Any, inner: tuple[str, ...]) -> dict[str, Any]:
             "timeout": min(wait, 60.0), "argv": list(inner)}
 
 
+def parse_embedded_dns(argv: list[str]) -> dict[str, Any]:
+    """``simnet-embedded-dns --udp-port=N --tcp-port=N [--host-netns=NS] [--record=NAME,IP]...
+    [--upstream=[host:]IP]...`` (no --host-netns: the host is the run's own namespace)."""
+    spec: dict[str, Any] = {"records": {}, "upstreams": [], "host_netns": None}
+    for w in argv:
+        key, _, value = w.partition("=")
+        if key in ("--udp-port", "--tcp-port"):
+            if not value.isdigit() or not 0 < int(value) < 65536:
+                raise ValueError(f"simnet-embedded-dns: bad port {value!r} in {w!r}")
+            spec[key[2:5]] = int(value)
+        elif key == "--host-netns":
+            spec["host_netns"] = value
+        elif key == "--record":
+            name, _, addr = value.partition(",")
+            spec["records"].setdefault(name.lower(), []).append(addr)
+        elif key == "--upstream":
+            host, _, addr = value.rpartition(":")
+            spec["upstreams"].append((addr, host == "host"))
+        else:
+            raise ValueError(f"simnet-embedded-dns: unknown option {w!r}")
+    if "udp" not in spec or "tcp" not in spec:
+        raise ValueError("simnet-embedded-dns: --udp-port and --tcp-port are required")
+    return spec
+
+
 def _parse_listener(cmd: Any, inner: tuple[str, ...]) -> dict[str, Any]:
+    if inner[0] == EMBEDDED_DNS:
+        try:
+            spec = parse_embedded_dns(list(inner[1:]))
+        except ValueError as e:
+            raise _script_error(cmd, str(e)) from None
+        return {"proto": "udp", "addr": "127.0.0.11", "port": spec["udp"], "keep": True, "http": False,
+                "standin": list(inner), "host_netns": spec["host_netns"]}
     if inner[0] == "dnsmasq":
         dns_port = next((w.split("=", 1)[1] for w in inner if w.startswith("--port=")), "53")
         return {"proto": "udp", "addr": "0.0.0.0", "port": _port(cmd, dns_port), "keep": True, "http": False,

@@ -422,6 +422,10 @@ def main(argv: list[str]) -> int:
     kind, raw = argv
     a = json.loads(raw)
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    if kind == "listen" and a.get("standin"):
+        import embedded_dns
+        embedded_dns.serve(dict(a, argv=a["standin"]))
+        return 0
     if kind == "listen" and a.get("dnsmasq"):
         import dnstools
         dnstools.dnsmasq(dict(a, argv=a["dnsmasq"]))

@@ -267,6 +267,9 @@ class _Run:
         args = _parse_listener(cmd, inner)
         log = os.path.join(self.workdir, f"job-{len(self.jobs) + 1}.log")
         args.update(log=log, ns=ns)
+        if args.get("standin"):  # Docker's resolver: its host is a namespace of the run, or the run's own
+            host = args.pop("host_netns")
+            args["host_ns"] = f"/run/netns/{host}" if host else f"/proc/{os.getpid()}/ns/net"
         if args.get("real"):
             self.listen_real(cmd, ns, args)
             return

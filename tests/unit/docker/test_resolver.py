@@ -10,6 +10,7 @@ import pytest
 from simnet.docker import DockerDaemon
 from simnet.docker.resolver import DnsSettings, ExtServer, hosts_file, nat_commands, resolv_conf, resolve_name
 from simnet.netfilter.iptables import iptables_save
+from simnet.script.expect import ScriptError
 from simnet.script.interpreter import run_script
 from simnet.world import World
 
@@ -345,7 +346,7 @@ def test_explain_says_where_the_forgetful_firewall_killed_dns() -> None:
     assert "nat/DOCKER_OUTPUT#2" in simnet.explain(report, line=good.line)[0].text()
 
 
-def test_export_stands_a_dnsmasq_in_for_the_resolver_and_restarts_it_when_names_change() -> None:
+def test_export_stands_a_resolver_in_and_restarts_it_when_names_change() -> None:
     from simnet.docker.export import export_scenario
     text = ("ip netns add h1\nip netns exec h1 dockerd --era 29 &\n"
             "ip netns exec h1 docker network create --subnet 10.10.0.0/24 front\n"
@@ -354,15 +355,59 @@ def test_export_stands_a_dnsmasq_in_for_the_resolver_and_restarts_it_when_names_
             "ip netns exec h1 docker rm -f b\n"
             "ip netns exec h1 docker exec a dig +short b\n")
     out = export_scenario(text).text.splitlines()
-    standins = [i for i, line in enumerate(out) if line.startswith("ip netns exec h1-a dnsmasq -k --port=")]
+    standins = [i for i, line in enumerate(out) if line.startswith("ip netns exec h1-a simnet-embedded-dns --udp-port=")]
     assert len(standins) == 3          # a alone, a+b, a again after b left
-    assert "--host-record=b,10.10.0.3" in out[standins[1]] and "--host-record=b," not in out[standins[2]]
+    assert "--record=b,10.10.0.3" in out[standins[1]] and "--record=b," not in out[standins[2]]
+    assert "--host-netns=h1" in out[standins[0]] and "--tcp-port=" in out[standins[0]]
     kills = [line for line in out if line.startswith("kill %")]
     assert len(kills) == 3             # a's first two stand-ins and b's own
     assert "cat > /etc/netns/h1-a/resolv.conf <<'EOF'" in "\n".join(out)
     # a script that looks no names up gets neither files nor stand-ins (the rules stay)
     quiet = export_scenario(text.replace("dig +short b", "ip route")).text
-    assert "dnsmasq" not in quiet and "/etc/netns" not in quiet and "DOCKER_OUTPUT" in quiet
+    assert "simnet-embedded-dns" not in quiet and "/etc/netns" not in quiet and "DOCKER_OUTPUT" in quiet
+
+
+@pytest.mark.parametrize("era", ["27", "28", "29"])
+def test_the_stand_in_lists_upstreams_in_order_with_the_host_ones_marked(era: str) -> None:
+    """28/29 ask every server of the host's file from the host's namespace (host:IP); 27 only its
+    loopback ones; --dns servers are asked from the container's."""
+    from simnet.docker.export import export_scenario
+    text = ("ip netns add h1\nip -n h1 link set lo up\nmkdir -p /etc/netns/h1\n"
+            "printf 'nameserver 127.0.0.53\\nnameserver 203.0.113.20\\n' > /etc/netns/h1/resolv.conf\n"
+            f"ip netns exec h1 dockerd --era {era} &\n"
+            "ip netns exec h1 docker network create --subnet 10.10.0.0/24 front\n"
+            "ip netns exec h1 docker run -d --network front --name a busybox\n"
+            "ip netns exec h1 docker run -d --network front --dns 192.0.2.53 --name b busybox\n"
+            "ip netns exec h1 docker exec a dig +short b\n")
+    out = export_scenario(text).text.splitlines()
+    a = [line for line in out if line.startswith("ip netns exec h1-a simnet-embedded-dns ")][-1]
+    b = [line for line in out if line.startswith("ip netns exec h1-b simnet-embedded-dns ")][-1]
+    want = "--upstream=host:127.0.0.53 --upstream=" + ("203.0.113.20" if era == "27" else "host:203.0.113.20")
+    assert a.endswith(want + " &")
+    assert b.endswith("--upstream=192.0.2.53 &")
+
+
+def test_the_stand_in_simulates_as_the_resolver_and_words_bad_options() -> None:
+    """The exported line runs in simnet too: the names it holds answer, a host: upstream is asked
+    from the host's namespace (the host's OUTPUT counts it, the container's does not)."""
+    script = ("ip netns add h1\nip netns add c\nip -n h1 link set lo up\nip -n c link set lo up\n"
+              "ip netns exec h1 iptables -A OUTPUT -p udp --dport 53\n"
+              "ip netns exec c iptables -A OUTPUT -p udp -d 127.0.0.53\n"
+              "ip netns exec h1 dnsmasq -k --no-resolv --no-hosts --listen-address 127.0.0.53 "
+              "--address=/corp/10.7.0.1 &\n"
+              "ip netns exec c simnet-embedded-dns --udp-port=40000 --tcp-port=40001 --host-netns=h1 "
+              "--record=web,10.10.0.2 --upstream=host:127.0.0.53 &\n"
+              "ip netns exec c dig @127.0.0.11 -p 40000 +short web\n"
+              "ip netns exec c dig @127.0.0.11 -p 40000 +short vpn.corp\n")
+    report = run_script(script).to_json()
+    out = {o["line"]: o["stdout"] for o in report["outputs"]}
+    assert out[9] == "10.10.0.2\n" and out[10] == "10.7.0.1\n"
+    host = {(c["chain"], c["rule"]): c["packets"] for c in report["probes"][1]["counters"]["h1"]}
+    assert host[("OUTPUT", 1)] == 1
+    assert all(c["packets"] == 0 for c in report["probes"][1]["counters"].get("c", []) if c["rule"] == 1)
+    with pytest.raises(ScriptError, match=r"s\.sh:2: simnet-embedded-dns: bad port 'x' in '--udp-port=x'"):
+        run_script("ip netns add c\nip netns exec c simnet-embedded-dns --udp-port=x --tcp-port=1 &\n",
+                   filename="s.sh")
 
 
 @pytest.mark.parametrize("era", ["27", "29"])
