@@ -134,7 +134,7 @@ def evaluate(ns: "NetNamespace", table: str, hook: Hook, skb: "Skb", tid: int) -
             text = f"-P {hit.chain} {hit.verdict.value}"
         else:
             hit.entry.counters.add(length)
-            if hit.rule is not None and isinstance(hit.rule.target, T.Tcpmss):
+            if hit.rule is not None and getattr(hit.rule.target, "name", None) == "TCPMSS":  # files load lazily
                 # TCPMSS may add a 4-byte MSS option: the rules after it count the new length
                 length = result.skb.packet.length
             if not tracer.recording:  # an untraced sweep: the rule's text is never read
@@ -142,8 +142,9 @@ def evaluate(ns: "NetNamespace", table: str, hook: Hook, skb: "Skb", tid: int) -
             text = f"-A {hit.chain} {hit.rule}"
         tracer.step(tid, RuleHit(netns=ns.name, table=table, chain=hit.chain, index=hit.index, rule=text,
                                  verdict=hit.verdict.value))
-        if hit.rule is not None and isinstance(hit.rule.target, T.Opaque):
-            tracer.step(tid, Note(netns=ns.name, message=f"{hit.rule.target.name}{hit.rule.target.save()}: "
+        target = hit.rule.target if hit.rule is not None else None
+        if target is not None and target.name in T.OPAQUE_TARGETS:  # Opaque (its file loads lazily)
+            tracer.step(tid, Note(netns=ns.name, message=f"{target.name}{target.save()}: "
                                   f"simnet parses this target but does not apply it (the packet is unchanged)"))
     for line in result.logs:
         tracer.step(tid, Logged(netns=ns.name, line=line))
@@ -157,11 +158,11 @@ def run_table(ns: "NetNamespace", table: str, hook: Hook, skb: "Skb", tid: int) 
     if result is None:
         return HookResult(Verdict.ACCEPT, skb)
     skb = result.skb
-    match result.target:
-        case T.Reject() as rej:
-            ns.world.tracer.step(tid, Dropped(netns=ns.name, reason=f"REJECT --reject-with {rej.with_}",
-                                              disposition=Disposition.REJECTED))
-            return HookResult(Verdict.STOLEN, skb, rej)
+    if result.verdict is ChainVerdict.REJECT:  # the target is a T.Reject (not named: its file loads lazily)
+        rej = result.target
+        ns.world.tracer.step(tid, Dropped(netns=ns.name, reason=f"REJECT --reject-with {rej.with_}",
+                                          disposition=Disposition.REJECTED))
+        return HookResult(Verdict.STOLEN, skb, rej)
     if result.verdict is ChainVerdict.DROP:
         ns.world.tracer.step(tid, Dropped(netns=ns.name, reason=f"{table} {hook.chain}: DROP"))
         return HookResult(Verdict.DROP, skb)

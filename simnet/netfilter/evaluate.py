@@ -143,6 +143,8 @@ def apply_target(target: "T.Target | None", skb: Skb, ctx: MatchContext, logs: l
             return ChainVerdict.GOTO, skb, ct_mark
         case T.Return():
             return ChainVerdict.RETURN, skb, ct_mark
+        case T.Accept() | T.Drop():  # before the extensions: naming one imports its file (targets/__init__)
+            return _TERMINAL[target.name], skb, ct_mark
         case T.Mark():
             return ChainVerdict.CONTINUE, skb.evolve(mark=target.apply(skb.mark)), ct_mark
         case T.Connmark():
@@ -169,7 +171,7 @@ def apply_target(target: "T.Target | None", skb: Skb, ctx: MatchContext, logs: l
             # IP_CT_NEW)), with or without a zone; conntrack-in looks the packet up in its zone
             zone = CtZone(target.zone or 0, _ZONE_DIRS[target.zone_dir], target.zone_mark)
             return ChainVerdict.CONTINUE, skb.evolve(ctinfo=TEMPLATE, ct_template=zone), ct_mark
-        case T.Accept() | T.Drop() | T.Reject() | T.Dnat() | T.Snat() | T.Masquerade() | T.Redirect() | T.Netmap():
+        case T.Reject() | T.Dnat() | T.Snat() | T.Masquerade() | T.Redirect() | T.Netmap():
             return _TERMINAL[target.name], skb, ct_mark
         case T.Tcpmss():
             mangled = target.mangle(skb, ctx)

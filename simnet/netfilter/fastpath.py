@@ -46,9 +46,9 @@ if TYPE_CHECKING:
 
 __all__ = ["fast_evaluate_chain", "CompiledChain", "compile_chain", "clear_cache"]
 
-_PURE: tuple[type, ...] = (M.CommentMatch, M.TcpMatch, M.UdpMatch, M.MultiportMatch, M.AddrTypeMatch,
-                           M.ConntrackMatch, M.StateMatch, M.MarkMatch, M.ConnmarkMatch, M.IcmpMatch)
-"""Matches with no side effects and no failure modes: a dport test after them may be hoisted."""
+_PURE = frozenset({"comment", "tcp", "udp", "multiport", "addrtype", "conntrack", "state", "mark", "connmark", "icmp"})
+"""Matches (by ``-m`` name: their files load on first use) with no side effects and no failure modes:
+a dport test after them may be hoisted."""
 
 _EMPTY: tuple[int, ...] = ()
 _MEMO_MAX = 4096
@@ -120,7 +120,7 @@ def _dport_key(rule: Any) -> tuple[type, int] | None:
             if m.dport is not None and not m.dport_invert and m.dport[0] == m.dport[1]:
                 return (Tcp if isinstance(m, M.TcpMatch) else Udp, m.dport[0])
             continue  # no exact dport here; tcp/udp tests are pure, keep looking
-        if not isinstance(m, _PURE):
+        if m.module not in _PURE:
             return None
     return None
 

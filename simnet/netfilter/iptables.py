@@ -20,7 +20,7 @@ from typing import Sequence
 
 from simnet.errors import RuleSyntaxError, ToolError
 from simnet.netfilter.rule import Rule
-from simnet.netfilter.matches.xt_set import check_sets
+from simnet.netfilter.matches import check_sets
 from simnet.netfilter.ruleset import PROG, TRY_HELP, Counters, Ruleset, RulesetError, Table
 from simnet.netfilter.syntax import (RestoreError, apply_restore, format_list, format_rule_verbose, format_rules,
                                      format_save)

@@ -19,12 +19,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from ipaddress import IPv4Network
-from typing import Any, Sequence
+from typing import TYPE_CHECKING, Any, Sequence
 
 from simnet.errors import RuleSyntaxError
 from simnet.netfilter.matches import MATCH_MODULES, Match, TcpMatch, UdpMatch
-from simnet.netfilter.targets import OPAQUE_TARGETS, TARGETS, Goto, Jump, Opaque, Target
+from simnet.netfilter.targets import OPAQUE_TARGETS, TARGETS, Goto, Jump
 from simnet.netfilter.xtables import Opts, check_iface, iface_matches, parse_network, parse_proto, proto_name, split_words
+
+if TYPE_CHECKING:
+    from simnet.netfilter.targets import Target
 
 __all__ = ["Rule", "iface_matches", "split_words", "parse_proto", "proto_name", "check_iface"]
 
@@ -438,6 +441,8 @@ def _build_target(target_name: str, goto: bool, target: "_Module | None", proto:
             raise RuleSyntaxError(f"goto '{target_name}' is not a chain")
         return Goto(chain=target_name) if goto else Jump(chain=target_name)
     if isinstance(target.cls, str):
+        from simnet.netfilter.targets.misc import Opaque  # loaded with its first rule, as iptables loads libxt_*
+
         return Opaque(name=target.cls, args=OPAQUE_TARGETS[target.cls][1](target.opts))
     return target.cls.build(target.opts, proto)
 

@@ -25,10 +25,8 @@ from enum import StrEnum
 from typing import Iterable, Iterator
 
 from simnet.errors import KernelError
-from simnet.netfilter.matches import (AddrTypeMatch, IcmpMatch, SctpMatch, RpfilterMatch, MacMatch, MultiportMatch, OwnerMatch,
-                                      PhysdevMatch, TcpMatch, TcpmssMatch, UdpMatch)
 from simnet.netfilter.rule import Rule
-from simnet.netfilter.targets import Goto, Jump, Tcpmss
+from simnet.netfilter.targets import Goto, Jump
 
 __all__ = ["Table", "BUILTIN_CHAINS", "SAVE_ORDER", "Counters", "Entry", "Chain", "TableState",
            "Ruleset", "RulesetError", "MAX_JUMP_DEPTH", "PROG"]
@@ -98,7 +96,8 @@ _STRERROR = {_errno.EBUSY: "Device or resource busy", _errno.EMLINK: "Too many l
              _errno.ENOENT: "No such file or directory", _errno.EEXIST: "File exists"}
 
 
-_PROTO_OF_MATCH: dict[type, int] = {TcpMatch: 6, UdpMatch: 17, IcmpMatch: 1, SctpMatch: 132, TcpmssMatch: 6}
+# keyed by ``-m`` name, not class: the match files load on first use (matches/__init__.py)
+_PROTO_OF_MATCH: dict[str, int] = {"tcp": 6, "udp": 17, "icmp": 1, "sctp": 132, "tcpmss": 6}
 
 
 _JUMPS = (Jump, Goto)
@@ -118,14 +117,15 @@ _TARGET_HOOKS: dict[str, frozenset[str]] = {
     "MASQUERADE": frozenset({_POST}), "REJECT": frozenset({_IN, _FWD, _OUT}),
     "CLASSIFY": frozenset({_FWD, _OUT, _POST}),
 }
-_MATCH_HOOKS: dict[type, frozenset[str]] = {
-    OwnerMatch: frozenset({_OUT, _POST}), MacMatch: frozenset({_PRE, _IN, _FWD}), RpfilterMatch: frozenset({_PRE}),
+_MATCH_HOOKS: dict[str, frozenset[str]] = {
+    "owner": frozenset({_OUT, _POST}), "mac": frozenset({_PRE, _IN, _FWD}), "rpfilter": frozenset({_PRE}),
 }
-_MATCH_TABLES: dict[type, frozenset[Table]] = {RpfilterMatch: frozenset({Table.RAW, Table.MANGLE})}
+_MATCH_TABLES: dict[str, frozenset[Table]] = {"rpfilter": frozenset({Table.RAW, Table.MANGLE})}
 # Checked by the module's checkentry against the base chain it is put in only (a rule in a user
 # chain passes, whatever jumps there): TCPMSS --clamp-mss-to-pmtu, addrtype --limit-iface-in/out,
 # physdev --physdev-out/--physdev-is-out without --physdev-is-bridged.
-_BASE_ONLY = (Tcpmss, AddrTypeMatch, PhysdevMatch)
+_BASE_ONLY_TARGET = "TCPMSS"
+_BASE_ONLY_MATCHES = frozenset({"addrtype", "physdev"})
 
 _SHAPES: dict[tuple[object, ...], tuple[str | bool, frozenset[str] | None, bool]] = {}
 
@@ -143,28 +143,33 @@ def _shape(table: Table, rule: Rule) -> tuple[str | bool, frozenset[str] | None,
     if name == "TCPMSS" and (rule.proto != 6 or rule.proto_invert):
         bad = True  # tcpmss_tg4_check: "-p tcp" (the --tcp-flags SYN check is not made under nft_compat)
     for m in rule.matches:
-        if (tables := _MATCH_TABLES.get(type(m))) is not None and table not in tables:
+        if (tables := _MATCH_TABLES.get(m.module)) is not None and table not in tables:
             bad = True
-        p = _PROTO_OF_MATCH.get(type(m))
+        p = _PROTO_OF_MATCH.get(m.module)
         if p is not None and (rule.proto != p or rule.proto_invert):
             bad = True
-        if isinstance(m, MultiportMatch) and rule.proto_invert:
+        if m.module == "multiport" and rule.proto_invert:
             bad = True
-    return bad, _rule_hooks(table, rule), isinstance(t, _BASE_ONLY) or any(
-        isinstance(m, _BASE_ONLY) for m in rule.matches)
+    return bad, _rule_hooks(table, rule), name == _BASE_ONLY_TARGET or any(
+        m.module in _BASE_ONLY_MATCHES for m in rule.matches)
 
 
 def _rule_hooks(table: Table, rule: Rule) -> frozenset[str] | None:
     t = rule.target
     allowed = _TARGET_HOOKS.get(getattr(t, "name", "")) if t is not None and t.__class__ not in _JUMPS else None
     for m in rule.matches:
-        h = _MATCH_HOOKS.get(type(m))
+        h = _MATCH_HOOKS.get(m.module)
         if h is not None:
             allowed = h if allowed is None else allowed & h
     return allowed
 
 
 def _base_ok(rule: Rule, chain: str) -> bool:
+    """Only for a rule whose shape says so, so the three modules are loaded by then."""
+    from simnet.netfilter.matches.xt_addrtype import AddrTypeMatch
+    from simnet.netfilter.matches.xt_physdev import PhysdevMatch
+    from simnet.netfilter.targets.xt_tcpmss import Tcpmss
+
     t = rule.target
     if isinstance(t, Tcpmss) and t.mss is None and chain not in (_FWD, _OUT, _POST):
         return False

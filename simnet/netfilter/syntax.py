@@ -22,7 +22,7 @@ from ipaddress import IPv4Network
 from typing import Iterable, Sequence
 
 from simnet.errors import RuleSyntaxError, ToolError
-from simnet.netfilter.matches.xt_set import check_sets
+from simnet.netfilter.matches import check_sets
 from simnet.netfilter.rule import Rule
 from simnet.netfilter.xtables import (ULONG_MAX, decimal, is_digits, parse_rulenumber, proto_name, scan_ull,
                                       split_words)
