@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from simnet import bridge, datapath, vxlan
+from simnet import bridge, datapath
 from simnet.link import Device, LinkKind, LinkOps
 from simnet.trace import Disposition
 
@@ -55,6 +55,8 @@ def bridge_xmit(ns: "NetNamespace", dev: Device, packet: "Packet", tid: int, ct:
 
 
 def vxlan_xmit(ns: "NetNamespace", dev: Device, packet: "Packet", tid: int, ct: "CtRef | None") -> None:
+    from simnet import vxlan  # loaded by then (ip link add ... type vxlan): not imported by worlds without one
+
     ns.world.schedule(0.0, vxlan.vxlan_xmit, ns, dev.ifname, packet, tid)
 
 

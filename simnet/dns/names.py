@@ -15,8 +15,6 @@ import re
 from ipaddress import AddressValueError, IPv4Address
 from typing import TYPE_CHECKING, Callable
 
-from simnet.dns.resolver import getaddrinfo, parse_resolv_conf, read_etc
-
 if TYPE_CHECKING:
     from simnet.probe import ProbeResult
     from simnet.script.lexer import Command
@@ -55,6 +53,8 @@ def resolving(run: "ToolRun", cmd: "Command", ns: str | None, host: IPv4Address 
 
     if isinstance(host, IPv4Address):
         return probe(host)
+    from simnet.dns.resolver import getaddrinfo, parse_resolv_conf, read_etc  # only for a name: not at start-up
+
     world = run.world
     netns = run.ns(ns).name
     first = world.tracer.begin()

@@ -13,7 +13,6 @@ from simnet.tools.ip.common import (
     ROOT, Args, brief_link, devices, garbage, get_integer, INCOMPLETE, invarg, IpError, link_details, link_ether,
     link_header, ll_addr, Opts, subcommand, Unsupported,
 )
-from simnet.tools.ip.vxlan import parse_vxlan, vxlan_add
 
 if TYPE_CHECKING:
     from simnet.netns import NetNamespace
@@ -166,6 +165,8 @@ def _compile_link_add(args: Args) -> Callable[["World", "NetNamespace"], str]:
                     peer = args.take()
             continue
         if kind == "vxlan":
+            from simnet.tools.ip.vxlan import parse_vxlan  # VXLAN's modules load with its first device
+
             vxlan_opts = parse_vxlan(args)
             continue
         if kind == "bridge":
@@ -182,6 +183,8 @@ def _compile_link_add(args: Args) -> Callable[["World", "NetNamespace"], str]:
         if link_ns is not None:
             # its UDP socket stays in the namespace that created it (vxlan->net)
             raise Unsupported("creating a VXLAN device in another namespace")
+        from simnet.tools.ip.vxlan import vxlan_add
+
         return vxlan_add(name, vxlan_opts, address, mtu)
 
     def add(world: "World", ns: "NetNamespace") -> str:
