@@ -9,6 +9,8 @@ them from here, so the modules behind them can move without breaking anyone.
 'reply'
 """
 
+import sys
+from types import ModuleType
 from typing import TYPE_CHECKING
 
 _LAZY = {
@@ -24,6 +26,7 @@ _LAZY = {
     "assert_reachable": "simnet.testing", "assert_unreachable": "simnet.testing", "reachability": "simnet.testing",
     "replay_script": "simnet.testing", "world_script": "simnet.testing", "Disposition": "simnet.trace",
     "Trace": "simnet.trace", "World": "simnet.world",
+    "Diagnosis": "simnet.explain", "describe": "simnet.explain", "explain": "simnet.explain",
 }
 """Public name -> the module that defines it: each loads on first use, so ``simnet run`` pays only
 for the modules its script needs (Docker's daemon, explain, reach and testing are not imported by a
@@ -33,11 +36,25 @@ _RENAMED = {"reachability_matrix": "reach"}
 _DRAWINGS = {"draw_chains": "chains", "draw_hooks": "hooks", "draw_sequence": "sequence",
              "draw_topology": "topology"}
 
-# explain is also the name of its module: imported lazily, importing simnet.explain anywhere would
-# leave the module, not the function, as simnet.explain
-from simnet.explain import Diagnosis, describe, explain  # noqa: E402
+
+class _Package(ModuleType):
+    """simnet's module type: ``explain`` is both a public function and the name of its module.
+
+    Importing the submodule ``simnet.explain`` binds the package's attribute of that name to the
+    module (the import system's ``setattr``); the public name must stay the function, as it was when
+    simnet imported it eagerly, so the function is bound instead.
+    """
+
+    def __setattr__(self, name: str, value: object) -> None:
+        if name == "explain" and isinstance(value, ModuleType):
+            value = value.explain
+        super().__setattr__(name, value)
+
+
+sys.modules[__name__].__class__ = _Package
 
 if TYPE_CHECKING:
+    from simnet.explain import Diagnosis, describe, explain
     from simnet.docker.daemon import DockerDaemon
     from simnet.docker.resolver import DnsSettings
     from simnet.errors import ConfigError, KernelError, RuleSyntaxError, SimnetError

@@ -21,8 +21,6 @@ from pathlib import Path
 from typing import Any, Sequence
 
 from rich.console import Console
-from rich.rule import Rule
-from rich.text import Text
 
 __all__ = ["main"]
 
@@ -267,6 +265,8 @@ def _explain(report: Any, args: argparse.Namespace, console: Console) -> int:
         print(f"simnet: {report.filename}:{args.line}: no probe on this line"
               + (f" (probes are on lines {where})" if where else " (the script ran no probe)"), file=sys.stderr)
         return 2
+    from rich.text import Text
+
     diagnoses = explain(report, line=args.line)
     if not diagnoses:
         console.print(f"{report.filename}: the script ran no probe.")
@@ -318,6 +318,8 @@ def _export(args: argparse.Namespace) -> int:
 
 
 def _show(report: Any, args: argparse.Namespace, console: Console) -> int:
+    from rich.rule import Rule
+
     from simnet.render import conntrack_table, routes_table, ruleset_table, world_tree
     from simnet.script.ip import ip
 

@@ -24,11 +24,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from rich.console import Group, RenderableType
-from rich.panel import Panel
-from rich.table import Table
 from rich.text import Text
 from rich.theme import Theme
-from rich.tree import Tree
 
 from simnet.trace import (
     Delivered,
@@ -41,6 +38,10 @@ from simnet.trace import (
 )
 
 if TYPE_CHECKING:
+    from rich.panel import Panel
+    from rich.table import Table
+    from rich.tree import Tree
+
     from simnet.netns import NetNamespace
     from simnet.probe import ProbeResult
     from simnet.world import World
@@ -89,6 +90,8 @@ def trace_tree(trace: Trace) -> Tree:
     head.append(str(trace.disposition), style="green" if trace.disposition.value == "delivered" else "bold red")
     if trace.caused_by is not None:
         head.append(f"  (answers trace {trace.caused_by})", style="dim")
+    from rich.tree import Tree  # the rich parts load when first drawn (start-up: issue #16)
+
     tree = Tree(head)
     for netns, steps in trace.hops:
         hop = tree.add(Text(f"netns {netns}", style="bold magenta"))
@@ -111,6 +114,8 @@ def probe_panel(result: "ProbeResult", *, title: str | None = None, traces: bool
     parts: list[RenderableType] = [line]
     if traces:
         parts.extend(trace_tree(t) for t in result.traces)
+    from rich.panel import Panel
+
     return Panel(Group(*parts), title=title, title_align="left")
 
 
@@ -119,6 +124,8 @@ def ruleset_table(ns: "NetNamespace", table: str = "filter") -> Group:
     state = next((s for name, s in ns.ruleset.tables.items() if name == table), None)
     if state is None:
         return Group(Text(f"{ns.name}: no {table} table", style="dim"))
+    from rich.table import Table
+
     out: list[RenderableType] = []
     refs = state.references()
     for chain in state.ordered_chains():
@@ -142,6 +149,8 @@ def ruleset_table(ns: "NetNamespace", table: str = "filter") -> Group:
 
 def routes_table(ns: "NetNamespace") -> Table:
     """Every routing table of a namespace, each route as ``ip route show table all`` prints it."""
+    from rich.table import Table
+
     t = Table(title=f"{ns.name} routes", title_justify="left", box=None, pad_edge=False)
     t.add_column("table")
     t.add_column("route")
@@ -155,6 +164,8 @@ def routes_table(ns: "NetNamespace") -> Table:
 
 def conntrack_table(ns: "NetNamespace") -> Table:
     """``conntrack -L`` of a namespace as a table."""
+    from rich.table import Table
+
     t = Table(title=f"{ns.name} conntrack", title_justify="left", box=None, pad_edge=False)
     t.add_column("entry")
     for line in ns.conntrack.listing():
@@ -164,6 +175,8 @@ def conntrack_table(ns: "NetNamespace") -> Table:
 
 def world_tree(world: "World") -> Tree:
     """Namespaces, devices (state, MAC, master, peer), addresses, in ifindex order."""
+    from rich.tree import Tree
+
     tree = Tree(f"world (seed {world.seed})")
     for name in sorted(world.namespaces):
         ns = world.namespaces[name]
