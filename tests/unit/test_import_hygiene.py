@@ -6,6 +6,10 @@ os.system, os.popen); and opening or listing anything under /proc. It then runs 
 uses the public names a notebook uses (explain, the rich renderables), and asks for a kernel run
 with ``sys.platform`` set to Pyodide's ("emscripten"): that must fail with a clear error, not with
 one of the blocks. The same checks run in real Pyodide in tests/browser.
+
+Start-up (issue #16): ``simnet run scenarios/quickstart.sh`` imports only the match/target files its
+rules name and none of the modules that load on first use (test_quickstart_run_imports_only_what_it_uses);
+a rule naming an extension still loads its file (test_a_rule_naming_an_extension_loads_its_file_then).
 """
 
 from __future__ import annotations
@@ -121,3 +125,63 @@ def test_the_blocks_have_teeth() -> None:
     assert done.returncode == 0, done.stderr[-3000:]
     tripped = json.loads(done.stdout.strip().splitlines()[-1])["tripped"]
     assert tripped == ["import subprocess", "open /proc/self/status"]
+
+
+QUICKSTART = r'''
+import io, json, sys
+from contextlib import redirect_stdout
+from simnet.cli import main
+out = io.StringIO()
+with redirect_stdout(out):
+    status = main(["run", sys.argv[1]])
+print(json.dumps({"status": status, "tail": out.getvalue().splitlines()[-1], "modules": sorted(sys.modules)}))
+'''
+
+# What `simnet run scenarios/quickstart.sh` must not import (issue #16, start-up): each loads on first
+# use by name. A new eager import of one of them makes this fail.
+LAZY_ON_THE_RUN_PATH = {
+    "simnet.explain", "simnet.docker", "simnet.reach", "simnet.testing", "simnet.draw", "simnet.conformance",
+    "simnet.capture.reader", "simnet.capture.writer", "simnet.dns.message", "simnet.dns.resolver",
+    "simnet.dns.server", "simnet.vxlan", "simnet.tools.ip.vxlan", "rich.table", "rich.panel", "rich.tree",
+    "rich.rule", "networkx", "matplotlib", "hypothesis", "jsonschema", "simnet.strategies",
+}
+
+
+def _quickstart_modules(script: str = "scenarios/quickstart.sh") -> dict:
+    done = subprocess.run([sys.executable, "-c", QUICKSTART, str(ROOT / script)], capture_output=True, text=True,
+                          timeout=300, cwd=ROOT, check=False)
+    assert done.returncode == 0, done.stderr[-3000:]
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def test_quickstart_run_imports_only_what_it_uses() -> None:
+    """`simnet run` of the quickstart loads the match/target files its rules name (tcp; DROP is a
+    standard verdict) and none of the modules that load on first use (DNS, VXLAN, explain, Docker,
+    the rich tables/trees a passing run does not draw, the optional packages)."""
+    result = _quickstart_modules()
+    assert result["status"] == 0 and result["tail"] == "6 probes, all expectations hold", result
+    modules = set(result["modules"])
+    matches = {m.rsplit(".", 1)[1] for m in modules if m.startswith("simnet.netfilter.matches.")}
+    targets = {m.rsplit(".", 1)[1] for m in modules if m.startswith("simnet.netfilter.targets.")}
+    assert matches == {"base", "xt_tcpudp"}, matches
+    assert targets == {"base", "standard"}, targets
+    eager = {m for m in modules if m in LAZY_ON_THE_RUN_PATH or m.split(".")[0] in LAZY_ON_THE_RUN_PATH
+             or any(m.startswith(lazy + ".") for lazy in LAZY_ON_THE_RUN_PATH)}
+    assert not eager, f"imported at start-up although loaded on first use: {sorted(eager)}"
+
+
+def test_a_rule_naming_an_extension_loads_its_file_then() -> None:
+    """The lazy registry still finds every module: a rule with -m NAME / -j NAME loads that file."""
+    code = ("import sys\nfrom simnet.netfilter.rule import Rule\n"
+            "before = {m for m in sys.modules if m.startswith('simnet.netfilter.')}\n"
+            "r = Rule.parse('-p udp -m time --timestart 10:00 -m comment --comment x -j LOG --log-prefix y')\n"
+            "after = {m for m in sys.modules if m.startswith('simnet.netfilter.')}\n"
+            "import json; print(str(r)); print(json.dumps(sorted(after - before)))\n")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, cwd=ROOT,
+                          check=False)
+    assert done.returncode == 0, done.stderr[-3000:]
+    text, loaded = done.stdout.strip().splitlines()
+    assert text.startswith("-p udp -m time --timestart 10:00:00"), text
+    assert text.endswith('-m comment --comment x -j LOG --log-prefix y'), text
+    assert {"simnet.netfilter.matches.xt_time", "simnet.netfilter.matches.xt_comment",
+            "simnet.netfilter.targets.xt_log"} <= set(json.loads(loaded)), loaded
