@@ -12,6 +12,7 @@ This is the only module that prints.
 from __future__ import annotations
 
 import argparse
+import gc
 import io
 import json
 import os
@@ -25,29 +26,54 @@ from rich.console import Console
 __all__ = ["main"]
 
 
-def _parser() -> argparse.ArgumentParser:
+_COMMANDS = ("run", "explain", "show", "graph", "draw", "export", "reach", "kernel-run", "capture")
+
+
+class _Skipped:
+    """A subparser not built (another command was given): its arguments are not needed."""
+
+    def add_argument(self, *args: Any, **kwargs: Any) -> None:
+        pass
+
+
+_SKIPPED = _Skipped()
+
+
+def _parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
+    """The command line's parser.  When ``argv`` starts with a command, only that command's
+    subparser is built: the others are never consulted, and building them is start-up time
+    (issue #16).  The choices are named in the usage either way, so every message is the same."""
     from simnet import __version__
+
 
     p = argparse.ArgumentParser(prog="simnet", description="Simulate the Linux network stack from shell scripts.")
     p.add_argument("--version", action="version", version=f"simnet {__version__}")
-    sub = p.add_subparsers(dest="command", required=True)
+    only = argv[0] if argv and argv[0] in _COMMANDS else None
+    # with one subparser built, the usage still names every choice (a bad or missing command
+    # builds them all, so argparse's own messages name the argument as before)
+    sub = p.add_subparsers(dest="command", required=True, metavar=None if only is None else
+                           "{" + ",".join(_COMMANDS) + "}")
+
+    def add_parser(name: str, **kw: Any) -> Any:
+        return sub.add_parser(name, **kw) if only in (None, name) else _SKIPPED
+
     script_help = "the scenario script ('-': read it from standard input)"
-    run = sub.add_parser("run", help="run a scenario script and check its expectations")
+    run = add_parser("run", help="run a scenario script and check its expectations")
     run.add_argument("script", help=script_help)
     run.add_argument("--json", action="store_true", help="print the report as one JSON document")
     run.add_argument("--trace", action="store_true", help="print every probe's trace")
     run.add_argument("--trace-format", choices=("tree", "kernel"), default=None,
                      help="kernel: rule hits as the kernel's TRACE lines (implies --trace)")
-    ex = sub.add_parser("explain", help="say what happened to each probe, and why")
+    ex = add_parser("explain", help="say what happened to each probe, and why")
     ex.add_argument("script", help=script_help)
     ex.add_argument("--line", type=int, default=None, help="only the probe on this line")
-    show = sub.add_parser("show", help="the world at the end of the script")
+    show = add_parser("show", help="the world at the end of the script")
     show.add_argument("script", help=script_help)
     show.add_argument("netns", nargs="?")
-    graph = sub.add_parser("graph", help="the topology as GraphML, JSON, PNG or SVG")
+    graph = add_parser("graph", help="the topology as GraphML, JSON, PNG or SVG")
     graph.add_argument("script", help=script_help)
     graph.add_argument("-o", "--output", default=None, help="FILE.graphml | FILE.json | FILE.png | FILE.svg")
-    draw = sub.add_parser("draw", help="a picture of a probe or the world (PNG/SVG; needs matplotlib)")
+    draw = add_parser("draw", help="a picture of a probe or the world (PNG/SVG; needs matplotlib)")
     draw.add_argument("script")
     draw.add_argument("--kind", choices=("hooks", "topology", "sequence", "chains"), default="hooks")
     draw.add_argument("--line", type=int, default=None, help="the probe's line (hooks, sequence; topology: its path)")
@@ -55,10 +81,10 @@ def _parser() -> argparse.ArgumentParser:
     draw.add_argument("--table", default=None, help="chains: only this table")
     draw.add_argument("--routes", action="store_true", help="topology: list each namespace's routes")
     draw.add_argument("-o", "--output", required=True, help="FILE.png | FILE.svg")
-    exp = sub.add_parser("export", help="rewrite a docker-using script as plain ip/iptables (for kernel-run)")
+    exp = add_parser("export", help="rewrite a docker-using script as plain ip/iptables (for kernel-run)")
     exp.add_argument("script")
     exp.add_argument("-o", "--output", default=None)
-    rc = sub.add_parser("reach", help="who reaches whom (a matrix), each probe from the set-up state")
+    rc = add_parser("reach", help="who reaches whom (a matrix), each probe from the set-up state")
     rc.add_argument("script", help=script_help)
     rc.add_argument("--from", dest="sources", nargs="+", default=None, metavar="NS")
     rc.add_argument("--to", nargs="+", default=None, metavar="NS|ADDR")
@@ -70,12 +96,13 @@ def _parser() -> argparse.ArgumentParser:
     rc.add_argument("--shared", action="store_true", help="probes share conntrack/ARP state (in order)")
     rc.add_argument("--json", action="store_true")
     rc.add_argument("-o", "--output", default=None, help="FILE.png | FILE.svg: the matrix as a picture")
-    kr = sub.add_parser("kernel-run", help="run the script on the real kernel (root; throwaway namespaces)")
+    kr = add_parser("kernel-run", help="run the script on the real kernel (root; throwaway namespaces)")
     kr.add_argument("script")
     kr.add_argument("--json", action="store_true")
-    from simnet.capture.command import add_arguments as capture_arguments
+    if only in (None, "capture"):
+        from simnet.capture.command import add_arguments as capture_arguments
 
-    capture_arguments(sub.add_parser("capture", help="this host's network as a script (read-only; root for all)"))
+        capture_arguments(add_parser("capture", help="this host's network as a script (read-only; root for all)"))
     return p
 
 
@@ -85,6 +112,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     A reader that goes away (``simnet run --json X | head -c 10``) ends the
     command quietly, as Unix tools end on SIGPIPE (status 141).
     """
+    # start-up (issue #16): a run makes many long-lived objects (classes, the world) and little
+    # cyclic garbage, and collecting the young generation every 700 allocations was a few per cent
+    # of a short run; the thresholds are put back on return (main is also called in-process)
+    thresholds = gc.get_threshold()
+    gc.set_threshold(max(thresholds[0], 20_000), *thresholds[1:])
     try:
         status = _main(argv)
         sys.stdout.flush()
@@ -97,10 +129,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         except (OSError, ValueError):
             pass
         return 128 + signal.SIGPIPE
+    finally:
+        gc.set_threshold(*thresholds)
 
 
 def _main(argv: Sequence[str] | None) -> int:
-    args = _parser().parse_args(list(argv) if argv is not None else None)
+    words = list(argv) if argv is not None else sys.argv[1:]
+    args = _parser(words).parse_args(words)
     if args.command == "export":
         return _export(args)
     if args.command == "capture":

@@ -68,3 +68,29 @@ def test_show_and_graph(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> N
     assert main(["graph", QUICKSTART]) == 0
     doc = json.loads(capsys.readouterr().out)
     assert any(n["id"] == "dev/r/br0" for n in doc["nodes"])
+
+
+def test_a_parser_built_for_one_command_says_everything_the_full_one_does() -> None:
+    """Start-up (#16): given a command, only its subparser is built; usage, help, errors and the
+    parsed arguments are the same as the parser with every subcommand."""
+    import contextlib
+    import io
+
+    from simnet.cli import _COMMANDS, _parser
+
+    def outcome(parser: object, words: list[str]) -> tuple[object, str, str]:
+        out, err = io.StringIO(), io.StringIO()
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            try:
+                result: object = vars(parser.parse_args(words))  # type: ignore[attr-defined]
+            except SystemExit as e:
+                result = ("exit", e.code)
+        return result, out.getvalue(), err.getvalue()
+
+    cases = [[c, "--help"] for c in _COMMANDS] + [
+        ["run", "s.sh"], ["run", "s.sh", "--trace-format", "nope"], ["run", "s.sh", "--bogus"], ["run"],
+        ["reach", "s.sh", "--from", "a", "b", "--jobs", "2"], ["capture", "--all-netns", "--netns", "x"],
+        ["draw", "s.sh"], ["explain", "s.sh", "--line", "3"], ["bogus"], [], ["--help"], ["-h", "run"]]
+    for words in cases:
+        assert outcome(_parser(words), words) == outcome(_parser(), words), words
+    assert len(_parser(["run"])._subparsers._group_actions[0].choices) == 1  # type: ignore[union-attr]
