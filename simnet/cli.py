@@ -14,7 +14,6 @@ from __future__ import annotations
 import argparse
 import gc
 import io
-import json
 import os
 import signal
 import sys
@@ -206,6 +205,8 @@ def _reach(args: argparse.Namespace) -> int:
         print(f"simnet: {e.filename or args.script}: {e.strerror or e}", file=sys.stderr)
         return 2
     if args.json:
+        import json
+
         print(json.dumps(matrix.to_json(), indent=2))
     else:
         _console().print(matrix)
@@ -276,6 +277,8 @@ def _run(report: Any, args: argparse.Namespace, console: Console) -> int:
     from simnet.render import report_renderable
 
     if args.json:
+        import json  # only for --json (start-up, #16)
+
         print(json.dumps(report.to_json(), indent=2))
         return 0 if report.ok else 1
     trace_format = args.trace_format or "tree"
@@ -395,6 +398,8 @@ def _graph(report: Any, args: argparse.Namespace, console: Console) -> int:
         print(f"simnet: cannot tell the format of {out!r}: use .graphml, .json, .png or .svg", file=sys.stderr)
         return 2
     if out is None or out.endswith(".json"):
+        import json
+
         text = json.dumps(nx.node_link_data(plain, edges="links") if _has_edges_kw() else nx.node_link_data(plain),
                           indent=2, sort_keys=True)
         if out is None:

@@ -16,7 +16,7 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 from ipaddress import IPv4Network
-from socket import inet_aton as _inet_aton
+from _socket import inet_aton as _inet_aton  # socket.inet_aton itself; the socket module costs start-up (#16)
 
 from simnet.errors import RuleSyntaxError
 
