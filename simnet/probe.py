@@ -100,14 +100,15 @@ class ProbeResult:
     def ok(self) -> bool:
         return self.outcome in ("reply", "connected", "delivered")
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self, *, traces: bool = True) -> dict[str, Any]:
+        """The probe as JSON; ``traces=False`` leaves ``trace`` empty (for a reader that needs none)."""
         return {
             "from": self.netns, "proto": self.proto, "dst": str(self.dst), "dport": self.dport,
             "outcome": self.outcome, "icmp": self.icmp.to_json() if self.icmp else None, "errno": self.errno,
             "received": None if self.received is None else {
                 "ns": self.received.ns, "src": str(self.received.src), "sport": self.received.sport},
             "reply": None if self.reply is None else self.reply.to_json(),
-            "trace": [t.to_json() for t in self.traces],
+            "trace": [t.to_json() for t in self.traces] if traces else [],
             **({"ping": self.ping.to_json()} if self.ping is not None else {}),
             **({"transfer": self.transfer.to_json()} if self.transfer is not None else {}),
         }
