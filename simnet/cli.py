@@ -108,6 +108,8 @@ def _parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``simnet`` console script; returns the exit status.
 
+    Without ``argv`` (the words are ``sys.argv``: the process is the command) the objects left are
+    frozen out of the collector (:func:`gc.freeze`), since the process ends next.
     A reader that goes away (``simnet run --json X | head -c 10``) ends the
     command quietly, as Unix tools end on SIGPIPE (status 141).
     """
@@ -130,6 +132,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 128 + signal.SIGPIPE
     finally:
         gc.set_threshold(*thresholds)
+        if argv is None:
+            # the command line's own run (the console script exits with this status): the objects
+            # left need no last collection at exit, ~10% of a short run's CPU (issue #16)
+            gc.freeze()
 
 
 def _main(argv: Sequence[str] | None) -> int:

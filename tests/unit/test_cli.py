@@ -94,3 +94,25 @@ def test_a_parser_built_for_one_command_says_everything_the_full_one_does() -> N
     for words in cases:
         assert outcome(_parser(words), words) == outcome(_parser(), words), words
     assert len(_parser(["run"])._subparsers._group_actions[0].choices) == 1  # type: ignore[union-attr]
+
+
+def test_only_the_command_lines_own_run_freezes_the_heap(monkeypatch: pytest.MonkeyPatch,
+                                                          capsys: pytest.CaptureFixture[str]) -> None:
+    """main() from the console script (argv from sys.argv) leaves its objects to the exit, uncollected
+    (gc.freeze: start-up/exit time, #16); called with words, as a library, it changes nothing."""
+    import gc
+
+    thresholds = gc.get_threshold()
+    assert gc.get_freeze_count() == 0
+    assert main(["run", QUICKSTART]) == 0
+    assert gc.get_freeze_count() == 0
+    assert gc.get_threshold() == thresholds
+    before = gc.get_threshold()
+    monkeypatch.setattr("sys.argv", ["simnet", "run", QUICKSTART])
+    try:
+        assert main() == 0
+        assert gc.get_freeze_count() > 0
+    finally:
+        gc.unfreeze()
+    assert gc.get_threshold() == before
+    assert capsys.readouterr().out.count("6 probes, all expectations hold") == 2
