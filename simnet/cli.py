@@ -18,9 +18,10 @@ import os
 import signal
 import sys
 from pathlib import Path
-from typing import Any, Sequence
+from typing import TYPE_CHECKING, Any, Sequence
 
-from rich.console import Console
+if TYPE_CHECKING:
+    from rich.console import Console
 
 __all__ = ["main"]
 
@@ -219,14 +220,17 @@ def _reach(args: argparse.Namespace) -> int:
     return 0
 
 
-class _Console(Console):
-    def on_broken_pipe(self) -> None:
-        self.quiet = True
-        raise BrokenPipeError  # main() ends quietly, with every verb's status alike (rich would exit 1)
-
-
 def _console() -> Console:
-    """Wrap long lines in a terminal; never crop: full lines when the output is not a terminal."""
+    """Wrap long lines in a terminal; never crop: full lines when the output is not a terminal.
+
+    rich is imported here, inside main() (start-up, #16: ``--help``/``--version`` need none of it)."""
+    from rich.console import Console
+
+    class _Console(Console):
+        def on_broken_pipe(self) -> None:
+            self.quiet = True
+            raise BrokenPipeError  # main() ends quietly, with every verb's status alike (rich would exit 1)
+
     if sys.stdout.isatty():
         return _Console(highlight=False)
     return _Console(highlight=False, width=1_000_000, soft_wrap=False)
