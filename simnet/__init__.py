@@ -13,10 +13,6 @@ import sys
 from types import ModuleType
 from typing import TYPE_CHECKING
 
-from simnet import _codecache
-
-_codecache.install()  # before any of simnet's dataclasses is made (start-up, issue #16)
-
 _LAZY = {
     "DockerDaemon": "simnet.docker.daemon", "DnsSettings": "simnet.docker.resolver",
     "ConfigError": "simnet.errors", "KernelError": "simnet.errors",

@@ -109,8 +109,10 @@ def _parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``simnet`` console script; returns the exit status.
 
-    Without ``argv`` (the words are ``sys.argv``: the process is the command) the objects left are
-    frozen out of the collector (:func:`gc.freeze`), since the process ends next.
+    Without ``argv`` (the words are ``sys.argv``: the process is the command) the dataclass code
+    cache is installed (:mod:`simnet._codecache`: a process-wide hook on ``dataclasses``, so only
+    where simnet owns the process, never on ``import simnet``) and the objects left are frozen out
+    of the collector (:func:`gc.freeze`), since the process ends next.
     A reader that goes away (``simnet run --json X | head -c 10``) ends the
     command quietly, as Unix tools end on SIGPIPE (status 141).
     """
@@ -119,6 +121,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     # of a short run; the thresholds are put back on return (main is also called in-process)
     thresholds = gc.get_threshold()
     gc.set_threshold(max(thresholds[0], 20_000), *thresholds[1:])
+    if argv is None:
+        from simnet import _codecache
+
+        _codecache.install()
     try:
         status = _main(argv)
         sys.stdout.flush()

@@ -18,6 +18,7 @@ CHILD = r'''
 import dataclasses, json, sys
 import simnet
 from simnet import _codecache
+_codecache.install()  # as simnet.cli.main() does when it is the process's command
 import simnet.packet
 from simnet.trace import Received
 from simnet.netfilter.targets import Accept, Jump
@@ -98,3 +99,28 @@ def test_a_damaged_or_stale_cache_is_ignored(tmp_path: Path) -> None:
     assert result["eq"] == [True, False, True]
     again = _run(tmp_path)  # rewritten whole
     assert again["compiled"] == []
+
+
+def test_importing_simnet_leaves_dataclasses_alone() -> None:
+    """The hook is process-wide: a notebook or a test suite that imports simnet keeps the
+    standard library's dataclasses as they are; only the ``simnet`` command installs it."""
+    child = ("import dataclasses, simnet, simnet.packet, simnet.cli\n"
+             "print('hooked', 'exec' in vars(dataclasses))\n"
+             "simnet.cli.main(['run', 'scenarios/quickstart.sh'])\n"
+             "print('hooked', 'exec' in vars(dataclasses))\n")
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    done = subprocess.run([sys.executable, "-c", child], capture_output=True, text=True, timeout=120, cwd=ROOT,
+                          env=env, check=True)
+    said = [line for line in done.stdout.splitlines() if line.startswith("hooked")]
+    assert said == ["hooked False", "hooked False"], done.stdout
+
+
+def test_the_simnet_command_installs_it() -> None:
+    child = ("import sys, dataclasses, simnet.cli\n"
+             "sys.argv = ['simnet', 'run', 'scenarios/quickstart.sh']\n"
+             "status = simnet.cli.main()\n"
+             "print(status, dataclasses.exec.__module__)\n")
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    done = subprocess.run([sys.executable, "-c", child], capture_output=True, text=True, timeout=120, cwd=ROOT,
+                          env=env, check=True)
+    assert done.stdout.split()[-2:] == ["0", "simnet._codecache"], done.stdout[-500:]
