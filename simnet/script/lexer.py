@@ -52,6 +52,10 @@ _WORD_END = frozenset(" \t\n&|;<>()")
 _PLAIN = re.compile(r"[^ \t\n&|;<>()\r'\"\\$`]+")
 """A run of characters a word takes as they are (no quote, escape, expansion or end)."""
 _EXPECT = re.compile(r"#\s*expect\s*:(.*)\Z", re.S)
+_SIMPLE_LINE = re.compile(r"([^\n'\"\\$`&|;<>()#\r]*)(&[ \t]*)?(?:\n|\Z)")
+"""A whole line of plain words, perhaps ending in ``&``: no quote, escape, expansion, other operator,
+comment or CR (most lines of a generated script), split on blanks at once."""
+_BLANKS = re.compile(r"[ \t]+")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -136,6 +140,9 @@ class _Heredoc:
 class _Lexer:
     """A one-pass scanner over the whole text (quotes may span lines, as in sh)."""
 
+    plain_lines = True
+    """Take a line of plain words in one step (False: character by character, for the equivalence test)."""
+
     def __init__(self, text: str, filename: str, *, inline: bool = False) -> None:
         self.src = text
         self.file = filename
@@ -206,6 +213,18 @@ class _Lexer:
 
     def command(self) -> None:
         start_line, start_i = self.line, self.i
+        m = _SIMPLE_LINE.match(self.src, start_i) if self.plain_lines else None
+        argv = tuple(w for w in _BLANKS.split(m.group(1)) if w) if m is not None else ()
+        if argv:  # plain words only: what the loop below would make of them, at once
+            seg = m.group()  # type: ignore[union-attr]
+            self.i = m.end()  # type: ignore[union-attr]
+            if seg.endswith("\n"):
+                seg = seg[:-1]
+                self.line += 1
+            self.out.append(Command(file=self.file, line=start_line, argv=argv, text=seg.rstrip(),
+                                    background=m.group(2) is not None))  # type: ignore[union-attr]
+            self.last_end_line = start_line
+            return
         tokens: list[tuple[str, object, int]] = []  # (kind, value, line)
         comment: str | None = None
         comment_line = start_line

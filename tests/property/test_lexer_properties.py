@@ -8,6 +8,7 @@ import shlex
 from hypothesis import given, strategies as st
 
 from simnet.script import ScriptError, lex
+from simnet.script.lexer import _Lexer
 
 # Any character a word may hold, shell metacharacters and blanks included.
 chars = st.one_of(
@@ -93,3 +94,24 @@ def test_arbitrary_text_either_lexes_or_raises_script_error(text: str) -> None:
     else:
         assert all(c.argv for c in commands)
         assert [c.line for c in commands] == sorted(c.line for c in commands)
+
+
+class _CharByChar(_Lexer):
+    plain_lines = False
+
+
+def _lexed(lexer: type[_Lexer], text: str, inline: bool) -> object:
+    try:
+        return lexer(text, "f.sh", inline=inline).run()
+    except ScriptError as e:
+        return str(e)
+
+
+@given(st.lists(st.sampled_from(list("ab \t\n'\"\\$`#&|;<>()!%1-=:\r\x0b\u00a0") +
+                                ["ip", "nc -l -p 80 &", " &\n", "&&", "<<EOF", "EOF", "# expect: reply",
+                                 "\n# expect: timeout\n", "\\\n"]),
+                max_size=40).map("".join), st.booleans())
+def test_plain_lines_in_one_step_lex_as_character_by_character(text: str, inline: bool) -> None:
+    """The lexer's one-step reading of a line of plain words (the build of a large world is mostly
+    such lines) gives the same commands, lines, texts and errors as the character-by-character scan."""
+    assert _lexed(_Lexer, text, inline) == _lexed(_CharByChar, text, inline)
