@@ -247,6 +247,13 @@ class Sysctls:
     per-netns tables for the rest of net.ipv4, net.core, net.bridge and
     net.netfilter.
 
+    Copy-on-write: a namespace holds only the keys written in it.  Every other
+    namespace-wide key reads through to the captured defaults, shared by every
+    namespace, and a device's keys to the table its registration copied from
+    ``default`` (one table for every device registered while no ``default`` key
+    was written), so a world of 10,000 namespaces does not hold a million keys.
+    Integer reads are cached (the datapath reads a few keys on every packet).
+
     Args:
         devices: returns the namespace's device names; per-device keys exist
             only for those (``all`` and ``default`` always exist).  Without
@@ -254,14 +261,53 @@ class Sysctls:
             there from the start, as in a new namespace).
     """
 
-    __slots__ = ("_values", "_ints", "_devices_fn", "_known")
+    __slots__ = ("_values", "_ints", "_devices_fn", "_known", "_devs", "_dflt")
 
     def __init__(self, devices: Callable[[], Iterable[str]] | None = None) -> None:
-        d = _defaults()
-        self._values: dict[str, str] = dict(d.values)
-        self._ints: dict[str, int] = dict(_default_ints())
+        self._values: dict[str, str] = {}
+        """The keys written in this namespace."""
+        self._ints: dict[str, int] = {}
+        """Integer values of the keys read or written so far (a cache)."""
         self._devices_fn = devices
         self._known: set[str] = {"lo"}
+        self._devs: dict[str, dict[str, str]] = {"lo": _captured_lo()}
+        """A device's key component -> its keys as registered (prefix + leaf -> value; shared, never written)."""
+        self._dflt: dict[str, str] | None = _fresh_device()
+        """The table a device registered now gets (None: a ``default`` key was written since it was built)."""
+
+    # ---- the copy-on-write store
+
+    def _lookup(self, key: str) -> str | None:
+        """``key``'s value; None when the namespace has no such key."""
+        value = self._values.get(key)
+        if value is not None:
+            return value
+        split = _split_device(key)
+        if split is None or split[1] in _NOT_DEVICES:
+            return _namespace_defaults().get(key)
+        table = self._devs.get(split[1])
+        return None if table is None else table.get(split[0] + split[2])
+
+    def _int(self, key: str) -> int | None:
+        """An existing key's integer value; None when its text is not an integer (or there is no such key)."""
+        try:
+            return self._ints[key]
+        except KeyError:
+            pass
+        value = self._lookup(key)
+        n = None if value is None else _int_of(value)
+        if n is not None:
+            self._ints[key] = n
+        return n
+
+    def _forget_device(self, comp: str) -> None:
+        """Drop a device's written keys and cached integers."""
+        values, ints = self._values, self._ints
+        for prefix, leaves in _device_leaves():
+            head = prefix + comp + "."
+            for leaf, _, _ in leaves:
+                values.pop(head + leaf, None)
+                ints.pop(head + leaf, None)
 
     # ---- devices
 
@@ -289,44 +335,38 @@ class Sysctls:
         if name in _NOT_DEVICES or "/" in name or not name:
             raise SysctlError(f"invalid device name {name!r}", errno=_errno.EINVAL)
         comp = _comp(name)
-        values, ints, get = self._values, self._ints, self._values.get
-        for prefix, leaves in _device_leaves():
-            head = prefix + comp + "."
-            for leaf, value, default_key in leaves:
-                if default_key is not None:
-                    value = get(default_key, value)
-                if mtu is not None and leaf == "mtu" and prefix == "net.ipv6.conf.":
-                    value = str(mtu)
-                key = head + leaf
-                values[key] = value  # _store, inlined: ~110 keys a device
-                n = _INT_OF.get(value, _UNPARSED)
-                if n is _UNPARSED:
-                    n = _INT_OF[value] = int(value) if _INT_RE.fullmatch(value) else None
-                if n is None:
-                    ints.pop(key, None)
-                else:
-                    ints[key] = n  # type: ignore[assignment]
+        if comp in self._devs:
+            self._forget_device(comp)
+        table = self._dflt
+        if table is None:
+            table = self._dflt = _device_table(self._lookup)
+        if mtu is not None and "net.ipv6.conf.mtu" in table:
+            table = {**table, "net.ipv6.conf.mtu": str(mtu)}
+        self._devs[comp] = table
         self._known.add(name)
 
     def del_device(self, name: str) -> None:
         """Drop ``name``'s per-device keys (unregister_netdevice)."""
-        for prefix in PER_DEVICE_PREFIXES:
-            head = f"{prefix}{_comp(name)}."
-            for key in [k for k in self._values if k.startswith(head)]:
-                del self._values[key]
-                self._ints.pop(key, None)
+        comp = _comp(name)
+        self._forget_device(comp)
+        self._devs.pop(comp, None)
         self._known.discard(name)
 
     def rename_device(self, old: str, new: str) -> None:
         """Move ``old``'s keys to ``new`` keeping their values (devinet_sysctl re-register)."""
         if old not in self._known:
             self._sync(old)
-        for prefix in PER_DEVICE_PREFIXES:
-            head = f"{prefix}{_comp(old)}."
-            for key in [k for k in self._values if k.startswith(head)]:
-                value = self._values.pop(key)
-                self._ints.pop(key, None)
-                self._store(f"{prefix}{_comp(new)}.{key[len(head):]}", value)
+        src, dst = _comp(old), _comp(new)
+        table = self._devs.pop(src, None)
+        if table is not None:
+            written = [(prefix, leaf, self._values.get(prefix + src + "." + leaf))
+                       for prefix, leaves in _device_leaves() for leaf, _, _ in leaves]
+            self._forget_device(src)
+            self._forget_device(dst)
+            self._devs[dst] = table
+            for prefix, leaf, value in written:
+                if value is not None:
+                    self._store(prefix + dst + "." + leaf, value)
         self._known.discard(old)
         self._known.add(new)
 
@@ -337,18 +377,17 @@ class Sysctls:
         if split is not None and split[1] not in _NOT_DEVICES:
             if not self._sync(_ifname(split[1])):
                 return False
-        return key in self._values or _spec_key(key) in _defaults().write_only
+        return self._lookup(key) is not None or _spec_key(key) in _defaults().write_only
 
     def keys(self) -> list[str]:
         """Every readable key, in ``sysctl -a`` order."""
         for dev in self._device_names():
             self._sync(dev)
         alive = {_comp(n) for n in self._device_names()}
-        out = []
-        for key in self._values:
-            split = _split_device(key)
-            if split is None or split[1] in _NOT_DEVICES or split[1] in alive:
-                out.append(key)
+        out = set(_namespace_defaults())
+        out.update(key for key in self._values if (split := _split_device(key)) is None or split[1] in _NOT_DEVICES)
+        for comp in self._devs.keys() & alive:
+            out.update(prefix + comp + "." + leaf for prefix, leaves in _device_leaves() for leaf, _, _ in leaves)
         return sorted(out, key=lambda k: k.split("."))
 
     def __contains__(self, key: object) -> bool:
@@ -360,16 +399,23 @@ class Sysctls:
 
     def get(self, key: str) -> str:
         """The value ``cat /proc/sys/...`` shows (no trailing newline)."""
-        if not self._exists(key) or key not in self._values:
+        value = self._lookup(key) if self._exists(key) else None
+        if value is None:
             raise _no_such_key(key)
-        return self._values[key]
+        return value
 
     def get_int(self, key: str) -> int:
         """An integer key's value (cached)."""
         try:
             return self._ints[key]
         except KeyError:
-            return int(self.get(key))
+            pass
+        value = self.get(key)
+        n = _int_of(value)
+        if n is None:
+            return int(value)
+        self._ints[key] = n
+        return n
 
     def set(self, key: str, value: str | int) -> None:
         """Write ``value`` to ``key`` as ``echo value > /proc/sys/...`` would.
@@ -395,9 +441,10 @@ class Sysctls:
         self._write(key, spec, text)
 
     def _write(self, key: str, spec: str, text: str) -> None:
-        current = self._values[key]
+        current = self._lookup(key)
+        assert current is not None  # _exists held, and write-only keys do not get here
         if "\t" in current and all(_INT_RE.fullmatch(p) for p in current.split("\t")):
-            self._write_vector(key, text)
+            self._write_vector(key, current, text)
             return
         if not _INT_RE.fullmatch(current):
             self._write_string(key, text)
@@ -413,8 +460,8 @@ class Sysctls:
             n = 1
         self._set_int(key, n)
 
-    def _write_vector(self, key: str, text: str) -> None:
-        current = [int(p) for p in self._values[key].split("\t")]
+    def _write_vector(self, key: str, current_text: str, text: str) -> None:
+        current = [int(p) for p in current_text.split("\t")]
         parsed = _parse_ints(text, len(current))
         if parsed is None or any(not _C_INT_MIN <= n <= _C_INT_MAX for n in parsed):
             raise _invalid(key)
@@ -428,7 +475,7 @@ class Sysctls:
     def _write_string(self, key: str, text: str) -> None:
         text = text.rstrip("\n")
         if key == "net.ipv4.tcp_congestion_control":
-            if text not in self._values["net.ipv4.tcp_available_congestion_control"].split():
+            if text not in (self._lookup("net.ipv4.tcp_available_congestion_control") or "").split():
                 raise SysctlError(
                     f'sysctl: setting key "{key}": No such file or directory',
                     errno=_errno.ENOENT,
@@ -437,17 +484,17 @@ class Sysctls:
 
     def _store(self, key: str, value: str) -> None:
         self._values[key] = value
-        n = _INT_OF.get(value, _UNPARSED)
-        if n is _UNPARSED:
-            n = _INT_OF[value] = int(value) if _INT_RE.fullmatch(value) else None
+        n = _int_of(value)
         if n is None:
             self._ints.pop(key, None)
         else:
-            self._ints[key] = n  # type: ignore[assignment]
+            self._ints[key] = n
+        if key in _copied_defaults():
+            self._dflt = None  # devices registered from now on copy the new value
 
     def _set_int(self, key: str, n: int) -> None:
         split = _split_device(key)
-        old = self._ints.get(key)
+        old = self._int(key)
         if key == "net.ipv4.ip_forward":
             key, split = "net.ipv4.conf.all.forwarding", ("net.ipv4.conf.", "all", "forwarding")
         self._store(key, str(n))
@@ -476,7 +523,7 @@ class Sysctls:
         self._store(f"{prefix}default.forwarding", str(n))
         for name in self._known:
             key = f"{prefix}{_comp(name)}.forwarding"
-            if key in self._values:
+            if self._lookup(key) is not None:
                 self._store(key, str(n))
 
     # ---- hot-path accessors
@@ -484,12 +531,18 @@ class Sysctls:
     @property
     def ip_forward(self) -> bool:
         """``net.ipv4.ip_forward`` (== ``net.ipv4.conf.all.forwarding``)."""
-        return self._ints["net.ipv4.conf.all.forwarding"] != 0
+        try:
+            return self._ints["net.ipv4.conf.all.forwarding"] != 0
+        except KeyError:
+            return self.get_int("net.ipv4.conf.all.forwarding") != 0
 
     @property
     def bridge_nf_call_iptables(self) -> bool:
         """``net.bridge.bridge-nf-call-iptables``: bridged IPv4 traverses iptables."""
-        return self._ints["net.bridge.bridge-nf-call-iptables"] != 0
+        try:
+            return self._ints["net.bridge.bridge-nf-call-iptables"] != 0
+        except KeyError:
+            return self.get_int("net.bridge.bridge-nf-call-iptables") != 0
 
     def conf(self, dev: str, key: str) -> int:
         """The effective ``net.ipv4.conf`` value the kernel uses for ``dev``.
@@ -512,12 +565,16 @@ class Sysctls:
         rule = CONF_COMBINE.get(key, "dev")
         if rule == "dev":
             return mine
-        everyone = ints[f"net.ipv4.conf.all.{key}"]
+        try:
+            everyone = ints[f"net.ipv4.conf.all.{key}"]
+        except KeyError:
+            everyone = self.get_int(f"net.ipv4.conf.all.{key}")
         if rule == "redirects":
-            if ints[f"net.ipv4.conf.{dev}.forwarding"]:
-                rule = "and"
-            else:
-                rule = "or"
+            try:
+                forwarding = ints[f"net.ipv4.conf.{dev}.forwarding"]
+            except KeyError:
+                forwarding = self.get_int(f"net.ipv4.conf.{_comp(dev)}.forwarding")
+            rule = "and" if forwarding else "or"
         if rule == "max":
             return max(everyone, mine)
         if rule == "or":
@@ -531,6 +588,13 @@ _INT_OF: dict[str, object] = {}
 hundred default texts millions of times."""
 
 
+def _int_of(value: str) -> int | None:
+    n = _INT_OF.get(value, _UNPARSED)
+    if n is _UNPARSED:
+        n = _INT_OF[value] = int(value) if _INT_RE.fullmatch(value) else None
+    return n  # type: ignore[return-value]
+
+
 @functools.cache
 def _device_leaves() -> tuple[tuple[str, tuple[tuple[str, str, str | None], ...]], ...]:
     """Per prefix, each per-device leaf: (leaf, template value, the ``default`` key a new device
@@ -542,8 +606,46 @@ def _device_leaves() -> tuple[tuple[str, tuple[tuple[str, str, str | None], ...]
 
 
 @functools.cache
+def _copied_defaults() -> frozenset[str]:
+    """The ``default`` keys a registering device copies (a write to one changes what later devices get)."""
+    return frozenset(key for _, leaves in _device_leaves() for _, _, key in leaves if key is not None)
+
+
+def _device_table(lookup: Callable[[str], str | None]) -> dict[str, str]:
+    """A registering device's keys (prefix + leaf -> value): the ``default`` keys' values as ``lookup``
+    reads them, the template's for the ARP parms."""
+    out = {}
+    for prefix, leaves in _device_leaves():
+        for leaf, value, default_key in leaves:
+            current = None if default_key is None else lookup(default_key)
+            out[prefix + leaf] = value if current is None else current
+    return out
+
+
+@functools.cache
+def _namespace_defaults() -> dict[str, str]:
+    """A new namespace's keys but its devices' (shared by every namespace; never written)."""
+    return {key: value for key, value in _defaults().values.items()
+            if (split := _split_device(key)) is None or split[1] in _NOT_DEVICES}
+
+
+@functools.cache
+def _fresh_device() -> dict[str, str]:
+    """What a device registered in a namespace whose ``default`` keys were never written gets."""
+    return _device_table(_namespace_defaults().get)
+
+
+@functools.cache
+def _captured_lo() -> dict[str, str]:
+    """``lo``'s keys as captured in a fresh namespace (prefix + leaf -> value)."""
+    values = _defaults().values
+    return {prefix + leaf: values[f"{prefix}lo.{leaf}"] for prefix, leaves in _device_leaves()
+            for leaf, _, _ in leaves if f"{prefix}lo.{leaf}" in values}
+
+
+@functools.cache
 def _default_ints() -> dict[str, int]:
-    """The integer keys of a new namespace's table (copied, not re-parsed, per namespace)."""
+    """The integer keys of a new namespace's table (the eager model's copy, for the equivalence test)."""
     return {key: int(value) for key, value in _defaults().values.items() if _INT_RE.fullmatch(value)}
 
 
