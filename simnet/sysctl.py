@@ -303,6 +303,8 @@ class Sysctls:
     def _forget_device(self, comp: str) -> None:
         """Drop a device's written keys and cached integers."""
         values, ints = self._values, self._ints
+        if not values and not ints:
+            return  # a new namespace registering lo: nothing written or read yet
         for prefix, leaves in _device_leaves():
             head = prefix + comp + "."
             for leaf, _, _ in leaves:

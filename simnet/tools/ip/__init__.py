@@ -57,6 +57,10 @@ OBJECTS: tuple[tuple[str, _Compiler | None], ...] = (
 None where simnet models no such object."""
 
 
+_OBJECT_OF: dict[str, tuple[str, _Compiler | None] | None] = {}
+"""The object a word names (memoised: a generated script says ``link`` thousands of times)."""
+
+
 def compile_ip(argv: Sequence[str]) -> IpCommand:
     """Check ``ip ARGV`` (with or without the leading ``ip``) and return the runnable command."""
     words = list(argv)
@@ -99,7 +103,10 @@ def compile_ip(argv: Sequence[str]) -> IpCommand:
     if not words:
         raise IpError("Usage: ip [ OPTIONS ] OBJECT { COMMAND | help }", 255)
     obj_word = words.pop(0)
-    found = next(((name, fn) for name, fn in OBJECTS if matches(obj_word, name)), None)
+    try:
+        found = _OBJECT_OF[obj_word]
+    except KeyError:
+        found = _OBJECT_OF[obj_word] = next(((name, fn) for name, fn in OBJECTS if matches(obj_word, name)), None)
     if found is None:
         raise IpError(f'Object "{obj_word}" is unknown, try "ip help".', 255)
     obj, compiler = found

@@ -193,10 +193,20 @@ def subcommand(args: Args, choices: Sequence[str], obj: str, default: str = "sho
     if not args.more():
         return default
     w = args.take()
+    key = (w, tuple(choices))
+    found = _SUBCOMMAND_OF.get(key)
+    if found is not None:
+        return found
     for c in choices:
         if matches(w, c):
+            _SUBCOMMAND_OF[key] = c
             return c
     raise IpError(f'Command "{w}" is unknown, try "ip {obj} help".', 255)
+
+
+_SUBCOMMAND_OF: dict[tuple[str, tuple[str, ...]], str] = {}
+"""(word, choices) -> the choice the word is a prefix of (memoised: a generated script says ``add``
+thousands of times)."""
 
 
 def peer_name(ns: "NetNamespace", dev: Device) -> str:
