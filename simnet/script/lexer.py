@@ -52,10 +52,10 @@ _WORD_END = frozenset(" \t\n&|;<>()")
 _PLAIN = re.compile(r"[^ \t\n&|;<>()\r'\"\\$`]+")
 """A run of characters a word takes as they are (no quote, escape, expansion or end)."""
 _EXPECT = re.compile(r"#\s*expect\s*:(.*)\Z", re.S)
-_SIMPLE_LINE = re.compile(r"([^\n'\"\\$`&|;<>()#\r]*)(&[ \t]*)?(?:\n|\Z)")
-"""A whole line of plain words, perhaps ending in ``&``: no quote, escape, expansion, other operator,
-comment or CR (most lines of a generated script), split on blanks at once."""
-_BLANKS = re.compile(r"[ \t]+")
+_SIMPLE_LINE = re.compile(r"([ \t!%*+,\-./0-9:=?@A-Z\[\]^_a-z{}~]*)(&[ \t]*)?(?:\n|\Z)")
+"""A whole line of plain words, perhaps ending in ``&``: printable ASCII without a quote, escape,
+expansion, other operator or comment (most lines of a generated script), split on blanks at once
+(space and tab are its only blanks, so ``str.split`` splits it as sh does)."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -174,8 +174,9 @@ class _Lexer:
     # -- top level ---------------------------------------------------------------------
 
     def run(self) -> tuple[Command, ...]:
-        while self.i < len(self.src):
-            c = self.peek()
+        src, end = self.src, len(self.src)
+        while self.i < end:
+            c = src[self.i]
             if c in (" ", "\t", "\r"):
                 self.i += 1
             elif c == "\n":
@@ -214,7 +215,7 @@ class _Lexer:
     def command(self) -> None:
         start_line, start_i = self.line, self.i
         m = _SIMPLE_LINE.match(self.src, start_i) if self.plain_lines else None
-        argv = tuple(w for w in _BLANKS.split(m.group(1)) if w) if m is not None else ()
+        argv = tuple(m.group(1).split()) if m is not None else ()
         if argv:  # plain words only: what the loop below would make of them, at once
             seg = m.group()  # type: ignore[union-attr]
             self.i = m.end()  # type: ignore[union-attr]

@@ -107,7 +107,7 @@ def _lexed(lexer: type[_Lexer], text: str, inline: bool) -> object:
         return str(e)
 
 
-@given(st.lists(st.sampled_from(list("ab \t\n'\"\\$`#&|;<>()!%1-=:\r\x0b\u00a0") +
+@given(st.lists(st.sampled_from(list("ab \t\n'\"\\$`#&|;<>()!%1-=:\r\x0b\x0c\x1c\x85\u00a0\u3000é") +
                                 ["ip", "nc -l -p 80 &", " &\n", "&&", "<<EOF", "EOF", "# expect: reply",
                                  "\n# expect: timeout\n", "\\\n"]),
                 max_size=40).map("".join), st.booleans())
