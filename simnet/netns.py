@@ -131,6 +131,11 @@ class NetNamespace:
             raise NoSuchDevice(ifname) from None
 
     def _new_ifindex(self, wanted: int | None = None) -> int:
+        if wanted is None:
+            # every index in use is below _next_ifindex: it only moves past what it hands out or accepts
+            index = self._next_ifindex
+            self._next_ifindex += 1
+            return index
         used = {d.ifindex for d in self.devices.values()}
         if wanted is not None and wanted not in used:
             self._next_ifindex = max(self._next_ifindex, wanted + 1)
@@ -298,8 +303,17 @@ class NetNamespace:
             dev.master = master
             br.ports.append(ifname)
             self.fdbs[master].set_local(dev.lladdr, ifname)
-            self._bridge_mac(br)
-            self._bridge_mtu(br)
+            if len(br.ports) == 1:
+                self._bridge_mac(br)
+                self._bridge_mtu(br)
+            else:
+                # the bridge's address and MTU are already the least of its other ports' (every change
+                # of a port's address, MTU or membership recomputes them): compare with the new port only
+                if not br.mac_set and dev.lladdr < br.lladdr:
+                    br.lladdr = dev.lladdr
+                self.fdbs[master].set_local(br.lladdr, br.ifname)
+                if not br.mtu_set and dev.mtu < br.mtu:
+                    br.mtu = dev.mtu
 
     def _bridge_mac(self, br: Device) -> None:
         """br_stp_recalculate_bridge_id: a bridge without a set address takes its lowest port MAC."""
@@ -441,7 +455,7 @@ class NetNamespace:
 
     def _add_local_route(self, addr: IfAddr) -> None:
         src = self._primary_for(addr).address
-        self._ensure(Route(dst=IPv4Network(f"{addr.address}/32"), type=RouteType.LOCAL, dev=addr.dev,
+        self._ensure(Route(dst=IPv4Network((int(addr.address), 32)), type=RouteType.LOCAL, dev=addr.dev,
                            table=RouteTable.LOCAL, proto=RouteProto.KERNEL, scope=Scope.HOST, src=src))
 
     def _add_prefix_routes(self, addr: IfAddr) -> None:
@@ -455,13 +469,13 @@ class NetNamespace:
             self._ensure(Route(dst=net, dev=addr.dev, proto=RouteProto.KERNEL, scope=Scope.LINK,
                                src=addr.address))
         if net.prefixlen < 31:
-            self._ensure(Route(dst=IPv4Network(f"{net.broadcast_address}/32"), type=RouteType.BROADCAST,
+            self._ensure(Route(dst=IPv4Network((int(net.broadcast_address), 32)), type=RouteType.BROADCAST,
                                dev=addr.dev, table=RouteTable.LOCAL, proto=RouteProto.KERNEL,
                                scope=Scope.LINK, src=addr.address))
 
     def _ensure(self, route: Route) -> None:
         entries = self.fib.tables.setdefault(route.table, [])
-        if not any(r.dst == route.dst and r.type is route.type and r.dev == route.dev and r.metric == route.metric
+        if not any(r.type is route.type and r.dev == route.dev and r.metric == route.metric and r.dst == route.dst
                    for r in entries):
             entries.append(route)
 

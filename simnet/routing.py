@@ -316,7 +316,8 @@ class Fib:
         if replace:
             how = "replace"
         entries = self.tables.setdefault(route.table, [])
-        same = [i for i, old in enumerate(entries) if old.key() == route.key()]
+        key = route.key()
+        same = [i for i, old in enumerate(entries) if old.key() == key]
         if not same:
             if how == "change":
                 raise KernelError(errno.ENOENT, "RTNETLINK answers: No such file or directory")

@@ -191,7 +191,8 @@ class World:
     # -- randomness --------------------------------------------------------------
     def random_mac(self) -> MacAddress:
         """eth_random_addr: a locally administered unicast address."""
-        raw = bytearray(self.rng.getrandbits(8) for _ in range(6))
+        bits = self.rng.getrandbits
+        raw = bytearray((bits(8), bits(8), bits(8), bits(8), bits(8), bits(8)))
         raw[0] = (raw[0] & 0xFE) | 0x02
         return MacAddress(int.from_bytes(raw, "big"))
 
