@@ -15,8 +15,9 @@ daemon.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
-from typing import Callable
+from typing import Any, Callable
 
 from simnet.script.lexer import Command
 from simnet.tools.base import Compiled, StepKind, ToolRun
@@ -80,10 +81,16 @@ class Tool:
 
 
 def _ip(cmd: Command, ns: str | None, argv: tuple[str, ...]) -> Compiled:
+    ic = _ip_compiler()(argv)
+    return Compiled(lambda run: run.output(cmd, ic.run(run.world, ns)))
+
+
+@functools.cache
+def _ip_compiler() -> "Callable[[tuple[str, ...]], Any]":
+    """``compile_ip``, imported on first use and kept (a from-import of a package costs on every line)."""
     from simnet.tools.ip import compile_ip
 
-    ic = compile_ip(argv)
-    return Compiled(lambda run: run.output(cmd, ic.run(run.world, ns)))
+    return compile_ip
 
 
 def _bridge(cmd: Command, ns: str | None, argv: tuple[str, ...]) -> Compiled:

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from ipaddress import AddressValueError, IPv4Address, IPv4Interface, IPv4Network, NetmaskValueError
 from typing import Callable, Sequence, TYPE_CHECKING
@@ -121,9 +122,27 @@ def invarg(what: str, word: str) -> IpError:
     return IpError(f'Error: argument "{word}" is wrong: {what}\n', 255)
 
 
+_OCTET = r"(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])"
+_DOTTED = re.compile(rf"{_OCTET}\.{_OCTET}\.{_OCTET}\.{_OCTET}(?:/(3[0-2]|[12]?[0-9]))?\Z")
+"""``a.b.c.d`` or ``a.b.c.d/len`` as :mod:`ipaddress` reads it, in its plain form only (no leading zeros,
+no netmask after the slash): read here at once; every other word is left to :mod:`ipaddress`."""
+
+
+def _dotted(word: str) -> tuple[int, int | None] | None:
+    """(address, prefix length or None) of a plain dotted quad, None for anything else."""
+    m = _DOTTED.match(word)
+    if m is None:
+        return None
+    a, b, c, d, length = m.groups()
+    return (int(a) << 24 | int(b) << 16 | int(c) << 8 | int(d)), None if length is None else int(length)
+
+
 def inet_prefix(word: str) -> IPv4Network:
     if word == "default" or word == "all" or word == "any":
-        return IPv4Network("0.0.0.0/0")
+        return IPv4Network((0, 0))
+    quad = _dotted(word)
+    if quad is not None:
+        return IPv4Network((quad[0], 32 if quad[1] is None else quad[1]), strict=False)
     try:
         return IPv4Network(word, strict=False)
     except (AddressValueError, NetmaskValueError, ValueError):
@@ -131,6 +150,9 @@ def inet_prefix(word: str) -> IPv4Network:
 
 
 def inet_addr(word: str, what: str = "address") -> IPv4Address:
+    quad = _dotted(word)
+    if quad is not None and quad[1] is None:
+        return IPv4Address(quad[0])
     try:
         return IPv4Address(word)
     except (AddressValueError, ValueError):
@@ -152,6 +174,9 @@ def any_addr(word: str) -> IPv4Address:
 def inet_iface(word: str) -> IPv4Interface:
     if ":" in word:
         raise Unsupported(f"IPv6 ({word})")
+    quad = _dotted(word)
+    if quad is not None:
+        return IPv4Interface(quad if quad[1] is not None else (quad[0], 32))
     try:
         return IPv4Interface(word)
     except (AddressValueError, NetmaskValueError, ValueError):
