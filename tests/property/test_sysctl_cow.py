@@ -178,7 +178,9 @@ class EagerSysctls:
         for prefix, leaves in _device_leaves():
             head = prefix + comp + "."
             for leaf, value, default_key in leaves:
-                if default_key is not None:
+                if name == "lo":  # registered with the namespace: lo's own captured keys (inetdev_init)
+                    value = _defaults().values.get(head + leaf, value)
+                elif default_key is not None:
                     value = get(default_key, value)
                 if mtu is not None and leaf == "mtu" and prefix == "net.ipv6.conf.":
                     value = str(mtu)

@@ -38,6 +38,19 @@ def test_new_namespace_defaults(s: Sysctls) -> None:
     assert s.get("net.ipv4.neigh.lo.base_reachable_time_ms") == "30000"
 
 
+def test_a_namespace_lo_has_the_captured_loopback_keys() -> None:
+    """A namespace registers lo as the kernel does: inetdev_init sets disable_xfrm and
+    disable_policy for a loopback device and its IPv6 mtu is lo's 65536, so every lo key
+    equals the value captured in a fresh namespace (default's copy said 0, 0 and 1280)."""
+    from simnet.sysctl import _defaults
+    from simnet.world import World
+
+    ns = World().add_netns("a")
+    captured = {k: v for k, v in _defaults().values.items() if ".lo." in k}
+    assert {k: ns.sysctls.get(k) for k in captured} == captured
+    assert captured["net.ipv4.conf.lo.disable_xfrm"] == "1" and captured["net.ipv6.conf.lo.mtu"] == "65536"
+
+
 def test_neigh_default_exists_only_in_init_net(s: Sysctls) -> None:
     """net.ipv4.neigh.default is registered for init_net only."""
     assert "net.ipv4.neigh.default.gc_stale_time" not in s
