@@ -178,7 +178,7 @@ def _helper_tcp(a: dict[str, Any]) -> dict[str, Any]:
     try:
         if a.get("http"):
             s.sendall(f"GET {a['path']} HTTP/1.0\r\nHost: {a['host']}\r\n\r\n".encode())
-            s.shutdown(socket.SHUT_WR)
+            # curl reads to the end of the answer; http.server (HTTP/1.0) closes first
             s.settimeout(a["timeout"])
             answer = b""
             total = 0
@@ -216,17 +216,36 @@ def _helper_tcp(a: dict[str, Any]) -> dict[str, Any]:
                     got += chunk
             except (TimeoutError, socket.timeout):
                 pass
+        else:
+            # nc -z: the server program is woken by the accept; wait until it logged the
+            # connection, so it is reading (and answers the FIN with its own at once) instead of
+            # leaving the FIN to a delayed ACK on a loaded machine
+            deadline = time.monotonic() + 0.5
+            while time.monotonic() < deadline and not _logs_have_new(a, "tcp"):
+                time.sleep(0.005)
     except OSError:
         pass
-    # abort with SO_LINGER {1, 0}: close sends one RST and no FIN exchange, so the packets
-    # (SYN, SYN-ACK, ACK, RST) and the conntrack state (CLOSE) do not depend on timing
-    s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
-    s.close()
+    _close(s)
     out: dict[str, Any] = {"outcome": "connected", "icmp": None, "errno": None, "http_code": http_code,
                            "transfer": transfer}
     if got:
         out["reply"] = _reply(peer, got)
     return out
+
+
+def _close(s: socket.socket) -> None:
+    """Close as nc and curl do (close(): FIN; seen on 6.18 with netcat-openbsd 1.219 and curl
+    7.88.1), but wait for the peer's FIN first (shutdown, then read to EOF), so the exchange
+    (FIN,ACK, the server's FIN,ACK, the last ACK; after http.server's FIN only FIN,ACK and its
+    ACK) is over, and the counters and conntrack's TIME_WAIT settled, when the probe returns."""
+    try:
+        s.shutdown(socket.SHUT_WR)
+        s.settimeout(1.0)
+        while s.recv(65536):
+            pass
+    except OSError:
+        pass
+    s.close()
 
 
 def _reply(peer: Any, data: bytes) -> dict[str, Any]:
