@@ -471,9 +471,11 @@ def tcp_connect(world: "World", netns: str, dst: IPv4Address | str, dport: int, 
         elif data:
             # tcp_sendmsg: the write in segments of the current MSS (the SYN-ACK's MSS, the path MTU)
             mss = current_mss(ns, dst, saddr, synack.options.mss, timestamps=synack.options.timestamps)
-            for chunk in segments(data, mss):
-                ns.sockets.tcp_segment(saddr, lport, dst, dport, TcpFlags.PSH | TcpFlags.ACK, sock.snd_nxt,
-                                       sock.rcv_nxt, sock.options, chunk, None, by="tcp write")
+            chunks = segments(data, mss)
+            for i, chunk in enumerate(chunks):  # PSH on the write's last segment (tcp_push)
+                flags = TcpFlags.PSH | TcpFlags.ACK if i == len(chunks) - 1 else TcpFlags.ACK
+                ns.sockets.tcp_segment(saddr, lport, dst, dport, flags, sock.snd_nxt, sock.rcv_nxt, sock.options,
+                                       chunk, None, by="tcp write", gso=len(chunks) > 1)
                 sock.snd_nxt = (sock.snd_nxt + len(chunk)) & 0xFFFFFFFF
             if answered is not None:
                 end = world.now + _bounded(timeout) - 1e-9

@@ -676,16 +676,18 @@ class SocketTable:
     def send_data(self, key: tuple[IPv4Address, int, IPv4Address, int], st: TcpConn, data: bytes,
                   caused_by: int | None, *, by: str) -> None:
         """tcp_sendmsg on an accepted connection: ``data`` in segments of the current MSS (the
-        client's SYN's MSS and the path MTU back), each PSH,ACK."""
+        client's SYN's MSS and the path MTU back); PSH on the last (tcp_push marks the write's tail)."""
         from simnet.tcp_output import current_mss, segments
 
         laddr, lport, raddr, rport = key
         syn = self.accepted_syn.get(key)
         mss = current_mss(self.ns, raddr, laddr, syn.mss if syn is not None else None,
                           timestamps=st.options.timestamps)
-        for chunk in segments(data, mss):
-            self.tcp_segment(laddr, lport, raddr, rport, TcpFlags.PSH | TcpFlags.ACK, st.snd_nxt, st.rcv_nxt,
-                             st.options, chunk, caused_by, by=by)
+        chunks = segments(data, mss)
+        for i, chunk in enumerate(chunks):
+            flags = TcpFlags.PSH | TcpFlags.ACK if i == len(chunks) - 1 else TcpFlags.ACK
+            self.tcp_segment(laddr, lport, raddr, rport, flags, st.snd_nxt, st.rcv_nxt, st.options, chunk, caused_by,
+                             by=by, gso=len(chunks) > 1)
             st.snd_nxt = (st.snd_nxt + len(chunk)) & 0xFFFFFFFF
 
     def close_conn(self, key: tuple[IPv4Address, int, IPv4Address, int], caused_by: int | None = None) -> bool:
@@ -702,14 +704,16 @@ class SocketTable:
         return True
 
     def tcp_segment(self, src: IPv4Address, sport: int, dst: IPv4Address, dport: int, flags: TcpFlags, seq: int,
-                    ack: int, options: TcpOptions, payload: bytes, caused_by: int | None, *, by: str) -> str | None:
-        """Send one segment of an established connection (traced, caused by ``caused_by``)."""
+                    ack: int, options: TcpOptions, payload: bytes, caused_by: int | None, *, by: str,
+                    gso: bool = False) -> str | None:
+        """Send one segment of an established connection (traced, caused by ``caused_by``); ``gso``:
+        one of a write's several segments (:attr:`simnet.packet.Packet.gso`)."""
         from simnet.datapath import send_ip
         from simnet.trace import Sent
 
         pkt = Packet(ip=IPv4(src=src, dst=dst, proto=IPProto.TCP),
                      l4=Tcp(sport=sport, dport=dport, flags=flags, seq=seq, ack=ack, options=options),
-                     payload=payload)
+                     payload=payload, gso=gso)
         tid = self.ns.world.tracer.new(pkt, self.ns.name, caused_by=caused_by)
         self.ns.world.tracer.step(tid, Sent(netns=self.ns.name, packet=pkt, by=by))
         return send_ip(self.ns, pkt, tid)
