@@ -488,6 +488,17 @@ def tcp_connect(world: "World", netns: str, dst: IPv4Address | str, dport: int, 
             else:
                 # nc -w: the connection is closed once idle that long
                 world.run(until=world.now + _bounded(timeout) - 1e-9)
+        if transfer is not None and transfer.snd_una < transfer.size and sock.state is SockState.ESTABLISHED:
+            # a stalled transfer: abort (RST,ACK as tcp_send_active_reset sends it). nc would close
+            # with a FIN behind the hole, and what then follows depends on timers that outlive the
+            # probe (retransmissions, the server program's idle close); the kernel runner aborts too
+            rst = Packet(ip=IPv4(src=saddr, dst=dst, proto=IPProto.TCP),
+                         l4=Tcp(sport=lport, dport=dport, flags=TcpFlags.RST | TcpFlags.ACK, seq=sock.snd_nxt,
+                                ack=sock.rcv_nxt, options=sock.options))
+            sock.state = SockState.CLOSED
+            tid = world.tracer.new(rst, ns.name)
+            world.tracer.step(tid, Sent(netns=ns.name, packet=rst, by="tcp close (abort: transfer stalled)"))
+            send_ip(ns, rst, tid)
         accepted = next((s for s in _seen_since(world, before) if s.dport is not None), None)
         if response is not None and accepted is not None and accepted.sport is not None and accepted.dport is not None \
                 and sock.state is SockState.ESTABLISHED:
