@@ -368,7 +368,13 @@ def _serve(a: dict[str, Any], f: Any, conn: socket.socket, src: str, sport: int,
     conn.settimeout(idle)
     try:
         if a.get("http"):
-            request = conn.recv(4096).split(b" ")
+            raw = conn.recv(4096)
+            if not raw:
+                # EOF before a request (nc -z): http.server's handle_one_request reads an empty
+                # line and closes without answering
+                conn.close()
+                return
+            request = raw.split(b" ")
             path = request[1].decode().split("?")[0].lstrip("/") if len(request) > 1 else ""
             file = os.path.join(a["directory"], path) if a.get("directory") else None
             if file is not None and os.path.isfile(file):
