@@ -224,6 +224,7 @@ def _helper_tcp(a: dict[str, Any]) -> dict[str, Any]:
             deadline = time.monotonic() + 0.5
             while time.monotonic() < deadline and not _logs_have_new(a, "tcp"):
                 time.sleep(0.005)
+            time.sleep(0.05)  # and until its thread sits in recv(), woken by the FIN itself
     except OSError:
         pass
     if transfer is not None and transfer["stalled"]:
