@@ -385,11 +385,13 @@ def tcp_connect(world: "World", netns: str, dst: IPv4Address | str, dport: int, 
                 src: IPv4Address | None = None, timeout: float = 1.0, data: bytes | None = None,
                 size: int | None = None, response: "Callable[[Seen], int | None] | None" = None,
                 answered: "Callable[[bytes], bool] | None" = None, by: str = "tcp connect") -> ProbeResult:
-    """``nc -z -w TIMEOUT [-s SRC] [-p SPORT] DST PORT``: a three-way handshake, then an abort (RST).
+    """``nc -z -w TIMEOUT [-s SRC] [-p SPORT] DST PORT``: a three-way handshake, then a close: FIN,ACK,
+    the server program's FIN,ACK (it closes on EOF), the last ACK; this side then waits in TIME_WAIT.
 
-    With ``data`` (``echo DATA | nc -w TIMEOUT DST PORT``) the client writes it once connected, reads
-    what comes back until TIMEOUT passes idle (nc -w), then aborts: DATA, the peer's ACK, an echo
-    service's answer and the client's ACK of it go between the handshake and the RST (as on 6.18).
+    With ``data`` (``echo DATA | nc -w TIMEOUT DST PORT``) the client writes it once connected (in
+    segments of the current MSS), reads what comes back until TIMEOUT passes idle (nc -w), then
+    closes: DATA, the peer's ACK, an echo service's answer and the client's ACK of it go between the
+    handshake and the FIN (as on 6.18). After a ``response`` (http.server) the server closes first.
 
     With ``answered`` (a request/response client such as ``dig +tcp``) the client reads until
     ``answered(bytes so far)`` says the answer is complete (or TIMEOUT passes), then closes with
