@@ -270,10 +270,10 @@ def neigh_output(ns: "NetNamespace", dev: Device, nexthop: IPv4Address, skb: Skb
         datapath.dev_xmit(ns, dev, packet, tid)
         return
     if nexthop.is_multicast or int(nexthop) == 0xFFFFFFFF or ns.addr_type(nexthop, dev.ifname) is AddrType.BROADCAST:
-        datapath.dev_xmit(ns, dev, replace(packet, eth=Ethernet(src=dev.lladdr, dst=MacAddress.BROADCAST)), tid)
+        datapath.dev_xmit(ns, dev, packet.evolve(eth=Ethernet(src=dev.lladdr, dst=MacAddress.BROADCAST)), tid)
         return
     neigh_resolve(ns, dev, nexthop, packet, tid, skb.packet.ip.src if skb.packet.ip else None,
-                   lambda lladdr: datapath.dev_xmit(ns, dev, replace(packet, eth=Ethernet(src=dev.lladdr, dst=lladdr)), tid))
+                   lambda lladdr: datapath.dev_xmit(ns, dev, packet.evolve(eth=Ethernet(src=dev.lladdr, dst=lladdr)), tid))
 
 
 def neigh_resolve(ns: "NetNamespace", dev: Device, nexthop: IPv4Address, packet: Packet, tid: int,
@@ -285,8 +285,9 @@ def neigh_resolve(ns: "NetNamespace", dev: Device, nexthop: IPv4Address, packet:
     entry = ns.neigh.get(nexthop, dev.ifname)
     if lladdr is not None:
         assert entry is not None
-        ns.world.tracer.step(tid, NeighbourLookup(netns=ns.name, dev=dev.ifname, address=str(nexthop),
-                                                   lladdr=str(lladdr), state=str(entry.state)))
+        if ns.world.tracer.recording:
+            ns.world.tracer.step(tid, NeighbourLookup(netns=ns.name, dev=dev.ifname, address=str(nexthop),
+                                                       lladdr=str(lladdr), state=str(entry.state)))
         send(lladdr)
         return
     if entry is None or entry.state is NudState.FAILED:

@@ -87,7 +87,8 @@ def dev_xmit(ns: "NetNamespace", dev: Device, packet: Packet, tid: int, *, ct: C
         ns.world.tracer.drop(tid, ns.name, f"{dev.ifname} is {'down' if not dev.admin_up else 'without carrier'}",
               Disposition.LINK_DOWN)
         return
-    tracer.step(tid, Transmitted(netns=ns.name, dev=dev.ifname, packet=packet))
+    if tracer.recording:  # an untraced sweep builds no step
+        tracer.step(tid, Transmitted(netns=ns.name, dev=dev.ifname, packet=packet))
     assert dev.ops is not None
     dev.ops.xmit(ns, dev, packet, tid, ct)
 
@@ -102,7 +103,10 @@ def netif_receive(ns: "NetNamespace", ifname: str, packet: Packet, tid: int, ct:
     if not tracer.first_visit(tid, (ns.name, ifname, packet)):
         ns.world.tracer.drop(tid, ns.name, f"frame seen on {ifname} before: an L2 loop", Disposition.LOOP)
         return
-    tracer.step(tid, Received(netns=ns.name, dev=ifname, packet=packet))
+    if tracer.recording:
+        tracer.step(tid, Received(netns=ns.name, dev=ifname, packet=packet))
+    elif tracer.touched is not None:  # every namespace a packet reaches passes here (reach's restore)
+        tracer.touched.add(ns.name)
     if not dev.admin_up:
         ns.world.tracer.drop(tid, ns.name, f"{ifname} is down", Disposition.LINK_DOWN)
         return
@@ -162,8 +166,9 @@ def ip_rcv(ns: "NetNamespace", dev: Device, skb: Skb, tid: int, *, prerouted: bo
     ip = skb.packet.ip
     assert ip is not None
     kind, route = route_input(ns, skb, dev)
-    tracer.step(tid, RouteLookup(netns=ns.name, dst=str(ip.dst), route=str(route) if route else None,
-                                 result=str(kind)))
+    if tracer.recording:
+        tracer.step(tid, RouteLookup(netns=ns.name, dst=str(ip.dst), route=str(route) if route else None,
+                                     result=str(kind)))
     match kind:
         case RouteInput.LOCAL | RouteInput.BROADCAST:
             # a broadcast destination is delivered locally too (ip_route_input_slow's brd_input):
@@ -331,7 +336,8 @@ def send_ip(ns: "NetNamespace", packet: Packet, tid: int, *, oif: str | None = N
         ns.world.tracer.step(tid, RouteLookup(netns=ns.name, dst=str(ip.dst), route=None, result=str(err)))
         ns.world.tracer.drop(tid, ns.name, f"no route to {ip.dst}: {err}", Disposition.NO_ROUTE)
         return err.errno_name
-    ns.world.tracer.step(tid, RouteLookup(netns=ns.name, dst=str(ip.dst), route=str(route), result="output"))
+    if ns.world.tracer.recording:
+        ns.world.tracer.step(tid, RouteLookup(netns=ns.name, dst=str(ip.dst), route=str(route), result="output"))
     if pmtudisc is not None:
         sized = pmtu.set_df(ns, packet, route, pmtudisc)
         if sized is None:

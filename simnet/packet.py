@@ -7,11 +7,15 @@ conntrack) lives beside the packet in :class:`simnet.skb.Skb`.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields, replace
+from operator import attrgetter
+from typing import Any, TypeVar
 from enum import IntEnum, IntFlag
 from ipaddress import IPv4Address
 
 from simnet.addresses import IPProto, MacAddress
+
+_T = TypeVar("_T")
 
 
 class EtherType(IntEnum):
@@ -311,16 +315,24 @@ class Packet:
     def dport(self) -> int | None:
         return self.l4.dport if isinstance(self.l4, (Tcp, Udp)) else None
 
+    def evolve(self, **changes: object) -> "Packet":
+        """A copy with ``changes`` (``dataclasses.replace`` without its per-call field walk: every
+        hop re-frames the packet).  The cached length survives a new Ethernet or IP header."""
+        new = evolve(self, **changes)
+        if self._length >= 0 and changes.keys() <= _HEADERS_ONLY:
+            _set(new, "_length", self._length)
+        return new
+
     def with_ip(self, **changes: object) -> "Packet":
         assert self.ip is not None
-        return replace(self, ip=replace(self.ip, **changes))  # type: ignore[arg-type]
+        return self.evolve(ip=evolve(self.ip, **changes))
 
     def with_l4(self, **changes: object) -> "Packet":
         assert self.l4 is not None
-        return replace(self, l4=replace(self.l4, **changes))  # type: ignore[arg-type]
+        return self.evolve(l4=evolve(self.l4, **changes))
 
     def without_eth(self) -> "Packet":
-        return replace(self, eth=None)
+        return self if self.eth is None else self.evolve(eth=None)
 
     def __str__(self) -> str:
         return describe(self)
@@ -395,3 +407,31 @@ def icmp_text(icmp: Icmp) -> str:
         template = _UNREACH_TEXT.get(icmp.code, "{dst} unreachable - code " + str(icmp.code))
         return template.format(dst=qip.dst, proto=proto, port=q.dport, mtu=icmp.mtu)
     return f"type {icmp.type}, code {icmp.code}"
+
+
+_HEADERS_ONLY = frozenset({"eth", "ip"})
+"""Changes that keep a packet's length (the IP header's fields never change the total length)."""
+_set = object.__setattr__
+_EVOLVERS: dict[type, tuple[tuple[str, ...], frozenset[str], Any, tuple[tuple[str, Any], ...]]] = {}
+
+
+def evolve(value: _T, **changes: Any) -> _T:
+    """``dataclasses.replace`` for the packet's frozen, slotted header values, without the
+    per-call walk over the fields; fields not given keep their values (an ``init=False`` cache
+    such as :attr:`Packet.length`'s is reset, as ``replace`` resets it)."""
+    cls = type(value)
+    spec = _EVOLVERS.get(cls)
+    if spec is None:
+        names = tuple(f.name for f in fields(cls) if f.init)  # type: ignore[arg-type]
+        get = attrgetter(*names) if len(names) > 1 else (lambda v: tuple(getattr(v, n) for n in names))
+        spec = _EVOLVERS[cls] = (names, frozenset(names), get,
+                                 tuple((f.name, f.default) for f in fields(cls) if not f.init))  # type: ignore[arg-type]
+    names, known, get, derived = spec
+    if not changes.keys() <= known:
+        return replace(value, **changes)  # type: ignore[type-var]  # its TypeError names the field
+    new = object.__new__(cls)
+    for name, old in zip(names, get(value)):
+        _set(new, name, changes.get(name, old) if changes else old)
+    for name, default in derived:
+        _set(new, name, default)
+    return new

@@ -304,7 +304,8 @@ def ping(world: "World", netns: str, dst: IPv4Address | str, *, count: int = 1, 
             sent.append((world.now, tid))
         if seq < count:
             world.schedule_at(start + seq * interval, send, seq + 1)
-        world.tracer.step(tid, Sent(netns=ns.name, packet=pkt, by="ping"))
+        if world.tracer.recording:
+            world.tracer.step(tid, Sent(netns=ns.name, packet=pkt, by="ping"))
         err = send_ip(ns, pkt, tid, oif=interface, pmtudisc=mode)
         if err == "EMSGSIZE":
             # ip_local_error queues it: ping prints "local error: message too long, mtu=N", +1 errors
