@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, fields, replace
 from operator import attrgetter
-from typing import Any, TypeVar
+from typing import Any, Callable, TypeVar
 from enum import IntEnum, IntFlag
 from ipaddress import IPv4Address
 
@@ -105,6 +105,7 @@ class IPv4:
     frag_off: int = 0
     """The fragment's offset in bytes into the datagram's data (a multiple of 8; the header
     counts 8-byte units)."""
+    _hash: int | None = field(default=None, init=False, repr=False, compare=False, hash=False)
 
     @property
     def is_fragment(self) -> bool:
@@ -176,6 +177,7 @@ class Tcp:
     seq: int = 0
     ack: int = 0
     options: TcpOptions = NO_TCP_OPTIONS
+    _hash: int | None = field(default=None, init=False, repr=False, compare=False, hash=False)
 
     header_len = 20
 
@@ -206,6 +208,7 @@ class Icmp:
     """For a redirect: the better next hop (the header's ``un.gateway``)."""
     mtu: int | None = None
     """For "fragmentation needed" (3/4): the next hop's MTU (the header's ``un.frag.mtu``)."""
+    _hash: int | None = field(default=None, init=False, repr=False, compare=False, hash=False)
 
     header_len = 8
 
@@ -272,6 +275,7 @@ class Packet:
     device's MTU, while a router checks each segment (skb_gso_validate_network_len)."""
     _length: int = field(default=-1, init=False, repr=False, compare=False, hash=False)
     """``length``, computed once: every hop's MTU check asks for it."""
+    _hash: int | None = field(default=None, init=False, repr=False, compare=False, hash=False)
 
     @property
     def length(self) -> int:
@@ -318,7 +322,7 @@ class Packet:
     def evolve(self, **changes: object) -> "Packet":
         """A copy with ``changes`` (``dataclasses.replace`` without its per-call field walk: every
         hop re-frames the packet).  The cached length survives a new Ethernet or IP header."""
-        new = evolve(self, **changes)
+        new: Packet = _evolve_packet(self, **changes)
         if self._length >= 0 and changes.keys() <= _HEADERS_ONLY:
             _set(new, "_length", self._length)
         return new
@@ -412,26 +416,69 @@ def icmp_text(icmp: Icmp) -> str:
 _HEADERS_ONLY = frozenset({"eth", "ip"})
 """Changes that keep a packet's length (the IP header's fields never change the total length)."""
 _set = object.__setattr__
-_EVOLVERS: dict[type, tuple[tuple[str, ...], frozenset[str], Any, tuple[tuple[str, Any], ...]]] = {}
+
+
+def make_evolver(cls: type) -> Callable[..., Any]:
+    """``evolve(value, **changes)`` for one frozen, slotted dataclass: ``dataclasses.replace``
+    without its per-call walk over the fields and ``__init__`` (a third of the cost: every hop
+    evolves the packet and the skb).  Fields not given keep their values; an ``init=False``
+    cache (such as :attr:`Packet.length`'s) is reset, as ``replace`` resets it.  An unknown
+    field falls back to ``replace``, whose TypeError names it."""
+    all_fields = fields(cls)
+    names = [f.name for f in all_fields if f.init]
+    scope: dict[str, Any] = {"_new": object.__new__, "_cls": cls, "_replace": replace,
+                             "_known": frozenset(names)}
+    lines = ["def evolve(self, **changes):",
+             "    if not changes.keys() <= _known:",
+             "        return _replace(self, **changes)",
+             "    new = _new(_cls)"]
+    for i, f in enumerate(all_fields):
+        scope[f"_s{i}"] = getattr(cls, f.name).__set__  # the slot's own setter: no __setattr__ lookup
+        lines.append(f"    _s{i}(new, self.{f.name})" if f.init else f"    _s{i}(new, _d{i})")
+        scope[f"_d{i}"] = f.default
+    lines += ["    for name, value in changes.items():", "        _set(new, name, value)", "    return new"]
+    scope["_set"] = _set
+    exec("\n".join(lines), scope)  # noqa: S102 - generated from the class's own field names
+    fn: Callable[..., Any] = scope["evolve"]
+    fn.__qualname__ = f"{cls.__name__}.evolve"
+    return fn
+
+
+_EVOLVERS: dict[type, Callable[..., Any]] = {}
 
 
 def evolve(value: _T, **changes: Any) -> _T:
-    """``dataclasses.replace`` for the packet's frozen, slotted header values, without the
-    per-call walk over the fields; fields not given keep their values (an ``init=False`` cache
-    such as :attr:`Packet.length`'s is reset, as ``replace`` resets it)."""
-    cls = type(value)
-    spec = _EVOLVERS.get(cls)
-    if spec is None:
-        names = tuple(f.name for f in fields(cls) if f.init)  # type: ignore[arg-type]
-        get = attrgetter(*names) if len(names) > 1 else (lambda v: tuple(getattr(v, n) for n in names))
-        spec = _EVOLVERS[cls] = (names, frozenset(names), get,
-                                 tuple((f.name, f.default) for f in fields(cls) if not f.init))  # type: ignore[arg-type]
-    names, known, get, derived = spec
-    if not changes.keys() <= known:
-        return replace(value, **changes)  # type: ignore[type-var]  # its TypeError names the field
-    new = object.__new__(cls)
-    for name, old in zip(names, get(value)):
-        _set(new, name, changes.get(name, old) if changes else old)
-    for name, default in derived:
-        _set(new, name, default)
-    return new
+    """``dataclasses.replace`` for the packet's frozen, slotted header values (see :func:`make_evolver`)."""
+    fn = _EVOLVERS.get(type(value))
+    if fn is None:
+        fn = _EVOLVERS[type(value)] = make_evolver(type(value))
+    return fn(value, **changes)  # type: ignore[no-any-return]
+
+
+_evolve_packet = make_evolver(Packet)
+
+
+def _hash_once(cls: type) -> None:
+    """Give a frozen value class a hash computed once, in its ``_hash`` slot: the L2 loop check
+    (Tracer.first_visit) hashes every frame at every hop, and the IP and L4 headers pass many
+    hops unchanged.  Pickled and copied without it (a str's hash differs between processes)."""
+    names = tuple(f.name for f in fields(cls) if f.compare)
+    state = tuple(f.name for f in fields(cls))
+    get = attrgetter(*names)
+
+    def __hash__(self: Any) -> int:
+        h = self._hash
+        if h is None:
+            h = hash(get(self))
+            _set(self, "_hash", h)
+        return h  # type: ignore[no-any-return]
+
+    def __getstate__(self: Any) -> list[Any]:
+        return [None if name == "_hash" else getattr(self, name) for name in state]
+
+    cls.__hash__ = __hash__  # type: ignore[method-assign,assignment]
+    cls.__getstate__ = __getstate__  # type: ignore[method-assign,assignment]
+
+
+for _cls in (IPv4, Tcp, Icmp, Packet):
+    _hash_once(_cls)

@@ -148,7 +148,10 @@ def _seen_since(world: "World", before: int) -> list[Seen]:
     if world.seen_seq == before:
         return []
     out: list[Seen] = []
-    for ns in world.namespaces.values():
+    where = set(world.seen_in)  # where something arrived since the probe began (it cleared the list)
+    spaces = [world.namespaces[n] for n in where if n in world.namespaces] if len(where) == 1 \
+        else world.namespaces.values()  # several: in the world's order, as ever
+    for ns in spaces:
         for lst in ns.sockets.listeners:
             new: list[Seen] = []
             for s in reversed(lst.seen):
@@ -413,6 +416,7 @@ def tcp_connect(world: "World", netns: str, dst: IPv4Address | str, dport: int, 
     first = world.tracer.begin()
     start = world.now
     before = world.seen_seq
+    world.seen_in.clear()
     base: dict[str, Any] = dict(proto="tcp", netns=netns, dst=dst, dport=dport)
     # tcp_v4_connect: only the route lookup (ip_route_connect) fails the connect itself
     try:
@@ -576,6 +580,7 @@ def udp_send(world: "World", netns: str, dst: IPv4Address | str, dport: int, dat
     first = world.tracer.begin()
     start = world.now
     before = world.seen_seq
+    world.seen_in.clear()
     saddr = _source(ns, dst, src)
     base: dict[str, Any] = dict(proto="udp", netns=netns, dst=dst, dport=dport)
     lport = sport or ns.sockets.ephemeral_port("udp")

@@ -85,10 +85,12 @@ class Tracer:
             rec = self._open[tid] = {"packet": None, "origin": "", "steps": [], "ends": [], "caused_by": None,
                                      "visited": set(), "budget": 512, "time": self._clock()}
         rec["budget"] -= 1
-        if key in rec["visited"] or rec["budget"] <= 0:
+        if rec["budget"] <= 0:
             return False
-        rec["visited"].add(key)
-        return True
+        visited = rec["visited"]
+        seen = len(visited)
+        visited.add(key)  # one hash of the frame, not two ("in" then "add")
+        return len(visited) != seen
 
     def origin(self, tid: int) -> str | None:
         """The namespace that sent packet ``tid`` (who sent a reply a socket read)."""
@@ -145,6 +147,9 @@ class World:
         self._queue: list[tuple[float, int, Callable[..., None], tuple[Any, ...]]] = []
         self._seq = itertools.count()
         self.seen_seq = 0
+        self.seen_in: list[str] = []
+        """The namespaces whose sockets saw something (one name per arrival) since a probe began:
+        the probe looks there, not through every namespace of the world."""
         self.xmit_dropped: int | None = None
         """The trace id a driver last refused to transmit (veth_xmit's NET_XMIT_DROP): a send
         that reached the driver synchronously fails with ENOBUFS."""

@@ -106,7 +106,7 @@ def nf_hook(ns: "NetNamespace", hook: Hook, skb: "Skb", tid: int, *, bridged: bo
     tracer = ns.world.tracer
     if tracer.recording:
         tracer.step(tid, HookEntered(netns=ns.name, hook=hook.chain, bridged=bridged))
-    tables = ns.ruleset.tables
+    tables = cast("dict[str, TableState]", ns.ruleset.tables)
     chain = hook.chain
     for reg in BY_HOOK[hook]:
         # Registrations that would accept the skb unchanged are skipped: a table without
