@@ -148,6 +148,8 @@ def evaluate(ns: "NetNamespace", table: str, hook: Hook, skb: "Skb", tid: int) -
     for hit in result.hits:
         if hit.index == 0:
             state.chains[hit.chain].policy_counters.add(length)
+            if not tracer.recording:
+                continue
             text = f"-P {hit.chain} {hit.verdict.value}"
         else:
             hit.entry.counters.add(length)
