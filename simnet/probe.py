@@ -148,7 +148,7 @@ def _seen_since(world: "World", before: int) -> list[Seen]:
     if world.seen_seq == before:
         return []
     out: list[Seen] = []
-    where = set(world.seen_in)  # where something arrived since the probe began (it cleared the list)
+    where = world.seen_in  # where something arrived since the probe began (it cleared it)
     spaces = [world.namespaces[n] for n in where if n in world.namespaces] if len(where) == 1 \
         else world.namespaces.values()  # several: in the world's order, as ever
     for ns in spaces:
@@ -282,6 +282,7 @@ def ping(world: "World", netns: str, dst: IPv4Address | str, *, count: int = 1, 
                         pmtudisc=int(mode))
     ns.sockets.pings[ident] = sock
     world.last_ping_seen = None
+    world.seen_in.clear()
     errno_name: list[str] = []
     sent: list[tuple[float, int]] = []  # (when, first trace id) of the echoes not yet settled
     tally = {"sent": 0, "replies": 0, "errors": 0, "kept_until": 0, "lined": 0}

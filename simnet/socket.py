@@ -258,7 +258,7 @@ class SocketTable:
         """A world-wide sequence number, so probes can tell new arrivals from old ones."""
         world = self.ns.world
         world.seen_seq = getattr(world, "seen_seq", 0) + 1
-        world.seen_in.append(self.ns.name)
+        world.seen_in[self.ns.name] = None
         return world.seen_seq
 
     # -- the kernel's transport layer --------------------------------------------

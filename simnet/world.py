@@ -152,9 +152,9 @@ class World:
         self._queue: list[tuple[float, int, Callable[..., None], tuple[Any, ...]]] = []
         self._seq = itertools.count()
         self.seen_seq = 0
-        self.seen_in: list[str] = []
-        """The namespaces whose sockets saw something (one name per arrival) since a probe began:
-        the probe looks there, not through every namespace of the world."""
+        self.seen_in: dict[str, None] = {}
+        """The namespaces whose sockets saw something since a probe began (an ordered set, at
+        most one entry per namespace): the probe looks there, not through the whole world."""
         self.xmit_dropped: int | None = None
         """The trace id a driver last refused to transmit (veth_xmit's NET_XMIT_DROP): a send
         that reached the driver synchronously fails with ENOBUFS."""
