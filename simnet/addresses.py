@@ -7,8 +7,12 @@ values; this module adds the one value type it lacks, :class:`MacAddress`.
 from __future__ import annotations
 
 import functools
+from operator import attrgetter
 from enum import IntEnum
-from typing import NewType
+from typing import TYPE_CHECKING, Callable, NewType
+
+if TYPE_CHECKING:
+    from ipaddress import IPv4Address, IPv4Interface
 
 Port = NewType("Port", int)
 
@@ -26,6 +30,27 @@ class IPProto(IntEnum):
 
 class AddressValueError(ValueError):
     """A MAC address string that is not six colon-separated hex octets."""
+
+
+ip_int: "Callable[[IPv4Address | IPv4Interface], int]" = attrgetter("_ip")
+"""``int(addr)`` without the Python-level ``__int__`` call (the value ipaddress keeps)."""
+
+_MAC_TEXT: dict[int, str] = {}
+
+
+def ip_text(addr: "IPv4Address") -> str:
+    """``str(addr)``, remembered: a traced packet's steps name the same few addresses on every hop
+    (ipaddress builds the text anew each time)."""
+    raw = ip_int(addr)
+    text = _IP_TEXT.get(raw)
+    if text is None:
+        if len(_IP_TEXT) >= 4096:
+            _IP_TEXT.clear()
+        text = _IP_TEXT[raw] = str(addr)
+    return text
+
+
+_IP_TEXT: dict[int, str] = {}
 
 
 @functools.total_ordering
@@ -63,8 +88,13 @@ class MacAddress:
         return self._mac
 
     def __str__(self) -> str:
-        raw = f"{self._mac:012x}"
-        return ":".join(raw[i : i + 2] for i in range(0, 12, 2))
+        text = _MAC_TEXT.get(self._mac)
+        if text is None:  # built once per address: traces name MACs on every hop
+            if len(_MAC_TEXT) >= 4096:
+                _MAC_TEXT.clear()
+            raw = f"{self._mac:012x}"
+            text = _MAC_TEXT[self._mac] = ":".join(raw[i : i + 2] for i in range(0, 12, 2))
+        return text
 
     def __repr__(self) -> str:
         return f"MacAddress('{self}')"

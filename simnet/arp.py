@@ -16,7 +16,7 @@ from ipaddress import IPv4Address
 from typing import TYPE_CHECKING, Any, Callable
 
 from simnet import datapath
-from simnet.addresses import MacAddress
+from simnet.addresses import MacAddress, ip_int, ip_text
 from simnet.errors import KernelError
 from simnet.link import Device, LinkKind
 from simnet.netfilter.conntrack import CtRef
@@ -73,14 +73,19 @@ class NeighbourTable:
     __slots__ = ("_entries",)
 
     def __init__(self) -> None:
-        self._entries: dict[tuple[IPv4Address, str], NeighbourEntry] = {}
+        self._entries: dict[tuple[int, str], NeighbourEntry] = {}
+        """By (address as an int, device): an int hashes in C, an IPv4Address in Python."""
 
     def get(self, address: IPv4Address, dev: str) -> NeighbourEntry | None:
-        return self._entries.get((address, dev))
+        return self._entries.get((ip_int(address), dev))
 
     def usable(self, address: IPv4Address, dev: str, now: float) -> MacAddress | None:
         """The lladdr to send to right now, ageing REACHABLE into STALE as time passes."""
-        entry = self._entries.get((address, dev))
+        return self.usable_entry(self._entries.get((ip_int(address), dev)), now)
+
+    @staticmethod
+    def usable_entry(entry: "NeighbourEntry | None", now: float) -> MacAddress | None:
+        """:meth:`usable` for an entry already looked up."""
         if entry is None or entry.lladdr is None:
             return None
         if entry.state is NudState.REACHABLE and now - entry.updated > REACHABLE_TIME:
@@ -92,17 +97,17 @@ class NeighbourTable:
 
     def create(self, address: IPv4Address, dev: str, now: float) -> NeighbourEntry:
         entry = NeighbourEntry(address, dev, None, NudState.INCOMPLETE, updated=now)
-        self._entries[(address, dev)] = entry
+        self._entries[(ip_int(address), dev)] = entry
         return entry
 
     def update(self, address: IPv4Address, dev: str, lladdr: MacAddress, state: NudState,
                now: float, *, create: bool = True) -> NeighbourEntry | None:
-        entry = self._entries.get((address, dev))
+        entry = self._entries.get((ip_int(address), dev))
         if entry is None:
             if not create:
                 return None
             entry = NeighbourEntry(address, dev, lladdr, state, updated=now)
-            self._entries[(address, dev)] = entry
+            self._entries[(ip_int(address), dev)] = entry
             return entry
         if entry.state is NudState.PERMANENT:
             return entry
@@ -117,7 +122,7 @@ class NeighbourTable:
         import errno as _errno
 
 
-        key = (address, dev)
+        key = (ip_int(address), dev)
         if key in self._entries and not replace and self._entries[key].state is NudState.PERMANENT:
             raise KernelError(_errno.EEXIST, "RTNETLINK answers: File exists")
         self._entries[key] = NeighbourEntry(address, dev, lladdr, NudState.PERMANENT)
@@ -127,7 +132,7 @@ class NeighbourTable:
 
         from simnet.errors import KernelError
 
-        if self._entries.pop((address, dev), None) is None:
+        if self._entries.pop((ip_int(address), dev), None) is None:
             raise KernelError(_errno.ENOENT, "RTNETLINK answers: No such file or directory")
 
     def flush_dev(self, dev: str) -> None:
@@ -139,7 +144,7 @@ class NeighbourTable:
             if dev == old:
                 del self._entries[(addr, dev)]
                 entry.dev = new
-                self._entries[(addr, new)] = entry
+                self._entries[(addr, new)] = entry  # addr: the address as an int (the key's form)
 
     def entries(self) -> list[NeighbourEntry]:
         """In ``ip neigh`` order: most recently created first, as the kernel's hash dump shows
@@ -269,11 +274,11 @@ def neigh_output(ns: "NetNamespace", dev: Device, nexthop: IPv4Address, skb: Skb
     if dev.kind is LinkKind.DUMMY:
         datapath.dev_xmit(ns, dev, packet, tid)
         return
-    if nexthop.is_multicast or int(nexthop) == 0xFFFFFFFF or ns.addr_type(nexthop, dev.ifname) is AddrType.BROADCAST:
-        datapath.dev_xmit(ns, dev, replace(packet, eth=Ethernet(src=dev.lladdr, dst=MacAddress.BROADCAST)), tid)
+    if ip_int(nexthop) >> 28 == 0xE or ip_int(nexthop) == 0xFFFFFFFF or ns.addr_type(nexthop, dev.ifname) is AddrType.BROADCAST:
+        datapath.dev_xmit(ns, dev, packet.evolve(eth=Ethernet(src=dev.lladdr, dst=MacAddress.BROADCAST)), tid)
         return
     neigh_resolve(ns, dev, nexthop, packet, tid, skb.packet.ip.src if skb.packet.ip else None,
-                   lambda lladdr: datapath.dev_xmit(ns, dev, replace(packet, eth=Ethernet(src=dev.lladdr, dst=lladdr)), tid))
+                   lambda lladdr: datapath.dev_xmit(ns, dev, packet.evolve(eth=Ethernet(src=dev.lladdr, dst=lladdr)), tid))
 
 
 def neigh_resolve(ns: "NetNamespace", dev: Device, nexthop: IPv4Address, packet: Packet, tid: int,
@@ -281,12 +286,13 @@ def neigh_resolve(ns: "NetNamespace", dev: Device, nexthop: IPv4Address, packet:
     """__neigh_event_send: ``send`` the packet to the next hop's lladdr now if it is known,
     else queue it (the kernel's arp_queue) and ask; a failed resolution answers it with ICMP."""
     now = ns.world.now
-    lladdr = ns.neigh.usable(nexthop, dev.ifname, now)
     entry = ns.neigh.get(nexthop, dev.ifname)
+    lladdr = ns.neigh.usable_entry(entry, now)
     if lladdr is not None:
         assert entry is not None
-        ns.world.tracer.step(tid, NeighbourLookup(netns=ns.name, dev=dev.ifname, address=str(nexthop),
-                                                   lladdr=str(lladdr), state=str(entry.state)))
+        if ns.world.tracer.recording:
+            ns.world.tracer.step(tid, NeighbourLookup(netns=ns.name, dev=dev.ifname, address=ip_text(nexthop),
+                                                       lladdr=str(lladdr), state=str(entry.state)))
         send(lladdr)
         return
     if entry is None or entry.state is NudState.FAILED:

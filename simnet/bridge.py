@@ -193,7 +193,7 @@ def br_forward(ns: "NetNamespace", br: Device, inport: Device | None, out: Devic
         posted = datapath.nf_hook(ns, Hook.POST_ROUTING, fwd, tid, bridged=True)
         if posted is None:
             return
-        packet = replace(packet, ip=posted.packet.ip, l4=posted.packet.l4, fragment=posted.packet.fragment)
+        packet = packet.evolve(ip=posted.packet.ip, l4=posted.packet.l4, fragment=posted.packet.fragment)
         mtu = min(out.mtu, posted.frag_max_size or out.mtu)
         if (packet.length > mtu or posted.frag_max_size) and not packet.gso:
             _br_nf_fragment(ns, out, packet, mtu, tid)

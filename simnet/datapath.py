@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, assert_never
 
 from simnet import arp, pmtu, redirect
 from simnet.fragment import ip_fragment
-from simnet.addresses import IPProto
+from simnet.addresses import IPProto, ip_text
 from simnet.errors import SendError
 from simnet.link import Device, LinkKind
 from simnet.netfilter.conntrack import CtDir, CtInfo, CtRef, CtState
@@ -50,6 +50,8 @@ def nf_hook(ns: "NetNamespace", hook: Hook, skb: Skb, tid: int, *, bridged: bool
     A REJECT's answer (``nf_send_reset``/``nf_send_unreach``) is sent from here, before the
     stopped packet's trace ends, as the kernel sends it from inside the hook.
     """
+    if not ns.ruleset.tables:  # no table, no hook registered (nf_hook's own first test, inlined)
+        return skb
     return nf_hook_finish(ns, _netfilter(ns, hook, skb, tid, bridged=bridged), tid)
 
 
@@ -87,7 +89,8 @@ def dev_xmit(ns: "NetNamespace", dev: Device, packet: Packet, tid: int, *, ct: C
         ns.world.tracer.drop(tid, ns.name, f"{dev.ifname} is {'down' if not dev.admin_up else 'without carrier'}",
               Disposition.LINK_DOWN)
         return
-    tracer.step(tid, Transmitted(netns=ns.name, dev=dev.ifname, packet=packet))
+    if tracer.recording:  # an untraced sweep builds no step
+        tracer.step(tid, Transmitted(netns=ns.name, dev=dev.ifname, packet=packet))
     assert dev.ops is not None
     dev.ops.xmit(ns, dev, packet, tid, ct)
 
@@ -102,7 +105,10 @@ def netif_receive(ns: "NetNamespace", ifname: str, packet: Packet, tid: int, ct:
     if not tracer.first_visit(tid, (ns.name, ifname, packet)):
         ns.world.tracer.drop(tid, ns.name, f"frame seen on {ifname} before: an L2 loop", Disposition.LOOP)
         return
-    tracer.step(tid, Received(netns=ns.name, dev=ifname, packet=packet))
+    if tracer.recording:
+        tracer.step(tid, Received(netns=ns.name, dev=ifname, packet=packet))
+    elif tracer.touched is not None:  # every namespace a packet reaches passes here (reach's restore)
+        tracer.touched.add(ns.name)
     if not dev.admin_up:
         ns.world.tracer.drop(tid, ns.name, f"{ifname} is down", Disposition.LINK_DOWN)
         return
@@ -162,8 +168,9 @@ def ip_rcv(ns: "NetNamespace", dev: Device, skb: Skb, tid: int, *, prerouted: bo
     ip = skb.packet.ip
     assert ip is not None
     kind, route = route_input(ns, skb, dev)
-    tracer.step(tid, RouteLookup(netns=ns.name, dst=str(ip.dst), route=str(route) if route else None,
-                                 result=str(kind)))
+    if tracer.recording:
+        tracer.step(tid, RouteLookup(netns=ns.name, dst=ip_text(ip.dst), route=str(route) if route else None,
+                                     result=str(kind)))
     match kind:
         case RouteInput.LOCAL | RouteInput.BROADCAST:
             # a broadcast destination is delivered locally too (ip_route_input_slow's brd_input):
@@ -300,6 +307,9 @@ def ip_local_out(ns: "NetNamespace", skb: Skb, route: Route, tid: int) -> str | 
     Returns the errno name when netfilter dropped the packet (the sender sees EPERM).
     """
     before = skb.packet.ip
+    if not ns.ruleset.tables:  # no hook registered: nothing can drop, NAT or re-route it
+        ip_output(ns, skb, route, tid)  # which sets outdev itself
+        return None
     result = _netfilter(ns, Hook.LOCAL_OUT, skb.evolve(outdev=route.dev), tid)
     out = nf_hook_finish(ns, result, tid)
     if out is None:
@@ -331,7 +341,8 @@ def send_ip(ns: "NetNamespace", packet: Packet, tid: int, *, oif: str | None = N
         ns.world.tracer.step(tid, RouteLookup(netns=ns.name, dst=str(ip.dst), route=None, result=str(err)))
         ns.world.tracer.drop(tid, ns.name, f"no route to {ip.dst}: {err}", Disposition.NO_ROUTE)
         return err.errno_name
-    ns.world.tracer.step(tid, RouteLookup(netns=ns.name, dst=str(ip.dst), route=str(route), result="output"))
+    if ns.world.tracer.recording:
+        ns.world.tracer.step(tid, RouteLookup(netns=ns.name, dst=ip_text(ip.dst), route=str(route), result="output"))
     if pmtudisc is not None:
         sized = pmtu.set_df(ns, packet, route, pmtudisc)
         if sized is None:

@@ -12,7 +12,7 @@ from dataclasses import replace
 from ipaddress import IPv4Address, IPv4Interface, IPv4Network
 from typing import TYPE_CHECKING, Iterator, TypeVar
 
-from simnet.addresses import MacAddress
+from simnet.addresses import MacAddress, ip_int
 from simnet.arp import NeighbourTable
 from simnet.bridge import Fdb
 from simnet.drivers import LINK_OPS
@@ -152,6 +152,7 @@ class NetNamespace:
                      lladdr=lladdr, netns=self, mtu=mtu)
         dev.ops = LINK_OPS[kind]
         self.devices[ifname] = dev
+        self.fib.invalidate()
         self.sysctls.add_device(ifname)
         if kind is LinkKind.BRIDGE:
             self.fdbs[ifname] = Fdb()
@@ -244,6 +245,7 @@ class NetNamespace:
         self._flush_dev_state(dev.ifname, keep_local=False)
         self.sysctls.del_device(dev.ifname)
         del self.devices[dev.ifname]
+        self.fib.invalidate()
 
     def _flush_dev_state(self, ifname: str, *, keep_local: bool) -> None:
         if not keep_local:
@@ -261,6 +263,7 @@ class NetNamespace:
 
             vxlan_open(self, dev)  # may fail (its UDP port taken): the device stays down
         dev.admin_up = up
+        self.fib.invalidate()  # route_usable's answer changed
         dev.activated = dev.activated or up
         if dev.kind is LinkKind.VXLAN and not up:
             from simnet.vxlan import vxlan_stop
@@ -420,6 +423,8 @@ class NetNamespace:
         dev.netns = target
         dev.ifindex = target._new_ifindex(dev.ifindex)
         target.devices[ifname] = dev
+        target.fib.invalidate()
+        self.fib.invalidate()
         target.sysctls.add_device(ifname)
         if dev.kind is LinkKind.BRIDGE:
             target.fdbs[ifname] = Fdb()
@@ -474,6 +479,7 @@ class NetNamespace:
                                scope=Scope.LINK, src=addr.address))
 
     def _ensure(self, route: Route) -> None:
+        self.fib.invalidate()
         entries = self.fib.tables.setdefault(route.table, [])
         if not any(r.type is route.type and r.dev == route.dev and r.metric == route.metric and r.dst == route.dst
                    for r in entries):
@@ -630,7 +636,13 @@ class NetNamespace:
         """The route a packet to ``dst`` takes: the FIB's, with the gateway a redirect taught
         for ``dst`` in its place and the path MTU an ICMP 3/4 taught (rt_bind_exception)."""
         dst, src = _addr(dst, "lookup"), _opt_addr(src, "lookup")
-        route = self.fib.lookup(dst, src=src, iif=iif, oif=oif, mark=mark, usable=self.route_usable)
+        cache = self.fib.cache
+        key = (ip_int(dst), ip_int(src) if src is not None else -1, iif, oif, mark)
+        route: Route | None
+        if key in cache:
+            route = cache[key]
+        else:
+            route = cache[key] = self.fib.lookup(dst, src=src, iif=iif, oif=oif, mark=mark, usable=self.route_usable)
         if route is not None and route.type is RouteType.UNICAST and self.fib.exceptions:
             exc = self.fib.exception_for(route, dst, self.world.now)
             if exc is not None:
@@ -639,17 +651,20 @@ class NetNamespace:
 
     def addr_type(self, ip: IPv4Address, dev: str | None = None) -> AddrType:
         """``inet_addr_type`` / ``inet_dev_addr_type``: the local table decides."""
-        if ip.is_multicast:
+        raw = ip_int(ip)
+        if raw >> 28 == 0xE:  # 224.0.0.0/4 (ip.is_multicast, without building a network)
             return AddrType.MULTICAST
-        if int(ip) == 0xFFFFFFFF:
+        if raw == 0xFFFFFFFF:
             return AddrType.BROADCAST
-        if int(ip) == 0:
+        if raw == 0:
             return AddrType.BROADCAST  # 0.0.0.0: inet_addr_type says RTN_BROADCAST (ZERONET)
-        route = self._local_table_match(ip, dev)
-        if route is None:
-            return AddrType.UNICAST
-        return {RouteType.LOCAL: AddrType.LOCAL, RouteType.BROADCAST: AddrType.BROADCAST}.get(
-            route.type, AddrType.UNICAST)
+        key = ("addr_type", raw, dev)
+        found = self.fib.cache.get(key)
+        if found is None:
+            route = self._local_table_match(ip, dev)
+            found = self.fib.cache[key] = AddrType.UNICAST if route is None else _ADDR_TYPE.get(
+                route.type, AddrType.UNICAST)
+        return found
 
     def _local_table_match(self, ip: IPv4Address, dev: str | None) -> Route | None:
         best: Route | None = None
@@ -676,6 +691,8 @@ class NetNamespace:
     def ports_of(self, bridge: str) -> list[Device]:
         return [self.devices[p] for p in self.dev(bridge).ports]
 
+
+_ADDR_TYPE = {RouteType.LOCAL: AddrType.LOCAL, RouteType.BROADCAST: AddrType.BROADCAST}
 
 _STATEFUL_MATCHES = frozenset({"conntrack", "state", "connmark", "connlimit"})
 _STATEFUL_TARGETS = frozenset({"CONNMARK", "CT", "DNAT", "SNAT", "MASQUERADE", "REDIRECT", "NETMAP"})

@@ -7,11 +7,15 @@ conntrack) lives beside the packet in :class:`simnet.skb.Skb`.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields, replace
+from operator import attrgetter
+from typing import Any, Callable, TypeVar
 from enum import IntEnum, IntFlag
 from ipaddress import IPv4Address
 
 from simnet.addresses import IPProto, MacAddress
+
+_T = TypeVar("_T")
 
 
 class EtherType(IntEnum):
@@ -101,6 +105,7 @@ class IPv4:
     frag_off: int = 0
     """The fragment's offset in bytes into the datagram's data (a multiple of 8; the header
     counts 8-byte units)."""
+    _hash: int | None = field(default=None, init=False, repr=False, compare=False, hash=False)
 
     @property
     def is_fragment(self) -> bool:
@@ -172,6 +177,7 @@ class Tcp:
     seq: int = 0
     ack: int = 0
     options: TcpOptions = NO_TCP_OPTIONS
+    _hash: int | None = field(default=None, init=False, repr=False, compare=False, hash=False)
 
     header_len = 20
 
@@ -202,6 +208,7 @@ class Icmp:
     """For a redirect: the better next hop (the header's ``un.gateway``)."""
     mtu: int | None = None
     """For "fragmentation needed" (3/4): the next hop's MTU (the header's ``un.frag.mtu``)."""
+    _hash: int | None = field(default=None, init=False, repr=False, compare=False, hash=False)
 
     header_len = 8
 
@@ -268,6 +275,7 @@ class Packet:
     device's MTU, while a router checks each segment (skb_gso_validate_network_len)."""
     _length: int = field(default=-1, init=False, repr=False, compare=False, hash=False)
     """``length``, computed once: every hop's MTU check asks for it."""
+    _hash: int | None = field(default=None, init=False, repr=False, compare=False, hash=False)
 
     @property
     def length(self) -> int:
@@ -311,16 +319,24 @@ class Packet:
     def dport(self) -> int | None:
         return self.l4.dport if isinstance(self.l4, (Tcp, Udp)) else None
 
+    def evolve(self, **changes: object) -> "Packet":
+        """A copy with ``changes`` (``dataclasses.replace`` without its per-call field walk: every
+        hop re-frames the packet).  The cached length survives a new Ethernet or IP header."""
+        new: Packet = _evolve_packet(self, **changes)
+        if self._length >= 0 and changes.keys() <= _HEADERS_ONLY:
+            _set(new, "_length", self._length)
+        return new
+
     def with_ip(self, **changes: object) -> "Packet":
         assert self.ip is not None
-        return replace(self, ip=replace(self.ip, **changes))  # type: ignore[arg-type]
+        return self.evolve(ip=evolve(self.ip, **changes))
 
     def with_l4(self, **changes: object) -> "Packet":
         assert self.l4 is not None
-        return replace(self, l4=replace(self.l4, **changes))  # type: ignore[arg-type]
+        return self.evolve(l4=evolve(self.l4, **changes))
 
     def without_eth(self) -> "Packet":
-        return replace(self, eth=None)
+        return self if self.eth is None else self.evolve(eth=None)
 
     def __str__(self) -> str:
         return describe(self)
@@ -395,3 +411,74 @@ def icmp_text(icmp: Icmp) -> str:
         template = _UNREACH_TEXT.get(icmp.code, "{dst} unreachable - code " + str(icmp.code))
         return template.format(dst=qip.dst, proto=proto, port=q.dport, mtu=icmp.mtu)
     return f"type {icmp.type}, code {icmp.code}"
+
+
+_HEADERS_ONLY = frozenset({"eth", "ip"})
+"""Changes that keep a packet's length (the IP header's fields never change the total length)."""
+_set = object.__setattr__
+
+
+def make_evolver(cls: type) -> Callable[..., Any]:
+    """``evolve(value, **changes)`` for one frozen, slotted dataclass: ``dataclasses.replace``
+    without its per-call walk over the fields and ``__init__`` (a third of the cost: every hop
+    evolves the packet and the skb).  Fields not given keep their values; an ``init=False``
+    cache (such as :attr:`Packet.length`'s) is reset, as ``replace`` resets it.  An unknown
+    field falls back to ``replace``, whose TypeError names it."""
+    all_fields = fields(cls)
+    names = [f.name for f in all_fields if f.init]
+    scope: dict[str, Any] = {"_new": object.__new__, "_cls": cls, "_replace": replace,
+                             "_known": frozenset(names)}
+    lines = ["def evolve(self, **changes):",
+             "    if not changes.keys() <= _known:",
+             "        return _replace(self, **changes)",
+             "    new = _new(_cls)"]
+    for i, f in enumerate(all_fields):
+        scope[f"_s{i}"] = getattr(cls, f.name).__set__  # the slot's own setter: no __setattr__ lookup
+        lines.append(f"    _s{i}(new, self.{f.name})" if f.init else f"    _s{i}(new, _d{i})")
+        scope[f"_d{i}"] = f.default
+    lines += ["    for name, value in changes.items():", "        _set(new, name, value)", "    return new"]
+    scope["_set"] = _set
+    exec("\n".join(lines), scope)  # noqa: S102 - generated from the class's own field names
+    fn: Callable[..., Any] = scope["evolve"]
+    fn.__qualname__ = f"{cls.__name__}.evolve"
+    return fn
+
+
+_EVOLVERS: dict[type, Callable[..., Any]] = {}
+
+
+def evolve(value: _T, **changes: Any) -> _T:
+    """``dataclasses.replace`` for the packet's frozen, slotted header values (see :func:`make_evolver`)."""
+    fn = _EVOLVERS.get(type(value))
+    if fn is None:
+        fn = _EVOLVERS[type(value)] = make_evolver(type(value))
+    return fn(value, **changes)  # type: ignore[no-any-return]
+
+
+_evolve_packet = make_evolver(Packet)
+
+
+def _hash_once(cls: type) -> None:
+    """Give a frozen value class a hash computed once, in its ``_hash`` slot: the L2 loop check
+    (Tracer.first_visit) hashes every frame at every hop, and the IP and L4 headers pass many
+    hops unchanged.  Pickled and copied without it (a str's hash differs between processes)."""
+    names = tuple(f.name for f in fields(cls) if f.compare)
+    state = tuple(f.name for f in fields(cls))
+    get = attrgetter(*names)
+
+    def __hash__(self: Any) -> int:
+        h = self._hash
+        if h is None:
+            h = hash(get(self))
+            _set(self, "_hash", h)
+        return h  # type: ignore[no-any-return]
+
+    def __getstate__(self: Any) -> list[Any]:
+        return [None if name == "_hash" else getattr(self, name) for name in state]
+
+    cls.__hash__ = __hash__  # type: ignore[method-assign,assignment]
+    cls.__getstate__ = __getstate__  # type: ignore[method-assign,assignment]
+
+
+for _cls in (IPv4, Tcp, Icmp, Packet):
+    _hash_once(_cls)

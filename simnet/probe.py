@@ -148,7 +148,10 @@ def _seen_since(world: "World", before: int) -> list[Seen]:
     if world.seen_seq == before:
         return []
     out: list[Seen] = []
-    for ns in world.namespaces.values():
+    where = world.seen_in  # where something arrived since the probe began (it cleared it)
+    spaces = [world.namespaces[n] for n in where if n in world.namespaces] if len(where) == 1 \
+        else world.namespaces.values()  # several: in the world's order, as ever
+    for ns in spaces:
         for lst in ns.sockets.listeners:
             new: list[Seen] = []
             for s in reversed(lst.seen):
@@ -279,6 +282,7 @@ def ping(world: "World", netns: str, dst: IPv4Address | str, *, count: int = 1, 
                         pmtudisc=int(mode))
     ns.sockets.pings[ident] = sock
     world.last_ping_seen = None
+    world.seen_in.clear()
     errno_name: list[str] = []
     sent: list[tuple[float, int]] = []  # (when, first trace id) of the echoes not yet settled
     tally = {"sent": 0, "replies": 0, "errors": 0, "kept_until": 0, "lined": 0}
@@ -304,7 +308,8 @@ def ping(world: "World", netns: str, dst: IPv4Address | str, *, count: int = 1, 
             sent.append((world.now, tid))
         if seq < count:
             world.schedule_at(start + seq * interval, send, seq + 1)
-        world.tracer.step(tid, Sent(netns=ns.name, packet=pkt, by="ping"))
+        if world.tracer.recording:
+            world.tracer.step(tid, Sent(netns=ns.name, packet=pkt, by="ping"))
         err = send_ip(ns, pkt, tid, oif=interface, pmtudisc=mode)
         if err == "EMSGSIZE":
             # ip_local_error queues it: ping prints "local error: message too long, mtu=N", +1 errors
@@ -414,6 +419,7 @@ def tcp_connect(world: "World", netns: str, dst: IPv4Address | str, dport: int, 
     first = world.tracer.begin()
     start = world.now
     before = world.seen_seq
+    world.seen_in.clear()
     base: dict[str, Any] = dict(proto="tcp", netns=netns, dst=dst, dport=dport)
     # tcp_v4_connect: only the route lookup (ip_route_connect) fails the connect itself
     try:
@@ -611,6 +617,7 @@ def udp_send(world: "World", netns: str, dst: IPv4Address | str, dport: int, dat
     first = world.tracer.begin()
     start = world.now
     before = world.seen_seq
+    world.seen_in.clear()
     saddr = _source(ns, dst, src)
     base: dict[str, Any] = dict(proto="udp", netns=netns, dst=dst, dport=dport)
     lport = sport or ns.sockets.ephemeral_port("udp")

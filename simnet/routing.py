@@ -14,8 +14,9 @@ from dataclasses import dataclass, field
 from dataclasses import replace as _replace
 from enum import Enum, StrEnum
 from ipaddress import IPv4Address, IPv4Network
-from typing import TYPE_CHECKING, Callable, Iterable, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Sequence
 
+from simnet.addresses import ip_int
 from simnet.errors import KernelError, SendError
 from simnet.link import Device, IfAddr, LinkKind, Scope
 
@@ -287,6 +288,14 @@ class Fib:
     custom_rules: bool = False
     """A policy rule was added (fib4_rule_configure's fib_has_custom_rules).  Neither flag is
     ever cleared: both make fib_validate_source do its full FIB check."""
+    cache: dict[tuple[Any, ...], Any] = field(default_factory=dict, compare=False, repr=False)
+    """Lookups already answered (:meth:`NetNamespace.lookup`, ``inet_addr_type``), cleared by every
+    change of a table, a rule, or a device's state (:meth:`invalidate`): the answer of a lookup
+    depends on nothing else.  The kernel keeps its answers in dst entries for the same reason."""
+
+    def invalidate(self) -> None:
+        """Forget the cached lookups: a route, a rule or a device changed."""
+        self.cache.clear()
 
     def routes(self, table: int | None = RouteTable.MAIN) -> list[Route]:
         """Routes of one table (all tables if None) in ``ip route show`` order."""
@@ -300,6 +309,7 @@ class Fib:
     # -- changes (``ip route add/del/replace``) ---------------------------------
     def add_rule(self, rule: FibRule) -> None:
         """``ip rule add``."""
+        self.cache.clear()
         self.rules.append(rule)
         self.custom_rules = True
 
@@ -313,6 +323,7 @@ class Fib:
         identical alias (same type and attributes) makes replace a no-op when it is the first,
         and is EEXIST for every other verb.
         """
+        self.cache.clear()
         if replace:
             how = "replace"
         entries = self.tables.setdefault(route.table, [])
@@ -339,6 +350,7 @@ class Fib:
         entries.insert(same[-1] + 1 if how == "append" else same[0], route)
 
     def delete(self, match: Callable[[Route], bool], *, table: int = RouteTable.MAIN) -> Route:
+        self.cache.clear()
         entries = self.tables.get(table, [])
         for i, old in enumerate(entries):
             if match(old):
@@ -348,6 +360,7 @@ class Fib:
         raise KernelError(errno.ESRCH, "RTNETLINK answers: No such process")
 
     def remove_where(self, pred: Callable[[Route], bool]) -> list[Route]:
+        self.cache.clear()
         removed: list[Route] = []
         for table, entries in self.tables.items():
             keep = [r for r in entries if not pred(r)]
@@ -358,6 +371,7 @@ class Fib:
         return removed
 
     def rename_dev(self, old: str, new: str) -> None:
+        self.cache.clear()
         for table, entries in self.tables.items():
             self.tables[table] = [_replace(r, dev=new) if r.dev == old else r for r in entries]
         self._prune_exceptions()
@@ -514,14 +528,15 @@ def route_input(ns: "NetNamespace", skb: "Skb", dev: Device) -> tuple[RouteInput
     """ip_route_input_slow: local, forward, or why not."""
     ip = skb.packet.ip
     assert ip is not None
-    if ip.src.is_multicast or ip.src.is_loopback and dev.kind is not LinkKind.LOOPBACK and \
+    src, dst = ip_int(ip.src), ip_int(ip.dst)  # ints: ipaddress's is_multicast/is_loopback cost a network each
+    if src >> 28 == 0xE or src >> 24 == 127 and dev.kind is not LinkKind.LOOPBACK and \
             not ns.sysctls.conf(dev.ifname, "route_localnet"):
         return RouteInput.MARTIAN, None
-    if int(ip.dst) == 0xFFFFFFFF:
+    if dst == 0xFFFFFFFF:
         return (RouteInput.BROADCAST if int(ip.src) == 0 or fib_validate_source(ns, skb, dev) else RouteInput.MARTIAN), None
     route = ns.lookup(ip.dst, src=ip.src, iif=dev.ifname, mark=skb.mark)
     if route is not None and route.type is RouteType.LOCAL:
-        if ip.dst.is_loopback and dev.kind is not LinkKind.LOOPBACK and \
+        if dst >> 24 == 127 and dev.kind is not LinkKind.LOOPBACK and \
                 not ns.sysctls.conf(dev.ifname, "route_localnet"):
             return RouteInput.MARTIAN, route
         if not fib_validate_source(ns, skb, dev):
@@ -529,7 +544,7 @@ def route_input(ns: "NetNamespace", skb: "Skb", dev: Device) -> tuple[RouteInput
         return RouteInput.LOCAL, route
     if route is not None and route.type is RouteType.BROADCAST:
         return (RouteInput.BROADCAST if int(ip.src) == 0 or fib_validate_source(ns, skb, dev) else RouteInput.MARTIAN), route
-    if ip.dst.is_loopback and dev.kind is not LinkKind.LOOPBACK and not ns.sysctls.conf(dev.ifname, "route_localnet"):
+    if dst >> 24 == 127 and dev.kind is not LinkKind.LOOPBACK and not ns.sysctls.conf(dev.ifname, "route_localnet"):
         return RouteInput.MARTIAN, route
     if not ns.sysctls.conf(dev.ifname, "forwarding"):
         return RouteInput.FORWARDING_OFF, route
@@ -564,7 +579,8 @@ def fib_validate_source(ns: "NetNamespace", skb: "Skb", dev: Device, oif: str | 
         if accept_local:
             return True
         if not (ns.fib.custom_local_routes or ns.fib.custom_rules):
-            return not any(a.address == ip.src for a in ns.addrs)
+            src = ip_int(ip.src)
+            return not any(ip_int(a.interface) == src for a in ns.addrs)  # a.address builds a new IPv4Address
     mark = skb.mark if conf(dev.ifname, "src_valid_mark") else 0
     back = ns.lookup(ip.src, src=ip.dst, iif=oif or "lo", mark=mark)
     if back is None or back.type in (RouteType.UNREACHABLE, RouteType.PROHIBIT, RouteType.BLACKHOLE):

@@ -274,6 +274,7 @@ class SocketTable:
         """A world-wide sequence number, so probes can tell new arrivals from old ones."""
         world = self.ns.world
         world.seen_seq = getattr(world, "seen_seq", 0) + 1
+        world.seen_in[self.ns.name] = None
         return world.seen_seq
 
     # -- the kernel's transport layer --------------------------------------------

@@ -35,11 +35,15 @@ class Tracer:
     what the datapath itself needs (the L2 loop bound) is held, for the current probe.
     """
 
-    def __init__(self, clock: Callable[[], float] = lambda: 0.0, *, recording: bool = True) -> None:
+    def __init__(self, clock: Callable[[], float] = lambda: 0.0, *, recording: bool = True,
+                 keep: bool = True) -> None:
         self._last = 0
         self._open: dict[int, dict[str, Any]] = {}
         self._clock = clock
         self.recording = recording
+        self.keep = keep
+        """Keep every probe's traces (:meth:`all`); False: a probe forgets the traces before it
+        (a traced sweep then holds only the last probe's, as an untraced one holds none)."""
         self.touched: set[str] | None = None
         """When a set, the namespaces packets were seen in (for :mod:`simnet.reach`'s restore)."""
 
@@ -85,10 +89,12 @@ class Tracer:
             rec = self._open[tid] = {"packet": None, "origin": "", "steps": [], "ends": [], "caused_by": None,
                                      "visited": set(), "budget": 512, "time": self._clock()}
         rec["budget"] -= 1
-        if key in rec["visited"] or rec["budget"] <= 0:
+        if rec["budget"] <= 0:
             return False
-        rec["visited"].add(key)
-        return True
+        visited = rec["visited"]
+        seen = len(visited)
+        visited.add(key)  # one hash of the frame, not two ("in" then "add")
+        return len(visited) != seen
 
     def origin(self, tid: int) -> str | None:
         """The namespace that sent packet ``tid`` (who sent a reply a socket read)."""
@@ -111,8 +117,9 @@ class Tracer:
         return [t for t in range(first, self._last + 1) if t in self._open]
 
     def begin(self) -> int:
-        """Where a probe's traces start; an untraced sweep forgets everything before it."""
-        if not self.recording:
+        """Where a probe's traces start; an untraced sweep (or one that keeps no history)
+        forgets everything before it."""
+        if not self.recording or not self.keep:
             self._open.clear()
         return self._last + 1
 
@@ -134,17 +141,20 @@ def _overall(ends: list[Disposition]) -> Disposition:
 class World:
     """All namespaces of one simulation, with one clock and one RNG."""
 
-    def __init__(self, seed: int = 0, *, trace: bool = True) -> None:
+    def __init__(self, seed: int = 0, *, trace: bool = True, keep_traces: bool = True) -> None:
         self.seed = seed
         self.rng = random.Random(seed)
         self.now = 0.0
         self.epoch = 1767225600.0
         """Wall-clock seconds (UTC, since 1970) at simulated time 0, for ``-m time``: 2026-01-01T00:00:00 by default."""
         self.namespaces: dict[str, NetNamespace] = {}
-        self.tracer = Tracer(clock=self._now, recording=trace)
+        self.tracer = Tracer(clock=self._now, recording=trace, keep=keep_traces)
         self._queue: list[tuple[float, int, Callable[..., None], tuple[Any, ...]]] = []
         self._seq = itertools.count()
         self.seen_seq = 0
+        self.seen_in: dict[str, None] = {}
+        """The namespaces whose sockets saw something since a probe began (an ordered set, at
+        most one entry per namespace): the probe looks there, not through the whole world."""
         self.xmit_dropped: int | None = None
         """The trace id a driver last refused to transmit (veth_xmit's NET_XMIT_DROP): a send
         that reached the driver synchronously fails with ENOBUFS."""

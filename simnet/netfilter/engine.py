@@ -65,6 +65,8 @@ class Registration:
     priority: int
     name: str
     fn: HookFn
+    table: str = ""
+    """The iptables table this registration runs ('' for conntrack and NAT)."""
 
 
 def _table(name: str) -> HookFn:
@@ -84,7 +86,7 @@ def _registrations() -> tuple[Registration, ...]:
     }
     for name, (hooks, prio) in tables.items():
         for hook in hooks:
-            regs.append(Registration(hook, prio, name, _table(name)))
+            regs.append(Registration(hook, prio, name, _table(name), name))
     for hook in (Hook.PRE_ROUTING, Hook.LOCAL_OUT):
         regs.append(Registration(hook, Priority.CONNTRACK, "conntrack", conntrack_in))
         regs.append(Registration(hook, Priority.NAT_DST, "nat", nat_hook))
@@ -102,9 +104,24 @@ def nf_hook(ns: "NetNamespace", hook: Hook, skb: "Skb", tid: int, *, bridged: bo
     if not ns.ruleset_active():
         return HookResult(Verdict.ACCEPT, skb)
     tracer = ns.world.tracer
-    tracer.step(tid, HookEntered(netns=ns.name, hook=hook.chain, bridged=bridged))
+    if tracer.recording:
+        tracer.step(tid, HookEntered(netns=ns.name, hook=hook.chain, bridged=bridged))
+    tables = cast("dict[str, TableState]", ns.ruleset.tables)
+    chain = hook.chain
     for reg in BY_HOOK[hook]:
-        result = reg.fn(ns, hook, skb, tid)
+        # Registrations that would accept the skb unchanged are skipped: a table without
+        # this hook's chain, the nat hook without a nat table, conntrack while nothing needs it.
+        fn = reg.fn
+        if reg.table:
+            state = tables.get(reg.table)
+            if state is None or chain not in state.chains:
+                continue
+        elif fn is nat_hook:
+            if "nat" not in tables:
+                continue
+        elif fn is conntrack_in and not ns.conntrack_active():
+            continue
+        result = fn(ns, hook, skb, tid)
         if result.verdict is not Verdict.ACCEPT:
             return result
         skb = result.skb
@@ -131,6 +148,8 @@ def evaluate(ns: "NetNamespace", table: str, hook: Hook, skb: "Skb", tid: int) -
     for hit in result.hits:
         if hit.index == 0:
             state.chains[hit.chain].policy_counters.add(length)
+            if not tracer.recording:
+                continue
             text = f"-P {hit.chain} {hit.verdict.value}"
         else:
             hit.entry.counters.add(length)

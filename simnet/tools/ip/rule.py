@@ -75,6 +75,7 @@ def compile_rule(args: Args, opts: Opts) -> Callable[["World", "NetNamespace"], 
             for i, r in enumerate(sorted(ns.fib.rules, key=lambda r: r.priority)):
                 if all(getattr(r, k) == v for k, v in wanted.items()):
                     ns.fib.rules.remove(r)
+                    ns.fib.invalidate()
                     return ""
             raise KernelError(_errno.ENOENT, "RTNETLINK answers: No such file or directory")
         return delete
