@@ -23,7 +23,6 @@ from typing import Any, Sequence
 
 from simnet.errors import RuleSyntaxError
 from simnet.netfilter.matches import MATCH_MODULES, Match, TcpMatch, UdpMatch
-from simnet.netfilter.matches.xt_comment import CommentMatch
 from simnet.netfilter.targets import OPAQUE_TARGETS, TARGETS, Goto, Jump, Opaque, Target
 from simnet.netfilter.xtables import Opts, check_iface, iface_matches, parse_network, parse_proto, proto_name, split_words
 
@@ -231,7 +230,7 @@ def _parse_fast(words: list[str]) -> Rule | None:
                 if m is None:
                     if len(text) > 255 or not text.isascii():
                         return None  # the general parser checks (and words) the 255-byte limit
-                    m = CommentMatch(comment=text)
+                    m = MATCH_MODULES["comment"](comment=text)  # type: ignore[call-arg]
                     if len(_COMMENT_MEMO) >= _MEMO_MAX:
                         _COMMENT_MEMO.clear()
                     _COMMENT_MEMO[text] = m
