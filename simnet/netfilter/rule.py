@@ -116,7 +116,8 @@ class Rule:
 
 _FAST_BASE = {"-s": 1, "-d": 2, "-i": 4, "-o": 8, "-p": 16}
 _SEG_END = frozenset({"-m", "-j", "-g"})
-_MATCH_MEMO: dict[tuple[Any, ...], Match] = {}
+_MATCH_MEMO: dict[tuple[Any, ...], tuple[Match, int]] = {}
+"""-m segment text -> (match, 0 not tcp/udp | 1 a tcp/udp match printed back as given | 2 one _native_l4 rewrites)."""
 _TARGET_MEMO: dict[tuple[Any, ...], Any] = {}
 _COMMENT_MEMO: dict[str, Match] = {}
 _JUMP_MEMO: dict[str, Jump] = {}
@@ -217,6 +218,7 @@ def _parse_fast(words: list[str]) -> Rule | None:
             iout_inv = inv
     matches: list[Match] = []
     tgt: Any = None
+    l4 = 0
     while i < n:
         w = words[i]
         if w == "-m":
@@ -258,15 +260,17 @@ def _parse_fast(words: list[str]) -> Rule | None:
             if j > n:
                 return None
             key = (proto, *words[i + 1:j])
-            m = _MATCH_MEMO.get(key)
-            if m is None:
+            got = _MATCH_MEMO.get(key)
+            if got is None:
                 m = _build_segment(cls, table, words, i + 2, j, proto)
                 if m is None:
                     return None
                 if len(_MATCH_MEMO) >= _MEMO_MAX:
                     _MATCH_MEMO.clear()
-                _MATCH_MEMO[key] = m
-            matches.append(m)
+                got = _MATCH_MEMO[key] = (m, (1 if _plain_l4(m) else 2) if type(m) in _NATIVE_L4 else 0)
+            matches.append(got[0])
+            if got[1]:
+                l4 += got[1]  # one plain tcp/udp match is printed back as given; else _native_l4 folds them
             i = j
             continue
         if w != "-j" and w != "-g":
@@ -300,14 +304,9 @@ def _parse_fast(words: list[str]) -> Rule | None:
         iin = None
     if iout == "+" and not iout_inv:
         iout = None
-    if matches:
-        l4 = None
-        for m in matches:
-            if type(m) in _NATIVE_L4:
-                if l4 is not None or not _plain_l4(m):
-                    return _make_rule(src, src_inv, dst, dst_inv, iin, iin_inv, iout, iout_inv, proto,
-                                      _native_l4(tuple(matches)), tgt)
-                l4 = m
+    if l4 > 1:
+        return _make_rule(src, src_inv, dst, dst_inv, iin, iin_inv, iout, iout_inv, proto,
+                          _native_l4(tuple(matches)), tgt)
     return _make_rule(src, src_inv, dst, dst_inv, iin, iin_inv, iout, iout_inv, proto, tuple(matches), tgt)
 
 

@@ -23,7 +23,7 @@ from typing import Iterable, Sequence
 
 from simnet.errors import RuleSyntaxError, ToolError
 from simnet.netfilter.matches.xt_set import check_sets
-from simnet.netfilter.rule import Rule
+from simnet.netfilter.rule import Rule, _parse_fast
 from simnet.netfilter.xtables import (ULONG_MAX, decimal, is_digits, parse_rulenumber, proto_name, scan_ull,
                                       split_words)
 from simnet.netfilter.ruleset import (BUILTIN_CHAINS, Chain, Counters, Entry, JumpGraphError, Ruleset, RulesetError, Table,
@@ -284,7 +284,10 @@ def _command(t: TableState, line: str, counters: bool, lineno: int, filename: st
         chain = t.chains.get(words[1])
         rest = words[2:]
         if chain is not None and _SPECIAL.isdisjoint(rest):
-            rule = Rule.parse(rest)
+            try:
+                rule = _parse_fast(rest) or Rule.parse(rest)
+            except RuleSyntaxError:
+                rule = Rule.parse(rest)  # the general parser words the error
             if sets is not None:
                 check_sets(rule, sets)
             allowed = t.check_rule(words[1], rule)
