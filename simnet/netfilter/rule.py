@@ -17,6 +17,7 @@ True
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from ipaddress import IPv4Network
 from typing import Any, Sequence
@@ -227,15 +228,9 @@ def _parse_fast(words: list[str]) -> Rule | None:
             name = words[i + 1]
             if name == "comment" and i + 3 < n and words[i + 2] == "--comment" and (
                     i + 4 == n or words[i + 4] in _SEG_END):
-                text = words[i + 3]
-                m = _COMMENT_MEMO.get(text)
+                m = _comment(words[i + 3])
                 if m is None:
-                    if len(text) > 255 or not text.isascii():
-                        return None  # the general parser checks (and words) the 255-byte limit
-                    m = MATCH_MODULES["comment"](comment=text)  # type: ignore[call-arg]
-                    if len(_COMMENT_MEMO) >= _MEMO_MAX:
-                        _COMMENT_MEMO.clear()
-                    _COMMENT_MEMO[text] = m
+                    return None
                 matches.append(m)
                 i += 4
                 continue
@@ -259,15 +254,9 @@ def _parse_fast(words: list[str]) -> Rule | None:
                 j += 1 + hit[1]
             if j > n:
                 return None
-            key = (proto, *words[i + 1:j])
-            got = _MATCH_MEMO.get(key)
+            got = _segment((proto, *words[i + 1:j]), proto)
             if got is None:
-                m = _build_segment(cls, table, words, i + 2, j, proto)
-                if m is None:
-                    return None
-                if len(_MATCH_MEMO) >= _MEMO_MAX:
-                    _MATCH_MEMO.clear()
-                got = _MATCH_MEMO[key] = (m, (1 if _plain_l4(m) else 2) if type(m) in _NATIVE_L4 else 0)
+                return None
             matches.append(got[0])
             if got[1]:
                 l4 += got[1]  # one plain tcp/udp match is printed back as given; else _native_l4 folds them
@@ -275,25 +264,9 @@ def _parse_fast(words: list[str]) -> Rule | None:
             continue
         if w != "-j" and w != "-g":
             return None
-        if i + 2 == n and w == "-j":  # -j CHAIN (or a target without options)
-            name = words[i + 1]
-            tgt = _JUMP_MEMO.get(name)
-            if tgt is None and name not in TARGETS and name not in OPAQUE_TARGETS:
-                tgt = _build_target(name, False, None, proto)  # checks (and words) a bad name
-                if len(_JUMP_MEMO) >= _MEMO_MAX:
-                    _JUMP_MEMO.clear()
-                _JUMP_MEMO[name] = tgt
-            if tgt is not None:
-                break
-        key = (proto, *words[i:])
-        tgt = _TARGET_MEMO.get(key)
+        tgt = _target(words, i, proto)
         if tgt is None:
-            tgt = _fast_target(words, i, proto)
-            if tgt is None:
-                return None
-            if len(_TARGET_MEMO) >= _MEMO_MAX:
-                _TARGET_MEMO.clear()
-            _TARGET_MEMO[key] = tgt
+            return None
         break
     # what _finish normalises: a /0 address and a "+" interface (not inverted) are no option at all
     if src is not None and not src_inv and src.prefixlen == 0:
@@ -310,7 +283,124 @@ def _parse_fast(words: list[str]) -> Rule | None:
     return _make_rule(src, src_inv, dst, dst_inv, iin, iin_inv, iout, iout_inv, proto, tuple(matches), tgt)
 
 
-def _build_segment(cls: type[Match], table: dict[str, tuple[str, int]], words: list[str], i: int, j: int,
+def _comment(text: str) -> Match | None:
+    """``-m comment --comment TEXT``, shared by every rule with that text (None: ask the general parser)."""
+    m = _COMMENT_MEMO.get(text)
+    if m is None:
+        if len(text) > 255 or not text.isascii():
+            return None  # the general parser checks (and words) the 255-byte limit
+        m = MATCH_MODULES["comment"](comment=text)  # type: ignore[call-arg]
+        if len(_COMMENT_MEMO) >= _MEMO_MAX:
+            _COMMENT_MEMO.clear()
+        _COMMENT_MEMO[text] = m
+    return m
+
+
+def _segment(key: tuple[Any, ...], proto: int | None) -> tuple[Match, int] | None:
+    """The match of ``-m NAME OPTIONS...`` (``key`` is ``(proto, NAME, OPTIONS...)``, options already
+    known to be NAME's), from the memo or built; None: ask the general parser."""
+    got = _MATCH_MEMO.get(key)
+    if got is None:
+        cls = MATCH_MODULES.get(key[1])
+        if cls is None:
+            return None
+        m = _build_segment(cls, _lookup_table(cls, cls.OPTIONS, cls.ALIASES), key, 2, len(key), proto)
+        if m is None:
+            return None
+        if len(_MATCH_MEMO) >= _MEMO_MAX:
+            _MATCH_MEMO.clear()
+        got = _MATCH_MEMO[key] = (m, (1 if _plain_l4(m) else 2) if type(m) in _NATIVE_L4 else 0)
+    return got
+
+
+def _target(words: Sequence[str], i: int, proto: int | None) -> Any:
+    """The target of ``words[i:]`` (``-j``/``-g`` NAME OPTIONS...), from a memo or built; None: ask
+    the general parser."""
+    if i + 2 == len(words) and words[i] == "-j":  # -j CHAIN (or a target without options)
+        name = words[i + 1]
+        tgt = _JUMP_MEMO.get(name)
+        if tgt is not None:
+            return tgt
+        if name not in TARGETS and name not in OPAQUE_TARGETS:
+            tgt = _build_target(name, False, None, proto)  # checks (and words) a bad name
+            if len(_JUMP_MEMO) >= _MEMO_MAX:
+                _JUMP_MEMO.clear()
+            _JUMP_MEMO[name] = tgt
+            return tgt
+    key = (proto, *words[i:])
+    tgt = _TARGET_MEMO.get(key)
+    if tgt is None:
+        tgt = _fast_target(words, i, proto)
+        if tgt is None:
+            return None
+        if len(_TARGET_MEMO) >= _MEMO_MAX:
+            _TARGET_MEMO.clear()
+        _TARGET_MEMO[key] = tgt
+    return tgt
+
+
+# iptables-save's (and kube-proxy's) usual rule shapes, after "-A CHAIN": one regular expression
+# reads the words and the values; anything else (other options, other spacing, a backslash or
+# no space after a quote) does not match and goes through split_words and _parse_fast.
+_SAVED = re.compile(
+    r'(?:( !)? -s (\S+))?(?: -d (\S+))?(?: -p (\S+))?(?: -m comment --comment "([^"\\]*)")?'
+    r'(?: -m (tcp|udp)(?: --dport (\S+))?)?(?: -m statistic --mode random --probability (\S+))?'
+    r' -j (\S+)(?: --to-destination (\S+))?')
+_COMMAND_WORDS = frozenset({"-A", "-c", "--set-counters"})
+
+
+def _parse_saved(line: str, pos: int) -> Rule | None:
+    """The rule of ``line[pos:]`` when it has one of :data:`_SAVED`'s shapes, else None.
+
+    Builds what :func:`_parse_fast` builds from the same words (the same memos and checks);
+    a value the fast builders refuse also gives None (the general parser words the error).
+    """
+    m = _SAVED.fullmatch(line, pos)
+    if m is None:
+        return None
+    s_inv, s, d, p, comment, l4, dport, prob, target, todest = m.groups()
+    if line.count('"', pos) != (0 if comment is None else 2):
+        return None  # a quote in another word: split_words reads it as quoting
+    try:
+        proto = parse_proto(p) if p is not None else None
+        src = parse_network(s) if s is not None else None
+        dst = parse_network(d) if d is not None else None
+        matches: list[Match] = []
+        flag = 0
+        if comment is not None:
+            if comment in _COMMAND_WORDS:
+                return None  # a word restore's command reader looks for
+            cm = _comment(comment)
+            if cm is None:
+                return None
+            matches.append(cm)
+        if l4 is not None:
+            got = _segment((proto, l4, "--dport", dport) if dport is not None else (proto, l4), proto)
+            if got is None:
+                return None
+            matches.append(got[0])
+            flag += got[1]
+        if prob is not None:
+            got = _segment((proto, "statistic", "--mode", "random", "--probability", prob), proto)
+            if got is None:
+                return None
+            matches.append(got[0])
+        words = ("-j", target) if todest is None else ("-j", target, "--to-destination", todest)
+        tgt = _target(words, 0, proto)
+        if tgt is None:
+            return None
+    except RuleSyntaxError:
+        return None
+    src_inv = s_inv is not None
+    if src is not None and not src_inv and src.prefixlen == 0:
+        src = None
+    if dst is not None and dst.prefixlen == 0:
+        dst = None
+    return _make_rule(src, src_inv, dst, False, None, False, None, False, proto,
+                      _native_l4(tuple(matches)) if flag > 1 else tuple(matches), tgt)
+
+
+def _build_segment(cls: type[Match], table: dict[str, tuple[str, int]], words: Sequence[str], i: int, j: int,
                    proto: int | None) -> Match | None:
     opts: Opts = {}
     while i < j:
@@ -327,7 +417,7 @@ def _build_segment(cls: type[Match], table: dict[str, tuple[str, int]], words: l
     return cls.build(opts, proto)
 
 
-def _fast_target(words: list[str], i: int, proto: int | None) -> Any:
+def _fast_target(words: Sequence[str], i: int, proto: int | None) -> Any:
     n = len(words)
     if i + 1 >= n:
         return None

@@ -559,7 +559,7 @@ def _jump_map(chains: dict[str, Chain]) -> dict[str, list[str]]:
         for e in ch.entries:
             t = e.rule.target
             if t.__class__ in jumps:
-                kids[t.chain] = None  # type: ignore[union-attr]
+                kids[t.chain] = None
         out[name] = list(kids)
     return out
 

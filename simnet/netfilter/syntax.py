@@ -23,7 +23,7 @@ from typing import Iterable, Sequence
 
 from simnet.errors import RuleSyntaxError, ToolError
 from simnet.netfilter.matches.xt_set import check_sets
-from simnet.netfilter.rule import Rule, _parse_fast
+from simnet.netfilter.rule import Rule, _parse_fast, _parse_saved
 from simnet.netfilter.xtables import (ULONG_MAX, decimal, is_digits, parse_rulenumber, proto_name, scan_ull,
                                       split_words)
 from simnet.netfilter.ruleset import (BUILTIN_CHAINS, Chain, Counters, Entry, JumpGraphError, Ruleset, RulesetError, Table,
@@ -275,10 +275,36 @@ def _parsed(words: list[str], sets: "Mapping[str, object] | None") -> Rule:
     return rule
 
 
+def _append(t: TableState, chain: Chain, rule: Rule, restricted: dict[Table, dict[str, frozenset[str]] | None] | None,
+            sets: "Mapping[str, object] | None") -> None:
+    """``-A`` of a parsed rule without counters: checked, appended, its hooks noted for COMMIT."""
+    if sets is not None:
+        check_sets(rule, sets)
+    allowed = t.check_rule(chain.name, rule)
+    chain.entries.append(Entry(rule, Counters()))
+    if chain.builtin:
+        t.lazy.discard(chain.name)
+    elif allowed is not None and restricted is not None:
+        hooks = restricted.get(t.name, _MISSING)
+        if hooks is _MISSING:
+            hooks = restricted[t.name] = {}
+        if hooks is not None:
+            hooks[chain.name] = allowed & hooks.get(chain.name, allowed)
+
+
 def _command(t: TableState, line: str, counters: bool, lineno: int, filename: str,
              restricted: dict[Table, dict[str, frozenset[str]] | None] | None = None,
              sets: "Mapping[str, object] | None" = None) -> None:
-    words = split_words(line) if "\r" not in line else [w for w in re.split("[ \t]+", line) if w]
+    cr = "\r" in line
+    if line[:3] == "-A " and not cr:  # iptables-save's usual shapes: one regular expression
+        sp = line.find(" ", 3)
+        chain = t.chains.get(line[3:sp]) if sp > 3 else None
+        if chain is not None:
+            rule = _parse_saved(line, sp)
+            if rule is not None:
+                _append(t, chain, rule, restricted, sets)
+                return
+    words = split_words(line) if not cr else [w for w in re.split("[ \t]+", line) if w]
     cnt: Counters | None = None
     if words[0] == "-A" and len(words) > 2:  # the common case, kept short
         chain = t.chains.get(words[1])
@@ -288,18 +314,7 @@ def _command(t: TableState, line: str, counters: bool, lineno: int, filename: st
                 rule = _parse_fast(rest) or Rule.parse(rest)
             except RuleSyntaxError:
                 rule = Rule.parse(rest)  # the general parser words the error
-            if sets is not None:
-                check_sets(rule, sets)
-            allowed = t.check_rule(words[1], rule)
-            chain.entries.append(Entry(rule, Counters()))
-            if chain.builtin:
-                t.lazy.discard(chain.name)
-            elif allowed is not None and restricted is not None:
-                hooks = restricted.get(t.name, _MISSING)
-                if hooks is _MISSING:
-                    hooks = restricted[t.name] = {}
-                if hooks is not None:
-                    hooks[chain.name] = allowed & hooks.get(chain.name, allowed)
+            _append(t, chain, rule, restricted, sets)
             return
     if words[0].startswith("["):
         cnt = _counters(words[0], lineno, filename)

@@ -261,7 +261,7 @@ def _quick_agrees() -> bool:
 
 
 _new = object.__new__
-_NETMASKS = {n: IPv4Network._make_netmask(n) for n in range(33)}
+_NETMASKS = {n: IPv4Network._make_netmask(n) for n in range(33)}  # type: ignore[attr-defined]
 _network = _network_quick if _quick_agrees() else (lambda ip, plen: IPv4Network((ip, plen)))
 
 
@@ -275,8 +275,8 @@ def parse_network(text: str) -> IPv4Network:
     addr, slash, mask = text.partition("/")
     plen_given = _PLEN_TEXT.get(mask) if slash else 32
     if plen_given is not None and _QUAD.fullmatch(addr) is not None:  # the common a.b.c.d[/len]
-        ip, plen = int.from_bytes(_inet_aton(addr), "big"), plen_given
-        net = _network(ip & ((U32 << (32 - plen)) & U32), plen)
+        quad = int.from_bytes(_inet_aton(addr), "big")
+        net = _network(quad & ((U32 << (32 - plen_given)) & U32), plen_given)
         if len(_NETS) >= 1 << 18:
             _NETS.clear()
         _NETS[text] = net

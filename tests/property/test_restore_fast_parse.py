@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from simnet import strategies as sst
 from simnet.errors import RuleSyntaxError
-from simnet.netfilter.rule import Rule, _parse, _parse_fast
+from simnet.netfilter.rule import Rule, _parse, _parse_fast, _parse_saved
 from simnet.netfilter.xtables import split_words
 
 
@@ -106,6 +106,26 @@ def test_kube_proxy_shapes_fast_equals_general(words):
         except RuleSyntaxError as e:
             got = ("error", str(e))
         assert got == outcome
+
+
+def _save_line(words: list[str]) -> str:
+    """``-A CHAIN`` and the words as iptables-save writes them (a word with a blank in quotes)."""
+    return " ".join(["-A", "KUBE-X"] + [f'"{w}"' if (" " in w or not w) else w for w in words])
+
+
+@settings(max_examples=400)
+@given(kube_lines())
+def test_saved_line_shapes_equal_the_general_parse(words):
+    line = _save_line(words)
+    try:
+        outcome = _outcome(split_words(line)[2:])
+    except RuleSyntaxError as e:  # an unbalanced quote
+        outcome = ("error", str(e))
+    for _ in range(2):
+        saved = _parse_saved(line, len("-A KUBE-X"))
+        if saved is not None:
+            assert outcome[0] == "ok", (line, outcome)
+            _same(saved, outcome[1])  # type: ignore[arg-type]
 
 
 _soup = st.lists(st.sampled_from(["-s", "-d", "-i", "-o", "-p", "!", "-m", "-j", "-g", "tcp", "udp", "comment",
