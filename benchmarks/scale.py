@@ -221,38 +221,62 @@ def allpairs(sizes: list[tuple[int, int]], sample: int) -> dict[str, object]:
     return out
 
 
-def restore_whole(services: int) -> dict[str, object]:
+def restore_whole(services: int, turns: int = 3) -> dict[str, object]:
     """``simnet run`` of a script restoring the kube-proxy ruleset in a namespace, whole process,
-    against ``unshare --net -- iptables-restore`` of the same file (run in turns, best of 3)."""
+    against ``unshare --net -- iptables-restore`` of the same file, in turns (best of ``turns``).
+
+    Also, in the same turns, the start-up of each alone (the script without the restore; an
+    empty ``*nat``/``COMMIT``), so the ratio can be given without it; wall and CPU (user+sys of
+    the child, from ``getrusage``) for each."""
+    import resource
     import shutil
     import tempfile
 
     from kube_proxy import count_rules, kube_proxy_ruleset
 
+    def timed(argv: list[str], env: dict[str, str] | None = None, stdin: str | None = None) -> tuple[float, float]:
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
+        with open(stdin or os.devnull) as f:
+            start = time.perf_counter()
+            subprocess.run(argv, env=env, check=True, stdin=f, stdout=subprocess.DEVNULL)
+            wall = time.perf_counter() - start
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        return wall, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+
     text = kube_proxy_ruleset(services)
     with tempfile.TemporaryDirectory() as tmp:
         rules = os.path.join(tmp, "kube.rules")
         Path(rules).write_text(text)
+        empty = os.path.join(tmp, "empty.rules")
+        Path(empty).write_text("*nat\nCOMMIT\n")
         script = os.path.join(tmp, "kube.sh")
         Path(script).write_text("ip netns add node\nip netns exec node iptables-restore <<'EOF'\n" + text + "EOF\n")
+        bare = os.path.join(tmp, "bare.sh")
+        Path(bare).write_text("ip netns add node\n")
         env = dict(os.environ, PYTHONPATH=str(ROOT))
-        sim_argv = [sys.executable, "-c", "import sys; from simnet.cli import main; sys.exit(main())", "run", script]
+        sim = [sys.executable, "-c", "import sys; from simnet.cli import main; sys.exit(main())", "run"]
         kernel_ok = os.geteuid() == 0 and shutil.which("unshare") and shutil.which("iptables-restore")
-        sims, kernels = [], []
-        for _ in range(3):
-            start = time.perf_counter()
-            subprocess.run(sim_argv, env=env, check=True, stdout=subprocess.DEVNULL)
-            sims.append(time.perf_counter() - start)
+        runs: dict[str, list[tuple[float, float]]] = {"simnet": [], "simnet_startup": [], "kernel": [],
+                                                      "kernel_startup": []}
+        for _ in range(turns):
+            runs["simnet"].append(timed(sim + [script], env))
+            runs["simnet_startup"].append(timed(sim + [bare], env))
             if kernel_ok:
-                with open(rules) as f:
-                    start = time.perf_counter()
-                    subprocess.run(["unshare", "--net", "--", "iptables-restore"], stdin=f, check=True)
-                    kernels.append(time.perf_counter() - start)
-    out: dict[str, object] = {"rules": count_rules(text), "simnet_run_best_s": round(min(sims), 2),
-                              "simnet_runs_s": [round(s, 2) for s in sims]}
-    if kernels:
-        out.update(kernel_best_s=round(min(kernels), 2), kernel_runs_s=[round(s, 2) for s in kernels],
-                   simnet_over_kernel=round(min(sims) / min(kernels), 2))
+                runs["kernel"].append(timed(["unshare", "--net", "--", "iptables-restore"], stdin=rules))
+                runs["kernel_startup"].append(timed(["unshare", "--net", "--", "iptables-restore"], stdin=empty))
+    out: dict[str, object] = {"rules": count_rules(text), "turns": turns}
+    best: dict[str, tuple[float, float]] = {}
+    for name, got in runs.items():
+        if got:
+            best[name] = (min(w for w, _ in got), min(c for _, c in got))
+            out[name] = {"wall_best_s": round(best[name][0], 2), "cpu_best_s": round(best[name][1], 2),
+                         "wall_s": [round(w, 2) for w, _ in got], "cpu_s": [round(c, 2) for _, c in got]}
+    if "kernel" in best:
+        for k, label in ((0, "wall"), (1, "cpu")):
+            out[f"simnet_over_kernel_{label}"] = round(best["simnet"][k] / best["kernel"][k], 2)
+            net_sim = best["simnet"][k] - best["simnet_startup"][k]
+            net_kernel = best["kernel"][k] - best["kernel_startup"][k]
+            out[f"simnet_over_kernel_{label}_without_startup"] = round(net_sim / net_kernel, 2)
     return out
 
 
@@ -266,6 +290,7 @@ def main() -> None:
     p.add_argument("--sample", type=int, default=4, help="sources probed per all-pairs fleet")
     p.add_argument("--services", type=int, default=10_000, help="kube-proxy services for restore_whole")
     p.add_argument("--runs", type=int, default=3, help="fresh processes per build size (min is reported)")
+    p.add_argument("--turns", type=int, default=3, help="turns of restore_whole (best of)")
     p.add_argument("--only", nargs="*", default=None)
     p.add_argument("--json", action="store_true")
     a = p.parse_args()
@@ -279,7 +304,7 @@ def main() -> None:
         "sweep": lambda: sweep(size(a.fleet)),
         "build": lambda: build([size(a.big), size(a.huge)], a.runs),
         "allpairs": lambda: allpairs([size(s) for s in a.allpairs.split(",")], a.sample),
-        "restore_whole": lambda: restore_whole(a.services),
+        "restore_whole": lambda: restore_whole(a.services, a.turns),
     }
     results: dict[str, object] = {"uptime_before": load}
     for name in (a.only or benches):  # in the order asked

@@ -17,6 +17,7 @@ True
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from ipaddress import IPv4Network
 from typing import TYPE_CHECKING, Any, Sequence
@@ -117,55 +118,125 @@ class Rule:
 # options, duplicates, errors) returns None and goes through :func:`_parse`, so behaviour is
 # identical by construction.
 
-_FAST_BASE = {"-s": "src", "-d": "dst", "-i": "in_iface", "-o": "out_iface", "-p": "proto"}
+_FAST_BASE = {"-s": 1, "-d": 2, "-i": 4, "-o": 8, "-p": 16}
 _SEG_END = frozenset({"-m", "-j", "-g"})
-_MATCH_MEMO: dict[tuple[Any, ...], Match] = {}
+_MATCH_MEMO: dict[tuple[Any, ...], tuple[Match, int]] = {}
+"""-m segment text -> (match, 0 not tcp/udp | 1 a tcp/udp match printed back as given | 2 one _native_l4 rewrites)."""
 _TARGET_MEMO: dict[tuple[Any, ...], Any] = {}
+_COMMENT_MEMO: dict[str, Match] = {}
+_JUMP_MEMO: dict[str, Jump] = {}
 _MEMO_MAX = 1 << 16
-_NO_MEMO = frozenset({"comment"})  # unique per rule: building is cheaper than remembering
+
+
+class _RuleBuilder:
+    """:class:`Rule`'s slots without its frozen ``__setattr__``, for :func:`_make_rule` only."""
+
+    __slots__ = Rule.__slots__
+    src: IPv4Network | None
+    src_invert: bool
+    dst: IPv4Network | None
+    dst_invert: bool
+    in_iface: str | None
+    in_invert: bool
+    out_iface: str | None
+    out_invert: bool
+    proto: int | None
+    proto_invert: bool
+    fragment: bool | None
+    matches: tuple[Match, ...]
+    target: Any
+    _text: str
+
+
+def _make_rule(src: IPv4Network | None, src_invert: bool, dst: IPv4Network | None, dst_invert: bool,
+               in_iface: str | None, in_invert: bool, out_iface: str | None, out_invert: bool,
+               proto: int | None, matches: tuple[Match, ...], target: Any) -> Rule:
+    """``Rule(...)`` without ``-f`` and ``! -p``, about ten times quicker than the dataclass ``__init__``.
+
+    A frozen dataclass's ``__init__`` pays one ``object.__setattr__`` per field (14 here), which
+    is most of a restore's cost per rule; the builder has the same slots in the same order, so
+    CPython lets it become a Rule by ``__class__`` assignment once every field is set.
+    """
+    r = _RuleBuilder()
+    r.src = src
+    r.src_invert = src_invert
+    r.dst = dst
+    r.dst_invert = dst_invert
+    r.in_iface = in_iface
+    r.in_invert = in_invert
+    r.out_iface = out_iface
+    r.out_invert = out_invert
+    r.proto = proto
+    r.proto_invert = False
+    r.fragment = None
+    r.matches = matches
+    r.target = target
+    r._text = ""
+    r.__class__ = Rule  # type: ignore[assignment]
+    return r  # type: ignore[return-value]
 
 
 def _parse_fast(words: list[str]) -> Rule | None:
     n = len(words)
     i = 0
-    kw: dict[str, Any] = {}
+    src = dst = None
+    iin = iout = None
+    src_inv = dst_inv = iin_inv = iout_inv = False
     proto: int | None = None
+    seen = 0
     base = _FAST_BASE
     while i < n:
         w = words[i]
-        inv = w == "!"
-        if inv:
-            if i + 1 >= n:
+        if w == "!":
+            if i + 2 >= n:
                 return None
-            w = words[i + 1]
-        fname = base.get(w)
-        if fname is None:
-            if inv:
-                return None
-            break
-        i += 2 if inv else 1
-        if i >= n or fname in kw:
+            bit = base.get(words[i + 1])
+            if bit is None or bit == 16:
+                return None  # ! -p (and anything else) goes the general way
+            inv = True
+            i += 2
+        else:
+            bit = base.get(w)
+            if bit is None:
+                break
+            inv = False
+            i += 1
+        if i >= n or seen & bit:
             return None
+        seen |= bit
         arg = words[i]
         i += 1
-        if fname == "src" or fname == "dst":
-            kw[fname] = parse_network(arg)
-        elif fname == "proto":
+        if bit == 1:
+            src = parse_network(arg)
+            src_inv = inv
+        elif bit == 2:
+            dst = parse_network(arg)
+            dst_inv = inv
+        elif bit == 16:
             proto = parse_proto(arg)
-            kw[fname] = proto
+        elif bit == 4:
+            iin = check_iface(arg)
+            iin_inv = inv
         else:
-            kw[fname] = check_iface(arg)
-        kw[fname.partition("_")[0] + "_invert" if fname.endswith("iface") else fname + "_invert"] = inv
-    if kw.get("proto_invert"):
-        return None
+            iout = check_iface(arg)
+            iout_inv = inv
     matches: list[Match] = []
     tgt: Any = None
+    l4 = 0
     while i < n:
         w = words[i]
         if w == "-m":
             if i + 1 >= n:
                 return None
             name = words[i + 1]
+            if name == "comment" and i + 3 < n and words[i + 2] == "--comment" and (
+                    i + 4 == n or words[i + 4] in _SEG_END):
+                m = _comment(words[i + 3])
+                if m is None:
+                    return None
+                matches.append(m)
+                i += 4
+                continue
             cls = MATCH_MODULES.get(name)
             if cls is None:
                 return None
@@ -186,39 +257,153 @@ def _parse_fast(words: list[str]) -> Rule | None:
                 j += 1 + hit[1]
             if j > n:
                 return None
-            if name in _NO_MEMO:
-                m = _build_segment(cls, table, words, i + 2, j, proto)
-                if m is None:
-                    return None
-            else:
-                key = (proto, *words[i + 1:j])
-                m = _MATCH_MEMO.get(key)
-                if m is None:
-                    m = _build_segment(cls, table, words, i + 2, j, proto)
-                    if m is None:
-                        return None
-                    if len(_MATCH_MEMO) >= _MEMO_MAX:
-                        _MATCH_MEMO.clear()
-                    _MATCH_MEMO[key] = m
-            matches.append(m)
+            got = _segment((proto, *words[i + 1:j]), proto)
+            if got is None:
+                return None
+            matches.append(got[0])
+            if got[1]:
+                l4 += got[1]  # one plain tcp/udp match is printed back as given; else _native_l4 folds them
             i = j
             continue
         if w != "-j" and w != "-g":
             return None
-        key = (proto, *words[i:])
-        tgt = _TARGET_MEMO.get(key)
+        tgt = _target(words, i, proto)
         if tgt is None:
-            tgt = _fast_target(words, i, proto)
-            if tgt is None:
-                return None
-            if len(_TARGET_MEMO) >= _MEMO_MAX:
-                _TARGET_MEMO.clear()
-            _TARGET_MEMO[key] = tgt
+            return None
         break
-    return _finish(kw, tuple(matches), tgt)
+    # what _finish normalises: a /0 address and a "+" interface (not inverted) are no option at all
+    if src is not None and not src_inv and src.prefixlen == 0:
+        src = None
+    if dst is not None and not dst_inv and dst.prefixlen == 0:
+        dst = None
+    if iin == "+" and not iin_inv:
+        iin = None
+    if iout == "+" and not iout_inv:
+        iout = None
+    if l4 > 1:
+        return _make_rule(src, src_inv, dst, dst_inv, iin, iin_inv, iout, iout_inv, proto,
+                          _native_l4(tuple(matches)), tgt)
+    return _make_rule(src, src_inv, dst, dst_inv, iin, iin_inv, iout, iout_inv, proto, tuple(matches), tgt)
 
 
-def _build_segment(cls: type[Match], table: dict[str, tuple[str, int]], words: list[str], i: int, j: int,
+def _comment(text: str) -> Match | None:
+    """``-m comment --comment TEXT``, shared by every rule with that text (None: ask the general parser)."""
+    m = _COMMENT_MEMO.get(text)
+    if m is None:
+        if len(text) > 255 or not text.isascii():
+            return None  # the general parser checks (and words) the 255-byte limit
+        m = MATCH_MODULES["comment"](comment=text)  # type: ignore[call-arg]
+        if len(_COMMENT_MEMO) >= _MEMO_MAX:
+            _COMMENT_MEMO.clear()
+        _COMMENT_MEMO[text] = m
+    return m
+
+
+def _segment(key: tuple[Any, ...], proto: int | None) -> tuple[Match, int] | None:
+    """The match of ``-m NAME OPTIONS...`` (``key`` is ``(proto, NAME, OPTIONS...)``, options already
+    known to be NAME's), from the memo or built; None: ask the general parser."""
+    got = _MATCH_MEMO.get(key)
+    if got is None:
+        cls = MATCH_MODULES.get(key[1])
+        if cls is None:
+            return None
+        m = _build_segment(cls, _lookup_table(cls, cls.OPTIONS, cls.ALIASES), key, 2, len(key), proto)
+        if m is None:
+            return None
+        if len(_MATCH_MEMO) >= _MEMO_MAX:
+            _MATCH_MEMO.clear()
+        got = _MATCH_MEMO[key] = (m, (1 if _plain_l4(m) else 2) if type(m) in _NATIVE_L4 else 0)
+    return got
+
+
+def _target(words: Sequence[str], i: int, proto: int | None) -> Any:
+    """The target of ``words[i:]`` (``-j``/``-g`` NAME OPTIONS...), from a memo or built; None: ask
+    the general parser."""
+    if i + 2 == len(words) and words[i] == "-j":  # -j CHAIN (or a target without options)
+        name = words[i + 1]
+        tgt = _JUMP_MEMO.get(name)
+        if tgt is not None:
+            return tgt
+        if name not in TARGETS and name not in OPAQUE_TARGETS:
+            tgt = _build_target(name, False, None, proto)  # checks (and words) a bad name
+            if len(_JUMP_MEMO) >= _MEMO_MAX:
+                _JUMP_MEMO.clear()
+            _JUMP_MEMO[name] = tgt
+            return tgt
+    key = (proto, *words[i:])
+    tgt = _TARGET_MEMO.get(key)
+    if tgt is None:
+        tgt = _fast_target(words, i, proto)
+        if tgt is None:
+            return None
+        if len(_TARGET_MEMO) >= _MEMO_MAX:
+            _TARGET_MEMO.clear()
+        _TARGET_MEMO[key] = tgt
+    return tgt
+
+
+# iptables-save's (and kube-proxy's) usual rule shapes, after "-A CHAIN": one regular expression
+# reads the words and the values; anything else (other options, other spacing, a backslash or
+# no space after a quote) does not match and goes through split_words and _parse_fast.
+_SAVED = re.compile(
+    r'(?:( !)? -s (\S+))?(?: -d (\S+))?(?: -p (\S+))?(?: -m comment --comment "([^"\\]*)")?'
+    r'(?: -m (tcp|udp)(?: --dport (\S+))?)?(?: -m statistic --mode random --probability (\S+))?'
+    r' -j (\S+)(?: --to-destination (\S+))?')
+_COMMAND_WORDS = frozenset({"-A", "-c", "--set-counters"})
+
+
+def _parse_saved(line: str, pos: int) -> Rule | None:
+    """The rule of ``line[pos:]`` when it has one of :data:`_SAVED`'s shapes, else None.
+
+    Builds what :func:`_parse_fast` builds from the same words (the same memos and checks);
+    a value the fast builders refuse also gives None (the general parser words the error).
+    """
+    m = _SAVED.fullmatch(line, pos)
+    if m is None:
+        return None
+    s_inv, s, d, p, comment, l4, dport, prob, target, todest = m.groups()
+    if line.count('"', pos) != (0 if comment is None else 2):
+        return None  # a quote in another word: split_words reads it as quoting
+    try:
+        proto = parse_proto(p) if p is not None else None
+        src = parse_network(s) if s is not None else None
+        dst = parse_network(d) if d is not None else None
+        matches: list[Match] = []
+        flag = 0
+        if comment is not None:
+            if comment in _COMMAND_WORDS:
+                return None  # a word restore's command reader looks for
+            cm = _comment(comment)
+            if cm is None:
+                return None
+            matches.append(cm)
+        if l4 is not None:
+            got = _segment((proto, l4, "--dport", dport) if dport is not None else (proto, l4), proto)
+            if got is None:
+                return None
+            matches.append(got[0])
+            flag += got[1]
+        if prob is not None:
+            got = _segment((proto, "statistic", "--mode", "random", "--probability", prob), proto)
+            if got is None:
+                return None
+            matches.append(got[0])
+        words = ("-j", target) if todest is None else ("-j", target, "--to-destination", todest)
+        tgt = _target(words, 0, proto)
+        if tgt is None:
+            return None
+    except RuleSyntaxError:
+        return None
+    src_inv = s_inv is not None
+    if src is not None and not src_inv and src.prefixlen == 0:
+        src = None
+    if dst is not None and dst.prefixlen == 0:
+        dst = None
+    return _make_rule(src, src_inv, dst, False, None, False, None, False, proto,
+                      _native_l4(tuple(matches)) if flag > 1 else tuple(matches), tgt)
+
+
+def _build_segment(cls: type[Match], table: dict[str, tuple[str, int]], words: Sequence[str], i: int, j: int,
                    proto: int | None) -> Match | None:
     opts: Opts = {}
     while i < j:
@@ -235,7 +420,7 @@ def _build_segment(cls: type[Match], table: dict[str, tuple[str, int]], words: l
     return cls.build(opts, proto)
 
 
-def _fast_target(words: list[str], i: int, proto: int | None) -> Any:
+def _fast_target(words: Sequence[str], i: int, proto: int | None) -> Any:
     n = len(words)
     if i + 1 >= n:
         return None

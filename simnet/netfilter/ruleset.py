@@ -25,6 +25,7 @@ from enum import StrEnum
 from typing import Iterable, Iterator
 
 from simnet.errors import KernelError
+from simnet.netfilter.matches.base import Match
 from simnet.netfilter.rule import Rule
 from simnet.netfilter.targets import Goto, Jump
 
@@ -127,7 +128,7 @@ _MATCH_TABLES: dict[str, frozenset[Table]] = {"rpfilter": frozenset({Table.RAW, 
 _BASE_ONLY_TARGET = "TCPMSS"
 _BASE_ONLY_MATCHES = frozenset({"addrtype", "physdev"})
 
-_SHAPES: dict[tuple[object, ...], tuple[str | bool, frozenset[str] | None, bool]] = {}
+_SHAPES: dict[tuple[object, ...], tuple[str | bool, frozenset[str] | None, bool, bool]] = {}
 
 
 def _shape(table: Table, rule: Rule) -> tuple[str | bool, frozenset[str] | None, bool]:
@@ -326,22 +327,24 @@ class TableState:
                 raise RulesetError.param(f"Chain '{t.chain}' does not exist", _errno.ENOENT)
             if target.builtin:
                 raise RulesetError.nft(op, _errno.EOPNOTSUPP, f"rule in chain {chain}")
-        key = (self.name, t.__class__, getattr(t, "name", None), rule.proto, rule.proto_invert,
-               *[m.__class__ for m in rule.matches])
+        matches = rule.matches
+        key = (self.name, t.__class__, getattr(t, "name", None), rule.proto, rule.proto_invert, *map(type, matches))
         shape = _SHAPES.get(key)
         if shape is None:
-            shape = _SHAPES[key] = _shape(self.name, rule)
-        bad, allowed, base_only = shape
+            shape = _SHAPES[key] = (*_shape(self.name, rule), any(
+                type(m).hooks is not Match.hooks or type(m).checkentry is not Match.checkentry for m in matches))
+        bad, allowed, base_only, per_match = shape
         if bad == "DROP":
             raise RulesetError.param('\nThe "nat" table is not intended for filtering, the use of DROP is therefore inhibited.\n')
         if bad or (rule.src_invert and rule.src is not None and rule.src.prefixlen == 0) or (
                 rule.dst_invert and rule.dst is not None and rule.dst.prefixlen == 0):
             raise RulesetError.nft(op, _errno.EINVAL, f"rule in chain {chain}")
-        for m in rule.matches:
-            if (h := m.hooks()) is not None:
-                allowed = h if allowed is None else allowed & h
-            if (errno_ := m.checkentry()) is not None:
-                raise RulesetError.nft(op, errno_, f"rule in chain {chain}")
+        if per_match:  # only modules whose checks depend on their values (most have none)
+            for m in matches:
+                if (h := m.hooks()) is not None:
+                    allowed = h if allowed is None else allowed & h
+                if (errno_ := m.checkentry()) is not None:
+                    raise RulesetError.nft(op, errno_, f"rule in chain {chain}")
         if builtin:
             if allowed is not None and chain not in allowed:
                 raise RulesetError.nft(op, _errno.EINVAL, f"rule in chain {chain}")
@@ -359,9 +362,10 @@ class TableState:
         """
         depth: dict[str, int] = {}
         chains = self.chains
+        jumps = _jump_map(chains)
         for base in BUILTIN_CHAINS[self.name]:
-            for child in _children(chains[base]):
-                if _depth(chains, child, depth) > MAX_JUMP_DEPTH:
+            for child in jumps[base]:
+                if _depth(jumps, child, depth) > MAX_JUMP_DEPTH:
                     raise JumpGraphError.nft(op, _errno.EMLINK, f"rule in chain {culprit or base}")
         if restricted is None:
             restricted = {}
@@ -373,10 +377,9 @@ class TableState:
                             restricted[ch.name] = allowed & restricted.get(ch.name, allowed)
         if not restricted:
             return
-        kids: dict[str, list[str]] = {}
         for base in BUILTIN_CHAINS[self.name]:
             seen: set[str] = set()
-            stack = list(dict.fromkeys(_children(chains[base])))
+            stack = list(jumps[base])
             while stack:
                 name = stack.pop()
                 if name in seen:
@@ -385,11 +388,7 @@ class TableState:
                 allowed = restricted.get(name)
                 if allowed is not None and base not in allowed:
                     raise JumpGraphError.nft(op, _errno.EINVAL, f"rule in chain {culprit or name}")
-                sub = kids.get(name)
-                if sub is None:
-                    found = chains.get(name)
-                    sub = kids[name] = list(dict.fromkeys(_children(found))) if found is not None else []
-                stack.extend(sub)
+                stack.extend(jumps.get(name, ()))
 
     # ------------------------------------------------------------ operations
 
@@ -557,14 +556,21 @@ def _retarget(rule: Rule, chain: str) -> Rule:
     return replace(rule, target=type(t)(chain=chain))
 
 
-def _children(ch: Chain) -> Iterator[str]:
-    for e in ch.entries:
-        t = e.rule.target
-        if isinstance(t, (Jump, Goto)):
-            yield t.chain
+def _jump_map(chains: dict[str, Chain]) -> dict[str, list[str]]:
+    """Each chain's distinct jump/goto targets in rule order, built once per graph check."""
+    out: dict[str, list[str]] = {}
+    jumps = _JUMPS
+    for name, ch in chains.items():
+        kids: dict[str, None] = {}
+        for e in ch.entries:
+            t = e.rule.target
+            if t.__class__ in jumps:
+                kids[t.chain] = None
+        out[name] = list(kids)
+    return out
 
 
-def _depth(chains: dict[str, Chain], start: str, memo: dict[str, int]) -> int:
+def _depth(jumps: dict[str, list[str]], start: str, memo: dict[str, int]) -> int:
     """Longest run of user chains from ``start`` (itself counted); a reachable cycle is 16."""
     if start in memo:
         return memo[start]
@@ -573,8 +579,7 @@ def _depth(chains: dict[str, Chain], start: str, memo: dict[str, int]) -> int:
     best = {start: 1}
 
     def kids(name: str) -> Iterator[str]:
-        ch = chains.get(name)
-        return iter(dict.fromkeys(_children(ch)) if ch is not None else ())
+        return iter(jumps.get(name, ()))
 
     stack: list[tuple[str, Iterator[str]]] = [(start, kids(start))]
     while stack:

@@ -23,7 +23,7 @@ from typing import Iterable, Sequence
 
 from simnet.errors import RuleSyntaxError, ToolError
 from simnet.netfilter.matches import check_sets
-from simnet.netfilter.rule import Rule
+from simnet.netfilter.rule import Rule, _parse_fast, _parse_saved
 from simnet.netfilter.xtables import (ULONG_MAX, decimal, is_digits, parse_rulenumber, proto_name, scan_ull,
                                       split_words)
 from simnet.netfilter.ruleset import (BUILTIN_CHAINS, Chain, Counters, Entry, JumpGraphError, Ruleset, RulesetError, Table,
@@ -99,7 +99,7 @@ def _apply(ruleset: Ruleset, text: str, noflush: bool, counters: bool, filename:
     current: TableState | None = None
     skip = False
     commit_lines: dict[Table, int] = {}
-    block: list[tuple[int, str]] = []  # the current table block's lines, for a replay after a refused COMMIT
+    block_from = 0  # the current table block's first line, for a replay after a refused COMMIT
     block_start = TableState(Table.FILTER)
     lineno = 0
     # iptables-restore reads lines up to '\n' only: a CR (a file from Windows) stays in the line
@@ -128,7 +128,7 @@ def _apply(ruleset: Ruleset, text: str, noflush: bool, counters: bool, filename:
                 else:
                     current = TableState(tname)
                 staged[tname] = current
-                block_start, block = current.copy(), []
+                block_start, block_from = current.copy(), lineno + 1
                 continue
             if current is None:
                 raise RestoreError(f"no table specified before `{line.split()[0]}'", line=lineno, filename=filename)
@@ -142,7 +142,8 @@ def _apply(ruleset: Ruleset, text: str, noflush: bool, counters: bool, filename:
                     try:
                         current.check_graph("RULE_APPEND", restricted=None if noflush or hooks is None else hooks)
                     except JumpGraphError:
-                        raise _replay(block_start, block, counters, noflush, filename) from None
+                        raise _replay(block_start, _block(lines, block_from, lineno - 1), counters, noflush,
+                                      filename) from None
                     commit_lines[current.name] = lineno
                 else:
                     del staged[current.name]
@@ -151,7 +152,6 @@ def _apply(ruleset: Ruleset, text: str, noflush: bool, counters: bool, filename:
             if skip:
                 continue
             touched.add(current.name)
-            block.append((lineno, line))
             if line[0] == ":":
                 _declare(current, line, lineno, filename, counters, noflush)
                 continue
@@ -166,7 +166,7 @@ def _apply(ruleset: Ruleset, text: str, noflush: bool, counters: bool, filename:
                     break
                 if later and later[0] != "#":
                     rest.append((n, later))
-            raise _replay(block_start, block + rest, counters, noflush, filename) from None
+            raise _replay(block_start, _block(lines, block_from, lineno) + rest, counters, noflush, filename) from None
         except RulesetError as e:
             raise RestoreError(e.reason, line=lineno, filename=filename, exit_code=e.exit_code) from None
         except RuleSyntaxError as e:
@@ -179,6 +179,20 @@ def _apply(ruleset: Ruleset, text: str, noflush: bool, counters: bool, filename:
             continue  # nf_tables: an empty `*table ... COMMIT` block creates no table (verified, 1.8.9)
         state.generation = (old.generation + 1) if old is not None else 1
         ruleset.tables[tname] = state
+
+
+def _block(lines: list[str], first: int, last: int) -> list[tuple[int, str]]:
+    """(line number, text) of lines ``first``..``last`` that :func:`_apply` reads as commands."""
+    out = []
+    for n in range(first, last + 1):
+        raw = lines[n - 1]
+        line = raw.strip()
+        if not line or line[0] == "#":
+            continue
+        if "\r" in raw:
+            line = raw.strip(" \t")
+        out.append((n, line))
+    return out
 
 
 _RULE_OPS = {"-A": "RULE_APPEND", "--append": "RULE_APPEND", "-I": "RULE_INSERT", "--insert": "RULE_INSERT",
@@ -226,7 +240,8 @@ def _declare(t: TableState, line: str, lineno: int, filename: str, counters: boo
     if len(words) < 2:
         raise RestoreError(f"Bad chain declaration `{line}'", line=lineno, filename=filename)
     name, policy = words[0], words[1]
-    cnt = _counters(words[2], lineno, filename) if len(words) > 2 else None
+    # "[0:0]" (what iptables-save prints) reads as zero counters, the same as none given
+    cnt = _counters(words[2], lineno, filename) if len(words) > 2 and words[2] != "[0:0]" else None
     existing = t.chains.get(name)
     if name in BUILTIN_CHAINS[t.name]:
         if policy == "-":
@@ -260,28 +275,46 @@ def _parsed(words: list[str], sets: "Mapping[str, object] | None") -> Rule:
     return rule
 
 
+def _append(t: TableState, chain: Chain, rule: Rule, restricted: dict[Table, dict[str, frozenset[str]] | None] | None,
+            sets: "Mapping[str, object] | None") -> None:
+    """``-A`` of a parsed rule without counters: checked, appended, its hooks noted for COMMIT."""
+    if sets is not None:
+        check_sets(rule, sets)
+    allowed = t.check_rule(chain.name, rule)
+    chain.entries.append(Entry(rule, Counters()))
+    if chain.builtin:
+        t.lazy.discard(chain.name)
+    elif allowed is not None and restricted is not None:
+        hooks = restricted.get(t.name, _MISSING)
+        if hooks is _MISSING:
+            hooks = restricted[t.name] = {}
+        if hooks is not None:
+            hooks[chain.name] = allowed & hooks.get(chain.name, allowed)
+
+
 def _command(t: TableState, line: str, counters: bool, lineno: int, filename: str,
              restricted: dict[Table, dict[str, frozenset[str]] | None] | None = None,
              sets: "Mapping[str, object] | None" = None) -> None:
-    words = split_words(line) if "\r" not in line else [w for w in re.split("[ \t]+", line) if w]
+    cr = "\r" in line
+    if line[:3] == "-A " and not cr:  # iptables-save's usual shapes: one regular expression
+        sp = line.find(" ", 3)
+        chain = t.chains.get(line[3:sp]) if sp > 3 else None
+        if chain is not None:
+            rule = _parse_saved(line, sp)
+            if rule is not None:
+                _append(t, chain, rule, restricted, sets)
+                return
+    words = split_words(line) if not cr else [w for w in re.split("[ \t]+", line) if w]
     cnt: Counters | None = None
     if words[0] == "-A" and len(words) > 2:  # the common case, kept short
         chain = t.chains.get(words[1])
         rest = words[2:]
-        if chain is not None and "-c" not in rest and "--set-counters" not in rest and "-A" not in rest:
-            rule = Rule.parse(rest)
-            if sets is not None:
-                check_sets(rule, sets)
-            allowed = t.check_rule(words[1], rule)
-            chain.entries.append(Entry(rule, Counters()))
-            if chain.builtin:
-                t.lazy.discard(chain.name)
-            elif allowed is not None and restricted is not None:
-                hooks = restricted.get(t.name, _MISSING)
-                if hooks is _MISSING:
-                    hooks = restricted[t.name] = {}
-                if hooks is not None:
-                    hooks[chain.name] = allowed & hooks.get(chain.name, allowed)
+        if chain is not None and _SPECIAL.isdisjoint(rest):
+            try:
+                rule = _parse_fast(rest) or Rule.parse(rest)
+            except RuleSyntaxError:
+                rule = Rule.parse(rest)  # the general parser words the error
+            _append(t, chain, rule, restricted, sets)
             return
     if words[0].startswith("["):
         cnt = _counters(words[0], lineno, filename)
@@ -359,6 +392,8 @@ def _command(t: TableState, line: str, counters: bool, lineno: int, filename: st
 
 
 _MISSING: dict[str, frozenset[str]] = {}
+_SPECIAL = frozenset({"-c", "--set-counters", "-A"})
+"""Words that take a rule line off the short path of :func:`_command`."""
 _COMMANDS = frozenset({"-A", "--append", "-I", "--insert", "-R", "--replace", "-D", "--delete", "-N",
                        "--new-chain", "-X", "--delete-chain", "-F", "--flush", "-Z", "--zero", "-P",
                        "--policy", "-E", "--rename-chain"})

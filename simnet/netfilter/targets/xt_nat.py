@@ -69,6 +69,9 @@ def _addr(text: str) -> IPv4Address:
 def _strtou(text: str, lo: int, hi: int) -> tuple[int, str] | None:
     """xtables_strtoui(text, &end, &v, lo, hi): strtoumax base 0 on a prefix of ``text``; the value
     and what follows it, or None (no digits, a leading minus, or out of [lo, hi])."""
+    if text.isdigit() and text.isascii() and text[0] != "0" and len(text) < 30:  # plain decimal, all of it
+        v = int(text)
+        return (v, "") if lo <= v <= hi else None
     t = text.lstrip(" \t\n\r\f\v")
     sign = t[:1] if t[:1] in ("+", "-") else ""
     if sign == "-":
