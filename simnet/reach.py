@@ -217,15 +217,15 @@ _CONTAINERS = (dict, list, set)
 class _Vars:
     """An object's attributes (its ``__dict__``/slots) at set-up, with a cheap test for whether a
     probe changed them and an in-place restore: values are compared by identity then equality,
-    containers empty at set-up by length, ``itertools.count`` by its next value.  Anything else
+    containers empty at set-up by truth, ``itertools.count`` by its next value.  Anything else
     (a container holding entries, an object of its own) makes the object *deep*: restored by a
     deep copy of the saved one, as a whole, whenever its namespace was touched."""
 
-    __slots__ = ("scalars", "empties", "counts", "deep")
+    __slots__ = ("scalars", "values", "empties", "counts", "deep")
 
     def __init__(self, obj: object, skip: tuple[str, ...] = ()) -> None:
-        self.scalars: list[tuple[str, object]] = []
-        self.empties: list[str] = []
+        scalars: list[str] = []
+        empties: list[str] = []
         self.counts: list[tuple[str, int]] = []
         self.deep = False
         for attr in _attrs(obj):
@@ -235,31 +235,43 @@ class _Vars:
             if isinstance(value, _CONTAINERS):
                 if value:
                     self.deep = True
-                self.empties.append(attr)
+                empties.append(attr)
             elif isinstance(value, itertools.count):
                 self.counts.append((attr, _count_next(value)))
             elif value is None or isinstance(value, (int, float, str, bytes, tuple, frozenset)):
-                self.scalars.append((attr, value))
+                scalars.append(attr)
             else:
                 self.deep = True
+        self.scalars, self.empties = _getter(scalars), _getter(empties)
+        self.values = self.scalars(obj)
 
     def changed(self, obj: object) -> bool:
-        for attr, value in self.scalars:
-            now = getattr(obj, attr)
-            if now is not value and now != value:
-                return True
-        for attr in self.empties:
-            if getattr(obj, attr):
-                return True
-        return any(_count_next(getattr(obj, attr)) != n for attr, n in self.counts)
+        return (any(self.empties(obj)) or self.scalars(obj) != self.values
+                or any(_count_next(getattr(obj, attr)) != n for attr, n in self.counts))
 
     def restore(self, obj: object) -> None:
-        for attr, value in self.scalars:
+        for attr, value in zip(self.scalars.names, self.values):
             setattr(obj, attr, value)
-        for attr in self.empties:
-            getattr(obj, attr).clear()
+        for container in self.empties(obj):
+            container.clear()
         for attr, n in self.counts:
             setattr(obj, attr, itertools.count(n))
+
+
+class _getter:
+    """``operator.attrgetter`` that always gives a tuple (one C call for all the names)."""
+
+    __slots__ = ("names", "_get")
+
+    def __init__(self, names: Sequence[str]) -> None:
+        import operator
+
+        self.names = tuple(names)
+        get = operator.attrgetter(*names) if names else None
+        self._get: Any = (lambda obj: ()) if get is None else get if len(names) > 1 else (lambda obj: (get(obj),))
+
+    def __call__(self, obj: object) -> tuple[Any, ...]:
+        return self._get(obj)  # type: ignore[no-any-return]
 
 
 def _attrs(obj: object) -> list[str]:
@@ -304,20 +316,14 @@ class _Saved:
         if self.ct.deep:
             self._deep(ns, "conntrack")
         self.socks = _Vars(ns.sockets, skip=("ns", "listeners"))
-        self.listeners: list[tuple[Any, list[tuple[str, Any]]]] | None = []
+        self.listeners: list[tuple[Any, _getter, tuple[Any, ...]]] | None = []
         for lst in ns.sockets.listeners:
-            fields: list[tuple[str, Any]] = []
-            for attr in _attrs(lst):
-                value = getattr(lst, attr)
-                if type(value) is list:
-                    value = list(value)
-                elif isinstance(value, (dict, set)):
-                    self.listeners = None  # not one of ours: deep
-                    break
-                fields.append((attr, value))
-            if self.listeners is None:
+            names = _attrs(lst)
+            values = tuple(list(v) if type(v) is list else v for v in (getattr(lst, a) for a in names))
+            if any(isinstance(v, (dict, set)) for v in values):
+                self.listeners = None  # not one of ours: deep
                 break
-            self.listeners.append((lst, fields))
+            self.listeners.append((lst, _getter(names), values))
         if self.socks.deep or self.listeners is None:
             self.listeners = None
             self._deep(ns, "sockets")
@@ -340,9 +346,9 @@ class _Saved:
 
     def restore(self, ns: "NetNamespace") -> None:
         """Put the set-up state back where a probe changed it (cheap when it did not)."""
-        if self.neigh is not None:
+        if self.neigh is not None and (self.neigh or ns.neigh._entries):
             self._neigh(ns)
-        if self.fdbs is not None:
+        if self.fdbs:
             for fdb, entries in self.fdbs:
                 d = fdb._entries
                 if len(d) != len(entries) or any(
@@ -363,13 +369,15 @@ class _Saved:
                 d.clear()
         exceptions, peers = self.fib
         now = ns.fib.exceptions
-        if len(now) != len(exceptions) or any(now.get(k) is not v for k, v in exceptions.items()):
+        if (now or exceptions) and (len(now) != len(exceptions) or any(now.get(k) is not v for k, v in exceptions.items())):
             now.clear()
             now.update(exceptions)
         if "fib.peers" not in self.deep and peers:
             peers.clear()
         for attr, value in self.scalars:
             setattr(ns, attr, value)
+        if not self.deep:
+            return
         for attr, value in self.deep.items():
             memo: dict[int, Any] = {id(ns): ns, id(ns.world): ns.world}
             if attr == "fib.peers":
@@ -402,17 +410,16 @@ class _Saved:
         saved = self.listeners
         assert saved is not None
         now = table.listeners
-        if len(now) != len(saved) or any(a is not b for a, (b, _) in zip(now, saved)):
-            now[:] = [lst for lst, _ in saved]
-        for lst, fields in saved:
-            for attr, value in fields:
-                cur = getattr(lst, attr)
-                if type(value) is list:
-                    if cur != value:
+        if len(now) != len(saved) or any(a is not b for a, (b, _, _) in zip(now, saved)):
+            now[:] = [lst for lst, _, _ in saved]
+        for lst, get, values in saved:
+            if get(lst) != values:  # lists (what it saw) by their items, the rest by value
+                for attr, cur, value in zip(get.names, get(lst), values):
+                    if type(value) is list:
                         cur[:] = value
-                    continue
-                if cur is not value and cur != value:
-                    setattr(lst, attr, value)
+                    elif cur is not value:
+                        setattr(lst, attr, value)
+
 
 # -- the sweep -------------------------------------------------------------------------------
 class _Sweeper:
