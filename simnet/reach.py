@@ -1,20 +1,25 @@
 """Reachability matrices: who reaches whom, on which ports, after a script's set-up.
 
-Every probe starts from the set-up state: after each probe the namespaces its packets
-touched get back their conntrack, neighbour, FDB, socket and match state, and the world
-its clock and RNG, so one probe never sees another's connections or ARP learning
-(``shared=True`` lets them accumulate, in a fixed order).  Rule counters do accumulate.
+Every probe starts from the set-up state, ARP caches and FDBs as the script left them (cold,
+unless the script itself sent traffic): after each probe the namespaces its packets touched
+get back their conntrack, neighbour, FDB, socket, reassembly, FIB-exception and match state,
+and the world its clock, RNG and event queue, so one probe never sees another's connections
+or ARP learning (``shared=True`` lets a source's probes see each other's, in order; every
+source starts from the set-up state).  Only what a probe changed is put back, in place: the
+reset costs what the probe touched, not what the world holds.  Rule and device counters
+accumulate (no verdict reads them).
 
 Ports are probed by class: the ports that some namespace's rules or listeners name split
 1-65535 into ranges that every rule and listener treats alike (the idea of the service
 matrices of Diekmann et al.'s fffuu, over a whole network); each range is probed once,
 and adjacent ranges with the same outcome are reported together.
 
-Sweeps run in worker processes (``jobs``), each rebuilding the world from the script
-(deterministic: same seed), and give the serial result.  When a fleet outgrows one machine
-the same shards run on a Dask cluster (``dask=``: the optional ``distributed`` package,
-``pip install simnet[dask]``): each Dask worker rebuilds the world from the script once and
-takes whole sources.
+Sweeps run in worker processes (``jobs``) forked from the world built here (where fork is
+missing, spawned workers rebuild it from the script: deterministic, same seed), take whole
+sources and give the serial result; :func:`sweep` streams the cells as they come.  When a
+fleet outgrows one machine the same sources run on a Dask cluster (``dask=``: the optional
+``distributed`` package, ``pip install simnet[dask]``): each Dask worker rebuilds the world
+from the script once.
 """
 
 from __future__ import annotations
