@@ -231,7 +231,7 @@ class _Vars:
     def __init__(self, obj: object, skip: tuple[str, ...] = ()) -> None:
         scalars: list[str] = []
         empties: list[str] = []
-        self.counts: list[tuple[str, int]] = []
+        self.counts: list[tuple[str, str]] = []
         self.deep = False
         for attr in _attrs(obj):
             if attr in skip:
@@ -260,23 +260,20 @@ class _Vars:
         for container in self.empties(obj):
             container.clear()
         for attr, n in self.counts:
-            setattr(obj, attr, itertools.count(n))
+            setattr(obj, attr, itertools.count(int(n[6:-1])))
 
 
 class _getter:
     """``operator.attrgetter`` that always gives a tuple (one C call for all the names)."""
 
-    __slots__ = ("names", "_get")
+    __slots__ = ("names", "__call__")
 
     def __init__(self, names: Sequence[str]) -> None:
         import operator
 
         self.names = tuple(names)
         get = operator.attrgetter(*names) if names else None
-        self._get: Any = (lambda obj: ()) if get is None else get if len(names) > 1 else (lambda obj: (get(obj),))
-
-    def __call__(self, obj: object) -> tuple[Any, ...]:
-        return self._get(obj)  # type: ignore[no-any-return]
+        self.__call__: Any = (lambda obj: ()) if get is None else get if len(names) > 1 else (lambda obj: (get(obj),))
 
 
 def _attrs(obj: object) -> list[str]:
@@ -286,8 +283,8 @@ def _attrs(obj: object) -> list[str]:
     return names
 
 
-def _count_next(counter: "itertools.count[int]") -> int:
-    return int(repr(counter)[6:-1])  # 'count(7)': what next() would give, without taking it
+def _count_next(counter: "itertools.count[int]") -> str:
+    return repr(counter)  # 'count(7)': what next() would give, without taking it
 
 
 class _Saved:
@@ -299,7 +296,8 @@ class _Saved:
     held entries at set-up is restored by a deep copy (as the namespace's new table).
     """
 
-    __slots__ = ("neigh", "fdbs", "ct", "socks", "listeners", "frags", "dicts", "fib", "scalars", "deep")
+    __slots__ = ("neigh", "fdbs", "ct", "socks", "listeners", "frags", "dicts", "fib", "scalars", "deep",
+                 "quick", "empties", "values")
 
     def __init__(self, ns: "NetNamespace") -> None:
         self.deep: dict[str, Any] = {}
@@ -344,13 +342,39 @@ class _Saved:
         self.fib = (dict(ns.fib.exceptions), ns.fib.peers)  # exceptions are immutable values
         if ns.fib.peers:
             self.deep["fib.peers"] = copy.deepcopy(ns.fib.peers)
-        self.scalars = [(attr, getattr(ns, attr)) for attr in ("ip_id", "_ct_cache")]
+        self.scalars = [(attr, getattr(ns, attr)) for attr in ("ip_id",)]
+        # ``_ct_cache`` is left alone: whether the rules need conntrack, keyed by their generation
+        # One C call each for the common case, a namespace a frame merely passed through (an ARP
+        # request that was not for it): every table that was empty still is, no value moved.
+        self.quick = not self.deep and not self.neigh and not any(entries for _, entries in self.fdbs or ()) \
+            and not self.socks.counts and not self.frags.counts
+        empties = ["neigh._entries", *(f"conntrack.{a}" for a in self.ct.empties.names),
+                   *(f"sockets.{a}" for a in self.socks.empties.names), *(f"frags.{a}" for a in self.frags.empties.names),
+                   "match_state", "ipsets", "fib.exceptions", "fib.peers"]
+        scalars = [*(f"conntrack.{a}" for a in self.ct.scalars.names), *(f"sockets.{a}" for a in self.socks.scalars.names),
+                   *(f"frags.{a}" for a in self.frags.scalars.names), "ip_id"]
+        self.empties, self.values = _getter(empties), (_getter(scalars), _getter(scalars)(ns))
+
+    def _untouched(self, ns: "NetNamespace") -> bool:
+        """True when the quick test proves nothing changed (False: look closer)."""
+        get, values = self.values
+        if any(self.empties(ns)) or get(ns) != values:
+            return False
+        if any(_count_next(getattr(ns.conntrack, a)) != n for a, n in self.ct.counts):
+            return False
+        listeners = self.listeners
+        assert listeners is not None
+        now = ns.sockets.listeners
+        return len(now) == len(listeners) and all(
+            lst is saved and get(lst) == values for lst, (saved, get, values) in zip(now, listeners))
 
     def _deep(self, ns: "NetNamespace", attr: str) -> None:
         self.deep[attr] = copy.deepcopy(getattr(ns, attr), {id(ns): ns, id(ns.world): ns.world})
 
     def restore(self, ns: "NetNamespace") -> None:
         """Put the set-up state back where a probe changed it (cheap when it did not)."""
+        if self.quick and self._untouched(ns):
+            return
         if self.neigh is not None and (self.neigh or ns.neigh._entries):
             self._neigh(ns)
         if self.fdbs:
