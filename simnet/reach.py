@@ -423,8 +423,8 @@ class _Saved:
         saved = self.neigh
         assert saved is not None
         if len(d) == len(saved) and all(
-                d.get(k) is e and e.lladdr == lladdr and e.state is state and e.updated == updated
-                and e.probes == probes and not e.queue for k, e, lladdr, state, updated, probes in saved):
+                e.lladdr == lladdr and e.state is state and e.updated == updated and e.probes == probes
+                and not e.queue and d.get(k) is e for k, e, lladdr, state, updated, probes in saved):
             return
         d.clear()
         for k, e, lladdr, state, updated, probes in saved:
