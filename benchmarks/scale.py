@@ -1,11 +1,11 @@
 """Scale benchmarks (issue #16): per-probe cost against history and world size, a warm ping,
 building a large world, ``simnet run`` start-up, a reach sweep with 1 and 2 processes, the
-all-pairs scaling from 100 to 1,000 containers (a sample of sources, extrapolated), and the
+all-pairs scaling from 100 to 1,000 containers (all pairs, or a sample of sources extrapolated), and the
 100,000-rule kube-proxy restore as a whole ``simnet run`` against the kernel's iptables-restore.
 
 Usage::
 
-    python benchmarks/scale.py [--probes 20000] [--big 40x25] [--huge 100x100] [--allpairs 10x10,10x30,20x50]
+    python benchmarks/scale.py [--probes 20000] [--big 40x25] [--huge 100x100] [--allpairs 10x10,10x30,20x50 --sample 0,30,10]
                                [--services 10000] [--json] [--only NAME ...]
 
 Every figure is a wall-clock time on whatever the machine is doing at the time: the
@@ -188,37 +188,62 @@ def sweep(fleet: tuple[int, int]) -> dict[str, object]:
     return out
 
 
-def allpairs(sizes: list[tuple[int, int]], sample: int) -> dict[str, object]:
-    """Every container to every container, icmp, from ``sample`` sources (spread over the hosts)
-    with 1 and 2 processes; the full all-pairs time is extrapolated from the per-probe cost
-    (build of the world, once per process, reported apart)."""
-    from simnet.reach import reach
+def allpairs(sizes: list[tuple[int, int]], samples: list[int]) -> dict[str, object]:
+    """Every container to every container, icmp, with 1 and 2 processes, streamed
+    (:func:`simnet.reach.sweep`: no matrix held).  ``samples`` per fleet: 0 probes from every
+    container (all pairs), N from N containers spread over the hosts, the all-pairs time then
+    extrapolated from the per-probe time.  The world is built once per run (workers are forked
+    from it); its build is reported apart from the sweep.  CPU is this process's and its
+    workers' (user+sys), which the machine's load does not inflate as it does wall time."""
+    import hashlib
+
+    from fleet import container
+
+    from simnet.reach import sweep
 
     out: dict[str, object] = {}
-    for h, c in sizes:
+    for (h, c), sample in zip(sizes, samples):
         text = fleet_script(h, c)
-        start = time.process_time()
-        world = run_script(text).world
-        build_cpu = time.process_time() - start
-        containers = [n for n in world.namespaces if n.startswith("c")]
-        step = max(1, len(containers) // sample)
-        sources = containers[::step][:sample]
-        row: dict[str, object] = {"containers": len(containers), "build_cpu_s": round(build_cpu, 2)}
-        results = {}
+        containers = [container(i, j) for i in range(h) for j in range(c)]
+        if sample:
+            # spread over the hosts: container j of host i for the i-th of `sample` picks
+            sources = [container(k % h, (k // h) % c) for k in range(sample)]
+        else:
+            sources = containers
+        row: dict[str, object] = {"containers": len(containers), "namespaces": 1 + h + h * c,
+                                  "sources": len(sources)}
+        digests = {}
         for jobs in (1, 2):
-            start = time.perf_counter()
-            m = reach(text, sources=sources, to=containers, proto="icmp", jobs=jobs)
-            wall = time.perf_counter() - start
-            results[jobs] = m
-            # the parent builds the world once (and each worker once more with jobs=2)
-            probing = max(wall - build_cpu * (1 if jobs == 1 else 2), 1e-9)
-            ms = probing / m.probes * 1e3
+            load = os.getloadavg()
+            t0, c0 = time.perf_counter(), _cpu()
+            run = sweep(text, sources=sources, to=containers, proto="icmp", jobs=jobs)
+            t1, c1 = time.perf_counter(), _cpu()
+            digest = hashlib.sha256()
+            outcomes: dict[str, int] = {}
+            for cell in run:
+                o = cell.ranges[0][2]
+                outcomes[o] = outcomes.get(o, 0) + 1
+                digest.update(f"{cell.src} {cell.dst} {o}\n".encode())
+            t2, c2 = time.perf_counter(), _cpu()
+            digests[jobs] = digest.hexdigest()
             pairs = len(containers) * (len(containers) - 1)
-            row[f"jobs={jobs}"] = {"wall_s": round(wall, 2), "probes": m.probes, "ms_per_probe": round(ms, 3),
-                                   "all_pairs_extrapolated_min": round(pairs * ms / 1e3 / 60, 1)}
-        row["jobs=2 equals jobs=1"] = results[1] == results[2]
+            wall_ms = (t2 - t1) / run.probes * 1e3
+            row[f"jobs={jobs}"] = {
+                "build_s": round(t1 - t0, 2), "build_cpu_s": round(c1 - c0, 2), "probes": run.probes,
+                "sweep_s": round(t2 - t1, 2), "sweep_cpu_s": round(c2 - c1, 2),
+                "ms_per_probe": round(wall_ms, 3), "cpu_ms_per_probe": round((c2 - c1) / run.probes * 1e3, 3),
+                "all_pairs_min": round(pairs * wall_ms / 1e3 / 60, 1), "outcomes": outcomes,
+                "load_before": [round(x, 1) for x in load], "load_after": [round(x, 1) for x in os.getloadavg()]}
+            print(f"allpairs {h}x{c} jobs={jobs}", json.dumps(row[f"jobs={jobs}"]), file=sys.stderr, flush=True)
+        row["jobs=2 equals jobs=1"] = digests[1] == digests[2]
         out[f"{h}x{c}"] = row
     return out
+
+
+def _cpu() -> float:
+    """User+sys seconds of this process and its waited-for children (the sweep's workers)."""
+    t = os.times()
+    return t.user + t.system + t.children_user + t.children_system
 
 
 def restore_whole(services: int, turns: int = 3) -> dict[str, object]:
@@ -287,7 +312,8 @@ def main() -> None:
     p.add_argument("--huge", default="100x100")
     p.add_argument("--fleet", default="4x5", help="the reach sweep's fleet")
     p.add_argument("--allpairs", default="10x10,10x30,20x50", help="fleets for the all-pairs scaling")
-    p.add_argument("--sample", type=int, default=4, help="sources probed per all-pairs fleet")
+    p.add_argument("--sample", default="0,30,10",
+                   help="sources per all-pairs fleet, comma-separated (0: every container, i.e. all pairs)")
     p.add_argument("--services", type=int, default=10_000, help="kube-proxy services for restore_whole")
     p.add_argument("--runs", type=int, default=3, help="fresh processes per build size (min is reported)")
     p.add_argument("--turns", type=int, default=3, help="turns of restore_whole (best of)")
@@ -303,7 +329,8 @@ def main() -> None:
         "startup": startup,
         "sweep": lambda: sweep(size(a.fleet)),
         "build": lambda: build([size(a.big), size(a.huge)], a.runs),
-        "allpairs": lambda: allpairs([size(s) for s in a.allpairs.split(",")], a.sample),
+        "allpairs": lambda: allpairs([size(s) for s in a.allpairs.split(",")],
+                                     [int(n) for n in a.sample.split(",")]),
         "restore_whole": lambda: restore_whole(a.services, a.turns),
     }
     results: dict[str, object] = {"uptime_before": load}

@@ -12,7 +12,7 @@ import pytest
 
 from simnet import run_script
 from simnet.cli import main
-from simnet.reach import parse_ports, port_classes, reach
+from simnet.reach import parse_ports, port_classes, reach, sweep
 from simnet.testing import probe
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
@@ -64,6 +64,48 @@ def test_each_probe_starts_from_the_set_up_state() -> None:
     assert isolated.cells[0].ranges == ((80, 80, "connected"), (443, 443, "connected"))
     shared = reach(RECENT, sources=["c"], to=["s"], proto="tcp", ports="80,443", jobs=1, shared=True)
     assert [o for _, _, o in shared.cells[0].ranges] == ["connected", "timeout"]
+
+
+# s accepts one new connection a minute from anyone (-m limit is global): probes that shared
+# state across sources would depend on which source ran first, and so on --jobs
+LIMITED = """ip netns add c
+ip netns add d
+ip netns add s
+ip -n s link add br0 type bridge
+ip -n s addr add 10.0.0.254/24 dev br0
+ip -n s link set br0 up
+ip -n s link add pc type veth peer name eth0 netns c
+ip -n s link add pd type veth peer name eth0 netns d
+ip -n s link set pc master br0
+ip -n s link set pd master br0
+ip -n s link set pc up
+ip -n s link set pd up
+ip -n c addr add 10.0.0.1/24 dev eth0
+ip -n d addr add 10.0.0.2/24 dev eth0
+ip -n c link set eth0 up
+ip -n d link set eth0 up
+ip netns exec s iptables -A INPUT -p tcp --syn -m limit --limit 1/min --limit-burst 1 -j ACCEPT
+ip netns exec s iptables -A INPUT -p tcp --syn -j DROP
+ip netns exec s nc -l -k -p 80 &
+ip netns exec s nc -l -k -p 443 &
+"""
+
+
+def test_shared_state_is_per_source_and_the_same_with_any_jobs() -> None:
+    serial = reach(LIMITED, sources=["c", "d"], to=["s"], proto="tcp", ports="80,443", jobs=1, shared=True)
+    # each source starts from the set-up state: its first SYN gets the one token, its second none
+    assert [c.ranges for c in serial.cells] == [((80, 80, "connected"), (443, 443, "timeout"))] * 2
+    assert reach(LIMITED, sources=["c", "d"], to=["s"], proto="tcp", ports="80,443", jobs=2, shared=True) == serial
+    isolated = reach(LIMITED, sources=["c", "d"], to=["s"], proto="tcp", ports="80,443", jobs=1)
+    assert [c.ranges for c in isolated.cells] == [((80, 80, "connected"), (443, 443, "connected"))] * 2
+
+
+def test_sweep_streams_the_cells_of_reach() -> None:
+    run = sweep(FLEET, sources=["c0x0", "h1"], proto="icmp", jobs=1)
+    cells = list(run)
+    assert run.probes == len(cells) == 2 * 5
+    assert tuple(cells) == reach(FLEET, sources=["c0x0", "h1"], proto="icmp", jobs=1).cells
+    assert {c.ranges for c in cells} == {((0, 0, "reply"),)}
 
 
 def test_isolated_sweep_equals_a_fresh_world_per_probe() -> None:
