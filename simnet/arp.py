@@ -10,7 +10,7 @@ us records the sender as STALE.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from enum import Enum
 from ipaddress import IPv4Address
 from typing import TYPE_CHECKING, Any, Callable

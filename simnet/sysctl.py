@@ -339,14 +339,15 @@ class Sysctls:
         comp = _comp(name)
         if comp in self._devs:
             self._forget_device(comp)
+        table: dict[str, str]
         if name == "lo":
             # registered with the namespace, before anything can be written; inetdev_init sets
             # NOXFRM and NOPOLICY for a loopback device, so lo's keys are not default's copy
             table = _captured_lo()
-        else:
+        elif self._dflt is not None:
             table = self._dflt
-            if table is None:
-                table = self._dflt = _device_table(self._lookup)
+        else:
+            table = self._dflt = _device_table(self._lookup)
         if mtu is not None and "net.ipv6.conf.mtu" in table:
             table = {**table, "net.ipv6.conf.mtu": str(mtu)}
         self._devs[comp] = table

@@ -14,7 +14,7 @@ from simnet.tcp_stream import TransferReport
 from simnet.probe import MAX_TIMEOUT, ProbeResult, _write_out_tokens, curl_write_out, tcp_connect
 from simnet.script.lexer import Command
 from simnet.tools.base import (
-    Compiled, StepKind, ToolRun, decimal, parse_ipv4, parse_port, script_error, within,
+    Compiled, StepKind, ToolRun, decimal, parse_port, script_error, within,
 )
 
 __all__ = ["compile_curl", "curl_error"]

@@ -11,7 +11,7 @@ from simnet.pmtu import PmtuDisc
 from simnet.probe import MAX_TIMEOUT, PING_DATA, ProbeResult, ping
 from simnet.script.lexer import Command
 from simnet.script.shell import ping_within
-from simnet.tools.base import INT_MAX, LONG_MAX, Compiled, StepKind, ToolRun, decimal, parse_ipv4, script_error
+from simnet.tools.base import INT_MAX, LONG_MAX, Compiled, StepKind, ToolRun, decimal, script_error
 
 __all__ = ["MAX_ECHOES", "compile_ping"]
 
