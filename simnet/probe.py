@@ -14,8 +14,8 @@ from typing import TYPE_CHECKING, Any, Callable
 
 from simnet.addresses import IPProto
 from simnet.packet import Icmp, IcmpType, IPv4, Packet, Tcp, TcpFlags, Udp, UnreachCode
-from simnet.socket import ClientSocket, Seen, SockState, syn_options
-from simnet.tcp_output import current_mss, route_mss, segments
+from simnet.socket import TCP_MSS_DEFAULT, ClientSocket, Seen, SockState, syn_options
+from simnet.tcp_output import route_mss
 from simnet.trace import Sent, Trace
 
 if TYPE_CHECKING:
@@ -390,13 +390,11 @@ def tcp_connect(world: "World", netns: str, dst: IPv4Address | str, dport: int, 
                 src: IPv4Address | None = None, timeout: float = 1.0, data: bytes | None = None,
                 size: int | None = None, response: "Callable[[Seen], int | None] | None" = None,
                 answered: "Callable[[bytes], bool] | None" = None, by: str = "tcp connect") -> ProbeResult:
-    """``nc -z -w TIMEOUT [-s SRC] [-p SPORT] DST PORT``: a three-way handshake, then a close: FIN,ACK,
-    the server program's FIN,ACK (it closes on EOF), the last ACK; this side then waits in TIME_WAIT.
+    """``nc -z -w TIMEOUT [-s SRC] [-p SPORT] DST PORT``: a three-way handshake, then an abort (RST).
 
-    With ``data`` (``echo DATA | nc -w TIMEOUT DST PORT``) the client writes it once connected (in
-    segments of the current MSS), reads what comes back until TIMEOUT passes idle (nc -w), then
-    closes: DATA, the peer's ACK, an echo service's answer and the client's ACK of it go between the
-    handshake and the FIN (as on 6.18). After a ``response`` (http.server) the server closes first.
+    With ``data`` (``echo DATA | nc -w TIMEOUT DST PORT``) the client writes it once connected, reads
+    what comes back until TIMEOUT passes idle (nc -w), then aborts: DATA, the peer's ACK, an echo
+    service's answer and the client's ACK of it go between the handshake and the RST (as on 6.18).
 
     With ``answered`` (a request/response client such as ``dig +tcp``) the client reads until
     ``answered(bytes so far)`` says the answer is complete (or TIMEOUT passes), then closes with
@@ -468,6 +466,8 @@ def tcp_connect(world: "World", netns: str, dst: IPv4Address | str, dport: int, 
         world.run(until=deadline - 1e-9)
     transfer = None
     if sock.state is SockState.ESTABLISHED:
+        # the client aborts: SO_LINGER 0 close sends RST (deterministic packet count), with ACK
+        # set as tcp_send_active_reset does (a --tcp-flags SYN,ACK ACK rule sees it; checked on 6.18)
         world.run(until=world.now)
         synack = next(p.l4 for _, p in sock.replies if isinstance(p.l4, Tcp) and p.l4.flags & TcpFlags.SYN)
         sock.snd_nxt = (sock.isn + 1) & 0xFFFFFFFF
@@ -475,15 +475,16 @@ def tcp_connect(world: "World", netns: str, dst: IPv4Address | str, dport: int, 
         if size is not None or response is not None:
             transfer = _transfer(world, ns, sock, synack, before, size, max(deadline, world.now + _bounded(timeout)),
                                  response)
-            _transferred(ns, sock, transfer)
+            if transfer is not None and transfer.sender is ns:
+                sock.snd_nxt = (sock.snd_nxt + transfer.snd_nxt) & 0xFFFFFFFF
+            elif transfer is not None:
+                sock.rcv_nxt = (sock.rcv_nxt + transfer.rcv_nxt) & 0xFFFFFFFF
         elif data:
-            # tcp_sendmsg: the write in segments of the current MSS (the SYN-ACK's MSS, the path MTU)
-            mss = current_mss(ns, dst, saddr, synack.options.mss, timestamps=synack.options.timestamps)
-            chunks = segments(data, mss)
-            for i, chunk in enumerate(chunks):  # PSH on the write's last segment (tcp_push)
-                flags = TcpFlags.PSH | TcpFlags.ACK if i == len(chunks) - 1 else TcpFlags.ACK
-                ns.sockets.tcp_segment(saddr, lport, dst, dport, flags, sock.snd_nxt, sock.rcv_nxt, sock.options,
-                                       chunk, None, by="tcp write", gso=len(chunks) > 1)
+            seg = TCP_MSS_DEFAULT - (12 if sock.options.timestamps else 0)
+            for i in range(0, len(data), seg):
+                chunk = data[i:i + seg]
+                ns.sockets.tcp_segment(saddr, lport, dst, dport, TcpFlags.PSH | TcpFlags.ACK, sock.snd_nxt,
+                                       sock.rcv_nxt, sock.options, chunk, None, by="tcp write")
                 sock.snd_nxt = (sock.snd_nxt + len(chunk)) & 0xFFFFFFFF
             if answered is not None:
                 end = world.now + _bounded(timeout) - 1e-9
@@ -496,42 +497,28 @@ def tcp_connect(world: "World", netns: str, dst: IPv4Address | str, dport: int, 
             else:
                 # nc -w: the connection is closed once idle that long
                 world.run(until=world.now + _bounded(timeout) - 1e-9)
-        if transfer is not None and transfer.snd_una < transfer.size and sock.state is SockState.ESTABLISHED:
-            # a stalled transfer: abort (RST,ACK as tcp_send_active_reset sends it). nc would close
-            # with a FIN behind the hole, and what then follows depends on timers that outlive the
-            # probe (retransmissions, the server program's idle close); the kernel runner aborts too
-            rst = Packet(ip=IPv4(src=saddr, dst=dst, proto=IPProto.TCP),
-                         l4=Tcp(sport=lport, dport=dport, flags=TcpFlags.RST | TcpFlags.ACK, seq=sock.snd_nxt,
-                                ack=sock.rcv_nxt, options=sock.options))
-            sock.state = SockState.CLOSED
-            tid = world.tracer.new(rst, ns.name)
-            world.tracer.step(tid, Sent(netns=ns.name, packet=rst, by="tcp close (abort: transfer stalled)"))
-            send_ip(ns, rst, tid)
-        accepted = next((s for s in _seen_since(world, before) if s.dport is not None), None)
-        if response is not None and accepted is not None and accepted.sport is not None and accepted.dport is not None \
-                and sock.state is SockState.ESTABLISHED:
-            # http.server (HTTP/1.0) closes once it has answered: its FIN comes first (seen on 6.18)
-            view = (accepted.dst, accepted.dport, accepted.src, accepted.sport)
-            if world.netns(accepted.ns).sockets.close_conn(view):
-                world.run(until=world.now)
-        if sock.state in (SockState.ESTABLISHED, SockState.CLOSE_WAIT):
-            # close() (tcp_close -> tcp_send_fin): FIN,ACK; ESTABLISHED -> FIN_WAIT, the server's
-            # FIN,ACK and this socket's last ACK follow (TIME_WAIT here); after the peer's FIN
-            # (CLOSE_WAIT) it is LAST_ACK until the peer's ACK (socket.py)
+        if answered is not None and sock.state is SockState.ESTABLISHED:
+            # close(): FIN; the server answers FIN,ACK and this socket's last ACK ends it (socket.py)
             fin = Packet(ip=IPv4(src=saddr, dst=dst, proto=IPProto.TCP),
                          l4=Tcp(sport=lport, dport=dport, flags=TcpFlags.FIN | TcpFlags.ACK, seq=sock.snd_nxt,
                                 ack=sock.rcv_nxt, options=sock.options))
             sock.snd_nxt = (sock.snd_nxt + 1) & 0xFFFFFFFF
-            sock.state = SockState.FIN_WAIT if sock.state is SockState.ESTABLISHED else SockState.LAST_ACK
             tid = world.tracer.new(fin, ns.name)
             world.tracer.step(tid, Sent(netns=ns.name, packet=fin, by="tcp close (FIN)"))
             send_ip(ns, fin, tid)
             world.run(until=world.now)
+        elif sock.state is SockState.ESTABLISHED:
+            rst = Packet(ip=IPv4(src=saddr, dst=dst, proto=IPProto.TCP),
+                         l4=Tcp(sport=lport, dport=dport, flags=TcpFlags.RST | TcpFlags.ACK, seq=sock.snd_nxt,
+                                ack=sock.rcv_nxt, options=sock.options))
+            tid = world.tracer.new(rst, ns.name)
+            world.tracer.step(tid, Sent(netns=ns.name, packet=rst, by="tcp close (abort)"))
+            send_ip(ns, rst, tid)
     world.run(until=world.now)
     del ns.sockets.clients[key]
     traces = _collect(world, first)
     seen = next((s for s in _seen_since(world, before) if s.dport is not None), None)
-    if sock.state in _CONNECTED:
+    if sock.state in (SockState.ESTABLISHED, SockState.CLOSED):
         sized = transfer.report() if transfer is not None else None
         return ProbeResult(outcome="connected", received=seen, traces=traces, reply=Reply.of(sock.received),
                            transfer=sized, **base)
@@ -544,29 +531,6 @@ def tcp_connect(world: "World", netns: str, dst: IPv4Address | str, dport: int, 
             outcome = "refused"
         return ProbeResult(outcome=outcome, icmp=report, errno=errno, traces=traces, **base)
     return ProbeResult(outcome="timeout", traces=traces, **base)
-
-
-_CONNECTED = frozenset({SockState.ESTABLISHED, SockState.CLOSED, SockState.FIN_WAIT, SockState.CLOSE_WAIT,
-                        SockState.LAST_ACK, SockState.TIME_WAIT})
-"""A connect that got this far was answered: the probe's outcome is ``connected``."""
-
-
-def _transferred(ns: "NetNamespace", sock: ClientSocket, stream: "Stream | None") -> None:
-    """After a transfer: both ends' sequence numbers move past the bytes that arrived in order
-    (the FIN that follows carries them); what was lost stays a hole the FIN lands beyond."""
-    if stream is None:
-        return
-    peer = stream.receiver if stream.sender is ns else stream.sender
-    view = stream.recv_key if stream.sender is ns else stream.send_key
-    conn = peer.sockets.conns.get(view)
-    if stream.sender is ns:
-        sock.snd_nxt = (sock.snd_nxt + stream.snd_nxt) & 0xFFFFFFFF  # sent, whether it arrived or not
-        if conn is not None:
-            conn.rcv_nxt = (conn.rcv_nxt + stream.rcv_nxt) & 0xFFFFFFFF
-    else:
-        sock.rcv_nxt = (sock.rcv_nxt + stream.rcv_nxt) & 0xFFFFFFFF
-        if conn is not None:
-            conn.snd_nxt = (conn.snd_nxt + stream.snd_nxt) & 0xFFFFFFFF
 
 
 def _transfer(world: "World", ns: "NetNamespace", sock: ClientSocket, synack: Tcp, before: int, size: int | None,

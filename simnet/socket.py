@@ -29,9 +29,6 @@ TCP_TIMEOUT_INIT = 1.0
 """The first SYN and SYN-ACK retransmission timeout (include/net/tcp.h)."""
 TCP_RTO_MAX = 120.0
 TCP_MSS_DEFAULT = 1460
-TCP_TIMEWAIT_LEN = 60.0
-"""How long the side that closed first keeps the connection in TIME_WAIT (include/net/tcp.h;
-``ss -tan`` lists it as TIME-WAIT meanwhile)."""
 """An Ethernet device's advertised MSS (MTU 1500 less 40); the route's decides (tcp_output.advertised_mss)."""
 
 #: What an established connection's segments carry once timestamps were agreed (NOP NOP TS).
@@ -114,11 +111,8 @@ class Listener:
 
 class SockState(StrEnum):
     """Where a probe's socket stands: a TCP connect goes NEW -> SYN_SENT -> ESTABLISHED, or ends
-    RESET (an RST answered the SYN), ERROR (an ICMP error did) or CLOSED (an RST later, or the
-    last ACK of a close the peer began); UDP and ICMP sockets stay NEW.  A close (tcp_close) goes
-    ESTABLISHED -> FIN_WAIT (our FIN sent) -> TIME_WAIT (the peer's FIN acknowledged), or, when
-    the peer closed first, ESTABLISHED -> CLOSE_WAIT -> LAST_ACK -> CLOSED.  A ``StrEnum``: each
-    compares and prints as its word."""
+    RESET (an RST answered the SYN), ERROR (an ICMP error did) or CLOSED (an RST later); UDP and
+    ICMP sockets stay NEW.  A ``StrEnum``: each compares and prints as its word."""
 
     NEW = "new"
     SYN_SENT = "syn-sent"
@@ -126,10 +120,6 @@ class SockState(StrEnum):
     RESET = "reset"
     ERROR = "error"
     CLOSED = "closed"
-    FIN_WAIT = "fin-wait"
-    CLOSE_WAIT = "close-wait"
-    LAST_ACK = "last-ack"
-    TIME_WAIT = "time-wait"
 
 
 @dataclass(slots=True, eq=False)
@@ -182,9 +172,6 @@ class TcpConn:
     options: TcpOptions = NO_TCP_OPTIONS
     last_ack: bool = False
     """Both FINs sent (LAST_ACK): the peer's ACK closes it."""
-    fin_sent: bool = False
-    """This side closed first (FIN_WAIT: http.server after its answer): the peer's FIN is
-    acknowledged and the connection waits in TIME_WAIT here."""
 
 
 @dataclass(slots=True, eq=False)
@@ -236,9 +223,6 @@ class SocketTable:
         """Accepted connections' sequence state, by the same key."""
         self.accepted_syn: dict[tuple[IPv4Address, int, IPv4Address, int], TcpOptions] = {}
         """The SYN options of each accepted connection (its MSS decides the segments sent back)."""
-        self.timewait: dict[tuple[IPv4Address, int, IPv4Address, int], float] = {}
-        """Connections in TIME_WAIT (tcp_time_wait), by (local address, local port, remote
-        address, remote port): when each ends."""
         self.streams: dict[tuple[IPv4Address, int, IPv4Address, int], "Stream"] = {}
         """Sized transfers this namespace sends or receives (:mod:`simnet.tcp_stream`), by its own
         (local address, local port, remote address, remote port)."""
@@ -486,29 +470,15 @@ class SocketTable:
                 if client.on_event is not None:
                     client.on_event("connected", b"", tid)
                 return
-            if client.state is SockState.FIN_WAIT and tcp.flags & TcpFlags.FIN:
-                # tcp_fin in FIN_WAIT2 (or a FIN,ACK in FIN_WAIT1): the peer closed after us; the
-                # last ACK, then TIME_WAIT (tcp_time_wait) for TCP_TIMEWAIT_LEN
+            if client.state in (SockState.ESTABLISHED, SockState.CLOSED) and tcp.flags & TcpFlags.FIN:
+                # the peer's FIN after ours (a DNS server closing when the client did): the last ACK
                 client.rcv_nxt = (tcp.seq + len(skb.packet.payload) + 1) & 0xFFFFFFFF
-                client.state = SockState.TIME_WAIT
-                self.time_wait((ip.dst, tcp.dport, ip.src, tcp.sport))
-                self._done(tid, f"tcp socket {ip.dst}:{tcp.dport} (peer closed: FIN; TIME_WAIT)")
+                client.state = SockState.CLOSED
+                self._done(tid, f"tcp socket {ip.dst}:{tcp.dport} (peer closed: FIN)")
                 self.tcp_segment(ip.dst, tcp.dport, ip.src, tcp.sport, TcpFlags.ACK, client.snd_nxt,
                                  client.rcv_nxt, client.options, b"", tid, by="tcp ack (last)")
                 if client.on_event is not None:
                     client.on_event("closed", b"", tid)
-                return
-            if client.state is SockState.ESTABLISHED and tcp.flags & TcpFlags.FIN:
-                # tcp_fin in ESTABLISHED: the peer closed first (http.server after its answer);
-                # CLOSE_WAIT, the ACK left to the application's own FIN,ACK, which follows at once
-                # (curl closes on EOF: FIN, FIN,ACK, ACK on 6.18, no separate ACK)
-                client.rcv_nxt = (tcp.seq + len(skb.packet.payload) + 1) & 0xFFFFFFFF
-                client.state = SockState.CLOSE_WAIT
-                self._done(tid, f"tcp socket {ip.dst}:{tcp.dport} (peer closed: FIN; CLOSE_WAIT)")
-                return
-            if client.state is SockState.LAST_ACK and tcp.flags & TcpFlags.ACK:
-                client.state = SockState.CLOSED
-                self._done(tid, f"tcp socket {ip.dst}:{tcp.dport} (last ACK: closed)")
                 return
             if client.state is SockState.ESTABLISHED and skb.packet.payload:
                 # data for the application; an immediate ACK (quickack at the start of a connection:
@@ -549,27 +519,10 @@ class SocketTable:
                 self.conns.pop(key, None)
                 self._done(tid, f"tcp connection {ip.dst}:{tcp.dport} (last ACK: closed)")
                 return
-            if st is not None and tcp.flags & TcpFlags.FIN and tcp.seq != st.rcv_nxt:
-                # tcp_data_queue: a FIN beyond a hole (the data before it was lost) is queued out of
-                # order; the ACK repeats what arrived in order and nothing closes yet
-                self._done(tid, f"tcp connection {ip.dst}:{tcp.dport} (FIN out of order: ACK repeated)")
-                self.tcp_segment(ip.dst, tcp.dport, ip.src, tcp.sport, TcpFlags.ACK, st.snd_nxt, st.rcv_nxt,
-                                 st.options, b"", tid, by="tcp ack (duplicate)")
-                return
-            if st is not None and st.fin_sent and tcp.flags & TcpFlags.FIN:
-                # this side closed first (FIN_WAIT2): the peer's FIN gets the last ACK, TIME_WAIT here
-                st.rcv_nxt = (tcp.seq + len(data) + 1) & 0xFFFFFFFF
-                del self.server_conns[key]
-                self.conns.pop(key, None)
-                self.time_wait(key)
-                self._done(tid, f"tcp connection {ip.dst}:{tcp.dport} (peer closed: FIN; TIME_WAIT)")
-                self.tcp_segment(ip.dst, tcp.dport, ip.src, tcp.sport, TcpFlags.ACK, st.snd_nxt, st.rcv_nxt,
-                                 st.options, b"", tid, by="tcp ack (last)")
-                return
-            if st is not None and tcp.flags & TcpFlags.FIN:
-                # the client closed: the server reads EOF and closes too (nc -l [-k], socat, ncat,
-                # http.server, dnsmasq); its FIN acknowledges the client's (one FIN,ACK, no separate
-                # ACK: seen on 6.18 for each of them)
+            if st is not None and (conn.stream is not None or conn.echo) and tcp.flags & TcpFlags.FIN:
+                # the client closed: the server reads EOF and closes too; its FIN acknowledges the
+                # client's (one FIN,ACK, no separate ACK: seen on 6.18 for dnsmasq 2.90, and for
+                # socat TCP-LISTEN,fork EXEC:cat when ncat ended its input)
                 st.rcv_nxt = (tcp.seq + len(data) + 1) & 0xFFFFFFFF
                 st.last_ack = True
                 self._done(tid, f"tcp connection {ip.dst}:{tcp.dport} (peer closed: FIN, closes too)")
@@ -586,9 +539,13 @@ class SocketTable:
                                  st.options, b"", tid, by="tcp ack")
                 answer = conn.stream(key, data, tid) if conn.stream is not None else b""
                 if answer:
-                    self.send_data(key, st, answer, tid, by="server (answer)")
+                    self.tcp_segment(ip.dst, tcp.dport, ip.src, tcp.sport, TcpFlags.PSH | TcpFlags.ACK, st.snd_nxt,
+                                     st.rcv_nxt, st.options, answer, tid, by="server (answer)")
+                    st.snd_nxt = (st.snd_nxt + len(answer)) & 0xFFFFFFFF
                 if conn.echo:
-                    self.send_data(key, st, data, tid, by="echo service (writes back what it read)")
+                    self.tcp_segment(ip.dst, tcp.dport, ip.src, tcp.sport, TcpFlags.PSH | TcpFlags.ACK, st.snd_nxt,
+                                     st.rcv_nxt, st.options, data, tid, by="echo service (writes back what it read)")
+                    st.snd_nxt = (st.snd_nxt + len(data)) & 0xFFFFFFFF
                 return
             self._done(tid, f"tcp connection {ip.dst}:{tcp.dport}")
             return
@@ -667,54 +624,15 @@ class SocketTable:
         st.snd_nxt = (st.snd_nxt + len(data)) & 0xFFFFFFFF
         return True
 
-    def time_wait(self, key: tuple[IPv4Address, int, IPv4Address, int]) -> None:
-        """tcp_time_wait: keep the closed connection ``key`` for TCP_TIMEWAIT_LEN (``ss -tan``)."""
-        now = self.ns.world.now
-        for old in [k for k, end in self.timewait.items() if end <= now]:
-            del self.timewait[old]  # the timewait death row's expiries
-        self.timewait[key] = now + TCP_TIMEWAIT_LEN
-
-    def send_data(self, key: tuple[IPv4Address, int, IPv4Address, int], st: TcpConn, data: bytes,
-                  caused_by: int | None, *, by: str) -> None:
-        """tcp_sendmsg on an accepted connection: ``data`` in segments of the current MSS (the
-        client's SYN's MSS and the path MTU back); PSH on the last (tcp_push marks the write's tail)."""
-        from simnet.tcp_output import current_mss, segments
-
-        laddr, lport, raddr, rport = key
-        syn = self.accepted_syn.get(key)
-        mss = current_mss(self.ns, raddr, laddr, syn.mss if syn is not None else None,
-                          timestamps=st.options.timestamps)
-        chunks = segments(data, mss)
-        for i, chunk in enumerate(chunks):
-            flags = TcpFlags.PSH | TcpFlags.ACK if i == len(chunks) - 1 else TcpFlags.ACK
-            self.tcp_segment(laddr, lport, raddr, rport, flags, st.snd_nxt, st.rcv_nxt, st.options, chunk, caused_by,
-                             by=by, gso=len(chunks) > 1)
-            st.snd_nxt = (st.snd_nxt + len(chunk)) & 0xFFFFFFFF
-
-    def close_conn(self, key: tuple[IPv4Address, int, IPv4Address, int], caused_by: int | None = None) -> bool:
-        """The server application closes an accepted connection first (http.server after its
-        answer): FIN,ACK, FIN_WAIT until the peer's FIN. False when there is no such connection."""
-        st = self.conns.get(key)
-        if st is None or st.fin_sent or st.last_ack:
-            return False
-        laddr, lport, raddr, rport = key
-        self.tcp_segment(laddr, lport, raddr, rport, TcpFlags.FIN | TcpFlags.ACK, st.snd_nxt, st.rcv_nxt,
-                         st.options, b"", caused_by, by="tcp close (FIN)")
-        st.snd_nxt = (st.snd_nxt + 1) & 0xFFFFFFFF
-        st.fin_sent = True
-        return True
-
     def tcp_segment(self, src: IPv4Address, sport: int, dst: IPv4Address, dport: int, flags: TcpFlags, seq: int,
-                    ack: int, options: TcpOptions, payload: bytes, caused_by: int | None, *, by: str,
-                    gso: bool = False) -> str | None:
-        """Send one segment of an established connection (traced, caused by ``caused_by``); ``gso``:
-        one of a write's several segments (:attr:`simnet.packet.Packet.gso`)."""
+                    ack: int, options: TcpOptions, payload: bytes, caused_by: int | None, *, by: str) -> str | None:
+        """Send one segment of an established connection (traced, caused by ``caused_by``)."""
         from simnet.datapath import send_ip
         from simnet.trace import Sent
 
         pkt = Packet(ip=IPv4(src=src, dst=dst, proto=IPProto.TCP),
                      l4=Tcp(sport=sport, dport=dport, flags=flags, seq=seq, ack=ack, options=options),
-                     payload=payload, gso=gso)
+                     payload=payload)
         tid = self.ns.world.tracer.new(pkt, self.ns.name, caused_by=caused_by)
         self.ns.world.tracer.step(tid, Sent(netns=self.ns.name, packet=pkt, by=by))
         return send_ip(self.ns, pkt, tid)

@@ -77,27 +77,3 @@ def route_mss(ns: "NetNamespace", dst: "IPv4Address", src: "IPv4Address | None" 
     except SendError:
         return 1500 - TCPIP_HEADERS
     return advertised_mss(ns, route)
-
-
-def current_mss(ns: "NetNamespace", dst: "IPv4Address", src: "IPv4Address | None", peer_mss: int | None, *,
-                timestamps: bool) -> int:
-    """tcp_current_mss: the payload of each segment a connection from this namespace to ``dst``
-    sends now, from the output route's path MTU (learnt exceptions included) and the MSS the
-    peer's SYN or SYN-ACK carried as it arrived (``None``: no option, 536). tcp_sendmsg cuts
-    every write (an echo's text, an HTTP response, a sized transfer) into segments of this size."""
-    from simnet.datapath import SendError, route_output
-
-    try:
-        mtu = route_mtu(ns, route_output(ns, dst, src=src))
-    except SendError:
-        mtu = 1500
-    return send_mss(mtu, received_mss(peer_mss), timestamps=timestamps)
-
-
-def segments(data: bytes, mss: int) -> list[bytes]:
-    """tcp_sendmsg: a write cut into segments of at most ``mss`` bytes, in order.
-
-    >>> [len(s) for s in segments(bytes(3000), 1448)]
-    [1448, 1448, 104]
-    """
-    return [data[i:i + mss] for i in range(0, len(data), mss)]

@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any
 
 from simnet.addresses import IPProto
 from simnet.packet import IPv4, Packet, Tcp, TcpFlags, TcpOptions
-from simnet.tcp_output import current_mss
+from simnet.tcp_output import received_mss, route_mtu, send_mss
 from simnet.trace import Sent
 
 if TYPE_CHECKING:
@@ -96,7 +96,13 @@ class Stream:
     # -- the sender ------------------------------------------------------------------
     def mss(self) -> int:
         """The payload per segment now: the path MTU (learnt exceptions included) and the peer's MSS."""
-        return current_mss(self.sender, self.daddr, self.saddr, self.peer_mss, timestamps=self.timestamps)
+        from simnet.datapath import SendError, route_output
+
+        try:
+            mtu = route_mtu(self.sender, route_output(self.sender, self.daddr, src=self.saddr))
+        except SendError:
+            mtu = 1500
+        return send_mss(mtu, received_mss(self.peer_mss), timestamps=self.timestamps)
 
     @property
     def send_key(self) -> tuple[IPv4Address, int, IPv4Address, int]:

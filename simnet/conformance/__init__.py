@@ -86,10 +86,10 @@ How probes are done (never with nc/curl/ping themselves): a small helper,
   what ``connect`` failed with); a local errno without ICMP is ``error``. The wait
   is the timeout minus 200 ms (``TOOL_EXIT_MARGIN``): the kernel's TCP timers fire on
   whole seconds (SYN retransmissions at 1, 2, 3 ... s), and simnet's clock ends the probe
-  exactly at its timeout, so ``-w1`` sends exactly one SYN even on a busy machine. A connected socket is closed as
-  nc and curl close it (FIN): shutdown, read to the peer's FIN, close, so the FIN exchange
-  (FIN,ACK, the server's FIN,ACK, the last ACK; http.server closes first) is over when the
-  probe returns and conntrack shows ``TIME_WAIT [ASSURED]``, as simnet's client does.
+  exactly at its timeout, so ``-w1`` sends exactly one SYN even on a busy machine. A connected socket is closed with
+  ``SO_LINGER {1, 0}``: exactly SYN, SYN-ACK, ACK, RST, and conntrack shows
+  ``CLOSE [ASSURED]`` (a normal close would add a timing-dependent FIN exchange
+  and leave ``TIME_WAIT``), as simnet's client does; verified stable across runs.
 * UDP (``echo DATA | nc -u``): a connected UDP socket with ``IP_RECVERR``;
   ``unreachable`` when an ICMP error comes back, ``delivered`` as soon as a
   listener logs the datagram, else ``lost``.

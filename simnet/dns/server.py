@@ -138,7 +138,6 @@ def tcp_query(ns: "NetNamespace", server: IPv4Address, port: int, wire: bytes,
                 ns.sockets.tcp_segment(src, lport, server, port, TcpFlags.FIN | TcpFlags.ACK, sock.snd_nxt,
                                        sock.rcv_nxt, sock.options, b"", tid, by=f"{by} (close: FIN)")
                 sock.snd_nxt = (sock.snd_nxt + 1) & 0xFFFFFFFF
-                sock.state = SockState.FIN_WAIT  # the peer's FIN then gets the last ACK (socket.py)
         elif what in ("reset", "closed"):
             ns.sockets.clients.pop(key, None)
             finish(None, tid)

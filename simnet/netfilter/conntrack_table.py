@@ -246,8 +246,6 @@ class ConntrackTable:
             conn.status |= CtStatus.ASSURED
         elif f & TcpFlags.ACK and not f & TcpFlags.FIN and state is TcpCtState.LAST_ACK:
             conn.tcp_state = TcpCtState.TIME_WAIT  # tcp_conntracks: sLA --ack--> sTW
-        elif f & TcpFlags.ACK and not f & TcpFlags.FIN and state is TcpCtState.FIN_WAIT:
-            conn.tcp_state = TcpCtState.CLOSE_WAIT  # tcp_conntracks: sFW --ack--> sCW (either way)
         elif f & TcpFlags.FIN:
             conn.tcp_state = _AFTER_FIN.get(state, TcpCtState.TIME_WAIT) if state else TcpCtState.TIME_WAIT
 

@@ -2,10 +2,8 @@
 
 simnet's sockets that outlive a command are its listeners: ``nc -l`` (a backlog of 1, as
 OpenBSD nc listens), ``python3 -m http.server`` (5, socketserver's request_queue_size) and the
-kernel's own VXLAN sockets, and the connections in TIME-WAIT for 60 s on the side that closed
-first (nc's and curl's client side, http.server's side after a curl); ``-a`` lists them after
-the listeners, as the kernel dumps its listening hash before the established one, and without
-``-a`` ss's default filter hides TIME-WAIT (as it hides LISTEN).  ss's columns are as wide as their widest entry (the header counts unless
+kernel's own VXLAN sockets; probes abort their connections with a RST, so no connection is
+left to list.  ss's columns are as wide as their widest entry (the header counts unless
 ``-H``; Recv-Q and Send-Q are printed ``%-6d``), joined by one space except around the port
 columns, and the last column (Process, empty) is padded too.
 
@@ -79,15 +77,14 @@ def parse(argv: Sequence[str]) -> SsOptions:
                      header="H" not in letters)
 
 
-Row = tuple[str, str, int, int, str, int] | tuple[str, str, int, int, str, int, str, int]
-"""(netid, state, Recv-Q, Send-Q, local address, local port[, peer address, peer port]); a
-listener's peer is ``0.0.0.0:*``."""
+Row = tuple[str, str, int, int, str, int]
+"""(netid, state, Recv-Q, Send-Q, local address, local port)."""
 
 
 def format_sockets(rows: Sequence[Row], *, netid: bool, header: bool) -> str:
     """ss's table: columns sized to their widest entry (the header too unless ``-H``)."""
-    table = [[r[0], r[1], f"{r[2]:<6d}", f"{r[3]:<6d}", f"{r[4]}:", str(r[5]),
-              f"{r[6]}:" if len(r) > 6 else "0.0.0.0:", str(r[7]) if len(r) > 7 else "*", ""] for r in rows]
+    table = [[n, st, f"{rq:<6d}", f"{sq:<6d}", f"{addr}:", str(port), "0.0.0.0:", "*", ""]
+             for n, st, rq, sq, addr, port in rows]
     heads = ["Netid", "State", "Recv-Q", "Send-Q", "Local Address:", "Port", "Peer Address:", "Port", "Process"]
     right = {4, 6}
     first = 0 if netid else 1
@@ -116,12 +113,6 @@ def ss(ns: Any, opts: SsOptions, backlog: Callable[[Any], int]) -> str:
                        key=lambda s: (s.port, int(s.addr) if s.addr is not None else 0))
         rows += [(proto, state, 0, backlog(s) if proto == "tcp" else 0, str(s.addr or "0.0.0.0"), s.port)
                  for s in socks]
-    if opts.all and opts.tcp:
-        now = ns.world.now
-        rows += [("tcp", "TIME-WAIT", 0, 0, str(la), lp, str(ra), rp)
-                 for (la, lp, ra, rp), end in sorted(ns.sockets.timewait.items(),
-                                                      key=lambda kv: (int(kv[0][0]), kv[0][1], int(kv[0][2]), kv[0][3]))
-                 if end > now]
     return format_sockets(rows, netid=opts.tcp and opts.udp, header=opts.header)
 
 

@@ -2,7 +2,7 @@
 
 Sizes measured on the kernel (``iptables -L -v -x`` in throwaway namespaces, the runner's
 ``iptables-save -c``): a SYN and its SYN-ACK are 60 bytes (MSS, SACK-permitted, timestamps,
-window scale), the ACK and each side's FIN|ACK 52 (timestamps), a closed port's RST 40,
+window scale), the ACK and the client's abort RST|ACK 52 (timestamps), a closed port's RST 40,
 an echo request 28 + ``-s`` (84 by default), a UDP datagram 28 + its data, and an ICMP error
 20 + 8 + the whole offending datagram up to 576 bytes. simnet counted 40 for every TCP segment
 and 56 for every ICMP error before.
@@ -48,12 +48,11 @@ def _probes(script: str) -> list[dict]:
     return run_script(PAIR + script).to_json()["probes"]
 
 
-def test_a_handshake_and_its_close_count_what_linux_sends() -> None:
-    """nc -z on 6.18: SYN, SYN-ACK, ACK, then FIN|ACK each way and the last ACK; no RST."""
+def test_a_handshake_and_its_abort_count_what_linux_sends() -> None:
     (p,) = _probes(FLAG_RULES + "ip netns exec b nc -l -k -p 80 &\nip netns exec a nc -z -w 1 10.0.0.2 80\n")
     assert p["outcome"] == "connected"
-    assert _rows(p) == {("OUTPUT", 1): (1, 60), ("OUTPUT", 2): (2, 104),
-                        ("OUTPUT", 0): (4, 216), ("INPUT", 1): (1, 60), ("INPUT", 0): (2, 112)}
+    assert _rows(p) == {("OUTPUT", 1): (1, 60), ("OUTPUT", 2): (1, 52), ("OUTPUT", 3): (1, 52),
+                        ("OUTPUT", 0): (3, 164), ("INPUT", 1): (1, 60), ("INPUT", 0): (1, 60)}
 
 
 def test_a_closed_ports_rst_carries_no_options() -> None:
@@ -69,12 +68,12 @@ def test_options_follow_each_sides_sysctls() -> None:
                    "ip netns exec b nc -l -k -p 80 &\nip netns exec a nc -z -w 1 10.0.0.2 80\n")
     rows = _rows(p)
     assert rows[("OUTPUT", 1)] == (1, 48) and rows[("INPUT", 1)] == (1, 48)
-    assert rows[("OUTPUT", 2)] == (2, 80) and ("OUTPUT", 3) not in rows  # ACK and last ACK, no RST
+    assert rows[("OUTPUT", 2)] == (1, 40) and rows[("OUTPUT", 3)] == (1, 40)
     # the listener alone without SACK: the SYN keeps it, the SYN-ACK drops it (and timestamps stay)
     (q,) = _probes(FLAG_RULES + "ip netns exec b sysctl -w net.ipv4.tcp_sack=0\n"
                    "ip netns exec b nc -l -k -p 80 &\nip netns exec a nc -z -w 1 10.0.0.2 80\n")
     assert _rows(q)[("OUTPUT", 1)] == (1, 60) and _rows(q)[("INPUT", 1)] == (1, 60)
-    assert _rows(q)[("OUTPUT", 2)] == (2, 104)
+    assert _rows(q)[("OUTPUT", 2)] == (1, 52)
 
 
 @pytest.mark.parametrize(("option", "size"), [("", 84), ("-s 0 ", 28), ("-s 200 ", 228), ("-s 1472 ", 1500)])
@@ -123,7 +122,7 @@ def test_the_length_match_sees_the_same_sizes() -> None:
 def test_iptables_save_shows_the_bytes() -> None:
     report = run_script(PAIR + "ip netns exec b iptables -A INPUT -p tcp\nip netns exec b nc -l -k -p 80 &\n"
                         "ip netns exec a nc -z -w 1 10.0.0.2 80\nip netns exec b iptables-save -c\n")
-    assert "[4:216] -A INPUT -p tcp" in report.outputs[-1]["stdout"]  # SYN 60, ACK 52, FIN|ACK 52, ACK 52
+    assert "[3:164] -A INPUT -p tcp" in report.outputs[-1]["stdout"]  # SYN 60, ACK 52, RST|ACK 52
 
 
 def test_option_lengths_are_laid_out_as_linux_writes_them() -> None:
@@ -166,4 +165,4 @@ def test_tcp_option_matches_the_kinds_each_segment_carries() -> None:
                    "ip netns exec a iptables -A OUTPUT -p tcp ! --tcp-option 3\n"
                    "ip netns exec b nc -l -k -p 80 &\nip netns exec a nc -z -w 1 10.0.0.2 80\n")
     rows = _rows(p)
-    assert (rows[("OUTPUT", 1)], rows[("OUTPUT", 2)], rows[("OUTPUT", 3)]) == ((1, 60), (4, 216), (3, 156))
+    assert (rows[("OUTPUT", 1)], rows[("OUTPUT", 2)], rows[("OUTPUT", 3)]) == ((1, 60), (3, 164), (2, 104))

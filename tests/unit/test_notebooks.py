@@ -72,12 +72,12 @@ def test_chapter_story(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def test_hooks_story(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Notebook 02's counters: four packets through filter/DOCKER#1 (SYN, ACK, FIN, last ACK), one through the nat rules."""
+    """Notebook 02's counters: three packets through filter/DOCKER#1, one through the nat rules."""
     pytest.importorskip("matplotlib")
     path = next(p for p in NOTEBOOKS if p.name.startswith("02_"))
     monkeypatch.chdir(path.parent)
     _namespace, out = _run_cells(path)
-    for line in ("host: filter/FORWARD#1 +4", "host: filter/DOCKER#1 +4", "host: filter/FORWARD#3 +2",
+    for line in ("host: filter/FORWARD#1 +3", "host: filter/DOCKER#1 +3", "host: filter/FORWARD#3 +1",
                  "host: nat/DOCKER#1 +1", "host: nat/PREROUTING#1 +1"):
         assert line in out
     assert "dport=1180 src=172.17.0.2 dst=203.0.113.20 sport=5000" in out

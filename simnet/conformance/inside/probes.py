@@ -15,7 +15,6 @@ import signal
 import socket
 import struct
 import sys
-import threading
 import time
 from typing import Any
 
@@ -179,7 +178,7 @@ def _helper_tcp(a: dict[str, Any]) -> dict[str, Any]:
     try:
         if a.get("http"):
             s.sendall(f"GET {a['path']} HTTP/1.0\r\nHost: {a['host']}\r\n\r\n".encode())
-            # curl reads to the end of the answer; http.server (HTTP/1.0) closes first
+            s.shutdown(socket.SHUT_WR)
             s.settimeout(a["timeout"])
             answer = b""
             total = 0
@@ -217,53 +216,17 @@ def _helper_tcp(a: dict[str, Any]) -> dict[str, Any]:
                     got += chunk
             except (TimeoutError, socket.timeout):
                 pass
-        else:
-            # nc -z: the server program is woken by the accept; wait until it logged the
-            # connection, so it is reading (and answers the FIN with its own at once) instead of
-            # leaving the FIN to a delayed ACK on a loaded machine
-            deadline = time.monotonic() + 0.5
-            while time.monotonic() < deadline and not _logs_have_new(a, "tcp"):
-                time.sleep(0.005)
-            time.sleep(0.05)  # and until its thread sits in recv(), woken by the FIN itself
     except OSError:
         pass
-    if transfer is not None and transfer["stalled"]:
-        # a stalled upload's FIN would land beyond the hole and what follows depends on timers that
-        # outlive the probe (retransmissions, the listener's idle close): abort (RST), as simnet does
-        s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
-        s.close()
-    else:
-        _close(s)
+    # abort with SO_LINGER {1, 0}: close sends one RST and no FIN exchange, so the packets
+    # (SYN, SYN-ACK, ACK, RST) and the conntrack state (CLOSE) do not depend on timing
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    s.close()
     out: dict[str, Any] = {"outcome": "connected", "icmp": None, "errno": None, "http_code": http_code,
                            "transfer": transfer}
     if got:
         out["reply"] = _reply(peer, got)
     return out
-
-
-def _hurry() -> None:
-    """Run at the highest priority: a server program answers a FIN with its own only if it is
-    scheduled within the delayed-ACK time (40 ms), else the kernel acknowledges the FIN alone
-    first (one ACK more). Real nc/socat race the same way on a loaded machine."""
-    try:
-        os.nice(-20)
-    except OSError:
-        pass
-
-
-def _close(s: socket.socket) -> None:
-    """Close as nc and curl do (close(): FIN; seen on 6.18 with netcat-openbsd 1.219 and curl
-    7.88.1), but wait for the peer's FIN first (shutdown, then read to EOF), so the exchange
-    (FIN,ACK, the server's FIN,ACK, the last ACK; after http.server's FIN only FIN,ACK and its
-    ACK) is over, and the counters and conntrack's TIME_WAIT settled, when the probe returns."""
-    try:
-        s.shutdown(socket.SHUT_WR)
-        s.settimeout(1.0)
-        while s.recv(65536):
-            pass
-    except OSError:
-        pass
-    s.close()
 
 
 def _reply(peer: Any, data: bytes) -> dict[str, Any]:
@@ -364,47 +327,8 @@ def _log_line(f: Any, entry: dict[str, Any]) -> None:
     f.flush()
 
 
-def _serve(a: dict[str, Any], f: Any, conn: socket.socket, src: str, sport: int, idle: float) -> None:
-    """One accepted connection of a listener helper: answer (http) or read to EOF, then close."""
-    conn.settimeout(idle)
-    try:
-        if a.get("http"):
-            raw = conn.recv(4096)
-            if not raw:
-                # EOF before a request (nc -z): http.server's handle_one_request reads an empty
-                # line and closes without answering
-                conn.close()
-                return
-            request = raw.split(b" ")
-            path = request[1].decode().split("?")[0].lstrip("/") if len(request) > 1 else ""
-            file = os.path.join(a["directory"], path) if a.get("directory") else None
-            if file is not None and os.path.isfile(file):
-                # as http.server sends a file: a header, then the bytes (their size matters)
-                with open(file, "rb") as fh:
-                    body = fh.read()
-                conn.settimeout(30.0)
-                # the header Python 3.11's http.server sends, field for field (its size matters)
-                from email.utils import formatdate
-
-                date = formatdate(usegmt=True).encode()
-                conn.sendall(b"HTTP/1.0 200 OK\r\nServer: SimpleHTTP/0.6 Python/3.11.7\r\nDate: " + date +
-                             b"\r\nContent-type: application/octet-stream\r\nContent-Length: %d\r\n"
-                             b"Last-Modified: " % len(body) + date + b"\r\n\r\n" + body)
-            else:
-                conn.sendall(b"HTTP/1.0 200 OK\r\nContent-Length: 0\r\n\r\n")
-        else:
-            total = 0
-            while chunk := conn.recv(65536):
-                total += len(chunk)  # a sized transfer's progress (probes read it)
-                _log_line(f, {"proto": "tcp-data", "ns": a["ns"], "src": src, "sport": sport, "bytes": total})
-    except OSError:
-        pass
-    conn.close()
-
-
 def _helper_listen(a: dict[str, Any]) -> None:
     udp = a["proto"] == "udp"
-    _hurry()
     s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM if udp else socket.SOCK_STREAM)
     s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     if not a.get("http"):
@@ -427,12 +351,34 @@ def _helper_listen(a: dict[str, Any]) -> None:
                 continue
             conn, (src, sport) = s.accept()
             _log_line(f, {"proto": "tcp", "ns": a["ns"], "src": src, "sport": sport})
-            if a.get("keep"):
-                # each connection in its own thread, reading until the client's FIN as nc -l -k
-                # does (an idle time shorter than the client's -w would close first)
-                threading.Thread(target=_serve, args=(a, f, conn, src, sport, 30.0), daemon=True).start()
-                continue
-            _serve(a, f, conn, src, sport, 30.0)
+            conn.settimeout(1.0)
+            try:
+                if a.get("http"):
+                    request = conn.recv(4096).split(b" ")
+                    path = request[1].decode().split("?")[0].lstrip("/") if len(request) > 1 else ""
+                    file = os.path.join(a["directory"], path) if a.get("directory") else None
+                    if file is not None and os.path.isfile(file):
+                        # as http.server sends a file: a header, then the bytes (their size matters)
+                        with open(file, "rb") as fh:
+                            body = fh.read()
+                        conn.settimeout(30.0)
+                        # the header Python 3.11's http.server sends, field for field (its size matters)
+                        from email.utils import formatdate
+
+                        date = formatdate(usegmt=True).encode()
+                        conn.sendall(b"HTTP/1.0 200 OK\r\nServer: SimpleHTTP/0.6 Python/3.11.7\r\nDate: " + date +
+                                     b"\r\nContent-type: application/octet-stream\r\nContent-Length: %d\r\n"
+                                     b"Last-Modified: " % len(body) + date + b"\r\n\r\n" + body)
+                    else:
+                        conn.sendall(b"HTTP/1.0 200 OK\r\nContent-Length: 0\r\n\r\n")
+                else:
+                    total = 0
+                    while chunk := conn.recv(65536):
+                        total += len(chunk)  # a sized transfer's progress (probes read it)
+                        _log_line(f, {"proto": "tcp-data", "ns": a["ns"], "src": src, "sport": sport, "bytes": total})
+            except OSError:
+                pass
+            conn.close()
             if not a.get("keep"):
                 s.close()
                 return

@@ -214,7 +214,7 @@ def test_conntrack_l_prints_zones_where_conntrack_tools_does() -> None:
                   "ip netns exec b conntrack -L")
     assert report["probes"][0]["outcome"] == "connected"
     lines = {ln.split()[0]: ln for ln in report["outputs"][0]["stdout"].splitlines()}
-    assert lines["tcp"] == ("tcp      6 119 TIME_WAIT src=10.0.0.1 dst=10.0.0.2 sport=5000 dport=80 src=10.0.0.2 "
+    assert lines["tcp"] == ("tcp      6 9 CLOSE src=10.0.0.1 dst=10.0.0.2 sport=5000 dport=80 src=10.0.0.2 "
                             "dst=10.0.0.1 sport=80 dport=5000 zone-reply=7 [ASSURED] mark=0 use=1")
     assert lines["udp"].endswith("sport=53 dport=5001 mark=0 zone=11 use=1")
 
