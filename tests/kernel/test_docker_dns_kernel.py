@@ -217,9 +217,10 @@ def test_tcp_forwarding_per_era_agrees_with_the_kernel(era: str, tmp_path: Path)
     forwarded over TCP (the listener's proto), the host's stub over its own loopback from the host's
     namespace, the LAN server from the host's (28/29) or the container's (27); its answer written
     back on the client's connection; a name nobody knows ends in SERVFAIL; the resolver's own names
-    answered over TCP.  127.0.0.53 is put on the host's lo: dnsmasq 2.90 listening on a loopback
-    address no interface holds answers it over UDP but drops TCP connections to it (seen on Linux
-    6.18; the kernel case of that is in tests/kernel/test_dns_kernel.py).  Outcomes, every counter in both namespaces (the tcp/53 rules count the
+    answered over TCP.  127.0.0.53 is put on the host's lo: dnsmasq 2.90 (without --bind-interfaces)
+    listening on a loopback address no interface holds answers it over UDP but closes TCP
+    connections to it unanswered (``dig +tcp @127.0.0.53``: "end of file", seen with ``unshare -n``
+    on Linux 6.18; simnet's dnsmasq answers them: not modelled).  Outcomes, every counter in both namespaces (the tcp/53 rules count the
     forwarded connections' packets), conntrack and dig's lines agree with the kernel."""
     reason = skip_reason()
     if reason:
