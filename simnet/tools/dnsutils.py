@@ -454,6 +454,12 @@ def compile_host(cmd: Command, ns: str | None, argv: tuple[str, ...]) -> Compile
             errors = []
             reply, how = _ask_either(run, netns, srv, _new_query(run, asked, qtype, edns=False),
                                      wait if wait is not None else 10.0, tcp, "host", errors)
+            if reply is None and qtype != QType.A:
+                # an answered A, then AAAA/MX unanswered: host prints what it has, each failure's
+                # lines and goes on to the next type (9.18, dnsmasq forwarding to a dead upstream)
+                lines += _failed(errors, tcp)
+                outcome = how
+                continue
             if reply is None:
                 run.output(cmd, "\n".join(_failed(errors, tcp)) + "\n")
                 return _result(run, netns, srv, 53, first, how, proto=proto,
@@ -473,7 +479,8 @@ def compile_host(cmd: Command, ns: str | None, argv: tuple[str, ...]) -> Compile
                     lines.append(f"{owner} is an alias for {_rdata(r)}")
                     asked = _rdata(r).rstrip(".")
         run.output(cmd, "\n".join(lines) + "\n")
-        return _result(run, netns, srv, 53, first, outcome, proto=proto)
+        return _result(run, netns, srv, 53, first, outcome, proto=proto,
+                       errno="ECONNREFUSED" if outcome == "refused" else None)
     return Compiled(probe, StepKind.PROBE)
 
 
@@ -508,6 +515,12 @@ def compile_nslookup(cmd: Command, ns: str | None, argv: tuple[str, ...]) -> Com
             errors = []
             reply, how = _ask_either(run, netns, srv, _new_query(run, asked, qtype, edns=False),
                                      wait if wait is not None else 2.0, tcp, "nslookup", errors)
+            if reply is None and qtype == QType.AAAA:
+                # the A answer printed, then the AAAA question's failure (9.18 with dnsmasq
+                # forwarding it to an upstream that never answers)
+                run.output(cmd, "\n".join(lines + _failed(errors, tcp) + [""]) + "\n")
+                return _result(run, netns, srv, 53, first, how, proto=proto,
+                               errno="ECONNREFUSED" if how == "refused" else None)
             if reply is None:
                 run.output(cmd, "\n".join(_failed(errors, tcp) + [""]) + "\n")
                 return _result(run, netns, srv, 53, first, how, proto=proto,

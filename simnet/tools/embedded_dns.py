@@ -95,6 +95,8 @@ def compile_embedded_dns(cmd: Command, ns: str | None, argv: tuple[str, ...]) ->
                 if reply is not None:
                     plain = dns_server.encode_plain(reply)
                     out += len(plain).to_bytes(2, "big") + plain
+                else:  # over TCP, as the resolver model forwards it
+                    dns_server._forward_tcp(daemon, cns, res, conn, wire, list(res.upstreams()), tid)
             buffers[conn] = buf
             return out
         tcp.stream = stream

@@ -211,6 +211,30 @@ ip netns exec b dig nope TXT
 ip netns exec b host -T db 10.0.0.2
 ip netns exec b nslookup -vc db 10.0.0.2
 """,
+    # the A question answered, AAAA (and host's MX) never: the b side drops dnsmasq's short NODATA
+    # replies; host prints its A line, then each later question's failure and goes on, nslookup
+    # its A answer then the AAAA failure (9.18)
+    "A answered, AAAA unanswered": """\
+ip netns add a
+ip netns add b
+ip -n a link add va type veth peer name vb netns b
+ip -n a link set lo up
+ip -n b link set lo up
+ip -n a link set va up
+ip -n b link set vb up
+ip -n a addr add 10.0.0.1/24 dev va
+ip -n b addr add 10.0.0.2/24 dev vb
+mkdir -p /etc/netns/b
+printf "nameserver 10.0.0.1\\noptions timeout:1 attempts:2\\n" > /etc/netns/b/resolv.conf
+ip netns exec a iptables -A INPUT -p udp --dport 53
+ip netns exec a iptables -A OUTPUT -p udp --sport 53
+ip netns exec b iptables -A INPUT -p udp --sport 53 -m length --length 0:60 -j DROP
+ip netns exec a dnsmasq -k --listen-address=10.0.0.1 --bind-interfaces --no-resolv --no-hosts --host-record=db,10.0.0.6 --address=/web/10.0.0.5 &
+ip netns exec b host web 10.0.0.1
+ip netns exec b host db
+ip netns exec b nslookup db 10.0.0.1
+ip netns exec b nslookup web
+""",
 }
 
 

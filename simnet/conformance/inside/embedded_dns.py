@@ -125,9 +125,52 @@ def forward(spec: dict[str, Any], query: bytes, host_fd: int, own_fd: int) -> by
     return reply(query, q[2] if q else b"", [], rcode=SERVFAIL, ra=False)
 
 
-def _tcp_answer(spec: dict[str, Any], conn: socket.socket) -> None:
-    """Length-prefixed queries on one connection; names it holds are answered (forwarding over TCP
-    is not modelled by simnet's resolver either: the client waits)."""
+def _read_exact(s: socket.socket, n: int, deadline: float) -> bytes | None:
+    """``n`` bytes from a stream socket before ``deadline``, None on EOF, error or timeout."""
+    buf = b""
+    while len(buf) < n:
+        left = deadline - time.monotonic()
+        if left <= 0:
+            return None
+        s.settimeout(left)
+        try:
+            data = s.recv(n - len(buf))
+        except OSError:
+            return None
+        if not data:
+            return None
+        buf += data
+    return buf
+
+
+def forward_tcp(spec: dict[str, Any], query: bytes, host_fd: int, own_fd: int) -> bytes:
+    """forwardExtDNS for a query that came over TCP: the listener's proto is used, so each upstream
+    in turn is dialled over TCP (4 s), the length-prefixed query written in one write, one answer
+    read, the connection closed; SERVFAIL/REFUSED/no answer moves on, SERVFAIL when none is left."""
+    for addr, from_host in spec["upstreams"][:3]:
+        s = socket_in(host_fd if from_host else None, own_fd, socket.SOCK_STREAM)
+        try:
+            deadline = time.monotonic() + EXT_IO_TIMEOUT
+            s.settimeout(EXT_IO_TIMEOUT)
+            try:
+                s.connect((addr, 53))
+                s.sendall(struct.pack("!H", len(query)) + query)
+            except OSError:
+                continue  # refused/unreachable: the next one at once
+            head = _read_exact(s, 2, deadline)
+            data = _read_exact(s, struct.unpack("!H", head)[0], deadline) if head else None
+            if data is None or len(data) < 4 or data[3] & 0x0F in (SERVFAIL, REFUSED):
+                continue
+            return data
+        finally:
+            s.close()
+    q = question(query)
+    return reply(query, q[2] if q else b"", [], rcode=SERVFAIL, ra=False)
+
+
+def _tcp_answer(spec: dict[str, Any], conn: socket.socket, host_fd: int, own_fd: int) -> None:
+    """Length-prefixed queries on one connection: names it holds answered, the rest forwarded over
+    TCP (:func:`forward_tcp`) and the upstream's answer written back on this connection."""
     conn.settimeout(10.0)
     buf = b""
     try:
@@ -140,8 +183,9 @@ def _tcp_answer(spec: dict[str, Any], conn: socket.socket) -> None:
                 size = struct.unpack_from("!H", buf)[0]
                 query, buf = buf[2:2 + size], buf[2 + size:]
                 answer = local(spec, query)
-                if answer is not None:
-                    conn.sendall(struct.pack("!H", len(answer)) + answer)
+                if answer is None:
+                    answer = forward_tcp(spec, query, host_fd, own_fd)
+                conn.sendall(struct.pack("!H", len(answer)) + answer)
     except OSError:
         return
     finally:
@@ -165,7 +209,7 @@ def serve(a: dict[str, Any]) -> None:
         ready, _, _ = select.select([udp, tcp], [], [])
         if tcp in ready:
             conn, _ = tcp.accept()
-            threading.Thread(target=_tcp_answer, args=(spec, conn), daemon=True).start()
+            threading.Thread(target=_tcp_answer, args=(spec, conn, host_fd, own_fd), daemon=True).start()
         if udp in ready:
             query, client = udp.recvfrom(65535)
             answer = local(spec, query)

@@ -303,3 +303,18 @@ def test_name_failures_of_ping_nc_curl_print_on_stderr_as_the_tools_do() -> None
             f"ping: {name}: {why}\n", f'nc: getaddrinfo for host "{name}" port 80: {why}\n',
             f'nc: getaddrinfo for host "{name}" port 80: {why}\n', f"curl: (6) Could not resolve host: {name}\n", ""]
         assert not any(_out(r, first + i) for i in range(len(tools)))
+
+
+def test_host_and_nslookup_keep_the_a_answer_when_aaaa_goes_unanswered() -> None:
+    """A answered, AAAA (and host's MX) dropped on the way back: host prints its A line then each
+    later question's two timeouts and summary, going on to MX; nslookup its A answer then the
+    AAAA question's failure; both end as a timeout (9.18 on Linux 6.18; the kernel case
+    'A answered, AAAA unanswered' in tests/kernel/test_dns_kernel.py)."""
+    from tests.kernel.test_dns_kernel import CASES
+
+    report = run_script(CASES["A answered, AAAA unanswered"])
+    lost = (";; communications error to 10.0.0.1#53: timed out\n" * 2) + ";; no servers could be reached\n"
+    assert _out(report, 17) == "db has address 10.0.0.6\n" + lost + lost
+    assert _out(report, 18) == ("Server:\t\t10.0.0.1\nAddress:\t10.0.0.1#53\n\nName:\tdb\nAddress: 10.0.0.6\n"
+                                + lost + "\n")
+    assert [p["outcome"] for p in report.to_json()["probes"]] == ["timeout"] * 4

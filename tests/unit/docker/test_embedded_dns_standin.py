@@ -55,6 +55,7 @@ def test_servfail_when_no_upstream_answers() -> None:
     wire = _query("x.example", QType.A, 0x1234).encode()
     got = embedded_dns.forward(spec, wire, -1, -1)
     assert got[:2] == b"\x12\x34" and got[3] & 0x0F == 2 and not got[3] & 0x80  # SERVFAIL, RA clear
+    assert embedded_dns.forward_tcp(spec, wire, -1, -1) == got  # over TCP the same reply
 
 
 @pytest.mark.parametrize(("line", "why"), [

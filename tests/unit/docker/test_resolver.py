@@ -425,3 +425,28 @@ def test_dig_tcp_in_a_container_reaches_the_resolvers_tcp_socket(era: str) -> No
     assert rules[1] == 1  # the tcp DNAT (listed first) took the connection's SYN
     ct = report["probes"][0]["conntrack"]["h1-app"][0]
     assert ct.startswith("tcp") and "dport=53" in ct and "TIME_WAIT" in ct
+
+
+def test_the_stand_in_forwards_a_tcp_query_over_tcp_from_the_host() -> None:
+    """The exported line's TCP socket forwards a name it does not hold over TCP, as the resolver's
+    model does: a host: upstream dialled from the host's namespace (its tcp/53 rule counts the
+    connection, the container's does not), the answer relayed on the client's connection; with no
+    upstream left answering well the client gets SERVFAIL (kernel: test_tcp_forwarding_per_era_...)."""
+    script = ("ip netns add h1\nip netns add c\nip -n h1 link set lo up\nip -n c link set lo up\n"
+              "ip netns exec h1 iptables -A OUTPUT -p tcp --dport 53\n"
+              "ip netns exec c iptables -A OUTPUT -p tcp -d 127.0.0.53\n"
+              "ip netns exec h1 dnsmasq -k --no-resolv --no-hosts --listen-address 127.0.0.53 "
+              "--address=/corp/10.7.0.1 &\n"
+              "ip netns exec c simnet-embedded-dns --udp-port=40000 --tcp-port=40001 --host-netns=h1 "
+              "--record=web,10.10.0.2 --upstream=host:127.0.0.53 &\n"
+              "ip netns exec c dig +tcp @127.0.0.11 -p 40001 +short vpn.corp\n"
+              "ip netns exec c dig +tcp @127.0.0.11 -p 40001 nobody.knows\n"
+              "ip netns exec c dig +tcp @127.0.0.11 -p 40001 +short web\n")
+    report = run_script(script).to_json()
+    out = {o["line"]: o["stdout"] for o in report["outputs"]}
+    assert out[9] == "10.7.0.1\n" and "status: SERVFAIL" in out[10] and out[11] == "10.10.0.2\n"
+    counters = report["probes"][0]["counters"]
+    host = {(c["chain"], c["rule"]): c["packets"] for c in counters["h1"] if c["table"] == "filter"}
+    assert host[("OUTPUT", 1)] >= 3  # SYN, query, FIN at least: the forwarder's connection on h1's lo
+    assert all(c["packets"] == 0 for c in counters.get("c", []) if c["table"] == "filter" and c["rule"] == 1)
+    assert [p["proto"] for p in report["probes"]] == ["tcp"] * 3
