@@ -91,7 +91,8 @@ def test_docker_dns_scenario_agrees_in_full(path: Path, tmp_path: Path) -> None:
     assert not differences, "\n".join(differences)
 
 
-FORWARDING = """\
+#: the Docker host h1 and a LAN machine with its resolver (both forwarding worlds start so)
+LAN = """\
 ip netns add h1
 ip netns add lan
 ip -n h1 link set lo up
@@ -101,6 +102,9 @@ ip -n h1 addr add 203.0.113.10/24 dev eth0
 ip -n lan addr add 203.0.113.20/24 dev eth0
 ip -n h1 link set eth0 up
 ip -n lan link set eth0 up
+"""
+
+FORWARDING = LAN + """\
 mkdir -p /etc/netns/h1
 printf 'nameserver 127.0.0.53\\nnameserver 203.0.113.20\\n' > /etc/netns/h1/resolv.conf
 ip netns exec lan dnsmasq -k --no-resolv --no-hosts --listen-address 203.0.113.20 --address=/git.example.com/198.51.100.7 &
@@ -184,16 +188,7 @@ def test_tools_that_name_a_container_agree_with_the_kernel(tmp_path: Path) -> No
     assert not differences, "\n".join(differences)
 
 
-TCP_FORWARDING = """\
-ip netns add h1
-ip netns add lan
-ip -n h1 link set lo up
-ip -n lan link set lo up
-ip -n h1 link add eth0 type veth peer name eth0 netns lan
-ip -n h1 addr add 203.0.113.10/24 dev eth0
-ip -n lan addr add 203.0.113.20/24 dev eth0
-ip -n h1 link set eth0 up
-ip -n lan link set eth0 up
+TCP_FORWARDING = LAN + """\
 ip -n h1 addr add 127.0.0.53/8 dev lo
 mkdir -p /etc/netns/h1
 printf 'nameserver 127.0.0.53\\nnameserver 203.0.113.20\\n' > /etc/netns/h1/resolv.conf
