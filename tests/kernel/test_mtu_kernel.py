@@ -15,7 +15,7 @@ import pytest
 
 from simnet.script.interpreter import run_script
 from tests.kernel.machine import skip_reason
-from tests.unit.test_mtu import REFRAGMENT, ROUTER
+from tests.unit.test_mtu import BRIDGE_PORT_1400, REFRAGMENT, ROUTER
 
 pytestmark = pytest.mark.kernel
 
@@ -78,23 +78,7 @@ sleep 5.2
 ip -n a route get 10.0.3.2
 """
 
-LINKS = """\
-ip netns add a
-ip netns add c
-ip netns add d
-ip -n a link add br0 type bridge
-ip -n a link set br0 up
-ip -n a link add p1 type veth peer name q1 netns c
-ip -n a link add p2 type veth peer name q2 netns d
-ip -n a link set p1 master br0
-ip -n a link set p2 master br0
-ip -n a link set p2 mtu 1400
-ip -n a link set p1 up
-ip -n a link set p2 up
-ip -n c addr add 10.0.5.1/24 dev q1
-ip -n c link set q1 up
-ip -n d addr add 10.0.5.2/24 dev q2
-ip -n d link set q2 up
+LINKS = BRIDGE_PORT_1400 + """\
 ip netns exec c ping -c 1 -W 1 10.0.5.2
 ip netns exec c ping -c 1 -W 1 -s 1372 -M do 10.0.5.2
 ip netns exec c ping -c 1 -W 1 -s 1376 -M do 10.0.5.2

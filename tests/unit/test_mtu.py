@@ -204,8 +204,8 @@ def test_a_veth_peer_drops_what_exceeds_its_mtu_by_more_than_four_bytes() -> Non
     assert (too_long["outcome"], too_long["errno"]) == ("error", "ENOBUFS")
 
 
-def test_a_bridge_port_with_br_netfilter_takes_exactly_its_mtu() -> None:
-    script = """\
+#: a bridge in a whose port p2 (towards d) has MTU 1400, the other port 1500 (also the kernel test's)
+BRIDGE_PORT_1400 = """\
 ip netns add a
 ip netns add c
 ip netns add d
@@ -222,6 +222,11 @@ ip -n c addr add 10.0.5.1/24 dev q1
 ip -n c link set q1 up
 ip -n d addr add 10.0.5.2/24 dev q2
 ip -n d link set q2 up
+"""
+
+
+def test_a_bridge_port_with_br_netfilter_takes_exactly_its_mtu() -> None:
+    script = BRIDGE_PORT_1400 + """\
 ip -n a link show br0
 ip netns exec c ping -c 1 -W 1 -s 1372 -M do 10.0.5.2
 ip netns exec c ping -c 1 -W 1 -s 1373 -M do 10.0.5.2
